@@ -1,0 +1,37 @@
+//! STUB: replaced by the real implementation.
+use std::fmt;
+use std::str::FromStr;
+
+#[allow(unused_imports)]
+use crate::afi::Afi;
+use crate::error::{ParseError, WireError};
+use crate::reader::Reader;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EvpnRoute {
+    pub raw: Vec<u8>,
+}
+
+impl EvpnRoute {
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        let _ = r.rest();
+        Err(WireError::malformed("EvpnRoute", "not implemented"))
+    }
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.raw);
+    }
+}
+
+impl fmt::Display for EvpnRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EvpnRoute({} bytes)", self.raw.len())
+    }
+}
+
+impl FromStr for EvpnRoute {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Err(ParseError::new("EvpnRoute", s, "not implemented"))
+    }
+}
