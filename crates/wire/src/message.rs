@@ -1,0 +1,330 @@
+//! The message header (RFC 4271 §4.1), framing of a byte stream, and the
+//! [`Message`] enum over all message types.
+
+use crate::context::Context;
+use crate::error::WireError;
+use crate::header::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
+use crate::notification::{codes, header_sub, Notification};
+use crate::open::Open;
+use crate::reader::Reader;
+use crate::route_refresh::RouteRefresh;
+use crate::update::{Update, Verdict};
+
+pub const HEADER_LEN: usize = 19;
+pub const MARKER: [u8; 16] = [0xff; 16];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum MessageType {
+    Open = 1,
+    Update = 2,
+    Notification = 3,
+    Keepalive = 4,
+    RouteRefresh = 5,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "type", rename_all = "SCREAMING-KEBAB-CASE")
+)]
+pub enum Message {
+    Open(Open),
+    Update(Update),
+    Notification(Notification),
+    Keepalive,
+    RouteRefresh(RouteRefresh),
+}
+
+/// A message that cannot be accepted: the session must send
+/// `notification` and close.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error} (reply {notification})")]
+pub struct MessageError {
+    pub notification: Notification,
+    pub error: WireError,
+}
+
+impl From<crate::update::UpdateError> for MessageError {
+    fn from(e: crate::update::UpdateError) -> Self {
+        MessageError {
+            notification: e.notification,
+            error: e.error,
+        }
+    }
+}
+
+fn header_error(sub: u8, data: Vec<u8>, error: WireError) -> MessageError {
+    MessageError {
+        notification: Notification::new(codes::MESSAGE_HEADER, sub, data),
+        error,
+    }
+}
+
+/// Length of the first message in `buf`, once its header is complete.
+///
+/// `Ok(None)`: need more bytes. `Err`: the stream is not BGP (bad marker,
+/// or a length outside 19..=max), with the NOTIFICATION to send.
+pub fn frame_len(buf: &[u8], ctx: &Context) -> Result<Option<usize>, MessageError> {
+    let Some(head) = buf.get(..HEADER_LEN) else {
+        return Ok(None);
+    };
+    let (marker, rest) = head.split_at(16);
+    if marker != MARKER {
+        return Err(header_error(
+            header_sub::CONNECTION_NOT_SYNCHRONIZED,
+            Vec::new(),
+            WireError::malformed("message header", "marker is not all ones"),
+        ));
+    }
+    let len = usize::from(u16::from_be_bytes([
+        rest.first().copied().unwrap_or(0),
+        rest.get(1).copied().unwrap_or(0),
+    ]));
+    if len < HEADER_LEN || len > ctx.max_message_len() {
+        return Err(header_error(
+            header_sub::BAD_MESSAGE_LENGTH,
+            (len as u16).to_be_bytes().to_vec(),
+            WireError::BadLength {
+                what: "message header",
+                len,
+            },
+        ));
+    }
+    Ok(Some(len))
+}
+
+/// A decoded message with its RFC 7606 verdict (clean for non-UPDATEs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub message: Message,
+    /// Octets consumed from the input.
+    pub len: usize,
+    pub verdict: Verdict,
+}
+
+impl Message {
+    /// Decode the first whole message in `buf` (header included).
+    pub fn decode(buf: &[u8], ctx: &Context) -> Result<Decoded, MessageError> {
+        let len = match frame_len(buf, ctx)? {
+            Some(l) => l,
+            None => {
+                return Err(header_error(
+                    header_sub::BAD_MESSAGE_LENGTH,
+                    Vec::new(),
+                    WireError::Truncated {
+                        what: "message header",
+                        offset: 0,
+                        need: HEADER_LEN,
+                        have: buf.len(),
+                    },
+                ))
+            }
+        };
+        let Some(msg) = buf.get(..len) else {
+            return Err(header_error(
+                header_sub::BAD_MESSAGE_LENGTH,
+                Vec::new(),
+                WireError::Truncated {
+                    what: "message",
+                    offset: 0,
+                    need: len,
+                    have: buf.len(),
+                },
+            ));
+        };
+        let ty = msg.get(18).copied().unwrap_or(0);
+        let body = msg.get(HEADER_LEN..).unwrap_or(&[]);
+        let bad_len = |min: usize| {
+            header_error(
+                header_sub::BAD_MESSAGE_LENGTH,
+                (len as u16).to_be_bytes().to_vec(),
+                WireError::BadLength {
+                    what: "message",
+                    len: min,
+                },
+            )
+        };
+        let mut verdict = Verdict::default();
+        let message = match ty {
+            1 => {
+                // RFC 4271 §6.2: structural OPEN errors; 2/0 (unspecific).
+                if body.len() < 10 {
+                    return Err(bad_len(len));
+                }
+                Message::Open(Open::decode(body).map_err(|error| MessageError {
+                    notification: Notification::new(codes::OPEN_MESSAGE, 0, Vec::new()),
+                    error,
+                })?)
+            }
+            2 => {
+                if body.len() < 4 {
+                    return Err(bad_len(len));
+                }
+                let (u, v) = Update::decode(body, ctx)?;
+                verdict = v;
+                Message::Update(u)
+            }
+            3 => {
+                if body.len() < 2 {
+                    return Err(bad_len(len));
+                }
+                Message::Notification(Notification::decode(body).map_err(|error| MessageError {
+                    notification: Notification::new(
+                        codes::MESSAGE_HEADER,
+                        header_sub::BAD_MESSAGE_LENGTH,
+                        Vec::new(),
+                    ),
+                    error,
+                })?)
+            }
+            4 => {
+                if !body.is_empty() {
+                    return Err(bad_len(len));
+                }
+                Message::Keepalive
+            }
+            5 => {
+                // RFC 7313 §5: wrong length is a ROUTE-REFRESH Message Error.
+                let rr = RouteRefresh::decode(body).map_err(|error| MessageError {
+                    notification: Notification::new(codes::ROUTE_REFRESH, 1, msg.to_vec()),
+                    error,
+                })?;
+                Message::RouteRefresh(rr)
+            }
+            t => {
+                return Err(header_error(
+                    header_sub::BAD_MESSAGE_TYPE,
+                    vec![t],
+                    WireError::invalid("message type", t),
+                ));
+            }
+        };
+        Ok(Decoded {
+            message,
+            len,
+            verdict,
+        })
+    }
+
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Message::Open(_) => MessageType::Open,
+            Message::Update(_) => MessageType::Update,
+            Message::Notification(_) => MessageType::Notification,
+            Message::Keepalive => MessageType::Keepalive,
+            Message::RouteRefresh(_) => MessageType::RouteRefresh,
+        }
+    }
+
+    /// Append the encoded message (header included) to `out`.
+    pub fn encode(&self, ctx: &Context, out: &mut Vec<u8>) {
+        encode_with_header(out, self.message_type(), |o| match self {
+            Message::Open(m) => m.encode_body(o),
+            Message::Update(m) => m.encode_body(ctx, o),
+            Message::Notification(m) => m.encode_body(o),
+            Message::Keepalive => {}
+            Message::RouteRefresh(m) => m.encode_body(o),
+        });
+    }
+
+    pub fn to_bytes(&self, ctx: &Context) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.encode(ctx, &mut v);
+        v
+    }
+}
+
+/// Write marker, length placeholder and type, then the body, then patch
+/// the length. Bodies too long for a u16 are the caller's bug: the length
+/// saturates (and a peer will reject the message) rather than wrapping.
+pub(crate) fn encode_with_header(
+    out: &mut Vec<u8>,
+    ty: MessageType,
+    body: impl FnOnce(&mut Vec<u8>),
+) {
+    let start = out.len();
+    out.extend_from_slice(&MARKER);
+    out.extend_from_slice(&[0, 0, ty as u8]);
+    body(out);
+    let len = (out.len() - start).min(MAX_EXTENDED_MESSAGE_LEN) as u16;
+    if let Some(l) = out.get_mut(start + 16..start + 18) {
+        l.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
+/// Splits a byte stream into whole messages (partial reads allowed).
+#[derive(Debug, Default)]
+pub struct Framer {
+    buf: Vec<u8>,
+}
+
+impl Framer {
+    pub fn new() -> Self {
+        Framer {
+            buf: Vec::with_capacity(MAX_MESSAGE_LEN),
+        }
+    }
+    pub fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+    /// The next whole message's bytes, if any.
+    pub fn next_message(&mut self, ctx: &Context) -> Result<Option<Vec<u8>>, MessageError> {
+        match frame_len(&self.buf, ctx)? {
+            Some(len) if self.buf.len() >= len => Ok(Some(self.buf.drain(..len).collect())),
+            _ => Ok(None),
+        }
+    }
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// Iterate over whole messages in a buffer.
+pub fn split_messages<'a>(
+    buf: &'a [u8],
+    ctx: &'a Context,
+) -> impl Iterator<Item = Result<&'a [u8], MessageError>> + 'a {
+    let mut r = Reader::new(buf, "message stream");
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done || r.is_empty() {
+            return None;
+        }
+        let rest = {
+            let mut peek = r.clone();
+            peek.rest()
+        };
+        match frame_len(rest, ctx) {
+            Ok(Some(len)) => match r.take(len) {
+                Ok(m) => Some(Ok(m)),
+                Err(error) => {
+                    done = true;
+                    Some(Err(header_error(
+                        header_sub::BAD_MESSAGE_LENGTH,
+                        Vec::new(),
+                        error,
+                    )))
+                }
+            },
+            Ok(None) => {
+                done = true;
+                Some(Err(header_error(
+                    header_sub::BAD_MESSAGE_LENGTH,
+                    Vec::new(),
+                    WireError::Truncated {
+                        what: "message header",
+                        offset: r.position(),
+                        need: HEADER_LEN,
+                        have: r.remaining(),
+                    },
+                )))
+            }
+            Err(e) => {
+                done = true;
+                Some(Err(e))
+            }
+        }
+    })
+}
