@@ -1323,8 +1323,10 @@ mod tests {
         fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..80)) {
             let mut r = Reader::new(&b, "t");
             if let Ok(route) = EvpnRoute::decode(&mut r) {
-                // Whatever is accepted re-encodes to exactly what was read.
+                // Whatever is accepted re-encodes to exactly what was read,
+                // and its text parses back to it.
                 prop_assert_eq!(enc(&route), &b[..r.position()]);
+                prop_assert_eq!(route.to_string().parse::<EvpnRoute>().unwrap(), route);
             }
         }
 
