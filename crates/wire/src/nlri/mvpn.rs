@@ -67,7 +67,11 @@ pub enum MvpnRoute {
         group: Option<IpAddr>,
         originator: IpAddr,
     },
-    /// Type 4, Leaf A-D (RFC 6514 §4.4): the route key as received.
+    /// Type 4, Leaf A-D (RFC 6514 §4.4): the route key as received (see
+    /// [`MvpnRoute::route_key_route`]). Decoding re-finds the key/originator
+    /// split from the bytes (module doc), so a hand-built key that is not an
+    /// MCAST-VPN NLRI decodes back to the same value only when its originator
+    /// has the AFI's address size.
     LeafAd {
         route_key: Vec<u8>,
         originator: IpAddr,
