@@ -1,37 +1,1813 @@
-//! STUB: replaced by the real implementation.
+//! BGP Link-State (RFC 9552): the NLRI of AFI 16388 / SAFI 71 and 72, and
+//! the BGP-LS path attribute (type 29).
+//!
+//! # Model
+//!
+//! An NLRI (RFC 9552 §5.2) is `type (2) | length (2) | [RD (8), SAFI 72 only]
+//! | protocol-id (1) | identifier (8) | descriptor TLVs`. Types 1 (node),
+//! 2 (link), 3 (IPv4 topology prefix) and 4 (IPv6 topology prefix) are
+//! decoded; any other type keeps its value as raw bytes (after the RD, which
+//! RFC 9552 §5.2 puts in front of every SAFI 72 NLRI).
+//!
+//! Descriptor TLVs are kept as a list, in the order received, so re-encoding
+//! is byte-exact even when a speaker ignores the ascending-order rule of
+//! RFC 9552 §5.1. TLVs this module does not know are kept raw. Known TLVs
+//! whose length is wrong are errors: an NLRI is a key, and a key that cannot
+//! be understood must not be half-parsed (RFC 9552 §8.2.2 treats a malformed
+//! NLRI as an error of the UPDATE).
+//!
+//! The attribute ([`BgpLsAttribute`]) is more lenient: RFC 9552 §8.2.2 lets
+//! a speaker that does not consume a TLV propagate it unchanged, so a known
+//! TLV whose value does not have the expected shape is kept raw
+//! ([`LsAttrTlv::Unknown`]) rather than failing the whole attribute. Only a
+//! TLV that overruns the attribute is an error.
+//!
+//! # Text syntax
+//!
+//! ```text
+//! nlri     := KIND [rd RD] protocol PROTO id ID item*
+//!           | type-N [rd RD] raw:HEX                 (unknown NLRI type N)
+//! KIND     := node | link | ipv4-prefix | ipv6-prefix
+//! PROTO    := isis-l1 | isis-l2 | ospfv2 | direct | static | ospfv3 | bgp | NUMBER
+//! item     := local [ nd* ] | remote [ nd* ]          (TLV 256 / 257)
+//!           | (node | link | prefix) [ desc* ]        (a run of other descriptors)
+//!           | desc
+//! nd       := as N | bgp-ls-id N | ospf-area A.B.C.D | router RID
+//!           | bgp-router A.B.C.D | member-as N | tlv:TYPE:HEX
+//! RID      := A.B.C.D                  (OSPF router ID, 4 octets)
+//!           | XXXX.XXXX.XXXX           (IS-IS system ID, 6 octets)
+//!           | XXXX.XXXX.XXXX.PP        (IS-IS pseudonode, 7 octets)
+//!           | A.B.C.D:E.F.G.H          (OSPF pseudonode: DR router ID and
+//!                                       DR interface address / ID, 8 octets)
+//! desc     := link-id LOCAL:REMOTE | ipv4-if A | ipv4-nbr A | ipv6-if A | ipv6-nbr A
+//!           | mt N[,N...] | ospf-route-type (intra-area | inter-area | external-1
+//!           | external-2 | nssa-1 | nssa-2 | N) | PREFIX | tlv:TYPE:HEX
+//! ```
+//!
+//! For example:
+//!
+//! ```text
+//! node protocol isis-l2 id 0 local [as 65000 bgp-ls-id 0 router 0000.0000.0001]
+//! link protocol ospfv2 id 0 local [as 65001 router 10.1.1.1] remote [as 65001 router 10.1.4.1:10.1.1.2] link [ipv4-if 10.1.1.1 ipv4-nbr 10.1.1.2]
+//! ipv4-prefix rd 65000:1 protocol isis-l2 id 700 local [as 15924 router 0101.3500.0041] prefix [10.134.2.88/30]
+//! ```
+//!
+//! Display prints the canonical form; FromStr accepts it back, and also
+//! bare descriptors outside brackets. Parsed text is validated by encoding it
+//! and decoding the bytes, so text yields exactly what the wire would (a
+//! `tlv:512:0000fde9` is read as `as 65001`).
+
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
-#[allow(unused_imports)]
-use crate::afi::Afi;
+use super::rd::RouteDistinguisher;
 use crate::error::{ParseError, WireError};
+use crate::prefix::{Ipv4Prefix, Ipv6Prefix, Prefix};
 use crate::reader::Reader;
 
+/// TLV and sub-TLV code points (IANA "BGP-LS NLRI and Attribute TLVs").
+pub mod tlv {
+    // RFC 9552 §5.2.1: node descriptors.
+    pub const LOCAL_NODE: u16 = 256;
+    pub const REMOTE_NODE: u16 = 257;
+    // RFC 9552 §5.2.2: link descriptors.
+    pub const LINK_IDS: u16 = 258;
+    pub const IPV4_INTERFACE: u16 = 259;
+    pub const IPV4_NEIGHBOR: u16 = 260;
+    pub const IPV6_INTERFACE: u16 = 261;
+    pub const IPV6_NEIGHBOR: u16 = 262;
+    pub const MULTI_TOPOLOGY: u16 = 263;
+    // RFC 9552 §5.2.3: prefix descriptors.
+    pub const OSPF_ROUTE_TYPE: u16 = 264;
+    pub const IP_REACHABILITY: u16 = 265;
+    // RFC 9552 §5.2.1.4: node descriptor sub-TLVs.
+    pub const AS_NUMBER: u16 = 512;
+    pub const BGP_LS_ID: u16 = 513;
+    pub const OSPF_AREA_ID: u16 = 514;
+    pub const IGP_ROUTER_ID: u16 = 515;
+    // RFC 9086 §4.1: BGP Router-ID and Confederation Member ASN.
+    pub const BGP_ROUTER_ID: u16 = 516;
+    pub const MEMBER_ASN: u16 = 517;
+    // RFC 9552 §5.3.1: node attribute TLVs.
+    pub const NODE_FLAGS: u16 = 1024;
+    pub const OPAQUE_NODE: u16 = 1025;
+    pub const NODE_NAME: u16 = 1026;
+    pub const ISIS_AREA: u16 = 1027;
+    pub const LOCAL_ROUTER_ID_V4: u16 = 1028;
+    pub const LOCAL_ROUTER_ID_V6: u16 = 1029;
+    pub const REMOTE_ROUTER_ID_V4: u16 = 1030;
+    pub const REMOTE_ROUTER_ID_V6: u16 = 1031;
+    // RFC 9085 §2.1: SR node attributes.
+    pub const SR_CAPABILITIES: u16 = 1034;
+    pub const SR_ALGORITHM: u16 = 1035;
+    pub const SR_LOCAL_BLOCK: u16 = 1036;
+    // RFC 9552 §5.3.2: link attribute TLVs.
+    pub const ADMIN_GROUP: u16 = 1088;
+    pub const MAX_LINK_BANDWIDTH: u16 = 1089;
+    pub const MAX_RESERVABLE_BANDWIDTH: u16 = 1090;
+    pub const UNRESERVED_BANDWIDTH: u16 = 1091;
+    pub const TE_DEFAULT_METRIC: u16 = 1092;
+    pub const LINK_PROTECTION: u16 = 1093;
+    pub const MPLS_PROTOCOL_MASK: u16 = 1094;
+    pub const IGP_METRIC: u16 = 1095;
+    pub const SRLG: u16 = 1096;
+    pub const OPAQUE_LINK: u16 = 1097;
+    pub const LINK_NAME: u16 = 1098;
+    // RFC 9085 §2.2: SR link attributes.
+    pub const ADJACENCY_SID: u16 = 1099;
+    pub const LAN_ADJACENCY_SID: u16 = 1100;
+    // RFC 9552 §5.3.3: prefix attribute TLVs.
+    pub const IGP_FLAGS: u16 = 1152;
+    pub const ROUTE_TAG: u16 = 1153;
+    pub const EXTENDED_ROUTE_TAG: u16 = 1154;
+    pub const PREFIX_METRIC: u16 = 1155;
+    pub const OSPF_FORWARDING_ADDRESS: u16 = 1156;
+    pub const OPAQUE_PREFIX: u16 = 1157;
+    // RFC 9085 §2.3: SR prefix attributes.
+    pub const PREFIX_SID: u16 = 1158;
+    pub const SID_LABEL: u16 = 1161;
+}
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------
+
+/// Opaque bytes, shown and parsed as lowercase hexadecimal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct HexBytes(pub Vec<u8>);
+
+impl fmt::Display for HexBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in &self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl FromStr for HexBytes {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let err = || ParseError::new("hex bytes", s, "expected an even number of hex digits");
+        s.as_bytes()
+            .chunks(2)
+            .map(|c| match c {
+                [h, l] => Some((nibble(*h)? << 4) | nibble(*l)?),
+                _ => None,
+            })
+            .collect::<Option<Vec<u8>>>()
+            .map(HexBytes)
+            .ok_or_else(err)
+    }
+}
+
+/// Writes one TLV (RFC 9552 §5.1: 2-octet type, 2-octet length). The body is
+/// written first and the length patched afterwards. A body over 65535 octets
+/// can only come from a hand-built value; it gets a saturated length rather
+/// than a panic.
+fn put_tlv(out: &mut Vec<u8>, t: u16, body: impl FnOnce(&mut Vec<u8>)) {
+    out.extend_from_slice(&t.to_be_bytes());
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    body(out);
+    let len = u16::try_from(out.len() - at - 2).unwrap_or(u16::MAX);
+    if let Some(slot) = out.get_mut(at..at + 2) {
+        slot.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
+/// Reads one TLV header and its value; a value running past the enclosing
+/// field is a truncation error.
+fn next_tlv<'a>(r: &mut Reader<'a>) -> Result<(u16, &'a [u8]), WireError> {
+    let t = r.u16()?;
+    let len = r.u16()?;
+    let v = r.take(usize::from(len))?;
+    Ok((t, v))
+}
+
+fn exact<const N: usize>(v: &[u8], what: &'static str) -> Result<[u8; N], WireError> {
+    <[u8; N]>::try_from(v).map_err(|_| WireError::BadLength { what, len: v.len() })
+}
+
+fn u16_list(v: &[u8]) -> Option<Vec<u16>> {
+    if !v.len().is_multiple_of(2) {
+        return None;
+    }
+    v.chunks_exact(2)
+        .map(|c| <[u8; 2]>::try_from(c).ok().map(u16::from_be_bytes))
+        .collect()
+}
+
+fn u32_list(v: &[u8]) -> Option<Vec<u32>> {
+    if !v.len().is_multiple_of(4) {
+        return None;
+    }
+    v.chunks_exact(4)
+        .map(|c| <[u8; 4]>::try_from(c).ok().map(u32::from_be_bytes))
+        .collect()
+}
+
+fn u64_list(v: &[u8]) -> Option<Vec<u64>> {
+    if !v.len().is_multiple_of(8) {
+        return None;
+    }
+    v.chunks_exact(8)
+        .map(|c| <[u8; 8]>::try_from(c).ok().map(u64::from_be_bytes))
+        .collect()
+}
+
+fn put_u24(out: &mut Vec<u8>, v: u32) {
+    let [_, a, b, c] = v.to_be_bytes();
+    out.extend_from_slice(&[a, b, c]);
+}
+
+fn u24_of(v: [u8; 3]) -> u32 {
+    let [a, b, c] = v;
+    u32::from_be_bytes([0, a, b, c])
+}
+
+// ---------------------------------------------------------------------------
+// Protocol-ID and node descriptors
+// ---------------------------------------------------------------------------
+
+/// The source of the information (RFC 9552 §5.2, IANA "BGP-LS Protocol-IDs").
+/// A newtype: unassigned values are carried, not rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ProtocolId(pub u8);
+
+impl ProtocolId {
+    pub const ISIS_L1: ProtocolId = ProtocolId(1);
+    pub const ISIS_L2: ProtocolId = ProtocolId(2);
+    pub const OSPFV2: ProtocolId = ProtocolId(3);
+    pub const DIRECT: ProtocolId = ProtocolId(4);
+    pub const STATIC: ProtocolId = ProtocolId(5);
+    pub const OSPFV3: ProtocolId = ProtocolId(6);
+    /// RFC 9086 §4.
+    pub const BGP: ProtocolId = ProtocolId(7);
+
+    const NAMES: [(u8, &'static str); 7] = [
+        (1, "isis-l1"),
+        (2, "isis-l2"),
+        (3, "ospfv2"),
+        (4, "direct"),
+        (5, "static"),
+        (6, "ospfv3"),
+        (7, "bgp"),
+    ];
+
+    pub fn name(self) -> Option<&'static str> {
+        Self::NAMES
+            .iter()
+            .find(|(v, _)| *v == self.0)
+            .map(|(_, n)| *n)
+    }
+}
+
+impl fmt::Display for ProtocolId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl FromStr for ProtocolId {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        if let Some((v, _)) = Self::NAMES.iter().find(|(_, n)| *n == s) {
+            return Ok(ProtocolId(*v));
+        }
+        s.parse::<u8>()
+            .map(ProtocolId)
+            .map_err(|_| ParseError::new("BGP-LS protocol-id", s, "unknown protocol"))
+    }
+}
+
+/// IGP Router-ID sub-TLV 515 (RFC 9552 §5.2.1.4). Its length tells which
+/// kind of node it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IgpRouterId {
+    /// OSPFv2/OSPFv3 router ID (4 octets).
+    Ospf(Ipv4Addr),
+    /// IS-IS non-pseudonode: system ID (6 octets).
+    IsIs([u8; 6]),
+    /// IS-IS pseudonode: system ID and pseudonode ID (7 octets).
+    IsIsPseudonode([u8; 6], u8),
+    /// OSPF pseudonode: router ID of the DR, then the DR's interface address
+    /// (OSPFv2) or interface ID (OSPFv3), 8 octets in all.
+    OspfPseudonode(Ipv4Addr, Ipv4Addr),
+}
+
+impl IgpRouterId {
+    fn decode(v: &[u8]) -> Result<Self, WireError> {
+        match *v {
+            [a, b, c, d] => Ok(IgpRouterId::Ospf(Ipv4Addr::new(a, b, c, d))),
+            [a, b, c, d, e, f] => Ok(IgpRouterId::IsIs([a, b, c, d, e, f])),
+            [a, b, c, d, e, f, p] => Ok(IgpRouterId::IsIsPseudonode([a, b, c, d, e, f], p)),
+            [a, b, c, d, e, f, g, h] => Ok(IgpRouterId::OspfPseudonode(
+                Ipv4Addr::new(a, b, c, d),
+                Ipv4Addr::new(e, f, g, h),
+            )),
+            _ => Err(WireError::BadLength {
+                what: "BGP-LS IGP Router-ID",
+                len: v.len(),
+            }),
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            IgpRouterId::Ospf(a) => out.extend_from_slice(&a.octets()),
+            IgpRouterId::IsIs(s) => out.extend_from_slice(s),
+            IgpRouterId::IsIsPseudonode(s, p) => {
+                out.extend_from_slice(s);
+                out.push(*p);
+            }
+            IgpRouterId::OspfPseudonode(r, i) => {
+                out.extend_from_slice(&r.octets());
+                out.extend_from_slice(&i.octets());
+            }
+        }
+    }
+}
+
+fn fmt_system_id(f: &mut fmt::Formatter<'_>, s: &[u8; 6]) -> fmt::Result {
+    let [a, b, c, d, e, g] = *s;
+    write!(f, "{a:02x}{b:02x}.{c:02x}{d:02x}.{e:02x}{g:02x}")
+}
+
+impl fmt::Display for IgpRouterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IgpRouterId::Ospf(a) => write!(f, "{a}"),
+            IgpRouterId::IsIs(s) => fmt_system_id(f, s),
+            IgpRouterId::IsIsPseudonode(s, p) => {
+                fmt_system_id(f, s)?;
+                write!(f, ".{p:02x}")
+            }
+            IgpRouterId::OspfPseudonode(r, i) => write!(f, "{r}:{i}"),
+        }
+    }
+}
+
+/// Parses `XXXX` (exactly four hex digits) into two octets.
+fn hex_group(g: &str) -> Option<[u8; 2]> {
+    match *g.as_bytes() {
+        [a, b, c, d] => Some([
+            (nibble(a)? << 4) | nibble(b)?,
+            (nibble(c)? << 4) | nibble(d)?,
+        ]),
+        _ => None,
+    }
+}
+
+impl FromStr for IgpRouterId {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let err = || {
+            ParseError::new(
+                "IGP router ID",
+                s,
+                "expected A.B.C.D, XXXX.XXXX.XXXX[.PP] or A.B.C.D:E.F.G.H",
+            )
+        };
+        if let Some((r, i)) = s.split_once(':') {
+            let r = r.parse().map_err(|_| err())?;
+            let i = i.parse().map_err(|_| err())?;
+            return Ok(IgpRouterId::OspfPseudonode(r, i));
+        }
+        if let Ok(a) = s.parse::<Ipv4Addr>() {
+            return Ok(IgpRouterId::Ospf(a));
+        }
+        let groups: Vec<&str> = s.split('.').collect();
+        let sys = |g: &[&str]| -> Option<[u8; 6]> {
+            match g {
+                [a, b, c] => {
+                    let ([a0, a1], [b0, b1], [c0, c1]) =
+                        (hex_group(a)?, hex_group(b)?, hex_group(c)?);
+                    Some([a0, a1, b0, b1, c0, c1])
+                }
+                _ => None,
+            }
+        };
+        match groups.as_slice() {
+            [_, _, _] => sys(&groups).map(IgpRouterId::IsIs).ok_or_else(err),
+            [a, b, c, p] => {
+                let id = sys(&[a, b, c]).ok_or_else(err)?;
+                let psn = match *p.as_bytes() {
+                    [h, l] => nibble(h)
+                        .zip(nibble(l))
+                        .map(|(h, l)| (h << 4) | l)
+                        .ok_or_else(err)?,
+                    _ => return Err(err()),
+                };
+                Ok(IgpRouterId::IsIsPseudonode(id, psn))
+            }
+            _ => Err(err()),
+        }
+    }
+}
+
+/// One sub-TLV of a Local or Remote Node Descriptors TLV (RFC 9552 §5.2.1.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum NodeDescriptor {
+    /// 512: Autonomous System (4 octets).
+    AsNumber(u32),
+    /// 513: BGP-LS Identifier (4 octets; deprecated by RFC 9552 but still sent).
+    BgpLsId(u32),
+    /// 514: OSPF Area-ID (4 octets).
+    OspfAreaId(Ipv4Addr),
+    /// 515: IGP Router-ID (4, 6, 7 or 8 octets).
+    IgpRouterId(IgpRouterId),
+    /// 516: BGP Router-ID (RFC 9086 §4.1, 4 octets).
+    BgpRouterId(Ipv4Addr),
+    /// 517: BGP Confederation Member ASN (RFC 9086 §4.1, 4 octets).
+    MemberAsn(u32),
+    /// Any other sub-TLV, kept as received.
+    Unknown { tlv_type: u16, value: HexBytes },
+}
+
+impl NodeDescriptor {
+    pub fn tlv_type(&self) -> u16 {
+        match self {
+            NodeDescriptor::AsNumber(_) => tlv::AS_NUMBER,
+            NodeDescriptor::BgpLsId(_) => tlv::BGP_LS_ID,
+            NodeDescriptor::OspfAreaId(_) => tlv::OSPF_AREA_ID,
+            NodeDescriptor::IgpRouterId(_) => tlv::IGP_ROUTER_ID,
+            NodeDescriptor::BgpRouterId(_) => tlv::BGP_ROUTER_ID,
+            NodeDescriptor::MemberAsn(_) => tlv::MEMBER_ASN,
+            NodeDescriptor::Unknown { tlv_type, .. } => *tlv_type,
+        }
+    }
+
+    fn decode(t: u16, v: &[u8]) -> Result<Self, WireError> {
+        Ok(match t {
+            tlv::AS_NUMBER => NodeDescriptor::AsNumber(u32::from_be_bytes(exact(v, "BGP-LS AS")?)),
+            tlv::BGP_LS_ID => {
+                NodeDescriptor::BgpLsId(u32::from_be_bytes(exact(v, "BGP-LS Identifier")?))
+            }
+            tlv::OSPF_AREA_ID => {
+                NodeDescriptor::OspfAreaId(Ipv4Addr::from(exact::<4>(v, "BGP-LS OSPF Area-ID")?))
+            }
+            tlv::IGP_ROUTER_ID => NodeDescriptor::IgpRouterId(IgpRouterId::decode(v)?),
+            tlv::BGP_ROUTER_ID => {
+                NodeDescriptor::BgpRouterId(Ipv4Addr::from(exact::<4>(v, "BGP-LS BGP Router-ID")?))
+            }
+            tlv::MEMBER_ASN => {
+                NodeDescriptor::MemberAsn(u32::from_be_bytes(exact(v, "BGP-LS Member-ASN")?))
+            }
+            _ => NodeDescriptor::Unknown {
+                tlv_type: t,
+                value: HexBytes(v.to_vec()),
+            },
+        })
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_tlv(out, self.tlv_type(), |out| match self {
+            NodeDescriptor::AsNumber(n)
+            | NodeDescriptor::BgpLsId(n)
+            | NodeDescriptor::MemberAsn(n) => out.extend_from_slice(&n.to_be_bytes()),
+            NodeDescriptor::OspfAreaId(a) | NodeDescriptor::BgpRouterId(a) => {
+                out.extend_from_slice(&a.octets())
+            }
+            NodeDescriptor::IgpRouterId(r) => r.encode(out),
+            NodeDescriptor::Unknown { value, .. } => out.extend_from_slice(&value.0),
+        });
+    }
+}
+
+impl fmt::Display for NodeDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeDescriptor::AsNumber(n) => write!(f, "as {n}"),
+            NodeDescriptor::BgpLsId(n) => write!(f, "bgp-ls-id {n}"),
+            NodeDescriptor::OspfAreaId(a) => write!(f, "ospf-area {a}"),
+            NodeDescriptor::IgpRouterId(r) => write!(f, "router {r}"),
+            NodeDescriptor::BgpRouterId(a) => write!(f, "bgp-router {a}"),
+            NodeDescriptor::MemberAsn(n) => write!(f, "member-as {n}"),
+            NodeDescriptor::Unknown { tlv_type, value } => write!(f, "tlv:{tlv_type}:{value}"),
+        }
+    }
+}
+
+/// The sub-TLVs of a Local (256) or Remote (257) Node Descriptors TLV, in
+/// the order received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NodeDescriptors {
+    pub tlvs: Vec<NodeDescriptor>,
+}
+
+impl NodeDescriptors {
+    fn decode(v: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(v, "BGP-LS node descriptor");
+        let mut tlvs = Vec::new();
+        while !r.is_empty() {
+            let (t, v) = next_tlv(&mut r)?;
+            tlvs.push(NodeDescriptor::decode(t, v)?);
+        }
+        Ok(NodeDescriptors { tlvs })
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        for d in &self.tlvs {
+            d.encode(out);
+        }
+    }
+
+    pub fn as_number(&self) -> Option<u32> {
+        self.tlvs.iter().find_map(|d| match d {
+            NodeDescriptor::AsNumber(n) => Some(*n),
+            _ => None,
+        })
+    }
+    pub fn bgp_ls_id(&self) -> Option<u32> {
+        self.tlvs.iter().find_map(|d| match d {
+            NodeDescriptor::BgpLsId(n) => Some(*n),
+            _ => None,
+        })
+    }
+    pub fn ospf_area_id(&self) -> Option<Ipv4Addr> {
+        self.tlvs.iter().find_map(|d| match d {
+            NodeDescriptor::OspfAreaId(a) => Some(*a),
+            _ => None,
+        })
+    }
+    pub fn igp_router_id(&self) -> Option<IgpRouterId> {
+        self.tlvs.iter().find_map(|d| match d {
+            NodeDescriptor::IgpRouterId(r) => Some(*r),
+            _ => None,
+        })
+    }
+}
+
+impl fmt::Display for NodeDescriptors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, d) in self.tlvs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        f.write_str("]")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// NLRI descriptors
+// ---------------------------------------------------------------------------
+
+/// One top-level descriptor TLV of a node, link or prefix NLRI
+/// (RFC 9552 §5.2.1 - §5.2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Descriptor {
+    /// 256: Local Node Descriptors.
+    LocalNode(NodeDescriptors),
+    /// 257: Remote Node Descriptors (link NLRI only).
+    RemoteNode(NodeDescriptors),
+    /// 258: Link Local/Remote Identifiers (RFC 5307 §1.1).
+    LinkIds { local: u32, remote: u32 },
+    /// 259: IPv4 interface address.
+    Ipv4Interface(Ipv4Addr),
+    /// 260: IPv4 neighbor address.
+    Ipv4Neighbor(Ipv4Addr),
+    /// 261: IPv6 interface address.
+    Ipv6Interface(Ipv6Addr),
+    /// 262: IPv6 neighbor address.
+    Ipv6Neighbor(Ipv6Addr),
+    /// 263: Multi-Topology IDs (RFC 9552 §5.2.2.1), the raw 16-bit fields
+    /// (top 4 bits reserved) so that reserved bits re-encode unchanged.
+    MultiTopology(Vec<u16>),
+    /// 264: OSPF Route Type (RFC 9552 §5.2.3.1).
+    OspfRouteType(u8),
+    /// 265: IP Reachability Information (RFC 9552 §5.2.3.2).
+    IpReachability(Prefix),
+    /// Any other TLV, kept as received.
+    Unknown { tlv_type: u16, value: HexBytes },
+}
+
+/// The decoded NLRI types (RFC 9552 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Node,
+    Link,
+    V4Prefix,
+    V6Prefix,
+}
+
+impl Kind {
+    fn code(self) -> u16 {
+        match self {
+            Kind::Node => 1,
+            Kind::Link => 2,
+            Kind::V4Prefix => 3,
+            Kind::V6Prefix => 4,
+        }
+    }
+    fn from_code(t: u16) -> Option<Kind> {
+        match t {
+            1 => Some(Kind::Node),
+            2 => Some(Kind::Link),
+            3 => Some(Kind::V4Prefix),
+            4 => Some(Kind::V6Prefix),
+            _ => None,
+        }
+    }
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Node => "node",
+            Kind::Link => "link",
+            Kind::V4Prefix => "ipv4-prefix",
+            Kind::V6Prefix => "ipv6-prefix",
+        }
+    }
+    /// The label of a bracketed run of non-node descriptors in text.
+    fn group_word(self) -> &'static str {
+        match self {
+            Kind::Node => "node",
+            Kind::Link => "link",
+            Kind::V4Prefix | Kind::V6Prefix => "prefix",
+        }
+    }
+}
+
+const OSPF_ROUTE_TYPES: [(u8, &str); 6] = [
+    (1, "intra-area"),
+    (2, "inter-area"),
+    (3, "external-1"),
+    (4, "external-2"),
+    (5, "nssa-1"),
+    (6, "nssa-2"),
+];
+
+impl Descriptor {
+    pub fn tlv_type(&self) -> u16 {
+        match self {
+            Descriptor::LocalNode(_) => tlv::LOCAL_NODE,
+            Descriptor::RemoteNode(_) => tlv::REMOTE_NODE,
+            Descriptor::LinkIds { .. } => tlv::LINK_IDS,
+            Descriptor::Ipv4Interface(_) => tlv::IPV4_INTERFACE,
+            Descriptor::Ipv4Neighbor(_) => tlv::IPV4_NEIGHBOR,
+            Descriptor::Ipv6Interface(_) => tlv::IPV6_INTERFACE,
+            Descriptor::Ipv6Neighbor(_) => tlv::IPV6_NEIGHBOR,
+            Descriptor::MultiTopology(_) => tlv::MULTI_TOPOLOGY,
+            Descriptor::OspfRouteType(_) => tlv::OSPF_ROUTE_TYPE,
+            Descriptor::IpReachability(_) => tlv::IP_REACHABILITY,
+            Descriptor::Unknown { tlv_type, .. } => *tlv_type,
+        }
+    }
+
+    fn decode(t: u16, v: &[u8], kind: Kind) -> Result<Self, WireError> {
+        Ok(match t {
+            tlv::LOCAL_NODE => Descriptor::LocalNode(NodeDescriptors::decode(v)?),
+            tlv::REMOTE_NODE => Descriptor::RemoteNode(NodeDescriptors::decode(v)?),
+            tlv::LINK_IDS => {
+                let [a, b, c, d, e, f, g, h] = exact(v, "BGP-LS link identifiers")?;
+                Descriptor::LinkIds {
+                    local: u32::from_be_bytes([a, b, c, d]),
+                    remote: u32::from_be_bytes([e, f, g, h]),
+                }
+            }
+            tlv::IPV4_INTERFACE => {
+                Descriptor::Ipv4Interface(Ipv4Addr::from(exact::<4>(v, "BGP-LS IPv4 interface")?))
+            }
+            tlv::IPV4_NEIGHBOR => {
+                Descriptor::Ipv4Neighbor(Ipv4Addr::from(exact::<4>(v, "BGP-LS IPv4 neighbor")?))
+            }
+            tlv::IPV6_INTERFACE => {
+                Descriptor::Ipv6Interface(Ipv6Addr::from(exact::<16>(v, "BGP-LS IPv6 interface")?))
+            }
+            tlv::IPV6_NEIGHBOR => {
+                Descriptor::Ipv6Neighbor(Ipv6Addr::from(exact::<16>(v, "BGP-LS IPv6 neighbor")?))
+            }
+            tlv::MULTI_TOPOLOGY => {
+                // RFC 9552 §5.2.2.1: length 2*n; an empty list names no topology.
+                match u16_list(v) {
+                    Some(l) if !l.is_empty() => Descriptor::MultiTopology(l),
+                    _ => {
+                        return Err(WireError::BadLength {
+                            what: "BGP-LS Multi-Topology ID",
+                            len: v.len(),
+                        })
+                    }
+                }
+            }
+            tlv::OSPF_ROUTE_TYPE => {
+                let [rt] = exact(v, "BGP-LS OSPF route type")?;
+                Descriptor::OspfRouteType(rt)
+            }
+            tlv::IP_REACHABILITY => Descriptor::IpReachability(decode_reachability(v, kind)?),
+            _ => Descriptor::Unknown {
+                tlv_type: t,
+                value: HexBytes(v.to_vec()),
+            },
+        })
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_tlv(out, self.tlv_type(), |out| match self {
+            Descriptor::LocalNode(n) | Descriptor::RemoteNode(n) => n.encode(out),
+            Descriptor::LinkIds { local, remote } => {
+                out.extend_from_slice(&local.to_be_bytes());
+                out.extend_from_slice(&remote.to_be_bytes());
+            }
+            Descriptor::Ipv4Interface(a) | Descriptor::Ipv4Neighbor(a) => {
+                out.extend_from_slice(&a.octets())
+            }
+            Descriptor::Ipv6Interface(a) | Descriptor::Ipv6Neighbor(a) => {
+                out.extend_from_slice(&a.octets())
+            }
+            Descriptor::MultiTopology(l) => {
+                for m in l {
+                    out.extend_from_slice(&m.to_be_bytes());
+                }
+            }
+            Descriptor::OspfRouteType(t) => out.push(*t),
+            Descriptor::IpReachability(p) => {
+                out.push(p.len());
+                p.encode_bits(out);
+            }
+            Descriptor::Unknown { value, .. } => out.extend_from_slice(&value.0),
+        });
+    }
+}
+
+/// RFC 9552 §5.2.3.2: prefix length in bits, then the minimum number of
+/// octets. The address family is that of the NLRI type, so the TLV only
+/// makes sense in a prefix NLRI. Host bits past the length would be lost by
+/// [`Prefix`] (and so break byte-exact re-encoding); they are rejected.
+fn decode_reachability(v: &[u8], kind: Kind) -> Result<Prefix, WireError> {
+    const WHAT: &str = "BGP-LS IP reachability";
+    let mut r = Reader::new(v, WHAT);
+    let len = r.u8()?;
+    let p = match kind {
+        Kind::V4Prefix => Prefix::V4(Ipv4Prefix::decode_bits(&mut r, len)?),
+        Kind::V6Prefix => Prefix::V6(Ipv6Prefix::decode_bits(&mut r, len)?),
+        Kind::Node | Kind::Link => {
+            return Err(WireError::malformed(WHAT, "only allowed in a prefix NLRI"));
+        }
+    };
+    r.finish()?;
+    let mut back = Vec::with_capacity(v.len());
+    back.push(len);
+    p.encode_bits(&mut back);
+    if back != v {
+        return Err(WireError::malformed(
+            WHAT,
+            "bits set past the prefix length",
+        ));
+    }
+    Ok(p)
+}
+
+impl fmt::Display for Descriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Descriptor::LocalNode(n) => write!(f, "local {n}"),
+            Descriptor::RemoteNode(n) => write!(f, "remote {n}"),
+            Descriptor::LinkIds { local, remote } => write!(f, "link-id {local}:{remote}"),
+            Descriptor::Ipv4Interface(a) => write!(f, "ipv4-if {a}"),
+            Descriptor::Ipv4Neighbor(a) => write!(f, "ipv4-nbr {a}"),
+            Descriptor::Ipv6Interface(a) => write!(f, "ipv6-if {a}"),
+            Descriptor::Ipv6Neighbor(a) => write!(f, "ipv6-nbr {a}"),
+            Descriptor::MultiTopology(l) => {
+                f.write_str("mt ")?;
+                for (i, m) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{m}")?;
+                }
+                Ok(())
+            }
+            Descriptor::OspfRouteType(t) => match OSPF_ROUTE_TYPES.iter().find(|(v, _)| v == t) {
+                Some((_, n)) => write!(f, "ospf-route-type {n}"),
+                None => write!(f, "ospf-route-type {t}"),
+            },
+            Descriptor::IpReachability(p) => write!(f, "{p}"),
+            Descriptor::Unknown { tlv_type, value } => write!(f, "tlv:{tlv_type}:{value}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The NLRI
+// ---------------------------------------------------------------------------
+
+/// Protocol-ID, identifier and descriptor TLVs: the body shared by the
+/// node, link and prefix NLRI types (RFC 9552 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LsDescriptors {
+    pub protocol: ProtocolId,
+    /// RFC 9552 §5.2: identifies the routing universe ("instance ID").
+    pub identifier: u64,
+    /// Descriptor TLVs in the order received.
+    pub tlvs: Vec<Descriptor>,
+}
+
+/// The typed part of a BGP-LS NLRI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum LsNlriBody {
+    /// Type 1.
+    Node(LsDescriptors),
+    /// Type 2.
+    Link(LsDescriptors),
+    /// Type 3.
+    Ipv4Prefix(LsDescriptors),
+    /// Type 4.
+    Ipv6Prefix(LsDescriptors),
+    /// Any other type: the value after the RD, raw.
+    Unknown { nlri_type: u16, value: HexBytes },
+}
+
+/// One BGP-LS NLRI (RFC 9552 §5.2), with its RD for SAFI 72.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BgpLsNlri {
-    pub raw: Vec<u8>,
+    /// Present iff the NLRI came from (or is for) SAFI 72.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub rd: Option<RouteDistinguisher>,
+    pub body: LsNlriBody,
+}
+
+impl LsNlriBody {
+    fn split(&self) -> Option<(Kind, &LsDescriptors)> {
+        match self {
+            LsNlriBody::Node(d) => Some((Kind::Node, d)),
+            LsNlriBody::Link(d) => Some((Kind::Link, d)),
+            LsNlriBody::Ipv4Prefix(d) => Some((Kind::V4Prefix, d)),
+            LsNlriBody::Ipv6Prefix(d) => Some((Kind::V6Prefix, d)),
+            LsNlriBody::Unknown { .. } => None,
+        }
+    }
+
+    fn build(kind: Kind, d: LsDescriptors) -> Self {
+        match kind {
+            Kind::Node => LsNlriBody::Node(d),
+            Kind::Link => LsNlriBody::Link(d),
+            Kind::V4Prefix => LsNlriBody::Ipv4Prefix(d),
+            Kind::V6Prefix => LsNlriBody::Ipv6Prefix(d),
+        }
+    }
+
+    /// The NLRI type code.
+    pub fn nlri_type(&self) -> u16 {
+        match (self, self.split()) {
+            (LsNlriBody::Unknown { nlri_type, .. }, _) => *nlri_type,
+            (_, Some((k, _))) => k.code(),
+            (_, None) => 0,
+        }
+    }
+}
+
+/// RFC 9552 §5.2: every NLRI names its local node; a link also names the
+/// remote node; a prefix carries its reachability. Each at most once, so
+/// that the NLRI identifies one object.
+fn check_mandatory(kind: Kind, tlvs: &[Descriptor]) -> Result<(), WireError> {
+    const WHAT: &str = "BGP-LS NLRI";
+    let count = |t: u16| tlvs.iter().filter(|d| d.tlv_type() == t).count();
+    if count(tlv::LOCAL_NODE) != 1 {
+        return Err(WireError::malformed(
+            WHAT,
+            "needs exactly one Local Node Descriptors TLV",
+        ));
+    }
+    let remote = count(tlv::REMOTE_NODE);
+    match kind {
+        Kind::Link if remote != 1 => Err(WireError::malformed(
+            WHAT,
+            "a link needs exactly one Remote Node Descriptors TLV",
+        )),
+        Kind::Node | Kind::V4Prefix | Kind::V6Prefix if remote != 0 => Err(WireError::malformed(
+            WHAT,
+            "Remote Node Descriptors only belong in a link NLRI",
+        )),
+        Kind::V4Prefix | Kind::V6Prefix if count(tlv::IP_REACHABILITY) != 1 => Err(
+            WireError::malformed(WHAT, "a prefix needs exactly one IP Reachability TLV"),
+        ),
+        _ => Ok(()),
+    }
 }
 
 impl BgpLsNlri {
-    pub fn decode(r: &mut Reader<'_>, _vpn: bool) -> Result<Self, WireError> {
-        let _ = r.rest();
-        Err(WireError::malformed("BgpLsNlri", "not implemented"))
+    /// Reads exactly one BGP-LS NLRI: type, length, then (for SAFI 72,
+    /// `vpn`) an RD inside the length, protocol-id, identifier and
+    /// descriptor TLVs (RFC 9552 §5.2).
+    pub fn decode(r: &mut Reader<'_>, vpn: bool) -> Result<Self, WireError> {
+        let nlri_type = r.u16()?;
+        let len = r.u16()?;
+        let value = r.take(usize::from(len))?;
+        let mut b = Reader::new(value, "BGP-LS NLRI");
+        let rd = if vpn {
+            Some(RouteDistinguisher::decode(&mut b)?)
+        } else {
+            None
+        };
+        let Some(kind) = Kind::from_code(nlri_type) else {
+            return Ok(BgpLsNlri {
+                rd,
+                body: LsNlriBody::Unknown {
+                    nlri_type,
+                    value: HexBytes(b.rest().to_vec()),
+                },
+            });
+        };
+        let protocol = ProtocolId(b.u8()?);
+        let identifier = b.u64()?;
+        let mut tlvs = Vec::new();
+        while !b.is_empty() {
+            let (t, v) = next_tlv(&mut b)?;
+            tlvs.push(Descriptor::decode(t, v, kind)?);
+        }
+        check_mandatory(kind, &tlvs)?;
+        Ok(BgpLsNlri {
+            rd,
+            body: LsNlriBody::build(
+                kind,
+                LsDescriptors {
+                    protocol,
+                    identifier,
+                    tlvs,
+                },
+            ),
+        })
     }
+
+    /// Writes the NLRI back, byte for byte as decoded.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.raw);
+        put_tlv(out, self.body.nlri_type(), |out| {
+            if let Some(rd) = &self.rd {
+                rd.encode(out);
+            }
+            match &self.body {
+                LsNlriBody::Unknown { value, .. } => out.extend_from_slice(&value.0),
+                LsNlriBody::Node(d)
+                | LsNlriBody::Link(d)
+                | LsNlriBody::Ipv4Prefix(d)
+                | LsNlriBody::Ipv6Prefix(d) => {
+                    out.push(d.protocol.0);
+                    out.extend_from_slice(&d.identifier.to_be_bytes());
+                    for t in &d.tlvs {
+                        t.encode(out);
+                    }
+                }
+            }
+        });
+    }
+
+    /// The NLRI type code (1 node, 2 link, 3/4 IPv4/IPv6 prefix, or other).
+    pub fn nlri_type(&self) -> u16 {
+        self.body.nlri_type()
+    }
+
+    /// Protocol-ID, identifier and descriptors, for the decoded types.
+    pub fn descriptors(&self) -> Option<&LsDescriptors> {
+        self.body.split().map(|(_, d)| d)
+    }
+
+    pub fn protocol(&self) -> Option<ProtocolId> {
+        self.descriptors().map(|d| d.protocol)
+    }
+
+    pub fn identifier(&self) -> Option<u64> {
+        self.descriptors().map(|d| d.identifier)
+    }
+
+    fn find<'s, T>(&'s self, f: impl Fn(&'s Descriptor) -> Option<T>) -> Option<T> {
+        self.descriptors()?.tlvs.iter().find_map(f)
+    }
+
+    /// Local Node Descriptors (TLV 256).
+    pub fn local_node(&self) -> Option<&NodeDescriptors> {
+        self.find(|d| match d {
+            Descriptor::LocalNode(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// Remote Node Descriptors (TLV 257), for a link.
+    pub fn remote_node(&self) -> Option<&NodeDescriptors> {
+        self.find(|d| match d {
+            Descriptor::RemoteNode(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// The IP Reachability prefix (TLV 265), for a prefix NLRI.
+    pub fn prefix(&self) -> Option<Prefix> {
+        self.find(|d| match d {
+            Descriptor::IpReachability(p) => Some(*p),
+            _ => None,
+        })
     }
 }
 
 impl fmt::Display for BgpLsNlri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BgpLsNlri({} bytes)", self.raw.len())
+        let rd = |f: &mut fmt::Formatter<'_>| match &self.rd {
+            Some(rd) => write!(f, " rd {rd}"),
+            None => Ok(()),
+        };
+        let (kind, d) = match (&self.body, self.body.split()) {
+            (_, Some(x)) => x,
+            (LsNlriBody::Unknown { nlri_type, value }, None) => {
+                write!(f, "type-{nlri_type}")?;
+                rd(f)?;
+                return write!(f, " raw:{value}");
+            }
+            // split() is None only for Unknown.
+            (_, None) => return Ok(()),
+        };
+        f.write_str(kind.word())?;
+        rd(f)?;
+        write!(f, " protocol {} id {}", d.protocol, d.identifier)?;
+        // Runs of descriptors other than the node descriptors are grouped in
+        // brackets; order is kept, so a run may be split in several groups.
+        let mut open = false;
+        for t in &d.tlvs {
+            match t {
+                Descriptor::LocalNode(_) | Descriptor::RemoteNode(_) => {
+                    if open {
+                        f.write_str("]")?;
+                        open = false;
+                    }
+                    write!(f, " {t}")?;
+                }
+                _ => {
+                    if open {
+                        write!(f, " {t}")?;
+                    } else {
+                        write!(f, " {} [{t}", kind.group_word())?;
+                        open = true;
+                    }
+                }
+            }
+        }
+        if open {
+            f.write_str("]")?;
+        }
+        Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------
+// Text parsing
+// ---------------------------------------------------------------------------
+
+struct Tokens<'a> {
+    toks: Vec<&'a str>,
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn next(&mut self) -> Option<&'a str> {
+        let t = self.toks.get(self.pos).copied();
+        if t.is_some() {
+            self.pos += 1;
+        }
+        t
+    }
+    fn peek(&self) -> Option<&'a str> {
+        self.toks.get(self.pos).copied()
+    }
+    fn value(&mut self, after: &str) -> Result<&'a str, String> {
+        self.next()
+            .ok_or_else(|| format!("missing value after {after:?}"))
+    }
+    fn expect(&mut self, word: &str) -> Result<(), String> {
+        match self.next() {
+            Some(t) if t == word => Ok(()),
+            Some(t) => Err(format!("expected {word:?}, found {t:?}")),
+            None => Err(format!("expected {word:?}")),
+        }
+    }
+}
+
+fn num<T: FromStr>(s: &str, what: &str) -> Result<T, String> {
+    // u32::from_str accepts a leading '+'; the canonical text never has one.
+    if s.starts_with('+') {
+        return Err(format!("bad {what} {s:?}"));
+    }
+    s.parse().map_err(|_| format!("bad {what} {s:?}"))
+}
+
+fn addr<T: FromStr>(s: &str, what: &str) -> Result<T, String> {
+    s.parse().map_err(|_| format!("bad {what} {s:?}"))
+}
+
+fn raw_tlv(t: &str) -> Option<Result<(u16, HexBytes), String>> {
+    let rest = t.strip_prefix("tlv:")?;
+    Some((|| {
+        let (ty, hex) = rest
+            .split_once(':')
+            .ok_or_else(|| format!("expected tlv:TYPE:HEX, found {t:?}"))?;
+        let ty = num::<u16>(ty, "TLV type")?;
+        let hex = hex.parse::<HexBytes>().map_err(|e| e.reason)?;
+        Ok((ty, hex))
+    })())
+}
+
+fn parse_node_descriptor(t: &str, toks: &mut Tokens<'_>) -> Result<NodeDescriptor, String> {
+    if let Some(r) = raw_tlv(t) {
+        let (tlv_type, value) = r?;
+        return Ok(NodeDescriptor::Unknown { tlv_type, value });
+    }
+    let v = toks.value(t)?;
+    Ok(match t {
+        "as" => NodeDescriptor::AsNumber(num(v, "AS number")?),
+        "bgp-ls-id" => NodeDescriptor::BgpLsId(num(v, "BGP-LS identifier")?),
+        "ospf-area" => NodeDescriptor::OspfAreaId(addr(v, "OSPF area")?),
+        "router" => NodeDescriptor::IgpRouterId(v.parse().map_err(|e: ParseError| e.reason)?),
+        "bgp-router" => NodeDescriptor::BgpRouterId(addr(v, "BGP router ID")?),
+        "member-as" => NodeDescriptor::MemberAsn(num(v, "member AS")?),
+        _ => return Err(format!("unknown node descriptor {t:?}")),
+    })
+}
+
+fn parse_node_descriptors(toks: &mut Tokens<'_>) -> Result<NodeDescriptors, String> {
+    toks.expect("[")?;
+    let mut tlvs = Vec::new();
+    loop {
+        match toks.next() {
+            Some("]") => return Ok(NodeDescriptors { tlvs }),
+            Some(t) => tlvs.push(parse_node_descriptor(t, toks)?),
+            None => return Err("unclosed [".to_string()),
+        }
+    }
+}
+
+fn parse_descriptor(t: &str, toks: &mut Tokens<'_>) -> Result<Descriptor, String> {
+    if let Some(r) = raw_tlv(t) {
+        let (tlv_type, value) = r?;
+        return Ok(Descriptor::Unknown { tlv_type, value });
+    }
+    if t.contains('/') {
+        return t
+            .parse::<Prefix>()
+            .map(Descriptor::IpReachability)
+            .map_err(|e| e.reason);
+    }
+    let v = toks.value(t)?;
+    Ok(match t {
+        "link-id" => {
+            let (l, r) = v
+                .split_once(':')
+                .ok_or_else(|| format!("expected LOCAL:REMOTE, found {v:?}"))?;
+            Descriptor::LinkIds {
+                local: num(l, "link local identifier")?,
+                remote: num(r, "link remote identifier")?,
+            }
+        }
+        "ipv4-if" => Descriptor::Ipv4Interface(addr(v, "IPv4 address")?),
+        "ipv4-nbr" => Descriptor::Ipv4Neighbor(addr(v, "IPv4 address")?),
+        "ipv6-if" => Descriptor::Ipv6Interface(addr(v, "IPv6 address")?),
+        "ipv6-nbr" => Descriptor::Ipv6Neighbor(addr(v, "IPv6 address")?),
+        "mt" => Descriptor::MultiTopology(
+            v.split(',')
+                .map(|m| num(m, "multi-topology ID"))
+                .collect::<Result<_, _>>()?,
+        ),
+        "ospf-route-type" => {
+            Descriptor::OspfRouteType(match OSPF_ROUTE_TYPES.iter().find(|(_, n)| *n == v) {
+                Some((c, _)) => *c,
+                None => num(v, "OSPF route type")?,
+            })
+        }
+        _ => return Err(format!("unknown descriptor {t:?}")),
+    })
+}
+
+fn parse_nlri(s: &str) -> Result<BgpLsNlri, String> {
+    let spaced = s.replace('[', " [ ").replace(']', " ] ");
+    let mut toks = Tokens {
+        toks: spaced.split_whitespace().collect(),
+        pos: 0,
+    };
+    let head = toks.next().ok_or("empty input")?;
+    let kind = match head {
+        "node" => Some(Kind::Node),
+        "link" => Some(Kind::Link),
+        "ipv4-prefix" => Some(Kind::V4Prefix),
+        "ipv6-prefix" => Some(Kind::V6Prefix),
+        _ => None,
+    };
+    let unknown_type = match (kind, head.strip_prefix("type-")) {
+        (None, Some(n)) => Some(num::<u16>(n, "NLRI type")?),
+        (None, None) => return Err(format!("unknown NLRI kind {head:?}")),
+        (Some(_), _) => None,
+    };
+    let rd = if toks.peek() == Some("rd") {
+        toks.next();
+        let v = toks.value("rd")?;
+        Some(v.parse::<RouteDistinguisher>().map_err(|e| e.reason)?)
+    } else {
+        None
+    };
+    let body = match (kind, unknown_type) {
+        (Some(kind), _) => {
+            toks.expect("protocol")?;
+            let protocol = toks
+                .value("protocol")?
+                .parse::<ProtocolId>()
+                .map_err(|e| e.reason)?;
+            toks.expect("id")?;
+            let identifier = num(toks.value("id")?, "identifier")?;
+            let mut tlvs = Vec::new();
+            while let Some(t) = toks.next() {
+                match t {
+                    "local" => tlvs.push(Descriptor::LocalNode(parse_node_descriptors(&mut toks)?)),
+                    "remote" => {
+                        tlvs.push(Descriptor::RemoteNode(parse_node_descriptors(&mut toks)?))
+                    }
+                    "node" | "link" | "prefix" => {
+                        toks.expect("[")?;
+                        loop {
+                            match toks.next() {
+                                Some("]") => break,
+                                Some(t) => tlvs.push(parse_descriptor(t, &mut toks)?),
+                                None => return Err("unclosed [".to_string()),
+                            }
+                        }
+                    }
+                    _ => tlvs.push(parse_descriptor(t, &mut toks)?),
+                }
+            }
+            LsNlriBody::build(
+                kind,
+                LsDescriptors {
+                    protocol,
+                    identifier,
+                    tlvs,
+                },
+            )
+        }
+        (None, Some(nlri_type)) => {
+            let v = toks.value("NLRI type")?;
+            let hex = v
+                .strip_prefix("raw:")
+                .ok_or_else(|| format!("expected raw:HEX, found {v:?}"))?;
+            let value = hex.parse::<HexBytes>().map_err(|e| e.reason)?;
+            if let Some(t) = toks.next() {
+                return Err(format!("unexpected {t:?}"));
+            }
+            LsNlriBody::Unknown { nlri_type, value }
+        }
+        (None, None) => return Err(format!("unknown NLRI kind {head:?}")),
+    };
+    let built = BgpLsNlri { rd, body };
+    // Validate through the wire form: the result is exactly what decoding
+    // the encoded bytes gives (mandatory TLVs, lengths, raw TLVs of a known
+    // type becoming typed).
+    let mut wire = Vec::new();
+    built.encode(&mut wire);
+    if wire.len() > 4 + usize::from(u16::MAX) {
+        return Err("NLRI longer than 65535 octets".to_string());
+    }
+    let mut r = Reader::new(&wire, "BGP-LS NLRI");
+    let back = BgpLsNlri::decode(&mut r, built.rd.is_some()).map_err(|e| e.to_string())?;
+    r.finish().map_err(|e| e.to_string())?;
+    Ok(back)
 }
 
 impl FromStr for BgpLsNlri {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        Err(ParseError::new("BgpLsNlri", s, "not implemented"))
+        parse_nlri(s).map_err(|reason| ParseError::new("BGP-LS NLRI", s, reason))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The BGP-LS attribute (path attribute 29)
+// ---------------------------------------------------------------------------
+
+/// A bandwidth in bytes per second, an IEEE 754 single (RFC 9552 §5.3.2.2),
+/// kept as its raw bits so that NaN payloads re-encode unchanged and the
+/// type can be `Eq` and `Hash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Bandwidth(pub u32);
+
+impl Bandwidth {
+    pub fn from_bytes_per_sec(v: f32) -> Self {
+        Bandwidth(v.to_bits())
+    }
+    pub fn bytes_per_sec(self) -> f32 {
+        f32::from_bits(self.0)
+    }
+}
+
+/// IGP Metric TLV 1095 (RFC 9552 §5.3.2.4): the length depends on the IGP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum IgpMetric {
+    /// IS-IS narrow metric: 6 bits; the top two bits are reserved and kept.
+    Small(u8),
+    /// OSPF link metric.
+    Ospf(u16),
+    /// IS-IS wide metric, 24 bits.
+    Wide(u32),
+}
+
+impl IgpMetric {
+    pub fn value(self) -> u32 {
+        match self {
+            IgpMetric::Small(v) => u32::from(v & 0x3f),
+            IgpMetric::Ospf(v) => u32::from(v),
+            IgpMetric::Wide(v) => v & 0xff_ffff,
+        }
+    }
+}
+
+/// A SID/Label sub-TLV 1161 value (RFC 9085 §2.1.1), or the SID field of
+/// the Adjacency and Prefix SID TLVs: 3 octets hold a label (20 rightmost
+/// bits), 4 octets an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum SidLabel {
+    /// The raw 24-bit field.
+    Label(u32),
+    Index(u32),
+}
+
+impl SidLabel {
+    fn decode(v: &[u8]) -> Option<Self> {
+        match *v {
+            [a, b, c] => Some(SidLabel::Label(u24_of([a, b, c]))),
+            [a, b, c, d] => Some(SidLabel::Index(u32::from_be_bytes([a, b, c, d]))),
+            _ => None,
+        }
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            SidLabel::Label(l) => put_u24(out, *l),
+            SidLabel::Index(i) => out.extend_from_slice(&i.to_be_bytes()),
+        }
+    }
+}
+
+/// One range of an SR Capabilities or SR Local Block TLV (RFC 9085 §2.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SrRange {
+    /// Range size, 24 bits.
+    pub size: u32,
+    /// First SID/label of the range.
+    pub first: SidLabel,
+}
+
+/// SR Capabilities (1034) and SR Local Block (1036), RFC 9085 §2.1.2 and
+/// §2.1.4: flags, a reserved octet, then ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SrRanges {
+    pub flags: u8,
+    pub reserved: u8,
+    pub ranges: Vec<SrRange>,
+}
+
+impl SrRanges {
+    fn decode(v: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(v, "BGP-LS SR ranges");
+        let flags = r.u8().ok()?;
+        let reserved = r.u8().ok()?;
+        let mut ranges = Vec::new();
+        while !r.is_empty() {
+            let size = u24_of(r.array().ok()?);
+            let (t, sv) = next_tlv(&mut r).ok()?;
+            if t != tlv::SID_LABEL {
+                return None;
+            }
+            ranges.push(SrRange {
+                size,
+                first: SidLabel::decode(sv)?,
+            });
+        }
+        Some(SrRanges {
+            flags,
+            reserved,
+            ranges,
+        })
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.flags);
+        out.push(self.reserved);
+        for r in &self.ranges {
+            put_u24(out, r.size);
+            put_tlv(out, tlv::SID_LABEL, |out| r.first.encode(out));
+        }
+    }
+}
+
+/// Adjacency SID TLV 1099 (RFC 9085 §2.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AdjacencySid {
+    pub flags: u8,
+    pub weight: u8,
+    pub reserved: u16,
+    pub sid: SidLabel,
+}
+
+/// Prefix SID TLV 1158 (RFC 9085 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PrefixSid {
+    pub flags: u8,
+    pub algorithm: u8,
+    pub reserved: u16,
+    pub sid: SidLabel,
+}
+
+/// Decodes `a (1) | b (1) | reserved (2) | SID (3 or 4)`, the shape shared
+/// by the Adjacency SID and Prefix SID TLVs.
+fn sid_tlv(v: &[u8]) -> Option<(u8, u8, u16, SidLabel)> {
+    match v {
+        [a, b, r0, r1, sid @ ..] => Some((
+            *a,
+            *b,
+            u16::from_be_bytes([*r0, *r1]),
+            SidLabel::decode(sid)?,
+        )),
+        _ => None,
+    }
+}
+
+/// One TLV of the BGP-LS attribute (RFC 9552 §5.3, RFC 9085 §2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum LsAttrTlv {
+    /// 263: Multi-Topology IDs of a node (raw 16-bit fields).
+    MultiTopology(Vec<u16>),
+    /// 1024: Node Flag Bits (O T E B R V).
+    NodeFlags(u8),
+    /// 1026: Node Name (RFC 5301), when it is UTF-8.
+    NodeName(String),
+    /// 1027: IS-IS Area Identifier (1 to 13 octets).
+    IsIsArea(HexBytes),
+    /// 1028: IPv4 Router-ID of the local node.
+    LocalRouterIdV4(Ipv4Addr),
+    /// 1029: IPv6 Router-ID of the local node.
+    LocalRouterIdV6(Ipv6Addr),
+    /// 1030: IPv4 Router-ID of the remote node.
+    RemoteRouterIdV4(Ipv4Addr),
+    /// 1031: IPv6 Router-ID of the remote node.
+    RemoteRouterIdV6(Ipv6Addr),
+    /// 1034: SR Capabilities (RFC 9085 §2.1.2).
+    SrCapabilities(SrRanges),
+    /// 1035: SR Algorithms (RFC 9085 §2.1.3).
+    SrAlgorithms(Vec<u8>),
+    /// 1036: SR Local Block (RFC 9085 §2.1.4).
+    SrLocalBlock(SrRanges),
+    /// 1088: Administrative group (color).
+    AdminGroup(u32),
+    /// 1089: Maximum link bandwidth.
+    MaxLinkBandwidth(Bandwidth),
+    /// 1090: Maximum reservable link bandwidth.
+    MaxReservableBandwidth(Bandwidth),
+    /// 1091: Unreserved bandwidth, priorities 0 to 7.
+    UnreservedBandwidth([Bandwidth; 8]),
+    /// 1092: TE Default Metric (4 octets).
+    TeDefaultMetric(u32),
+    /// 1093: Link Protection Type (RFC 5307 §1.2).
+    LinkProtection { flags: u8, reserved: u8 },
+    /// 1094: MPLS Protocol Mask (L = LDP, R = RSVP-TE).
+    MplsProtocolMask(u8),
+    /// 1095: IGP Metric.
+    IgpMetric(IgpMetric),
+    /// 1096: Shared Risk Link Groups.
+    Srlg(Vec<u32>),
+    /// 1098: Link Name, when it is UTF-8.
+    LinkName(String),
+    /// 1099: Adjacency SID (RFC 9085 §2.2.1).
+    AdjacencySid(AdjacencySid),
+    /// 1152: IGP Flags (D N L P).
+    IgpFlags(u8),
+    /// 1153: IGP Route Tags.
+    RouteTags(Vec<u32>),
+    /// 1154: IGP Extended Route Tags.
+    ExtendedRouteTags(Vec<u64>),
+    /// 1155: Prefix Metric.
+    PrefixMetric(u32),
+    /// 1156: OSPF Forwarding Address (IPv4 or IPv6).
+    OspfForwardingAddress(IpAddr),
+    /// 1158: Prefix SID (RFC 9085 §2.3.1).
+    PrefixSid(PrefixSid),
+    /// Any other TLV, or a known one whose value does not have the expected
+    /// shape (kept so that it propagates unchanged, RFC 9552 §8.2.2).
+    Unknown { tlv_type: u16, value: HexBytes },
+}
+
+impl LsAttrTlv {
+    pub fn tlv_type(&self) -> u16 {
+        use LsAttrTlv as A;
+        match self {
+            A::MultiTopology(_) => tlv::MULTI_TOPOLOGY,
+            A::NodeFlags(_) => tlv::NODE_FLAGS,
+            A::NodeName(_) => tlv::NODE_NAME,
+            A::IsIsArea(_) => tlv::ISIS_AREA,
+            A::LocalRouterIdV4(_) => tlv::LOCAL_ROUTER_ID_V4,
+            A::LocalRouterIdV6(_) => tlv::LOCAL_ROUTER_ID_V6,
+            A::RemoteRouterIdV4(_) => tlv::REMOTE_ROUTER_ID_V4,
+            A::RemoteRouterIdV6(_) => tlv::REMOTE_ROUTER_ID_V6,
+            A::SrCapabilities(_) => tlv::SR_CAPABILITIES,
+            A::SrAlgorithms(_) => tlv::SR_ALGORITHM,
+            A::SrLocalBlock(_) => tlv::SR_LOCAL_BLOCK,
+            A::AdminGroup(_) => tlv::ADMIN_GROUP,
+            A::MaxLinkBandwidth(_) => tlv::MAX_LINK_BANDWIDTH,
+            A::MaxReservableBandwidth(_) => tlv::MAX_RESERVABLE_BANDWIDTH,
+            A::UnreservedBandwidth(_) => tlv::UNRESERVED_BANDWIDTH,
+            A::TeDefaultMetric(_) => tlv::TE_DEFAULT_METRIC,
+            A::LinkProtection { .. } => tlv::LINK_PROTECTION,
+            A::MplsProtocolMask(_) => tlv::MPLS_PROTOCOL_MASK,
+            A::IgpMetric(_) => tlv::IGP_METRIC,
+            A::Srlg(_) => tlv::SRLG,
+            A::LinkName(_) => tlv::LINK_NAME,
+            A::AdjacencySid(_) => tlv::ADJACENCY_SID,
+            A::IgpFlags(_) => tlv::IGP_FLAGS,
+            A::RouteTags(_) => tlv::ROUTE_TAG,
+            A::ExtendedRouteTags(_) => tlv::EXTENDED_ROUTE_TAG,
+            A::PrefixMetric(_) => tlv::PREFIX_METRIC,
+            A::OspfForwardingAddress(_) => tlv::OSPF_FORWARDING_ADDRESS,
+            A::PrefixSid(_) => tlv::PREFIX_SID,
+            A::Unknown { tlv_type, .. } => *tlv_type,
+        }
+    }
+
+    /// The typed form of a TLV, or `None` when the value does not have the
+    /// shape its type calls for.
+    fn typed(t: u16, v: &[u8]) -> Option<Self> {
+        use LsAttrTlv as A;
+        let v4 = || <[u8; 4]>::try_from(v).ok().map(Ipv4Addr::from);
+        let v6 = || <[u8; 16]>::try_from(v).ok().map(Ipv6Addr::from);
+        let be32 = || <[u8; 4]>::try_from(v).ok().map(u32::from_be_bytes);
+        let one = || match *v {
+            [b] => Some(b),
+            _ => None,
+        };
+        let text = || std::str::from_utf8(v).ok().map(str::to_string);
+        Some(match t {
+            tlv::MULTI_TOPOLOGY => A::MultiTopology(u16_list(v)?),
+            tlv::NODE_FLAGS => A::NodeFlags(one()?),
+            tlv::NODE_NAME => A::NodeName(text()?),
+            // RFC 9552 §5.3.1.2: an area address is 1 to 13 octets.
+            tlv::ISIS_AREA if (1..=13).contains(&v.len()) => A::IsIsArea(HexBytes(v.to_vec())),
+            tlv::LOCAL_ROUTER_ID_V4 => A::LocalRouterIdV4(v4()?),
+            tlv::LOCAL_ROUTER_ID_V6 => A::LocalRouterIdV6(v6()?),
+            tlv::REMOTE_ROUTER_ID_V4 => A::RemoteRouterIdV4(v4()?),
+            tlv::REMOTE_ROUTER_ID_V6 => A::RemoteRouterIdV6(v6()?),
+            tlv::SR_CAPABILITIES => A::SrCapabilities(SrRanges::decode(v)?),
+            tlv::SR_ALGORITHM => A::SrAlgorithms(v.to_vec()),
+            tlv::SR_LOCAL_BLOCK => A::SrLocalBlock(SrRanges::decode(v)?),
+            tlv::ADMIN_GROUP => A::AdminGroup(be32()?),
+            tlv::MAX_LINK_BANDWIDTH => A::MaxLinkBandwidth(Bandwidth(be32()?)),
+            tlv::MAX_RESERVABLE_BANDWIDTH => A::MaxReservableBandwidth(Bandwidth(be32()?)),
+            tlv::UNRESERVED_BANDWIDTH if v.len() == 32 => {
+                let l = u32_list(v)?;
+                let mut bw = [Bandwidth(0); 8];
+                for (dst, src) in bw.iter_mut().zip(l) {
+                    *dst = Bandwidth(src);
+                }
+                A::UnreservedBandwidth(bw)
+            }
+            tlv::TE_DEFAULT_METRIC => A::TeDefaultMetric(be32()?),
+            tlv::LINK_PROTECTION => match *v {
+                [flags, reserved] => A::LinkProtection { flags, reserved },
+                _ => return None,
+            },
+            tlv::MPLS_PROTOCOL_MASK => A::MplsProtocolMask(one()?),
+            tlv::IGP_METRIC => A::IgpMetric(match *v {
+                [a] => IgpMetric::Small(a),
+                [a, b] => IgpMetric::Ospf(u16::from_be_bytes([a, b])),
+                [a, b, c] => IgpMetric::Wide(u24_of([a, b, c])),
+                _ => return None,
+            }),
+            tlv::SRLG => A::Srlg(u32_list(v)?),
+            tlv::LINK_NAME => A::LinkName(text()?),
+            tlv::ADJACENCY_SID => {
+                let (flags, weight, reserved, sid) = sid_tlv(v)?;
+                A::AdjacencySid(AdjacencySid {
+                    flags,
+                    weight,
+                    reserved,
+                    sid,
+                })
+            }
+            tlv::IGP_FLAGS => A::IgpFlags(one()?),
+            tlv::ROUTE_TAG => A::RouteTags(u32_list(v)?),
+            tlv::EXTENDED_ROUTE_TAG => A::ExtendedRouteTags(u64_list(v)?),
+            tlv::PREFIX_METRIC => A::PrefixMetric(be32()?),
+            tlv::OSPF_FORWARDING_ADDRESS => A::OspfForwardingAddress(match v4() {
+                Some(a) => IpAddr::V4(a),
+                None => IpAddr::V6(v6()?),
+            }),
+            tlv::PREFIX_SID => {
+                let (flags, algorithm, reserved, sid) = sid_tlv(v)?;
+                A::PrefixSid(PrefixSid {
+                    flags,
+                    algorithm,
+                    reserved,
+                    sid,
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    fn decode(t: u16, v: &[u8]) -> Self {
+        Self::typed(t, v).unwrap_or_else(|| LsAttrTlv::Unknown {
+            tlv_type: t,
+            value: HexBytes(v.to_vec()),
+        })
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        use LsAttrTlv as A;
+        put_tlv(out, self.tlv_type(), |out| match self {
+            A::MultiTopology(l) => {
+                for m in l {
+                    out.extend_from_slice(&m.to_be_bytes());
+                }
+            }
+            A::NodeFlags(b) | A::MplsProtocolMask(b) | A::IgpFlags(b) => out.push(*b),
+            A::NodeName(s) | A::LinkName(s) => out.extend_from_slice(s.as_bytes()),
+            A::IsIsArea(h) => out.extend_from_slice(&h.0),
+            A::LocalRouterIdV4(a) | A::RemoteRouterIdV4(a) => out.extend_from_slice(&a.octets()),
+            A::LocalRouterIdV6(a) | A::RemoteRouterIdV6(a) => out.extend_from_slice(&a.octets()),
+            A::SrCapabilities(r) | A::SrLocalBlock(r) => r.encode(out),
+            A::SrAlgorithms(l) => out.extend_from_slice(l),
+            A::AdminGroup(n) | A::TeDefaultMetric(n) | A::PrefixMetric(n) => {
+                out.extend_from_slice(&n.to_be_bytes())
+            }
+            A::MaxLinkBandwidth(b) | A::MaxReservableBandwidth(b) => {
+                out.extend_from_slice(&b.0.to_be_bytes())
+            }
+            A::UnreservedBandwidth(l) => {
+                for b in l {
+                    out.extend_from_slice(&b.0.to_be_bytes());
+                }
+            }
+            A::LinkProtection { flags, reserved } => out.extend_from_slice(&[*flags, *reserved]),
+            A::IgpMetric(m) => match m {
+                IgpMetric::Small(v) => out.push(*v),
+                IgpMetric::Ospf(v) => out.extend_from_slice(&v.to_be_bytes()),
+                IgpMetric::Wide(v) => put_u24(out, *v),
+            },
+            A::Srlg(l) | A::RouteTags(l) => {
+                for n in l {
+                    out.extend_from_slice(&n.to_be_bytes());
+                }
+            }
+            A::ExtendedRouteTags(l) => {
+                for n in l {
+                    out.extend_from_slice(&n.to_be_bytes());
+                }
+            }
+            A::OspfForwardingAddress(IpAddr::V4(a)) => out.extend_from_slice(&a.octets()),
+            A::OspfForwardingAddress(IpAddr::V6(a)) => out.extend_from_slice(&a.octets()),
+            A::AdjacencySid(s) => {
+                out.extend_from_slice(&[s.flags, s.weight]);
+                out.extend_from_slice(&s.reserved.to_be_bytes());
+                s.sid.encode(out);
+            }
+            A::PrefixSid(s) => {
+                out.extend_from_slice(&[s.flags, s.algorithm]);
+                out.extend_from_slice(&s.reserved.to_be_bytes());
+                s.sid.encode(out);
+            }
+            A::Unknown { value, .. } => out.extend_from_slice(&value.0),
+        });
+    }
+}
+
+/// The BGP-LS attribute (path attribute 29, RFC 9552 §5.3): node, link or
+/// prefix attribute TLVs, in the order received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct BgpLsAttribute {
+    pub tlvs: Vec<LsAttrTlv>,
+}
+
+impl BgpLsAttribute {
+    /// Decodes the whole attribute value. Fails only when a TLV overruns the
+    /// value; TLVs with an unexpected shape are kept raw (see module docs).
+    pub fn decode(value: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(value, "BGP-LS attribute");
+        let mut tlvs = Vec::new();
+        while !r.is_empty() {
+            let (t, v) = next_tlv(&mut r)?;
+            tlvs.push(LsAttrTlv::decode(t, v));
+        }
+        Ok(BgpLsAttribute { tlvs })
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        for t in &self.tlvs {
+            t.encode(out);
+        }
+    }
+
+    /// The first TLV of the given type.
+    pub fn get(&self, tlv_type: u16) -> Option<&LsAttrTlv> {
+        self.tlvs.iter().find(|t| t.tlv_type() == tlv_type)
+    }
+
+    fn find<'s, T>(&'s self, f: impl Fn(&'s LsAttrTlv) -> Option<T>) -> Option<T> {
+        self.tlvs.iter().find_map(f)
+    }
+
+    pub fn node_name(&self) -> Option<&str> {
+        self.find(|t| match t {
+            LsAttrTlv::NodeName(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn igp_metric(&self) -> Option<u32> {
+        self.find(|t| match t {
+            LsAttrTlv::IgpMetric(m) => Some(m.value()),
+            _ => None,
+        })
+    }
+
+    pub fn max_link_bandwidth(&self) -> Option<f32> {
+        self.find(|t| match t {
+            LsAttrTlv::MaxLinkBandwidth(b) => Some(b.bytes_per_sec()),
+            _ => None,
+        })
+    }
+
+    pub fn prefix_metric(&self) -> Option<u32> {
+        self.find(|t| match t {
+            LsAttrTlv::PrefixMetric(m) => Some(*m),
+            _ => None,
+        })
+    }
+
+    /// IPv4 and IPv6 Router-IDs of the local node (1028, 1029), in order.
+    pub fn local_router_ids(&self) -> Vec<IpAddr> {
+        self.tlvs
+            .iter()
+            .filter_map(|t| match t {
+                LsAttrTlv::LocalRouterIdV4(a) => Some(IpAddr::V4(*a)),
+                LsAttrTlv::LocalRouterIdV6(a) => Some(IpAddr::V6(*a)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// IPv4 and IPv6 Router-IDs of the remote node (1030, 1031), in order.
+    pub fn remote_router_ids(&self) -> Vec<IpAddr> {
+        self.tlvs
+            .iter()
+            .filter_map(|t| match t {
+                LsAttrTlv::RemoteRouterIdV4(a) => Some(IpAddr::V4(*a)),
+                LsAttrTlv::RemoteRouterIdV6(a) => Some(IpAddr::V6(*a)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::*;
+    macro_rules! as_str {
+        ($($t:ty),*) => {$(
+            impl serde::Serialize for $t {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.collect_str(self)
+                }
+            }
+        )*};
+    }
+    as_str!(HexBytes, IgpRouterId);
+
+    impl serde::Serialize for Bandwidth {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_f32(self.bytes_per_sec())
+        }
     }
 }
