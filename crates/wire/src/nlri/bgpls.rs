@@ -1253,6 +1253,19 @@ fn parse_nlri(s: &str) -> Result<BgpLsNlri, String> {
                     _ => tlvs.push(parse_descriptor(t, &mut toks)?),
                 }
             }
+            // The wire form does not say the family of a prefix: check it
+            // here, or an IPv6 /32 would read back as an IPv4 prefix.
+            let family_ok = |p: &Prefix| match kind {
+                Kind::V4Prefix => p.is_ipv4(),
+                Kind::V6Prefix => !p.is_ipv4(),
+                Kind::Node | Kind::Link => true,
+            };
+            if let Some(Descriptor::IpReachability(p)) = tlvs
+                .iter()
+                .find(|d| matches!(d, Descriptor::IpReachability(p) if !family_ok(p)))
+            {
+                return Err(format!("prefix {p} does not match {}", kind.word()));
+            }
             LsNlriBody::build(
                 kind,
                 LsDescriptors {
@@ -2232,5 +2245,671 @@ mod tests {
         assert_eq!(a.max_link_bandwidth(), Some(125_000_000.0));
         assert_eq!(a.igp_metric(), Some(1000));
         assert_eq!(unknown_of(&a, 1107).len(), 4);
+    }
+
+    // -----------------------------------------------------------------------
+    // Hand-built NLRI (RFC 9552 §5.2)
+    // -----------------------------------------------------------------------
+
+    /// A TLV: type, length, value.
+    fn t(ty: u16, v: &[u8]) -> Vec<u8> {
+        let mut o = ty.to_be_bytes().to_vec();
+        o.extend_from_slice(&u16::try_from(v.len()).unwrap().to_be_bytes());
+        o.extend_from_slice(v);
+        o
+    }
+
+    /// Protocol-ID and identifier.
+    fn head(proto: u8, id: u64) -> Vec<u8> {
+        let mut o = vec![proto];
+        o.extend_from_slice(&id.to_be_bytes());
+        o
+    }
+
+    fn cat(parts: &[&[u8]]) -> Vec<u8> {
+        parts.concat()
+    }
+
+    fn local_isis() -> Vec<u8> {
+        t(
+            256,
+            &cat(&[
+                &t(512, &65000u32.to_be_bytes()),
+                &t(513, &[0, 0, 0, 0]),
+                &t(515, &[0, 0, 0, 0, 0, 1]),
+            ]),
+        )
+    }
+
+    fn from_text(s: &str) -> Vec<u8> {
+        let n: BgpLsNlri = s.parse().unwrap();
+        assert_eq!(n.to_string(), s, "canonical text");
+        let mut out = Vec::new();
+        n.encode(&mut out);
+        out
+    }
+
+    #[test]
+    fn node_nlri_isis() {
+        let bytes = t(1, &cat(&[&head(2, 0), &local_isis()]));
+        let n = nlri(&hex::encode(&bytes), false);
+        let text = "node protocol isis-l2 id 0 local [as 65000 bgp-ls-id 0 router 0000.0000.0001]";
+        assert_eq!(n.to_string(), text);
+        assert_eq!(from_text(text), bytes);
+        assert_eq!(n.remote_node(), None);
+        assert_eq!(n.prefix(), None);
+    }
+
+    #[test]
+    fn link_nlri_ipv6_and_unknown_descriptor() {
+        let a6: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let b6: Ipv6Addr = "2001:db8::2".parse().unwrap();
+        let remote = t(
+            257,
+            &cat(&[
+                &t(512, &65000u32.to_be_bytes()),
+                &t(515, &[0, 0, 0, 0, 0, 2]),
+            ]),
+        );
+        let bytes = t(
+            2,
+            &cat(&[
+                &head(1, 7),
+                &local_isis(),
+                &remote,
+                &t(258, &[0, 0, 0, 5, 0, 0, 0, 6]),
+                &t(261, &a6.octets()),
+                &t(262, &b6.octets()),
+                &t(263, &[0x00, 0x02, 0xf0, 0x03]),
+                &t(1200, &[0xde, 0xad]),
+            ]),
+        );
+        let n = nlri(&hex::encode(&bytes), false);
+        let text = "link protocol isis-l1 id 7 \
+                    local [as 65000 bgp-ls-id 0 router 0000.0000.0001] \
+                    remote [as 65000 router 0000.0000.0002] \
+                    link [link-id 5:6 ipv6-if 2001:db8::1 ipv6-nbr 2001:db8::2 mt 2,61443 tlv:1200:dead]";
+        assert_eq!(n.to_string(), text);
+        assert_eq!(from_text(text), bytes);
+        // Reserved MT-ID bits (RFC 9552 §5.2.2.1) are carried unchanged.
+        assert!(n
+            .descriptors()
+            .unwrap()
+            .tlvs
+            .contains(&Descriptor::MultiTopology(vec![2, 0xf003])));
+    }
+
+    #[test]
+    fn ipv6_prefix_nlri_ospfv3() {
+        let bytes = t(
+            4,
+            &cat(&[
+                &head(6, 1),
+                &t(256, &t(515, &[192, 0, 2, 1])),
+                &t(263, &[0, 0]),
+                &t(264, &[3]),
+                &t(265, &[48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01]),
+            ]),
+        );
+        let n = nlri(&hex::encode(&bytes), false);
+        let text = "ipv6-prefix protocol ospfv3 id 1 local [router 192.0.2.1] \
+                    prefix [mt 0 ospf-route-type external-1 2001:db8:1::/48]";
+        assert_eq!(n.to_string(), text);
+        assert_eq!(from_text(text), bytes);
+        assert_eq!(n.prefix(), Some("2001:db8:1::/48".parse().unwrap()));
+        // Prefix length 0: no address octets.
+        let bytes = t(3, &cat(&[&head(3, 0), &local_isis(), &t(265, &[0])]));
+        let n = nlri(&hex::encode(&bytes), false);
+        assert!(n.to_string().ends_with("prefix [0.0.0.0/0]"));
+    }
+
+    #[test]
+    fn vpn_nlri_carries_rd_inside_length() {
+        let rd = RouteDistinguisher::as2(65000, 1);
+        let bytes = t(1, &cat(&[&rd.0, &head(2, 0), &local_isis()]));
+        let n = nlri(&hex::encode(&bytes), true);
+        assert_eq!(n.rd, Some(rd));
+        let text = "node rd 65000:1 protocol isis-l2 id 0 \
+                    local [as 65000 bgp-ls-id 0 router 0000.0000.0001]";
+        assert_eq!(n.to_string(), text);
+        assert_eq!(from_text(text), bytes);
+        // Fewer than 8 octets cannot hold the RD.
+        assert!(matches!(
+            decode_err("0001000400000000", true),
+            WireError::Truncated { .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_nlri_type_is_raw() {
+        let n = nlri("00060003010203", false);
+        assert_eq!(n.nlri_type(), 6);
+        assert_eq!(n.protocol(), None);
+        assert_eq!(n.local_node(), None);
+        assert_eq!(n.to_string(), "type-6 raw:010203");
+        let n = nlri("00090000", false);
+        assert_eq!(n.to_string(), "type-9 raw:");
+        // With SAFI 72, the RD comes first for every type.
+        let n = nlri("0006000b000100000000000709aabb", true);
+        assert_eq!(n.to_string(), "type-6 rd 0.0.0.0:7 raw:09aabb");
+        assert_eq!(
+            from_text("type-6 rd 0.0.0.0:7 raw:09aabb"),
+            hex::decode("0006000b000100000000000709aabb").unwrap()
+        );
+    }
+
+    #[test]
+    fn bgp_protocol_node_descriptors() {
+        // RFC 9086 §4.1: BGP Router-ID and Confederation Member ASN.
+        let bytes = t(
+            1,
+            &cat(&[
+                &head(7, 0),
+                &t(
+                    256,
+                    &cat(&[
+                        &t(512, &65000u32.to_be_bytes()),
+                        &t(513, &[0, 0, 0, 0]),
+                        &t(516, &[192, 0, 2, 1]),
+                        &t(517, &65001u32.to_be_bytes()),
+                        &t(600, &[0xab, 0xcd]),
+                        &t(601, &[]),
+                    ]),
+                ),
+            ]),
+        );
+        let n = nlri(&hex::encode(&bytes), false);
+        let text = "node protocol bgp id 0 local [as 65000 bgp-ls-id 0 bgp-router 192.0.2.1 \
+                    member-as 65001 tlv:600:abcd tlv:601:]";
+        assert_eq!(n.to_string(), text);
+        assert_eq!(from_text(text), bytes);
+    }
+
+    #[test]
+    fn order_is_kept_as_received() {
+        // RFC 9552 §5.1 asks for ascending order; a speaker that does not
+        // comply must still be re-encoded byte for byte.
+        let remote = t(257, &t(515, &[10, 0, 0, 2]));
+        let local = t(256, &t(515, &[10, 0, 0, 1]));
+        let bytes = t(
+            2,
+            &cat(&[
+                &head(3, 0),
+                &t(259, &[10, 1, 1, 1]),
+                &remote,
+                &t(260, &[10, 1, 1, 2]),
+                &local,
+                &t(258, &[0, 0, 0, 1, 0, 0, 0, 2]),
+            ]),
+        );
+        let n = nlri(&hex::encode(&bytes), false);
+        let text = "link protocol ospfv2 id 0 link [ipv4-if 10.1.1.1] remote [router 10.0.0.2] \
+                    link [ipv4-nbr 10.1.1.2] local [router 10.0.0.1] link [link-id 1:2]";
+        assert_eq!(n.to_string(), text);
+        assert_eq!(from_text(text), bytes);
+    }
+
+    #[test]
+    fn decode_reads_exactly_one() {
+        let one = t(1, &cat(&[&head(2, 0), &local_isis()]));
+        let two = t(3, &cat(&[&head(2, 9), &local_isis(), &t(265, &[8, 10])]));
+        let both = cat(&[&one, &two, &[0xee]]);
+        let mut r = Reader::new(&both, "test");
+        let a = BgpLsNlri::decode(&mut r, false).unwrap();
+        let b = BgpLsNlri::decode(&mut r, false).unwrap();
+        assert_eq!(r.remaining(), 1);
+        assert_eq!(a.nlri_type(), 1);
+        assert_eq!(b.prefix(), Some("10.0.0.0/8".parse().unwrap()));
+        let mut out = Vec::new();
+        a.encode(&mut out);
+        b.encode(&mut out);
+        assert_eq!(out, both[..both.len() - 1]);
+    }
+
+    #[test]
+    fn text_accepts_variants() {
+        let canon: BgpLsNlri = "link protocol ospfv2 id 0 local [router 10.0.0.1] \
+                                remote [router 10.0.0.2] link [ipv4-if 10.1.1.1 ipv4-nbr 10.1.1.2]"
+            .parse()
+            .unwrap();
+        // Bare descriptors, numeric protocol, extra spaces and a raw TLV of a
+        // known type (read back as typed).
+        let loose: BgpLsNlri = "  link protocol 3  id 0 local[tlv:515:0a000001] \
+                                remote [ router 10.0.0.2 ] ipv4-if 10.1.1.1 ipv4-nbr 10.1.1.2 "
+            .parse()
+            .unwrap();
+        assert_eq!(loose, canon);
+        let n: BgpLsNlri =
+            "node protocol 200 id 18446744073709551615 local [router 0a0b.0C0D.0e0f] \
+                            node [ospf-route-type 9]"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            n.to_string(),
+            "node protocol 200 id 18446744073709551615 local [router 0a0b.0c0d.0e0f] \
+             node [ospf-route-type 9]"
+        );
+    }
+
+    // -----------------------------------------------------------------------
+    // Malformed NLRI
+    // -----------------------------------------------------------------------
+
+    #[test]
+    fn truncated_and_overrunning() {
+        let good = hex::decode(EXA[6].0).unwrap();
+        // Every strict prefix of a good NLRI fails (the outer length overruns).
+        for n in 0..good.len() {
+            let mut r = Reader::new(&good[..n], "test");
+            assert!(
+                BgpLsNlri::decode(&mut r, false).is_err(),
+                "prefix of {n} octets"
+            );
+        }
+        // Body too short for protocol-id + identifier.
+        assert!(matches!(
+            decode_err("000100050200000000", false),
+            WireError::Truncated { .. }
+        ));
+        // A descriptor TLV whose length runs past the NLRI.
+        let bytes = t(1, &cat(&[&head(2, 0), &[0x01, 0x00, 0x00, 0x10, 0x02]]));
+        assert!(matches!(
+            decode_err(&hex::encode(bytes), false),
+            WireError::Truncated { .. }
+        ));
+        // A node descriptor sub-TLV running past its TLV.
+        let bytes = t(
+            1,
+            &cat(&[&head(2, 0), &t(256, &[0x02, 0x00, 0x00, 0x04, 0, 0])]),
+        );
+        assert!(decode_err(&hex::encode(bytes), false)
+            .to_string()
+            .contains("node descriptor"));
+        // Half a TLV header.
+        let bytes = t(1, &cat(&[&head(2, 0), &local_isis(), &[0x01]]));
+        assert!(matches!(
+            decode_err(&hex::encode(bytes), false),
+            WireError::Truncated { .. }
+        ));
+    }
+
+    fn node_with(desc: &[u8]) -> String {
+        hex::encode(t(1, &cat(&[&head(2, 0), &t(256, desc)])))
+    }
+
+    #[test]
+    fn bad_fixed_sizes() {
+        for len in [0usize, 1, 2, 3, 5, 9, 16] {
+            let e = decode_err(&node_with(&t(515, &vec![1; len])), false);
+            assert_eq!(
+                e,
+                WireError::BadLength {
+                    what: "BGP-LS IGP Router-ID",
+                    len
+                }
+            );
+        }
+        for ty in [512u16, 513, 514, 516, 517] {
+            assert!(matches!(
+                decode_err(&node_with(&t(ty, &[0, 0, 1])), false),
+                WireError::BadLength { len: 3, .. }
+            ));
+        }
+        let link =
+            |d: &[u8]| hex::encode(t(2, &cat(&[&head(2, 0), &local_isis(), &t(257, &[]), d])));
+        for (ty, len) in [
+            (258u16, 4usize),
+            (259, 16),
+            (260, 3),
+            (261, 4),
+            (262, 15),
+            (263, 3),
+            (263, 0),
+        ] {
+            assert!(
+                matches!(
+                    decode_err(&link(&t(ty, &vec![0; len])), false),
+                    WireError::BadLength { .. }
+                ),
+                "type {ty} length {len}"
+            );
+        }
+        let pfx = |d: &[u8]| hex::encode(t(3, &cat(&[&head(2, 0), &local_isis(), d])));
+        assert!(matches!(
+            decode_err(&pfx(&cat(&[&t(264, &[1, 2]), &t(265, &[0])])), false),
+            WireError::BadLength { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_reachability() {
+        let pfx =
+            |ty: u16, v: &[u8]| hex::encode(t(ty, &cat(&[&head(2, 0), &local_isis(), &t(265, v)])));
+        // Length over 32 / 128.
+        assert!(decode_err(&pfx(3, &[33, 1, 2, 3, 4, 5]), false)
+            .to_string()
+            .contains("prefix length"));
+        assert!(decode_err(&pfx(4, &[129]), false)
+            .to_string()
+            .contains("prefix length"));
+        // Too few and too many octets for the length.
+        assert!(matches!(
+            decode_err(&pfx(3, &[24, 10, 0]), false),
+            WireError::Truncated { .. }
+        ));
+        assert!(matches!(
+            decode_err(&pfx(3, &[8, 10, 0]), false),
+            WireError::Trailing { .. }
+        ));
+        // Host bits set past the length would not survive re-encoding.
+        assert!(decode_err(&pfx(3, &[7, 0x0b]), false)
+            .to_string()
+            .contains("past the prefix"));
+        // Empty value.
+        assert!(matches!(
+            decode_err(&pfx(3, &[]), false),
+            WireError::Truncated { .. }
+        ));
+        // Only meaningful in a prefix NLRI.
+        assert!(decode_err(&pfx(1, &[8, 10]), false)
+            .to_string()
+            .contains("prefix NLRI"));
+    }
+
+    #[test]
+    fn mandatory_descriptors() {
+        let body = |ty: u16, d: &[&[u8]]| {
+            let mut v = head(2, 0);
+            for x in d {
+                v.extend_from_slice(x);
+            }
+            hex::encode(t(ty, &v))
+        };
+        let local = local_isis();
+        let remote = t(257, &t(515, &[0, 0, 0, 0, 0, 2]));
+        let reach = t(265, &[8, 10]);
+        for (ty, d) in [
+            (1u16, vec![]),                                  // no local node
+            (1, vec![&local[..], &local[..]]),               // two local nodes
+            (1, vec![&local[..], &remote[..]]),              // remote on a node
+            (2, vec![&local[..]]),                           // link without remote
+            (2, vec![&local[..], &remote[..], &remote[..]]), // two remotes
+            (3, vec![&local[..]]),                           // prefix without reachability
+            (3, vec![&local[..], &reach[..], &reach[..]]),   // two prefixes
+            (4, vec![&remote[..], &t(265, &[0])[..]]),       // prefix without local node
+        ] {
+            assert!(
+                matches!(
+                    decode_err(&body(ty, &d), false),
+                    WireError::Malformed { .. }
+                ),
+                "type {ty} {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_text() {
+        for s in [
+            "",
+            "nodes protocol isis-l2 id 0 local []",
+            "node protocol isis-l2 id 0",
+            "node protocol isis-l9 id 0 local []",
+            "node protocol isis-l2 id -1 local []",
+            "node protocol isis-l2 id +1 local []",
+            "node protocol isis-l2 local []",
+            "node protocol isis-l2 id 0 local [as 65000",
+            "node protocol isis-l2 id 0 local [as]",
+            "node protocol isis-l2 id 0 local [as 4294967296]",
+            "node protocol isis-l2 id 0 local [router 0000.0000]",
+            "node protocol isis-l2 id 0 local [router 0000.0000.000g]",
+            "node protocol isis-l2 id 0 local [router 0000.0000.0001.3]",
+            "node protocol isis-l2 id 0 local [router 10.0.0.1:10.0.0]",
+            "node protocol isis-l2 id 0 local [tlv:515:0102]",
+            "node protocol isis-l2 id 0 local [tlv:515:012]",
+            "node protocol isis-l2 id 0 local [tlv:x:01]",
+            "node protocol isis-l2 id 0 local [frobnicate 1]",
+            "node protocol isis-l2 id 0 local [] link [link-id 1]",
+            "node protocol isis-l2 id 0 local [] link [mt 1,,2]",
+            "node protocol isis-l2 id 0 local [] link [ipv4-if ::1]",
+            "node protocol isis-l2 id 0 local [] link [10.0.0.0/8]",
+            "node protocol isis-l2 id 0 local [] remote []",
+            "ipv4-prefix protocol isis-l2 id 0 local [] prefix [2001:db8::/32]",
+            "ipv4-prefix protocol isis-l2 id 0 local []",
+            "link protocol isis-l2 id 0 local []",
+            "node rd protocol isis-l2 id 0 local []",
+            "type-6 raw:0",
+            "type-6 raw:00 extra",
+            "type-6 00",
+            "type-1 raw:00",
+            "type-70000 raw:",
+            "node protocol isis-l2 id 0 local [] ]",
+            "node protocol isis-l2 id 0 local [] [",
+        ] {
+            assert!(s.parse::<BgpLsNlri>().is_err(), "{s:?} parsed");
+        }
+        // An oversize raw TLV cannot be encoded in a 16-bit length.
+        let big = format!(
+            "node protocol isis-l2 id 0 local [] node [tlv:999:{}]",
+            "00".repeat(70000)
+        );
+        assert!(big.parse::<BgpLsNlri>().is_err());
+    }
+
+    // -----------------------------------------------------------------------
+    // Hand-built attribute TLVs (RFC 9552 §5.3, RFC 9085 §2)
+    // -----------------------------------------------------------------------
+
+    #[test]
+    fn attribute_typed_tlvs() {
+        let f = |v: f32| v.to_bits().to_be_bytes();
+        let mut unres = Vec::new();
+        for i in 0..8u8 {
+            unres.extend_from_slice(&f(f32::from(i) * 1000.0));
+        }
+        let v6: Ipv6Addr = "2001:db8::9".parse().unwrap();
+        let bytes = cat(&[
+            &t(263, &[0x80, 0x00, 0x00, 0x02]),
+            &t(1024, &[0x20]),
+            &t(1026, b"r1.example"),
+            &t(1027, &[0x49, 0x00, 0x01]),
+            &t(1028, &[192, 0, 2, 1]),
+            &t(1029, &v6.octets()),
+            &t(1030, &[192, 0, 2, 2]),
+            &t(1031, &v6.octets()),
+            &t(1088, &[0, 0, 0, 0x11]),
+            &t(1089, &f(1.25e9)),
+            &t(1090, &f(1e9)),
+            &t(1091, &unres),
+            &t(1092, &[0, 0, 0, 20]),
+            &t(1093, &[0x08, 0x00]),
+            &t(1094, &[0xc0]),
+            &t(1095, &[0xc5]),
+            &t(1095, &[0x01, 0x00]),
+            &t(1096, &[0, 0, 0, 1, 0, 0, 0, 2]),
+            &t(1098, b"ge-0/0/0"),
+            &t(1099, &[0x30, 0x0a, 0, 0, 0, 0, 0, 9]),
+            &t(1152, &[0x80]),
+            &t(1153, &[0, 0, 0, 100]),
+            &t(1154, &[0, 0, 0, 0, 0, 0, 0, 1]),
+            &t(1155, &[0, 0, 0, 10]),
+            &t(1156, &[10, 0, 0, 1]),
+            &t(1156, &v6.octets()),
+            &t(1158, &[0x40, 0, 0, 0, 0, 0, 0, 5]),
+            &t(1034, &[0xc0, 0, 0, 0, 100, 0x04, 0x89, 0, 4, 0, 0, 0, 1]),
+            &t(1036, &[0, 0]),
+            &t(1035, &[]),
+        ]);
+        let a = attr(&hex::encode(&bytes));
+        use LsAttrTlv as A;
+        let bw = Bandwidth::from_bytes_per_sec;
+        let mut ub = [Bandwidth(0); 8];
+        for (i, b) in ub.iter_mut().enumerate() {
+            *b = bw(i as f32 * 1000.0);
+        }
+        assert_eq!(
+            a.tlvs,
+            vec![
+                A::MultiTopology(vec![0x8000, 2]),
+                A::NodeFlags(0x20),
+                A::NodeName("r1.example".into()),
+                A::IsIsArea(HexBytes(vec![0x49, 0, 1])),
+                A::LocalRouterIdV4(v4("192.0.2.1")),
+                A::LocalRouterIdV6(v6),
+                A::RemoteRouterIdV4(v4("192.0.2.2")),
+                A::RemoteRouterIdV6(v6),
+                A::AdminGroup(0x11),
+                A::MaxLinkBandwidth(bw(1.25e9)),
+                A::MaxReservableBandwidth(bw(1e9)),
+                A::UnreservedBandwidth(ub),
+                A::TeDefaultMetric(20),
+                A::LinkProtection {
+                    flags: 8,
+                    reserved: 0
+                },
+                A::MplsProtocolMask(0xc0),
+                A::IgpMetric(IgpMetric::Small(0xc5)),
+                A::IgpMetric(IgpMetric::Ospf(256)),
+                A::Srlg(vec![1, 2]),
+                A::LinkName("ge-0/0/0".into()),
+                A::AdjacencySid(AdjacencySid {
+                    flags: 0x30,
+                    weight: 10,
+                    reserved: 0,
+                    sid: SidLabel::Index(9)
+                }),
+                A::IgpFlags(0x80),
+                A::RouteTags(vec![100]),
+                A::ExtendedRouteTags(vec![1]),
+                A::PrefixMetric(10),
+                A::OspfForwardingAddress("10.0.0.1".parse().unwrap()),
+                A::OspfForwardingAddress(IpAddr::V6(v6)),
+                A::PrefixSid(PrefixSid {
+                    flags: 0x40,
+                    algorithm: 0,
+                    reserved: 0,
+                    sid: SidLabel::Index(5)
+                }),
+                A::SrCapabilities(SrRanges {
+                    flags: 0xc0,
+                    reserved: 0,
+                    ranges: vec![SrRange {
+                        size: 100,
+                        first: SidLabel::Index(1)
+                    }]
+                }),
+                A::SrLocalBlock(SrRanges {
+                    flags: 0,
+                    reserved: 0,
+                    ranges: vec![]
+                }),
+                A::SrAlgorithms(vec![]),
+            ]
+        );
+        // The 6-bit narrow metric ignores the reserved bits but keeps them.
+        assert_eq!(IgpMetric::Small(0xc5).value(), 5);
+        assert!(a.tlvs.iter().all(|x| x.tlv_type() >= 263));
+        assert_eq!(a.get(1095), Some(&A::IgpMetric(IgpMetric::Small(0xc5))));
+        assert_eq!(a.get(9999), None);
+    }
+
+    #[test]
+    fn attribute_odd_shapes_stay_raw() {
+        for (ty, v) in [
+            (263u16, &[0u8, 1, 2][..]),
+            (1024, &[0, 0]),
+            (1026, &[0xff, 0xfe]),
+            (1027, &[]),
+            (1027, &[0; 14]),
+            (1028, &[1, 2, 3]),
+            (1029, &[0; 4]),
+            (1034, &[0xc0]),
+            (1034, &[0xc0, 0, 0, 0, 100, 0x04, 0x8a, 0, 3, 0, 0, 1]),
+            (1034, &[0xc0, 0, 0, 0, 100, 0x04, 0x89, 0, 2, 0, 1]),
+            (1034, &[0xc0, 0, 0, 0, 100, 0x04, 0x89, 0, 3, 0, 1]),
+            (1088, &[0; 5]),
+            (1089, &[0; 3]),
+            (1091, &[0; 28]),
+            (1092, &[0, 0, 20]),
+            (1093, &[0]),
+            (1095, &[]),
+            (1095, &[0, 0, 0, 1]),
+            (1096, &[0, 0, 1]),
+            (1098, &[0xc3, 0x28]),
+            (1099, &[0x30, 0, 0, 0, 0, 1]),
+            (1099, &[0x30, 0, 0]),
+            (1153, &[0; 6]),
+            (1154, &[0; 4]),
+            (1156, &[0; 5]),
+            (1158, &[0; 9]),
+        ] {
+            let bytes = t(ty, v);
+            let a = attr(&hex::encode(&bytes));
+            assert_eq!(
+                a.tlvs,
+                vec![LsAttrTlv::Unknown {
+                    tlv_type: ty,
+                    value: HexBytes(v.to_vec())
+                }],
+                "type {ty}"
+            );
+        }
+    }
+
+    #[test]
+    fn attribute_framing_errors() {
+        assert_eq!(BgpLsAttribute::decode(&[]), Ok(BgpLsAttribute::default()));
+        for bad in [
+            &[0x04u8][..],
+            &[0x04, 0x02, 0x00],
+            &[0x04, 0x02, 0x00, 0x02, b'a'],
+            &[0x04, 0x00, 0x00, 0x01, 0x00, 0x04],
+        ] {
+            assert!(
+                matches!(
+                    BgpLsAttribute::decode(bad),
+                    Err(WireError::Truncated { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hex_bytes_and_router_id_text() {
+        assert_eq!("".parse::<HexBytes>(), Ok(HexBytes(vec![])));
+        assert_eq!("0aFf".parse::<HexBytes>(), Ok(HexBytes(vec![10, 255])));
+        for bad in ["0", "0g", "+1", " 1", "é0"] {
+            assert!(bad.parse::<HexBytes>().is_err(), "{bad:?}");
+        }
+        for s in [
+            "10.0.0.1",
+            "0000.0000.0001",
+            "abcd.ef01.2345.ff",
+            "10.0.0.1:10.0.0.2",
+        ] {
+            assert_eq!(isis(s).to_string(), s);
+        }
+        for bad in [
+            "",
+            "10.0.0",
+            "0000.0000.00001",
+            "+000.0000.0001",
+            "0000.0000.0001.",
+            ":",
+        ] {
+            assert!(bad.parse::<IgpRouterId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serializes() {
+        let n = nlri(EXA[1].0, false);
+        let j = serde_json::to_value(&n).unwrap();
+        assert!(j.to_string().contains("\"10.1.4.1:10.1.1.2\""), "{j}");
+        let a = attr(EXA[4].1);
+        let j = serde_json::to_value(&a).unwrap();
+        assert!(j.to_string().contains("125000000"), "{j}");
     }
 }
