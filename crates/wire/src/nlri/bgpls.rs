@@ -852,13 +852,14 @@ pub struct BgpLsNlri {
 }
 
 impl LsNlriBody {
-    fn split(&self) -> Option<(Kind, &LsDescriptors)> {
+    /// The decoded kind and its fields, or the type code and raw value.
+    fn split(&self) -> Result<(Kind, &LsDescriptors), (u16, &HexBytes)> {
         match self {
-            LsNlriBody::Node(d) => Some((Kind::Node, d)),
-            LsNlriBody::Link(d) => Some((Kind::Link, d)),
-            LsNlriBody::Ipv4Prefix(d) => Some((Kind::V4Prefix, d)),
-            LsNlriBody::Ipv6Prefix(d) => Some((Kind::V6Prefix, d)),
-            LsNlriBody::Unknown { .. } => None,
+            LsNlriBody::Node(d) => Ok((Kind::Node, d)),
+            LsNlriBody::Link(d) => Ok((Kind::Link, d)),
+            LsNlriBody::Ipv4Prefix(d) => Ok((Kind::V4Prefix, d)),
+            LsNlriBody::Ipv6Prefix(d) => Ok((Kind::V6Prefix, d)),
+            LsNlriBody::Unknown { nlri_type, value } => Err((*nlri_type, value)),
         }
     }
 
@@ -873,10 +874,9 @@ impl LsNlriBody {
 
     /// The NLRI type code.
     pub fn nlri_type(&self) -> u16 {
-        match (self, self.split()) {
-            (LsNlriBody::Unknown { nlri_type, .. }, _) => *nlri_type,
-            (_, Some((k, _))) => k.code(),
-            (_, None) => 0,
+        match self.split() {
+            Ok((k, _)) => k.code(),
+            Err((t, _)) => t,
         }
     }
 }
@@ -983,7 +983,7 @@ impl BgpLsNlri {
 
     /// Protocol-ID, identifier and descriptors, for the decoded types.
     pub fn descriptors(&self) -> Option<&LsDescriptors> {
-        self.body.split().map(|(_, d)| d)
+        self.body.split().ok().map(|(_, d)| d)
     }
 
     pub fn protocol(&self) -> Option<ProtocolId> {
@@ -1029,15 +1029,13 @@ impl fmt::Display for BgpLsNlri {
             Some(rd) => write!(f, " rd {rd}"),
             None => Ok(()),
         };
-        let (kind, d) = match (&self.body, self.body.split()) {
-            (_, Some(x)) => x,
-            (LsNlriBody::Unknown { nlri_type, value }, None) => {
+        let (kind, d) = match self.body.split() {
+            Ok(x) => x,
+            Err((nlri_type, value)) => {
                 write!(f, "type-{nlri_type}")?;
                 rd(f)?;
                 return write!(f, " raw:{value}");
             }
-            // split() is None only for Unknown.
-            (_, None) => return Ok(()),
         };
         f.write_str(kind.word())?;
         rd(f)?;
