@@ -1,1 +1,39 @@
-fn main() {}
+//! `rbgp`: offline BGP tools.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode;
+
+#[derive(Parser)]
+#[command(
+    name = "rbgp",
+    version,
+    about = "Offline BGP tools: decode messages (MRT and BMP readers follow)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode BGP messages to JSON, one object per message.
+    Decode(decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(a) => decode::run(a),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("rbgp: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

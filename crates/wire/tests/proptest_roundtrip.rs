@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 use rbgp_wire::attr::*;
-use rbgp_wire::capability::{AddPathFamily, Capability, GracefulRestart, GrFamily, Role};
+use rbgp_wire::capability::{AddPathFamily, Capability, GrFamily, GracefulRestart, Role};
 use rbgp_wire::nlri::{Label, LabeledPrefix, RouteDistinguisher, VpnPrefix};
 use rbgp_wire::route_refresh::RefreshSubtype;
 use rbgp_wire::*;
@@ -18,24 +18,35 @@ fn v6prefix() -> impl Strategy<Value = Ipv6Prefix> {
     (any::<u128>(), 0u8..=128).prop_map(|(a, l)| Ipv6Prefix::new(Ipv6Addr::from(a), l).unwrap())
 }
 fn entry<S: Strategy<Value = Nlri>>(s: S, add_path: bool) -> impl Strategy<Value = NlriEntry> {
-    (s, any::<u32>()).prop_map(move |(n, id)| NlriEntry { path_id: add_path.then_some(id), nlri: n })
+    (s, any::<u32>()).prop_map(move |(n, id)| NlriEntry {
+        path_id: add_path.then_some(id),
+        nlri: n,
+    })
 }
 fn rd() -> impl Strategy<Value = RouteDistinguisher> {
     prop_oneof![
         (any::<u16>(), any::<u32>()).prop_map(|(a, v)| RouteDistinguisher::as2(a, v)),
-        (any::<u32>(), any::<u16>()).prop_map(|(a, v)| RouteDistinguisher::ipv4(Ipv4Addr::from(a), v)),
+        (any::<u32>(), any::<u16>())
+            .prop_map(|(a, v)| RouteDistinguisher::ipv4(Ipv4Addr::from(a), v)),
         (any::<u32>(), any::<u16>()).prop_map(|(a, v)| RouteDistinguisher::as4(a, v)),
     ]
 }
 fn labels() -> impl Strategy<Value = Vec<Label>> {
     prop::collection::vec(16u32..0xf_ffff, 1..3).prop_map(|v| {
         let n = v.len();
-        v.into_iter().enumerate().map(|(i, l)| Label::new(l, i + 1 == n)).collect()
+        v.into_iter()
+            .enumerate()
+            .map(|(i, l)| Label::new(l, i + 1 == n))
+            .collect()
     })
 }
 
 fn as_path(four: bool) -> impl Strategy<Value = AsPath> {
-    let asn = if four { any::<u32>().boxed() } else { (0u32..=0xffff).boxed() };
+    let asn = if four {
+        any::<u32>().boxed()
+    } else {
+        (0u32..=0xffff).boxed()
+    };
     prop::collection::vec(
         (
             prop_oneof![
@@ -54,14 +65,19 @@ fn as_path(four: bool) -> impl Strategy<Value = AsPath> {
 
 fn common_attrs(four: bool) -> impl Strategy<Value = Vec<PathAttribute>> {
     (
-        prop_oneof![Just(Origin::Igp), Just(Origin::Egp), Just(Origin::Incomplete)],
+        prop_oneof![
+            Just(Origin::Igp),
+            Just(Origin::Egp),
+            Just(Origin::Incomplete)
+        ],
         as_path(four),
         proptest::option::of(any::<u32>()),
         proptest::option::of(any::<u32>()),
         prop::collection::vec(any::<u32>().prop_map(Community), 0..10),
         prop::collection::vec(any::<[u8; 8]>().prop_map(ExtCommunity), 0..5),
         prop::collection::vec(
-            (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(a, b, c)| LargeCommunity::new(a, b, c)),
+            (any::<u32>(), any::<u32>(), any::<u32>())
+                .prop_map(|(a, b, c)| LargeCommunity::new(a, b, c)),
             0..5,
         ),
         proptest::option::of((any::<u32>(), any::<u32>())),
@@ -69,7 +85,10 @@ fn common_attrs(four: bool) -> impl Strategy<Value = Vec<PathAttribute>> {
         any::<bool>(),
     )
         .prop_map(move |(o, p, med, lp, c, ec, lc, agg, unknown, atomic)| {
-            let mut v = vec![PathAttribute::new(AttrValue::Origin(o)), PathAttribute::new(AttrValue::AsPath(p))];
+            let mut v = vec![
+                PathAttribute::new(AttrValue::Origin(o)),
+                PathAttribute::new(AttrValue::AsPath(p)),
+            ];
             if let Some(m) = med {
                 v.push(PathAttribute::new(AttrValue::Med(m)));
             }
@@ -81,7 +100,10 @@ fn common_attrs(four: bool) -> impl Strategy<Value = Vec<PathAttribute>> {
             }
             if let Some((a, ip)) = agg {
                 let asn = if four { a } else { a & 0xffff };
-                v.push(PathAttribute::new(AttrValue::Aggregator(Aggregator { asn, address: Ipv4Addr::from(ip) })));
+                v.push(PathAttribute::new(AttrValue::Aggregator(Aggregator {
+                    asn,
+                    address: Ipv4Addr::from(ip),
+                })));
             }
             if !c.is_empty() {
                 v.push(PathAttribute::new(AttrValue::Communities(c)));
@@ -93,17 +115,29 @@ fn common_attrs(four: bool) -> impl Strategy<Value = Vec<PathAttribute>> {
                 v.push(PathAttribute::new(AttrValue::LargeCommunities(lc)));
             }
             if let Some(data) = unknown {
-                v.push(PathAttribute::new(AttrValue::Unknown(UnknownAttr { code: 240, data })));
+                v.push(PathAttribute::new(AttrValue::Unknown(UnknownAttr {
+                    code: 240,
+                    data,
+                })));
             }
             v
         })
 }
 
 fn ctx_for(four: bool, add_path: bool) -> Context {
-    let mut c = if four { Context::default() } else { Context::legacy() };
+    let mut c = if four {
+        Context::default()
+    } else {
+        Context::legacy()
+    };
     c.extended_message = true;
     if add_path {
-        for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST, AfiSafi::IPV4_VPN, AfiSafi::IPV6_LABELED] {
+        for f in [
+            AfiSafi::IPV4_UNICAST,
+            AfiSafi::IPV6_UNICAST,
+            AfiSafi::IPV4_VPN,
+            AfiSafi::IPV6_LABELED,
+        ] {
             c.set_add_path(f, true);
         }
     }
@@ -113,17 +147,25 @@ fn ctx_for(four: bool, add_path: bool) -> Context {
 fn update() -> impl Strategy<Value = (Update, Context)> {
     (any::<bool>(), any::<bool>()).prop_flat_map(|(four, ap)| {
         let mp = prop_oneof![
-            (prop::collection::vec(entry(v6prefix().prop_map(Nlri::from), ap), 0..20), any::<[u8; 16]>()).prop_map(
-                |(n, nh)| MpReach::new(AfiSafi::IPV6_UNICAST, NextHop::Ipv6(Ipv6Addr::from(nh)), n)
-            ),
+            (
+                prop::collection::vec(entry(v6prefix().prop_map(Nlri::from), ap), 0..20),
+                any::<[u8; 16]>()
+            )
+                .prop_map(|(n, nh)| MpReach::new(
+                    AfiSafi::IPV6_UNICAST,
+                    NextHop::Ipv6(Ipv6Addr::from(nh)),
+                    n
+                )),
             (
                 prop::collection::vec(
                     entry(
-                        (labels(), rd(), v4prefix()).prop_map(|(labels, rd, p)| Nlri::Vpn(VpnPrefix {
-                            labels,
-                            rd,
-                            prefix: p.into()
-                        })),
+                        (labels(), rd(), v4prefix()).prop_map(|(labels, rd, p)| Nlri::Vpn(
+                            VpnPrefix {
+                                labels,
+                                rd,
+                                prefix: p.into()
+                            }
+                        )),
                         ap
                     ),
                     0..10
@@ -138,10 +180,12 @@ fn update() -> impl Strategy<Value = (Update, Context)> {
             (
                 prop::collection::vec(
                     entry(
-                        (labels(), v6prefix()).prop_map(|(labels, p)| Nlri::Labeled(LabeledPrefix {
-                            labels,
-                            prefix: p.into()
-                        })),
+                        (labels(), v6prefix()).prop_map(|(labels, p)| Nlri::Labeled(
+                            LabeledPrefix {
+                                labels,
+                                prefix: p.into()
+                            }
+                        )),
                         ap
                     ),
                     0..10
@@ -161,7 +205,10 @@ fn update() -> impl Strategy<Value = (Update, Context)> {
             any::<u32>(),
             prop::collection::vec(entry(v4prefix().prop_map(Nlri::from), ap), 1..30),
             proptest::option::of(mp),
-            proptest::option::of(prop::collection::vec(entry(v6prefix().prop_map(Nlri::from), ap), 0..10)),
+            proptest::option::of(prop::collection::vec(
+                entry(v6prefix().prop_map(Nlri::from), ap),
+                0..10,
+            )),
         )
             .prop_map(move |(withdrawn, mut attrs, nh, nlri, mp, unreach)| {
                 attrs.push(PathAttribute::new(AttrValue::NextHop(Ipv4Addr::from(nh))));
@@ -169,52 +216,97 @@ fn update() -> impl Strategy<Value = (Update, Context)> {
                     attrs.insert(0, PathAttribute::new(AttrValue::MpReach(m)));
                 }
                 if let Some(w) = unreach {
-                    attrs.push(PathAttribute::new(AttrValue::MpUnreach(MpUnreach::new(AfiSafi::IPV6_UNICAST, w))));
+                    attrs.push(PathAttribute::new(AttrValue::MpUnreach(MpUnreach::new(
+                        AfiSafi::IPV6_UNICAST,
+                        w,
+                    ))));
                 }
-                (Update { withdrawn, attributes: attrs, nlri }, ctx_for(four, ap))
+                (
+                    Update {
+                        withdrawn,
+                        attributes: attrs,
+                        nlri,
+                    },
+                    ctx_for(four, ap),
+                )
             })
     })
 }
 
 fn capability() -> impl Strategy<Value = Capability> {
     prop_oneof![
-        (any::<u16>(), any::<u8>()).prop_map(|(a, s)| Capability::Multiprotocol(AfiSafi::new(Afi(a), Safi(s)))),
+        (any::<u16>(), any::<u8>())
+            .prop_map(|(a, s)| Capability::Multiprotocol(AfiSafi::new(Afi(a), Safi(s)))),
         Just(Capability::RouteRefresh),
         Just(Capability::EnhancedRouteRefresh),
         Just(Capability::ExtendedMessage),
         any::<u32>().prop_map(Capability::FourOctetAs),
-        prop::collection::vec((any::<u16>(), any::<u8>(), any::<bool>(), any::<bool>()), 1..4).prop_map(|v| {
+        prop::collection::vec(
+            (any::<u16>(), any::<u8>(), any::<bool>(), any::<bool>()),
+            1..4
+        )
+        .prop_map(|v| {
             Capability::AddPath(
                 v.into_iter()
-                    .map(|(a, s, r, t)| AddPathFamily { family: AfiSafi::new(Afi(a), Safi(s)), receive: r, send: t })
+                    .map(|(a, s, r, t)| AddPathFamily {
+                        family: AfiSafi::new(Afi(a), Safi(s)),
+                        receive: r,
+                        send: t,
+                    })
                     .collect(),
             )
         }),
-        (any::<bool>(), any::<bool>(), 0u16..4096, prop::collection::vec((any::<u16>(), any::<u8>(), any::<bool>()), 0..3))
+        (
+            any::<bool>(),
+            any::<bool>(),
+            0u16..4096,
+            prop::collection::vec((any::<u16>(), any::<u8>(), any::<bool>()), 0..3)
+        )
             .prop_map(|(r, n, t, f)| Capability::GracefulRestart(GracefulRestart {
                 restarting: r,
                 notification: n,
                 time: t,
                 families: f
                     .into_iter()
-                    .map(|(a, s, fw)| GrFamily { family: AfiSafi::new(Afi(a), Safi(s)), forwarding: fw })
+                    .map(|(a, s, fw)| GrFamily {
+                        family: AfiSafi::new(Afi(a), Safi(s)),
+                        forwarding: fw
+                    })
                     .collect()
             })),
         (0u8..5).prop_map(|r| Capability::Role(Role::from_u8(r))),
-        ("[a-z0-9.-]{0,20}", "[a-z.]{0,20}").prop_map(|(h, d)| Capability::Fqdn { hostname: h, domain: d }),
+        ("[a-z0-9.-]{0,20}", "[a-z.]{0,20}").prop_map(|(h, d)| Capability::Fqdn {
+            hostname: h,
+            domain: d
+        }),
         "[ -~]{0,40}".prop_map(Capability::SoftwareVersion),
-        (200u8..=255, prop::collection::vec(any::<u8>(), 0..20)).prop_map(|(code, data)| Capability::Unknown { code, data }),
+        (200u8..=255, prop::collection::vec(any::<u8>(), 0..20))
+            .prop_map(|(code, data)| Capability::Unknown { code, data }),
     ]
 }
 
 fn message() -> impl Strategy<Value = (Message, Context)> {
     prop_oneof![
         update().prop_map(|(u, c)| (Message::Update(u), c)),
-        (any::<u32>(), any::<u16>(), any::<u32>(), prop::collection::vec(capability(), 0..12)).prop_map(
-            |(asn, hold, id, caps)| (Message::Open(Open::new(asn, hold, Ipv4Addr::from(id), caps)), Context::default())
-        ),
-        (1u8..8, any::<u8>(), prop::collection::vec(any::<u8>(), 0..100))
-            .prop_map(|(c, s, d)| (Message::Notification(Notification::new(c, s, d)), Context::default())),
+        (
+            any::<u32>(),
+            any::<u16>(),
+            any::<u32>(),
+            prop::collection::vec(capability(), 0..12)
+        )
+            .prop_map(|(asn, hold, id, caps)| (
+                Message::Open(Open::new(asn, hold, Ipv4Addr::from(id), caps)),
+                Context::default()
+            )),
+        (
+            1u8..8,
+            any::<u8>(),
+            prop::collection::vec(any::<u8>(), 0..100)
+        )
+            .prop_map(|(c, s, d)| (
+                Message::Notification(Notification::new(c, s, d)),
+                Context::default()
+            )),
         Just((Message::Keepalive, Context::default())),
         (any::<u16>(), any::<u8>(), 0u8..4).prop_map(|(a, s, st)| {
             let sub = match st {
@@ -223,7 +315,10 @@ fn message() -> impl Strategy<Value = (Message, Context)> {
                 2 => RefreshSubtype::EndOfRefresh,
                 _ => RefreshSubtype::Other(9),
             };
-            (Message::RouteRefresh(RouteRefresh::new(AfiSafi::new(Afi(a), Safi(s)), sub)), Context::default())
+            (
+                Message::RouteRefresh(RouteRefresh::new(AfiSafi::new(Afi(a), Safi(s)), sub)),
+                Context::default(),
+            )
         }),
     ]
 }
@@ -328,30 +423,55 @@ fn pack_splits_to_fit_and_round_trips() {
         PathAttribute::new(AttrValue::NextHop("192.0.2.1".parse().unwrap())),
     ];
     let nlri: Vec<NlriEntry> = (0..5000u32)
-        .map(|i| NlriEntry::new(Ipv4Prefix::new(Ipv4Addr::from((10 << 24) | (i << 8)), 24).unwrap().into()))
+        .map(|i| {
+            NlriEntry::new(
+                Ipv4Prefix::new(Ipv4Addr::from((10 << 24) | (i << 8)), 24)
+                    .unwrap()
+                    .into(),
+            )
+        })
         .collect();
-    let msgs = update::pack_announcements(&attrs, AfiSafi::IPV4_UNICAST, &NextHop::Ipv4("192.0.2.1".parse().unwrap()), &nlri, &ctx);
+    let msgs = update::pack_announcements(
+        &attrs,
+        AfiSafi::IPV4_UNICAST,
+        &NextHop::Ipv4("192.0.2.1".parse().unwrap()),
+        &nlri,
+        &ctx,
+    );
     // 4 octets per /24; ~4060 octets of room -> 5 messages.
     assert!(msgs.len() <= 6, "{}", msgs.len());
     let mut seen = Vec::new();
     for m in &msgs {
         assert!(m.len() <= 4096);
         let d = Message::decode(m, &ctx).unwrap();
-        let Message::Update(u) = d.message else { panic!() };
+        let Message::Update(u) = d.message else {
+            panic!()
+        };
         assert!(d.verdict.is_clean());
         seen.extend(u.nlri);
     }
     assert_eq!(seen, nlri);
     // IPv6 in MP_REACH, and withdrawals.
     let v6: Vec<NlriEntry> = (0..3000u32)
-        .map(|i| NlriEntry::new(Ipv6Prefix::new(Ipv6Addr::from((0x2001_0db8u128 << 96) | (u128::from(i) << 80)), 48).unwrap().into()))
+        .map(|i| {
+            NlriEntry::new(
+                Ipv6Prefix::new(
+                    Ipv6Addr::from((0x2001_0db8u128 << 96) | (u128::from(i) << 80)),
+                    48,
+                )
+                .unwrap()
+                .into(),
+            )
+        })
         .collect();
     let nh = NextHop::Ipv6("2001:db8::1".parse().unwrap());
     let msgs = update::pack_announcements(&attrs, AfiSafi::IPV6_UNICAST, &nh, &v6, &ctx);
     let mut seen = Vec::new();
     for m in &msgs {
         assert!(m.len() <= 4096);
-        let Message::Update(u) = Message::decode(m, &ctx).unwrap().message else { panic!() };
+        let Message::Update(u) = Message::decode(m, &ctx).unwrap().message else {
+            panic!()
+        };
         assert!(u.attribute(code::NEXT_HOP).is_none());
         seen.extend(u.mp_reach().unwrap().nlri.clone());
     }
@@ -361,29 +481,48 @@ fn pack_splits_to_fit_and_round_trips() {
     let mut seen = Vec::new();
     for m in &w {
         assert!(m.len() <= 4096);
-        let Message::Update(u) = Message::decode(m, &ctx).unwrap().message else { panic!() };
+        let Message::Update(u) = Message::decode(m, &ctx).unwrap().message else {
+            panic!()
+        };
         seen.extend(u.mp_unreach().unwrap().withdrawn.clone());
     }
     assert_eq!(seen, v6);
     let w4 = update::pack_withdrawals(AfiSafi::IPV4_UNICAST, &nlri, &ctx);
-    let total: usize = w4.iter().map(|m| {
-        let Message::Update(u) = Message::decode(m, &ctx).unwrap().message else { panic!() };
-        u.withdrawn.len()
-    }).sum();
+    let total: usize = w4
+        .iter()
+        .map(|m| {
+            let Message::Update(u) = Message::decode(m, &ctx).unwrap().message else {
+                panic!()
+            };
+            u.withdrawn.len()
+        })
+        .sum();
     assert_eq!(total, 5000);
     // Extended messages: fewer, bigger messages.
     let ext = ctx.clone().with_extended_message(true);
-    let big = update::pack_announcements(&attrs, AfiSafi::IPV4_UNICAST, &NextHop::Ipv4("192.0.2.1".parse().unwrap()), &nlri, &ext);
+    let big = update::pack_announcements(
+        &attrs,
+        AfiSafi::IPV4_UNICAST,
+        &NextHop::Ipv4("192.0.2.1".parse().unwrap()),
+        &nlri,
+        &ext,
+    );
     assert_eq!(big.len(), 1);
 }
 
 #[test]
 fn end_of_rib() {
     let ctx = Context::default();
-    for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST, AfiSafi::L2VPN_EVPN] {
+    for f in [
+        AfiSafi::IPV4_UNICAST,
+        AfiSafi::IPV6_UNICAST,
+        AfiSafi::L2VPN_EVPN,
+    ] {
         let mut b = Vec::new();
         Update::end_of_rib(f).encode(&ctx, &mut b);
-        let Message::Update(u) = Message::decode(&b, &ctx).unwrap().message else { panic!() };
+        let Message::Update(u) = Message::decode(&b, &ctx).unwrap().message else {
+            panic!()
+        };
         assert_eq!(u.is_end_of_rib(), Some(f));
     }
 }

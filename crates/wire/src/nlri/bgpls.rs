@@ -3274,21 +3274,3 @@ mod tests {
         }
     }
 }
-
-/// STUB: the BGP-LS attribute (type 29).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct BgpLsAttribute {
-    pub raw: Vec<u8>,
-}
-
-impl BgpLsAttribute {
-    pub fn decode(value: &[u8]) -> Result<Self, WireError> {
-        Ok(BgpLsAttribute {
-            raw: value.to_vec(),
-        })
-    }
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.raw);
-    }
-}

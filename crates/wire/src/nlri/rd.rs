@@ -75,6 +75,20 @@ impl FromStr for RouteDistinguisher {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
         let err = |why: &str| ParseError::new("route distinguisher", s, why);
+        // `TYPE:0xHEX` for unassigned types, as Display prints them.
+        if let Some((t, hex)) = s.split_once(":0x") {
+            if let (Ok(t), true) = (t.parse::<u16>(), hex.len() == 12) {
+                let mut b = [0u8; 8];
+                b[..2].copy_from_slice(&t.to_be_bytes());
+                for (i, x) in b[2..].iter_mut().enumerate() {
+                    *x = hex
+                        .get(2 * i..2 * i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| err("bad hex"))?;
+                }
+                return Ok(RouteDistinguisher(b));
+            }
+        }
         let (admin, num) = s
             .rsplit_once(':')
             .ok_or_else(|| err("expected ADMIN:NUMBER (65000:1, 192.0.2.1:5, 4200000000:7)"))?;
