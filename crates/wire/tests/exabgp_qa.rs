@@ -1,6 +1,8 @@
 //! Every BGP message in ExaBGP's QA corpus decodes, re-encodes byte for
 //! byte, and matches ExaBGP's own JSON decode (prefixes, next hops, path
 //! ids and the common attributes).
+// Test code: panicking on unexpected input is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 
@@ -495,7 +497,7 @@ fn decoding_corpus_matches_exabgp() {
 fn check_decoding_file(path: &std::path::Path) -> bool {
     {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let text = fs::read_to_string(&path).unwrap();
+        let text = fs::read_to_string(path).unwrap();
         let mut lines = text.lines();
         let (ctxline, hex, json) = (
             lines.next().unwrap(),

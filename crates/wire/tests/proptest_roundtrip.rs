@@ -1,6 +1,8 @@
 //! Property tests: owned -> bytes -> owned -> bytes round trips for
 //! messages built from arbitrary values, and corrupted input (bit flips,
 //! truncation, trailing garbage) never panics.
+// Test code: panicking on unexpected input is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -1,5 +1,7 @@
 //! RFC 7606 revised UPDATE error handling: one test per error class,
 //! built from hand-made bytes.
+// Test code: panicking on unexpected input is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use rbgp_wire::attr::ErrorAction;
 use rbgp_wire::{AfiSafi, Context, Update};

@@ -1,5 +1,7 @@
 //! Shared helpers for integration tests: where the real captures live.
 #![allow(dead_code)]
+// Test code: panicking on unexpected input is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 
