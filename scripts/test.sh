@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, property, real-capture and interop tests.
+# Installs the test peers/tools it needs when missing (Debian packages),
+# then runs every test in the workspace. Used as-is by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
+if ((${#need_apt[@]})); then
+    echo "== installing test tools: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    # tshark asks whether non-root users may capture; answer no.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+    apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Real captures live in ../shared/data beside the project.
+export RBGP_SHARED_DATA="${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+
+echo "== cargo test (workspace)"
+cargo test --workspace --all-targets --locked 2>&1
+echo "== doc tests"
+cargo test --workspace --doc --locked 2>&1
+
+if [[ "${RBGP_FUZZ_SMOKE:-1}" == 1 ]]; then
+    scripts/fuzz-smoke.sh
+fi
