@@ -11,10 +11,18 @@
 //! to ignore on receipt), and a 2-octet length below 240 — so that decoding
 //! then encoding gives back the very same bytes.
 //!
+//! Value lengths are not checked per component type: the RFCs say which
+//! lengths senders SHOULD use, and any of 1, 2, 4 or 8 octets is accepted.
+//!
 //! Unknown component types make the NLRI undelimitable (the length of an
 //! unknown component cannot be known), so they are errors, as are components
 //! out of order or repeated, prefixes longer than the address, and an IPv6
 //! prefix offset not below its length (RFC 8956 §3.1).
+//!
+//! An IPv6 prefix pattern holds only bits `offset..length` (RFC 8956 §3.1).
+//! ryu, like drafts before RFC 8956, sends ceil(length / 8) octets of the
+//! whole address instead; with a non-zero offset such an NLRI is too long
+//! and is rejected here (as RFC 8956 readers such as BIRD do).
 //!
 //! # Text form
 //!
@@ -25,7 +33,7 @@
 //!
 //! destination PREFIX [offset N] [padding N]      type 1
 //! source PREFIX [offset N] [padding N]           type 2
-//! protocol NUMERIC        (alias next-header)    type 3
+//! protocol NUMERIC     (next-header in IPv6)     type 3
 //! port NUMERIC                                   type 4
 //! destination-port NUMERIC                       type 5
 //! source-port NUMERIC                            type 6
@@ -47,6 +55,8 @@
 //! ipv6 icmp-type =128 icmp-code =0
 //! ```
 //!
+//! * Components are printed in type order; when parsing they may come in
+//!   any order, each type at most once.
 //! * The family is inferred from the prefixes; `ipv6` is written (and must be
 //!   given) only for IPv6 rules without a prefix. `ipv4` is accepted too.
 //! * `NUMERIC` and `BITMASK` are one token: terms joined by `|` (OR: AND bit
@@ -1538,7 +1548,8 @@ mod tests {
 
     #[test]
     fn rfc8955_example_1() {
-        // RFC 8955 §4.2.3 example 1: packets to 192.0.2.0/24, TCP port 25.
+        // RFC 8955's first encoding example: packets to 192.0.2.0/24 and
+        // TCP port 25.
         check(
             &h("0b 01 18 c0 00 02 03 81 06 04 81 19"),
             Afi::IPV4,
@@ -1549,7 +1560,8 @@ mod tests {
 
     #[test]
     fn rfc8955_example_2() {
-        // RFC 8955 §4.2.3 example 2: to 192.0.2.0/24 from 203.0.113.0/24,
+        // RFC 8955's second encoding example: to 192.0.2.0/24 from
+        // 203.0.113.0/24,
         // port in [137, 139] or 8080 (a 2-octet value with the end bit).
         let fs = check(
             &h("12 01 18 c0 00 02 02 18 cb 00 71 04 03 89 45 8b 91 1f 90"),
@@ -1573,7 +1585,7 @@ mod tests {
 
     #[test]
     fn rfc8955_fragment_bitmask() {
-        // In the style of RFC 8955 §4.2.3 example 3: to 192.0.2.1/32 and
+        // In the style of RFC 8955's third example: to 192.0.2.1/32 and
         // fragment DF or FF (one "any bit" bitmask 0x05).
         check(
             &h("09 01 20 c0 00 02 01 0c 80 05"),
