@@ -22,7 +22,7 @@
 //! An IPv6 prefix pattern holds only bits `offset..length` (RFC 8956 §3.1).
 //! ryu, like drafts before RFC 8956, sends ceil(length / 8) octets of the
 //! whole address instead; with a non-zero offset such an NLRI is too long
-//! and is rejected here (as RFC 8956 readers such as BIRD do).
+//! and is rejected here.
 //!
 //! # Text form
 //!
