@@ -24,9 +24,15 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok((u, v)) = Update::decode(body, &ctx) {
         if v.is_clean() {
+            // Canonical re-encoding decodes to the same value, and is stable.
             let mut out = Vec::new();
             u.encode_body(&ctx, &mut out);
-            assert_eq!(out, body, "re-encoding differs");
+            let (u2, v2) = Update::decode(&out, &ctx).expect("canonical bytes must decode");
+            assert!(v2.is_clean());
+            assert_eq!(u2, u);
+            let mut out2 = Vec::new();
+            u2.encode_body(&ctx, &mut out2);
+            assert_eq!(out2, out);
         }
     }
     if let Ok(view) = UpdateView::new(body, &ctx) {
