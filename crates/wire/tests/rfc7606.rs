@@ -277,3 +277,20 @@ fn attributes_in_any_order() {
     u.encode_body(&legacy(), &mut out);
     assert_eq!(out, b, "order preserved on re-encode");
 }
+
+#[test]
+fn bgpsec_path_replaces_as_path_and_aigp_is_non_transitive() {
+    // RFC 8205 §3: an UPDATE with BGPsec_PATH (33) and no AS_PATH is fine.
+    let bgpsec: &[u8] = &[0x80, 33, 2, 0, 0];
+    let b = body(&[], &attrs(&[ORIGIN, bgpsec, NEXT_HOP]), NLRI);
+    let (_, v) = Update::decode(&b, &legacy()).unwrap();
+    assert!(v.is_clean(), "{:?}", v.issues);
+    // RFC 7311 §3: AIGP with flags 0x80 (optional non-transitive) is valid.
+    let aigp: &[u8] = &[0x80, 26, 11, 1, 0, 11, 0, 0, 0, 0, 0, 0, 0, 100];
+    let b = body(&[], &attrs(&[ORIGIN, AS_PATH, NEXT_HOP, aigp]), NLRI);
+    let (u, v) = Update::decode(&b, &legacy()).unwrap();
+    assert!(v.is_clean(), "{:?}", v.issues);
+    assert!(
+        matches!(u.attribute(26), Some(rbgp_wire::AttrValue::Aigp(a)) if a.value() == Some(100))
+    );
+}

@@ -57,6 +57,7 @@ pub mod code {
     pub const AIGP: u8 = 26;
     pub const BGP_LS: u8 = 29;
     pub const LARGE_COMMUNITIES: u8 = 32;
+    pub const BGPSEC_PATH: u8 = 33;
     pub const OTC: u8 = 35;
     pub const PREFIX_SID: u8 = 40;
     pub const ATTR_SET: u8 = 128;
@@ -110,10 +111,10 @@ pub fn expected_flags(code: u8) -> Option<u8> {
         | LARGE_COMMUNITIES
         | OTC
         | PREFIX_SID
-        | ATTR_SET
-        | AIGP => OT,
+        | ATTR_SET => OT,
+        // RFC 7311 §3: AIGP is optional non-transitive.
         MULTI_EXIT_DISC | ORIGINATOR_ID | CLUSTER_LIST | MP_REACH_NLRI | MP_UNREACH_NLRI
-        | BGP_LS => ON,
+        | BGP_LS | AIGP => ON,
         _ => return None,
     })
 }

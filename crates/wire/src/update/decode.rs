@@ -254,10 +254,12 @@ pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), Up
         .any(|a| matches!(&a.value, AttrValue::MpReach(m) if !m.nlri.is_empty() || !m.unparsed.is_empty()));
     if !nlri.is_empty() || mp_announces {
         let mut missing = vec![];
-        for c in [code::ORIGIN, code::AS_PATH] {
-            if !seen.has(c) {
-                missing.push(c);
-            }
+        if !seen.has(code::ORIGIN) {
+            missing.push(code::ORIGIN);
+        }
+        // RFC 8205 §3: with BGPsec, BGPsec_PATH takes the place of AS_PATH.
+        if !seen.has(code::AS_PATH) && !seen.has(code::BGPSEC_PATH) {
+            missing.push(code::AS_PATH);
         }
         if !nlri.is_empty() && !seen.has(code::NEXT_HOP) {
             missing.push(code::NEXT_HOP);
