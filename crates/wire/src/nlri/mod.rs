@@ -225,6 +225,9 @@ pub fn decode_list(
     add_path: bool,
     what: &'static str,
 ) -> Result<Vec<NlriEntry>, WireError> {
+    if bytes.is_empty() {
+        return Ok(Vec::new()); // no allocation for the common empty field
+    }
     let mut r = Reader::new(bytes, what);
     // A rough capacity guess: most NLRI are a few octets long.
     let mut out = Vec::with_capacity(bytes.len() / 4 + 1);
