@@ -88,13 +88,17 @@ impl Ipv4Prefix {
             return Err(WireError::invalid("IPv4 prefix length", len));
         }
         let n = usize::from(len).div_ceil(8);
-        let bytes = r.take(n)?;
-        let mut a = [0u8; 4];
-        if let Some(dst) = a.get_mut(..n) {
-            dst.copy_from_slice(bytes);
-        }
+        // Fixed-size patterns: no run-time-length memcpy per prefix.
+        let bits = match *r.take(n)? {
+            [] => 0,
+            [a] => u32::from_be_bytes([a, 0, 0, 0]),
+            [a, b] => u32::from_be_bytes([a, b, 0, 0]),
+            [a, b, c] => u32::from_be_bytes([a, b, c, 0]),
+            [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+            _ => 0, // n <= 4
+        };
         Ok(Ipv4Prefix {
-            addr: Ipv4Addr::from(u32::from_be_bytes(a) & mask32(len)),
+            addr: Ipv4Addr::from(bits & mask32(len)),
             len,
         })
     }
@@ -156,8 +160,15 @@ impl Ipv6Prefix {
         let n = usize::from(len).div_ceil(8);
         let bytes = r.take(n)?;
         let mut a = [0u8; 16];
-        if let Some(dst) = a.get_mut(..n) {
-            dst.copy_from_slice(bytes);
+        // Fixed-size copy for the common /48-/64 case; a zip loop otherwise.
+        if n == 8 {
+            if let (Some(d), Ok(s)) = (a.get_mut(..8), <[u8; 8]>::try_from(bytes)) {
+                d.copy_from_slice(&s);
+            }
+        } else {
+            for (d, s) in a.iter_mut().zip(bytes) {
+                *d = *s;
+            }
         }
         Ok(Ipv6Prefix {
             addr: Ipv6Addr::from(u128::from_be_bytes(a) & mask128(len)),

@@ -162,11 +162,11 @@ fn update() -> impl Strategy<Value = (Update, Context)> {
                 prop::collection::vec(
                     entry(
                         (labels(), rd(), v4prefix()).prop_map(|(labels, rd, p)| Nlri::Vpn(
-                            VpnPrefix {
+                            Box::new(VpnPrefix {
                                 labels,
                                 rd,
                                 prefix: p.into()
-                            }
+                            })
                         )),
                         ap
                     ),
@@ -182,12 +182,12 @@ fn update() -> impl Strategy<Value = (Update, Context)> {
             (
                 prop::collection::vec(
                     entry(
-                        (labels(), v6prefix()).prop_map(|(labels, p)| Nlri::Labeled(
+                        (labels(), v6prefix()).prop_map(|(labels, p)| Nlri::Labeled(Box::new(
                             LabeledPrefix {
                                 labels,
                                 prefix: p.into()
                             }
-                        )),
+                        ))),
                         ap
                     ),
                     0..10
@@ -215,10 +215,10 @@ fn update() -> impl Strategy<Value = (Update, Context)> {
             .prop_map(move |(withdrawn, mut attrs, nh, nlri, mp, unreach)| {
                 attrs.push(PathAttribute::new(AttrValue::NextHop(Ipv4Addr::from(nh))));
                 if let Some(m) = mp {
-                    attrs.insert(0, PathAttribute::new(AttrValue::MpReach(m)));
+                    attrs.insert(0, PathAttribute::new(AttrValue::from(m)));
                 }
                 if let Some(w) = unreach {
-                    attrs.push(PathAttribute::new(AttrValue::MpUnreach(MpUnreach::new(
+                    attrs.push(PathAttribute::new(AttrValue::from(MpUnreach::new(
                         AfiSafi::IPV6_UNICAST,
                         w,
                     ))));

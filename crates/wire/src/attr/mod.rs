@@ -152,8 +152,9 @@ pub enum AttrValue {
     Communities(Vec<Community>),
     OriginatorId(Ipv4Addr),
     ClusterList(Vec<Ipv4Addr>),
-    MpReach(MpReach),
-    MpUnreach(MpUnreach),
+    // Boxed: they are large and at most one of each per UPDATE.
+    MpReach(Box<MpReach>),
+    MpUnreach(Box<MpUnreach>),
     ExtCommunities(Vec<ExtCommunity>),
     As4Path(AsPath),
     As4Aggregator(Aggregator),
@@ -207,6 +208,18 @@ pub enum AttrError {
 impl From<WireError> for AttrError {
     fn from(e: WireError) -> Self {
         AttrError::Value(e)
+    }
+}
+
+impl From<MpReach> for AttrValue {
+    fn from(m: MpReach) -> Self {
+        AttrValue::MpReach(Box::new(m))
+    }
+}
+
+impl From<MpUnreach> for AttrValue {
+    fn from(m: MpUnreach) -> Self {
+        AttrValue::MpUnreach(Box::new(m))
     }
 }
 
@@ -283,12 +296,12 @@ impl AttrValue {
                         .collect(),
                 )
             }
-            MP_REACH_NLRI => {
-                AttrValue::MpReach(MpReach::decode(value, ctx).map_err(AttrError::Mp)?)
-            }
-            MP_UNREACH_NLRI => {
-                AttrValue::MpUnreach(MpUnreach::decode(value, ctx).map_err(AttrError::Mp)?)
-            }
+            MP_REACH_NLRI => AttrValue::MpReach(Box::new(
+                MpReach::decode(value, ctx).map_err(AttrError::Mp)?,
+            )),
+            MP_UNREACH_NLRI => AttrValue::MpUnreach(Box::new(
+                MpUnreach::decode(value, ctx).map_err(AttrError::Mp)?,
+            )),
             EXTENDED_COMMUNITIES => AttrValue::ExtCommunities(ExtCommunity::decode_list(value)?),
             AS4_PATH => AttrValue::As4Path(AsPath::decode(value, true)?),
             AS4_AGGREGATOR => AttrValue::As4Aggregator(Aggregator::decode(value, true)?),

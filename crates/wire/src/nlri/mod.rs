@@ -39,9 +39,9 @@ pub enum Nlri {
     /// Unicast or multicast IPv4/IPv6.
     Prefix(Prefix),
     /// Labeled unicast (RFC 8277).
-    Labeled(LabeledPrefix),
+    Labeled(Box<LabeledPrefix>),
     /// VPNv4/VPNv6 unicast or multicast (RFC 4364, RFC 4659, RFC 6513).
-    Vpn(VpnPrefix),
+    Vpn(Box<VpnPrefix>),
     /// FlowSpec and VPN FlowSpec (RFC 8955, RFC 8956).
     FlowSpec(Box<FlowSpec>),
     /// EVPN (RFC 7432, RFC 9136).
@@ -153,10 +153,10 @@ impl Nlri {
                 Ok(Nlri::Prefix(Prefix::V6(Ipv6Prefix::decode(r)?)))
             }
             (Afi::IPV4 | Afi::IPV6, Safi::LABELED_UNICAST) => {
-                LabeledPrefix::decode(r, afi).map(Nlri::Labeled)
+                LabeledPrefix::decode(r, afi).map(|l| Nlri::Labeled(Box::new(l)))
             }
             (Afi::IPV4 | Afi::IPV6, Safi::VPN_UNICAST | Safi::VPN_MULTICAST) => {
-                VpnPrefix::decode(r, afi).map(Nlri::Vpn)
+                VpnPrefix::decode(r, afi).map(|v| Nlri::Vpn(Box::new(v)))
             }
             (Afi::IPV4 | Afi::IPV6, Safi::FLOWSPEC) => {
                 FlowSpec::decode(r, afi, false).map(|f| Nlri::FlowSpec(Box::new(f)))
@@ -231,10 +231,35 @@ pub fn decode_list(
     let mut r = Reader::new(bytes, what);
     // A rough capacity guess: most NLRI are a few octets long.
     let mut out = Vec::with_capacity(bytes.len() / 4 + 1);
-    while !r.is_empty() {
-        let path_id = if add_path { Some(r.u32()?) } else { None };
-        let nlri = Nlri::decode(&mut r, family)?;
-        out.push(NlriEntry { path_id, nlri });
+    // Unicast gets tight loops: the family is matched once, not per prefix.
+    match (family.afi, family.safi) {
+        (Afi::IPV4, Safi::UNICAST | Safi::MULTICAST) => {
+            while !r.is_empty() {
+                let path_id = if add_path { Some(r.u32()?) } else { None };
+                let p = Ipv4Prefix::decode(&mut r)?;
+                out.push(NlriEntry {
+                    path_id,
+                    nlri: Nlri::Prefix(Prefix::V4(p)),
+                });
+            }
+        }
+        (Afi::IPV6, Safi::UNICAST | Safi::MULTICAST) => {
+            while !r.is_empty() {
+                let path_id = if add_path { Some(r.u32()?) } else { None };
+                let p = Ipv6Prefix::decode(&mut r)?;
+                out.push(NlriEntry {
+                    path_id,
+                    nlri: Nlri::Prefix(Prefix::V6(p)),
+                });
+            }
+        }
+        _ => {
+            while !r.is_empty() {
+                let path_id = if add_path { Some(r.u32()?) } else { None };
+                let nlri = Nlri::decode(&mut r, family)?;
+                out.push(NlriEntry { path_id, nlri });
+            }
+        }
     }
     Ok(out)
 }

@@ -70,7 +70,7 @@ impl Update {
             Update::default()
         } else {
             Update {
-                attributes: vec![PathAttribute::new(AttrValue::MpUnreach(MpUnreach::new(
+                attributes: vec![PathAttribute::new(AttrValue::from(MpUnreach::new(
                     family,
                     Vec::new(),
                 )))],
@@ -103,14 +103,14 @@ impl Update {
 
     pub fn mp_reach(&self) -> Option<&MpReach> {
         self.attributes.iter().find_map(|a| match &a.value {
-            AttrValue::MpReach(m) => Some(m),
+            AttrValue::MpReach(m) => Some(m.as_ref()),
             _ => None,
         })
     }
 
     pub fn mp_unreach(&self) -> Option<&MpUnreach> {
         self.attributes.iter().find_map(|a| match &a.value {
-            AttrValue::MpUnreach(m) => Some(m),
+            AttrValue::MpUnreach(m) => Some(m.as_ref()),
             _ => None,
         })
     }
