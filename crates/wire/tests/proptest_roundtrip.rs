@@ -62,7 +62,9 @@ fn as_path(four: bool) -> impl Strategy<Value = AsPath> {
             .prop_map(|(kind, asns)| AsSegment { kind, asns }),
         0..4,
     )
-    .prop_map(|segments| AsPath { segments })
+    .prop_map(|segments| AsPath {
+        segments: segments.into(),
+    })
 }
 
 fn common_attrs(four: bool) -> impl Strategy<Value = Vec<PathAttribute>> {

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use smallvec::{smallvec, SmallVec};
+
 use crate::error::{ParseError, WireError};
 use crate::reader::Reader;
 
@@ -45,7 +47,9 @@ pub struct AsSegment {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(transparent))]
 pub struct AsPath {
-    pub segments: Vec<AsSegment>,
+    /// Almost every path is one AS_SEQUENCE: keep it inline (one allocation
+    /// per path instead of two).
+    pub segments: SmallVec<[AsSegment; 1]>,
 }
 
 impl AsPath {
@@ -56,7 +60,7 @@ impl AsPath {
             return AsPath::default();
         }
         AsPath {
-            segments: vec![AsSegment {
+            segments: smallvec![AsSegment {
                 kind: SegmentType::Sequence,
                 asns,
             }],
@@ -68,7 +72,7 @@ impl AsPath {
     /// attribute malformed.
     pub fn decode(value: &[u8], four_octet: bool) -> Result<Self, WireError> {
         let mut r = Reader::new(value, "AS_PATH");
-        let mut segments = Vec::with_capacity(1);
+        let mut segments = SmallVec::new();
         while !r.is_empty() {
             let t = r.u8()?;
             let kind =
@@ -201,7 +205,7 @@ impl AsPath {
             return self.clone();
         }
         let mut keep = as_len - as4_len;
-        let mut out: Vec<AsSegment> = Vec::new();
+        let mut out: SmallVec<[AsSegment; 1]> = SmallVec::new();
         for seg in &self.segments {
             if keep == 0 {
                 break;
@@ -265,7 +269,7 @@ impl FromStr for AsPath {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
         let err = |why: &str| ParseError::new("AS path", s, why);
-        let mut segments: Vec<AsSegment> = Vec::new();
+        let mut segments: SmallVec<[AsSegment; 1]> = SmallVec::new();
         let mut rest = s.trim();
         while !rest.is_empty() {
             let (kind, close) = match rest.as_bytes().first() {
