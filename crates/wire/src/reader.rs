@@ -116,6 +116,18 @@ impl<'a> Reader<'a> {
         s
     }
 
+    /// The unread bytes, without consuming them.
+    #[inline]
+    pub fn peek_rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or(&[])
+    }
+
+    /// Skip `n` bytes that the caller has already checked are there.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+
     /// Look at the next byte without consuming it.
     #[inline]
     pub fn peek(&self) -> Option<u8> {

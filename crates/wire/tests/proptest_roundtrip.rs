@@ -59,7 +59,10 @@ fn as_path(four: bool) -> impl Strategy<Value = AsPath> {
             ],
             prop::collection::vec(asn, 1..20),
         )
-            .prop_map(|(kind, asns)| AsSegment { kind, asns }),
+            .prop_map(|(kind, asns)| AsSegment {
+                kind,
+                asns: asns.into(),
+            }),
         0..4,
     )
     .prop_map(|segments| AsPath {
@@ -110,13 +113,13 @@ fn common_attrs(four: bool) -> impl Strategy<Value = Vec<PathAttribute>> {
                 })));
             }
             if !c.is_empty() {
-                v.push(PathAttribute::new(AttrValue::Communities(c)));
+                v.push(PathAttribute::new(AttrValue::Communities(c.into())));
             }
             if !ec.is_empty() {
-                v.push(PathAttribute::new(AttrValue::ExtCommunities(ec)));
+                v.push(PathAttribute::new(AttrValue::ExtCommunities(ec.into())));
             }
             if !lc.is_empty() {
-                v.push(PathAttribute::new(AttrValue::LargeCommunities(lc)));
+                v.push(PathAttribute::new(AttrValue::LargeCommunities(lc.into())));
             }
             if let Some(data) = unknown {
                 v.push(PathAttribute::new(AttrValue::Unknown(UnknownAttr {

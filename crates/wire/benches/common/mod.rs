@@ -50,7 +50,7 @@ pub fn typical_attributes() -> Vec<PathAttribute> {
         ]))),
         PathAttribute::new(AttrValue::NextHop(Ipv4Addr::new(192, 0, 2, 1))),
         PathAttribute::new(AttrValue::Med(100)),
-        PathAttribute::new(AttrValue::Communities(vec![
+        PathAttribute::new(AttrValue::Communities(smallvec::smallvec![
             Community::new(64500, 100),
             Community::new(3356, 2001),
         ])),

@@ -40,7 +40,8 @@ impl SegmentType {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AsSegment {
     pub kind: SegmentType,
-    pub asns: Vec<u32>,
+    /// Up to 6 ASes inline (most paths), no larger than a Vec.
+    pub asns: SmallVec<[u32; 6]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -55,7 +56,7 @@ pub struct AsPath {
 impl AsPath {
     /// A single AS_SEQUENCE.
     pub fn from_sequence(asns: impl IntoIterator<Item = u32>) -> Self {
-        let asns: Vec<u32> = asns.into_iter().collect();
+        let asns: SmallVec<[u32; 6]> = asns.into_iter().collect();
         if asns.is_empty() {
             return AsPath::default();
         }
@@ -83,15 +84,12 @@ impl AsPath {
             }
             let width = if four_octet { 4 } else { 2 };
             let raw = r.take(n * width)?;
-            let asns = if four_octet {
-                raw.chunks_exact(4)
-                    .map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4])))
-                    .collect()
+            let mut asns: SmallVec<[u32; 6]> = SmallVec::with_capacity(n);
+            if four_octet {
+                asns.extend(raw.chunks_exact(4).map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4]))));
             } else {
-                raw.chunks_exact(2)
-                    .map(|c| u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2]))))
-                    .collect()
-            };
+                asns.extend(raw.chunks_exact(2).map(|c| u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])))));
+            }
             segments.push(AsSegment { kind, asns });
         }
         Ok(AsPath { segments })
@@ -173,7 +171,7 @@ impl AsPath {
                 0,
                 AsSegment {
                     kind: SegmentType::Sequence,
-                    asns: vec![asn],
+                    asns: smallvec![asn],
                 },
             ),
         }
@@ -297,7 +295,7 @@ impl FromStr for AsPath {
                         .parse::<u32>()
                         .map_err(|_| err("bad AS number"))
                 })
-                .collect::<Result<Vec<u32>, _>>()?;
+                .collect::<Result<SmallVec<[u32; 6]>, _>>()?;
             if asns.is_empty() {
                 if close.is_some() {
                     return Err(err("empty segment"));

@@ -50,7 +50,7 @@ impl Community {
     }
 
     /// RFC 7606 §7.8: the length must be a non-zero multiple of 4.
-    pub fn decode_list(value: &[u8]) -> Result<Vec<Community>, WireError> {
+    pub fn decode_list(value: &[u8]) -> Result<super::Communities, WireError> {
         if value.is_empty() || !value.len().is_multiple_of(4) {
             return Err(WireError::BadLength {
                 what: "COMMUNITIES",
@@ -116,7 +116,7 @@ impl LargeCommunity {
     }
 
     /// RFC 8092 §5: the length must be a non-zero multiple of 12.
-    pub fn decode_list(value: &[u8]) -> Result<Vec<LargeCommunity>, WireError> {
+    pub fn decode_list(value: &[u8]) -> Result<super::LargeCommunities, WireError> {
         if value.is_empty() || !value.len().is_multiple_of(12) {
             return Err(WireError::BadLength {
                 what: "LARGE_COMMUNITIES",
@@ -220,7 +220,7 @@ mod tests {
         let c: LargeCommunity = "4200000000:1:2".parse().unwrap();
         let mut out = Vec::new();
         LargeCommunity::encode_list(&[c], &mut out);
-        assert_eq!(LargeCommunity::decode_list(&out).unwrap(), vec![c]);
+        assert_eq!(LargeCommunity::decode_list(&out).unwrap().to_vec(), vec![c]);
         assert_eq!(c.to_string(), "4200000000:1:2");
         assert!(LargeCommunity::decode_list(&out[..11]).is_err());
         assert!("1:2".parse::<LargeCommunity>().is_err());

@@ -218,7 +218,7 @@ impl ExtCommunity {
     }
 
     /// RFC 7606 §7.14: the length must be a non-zero multiple of 8.
-    pub fn decode_list(value: &[u8]) -> Result<Vec<ExtCommunity>, WireError> {
+    pub fn decode_list(value: &[u8]) -> Result<super::ExtCommunities, WireError> {
         if value.is_empty() || !value.len().is_multiple_of(8) {
             return Err(WireError::BadLength {
                 what: "EXTENDED_COMMUNITIES",

@@ -26,6 +26,15 @@ pub use simple::{
 
 pub use crate::nlri::bgpls::BgpLsAttribute;
 
+// Short lists are the common case: kept inline, no allocation, and no
+// larger than a Vec (so `AttrValue` does not grow).
+/// COMMUNITIES values.
+pub type Communities = smallvec::SmallVec<[Community; 4]>;
+/// EXTENDED_COMMUNITIES values.
+pub type ExtCommunities = smallvec::SmallVec<[ExtCommunity; 2]>;
+/// LARGE_COMMUNITIES values.
+pub type LargeCommunities = smallvec::SmallVec<[LargeCommunity; 1]>;
+
 /// Attribute flag bits (RFC 4271 §4.3).
 pub mod flags {
     pub const OPTIONAL: u8 = 0x80;
@@ -149,13 +158,13 @@ pub enum AttrValue {
     LocalPref(u32),
     AtomicAggregate,
     Aggregator(Aggregator),
-    Communities(Vec<Community>),
+    Communities(Communities),
     OriginatorId(Ipv4Addr),
     ClusterList(Vec<Ipv4Addr>),
     // Boxed: they are large and at most one of each per UPDATE.
     MpReach(Box<MpReach>),
     MpUnreach(Box<MpUnreach>),
-    ExtCommunities(Vec<ExtCommunity>),
+    ExtCommunities(ExtCommunities),
     As4Path(AsPath),
     As4Aggregator(Aggregator),
     PmsiTunnel(PmsiTunnel),
@@ -163,7 +172,7 @@ pub enum AttrValue {
     Ipv6ExtCommunities(Vec<Ipv6ExtCommunity>),
     Aigp(Aigp),
     BgpLs(BgpLsAttribute),
-    LargeCommunities(Vec<LargeCommunity>),
+    LargeCommunities(LargeCommunities),
     Otc(u32),
     PrefixSid(PrefixSid),
     AttrSet(Box<AttrSet>),
@@ -385,15 +394,41 @@ impl AttrValue {
 }
 
 /// Read one attribute header and its value.
+#[inline]
 pub(crate) fn read_header<'a>(r: &mut Reader<'a>) -> Result<(u8, u8, &'a [u8]), WireError> {
-    let flags = r.u8()?;
-    let code = r.u8()?;
-    let len = if flags & flags::EXTENDED_LENGTH != 0 {
-        usize::from(r.u16()?)
-    } else {
-        usize::from(r.u8()?)
+    // Fast path on the slice: one bounds check per field group instead of
+    // one per byte (this runs for every attribute of every UPDATE).
+    let rest = r.peek_rest();
+    let (flags, code, hdr, len) = match *rest {
+        [f, c, hi, lo, ..] if f & flags::EXTENDED_LENGTH != 0 => {
+            (f, c, 4, usize::from(u16::from_be_bytes([hi, lo])))
+        }
+        [f, c, l, ..] if f & flags::EXTENDED_LENGTH == 0 => (f, c, 3, usize::from(l)),
+        _ => {
+            // Too short for a header: let the checked reader say where.
+            let f = r.u8()?;
+            r.u8()?;
+            if f & flags::EXTENDED_LENGTH != 0 {
+                r.u16()?;
+            } else {
+                r.u8()?;
+            }
+            return Err(WireError::malformed("path attribute", "header truncated"));
+        }
     };
-    Ok((flags, code, r.take(len)?))
+    match rest.get(hdr..hdr + len) {
+        Some(value) => {
+            r.advance(hdr + len);
+            Ok((flags, code, value))
+        }
+        None => {
+            r.advance(hdr);
+            Err(r.take(len).err().unwrap_or(WireError::BadLength {
+                what: "path attribute",
+                len,
+            }))
+        }
+    }
 }
 
 impl PathAttribute {
