@@ -29,7 +29,7 @@ use rbgp_wire::{AfiSafi, Context, Message, Update};
 mod common;
 use common::{
     bgpkit_parse, bgpkit_prefixes, mrt_updates, rbgp_prefixes, slash24s, synthetic,
-    typical_attributes, view_walk, view_walk_accessors, Sample,
+    typical_attributes, view_typed_decode, view_walk, view_walk_accessors, Sample,
 };
 
 /// Benchmarks of one message set. Every routine gets its input the same
@@ -78,6 +78,16 @@ fn bench_set(c: &mut Criterion, group: &str, set: &[Sample]) {
             for s in set {
                 let bytes = s.bytes.clone();
                 n += view_walk(&bytes[HEADER_LEN..], &s.ctx);
+            }
+            n
+        })
+    });
+    g.bench_function("rbgp/view_typed_decode", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for s in set {
+                let bytes = s.bytes.clone();
+                n += view_typed_decode(&bytes[HEADER_LEN..], &s.ctx);
             }
             n
         })

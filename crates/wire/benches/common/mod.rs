@@ -244,6 +244,65 @@ pub fn view_walk(body: &[u8], ctx: &Context) -> usize {
     n
 }
 
+/// A typed zero-copy decode: every attribute read into its typed borrowed
+/// form (`RawAttribute::parse`: lengths checked as RFC 7606 asks) and every
+/// AS number, community and prefix visited. The same work a caller does
+/// with an owned decode, without building owned values.
+#[inline]
+pub fn view_typed_decode(body: &[u8], ctx: &Context) -> usize {
+    use rbgp_wire::view::AttrRef;
+    let Ok(v) = UpdateView::new(body, ctx) else {
+        return 0;
+    };
+    let mut n = 0;
+    for a in v.attributes() {
+        let Ok(a) = a else { break };
+        let Ok(t) = a.parse(ctx) else { continue };
+        match t {
+            AttrRef::AsPath(p) | AttrRef::As4Path(p) => {
+                for asn in p.asns() {
+                    black_box(asn);
+                }
+            }
+            AttrRef::Communities(c) => {
+                for x in c.communities() {
+                    black_box(x);
+                }
+            }
+            AttrRef::ExtCommunities(c) => {
+                for x in c.ext_communities() {
+                    black_box(x);
+                }
+            }
+            AttrRef::LargeCommunities(c) => {
+                for x in c.large_communities() {
+                    black_box(x);
+                }
+            }
+            AttrRef::MpReach(mp) => {
+                for p in mp.nlri() {
+                    black_box(p.ok());
+                    n += 1;
+                }
+            }
+            AttrRef::MpUnreach(mp) => {
+                for p in mp.withdrawn() {
+                    black_box(p.ok());
+                    n += 1;
+                }
+            }
+            other => {
+                black_box(other);
+            }
+        }
+    }
+    for p in v.withdrawn().chain(v.nlri()) {
+        black_box(p.ok());
+        n += 1;
+    }
+    n
+}
+
 /// The same walk through the convenience accessors: `mp_reach()` and
 /// `mp_unreach()` each search the attributes again (three walks in all).
 #[inline]

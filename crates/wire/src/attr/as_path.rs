@@ -86,9 +86,15 @@ impl AsPath {
             let raw = r.take(n * width)?;
             let mut asns: SmallVec<[u32; 6]> = SmallVec::with_capacity(n);
             if four_octet {
-                asns.extend(raw.chunks_exact(4).map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4]))));
+                asns.extend(
+                    raw.chunks_exact(4)
+                        .map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4]))),
+                );
             } else {
-                asns.extend(raw.chunks_exact(2).map(|c| u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])))));
+                asns.extend(
+                    raw.chunks_exact(2)
+                        .map(|c| u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])))),
+                );
             }
             segments.push(AsSegment { kind, asns });
         }
