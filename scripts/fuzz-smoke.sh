@@ -16,10 +16,13 @@ cargo fuzz build -O 2>&1 | tail -n 3
 for t in $(cargo fuzz list); do
     echo "== fuzz $t for ${secs}s"
     mkdir -p "fuzz/corpus/$t"
-    cargo fuzz run -O "$t" "fuzz/corpus/$t" -- -max_total_time="$secs" -print_final_stats=0 2>&1 | grep -E "Done|ERROR|panicked|SUMMARY" || true
-    # cargo fuzz exits non-zero on a crash; re-check so set -e sees it.
-    if ls "fuzz/artifacts/$t"/crash-* >/dev/null 2>&1; then
-        echo "fuzz target $t crashed: see crates/wire/fuzz/artifacts/$t"
+    status=0
+    out=$(cargo fuzz run -O "$t" "fuzz/corpus/$t" -- -max_total_time="$secs" -print_final_stats=0 2>&1) || status=$?
+    grep -E "^Done|ERROR|panicked|SUMMARY" <<<"$out" || true
+    # A crash, or a run that never reached libFuzzer's "Done" line, fails.
+    if ((status != 0)) || ! grep -q "^Done" <<<"$out"; then
+        tail -n 30 <<<"$out"
+        echo "fuzz target $t failed (exit $status): see crates/wire/fuzz/artifacts/$t"
         exit 1
     fi
 done
