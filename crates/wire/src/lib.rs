@@ -25,6 +25,7 @@ pub mod afi;
 pub mod attr;
 pub mod capability;
 pub mod context;
+pub mod elem;
 pub mod error;
 pub mod message;
 pub mod nlri;

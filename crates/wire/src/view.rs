@@ -356,13 +356,14 @@ impl<'a> ListRef<'a, 8> {
 
 impl<'a> ListRef<'a, 12> {
     pub fn large_communities(&self) -> impl Iterator<Item = crate::attr::LargeCommunity> + 'a {
-        self.items().map(|[a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3]| {
-            crate::attr::LargeCommunity::new(
-                u32::from_be_bytes([a0, a1, a2, a3]),
-                u32::from_be_bytes([b0, b1, b2, b3]),
-                u32::from_be_bytes([c0, c1, c2, c3]),
-            )
-        })
+        self.items()
+            .map(|[a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3]| {
+                crate::attr::LargeCommunity::new(
+                    u32::from_be_bytes([a0, a1, a2, a3]),
+                    u32::from_be_bytes([b0, b1, b2, b3]),
+                    u32::from_be_bytes([c0, c1, c2, c3]),
+                )
+            })
     }
 }
 
