@@ -64,6 +64,16 @@ fn bench_set(c: &mut Criterion, group: &str, set: &[Sample]) {
             }
         })
     });
+    // The owned decode as a session loop runs it: one `Update` reused, so
+    // its lists keep their capacity from message to message.
+    g.bench_function("rbgp/update_decode_into", |b| {
+        let mut u = Update::default();
+        b.iter(|| {
+            for s in set {
+                black_box(u.decode_into(s.body(), &s.ctx).ok());
+            }
+        })
+    });
     g.bench_function("rbgp/message_decode", |b| {
         b.iter(|| {
             for s in set {

@@ -363,6 +363,19 @@ proptest! {
     }
 
     #[test]
+    fn decode_into_reuse_matches_fresh_decode((a, ctx_a) in update(), (b, ctx_b) in update()) {
+        let mut reused = Update::default();
+        for (u, ctx) in [(&a, &ctx_a), (&b, &ctx_b), (&a, &ctx_a)] {
+            let mut bytes = Vec::new();
+            u.encode_body(ctx, &mut bytes);
+            let fresh = Update::decode(&bytes, ctx).unwrap();
+            let v = reused.decode_into(&bytes, ctx).unwrap();
+            prop_assert_eq!(&reused, &fresh.0);
+            prop_assert_eq!(v, fresh.1);
+        }
+    }
+
+    #[test]
     fn view_agrees_with_owned((u, ctx) in update()) {
         let mut bytes = Vec::new();
         u.encode(&ctx, &mut bytes);

@@ -225,12 +225,26 @@ pub fn decode_list(
     add_path: bool,
     what: &'static str,
 ) -> Result<Vec<NlriEntry>, WireError> {
+    let mut out = Vec::new();
+    decode_list_into(bytes, family, add_path, what, &mut out)?;
+    Ok(out)
+}
+
+/// [`decode_list`] appending to `out`, so a caller decoding many messages
+/// can reuse one allocation.
+pub fn decode_list_into(
+    bytes: &[u8],
+    family: AfiSafi,
+    add_path: bool,
+    what: &'static str,
+    out: &mut Vec<NlriEntry>,
+) -> Result<(), WireError> {
     if bytes.is_empty() {
-        return Ok(Vec::new()); // no allocation for the common empty field
+        return Ok(()); // no allocation for the common empty field
     }
     let mut r = Reader::new(bytes, what);
     // A rough capacity guess: most NLRI are a few octets long.
-    let mut out = Vec::with_capacity(bytes.len() / 4 + 1);
+    out.reserve(bytes.len() / 4 + 1);
     // Unicast gets tight loops: the family is matched once, not per prefix.
     match (family.afi, family.safi) {
         (Afi::IPV4, Safi::UNICAST | Safi::MULTICAST) => {
@@ -261,5 +275,5 @@ pub fn decode_list(
             }
         }
     }
-    Ok(out)
+    Ok(())
 }

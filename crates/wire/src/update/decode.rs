@@ -123,6 +123,20 @@ impl Seen {
 }
 
 pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), UpdateError> {
+    let mut update = Update::default();
+    let verdict = decode_into(body, ctx, &mut update)?;
+    Ok((update, verdict))
+}
+
+/// Decode into `update`, reusing its lists' allocations.
+pub(super) fn decode_into(
+    body: &[u8],
+    ctx: &Context,
+    update: &mut Update,
+) -> Result<Verdict, UpdateError> {
+    update.withdrawn.clear();
+    update.attributes.clear();
+    update.nlri.clear();
     let mut r = Reader::new(body, "UPDATE");
     let malformed_list = |e: WireError| reset(update_sub::MALFORMED_ATTRIBUTE_LIST, Vec::new(), e);
 
@@ -136,11 +150,18 @@ pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), Up
     let v4 = AfiSafi::IPV4_UNICAST;
     let v4_addpath = ctx.add_path(v4);
     let invalid_network = |e: WireError| reset(update_sub::INVALID_NETWORK_FIELD, Vec::new(), e);
-    let withdrawn = nlri::decode_list(wbytes, v4, v4_addpath, "UPDATE withdrawn routes")
-        .map_err(invalid_network)?;
+    nlri::decode_list_into(
+        wbytes,
+        v4,
+        v4_addpath,
+        "UPDATE withdrawn routes",
+        &mut update.withdrawn,
+    )
+    .map_err(invalid_network)?;
 
     let mut verdict = Verdict::default();
-    let mut attributes: Vec<PathAttribute> = Vec::with_capacity(8);
+    let attributes: &mut Vec<PathAttribute> = &mut update.attributes;
+    attributes.reserve(8);
     let mut seen = Seen::default();
     let mut ar = Reader::new(abytes, "UPDATE path attributes");
     while !ar.is_empty() {
@@ -245,7 +266,10 @@ pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), Up
         }
     }
 
-    let nlri = nlri::decode_list(nbytes, v4, v4_addpath, "UPDATE NLRI").map_err(invalid_network)?;
+    nlri::decode_list_into(nbytes, v4, v4_addpath, "UPDATE NLRI", &mut update.nlri)
+        .map_err(invalid_network)?;
+    let nlri = &update.nlri;
+    let attributes = &update.attributes;
 
     // RFC 7606 §3 d: missing well-known mandatory attributes, checked only
     // when the UPDATE announces something.
@@ -273,11 +297,6 @@ pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), Up
         }
     }
 
-    let update = Update {
-        withdrawn,
-        attributes,
-        nlri,
-    };
     if verdict
         .issues
         .iter()
@@ -290,5 +309,5 @@ pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), Up
             .collect();
         verdict.treat_as_withdraw = Some(all);
     }
-    Ok((update, verdict))
+    Ok(verdict)
 }

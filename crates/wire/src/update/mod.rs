@@ -31,6 +31,14 @@ impl Update {
         decode::decode(body, ctx)
     }
 
+    /// Like [`Update::decode`], into an existing `Update` whose lists keep
+    /// their capacity: decoding a stream of UPDATEs this way allocates only
+    /// for lists longer than any seen before. On error the contents are
+    /// unspecified (partly filled).
+    pub fn decode_into(&mut self, body: &[u8], ctx: &Context) -> Result<Verdict, UpdateError> {
+        decode::decode_into(body, ctx, self)
+    }
+
     /// Encode the body (without the header).
     pub fn encode_body(&self, ctx: &Context, out: &mut Vec<u8>) {
         let at = out.len();
