@@ -84,13 +84,28 @@ impl AsPath {
             }
             let width = if four_octet { 4 } else { 2 };
             let raw = r.take(n * width)?;
-            let mut asns: SmallVec<[u32; 6]> = SmallVec::with_capacity(n);
-            if four_octet {
+            let mut asns: SmallVec<[u32; 6]>;
+            if n <= 6 {
+                // Common case: fill the inline buffer directly.
+                let mut buf = [0u32; 6];
+                if four_octet {
+                    for (d, c) in buf.iter_mut().zip(raw.chunks_exact(4)) {
+                        *d = u32::from_be_bytes(c.try_into().unwrap_or([0; 4]));
+                    }
+                } else {
+                    for (d, c) in buf.iter_mut().zip(raw.chunks_exact(2)) {
+                        *d = u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])));
+                    }
+                }
+                asns = SmallVec::from_buf_and_len(buf, n);
+            } else if four_octet {
+                asns = SmallVec::with_capacity(n);
                 asns.extend(
                     raw.chunks_exact(4)
                         .map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4]))),
                 );
             } else {
+                asns = SmallVec::with_capacity(n);
                 asns.extend(
                     raw.chunks_exact(2)
                         .map(|c| u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])))),
