@@ -294,3 +294,35 @@ fn bgpsec_path_replaces_as_path_and_aigp_is_non_transitive() {
         matches!(u.attribute(26), Some(rbgp_wire::AttrValue::Aigp(a)) if a.value() == Some(100))
     );
 }
+
+#[test]
+fn unknown_attributes_when_passed_on() {
+    use rbgp_wire::attr::{flags, UnknownAttr};
+    use rbgp_wire::{AttrValue, PathAttribute};
+    let t = PathAttribute {
+        flags: flags::OPTIONAL | flags::TRANSITIVE,
+        value: AttrValue::Unknown(UnknownAttr {
+            code: 99,
+            data: vec![1],
+        }),
+    };
+    let p = t.propagate().unwrap();
+    assert!(
+        p.is_partial(),
+        "RFC 4271 §9.1.4: Partial set on an unrecognized transitive attribute"
+    );
+    assert_eq!(p.value, t.value);
+    let nt = PathAttribute {
+        flags: flags::OPTIONAL,
+        value: AttrValue::Unknown(UnknownAttr {
+            code: 98,
+            data: vec![],
+        }),
+    };
+    assert!(
+        nt.propagate().is_none(),
+        "unrecognized non-transitive attributes are not passed on"
+    );
+    let known = PathAttribute::new(AttrValue::Med(5));
+    assert_eq!(known.propagate(), Some(known.clone()));
+}

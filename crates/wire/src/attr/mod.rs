@@ -443,6 +443,22 @@ impl PathAttribute {
         self.value.code()
     }
 
+    /// This attribute as a speaker passes it on to another peer
+    /// (RFC 4271 §5 and §9.1.4): an unrecognized optional transitive
+    /// attribute gets the Partial bit; an unrecognized optional
+    /// non-transitive one is dropped (`None`). Known attributes are
+    /// returned unchanged; whether they propagate is the caller's policy.
+    pub fn propagate(&self) -> Option<PathAttribute> {
+        match &self.value {
+            AttrValue::Unknown(_) if !self.is_transitive() => None,
+            AttrValue::Unknown(_) => Some(PathAttribute {
+                flags: self.flags | flags::PARTIAL,
+                value: self.value.clone(),
+            }),
+            _ => Some(self.clone()),
+        }
+    }
+
     pub fn is_optional(&self) -> bool {
         self.flags & flags::OPTIONAL != 0
     }
