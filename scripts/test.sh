@@ -21,6 +21,8 @@ export RBGP_SHARED_DATA="${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 
 echo "== cargo test (workspace)"
 cargo test --workspace --all-targets --locked 2>&1
+echo "== rbgp-wire without optional features (no serde)"
+cargo build -p rbgp-wire --no-default-features --locked 2>&1
 echo "== doc tests"
 cargo test --workspace --doc --locked 2>&1
 

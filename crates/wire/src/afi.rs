@@ -147,12 +147,7 @@ impl FromStr for AfiSafi {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for AfiSafi {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+serialize_display!(AfiSafi);
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,19 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// `impl Serialize` as the type's `Display` text (prefixes, RDs,
+/// communities...), when the `serde` feature is on.
+macro_rules! serialize_display {
+    ($($t:ty),* $(,)?) => {$(
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )*};
+}
+
 pub mod afi;
 pub mod attr;
 pub mod capability;

@@ -319,16 +319,7 @@ impl FromStr for Prefix {
 #[cfg(feature = "serde")]
 mod serde_impls {
     use super::*;
-    macro_rules! as_str {
-        ($($t:ty),*) => {$(
-            impl serde::Serialize for $t {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.collect_str(self)
-                }
-            }
-        )*};
-    }
-    as_str!(Ipv4Prefix, Ipv6Prefix, Prefix);
+    serialize_display!(Ipv4Prefix, Ipv6Prefix, Prefix);
 }
 
 #[cfg(test)]

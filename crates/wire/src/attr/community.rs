@@ -169,20 +169,7 @@ impl FromStr for LargeCommunity {
     }
 }
 
-#[cfg(feature = "serde")]
-mod serde_impls {
-    use super::*;
-    impl serde::Serialize for Community {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_str(self)
-        }
-    }
-    impl serde::Serialize for LargeCommunity {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_str(self)
-        }
-    }
-}
+serialize_display!(Community, LargeCommunity);
 
 #[cfg(test)]
 mod tests {

@@ -519,20 +519,7 @@ impl FromStr for Ipv6ExtCommunity {
     }
 }
 
-#[cfg(feature = "serde")]
-mod serde_impls {
-    use super::*;
-    impl serde::Serialize for ExtCommunity {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_str(self)
-        }
-    }
-    impl serde::Serialize for Ipv6ExtCommunity {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_str(self)
-        }
-    }
-}
+serialize_display!(ExtCommunity, Ipv6ExtCommunity);
 
 #[cfg(test)]
 mod tests {

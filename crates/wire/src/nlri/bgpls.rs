@@ -1821,16 +1821,7 @@ impl BgpLsAttribute {
 #[cfg(feature = "serde")]
 mod serde_impls {
     use super::*;
-    macro_rules! as_str {
-        ($($t:ty),*) => {$(
-            impl serde::Serialize for $t {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.collect_str(self)
-                }
-            }
-        )*};
-    }
-    as_str!(HexBytes, IgpRouterId);
+    serialize_display!(HexBytes, IgpRouterId);
 
     impl serde::Serialize for Bandwidth {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

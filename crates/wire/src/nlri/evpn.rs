@@ -641,16 +641,7 @@ impl FromStr for EvpnRoute {
 #[cfg(feature = "serde")]
 mod serde_impls {
     use super::{Esi, MacAddress};
-    macro_rules! as_str {
-        ($($t:ty),*) => {$(
-            impl serde::Serialize for $t {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.collect_str(self)
-                }
-            }
-        )*};
-    }
-    as_str!(Esi, MacAddress);
+    serialize_display!(Esi, MacAddress);
 }
 
 /// Text helpers shared by the EVPN, MVPN, VPLS and RT-Constraint text forms.

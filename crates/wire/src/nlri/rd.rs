@@ -118,12 +118,7 @@ impl FromStr for RouteDistinguisher {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for RouteDistinguisher {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+serialize_display!(RouteDistinguisher);
 
 #[cfg(test)]
 mod tests {
