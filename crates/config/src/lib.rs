@@ -1,0 +1,413 @@
+//! # rbgp-config
+//!
+//! rbgpd's TOML configuration. Unknown keys and bad values are errors that
+//! name the key and the line; peer groups fill in what a neighbor leaves
+//! out. See `src/default.toml` for the configuration used without a file.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use rbgp_wire::{AfiSafi, Prefix};
+use serde::{Deserialize, Deserializer};
+
+/// The configuration rbgpd runs with when given no file.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// TOML syntax, unknown key or wrong type: toml's message names the
+    /// key and gives line and column.
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Any type with a text form (prefixes...), read from a TOML string.
+fn parsed<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<T, D::Error>
+where
+    T::Err: std::fmt::Display,
+{
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+fn families<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<AfiSafi>>, D::Error> {
+    let names: Option<Vec<String>> = Option::deserialize(d)?;
+    names
+        .map(|v| {
+            v.iter()
+                .map(|n| n.parse::<AfiSafi>().map_err(serde::de::Error::custom))
+                .collect()
+        })
+        .transpose()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Global {
+    pub asn: u32,
+    pub router_id: Ipv4Addr,
+    /// Addresses to accept BGP connections on; empty: do not listen.
+    #[serde(default = "default_listen")]
+    pub listen: Vec<SocketAddr>,
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+}
+
+fn default_listen() -> Vec<SocketAddr> {
+    vec![
+        SocketAddr::from(([0, 0, 0, 0], 179)),
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 179)),
+    ]
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/rbgpd")
+}
+
+/// ADD-PATH send side: every path, or the best N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddPathSend {
+    All,
+    Best(u32),
+}
+
+impl<'de> Deserialize<'de> for AddPathSend {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Num(u32),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "all" => Ok(AddPathSend::All),
+            Raw::Num(n) if n >= 1 => Ok(AddPathSend::Best(n)),
+            _ => Err(serde::de::Error::custom(
+                "expected \"all\" or a number of paths >= 1",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddPath {
+    #[serde(default)]
+    pub receive: bool,
+    pub send: Option<AddPathSend>,
+}
+
+/// Declares the per-peer keys once: `PeerSettings` (a peer group) and
+/// `NeighborConfig` (a neighbor: the same keys plus address and group).
+/// Not `serde(flatten)`, which would lose the line of a bad key.
+macro_rules! peer_keys {
+    ($($(#[$m:meta])* $field:ident: $ty:ty,)*) => {
+        /// Settings a neighbor may take from its peer group.
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct PeerSettings {
+            $($(#[$m])* pub $field: $ty,)*
+        }
+
+        #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct NeighborConfig {
+            pub address: IpAddr,
+            pub peer_group: Option<String>,
+            $($(#[$m])* pub $field: $ty,)*
+        }
+
+        impl NeighborConfig {
+            /// This neighbor's own settings.
+            pub fn settings(&self) -> PeerSettings {
+                PeerSettings { $($field: self.$field.clone(),)* }
+            }
+        }
+    };
+}
+
+peer_keys! {
+    remote_asn: Option<u32>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "families")]
+    families: Option<Vec<AfiSafi>>,
+    port: Option<u16>,
+    local_address: Option<IpAddr>,
+    passive: Option<bool>,
+    hold_time: Option<u16>,
+    md5_password: Option<String>,
+    ttl_security: Option<bool>,
+    multihop: Option<u8>,
+    route_reflector_client: Option<bool>,
+    route_server_client: Option<bool>,
+    next_hop_self: Option<bool>,
+    add_path: Option<AddPath>,
+    max_prefixes: Option<u32>,
+    graceful_restart: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicNeighbor {
+    #[serde(deserialize_with = "parsed")]
+    pub prefix: Prefix,
+    pub peer_group: String,
+}
+
+/// A route to originate at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    #[serde(deserialize_with = "parsed")]
+    pub prefix: Prefix,
+    pub next_hop: IpAddr,
+    #[serde(default)]
+    pub communities: Vec<String>,
+    #[serde(default)]
+    pub large_communities: Vec<String>,
+    #[serde(default)]
+    pub ext_communities: Vec<String>,
+    pub local_pref: Option<u32>,
+    pub med: Option<u32>,
+    pub as_path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub global: Global,
+    #[serde(default)]
+    pub neighbors: Vec<NeighborConfig>,
+    #[serde(default)]
+    pub peer_groups: BTreeMap<String, PeerSettings>,
+    #[serde(default)]
+    pub dynamic_neighbors: Vec<DynamicNeighbor>,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// A neighbor with its group's settings filled in and defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbor {
+    pub address: IpAddr,
+    pub remote_asn: u32,
+    pub description: Option<String>,
+    pub families: Vec<AfiSafi>,
+    pub port: u16,
+    pub local_address: Option<IpAddr>,
+    pub passive: bool,
+    pub hold_time: u16,
+    pub md5_password: Option<String>,
+    pub ttl_security: bool,
+    pub multihop: Option<u8>,
+    pub route_reflector_client: bool,
+    pub route_server_client: bool,
+    pub next_hop_self: bool,
+    pub add_path: Option<AddPath>,
+    pub max_prefixes: Option<u32>,
+    pub graceful_restart: bool,
+}
+
+/// `a` where set, else `b` (a neighbor's own setting beats its group's).
+fn or<T: Clone>(a: &Option<T>, b: &Option<T>) -> Option<T> {
+    a.clone().or_else(|| b.clone())
+}
+
+impl Config {
+    /// Parse and validate.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let c: Config = toml::from_str(text)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The built-in default.
+    pub fn default_config() -> Result<Config, ConfigError> {
+        Config::parse(DEFAULT_CONFIG)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.global.asn == 0 || self.global.asn == rbgp_wire::attr::AS_TRANS {
+            return Err(invalid(
+                "global.asn",
+                "0 and 23456 (AS_TRANS) cannot be used",
+            ));
+        }
+        if self.global.router_id.is_unspecified() {
+            return Err(invalid("global.router_id", "must not be 0.0.0.0"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, n) in self.neighbors.iter().enumerate() {
+            let at = format!("neighbors[{i}] ({})", n.address);
+            if !seen.insert(n.address) {
+                return Err(invalid(format!("{at}.address"), "duplicate neighbor"));
+            }
+            self.resolve(n).map_err(|e| match e {
+                ConfigError::Invalid { field, reason } => invalid(format!("{at}.{field}"), reason),
+                other => other,
+            })?;
+        }
+        for (name, g) in &self.peer_groups {
+            check_settings(g).map_err(|e| match e {
+                ConfigError::Invalid { field, reason } => {
+                    invalid(format!("peer_groups.{name}.{field}"), reason)
+                }
+                other => other,
+            })?;
+        }
+        for (i, d) in self.dynamic_neighbors.iter().enumerate() {
+            if !self.peer_groups.contains_key(&d.peer_group) {
+                return Err(invalid(
+                    format!("dynamic_neighbors[{i}].peer_group"),
+                    format!("no peer group {:?}", d.peer_group),
+                ));
+            }
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            check_route(r).map_err(|e| match e {
+                ConfigError::Invalid { field, reason } => {
+                    invalid(format!("routes[{i}].{field}"), reason)
+                }
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A neighbor with its group applied and defaults filled in.
+    pub fn resolve(&self, n: &NeighborConfig) -> Result<Neighbor, ConfigError> {
+        let empty = PeerSettings::default();
+        let g = match &n.peer_group {
+            Some(name) => self
+                .peer_groups
+                .get(name)
+                .ok_or_else(|| invalid("peer_group", format!("no peer group {name:?}")))?,
+            None => &empty,
+        };
+        let own = n.settings();
+        let s = &own;
+        check_settings(s)?;
+        let remote_asn = or(&s.remote_asn, &g.remote_asn)
+            .ok_or_else(|| invalid("remote_asn", "missing (set it here or in the peer group)"))?;
+        let families = or(&s.families, &g.families).unwrap_or_else(|| match n.address {
+            IpAddr::V4(_) => vec![AfiSafi::IPV4_UNICAST],
+            IpAddr::V6(_) => vec![AfiSafi::IPV6_UNICAST],
+        });
+        Ok(Neighbor {
+            address: n.address,
+            remote_asn,
+            description: or(&s.description, &g.description),
+            families,
+            port: or(&s.port, &g.port).unwrap_or(179),
+            local_address: or(&s.local_address, &g.local_address),
+            passive: or(&s.passive, &g.passive).unwrap_or(false),
+            hold_time: or(&s.hold_time, &g.hold_time).unwrap_or(90),
+            md5_password: or(&s.md5_password, &g.md5_password),
+            ttl_security: or(&s.ttl_security, &g.ttl_security).unwrap_or(false),
+            multihop: or(&s.multihop, &g.multihop),
+            route_reflector_client: or(&s.route_reflector_client, &g.route_reflector_client)
+                .unwrap_or(false),
+            route_server_client: or(&s.route_server_client, &g.route_server_client)
+                .unwrap_or(false),
+            next_hop_self: or(&s.next_hop_self, &g.next_hop_self).unwrap_or(false),
+            add_path: or(&s.add_path, &g.add_path),
+            max_prefixes: or(&s.max_prefixes, &g.max_prefixes),
+            graceful_restart: or(&s.graceful_restart, &g.graceful_restart).unwrap_or(true),
+        })
+    }
+
+    /// All configured neighbors, resolved.
+    pub fn neighbors(&self) -> Result<Vec<Neighbor>, ConfigError> {
+        self.neighbors.iter().map(|n| self.resolve(n)).collect()
+    }
+}
+
+fn check_settings(s: &PeerSettings) -> Result<(), ConfigError> {
+    if let Some(h) = s.hold_time {
+        // RFC 4271 §4.2: 0 or at least 3 seconds.
+        if h == 1 || h == 2 {
+            return Err(invalid(
+                "hold_time",
+                "must be 0 or at least 3 seconds (RFC 4271 §4.2)",
+            ));
+        }
+    }
+    if s.ttl_security == Some(true) && s.multihop.is_some() {
+        return Err(invalid(
+            "ttl_security",
+            "cannot be combined with multihop (RFC 5082 assumes direct peers)",
+        ));
+    }
+    if s.route_reflector_client == Some(true) && s.route_server_client == Some(true) {
+        return Err(invalid(
+            "route_server_client",
+            "a neighbor cannot be both route-reflector and route-server client",
+        ));
+    }
+    if let Some(p) = &s.md5_password {
+        if p.is_empty() || p.len() > 80 {
+            return Err(invalid(
+                "md5_password",
+                "must be 1 to 80 characters (TCP MD5 key limit)",
+            ));
+        }
+    }
+    if s.port == Some(0) {
+        return Err(invalid("port", "must not be 0"));
+    }
+    Ok(())
+}
+
+fn check_route(r: &RouteConfig) -> Result<(), ConfigError> {
+    use rbgp_wire::attr::{AsPath, Community, ExtCommunity, LargeCommunity};
+    for c in &r.communities {
+        c.parse::<Community>()
+            .map_err(|e| invalid("communities", e.to_string()))?;
+    }
+    for c in &r.large_communities {
+        c.parse::<LargeCommunity>()
+            .map_err(|e| invalid("large_communities", e.to_string()))?;
+    }
+    for c in &r.ext_communities {
+        c.parse::<ExtCommunity>()
+            .map_err(|e| invalid("ext_communities", e.to_string()))?;
+    }
+    if let Some(p) = &r.as_path {
+        p.parse::<AsPath>()
+            .map_err(|e| invalid("as_path", e.to_string()))?;
+    }
+    if r.prefix.is_ipv4() != r.next_hop.is_ipv4() && r.prefix.is_ipv4() {
+        // An IPv6 next hop for IPv4 needs RFC 8950 on the session; allow
+        // it, but an IPv4 next hop for an IPv6 prefix is meaningless.
+    } else if !r.prefix.is_ipv4() && r.next_hop.is_ipv4() {
+        return Err(invalid("next_hop", "an IPv6 prefix needs an IPv6 next hop"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = Config::default_config().unwrap();
+        assert_eq!(c.global.asn, 64512);
+        assert_eq!(
+            c.global.listen,
+            vec!["127.0.0.1:1179".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(c.neighbors.is_empty());
+    }
+}
