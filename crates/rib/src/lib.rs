@@ -9,6 +9,7 @@
 
 mod attrs;
 mod best;
+pub mod policy;
 mod table;
 
 pub use attrs::{Attrs, Interner};
