@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
+# bgpdump 1.6.2: the reference for `rbgp mrt --format bgpdump` (crates/cli/tests/mrt_bgpdump.rs).
+command -v bgpdump >/dev/null 2>&1 || need_apt+=(bgpdump)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod mrt;
 
 #[derive(Parser)]
 #[command(
     name = "rbgp",
     version,
-    about = "Offline BGP tools: decode messages (MRT and BMP readers follow)"
+    about = "Offline BGP tools: decode messages, read MRT files (BMP reader follows)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Decode BGP messages to JSON, one object per message.
     Decode(decode::Args),
+    /// Route elements of MRT files (RIB dumps and updates): bgpdump -m, JSON or PSV lines.
+    Mrt(mrt::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(a) => decode::run(a),
+        Command::Mrt(a) => mrt::run(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

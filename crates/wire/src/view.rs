@@ -165,6 +165,17 @@ pub struct AttrIter<'a> {
     failed: bool,
 }
 
+impl<'a> AttrIter<'a> {
+    /// Walk a path attribute field that is not inside an UPDATE, such as
+    /// the attributes of an MRT RIB entry (RFC 6396 §4.3.4) or a BMP TLV.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        AttrIter {
+            r: Reader::new(bytes, "path attributes"),
+            failed: false,
+        }
+    }
+}
+
 impl<'a> Iterator for AttrIter<'a> {
     type Item = Result<RawAttribute<'a>, WireError>;
     #[inline]
