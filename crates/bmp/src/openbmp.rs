@@ -150,6 +150,25 @@ impl OpenBmpHeader {
         ))
     }
 
+    /// Octets of the encoded header (what its header length field says).
+    pub fn header_len(&self) -> usize {
+        let cap = |v: &[u8]| v.len().min(usize::from(u16::MAX));
+        4 + 2
+            + 2
+            + 4
+            + 2
+            + 8
+            + 16
+            + 2
+            + cap(&self.collector_admin_id)
+            + 16
+            + 16
+            + 2
+            + cap(&self.router_group)
+            + 4
+            + self.extension.len()
+    }
+
     /// Append the header for `bmp` (its length is filled in) and `bmp`.
     pub fn encode(&self, bmp: &[u8], out: &mut Vec<u8>) {
         let cap = |v: &'_ [u8]| v.len().min(usize::from(u16::MAX));

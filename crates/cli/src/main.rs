@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bmp;
 mod decode;
 
 #[derive(Parser)]
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Decode BGP messages to JSON, one object per message.
     Decode(decode::Args),
+    /// Decode a BMP stream (RFC 7854) to JSON, one object per message.
+    Bmp(bmp::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(a) => decode::run(a),
+        Command::Bmp(a) => bmp::run(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
