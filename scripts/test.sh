@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
+# pmacct's BMP collector pmbmpd: the BMP interop test sends it our encoding.
+command -v pmbmpd >/dev/null 2>&1 || need_apt+=(pmacct)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
