@@ -9,6 +9,8 @@ need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
 # bgpdump 1.6.2: the reference for `rbgp mrt --format bgpdump` (crates/cli/tests/mrt_bgpdump.rs).
 command -v bgpdump >/dev/null 2>&1 || need_apt+=(bgpdump)
+# pmacct's BMP collector pmbmpd: the BMP interop test sends it our encoding.
+command -v pmbmpd >/dev/null 2>&1 || need_apt+=(pmacct)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

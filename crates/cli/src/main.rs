@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bmp;
 mod decode;
 mod mrt;
 
@@ -24,6 +25,8 @@ enum Command {
     Decode(decode::Args),
     /// Route elements of MRT files (RIB dumps and updates): bgpdump -m, JSON or PSV lines.
     Mrt(mrt::Args),
+    /// Decode a BMP stream (RFC 7854) to JSON, one object per message.
+    Bmp(bmp::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(a) => decode::run(a),
         Command::Mrt(a) => mrt::run(a),
+        Command::Bmp(a) => bmp::run(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,514 @@
+//! Shared by the BMP integration tests: the shared data directory, tshark,
+//! TCP payload streams out of pcaps, and a minimal pcap writer.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rbgp_bmp::framer::{split, Frame};
+use rbgp_bmp::session::{BmpSession, Processed};
+use rbgp_bmp::BmpError;
+
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("RBGP_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    assert!(
+        dir.join("INDEX.md").exists(),
+        "shared test data not found at {} (set RBGP_SHARED_DATA)",
+        dir.display()
+    );
+    dir
+}
+
+/// tshark is a hard requirement: a missing tshark fails the test, never
+/// skips it (scripts/test.sh installs it).
+pub fn require_tshark() {
+    match Command::new("tshark").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "`tshark --version` failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!(
+            "tshark is required by this test but could not be run ({e}); \
+             install it (Debian: `apt-get install tshark`, as scripts/test.sh does)"
+        ),
+    }
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    let s: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
+    s.chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
+}
+
+/// One direction of one TCP connection: its payload in sequence order.
+pub struct TcpStream {
+    /// "stream N src:port -> dst:port"
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// Sequence gaps (lost or uncaptured segments) inside the stream.
+    pub gaps: usize,
+    /// (end offset in `bytes`, capture frame number) per segment used.
+    pub frames: Vec<(usize, u64)>,
+}
+
+impl TcpStream {
+    /// The capture frame in which the stream octet at `offset` arrived.
+    pub fn frame_of(&self, offset: usize) -> u64 {
+        self.frames
+            .iter()
+            .find(|(end, _)| offset < *end)
+            .map_or(u64::MAX, |(_, f)| *f)
+    }
+}
+
+/// The TCP payload streams towards `ports` in a capture, as tshark
+/// dissects them: segments grouped per connection direction, ordered by
+/// (relative) sequence number, retransmitted octets dropped.
+pub fn tcp_streams(pcap: &Path, ports: &[u16]) -> Vec<TcpStream> {
+    let filter = ports
+        .iter()
+        .map(|p| format!("tcp.dstport=={p}"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let out = Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-Y", &format!("tcp.len>0 && ({filter})"), "-T", "fields"])
+        .args([
+            "-E",
+            "separator=|",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "ip.src",
+            "-e",
+            "ipv6.src",
+        ])
+        .args([
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ipv6.dst",
+            "-e",
+            "tcp.dstport",
+        ])
+        .args(["-e", "tcp.seq", "-e", "tcp.payload", "-e", "frame.number"])
+        .output()
+        .expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        pcap.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut segs: BTreeMap<String, Vec<(u64, Vec<u8>, u64)>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        assert_eq!(f.len(), 10, "unexpected tshark line {line:?}");
+        let src = if f[1].is_empty() { f[2] } else { f[1] };
+        let dst = if f[4].is_empty() { f[5] } else { f[4] };
+        let name = format!("stream {} {src}:{} -> {dst}:{}", f[0], f[3], f[6]);
+        segs.entry(name).or_default().push((
+            f[7].parse().unwrap(),
+            unhex(f[8]),
+            f[9].parse().unwrap(),
+        ));
+    }
+    segs.into_iter()
+        .map(|(name, mut v)| {
+            v.sort_by_key(|(seq, _, _)| *seq);
+            let mut bytes = Vec::new();
+            let mut next: Option<u64> = None;
+            let mut gaps = 0;
+            let mut frames = Vec::new();
+            for (seq, p, frame) in v {
+                let end = seq + p.len() as u64;
+                match next {
+                    Some(n) if end <= n => continue, // retransmission
+                    Some(n) if seq < n => bytes.extend_from_slice(&p[(n - seq) as usize..]),
+                    Some(n) if seq > n => {
+                        gaps += 1;
+                        bytes.extend_from_slice(&p);
+                    }
+                    _ => bytes.extend_from_slice(&p),
+                }
+                next = Some(end);
+                frames.push((bytes.len(), frame));
+            }
+            TcpStream {
+                name,
+                bytes,
+                gaps,
+                frames,
+            }
+        })
+        .collect()
+}
+
+/// A stream decoded with one session.
+#[derive(Default)]
+pub struct Decoded {
+    pub processed: Vec<Processed>,
+    pub errors: Vec<String>,
+    /// Octets the framer dropped (mid-message start, gaps).
+    pub skipped: usize,
+    pub skip_reasons: Vec<BmpError>,
+    /// Offset of the last octet of each processed message.
+    pub last_octet: Vec<usize>,
+}
+
+pub fn decode_stream(bytes: &[u8]) -> Decoded {
+    let mut s = BmpSession::new();
+    let mut d = Decoded::default();
+    let mut offset = 0;
+    for (i, f) in split(bytes).enumerate() {
+        match f {
+            Frame::Message(m) => {
+                offset += m.len();
+                match s.process(&m) {
+                    Ok(p) => {
+                        d.processed.push(p);
+                        d.last_octet.push(offset - 1);
+                    }
+                    Err(e) => d.errors.push(format!("frame {i}: {e}")),
+                }
+            }
+            Frame::Skipped { octets, error } => {
+                offset += octets;
+                d.skipped += octets;
+                d.skip_reasons.push(error);
+            }
+        }
+    }
+    d
+}
+
+/// Write a classic pcap (Ethernet, IPv4, TCP) holding `payloads` as one
+/// TCP connection 127.0.0.1:40000 -> 127.0.0.1:`port`: each payload in
+/// its own segments of at most 1400 octets (a 3-way handshake first, so
+/// tshark reassembles from the start).
+pub fn write_pcap(path: &Path, port: u16, payloads: &[Vec<u8>]) {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&4u16.to_le_bytes());
+    f.extend_from_slice(&0i32.to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes());
+    f.extend_from_slice(&65535u32.to_le_bytes());
+    f.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+    let mut t = 0u32;
+    // (from client?, seq, ack, flags, payload)
+    let mut segs: Vec<(bool, u32, u32, u8, &[u8])> = vec![
+        (true, 999, 0, 0x02, &[]),      // SYN
+        (false, 4999, 1000, 0x12, &[]), // SYN-ACK
+        (true, 1000, 5000, 0x10, &[]),  // ACK
+    ];
+    let mut seq: u32 = 1000;
+    for p in payloads {
+        for chunk in p.chunks(1400) {
+            segs.push((true, seq, 5000, 0x18, chunk));
+            seq = seq.wrapping_add(chunk.len() as u32);
+        }
+    }
+    for (client, seq, ack, flags, chunk) in segs {
+        let (sport, dport) = if client {
+            (40000u16, port)
+        } else {
+            (port, 40000u16)
+        };
+        let mut tcp = Vec::new();
+        tcp.extend_from_slice(&sport.to_be_bytes());
+        tcp.extend_from_slice(&dport.to_be_bytes());
+        tcp.extend_from_slice(&seq.to_be_bytes());
+        tcp.extend_from_slice(&ack.to_be_bytes());
+        tcp.extend_from_slice(&[0x50, flags]); // 20-octet header
+        tcp.extend_from_slice(&65535u16.to_be_bytes());
+        tcp.extend_from_slice(&[0, 0, 0, 0]); // checksum (unchecked), urgent
+        tcp.extend_from_slice(chunk);
+        let total = 20 + tcp.len();
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&(total as u16).to_be_bytes());
+        ip.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        ip.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        let sum = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum::<u32>();
+        let sum = (sum & 0xffff) + (sum >> 16);
+        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        let mut frame = vec![0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00];
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(&tcp);
+        t += 1;
+        f.extend_from_slice(&t.to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes());
+        f.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        f.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        f.extend_from_slice(&frame);
+    }
+    std::fs::write(path, f).unwrap();
+}
+
+/// One of every message type and most variants: what the encoder tests
+/// (tshark, pmbmpd) send. The Route Monitoring UPDATEs are encoded with
+/// the contexts the Peer Ups negotiate.
+pub mod sample {
+    use std::net::Ipv4Addr;
+
+    use rbgp_bmp::header::{PeerFlags, PeerType};
+    use rbgp_bmp::message::*;
+    use rbgp_bmp::session::negotiate;
+    use rbgp_bmp::stats::Stat;
+    use rbgp_bmp::tlv::*;
+    use rbgp_bmp::{PeerDownReason, PeerHeader};
+    use rbgp_wire::attr::{AttrValue, MpReach, NextHop, Origin, PathAttribute};
+    use rbgp_wire::capability::{AddPathFamily, Capability};
+    use rbgp_wire::{AfiSafi, Context, Message, NlriEntry, Notification, Open, Prefix, Update};
+
+    pub const V4_PEER: &str = "192.0.2.9";
+    pub const V6_PEER: &str = "2001:db8::9";
+    /// (peer, prefix) of every announcement in [`messages`].
+    pub const ANNOUNCED: &[(&str, &str)] = &[
+        (V4_PEER, "203.0.113.0/24"),
+        (V4_PEER, "198.51.100.0/25"),
+        (V6_PEER, "2001:db8:100::/48"),
+        (V6_PEER, "2001:db8:200::/48"),
+    ];
+
+    fn pfx(s: &str) -> NlriEntry {
+        NlriEntry::new(s.parse::<Prefix>().unwrap().into())
+    }
+
+    fn v4_update(prefixes: &[&str], path_id: Option<u32>) -> Update {
+        Update {
+            withdrawn: vec![],
+            attributes: vec![
+                PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+                PathAttribute::new(AttrValue::AsPath("65009 4200000001".parse().unwrap())),
+                PathAttribute::new(AttrValue::NextHop(Ipv4Addr::new(192, 0, 2, 9))),
+                PathAttribute::new(AttrValue::Communities(
+                    vec!["65009:100".parse().unwrap()].into(),
+                )),
+            ],
+            nlri: prefixes
+                .iter()
+                .map(|p| {
+                    let mut e = pfx(p);
+                    e.path_id = path_id;
+                    e
+                })
+                .collect(),
+        }
+    }
+
+    /// `peer_up_tlvs`: whether Peer Up (and reason 6 Peer Down) carry
+    /// information TLVs (tshark 4.0 cannot dissect them, see interop.rs).
+    pub fn messages(peer_up_tlvs: bool) -> Vec<BmpMessage> {
+        let tlvs = |v: Vec<Tlv>| if peer_up_tlvs { v } else { Vec::new() };
+        let v4 = PeerHeader::new(
+            V4_PEER.parse().unwrap(),
+            65009,
+            Ipv4Addr::new(9, 9, 9, 9),
+            1_700_000_000,
+        );
+        let v6 = PeerHeader::new(
+            V6_PEER.parse().unwrap(),
+            4_200_000_009,
+            Ipv4Addr::new(9, 9, 9, 10),
+            1_700_000_001,
+        )
+        .with_post_policy(true);
+        let loc_rib = PeerHeader {
+            peer_type: PeerType::LOC_RIB,
+            flags: PeerFlags(PeerFlags::F),
+            ..PeerHeader::new(
+                "0.0.0.0".parse().unwrap(),
+                65001,
+                Ipv4Addr::new(1, 1, 1, 1),
+                1_700_000_002,
+            )
+        };
+        let ap = |send, receive| {
+            Capability::AddPath(vec![AddPathFamily {
+                family: AfiSafi::IPV4_UNICAST,
+                send,
+                receive,
+            }])
+        };
+        // The router receives path ids from the v4 peer (RFC 7911).
+        let pu4 = PeerUp {
+            peer: v4,
+            local_address: "192.0.2.1".parse().unwrap(),
+            local_port: 179,
+            remote_port: 40009,
+            sent_open: Open::new(
+                65001,
+                90,
+                Ipv4Addr::new(1, 1, 1, 1),
+                vec![
+                    Capability::Multiprotocol(AfiSafi::IPV4_UNICAST),
+                    ap(false, true),
+                ],
+            ),
+            received_open: Open::new(
+                65009,
+                90,
+                Ipv4Addr::new(9, 9, 9, 9),
+                vec![
+                    Capability::Multiprotocol(AfiSafi::IPV4_UNICAST),
+                    ap(true, false),
+                ],
+            ),
+            information: tlvs(vec![
+                Tlv::string(TLV_STRING, "peer up"),
+                Tlv::string(PEER_ADMIN_LABEL, "transit"),
+            ]),
+        };
+        let pu6 = PeerUp {
+            peer: v6,
+            local_address: "2001:db8::1".parse().unwrap(),
+            local_port: 40010,
+            remote_port: 179,
+            sent_open: Open::new(
+                65001,
+                90,
+                Ipv4Addr::new(1, 1, 1, 1),
+                vec![Capability::Multiprotocol(AfiSafi::IPV6_UNICAST)],
+            ),
+            received_open: Open::new(
+                4_200_000_009,
+                90,
+                Ipv4Addr::new(9, 9, 9, 10),
+                vec![Capability::Multiprotocol(AfiSafi::IPV6_UNICAST)],
+            ),
+            information: vec![],
+        };
+        let open_lr = Open::new(
+            65001,
+            0,
+            Ipv4Addr::new(1, 1, 1, 1),
+            vec![Capability::Multiprotocol(AfiSafi::IPV4_UNICAST)],
+        );
+        let pu_lr = PeerUp {
+            peer: loc_rib,
+            local_address: "0.0.0.0".parse().unwrap(),
+            local_port: 0,
+            remote_port: 0,
+            sent_open: open_lr.clone(),
+            received_open: open_lr,
+            information: tlvs(vec![Tlv::string(PEER_VRF_TABLE_NAME, "global")]),
+        };
+        let in4 = negotiate(&pu4.received_open, &pu4.sent_open);
+        let out4 = negotiate(&pu4.sent_open, &pu4.received_open);
+        assert!(in4.add_path(AfiSafi::IPV4_UNICAST) && !out4.add_path(AfiSafi::IPV4_UNICAST));
+        let in6 = negotiate(&pu6.received_open, &pu6.sent_open);
+        let out6 = negotiate(&pu6.sent_open, &pu6.received_open);
+        let v6_update = |p: &str| Update {
+            withdrawn: vec![],
+            attributes: vec![
+                PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+                PathAttribute::new(AttrValue::AsPath("4200000009".parse().unwrap())),
+                PathAttribute::new(AttrValue::from(MpReach::new(
+                    AfiSafi::IPV6_UNICAST,
+                    NextHop::Ipv6("2001:db8::9".parse().unwrap()),
+                    vec![pfx(p)],
+                ))),
+            ],
+            nlri: vec![],
+        };
+        let cease = Notification::new(6, 2, vec![]);
+        vec![
+            BmpMessage::Initiation(Initiation {
+                information: vec![
+                    Tlv::string(INIT_SYS_DESCR, "rbgp test router"),
+                    Tlv::string(INIT_SYS_NAME, "r1"),
+                    Tlv::string(TLV_STRING, "hello"),
+                ],
+            }),
+            BmpMessage::PeerUp(pu4),
+            BmpMessage::PeerUp(pu6),
+            BmpMessage::PeerUp(pu_lr),
+            BmpMessage::RouteMonitoring(RouteMonitoring::new(
+                v4,
+                &v4_update(&["203.0.113.0/24", "198.51.100.0/25"], Some(1)),
+                &in4,
+            )),
+            BmpMessage::RouteMonitoring(RouteMonitoring::new(
+                v6,
+                &v6_update("2001:db8:100::/48"),
+                &in6,
+            )),
+            // Adj-RIB-Out (RFC 8671): what the router sent the peer.
+            BmpMessage::RouteMonitoring(RouteMonitoring::new(
+                v6.with_adj_rib_out(true),
+                &v6_update("2001:db8:200::/48"),
+                &out6,
+            )),
+            BmpMessage::RouteMonitoring(RouteMonitoring::new(
+                loc_rib,
+                &v4_update(&["192.0.2.128/25"], None),
+                &Context::default(),
+            )),
+            BmpMessage::StatisticsReport(StatisticsReport {
+                peer: v4,
+                stats: vec![
+                    Stat::counter(0, 1),
+                    Stat::counter(11, 2),
+                    Stat::gauge(7, 3),
+                    Stat::per_afi_safi(9, AfiSafi::IPV4_UNICAST, 3),
+                    Stat::gauge(14, 4),
+                    Stat::per_afi_safi(17, AfiSafi::IPV4_UNICAST, 5),
+                ],
+            }),
+            BmpMessage::RouteMirroring(RouteMirroring {
+                peer: v4,
+                tlvs: vec![
+                    MirrorTlv::Information(1),
+                    MirrorTlv::BgpMessage(Message::Keepalive.to_bytes(&Context::default())),
+                ],
+            }),
+            BmpMessage::PeerDown(PeerDown {
+                peer: v6,
+                reason: PeerDownReason::RemoteNotification(cease.clone()),
+            }),
+            BmpMessage::PeerDown(PeerDown {
+                peer: v4,
+                reason: PeerDownReason::LocalNotification(cease),
+            }),
+            BmpMessage::PeerDown(PeerDown {
+                peer: loc_rib,
+                reason: PeerDownReason::LocalTlvs(tlvs(vec![Tlv::string(
+                    PEER_VRF_TABLE_NAME,
+                    "global",
+                )])),
+            }),
+            BmpMessage::PeerDown(PeerDown {
+                peer: v4,
+                reason: PeerDownReason::LocalNoNotification { fsm_event: 18 },
+            }),
+            BmpMessage::PeerDown(PeerDown {
+                peer: v4,
+                reason: PeerDownReason::RemoteNoNotification,
+            }),
+            BmpMessage::PeerDown(PeerDown {
+                peer: v4,
+                reason: PeerDownReason::Deconfigured,
+            }),
+            BmpMessage::Termination(Termination {
+                information: vec![
+                    Tlv::string(TLV_STRING, "bye"),
+                    Tlv::new(TERM_REASON, [0u8, 1]),
+                ],
+            }),
+        ]
+    }
+}
