@@ -11,6 +11,10 @@ command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
 command -v bgpdump >/dev/null 2>&1 || need_apt+=(bgpdump)
 # pmacct's BMP collector pmbmpd: the BMP interop test sends it our encoding.
 command -v pmbmpd >/dev/null 2>&1 || need_apt+=(pmacct)
+# Real BGP speakers for rbgpd's interop tests (crates/daemon/tests/interop.rs).
+command -v bird >/dev/null 2>&1 || need_apt+=(bird2)
+command -v gobgpd >/dev/null 2>&1 || need_apt+=(gobgpd)
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -19,7 +19,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 pub enum ConfigError {
     /// TOML syntax, unknown key or wrong type: toml's message names the
     /// key and gives line and column.
-    #[error("{0}")]
+    #[error(transparent)]
     Toml(#[from] toml::de::Error),
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },

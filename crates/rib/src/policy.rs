@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rbgp_wire::attr::Community;
 use rbgp_wire::capability::Role;
+use rbgp_wire::{Afi, AfiSafi};
 
 use crate::attrs::Attrs;
 
@@ -125,7 +126,18 @@ pub enum Source {
 
 /// The attributes to send `to` for a best path learned from `from`, or
 /// `None` when the path must not be sent to that peer.
-pub fn export(attrs: &Attrs, from: &Source, to: &PeerRules, local: &Local) -> Option<Attrs> {
+pub fn export(
+    attrs: &Attrs,
+    from: &Source,
+    to: &PeerRules,
+    local: &Local,
+    family: AfiSafi,
+) -> Option<Attrs> {
+    // "Next hop self" needs an address of the NLRI's family: an IPv6 route
+    // on an IPv4 session keeps its own next hop (BIRD refuses a mismatch).
+    let self_nh = to
+        .local_address
+        .filter(|a| a.is_ipv4() == (family.afi == Afi::IPV4));
     // RFC 1997.
     if attrs.has_community(Community::NO_ADVERTISE) {
         return None;
@@ -165,14 +177,14 @@ pub fn export(attrs: &Attrs, from: &Source, to: &PeerRules, local: &Local) -> Op
             a.originator_id.get_or_insert(src.router_id);
             a.cluster_list.insert(0, local.cluster_id);
             if to.next_hop_self {
-                a.next_hop = to.local_address.or(a.next_hop);
+                a.next_hop = self_nh.or(a.next_hop);
             }
         }
         (_, true) => {
             // To iBGP: LOCAL_PREF is always present (RFC 4271 §5.1.5).
             a.local_pref.get_or_insert(100);
             if to.next_hop_self || matches!(from, Source::Local) && a.next_hop.is_none() {
-                a.next_hop = to.local_address.or(a.next_hop);
+                a.next_hop = self_nh.or(a.next_hop);
             }
         }
         (_, false) => {
@@ -194,7 +206,7 @@ pub fn export(attrs: &Attrs, from: &Source, to: &PeerRules, local: &Local) -> Op
                     a.med = None;
                 }
                 a.as_path.prepend(local.asn);
-                a.next_hop = to.local_address.or(a.next_hop);
+                a.next_hop = self_nh.or(a.next_hop);
             }
         }
     }
@@ -204,6 +216,8 @@ pub fn export(attrs: &Attrs, from: &Source, to: &PeerRules, local: &Local) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const V4: AfiSafi = AfiSafi::IPV4_UNICAST;
 
     fn local() -> Local {
         Local {
@@ -285,9 +299,9 @@ mod tests {
         // Egress: OTC routes never go to providers or peers.
         let mut to_peer = PeerRules::ebgp(65003, Ipv4Addr::new(3, 3, 3, 3));
         to_peer.role = Some(Role::Peer);
-        assert!(export(&r, &Source::Peer(from_provider.clone()), &to_peer, &l).is_none());
+        assert!(export(&r, &Source::Peer(from_provider.clone()), &to_peer, &l, V4).is_none());
         // Our own route to a peer gets OTC = our AS.
-        let sent = export(&route(""), &Source::Local, &to_peer, &l).unwrap();
+        let sent = export(&route(""), &Source::Local, &to_peer, &l, V4).unwrap();
         assert_eq!(sent.otc, Some(65000));
     }
 
@@ -297,14 +311,14 @@ mod tests {
         let from = Source::Peer(PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1)));
         let mut to = PeerRules::ebgp(65002, Ipv4Addr::new(2, 2, 2, 2));
         to.local_address = Some("192.0.2.1".parse().unwrap());
-        let a = export(&route("65001 64512 3"), &from, &to, &l).unwrap();
+        let a = export(&route("65001 64512 3"), &from, &to, &l, V4).unwrap();
         assert_eq!(a.as_path.to_string(), "65000 65001 64512 3");
         assert_eq!(a.next_hop, Some("192.0.2.1".parse().unwrap()));
         assert_eq!(a.local_pref, None);
         assert_eq!(a.med, None, "MED from another AS is not passed on");
         to.remove_private_as = true;
         assert_eq!(
-            export(&route("65001 64512 3"), &from, &to, &l)
+            export(&route("65001 64512 3"), &from, &to, &l, V4)
                 .unwrap()
                 .as_path
                 .to_string(),
@@ -312,17 +326,17 @@ mod tests {
         );
         // Our own routes keep their MED.
         assert_eq!(
-            export(&route(""), &Source::Local, &to, &l).unwrap().med,
+            export(&route(""), &Source::Local, &to, &l, V4).unwrap().med,
             Some(7)
         );
         // Well-known communities.
         let mut ne = route("65001");
         ne.communities.push(Community::NO_EXPORT);
-        assert!(export(&ne, &from, &to, &l).is_none());
-        assert!(export(&ne, &from, &ibgp(3, false), &l).is_some());
+        assert!(export(&ne, &from, &to, &l, V4).is_none());
+        assert!(export(&ne, &from, &ibgp(3, false), &l, V4).is_some());
         let mut na = route("65001");
         na.communities.push(Community::NO_ADVERTISE);
-        assert!(export(&na, &from, &ibgp(3, false), &l).is_none());
+        assert!(export(&na, &from, &ibgp(3, false), &l, V4).is_none());
     }
 
     #[test]
@@ -332,7 +346,7 @@ mod tests {
         let mut to = PeerRules::ebgp(65002, Ipv4Addr::new(2, 2, 2, 2));
         to.route_server_client = true;
         to.local_address = Some("192.0.2.1".parse().unwrap());
-        let a = export(&route("65001 3"), &from, &to, &l).unwrap();
+        let a = export(&route("65001 3"), &from, &to, &l, V4).unwrap();
         assert_eq!(
             a.as_path.to_string(),
             "65001 3",
@@ -354,7 +368,7 @@ mod tests {
         let from_client = Source::Peer(client.clone());
         let from_nonclient = Source::Peer(nonclient.clone());
         // Client -> non-client: reflected with ORIGINATOR_ID and CLUSTER_LIST.
-        let a = export(&route("65009"), &from_client, &nonclient, &l).unwrap();
+        let a = export(&route("65009"), &from_client, &nonclient, &l, V4).unwrap();
         assert_eq!(a.originator_id, Some(client.router_id));
         assert_eq!(a.cluster_list, vec![l.cluster_id]);
         assert_eq!(
@@ -364,13 +378,13 @@ mod tests {
         );
         assert_eq!(a.as_path.to_string(), "65009");
         // Non-client -> client: reflected; non-client -> non-client: not.
-        assert!(export(&route("65009"), &from_nonclient, &client, &l).is_some());
-        assert!(export(&route("65009"), &from_nonclient, &ibgp(4, false), &l).is_none());
+        assert!(export(&route("65009"), &from_nonclient, &client, &l, V4).is_some());
+        assert!(export(&route("65009"), &from_nonclient, &ibgp(4, false), &l, V4).is_none());
         // An existing ORIGINATOR_ID is kept; our cluster goes first.
         let mut r = route("65009");
         r.originator_id = Some(Ipv4Addr::new(9, 9, 9, 9));
         r.cluster_list = vec![Ipv4Addr::new(8, 8, 8, 8)];
-        let a = export(&r, &from_client, &nonclient, &l).unwrap();
+        let a = export(&r, &from_client, &nonclient, &l, V4).unwrap();
         assert_eq!(a.originator_id, Some(Ipv4Addr::new(9, 9, 9, 9)));
         assert_eq!(
             a.cluster_list,
@@ -380,13 +394,13 @@ mod tests {
         let from_ebgp = Source::Peer(PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1)));
         let mut r = route("65001");
         r.local_pref = None;
-        let a = export(&r, &from_ebgp, &nonclient, &l).unwrap();
+        let a = export(&r, &from_ebgp, &nonclient, &l, V4).unwrap();
         assert_eq!(a.local_pref, Some(100));
         assert_eq!(a.next_hop, Some("192.0.2.9".parse().unwrap()));
         let mut nhs = nonclient.clone();
         nhs.next_hop_self = true;
         assert_eq!(
-            export(&r, &from_ebgp, &nhs, &l).unwrap().next_hop,
+            export(&r, &from_ebgp, &nhs, &l, V4).unwrap().next_hop,
             Some("10.0.0.1".parse().unwrap())
         );
     }
