@@ -381,6 +381,8 @@ struct Totals {
     peer_downs: usize,
     /// Messages NetGauze rejected and we decode (see the comparison).
     netgauze_errors: usize,
+    /// BMP v4 Route Monitoring TLVs compared.
+    v4_tlvs: usize,
 }
 
 fn compare_netgauze(pcap: &Path, json: &Path) -> Totals {
@@ -446,7 +448,8 @@ fn compare_netgauze(pcap: &Path, json: &Path) -> Totals {
         }
         let v3 = v
             .get("V3")
-            .unwrap_or_else(|| panic!("{ctx}: not a V3 message"));
+            .or_else(|| v.get("V4"))
+            .unwrap_or_else(|| panic!("{ctx}: not a V3 or V4 message"));
         let (ty, body) = v3.as_object().unwrap().iter().next().unwrap();
         assert_eq!(ty, ng_type(&p.message), "{ctx}: type");
         if let Some(h) = p.message.peer() {
@@ -574,11 +577,24 @@ fn compare_netgauze(pcap: &Path, json: &Path) -> Totals {
                     assert_eq!(n, ours, "{ctx}: stat {} ({a})", b.ty);
                 }
             }
-            BmpMessage::RouteMonitoring(_) => {
+            BmpMessage::RouteMonitoring(rm) => {
                 t.route_monitoring += 1;
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 let (mut oa, mut ob) = (0, 0);
-                ng_prefixes(&body["update_message"], false, &mut a, &mut oa);
+                // BMP v4: the UPDATE is in a TLV, the other TLVs beside it.
+                let update = match body.get("update_pdu") {
+                    Some(pdu) => {
+                        t.v4_tlvs += rm.tlvs.len();
+                        assert_eq!(
+                            body["tlvs"].as_array().unwrap().len() + 1,
+                            rm.tlvs.len(),
+                            "{ctx}: v4 TLV count"
+                        );
+                        &pdu["value"]["BgpUpdate"]
+                    }
+                    None => &body["update_message"],
+                };
+                ng_prefixes(update, false, &mut a, &mut oa);
                 our_prefixes(p, &mut b, &mut ob);
                 t.prefixes += b.len();
                 assert_eq!(sorted(b), sorted(a), "{ctx}: prefixes (ours, NetGauze)");
@@ -600,6 +616,14 @@ fn netgauze_cases() -> Vec<(PathBuf, PathBuf)> {
         ("bmp/evpn", "evpn"),
         ("bmp/peers-with-different-caps", "example"),
         ("bmp/unreachable-prefix-announcement", "upa"),
+        // BMP v4 (draft-ietf-grow-bmp-tlv): Route Monitoring TLVs, path
+        // marking, stateless parsing (ADD-PATH without a Peer Up).
+        ("bmp/path-status", "ipv4_unicast_path_marking"),
+        ("bmp/stateless-with-add-path", "ipv4_unicast_all"),
+        (
+            "bmp/vpnv4-stateless-with-withdraw",
+            "vpnv4-stateless-with-withdraw",
+        ),
     ] {
         v.push((
             ng.join(dir).join(format!("{name}.pcap")),
@@ -665,9 +689,11 @@ fn netgauze_captures() {
         total.stats += t.stats;
         total.peer_downs += t.peer_downs;
         total.netgauze_errors += t.netgauze_errors;
+        total.v4_tlvs += t.v4_tlvs;
     }
     eprintln!("NetGauze total over {} captures: {total:?}", cases.len());
-    assert_eq!(cases.len(), 15);
+    assert_eq!(cases.len(), 18);
+    assert!(total.v4_tlvs >= 40, "{total:?}");
     assert!(total.messages >= 2500, "{total:?}");
     assert!(total.peer_ups >= 150, "{total:?}");
     assert!(total.route_monitoring >= 2000, "{total:?}");

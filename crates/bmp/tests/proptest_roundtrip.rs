@@ -152,6 +152,39 @@ fn notification() -> impl Strategy<Value = Notification> {
 
 fn message() -> impl Strategy<Value = BmpMessage> {
     prop_oneof![
+        // BMP v4 Route Monitoring: the PDU in a TLV among others.
+        (
+            peer_header(),
+            update(),
+            prop::collection::vec(
+                (
+                    1u16..8,
+                    any::<u16>(),
+                    prop::collection::vec(any::<u8>(), 0..12)
+                ),
+                0..4
+            ),
+            any::<prop::sample::Index>()
+        )
+            .prop_map(|(peer, u, extra, at)| {
+                let mut rm = RouteMonitoring::new(peer, &u, &Context::default());
+                let mut tlvs: Vec<IndexedTlv> = extra
+                    .into_iter()
+                    .filter(|(t, _, _)| *t != v4::BGP_MESSAGE)
+                    .map(|(ty, index, value)| IndexedTlv { ty, index, value })
+                    .collect();
+                let i = at.index(tlvs.len() + 1);
+                tlvs.insert(
+                    i,
+                    IndexedTlv {
+                        ty: v4::BGP_MESSAGE,
+                        index: 0,
+                        value: rm.pdu.clone(),
+                    },
+                );
+                rm.tlvs = tlvs;
+                BmpMessage::RouteMonitoring(rm)
+            }),
         (peer_header(), update(), any::<bool>()).prop_map(|(peer, u, four)| {
             BmpMessage::RouteMonitoring(RouteMonitoring::new(
                 peer,
