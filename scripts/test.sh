@@ -9,6 +9,9 @@ need_apt=()
 command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
 # pmacct's BMP collector pmbmpd: the BMP interop test sends it our encoding.
 command -v pmbmpd >/dev/null 2>&1 || need_apt+=(pmacct)
+# A real BMP exporter (GoBGP) and its BGP peer (BIRD) for the BMP test.
+command -v gobgpd >/dev/null 2>&1 || need_apt+=(gobgpd)
+command -v bird >/dev/null 2>&1 || need_apt+=(bird2)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
