@@ -11,7 +11,7 @@ command -v tshark >/dev/null 2>&1 || need_apt+=(tshark)
 command -v bgpdump >/dev/null 2>&1 || need_apt+=(bgpdump)
 # pmacct's BMP collector pmbmpd: the BMP interop test sends it our encoding.
 command -v pmbmpd >/dev/null 2>&1 || need_apt+=(pmacct)
-# Real BGP speakers for rbgpd's interop tests (crates/daemon/tests/interop.rs).
+# Real BGP speakers for rbgpd's interop tests and the BMP exporter test.
 command -v bird >/dev/null 2>&1 || need_apt+=(bird2)
 command -v gobgpd >/dev/null 2>&1 || need_apt+=(gobgpd)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)

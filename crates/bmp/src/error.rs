@@ -9,7 +9,7 @@ pub enum BmpError {
     #[error(transparent)]
     Wire(#[from] WireError),
     /// RFC 7854 §4.1: this decoder speaks version 3 only.
-    #[error("BMP common header: unsupported version {0} (RFC 7854 §4.1 defines version 3)")]
+    #[error("BMP common header: unsupported version {0} (RFC 7854 §4.1 defines version 3; 4 is draft-ietf-grow-bmp-tlv)")]
     Version(u8),
     /// The common header's length is below the header itself or above
     /// [`crate::MAX_MESSAGE_LEN`].

@@ -5,7 +5,7 @@
 //!
 //! BMP has no marker: the only framing is the common header's version and
 //! length (RFC 7854 §4.1). The framer trusts a header that is plausible —
-//! version 3 and a length between the type's minimum and
+//! version 3 (or 4, draft-ietf-grow-bmp-tlv) and a length between the type's minimum and
 //! [`MAX_MESSAGE_LEN`](crate::header::MAX_MESSAGE_LEN) — and hands out
 //! exactly that many octets; a message whose body then fails to decode is
 //! the decoder's error, and the stream goes on after it.
@@ -20,7 +20,9 @@
 //! whose decode then fails, and the scan resumes after it.
 
 use crate::error::BmpError;
-use crate::header::{CommonHeader, MessageType, COMMON_HEADER_LEN, MAX_MESSAGE_LEN, VERSION};
+use crate::header::{
+    CommonHeader, MessageType, COMMON_HEADER_LEN, MAX_MESSAGE_LEN, VERSION, VERSION_4,
+};
 
 /// One step of framing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +49,7 @@ fn plausible_start(b: &[u8]) -> Option<bool> {
         return Some(false);
     };
     let t = MessageType(ty);
-    if version != VERSION || ty > 6 {
+    if (version != VERSION && version != VERSION_4) || ty > 6 {
         return Some(false);
     }
     let len = u32::from_be_bytes([l0, l1, l2, l3]);

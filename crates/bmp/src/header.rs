@@ -10,6 +10,9 @@ use crate::error::BmpError;
 
 /// RFC 7854 §4.1.
 pub const VERSION: u8 = 3;
+/// draft-ietf-grow-bmp-tlv ("BMP v4"): Route Monitoring carries TLVs
+/// around the BGP PDU; the other messages keep their version 3 layout.
+pub const VERSION_4: u8 = 4;
 /// Version (1) + message length (4) + message type (1).
 pub const COMMON_HEADER_LEN: usize = 6;
 /// RFC 7854 §4.2: 1 + 1 + 8 + 16 + 4 + 4 + 4 + 4.
@@ -92,7 +95,7 @@ impl CommonHeader {
         let version = r.u8()?;
         let length = r.u32()?;
         let msg_type = MessageType(r.u8()?);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_4 {
             return Err(BmpError::Version(version));
         }
         let min = COMMON_HEADER_LEN + msg_type.min_body_len();
@@ -377,6 +380,11 @@ mod tests {
     #[test]
     fn common_header_limits() {
         assert_eq!(CommonHeader::peek(&[3, 0, 0]).unwrap(), None);
+        assert!(CommonHeader::peek(&[4, 0, 0, 0, 6, 4]).is_ok());
+        assert!(matches!(
+            CommonHeader::peek(&[5, 0, 0, 0, 6, 4]),
+            Err(BmpError::Version(5))
+        ));
         assert!(matches!(
             CommonHeader::peek(&[2, 0, 0, 0, 6, 4]),
             Err(BmpError::Version(2))

@@ -12,7 +12,9 @@ use rbgp_wire::reader::Reader;
 use rbgp_wire::{Context, Decoded, Message, MessageError, Notification, Open, Update};
 
 use crate::error::BmpError;
-use crate::header::{addr16, addr_bytes, CommonHeader, MessageType, PeerHeader, VERSION};
+use crate::header::{
+    addr16, addr_bytes, CommonHeader, MessageType, PeerHeader, VERSION, VERSION_4,
+};
 use crate::stats::Stat;
 use crate::tlv::Tlv;
 
@@ -38,12 +40,73 @@ pub enum BmpMessage {
 }
 
 /// RFC 7854 §4.6: the per-peer header and one BGP UPDATE (header included).
+///
+/// A BMP v4 message (draft-ietf-grow-bmp-tlv §4) carries the UPDATE in a
+/// BGP Message TLV among other TLVs; `tlvs` then holds all of them in
+/// order (the BGP Message TLV's value is `pdu`, kept in sync on encode)
+/// and the message is encoded as version 4. Empty `tlvs`: version 3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RouteMonitoring {
     pub peer: PeerHeader,
     #[cfg_attr(feature = "serde", serde(serialize_with = "crate::ser_hex"))]
     pub pdu: Vec<u8>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub tlvs: Vec<IndexedTlv>,
+}
+
+/// A BMP v4 Route Monitoring TLV (draft-ietf-grow-bmp-tlv §4.2): type
+/// (2), length (2, of the value), index (2), value. The index ties the
+/// TLV to an NLRI of the UPDATE (or, with the high bit, to a group).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct IndexedTlv {
+    pub ty: u16,
+    pub index: u16,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::ser_hex"))]
+    pub value: Vec<u8>,
+}
+
+/// draft-ietf-grow-bmp-tlv Route Monitoring TLV types.
+pub mod v4 {
+    /// Stateless parsing: a BGP capability saying how to read the PDU.
+    pub const STATELESS_PARSING: u16 = 1;
+    /// Group: the indexes of NLRI that share the TLVs with this index.
+    pub const GROUP: u16 = 2;
+    /// VRF/Table name.
+    pub const VRF_TABLE_NAME: u16 = 3;
+    /// The BGP UPDATE PDU.
+    pub const BGP_MESSAGE: u16 = 4;
+    /// Path status (draft-ietf-grow-bmp-path-marking-tlv).
+    pub const PATH_MARKING: u16 = 5;
+}
+
+impl IndexedTlv {
+    fn decode_all(buf: &[u8]) -> Result<Vec<IndexedTlv>, BmpError> {
+        let mut r = Reader::new(buf, "BMP v4 Route Monitoring TLV");
+        let mut v = Vec::new();
+        while !r.is_empty() {
+            let ty = r.u16()?;
+            let len = usize::from(r.u16()?);
+            let index = r.u16()?;
+            v.push(IndexedTlv {
+                ty,
+                index,
+                value: r.take(len)?.to_vec(),
+            });
+        }
+        Ok(v)
+    }
+
+    fn encode(&self, value: &[u8], out: &mut Vec<u8>) {
+        let v = value
+            .get(..value.len().min(usize::from(u16::MAX)))
+            .unwrap_or_default();
+        out.extend_from_slice(&self.ty.to_be_bytes());
+        out.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        out.extend_from_slice(&self.index.to_be_bytes());
+        out.extend_from_slice(v);
+    }
 }
 
 /// RFC 7854 §4.8.
@@ -237,7 +300,25 @@ impl RouteMonitoring {
         RouteMonitoring {
             peer,
             pdu: Message::Update(update.clone()).to_bytes(ctx),
+            tlvs: Vec::new(),
         }
+    }
+
+    /// BMP v4 stateless parsing TLVs (draft-ietf-grow-bmp-tlv §4.3): the
+    /// capabilities they carry, which say how to read the PDU without
+    /// the Peer Up.
+    pub fn stateless_capabilities(&self) -> Vec<rbgp_wire::Capability> {
+        let mut caps = Vec::new();
+        for t in self.tlvs.iter().filter(|t| t.ty == v4::STATELESS_PARSING) {
+            let mut r = Reader::new(&t.value, "stateless parsing TLV");
+            while let (Ok(code), Ok(len)) = (r.u8(), r.u8()) {
+                match r.take(usize::from(len)) {
+                    Ok(v) => caps.push(rbgp_wire::Capability::decode(code, v)),
+                    Err(_) => break,
+                }
+            }
+        }
+        caps
     }
 
     /// Decode the UPDATE with a session context. BMP frames the PDU, so
@@ -294,17 +375,37 @@ impl BmpMessage {
         let body = whole
             .get(crate::header::COMMON_HEADER_LEN..)
             .unwrap_or_default();
-        Ok((Self::decode_body(h.msg_type, body)?, len))
+        Ok((Self::decode_body_v(h.version, h.msg_type, body)?, len))
     }
 
-    /// Decode a message body (after the common header) of type `t`.
+    /// Decode a version 3 message body (after the common header) of type `t`.
     pub fn decode_body(t: MessageType, body: &[u8]) -> Result<BmpMessage, BmpError> {
+        Self::decode_body_v(VERSION, t, body)
+    }
+
+    /// Decode a message body of BMP `version` (3, or 4 whose Route
+    /// Monitoring carries TLVs) and type `t`.
+    pub fn decode_body_v(version: u8, t: MessageType, body: &[u8]) -> Result<BmpMessage, BmpError> {
         let what = t.name_static();
         let mut r = Reader::new(body, what);
         Ok(match t.0 {
             0 => {
                 let peer = PeerHeader::decode(&mut r)?;
-                let pdu = r.rest();
+                let (pdu, tlvs) = if version == VERSION_4 {
+                    let tlvs = IndexedTlv::decode_all(r.rest())?;
+                    let mut msgs = tlvs.iter().filter(|t| t.ty == v4::BGP_MESSAGE);
+                    let (Some(m), None) = (msgs.next(), msgs.next()) else {
+                        return Err(rbgp_wire::WireError::Malformed {
+                            what: "BMP v4 Route Monitoring",
+                            detail: "needs exactly one BGP Message TLV".into(),
+                        }
+                        .into());
+                    };
+                    (m.value.clone(), tlvs)
+                } else {
+                    (r.rest().to_vec(), Vec::new())
+                };
+                let pdu = pdu.as_slice();
                 let n = bgp_len(pdu, "Route Monitoring")?;
                 if n != pdu.len() {
                     return Err(rbgp_wire::WireError::Trailing {
@@ -323,6 +424,7 @@ impl BmpMessage {
                 BmpMessage::RouteMonitoring(RouteMonitoring {
                     peer,
                     pdu: pdu.to_vec(),
+                    tlvs,
                 })
             }
             1 => {
@@ -424,8 +526,9 @@ impl BmpMessage {
     /// Append the encoded message (common header included).
     pub fn encode(&self, out: &mut Vec<u8>) {
         let start = out.len();
+        let v4 = matches!(self, BmpMessage::RouteMonitoring(m) if !m.tlvs.is_empty());
         CommonHeader {
-            version: VERSION,
+            version: if v4 { VERSION_4 } else { VERSION },
             length: 0,
             msg_type: self.msg_type(),
         }
@@ -435,7 +538,17 @@ impl BmpMessage {
         }
         let open_bytes = |o: &Open| Message::Open(o.clone()).to_bytes(&lenient());
         match self {
-            BmpMessage::RouteMonitoring(m) => out.extend_from_slice(&m.pdu),
+            BmpMessage::RouteMonitoring(m) if m.tlvs.is_empty() => out.extend_from_slice(&m.pdu),
+            BmpMessage::RouteMonitoring(m) => {
+                for t in &m.tlvs {
+                    let v = if t.ty == v4::BGP_MESSAGE {
+                        &m.pdu
+                    } else {
+                        &t.value
+                    };
+                    t.encode(v, out);
+                }
+            }
             BmpMessage::StatisticsReport(m) => {
                 out.extend_from_slice(&(m.stats.len() as u32).to_be_bytes());
                 for s in &m.stats {

@@ -24,7 +24,7 @@ use rbgp_wire::{AfiSafi, Context, Message, MessageError, Open, Update, Verdict};
 
 use crate::error::BmpError;
 use crate::header::{PeerHeader, PeerType};
-use crate::message::{BmpMessage, Initiation, PeerUp};
+use crate::message::{BmpMessage, Initiation, PeerUp, RouteMonitoring};
 
 /// How a peer is identified across messages (RFC 7854 §4.2: the peer
 /// distinguisher and address; the peer type keeps a Loc-RIB instance
@@ -156,6 +156,8 @@ pub enum ContextSource {
     PeerUpAdjusted,
     /// No Peer Up was seen: the first context that decoded cleanly.
     Guessed,
+    /// BMP v4 stateless parsing TLVs (draft-ietf-grow-bmp-tlv §4.3).
+    Stateless,
 }
 
 /// The UPDATE of a Route Monitoring, decoded.
@@ -281,7 +283,7 @@ impl BmpSession {
                 self.warned.remove(&key);
             }
             BmpMessage::RouteMonitoring(rm) => {
-                update = Some(self.decode_update(&rm.peer, &rm.pdu, &mut warnings));
+                update = Some(self.decode_update(rm, &mut warnings));
             }
             BmpMessage::StatisticsReport(s) => {
                 let key = PeerKey::from(&s.peer);
@@ -309,10 +311,33 @@ impl BmpSession {
     }
 
     /// Which contexts to try, in order, and what each attempt means.
-    fn candidates(&self, peer: &PeerHeader) -> Vec<(Context, ContextSource)> {
+    fn candidates(&self, rm: &RouteMonitoring) -> Vec<(Context, ContextSource)> {
+        let peer = &rm.peer;
         let key = PeerKey::from(peer);
         let dir = Direction::of(peer);
         let mut v: Vec<(Context, ContextSource)> = Vec::new();
+        // BMP v4 stateless parsing TLVs describe this very PDU
+        // (draft-ietf-grow-bmp-tlv §4.3): they go first.
+        let caps = rm.stateless_capabilities();
+        if !caps.is_empty() {
+            let mut ctx = match self.peers.get(&key) {
+                Some(st) => st.context(dir).clone(),
+                None => Context::default().with_four_octet_as(!peer.is_as2()),
+            };
+            for c in &caps {
+                match c {
+                    Capability::AddPath(fams) => {
+                        for f in fams {
+                            ctx.set_add_path(f.family, f.send || f.receive);
+                        }
+                    }
+                    Capability::FourOctetAs(_) => ctx.four_octet_as = true,
+                    Capability::ExtendedMessage => ctx.extended_message = true,
+                    _ => {}
+                }
+            }
+            v.push((ctx, ContextSource::Stateless));
+        }
         if let Some(st) = self.peers.get(&key) {
             let ctx = st.context(dir).clone();
             // RFC 7854 §4.2: A set says this message's AS_PATH is 2-octet
@@ -350,19 +375,14 @@ impl BmpSession {
 
     fn decode_update(
         &mut self,
-        peer: &PeerHeader,
-        pdu: &[u8],
+        rm: &RouteMonitoring,
         warnings: &mut Vec<String>,
     ) -> Result<RouteUpdate, MessageError> {
-        let key = PeerKey::from(peer);
-        let dir = Direction::of(peer);
-        let rm = crate::message::RouteMonitoring {
-            peer: *peer,
-            pdu: pdu.to_vec(),
-        };
+        let key = PeerKey::from(&rm.peer);
+        let dir = Direction::of(&rm.peer);
         let mut first: Option<Result<RouteUpdate, MessageError>> = None;
         let mut chosen = None;
-        for (ctx, source) in self.candidates(peer) {
+        for (ctx, source) in self.candidates(rm) {
             let r = rm.decode_update(&ctx).and_then(|d| match d.message {
                 Message::Update(u) => Ok(RouteUpdate {
                     update: u,
@@ -414,7 +434,7 @@ impl BmpSession {
                     "Route Monitoring for {key} did not decode cleanly with the Peer Up context; decoded as {}",
                     describe(&u.context)
                 )),
-                ContextSource::PeerUp => {}
+                ContextSource::PeerUp | ContextSource::Stateless => {}
             }
         }
         result
@@ -425,7 +445,6 @@ impl BmpSession {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
-    use crate::message::RouteMonitoring;
     use rbgp_wire::attr::{AsPath, AttrValue, Origin, PathAttribute};
     use rbgp_wire::capability::AddPathFamily;
     use rbgp_wire::NlriEntry;
