@@ -12,7 +12,7 @@ mod mrt;
 #[command(
     name = "rbgp",
     version,
-    about = "Offline BGP tools: decode messages, read MRT files (BMP reader follows)"
+    about = "Offline BGP tools: decode BGP messages, read MRT files and BMP streams"
 )]
 struct Cli {
     #[command(subcommand)]
