@@ -453,28 +453,212 @@ protocol bgp rsup {{
     );
     lab.spawn("d", &[rbgpd, &conf], "rbgpd.log");
     lab.spawn("b", &["bird", "-f", "-c", &bconf, "-s", &bctl], "bird.out");
-    lab.spawn("g", &["gobgpd", "-f", &gconf, "--api-hosts", "127.0.0.1:50051", "--pprof-disable", "-p"], "gobgpd.log");
-    let diag = || format!("--- rbgpd.log\n{}\n--- bird.log\n{}\n--- gobgpd.log\n{}", lab.log("rbgpd.log"), lab.log("bird.log"), lab.log("gobgpd.log"));
+    lab.spawn(
+        "g",
+        &[
+            "gobgpd",
+            "-f",
+            &gconf,
+            "--api-hosts",
+            "127.0.0.1:50051",
+            "--pprof-disable",
+            "-p",
+        ],
+        "gobgpd.log",
+    );
+    let diag = || {
+        format!(
+            "--- rbgpd.log\n{}\n--- bird.log\n{}\n--- gobgpd.log\n{}",
+            lab.log("rbgpd.log"),
+            lab.log("bird.log"),
+            lab.log("gobgpd.log")
+        )
+    };
     let birdc = |c: &str| lab.run_in("b", &format!("birdc -s {bctl} {c}"));
     let gobgp = |c: &str| lab.run_in("g", &format!("gobgp -p 50051 {c}"));
-    wait_for("GoBGP established", 40, || gobgp("neighbor").contains("Establ").then_some(()), diag);
-    let (ok, out) = sh(&format!("ip netns exec {} gobgp -p 50051 global rib add 100.64.3.0/24 nexthop 10.88.0.3 -a ipv4", lab.ns("g")));
+    wait_for(
+        "GoBGP established",
+        40,
+        || gobgp("neighbor").contains("Establ").then_some(()),
+        diag,
+    );
+    let (ok, out) = sh(&format!(
+        "ip netns exec {} gobgp -p 50051 global rib add 100.64.3.0/24 nexthop 10.88.0.3 -a ipv4",
+        lab.ns("g")
+    ));
     assert!(ok, "{out}");
     // GoBGP sees BIRD's route with BIRD's AS only and BIRD's next hop.
-    let g = wait_for("GoBGP to have 198.51.100.0/24", 30, || {
-        let r = gobgp("global rib -a ipv4");
-        r.contains("198.51.100.0/24").then_some(r)
-    }, diag);
-    let line = g.lines().find(|l| l.contains("198.51.100.0/24")).unwrap().to_string();
+    let g = wait_for(
+        "GoBGP to have 198.51.100.0/24",
+        30,
+        || {
+            let r = gobgp("global rib -a ipv4");
+            r.contains("198.51.100.0/24").then_some(r)
+        },
+        diag,
+    );
+    let line = g
+        .lines()
+        .find(|l| l.contains("198.51.100.0/24"))
+        .unwrap()
+        .to_string();
     assert!(line.contains("10.88.0.2"), "next hop not kept: {line}");
-    assert!(!line.contains("65001"), "route server AS in the path: {line}");
+    assert!(
+        !line.contains("65001"),
+        "route server AS in the path: {line}"
+    );
     assert!(line.contains("65002"), "{line}");
     // BIRD sees GoBGP's route the same way.
-    let b = wait_for("BIRD to have 100.64.3.0/24", 30, || {
-        let r = birdc("show route all");
-        r.contains("100.64.3.0/24").then_some(r)
-    }, diag);
+    let b = wait_for(
+        "BIRD to have 100.64.3.0/24",
+        30,
+        || {
+            let r = birdc("show route all");
+            r.contains("100.64.3.0/24").then_some(r)
+        },
+        diag,
+    );
     let via = b.split("100.64.3.0/24").nth(1).unwrap().to_string();
-    assert!(via.contains("BGP.as_path: 65003") && !via.contains("65001 65003"), "{via}");
+    assert!(
+        via.contains("BGP.as_path: 65003") && !via.contains("65001 65003"),
+        "{via}"
+    );
     assert!(via.contains("BGP.next_hop: 10.88.0.3"), "{via}");
+}
+
+#[test]
+fn route_reflector_sets_originator_and_cluster_list() {
+    let mut lab = Lab::new("f");
+    let dir = lab.dir.display().to_string();
+    write(
+        &lab.path("rbgpd.toml"),
+        r#"
+[global]
+asn = 65001
+router_id = "10.88.0.1"
+listen = ["10.88.0.1:179"]
+state_dir = "/tmp"
+
+[peer_groups.clients]
+remote_asn = 65001
+route_reflector_client = true
+families = ["ipv4_unicast"]
+
+[[neighbors]]
+address = "10.88.0.2"
+peer_group = "clients"
+
+[[neighbors]]
+address = "10.88.0.3"
+peer_group = "clients"
+"#,
+    );
+    write(
+        &lab.path("bird.conf"),
+        &format!(
+            r#"router id 10.88.0.2;
+log "{dir}/bird.log" all;
+protocol device {{ }}
+protocol direct {{ ipv4; interface "eth0"; }}
+protocol static s4 {{ ipv4; route 198.51.100.0/24 blackhole; }}
+protocol bgp up1 {{
+  local as 65001; neighbor 10.88.0.1 as 65001; hold time 30; direct;
+  connect delay time 1; connect retry time 2; error wait time 1, 5;
+  ipv4 {{ import all; export all; gateway direct; }};
+}}
+"#
+        ),
+    );
+    write(
+        &lab.path("gobgpd.toml"),
+        r#"[global.config]
+  as = 65001
+  router-id = "10.88.0.3"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "10.88.0.1"
+    peer-as = 65001
+  [neighbors.timers.config]
+    connect-retry = 2
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+"#,
+    );
+    let rbgpd = env!("CARGO_BIN_EXE_rbgpd");
+    let (conf, bconf, gconf, bctl) = (
+        lab.path("rbgpd.toml").display().to_string(),
+        lab.path("bird.conf").display().to_string(),
+        lab.path("gobgpd.toml").display().to_string(),
+        lab.path("bird.ctl").display().to_string(),
+    );
+    lab.spawn("d", &[rbgpd, &conf], "rbgpd.log");
+    lab.spawn("b", &["bird", "-f", "-c", &bconf, "-s", &bctl], "bird.out");
+    lab.spawn(
+        "g",
+        &[
+            "gobgpd",
+            "-f",
+            &gconf,
+            "--api-hosts",
+            "127.0.0.1:50051",
+            "--pprof-disable",
+            "-p",
+        ],
+        "gobgpd.log",
+    );
+    let diag = || {
+        format!(
+            "--- rbgpd.log\n{}\n--- bird.out\n{}\n--- bird.log\n{}\n--- gobgpd.log\n{}",
+            lab.log("rbgpd.log"),
+            lab.log("bird.out"),
+            lab.log("bird.log"),
+            lab.log("gobgpd.log")
+        )
+    };
+    let birdc = |c: &str| lab.run_in("b", &format!("birdc -s {bctl} {c}"));
+    let gobgp = |c: &str| lab.run_in("g", &format!("gobgp -p 50051 {c}"));
+    wait_for(
+        "GoBGP established",
+        40,
+        || gobgp("neighbor").contains("Establ").then_some(()),
+        diag,
+    );
+    let (ok, out) = sh(&format!(
+        "ip netns exec {} gobgp -p 50051 global rib add 100.64.3.0/24 nexthop 10.88.0.3 -a ipv4",
+        lab.ns("g")
+    ));
+    assert!(ok, "{out}");
+    // BIRD learns GoBGP's route reflected: ORIGINATOR_ID = GoBGP, CLUSTER_LIST = us.
+    let b = wait_for(
+        "BIRD to have 100.64.3.0/24",
+        30,
+        || {
+            let r = birdc("show route all");
+            r.contains("100.64.3.0/24").then_some(r)
+        },
+        diag,
+    );
+    let via = b.split("100.64.3.0/24").nth(1).unwrap().to_string();
+    assert!(via.contains("BGP.originator_id: 10.88.0.3"), "{via}");
+    assert!(via.contains("BGP.cluster_list: 10.88.0.1"), "{via}");
+    assert!(via.contains("BGP.next_hop: 10.88.0.3"), "{via}");
+    // And GoBGP learns BIRD's.
+    let g = wait_for(
+        "GoBGP to have 198.51.100.0/24",
+        30,
+        || {
+            let r = gobgp("global rib -a ipv4 198.51.100.0/24 -j");
+            r.contains("198.51.100.0/24").then_some(r)
+        },
+        diag,
+    );
+    assert!(
+        g.contains("10.88.0.2"),
+        "originator/next hop of BIRD missing: {g}"
+    );
+    assert!(
+        g.contains("\"type\":9") && g.contains("\"type\":10"),
+        "ORIGINATOR_ID / CLUSTER_LIST missing: {g}"
+    );
 }
