@@ -206,6 +206,7 @@ impl Peer {
                             addr: self.addr(),
                             rules,
                             families: n.families.clone(),
+                            max_prefixes: self.setup.neighbor.max_prefixes,
                             tx,
                         })
                         .await;
@@ -303,6 +304,15 @@ impl Peer {
                         self.write(&m, events).await;
                     }
                 }
+            }
+            ToPeer::MaxPrefix(max) => {
+                // RFC 4486 §4: Cease/1, data AFI, SAFI and the limit. The
+                // limit is over all families here; report IPv4 unicast.
+                let mut data = vec![0, 1, 1];
+                data.extend_from_slice(&max.to_be_bytes());
+                events.push_back(Event::AutomaticStop(rbgp_wire::Notification::new(
+                    6, 1, data,
+                )));
             }
             ToPeer::EndOfRib(families) => {
                 let ctx = self.tx_ctx.clone();

@@ -25,6 +25,8 @@ pub enum ToPeer {
     Routes(Vec<Export>),
     /// The initial table has been sent (RFC 4724 §2).
     EndOfRib(Vec<AfiSafi>),
+    /// The peer sent more routes than its max_prefixes.
+    MaxPrefix(u32),
 }
 
 #[derive(Debug)]
@@ -33,6 +35,7 @@ pub enum RibMsg {
         addr: IpAddr,
         rules: PeerRules,
         families: Vec<AfiSafi>,
+        max_prefixes: Option<u32>,
         tx: mpsc::Sender<ToPeer>,
     },
     Down {
@@ -49,6 +52,7 @@ struct PeerState {
     id: PeerId,
     rules: PeerRules,
     families: Vec<AfiSafi>,
+    max_prefixes: Option<u32>,
     tx: mpsc::Sender<ToPeer>,
     /// What this peer has been sent (Adj-RIB-Out keys), so that only
     /// routes it has are withdrawn.
@@ -192,6 +196,7 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
                 addr,
                 rules,
                 families,
+                max_prefixes,
                 tx,
             } => {
                 let info = PeerInfo {
@@ -205,6 +210,7 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
                     id,
                     rules,
                     families: families.clone(),
+                    max_prefixes,
                     tx,
                     advertised: HashSet::new(),
                 };
@@ -239,7 +245,7 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
                 let Some(p) = st.peers.get(&addr) else {
                     continue;
                 };
-                let (id, rules) = (p.id, p.rules.clone());
+                let (id, rules, max) = (p.id, p.rules.clone(), p.max_prefixes);
                 let mut changes = Vec::new();
                 for (f, n) in update.withdrawals() {
                     changes.extend(st.rib.withdraw(id, f, &n.nlri, n.path_id.unwrap_or(0)));
@@ -274,6 +280,14 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
                     }
                 }
                 st.distribute(changes).await;
+                if let Some(max) = max {
+                    if st.rib.path_count(id) > max as usize {
+                        tracing::warn!(%addr, max, "max_prefixes exceeded");
+                        if let Some(p) = st.peers.get(&addr) {
+                            let _ = p.tx.send(ToPeer::MaxPrefix(max)).await;
+                        }
+                    }
+                }
             }
         }
     }

@@ -662,3 +662,91 @@ protocol bgp up1 {{
         "ORIGINATOR_ID / CLUSTER_LIST missing: {g}"
     );
 }
+
+#[test]
+fn max_prefixes_sends_cease_1() {
+    let mut lab = Lab::new("m");
+    write(
+        &lab.path("rbgpd.toml"),
+        r#"
+[global]
+asn = 65001
+router_id = "10.88.0.1"
+listen = ["10.88.0.1:179"]
+state_dir = "/tmp"
+
+[[neighbors]]
+address = "10.88.0.3"
+remote_asn = 65003
+max_prefixes = 2
+"#,
+    );
+    write(
+        &lab.path("gobgpd.toml"),
+        r#"[global.config]
+  as = 65003
+  router-id = "10.88.0.3"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "10.88.0.1"
+    peer-as = 65001
+  [neighbors.timers.config]
+    connect-retry = 2
+"#,
+    );
+    let rbgpd = env!("CARGO_BIN_EXE_rbgpd");
+    let (conf, gconf) = (
+        lab.path("rbgpd.toml").display().to_string(),
+        lab.path("gobgpd.toml").display().to_string(),
+    );
+    lab.spawn("d", &[rbgpd, &conf], "rbgpd.log");
+    lab.spawn(
+        "g",
+        &[
+            "gobgpd",
+            "-f",
+            &gconf,
+            "--api-hosts",
+            "127.0.0.1:50051",
+            "--pprof-disable",
+            "-p",
+        ],
+        "gobgpd.log",
+    );
+    let diag = || {
+        format!(
+            "--- rbgpd.log\n{}\n--- gobgpd.log\n{}",
+            lab.log("rbgpd.log"),
+            lab.log("gobgpd.log")
+        )
+    };
+    let gobgp = |c: &str| lab.run_in("g", &format!("gobgp -p 50051 {c}"));
+    wait_for(
+        "GoBGP established",
+        40,
+        || gobgp("neighbor").contains("Establ").then_some(()),
+        diag,
+    );
+    for p in ["100.64.1.0/24", "100.64.2.0/24", "100.64.3.0/24"] {
+        let (ok, out) = sh(&format!(
+            "ip netns exec {} gobgp -p 50051 global rib add {p} -a ipv4",
+            lab.ns("g")
+        ));
+        assert!(ok, "{out}");
+    }
+    // GoBGP logs the NOTIFICATION it received: Cease (6), subcode 1.
+    wait_for(
+        "GoBGP to receive Cease/1",
+        30,
+        || {
+            let l = lab.log("gobgpd.log");
+            l.lines()
+                .any(|x| {
+                    x.contains("otification") && x.contains("Code=6") && x.contains("Subcode=1")
+                })
+                .then_some(())
+        },
+        diag,
+    );
+    assert!(lab.log("rbgpd.log").contains("max_prefixes exceeded"));
+}

@@ -62,6 +62,8 @@ pub struct Rib {
     // prefixes are bounded by max-prefix limits).
     tables: HashMap<AfiSafi, HashMap<Nlri, Entry>>,
     peers: Vec<Option<PeerInfo>>,
+    /// Paths held per peer (for max-prefix limits and counters).
+    counts: Vec<usize>,
     options: SelectionOptions,
 }
 
@@ -78,10 +80,25 @@ impl Rib {
             if let Some(slot) = self.peers.get_mut(i) {
                 *slot = Some(info);
             }
+            if let Some(c) = self.counts.get_mut(i) {
+                *c = 0;
+            }
             return i as PeerId;
         }
         self.peers.push(Some(info));
+        self.counts.push(0);
         (self.peers.len() - 1) as PeerId
+    }
+
+    /// How many paths `peer` has in the RIB.
+    pub fn path_count(&self, peer: PeerId) -> usize {
+        self.counts.get(peer as usize).copied().unwrap_or(0)
+    }
+
+    fn count(&mut self, peer: PeerId, delta: isize) {
+        if let Some(c) = self.counts.get_mut(peer as usize) {
+            *c = c.saturating_add_signed(delta);
+        }
     }
 
     pub fn peer(&self, id: PeerId) -> Option<&PeerInfo> {
@@ -119,6 +136,7 @@ impl Rib {
     ) -> Option<Change> {
         let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
         let (peers, options) = (std::mem::take(&mut self.peers), self.options);
+        let mut inserted = false;
         let table = self.table(family);
         let e = table.entry(nlri.clone()).or_default();
         let before = e
@@ -137,7 +155,10 @@ impl Rib {
             .find(|p| p.peer == peer && p.path_id == path_id)
         {
             Some(p) => *p = path,
-            None => e.paths.push(path),
+            None => {
+                e.paths.push(path);
+                inserted = true;
+            }
         }
         Self::reselect(&peers, &options, &fallback, e);
         let after = e.best.and_then(|b| e.paths.get(usize::from(b)));
@@ -147,6 +168,9 @@ impl Rib {
             best: after.cloned(),
         });
         self.peers = peers;
+        if inserted {
+            self.count(peer, 1);
+        }
         change
     }
 
@@ -160,6 +184,7 @@ impl Rib {
     ) -> Option<Change> {
         let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
         let (peers, options) = (std::mem::take(&mut self.peers), self.options);
+        let mut removed = false;
         let table = self.table(family);
         let result = (|| {
             let e = table.get_mut(nlri)?;
@@ -172,6 +197,7 @@ impl Rib {
                 .iter()
                 .position(|p| p.peer == peer && p.path_id == path_id)?;
             e.paths.remove(i);
+            removed = true;
             Self::reselect(&peers, &options, &fallback, e);
             let after = e.best.and_then(|b| e.paths.get(usize::from(b)));
             let change = (before != after.map(Path::identity)).then(|| Change {
@@ -185,6 +211,9 @@ impl Rib {
             change
         })();
         self.peers = peers;
+        if removed {
+            self.count(peer, -1);
+        }
         result
     }
 

@@ -195,11 +195,13 @@ fn rib_reports_best_path_changes() {
     assert_eq!(c.best.unwrap().peer, b);
     // The same path again: no change.
     assert!(rib.update(a, f, n.clone(), 0, long.clone()).is_none());
+    assert_eq!((rib.path_count(a), rib.path_count(b)), (1, 1));
     let e = rib.explain(f, &n).unwrap();
     assert_eq!(e.decisions[0].step, Step::AsPathLength);
     // Withdrawing the best falls back to the other; then nothing.
     let c = rib.withdraw(b, f, &n, 0).unwrap();
     assert_eq!(c.best.unwrap().peer, a);
+    assert_eq!(rib.path_count(b), 0);
     let changes = rib.remove_peer(a);
     assert_eq!(changes.len(), 1);
     assert!(changes[0].best.is_none());
