@@ -15,6 +15,7 @@ command -v pmbmpd >/dev/null 2>&1 || need_apt+=(pmacct)
 command -v bird >/dev/null 2>&1 || need_apt+=(bird2)
 command -v gobgpd >/dev/null 2>&1 || need_apt+=(gobgpd)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+[[ -x /usr/lib/frr/bgpd ]] || need_apt+=(frr)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -23,6 +24,9 @@ if ((${#need_apt[@]})); then
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# ExaBGP, from PyPI, for the interop tests.
+python3 -c 'import exabgp' 2>/dev/null || python3 -m pip install -q exabgp
 
 # Real captures live in ../shared/data beside the project.
 export RBGP_SHARED_DATA="${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}"

@@ -25,7 +25,7 @@ fn sh(cmd: &str) -> (bool, String) {
 
 fn need(tool: &str) {
     let (ok, _) = sh(&format!("command -v {tool}"));
-    assert!(ok, "{tool} is required by the interop test (scripts/test.sh installs it: apt-get install bird2 gobgpd iproute2)");
+    assert!(ok, "{tool} is required by the interop test (scripts/test.sh installs it: apt-get install bird2 gobgpd frr iproute2; pip install exabgp)");
 }
 
 /// Namespaces, processes and files of one test; removed on drop.
@@ -37,9 +37,17 @@ struct Lab {
 
 impl Lab {
     fn new(test: &str) -> Lab {
-        for t in ["ip", "bird", "birdc", "gobgpd", "gobgp"] {
+        for t in ["ip", "bird", "birdc", "gobgpd", "gobgp", "vtysh", "python3"] {
             need(t);
         }
+        assert!(
+            Path::new("/usr/lib/frr/bgpd").exists(),
+            "FRR's bgpd is required (apt-get install frr)"
+        );
+        assert!(
+            sh("python3 -c 'import exabgp'").0,
+            "ExaBGP is required (python3 -m pip install exabgp)"
+        );
         // Short (interface names max 15 chars) and unique per test and run.
         let tag = format!("r{}{test}", std::process::id() % 100_000);
         let dir = std::env::temp_dir().join(format!("rbgp-interop-{tag}"));
@@ -749,4 +757,178 @@ max_prefixes = 2
         diag,
     );
     assert!(lab.log("rbgpd.log").contains("max_prefixes exceeded"));
+}
+
+#[test]
+fn frr_and_exabgp_exchange_routes_through_rbgpd() {
+    let mut lab = Lab::new("x");
+    let dir = lab.dir.display().to_string();
+    write(
+        &lab.path("rbgpd.toml"),
+        r#"
+[global]
+asn = 65001
+router_id = "10.88.0.1"
+listen = ["10.88.0.1:179"]
+state_dir = "/tmp"
+
+[[neighbors]]
+address = "10.88.0.2"
+remote_asn = 65002
+
+[[neighbors]]
+address = "10.88.0.3"
+remote_asn = 65003
+
+[[routes]]
+prefix = "192.0.2.0/24"
+next_hop = "10.88.0.1"
+communities = ["65001:7"]
+large_communities = ["65001:2:3"]
+"#,
+    );
+    std::fs::create_dir_all(lab.path("frr")).unwrap();
+    write(
+        &lab.path("frr.conf"),
+        &format!(
+            "frr defaults traditional
+hostname r-frr
+log file {dir}/frr/bgpd.log informational
+route-map TAG permit 10
+ set community 65002:100
+ set large-community 65002:1:1
+exit
+router bgp 65002
+ bgp router-id 10.88.0.2
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 10.88.0.1 remote-as 65001
+ neighbor 10.88.0.1 disable-connected-check
+ neighbor 10.88.0.1 timers connect 2
+ address-family ipv4 unicast
+  network 100.64.2.0/24 route-map TAG
+ exit-address-family
+exit
+"
+        ),
+    );
+    write(
+        &lab.path("exa-log.py"),
+        "import sys\nwith open(sys.argv[1], 'a') as f:\n    for line in sys.stdin:\n        f.write(line)\n        f.flush()\n",
+    );
+    write(
+        &lab.path("exabgp.conf"),
+        &format!(
+            "process log {{
+  run python3 {dir}/exa-log.py {dir}/exa-received.json;
+  encoder json;
+}}
+neighbor 10.88.0.1 {{
+  router-id 10.88.0.3;
+  local-address 10.88.0.3;
+  local-as 65003;
+  peer-as 65001;
+  hold-time 30;
+  family {{ ipv4 unicast; }}
+  api {{ processes [ log ]; receive {{ parsed; update; }} }}
+  static {{
+    route 100.64.3.0/24 next-hop self as-path [65003] med 30 community [65003:30] large-community [65003:3:3];
+  }}
+}}
+"
+        ),
+    );
+    let rbgpd = env!("CARGO_BIN_EXE_rbgpd");
+    let p = |f: &str| lab.path(f).display().to_string();
+    let (conf, fconf, fdir, econf) = (p("rbgpd.toml"), p("frr.conf"), p("frr"), p("exabgp.conf"));
+    lab.spawn("d", &[rbgpd, &conf], "rbgpd.log");
+    lab.spawn(
+        "b",
+        &[
+            "/usr/lib/frr/bgpd",
+            "-f",
+            &fconf,
+            "-i",
+            &format!("{fdir}/bgpd.pid"),
+            "--vty_socket",
+            &fdir,
+            "-z",
+            &format!("{fdir}/zserv.api"),
+            "-Z",
+            "-S",
+            "-P",
+            "0",
+        ],
+        "frr.out",
+    );
+    lab.spawn(
+        "g",
+        &[
+            "env",
+            "exabgp_daemon_drop=false",
+            "exabgp_api_cli=false",
+            "python3",
+            "-m",
+            "exabgp",
+            &econf,
+        ],
+        "exabgp.out",
+    );
+    let diag = || {
+        format!(
+            "--- rbgpd.log\n{}\n--- frr.out\n{}\n--- frr log\n{}\n--- exabgp.out\n{}",
+            lab.log("rbgpd.log"),
+            lab.log("frr.out"),
+            lab.log("frr/bgpd.log"),
+            lab.log("exabgp.out")
+        )
+    };
+    let vtysh = |c: &str| lab.run_in("b", &format!("vtysh --vty_socket {fdir} -d bgpd -c '{c}'"));
+    // FRR gets ExaBGP's route through us, and ours, with attributes.
+    let j = wait_for(
+        "FRR to have 100.64.3.0/24 and 192.0.2.0/24",
+        40,
+        || {
+            let r = vtysh("show bgp ipv4 unicast json");
+            (r.contains("100.64.3.0/24") && r.contains("192.0.2.0/24")).then_some(r)
+        },
+        diag,
+    );
+    let detail = vtysh("show bgp ipv4 unicast 100.64.3.0/24 json");
+    assert!(detail.contains("65001 65003"), "{detail}");
+    assert!(detail.contains("65003:30"), "{detail}");
+    assert!(detail.contains("65003:3:3"), "{detail}");
+    let ours = vtysh("show bgp ipv4 unicast 192.0.2.0/24 json");
+    assert!(
+        ours.contains("65001:7") && ours.contains("65001:2:3"),
+        "{ours}\n{j}"
+    );
+    // ExaBGP gets FRR's route through us.
+    let got = wait_for(
+        "ExaBGP to receive 100.64.2.0/24",
+        40,
+        || {
+            let l = lab.log("exa-received.json");
+            l.lines()
+                .find(|x| x.contains("100.64.2.0/24"))
+                .map(String::from)
+        },
+        diag,
+    );
+    let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+    let attrs = &v["neighbor"]["message"]["update"]["attribute"];
+    assert_eq!(
+        attrs["as-path"].to_string().contains("65002"),
+        true,
+        "{attrs}"
+    );
+    assert!(attrs["as-path"].to_string().contains("65001"), "{attrs}");
+    assert!(
+        attrs["community"].to_string().contains("[65002,100]"),
+        "{attrs}"
+    );
+    assert!(
+        attrs["large-community"].to_string().contains("[65002,1,1]"),
+        "{attrs}"
+    );
 }
