@@ -917,11 +917,7 @@ neighbor 10.88.0.1 {{
     );
     let v: serde_json::Value = serde_json::from_str(&got).unwrap();
     let attrs = &v["neighbor"]["message"]["update"]["attribute"];
-    assert_eq!(
-        attrs["as-path"].to_string().contains("65002"),
-        true,
-        "{attrs}"
-    );
+    assert!(attrs["as-path"].to_string().contains("65002"), "{attrs}");
     assert!(attrs["as-path"].to_string().contains("65001"), "{attrs}");
     assert!(
         attrs["community"].to_string().contains("[65002,100]"),
