@@ -19,6 +19,9 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
+/// Notes kept between two calls of [`Formatter::take_notes`].
+pub const MAX_NOTES: usize = 64;
+
 /// bgpdump's per-list limit: 1.6.2 prints at most 8192 prefixes of one
 /// NLRI field (measured: a 20000-prefix MP_UNREACH prints 8192 lines).
 const MAX_PREFIXES: usize = 8192;
@@ -213,6 +216,9 @@ struct Attr {
     community_buf: Vec<u8>,
     announce: [[Option<MpNlri>; 4]; 3],
     withdraw: [[Option<MpNlri>; 4]; 3],
+    /// Whether the MP tables above hold anything (resetting them costs
+    /// about a kilobyte of writes, once per RIB entry otherwise).
+    mp_used: bool,
 }
 
 impl Default for Attr {
@@ -234,6 +240,7 @@ impl Default for Attr {
             community_buf: Vec::new(),
             announce: [[None; 4]; 3],
             withdraw: [[None; 4]; 3],
+            mp_used: false,
         }
     }
 }
@@ -269,8 +276,11 @@ impl Attr {
         if let Some(c) = self.community.take() {
             self.community_buf = c;
         }
-        self.announce = [[None; 4]; 3];
-        self.withdraw = [[None; 4]; 3];
+        if self.mp_used {
+            self.announce = [[None; 4]; 3];
+            self.withdraw = [[None; 4]; 3];
+            self.mp_used = false;
+        }
     }
 
     /// The AS path text printed on a line (`attr_aspath`).
@@ -577,9 +587,16 @@ impl Formatter {
         Self::default()
     }
 
-    /// Problems met since the last call.
+    /// Problems met since the last call (at most [`MAX_NOTES`]; a damaged
+    /// RIB record can name thousands of missing peers).
     pub fn take_notes(&mut self) -> Vec<Note> {
         std::mem::take(&mut self.notes)
+    }
+
+    fn note(&mut self, n: Note) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(n);
+        }
     }
 
     /// Append the `bgpdump -m` lines of one record to `out`. `body` is the
@@ -591,7 +608,7 @@ impl Formatter {
             mrt_type::TABLE_DUMP => self.table_dump(h, body, out),
             mrt_type::TABLE_DUMP_V2 => self.table_dump_v2(h, body, out),
             mrt_type::BGP4MP | mrt_type::BGP4MP_ET => self.bgp4mp(h, body, out),
-            _ => self.notes.push(Note::Unsupported {
+            _ => self.note(Note::Unsupported {
                 mrt_type: h.mrt_type,
                 subtype: h.subtype,
             }),
@@ -739,8 +756,14 @@ impl Formatter {
             self.attr.flag |= bit(u32::from(t));
         }
         match t {
-            14 => self.mp_announce(&mut s, addpath),
-            15 => self.mp_withdraw(&mut s, addpath),
+            14 => {
+                self.attr.mp_used = true;
+                self.mp_announce(&mut s, addpath)
+            }
+            15 => {
+                self.attr.mp_used = true;
+                self.mp_withdraw(&mut s, addpath)
+            }
             1 => self.attr.origin = i32::from(s.getc()),
             2 => {
                 let p = &mut self.attr.aspath;
@@ -924,7 +947,7 @@ impl Formatter {
             1 | 3 => v4_in16(s.ipv4()),
             2 | 4 => s.ipv6(),
             _ => {
-                self.notes.push(Note::Rejected("TABLE_DUMP: unknown AFI"));
+                self.note(Note::Rejected("TABLE_DUMP: unknown AFI"));
                 return;
             }
         };
@@ -994,7 +1017,7 @@ impl Formatter {
             td2::RIB_IPV6_UNICAST_ADDPATH => (true, true),
             other => {
                 // Multicast and RIB_GENERIC are not printed by bgpdump.
-                self.notes.push(Note::Unsupported {
+                self.note(Note::Unsupported {
                     mrt_type: h.mrt_type,
                     subtype: other,
                 });
@@ -1023,7 +1046,7 @@ impl Formatter {
                 .and_then(|p| p.get(usize::from(idx)))
                 .copied()
             else {
-                self.notes.push(Note::UnknownPeer(idx));
+                self.note(Note::UnknownPeer(idx));
                 continue;
             };
             out.extend_from_slice(if addpath {
@@ -1110,7 +1133,7 @@ impl Formatter {
             MESSAGE_AS4 | MESSAGE_AS4_LOCAL | MESSAGE_AS4_ADDPATH | MESSAGE_AS4_LOCAL_ADDPATH => {
                 self.message(h, body, et, true, out)
             }
-            other => self.notes.push(Note::Unsupported {
+            other => self.note(Note::Unsupported {
                 mrt_type: h.mrt_type,
                 subtype: other,
             }),
@@ -1145,7 +1168,7 @@ impl Formatter {
             match s.getw() {
                 1 => {
                     if body.len() != 20 && body.len() != 24 {
-                        self.notes.push(Note::Rejected("STATE_CHANGE: bad length"));
+                        self.note(Note::Rejected("STATE_CHANGE: bad length"));
                         return;
                     }
                     let v4 = s.ipv4();
@@ -1155,7 +1178,7 @@ impl Formatter {
                 }
                 2 => {
                     if body.len() != 44 && body.len() != 48 {
-                        self.notes.push(Note::Rejected("STATE_CHANGE: bad length"));
+                        self.note(Note::Rejected("STATE_CHANGE: bad length"));
                         return;
                     }
                     ip = s.ipv6();
@@ -1163,7 +1186,7 @@ impl Formatter {
                     v6 = true;
                 }
                 _ => {
-                    self.notes.push(Note::Rejected("STATE_CHANGE: unknown AFI"));
+                    self.note(Note::Rejected("STATE_CHANGE: unknown AFI"));
                     return;
                 }
             }
@@ -1229,12 +1252,12 @@ impl Formatter {
                 afi = 1;
             }
             _ => {
-                self.notes.push(Note::Rejected("BGP4MP: unsupported AFI"));
+                self.note(Note::Rejected("BGP4MP: unsupported AFI"));
                 return;
             }
         }
         if marker != [0xff; 16] {
-            self.notes.push(Note::Rejected("BGP4MP: bad marker"));
+            self.note(Note::Rejected("BGP4MP: bad marker"));
             return;
         }
         let size = s.getw();
@@ -1504,7 +1527,7 @@ impl Formatter {
                 push_u32(out, u32::from(new));
                 out.push(b'\n');
             }
-            other => self.notes.push(Note::Unsupported {
+            other => self.note(Note::Unsupported {
                 mrt_type: h.mrt_type,
                 subtype: other,
             }),
