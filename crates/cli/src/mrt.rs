@@ -594,25 +594,19 @@ fn elem_json(e: &Elem) -> Value {
     Value::Object(m)
 }
 
-/// `A|time|peer_ip|peer_asn|prefix|as_path|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip`
-/// (bgpkit-parser's element line; communities include large ones).
+/// `A|time|peer_ip|peer_asn|prefix|as_path|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip`:
+/// bgpkit-parser's element line (communities include large ones, atomic is
+/// true/false, withdrawals leave the attribute fields empty).
 fn psv(e: &Elem, s: &mut String) {
     use std::fmt::Write as _;
     let a = e.elem_type == ElemType::Announce;
-    let _ = write!(
-        s,
-        "{}|{}|{}|{}|{}|",
-        if a { "A" } else { "W" },
-        e.timestamp,
-        e.peer_ip,
-        e.peer_asn,
-        e.nlri
-    );
-    if !a {
-        s.push_str("|||||||||");
-        return;
-    }
-    let opt = |v: Option<String>| v.unwrap_or_default();
+    let opt = |v: Option<String>| {
+        if a {
+            v.unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
     let comms: Vec<String> = e
         .communities
         .iter()
@@ -621,14 +615,19 @@ fn psv(e: &Elem, s: &mut String) {
         .collect();
     let _ = write!(
         s,
-        "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        if a { "A" } else { "W" },
+        e.timestamp,
+        e.peer_ip,
+        e.peer_asn,
+        e.nlri,
         opt(e.as_path.as_ref().map(|p| p.to_string())),
         opt(e.origin.map(|o| o.to_string())),
         opt(e.next_hop.map(|n| n.to_string())),
         opt(e.local_pref.map(|v| v.to_string())),
         opt(e.med.map(|v| v.to_string())),
-        comms.join(" "),
-        if e.atomic_aggregate { "AG" } else { "NAG" },
+        if a { comms.join(" ") } else { String::new() },
+        a && e.atomic_aggregate,
         opt(e.aggregator.map(|g| g.asn.to_string())),
         opt(e.aggregator.map(|g| g.address.to_string())),
     );

@@ -330,23 +330,61 @@ pub struct Formatter {
     attr: Attr,
     pfx: Vec<Pfx>,
     notes: Vec<Note>,
+    /// Scratch: the shared start and end of the lines of one NLRI group.
+    head: Vec<u8>,
+    tailbuf: Vec<u8>,
 }
 
 // ---- text helpers (no allocation: everything goes into `out`) ----
 
+/// A small stack buffer for numbers and addresses: one copy into `out`.
+struct Small<const N: usize> {
+    b: [u8; N],
+    n: usize,
+}
+
+impl<const N: usize> Small<N> {
+    #[inline]
+    fn new() -> Self {
+        Small { b: [0; N], n: 0 }
+    }
+    #[inline]
+    fn push(&mut self, c: u8) {
+        if let Some(s) = self.b.get_mut(self.n) {
+            *s = c;
+            self.n += 1;
+        }
+    }
+    #[inline]
+    fn octet(&mut self, x: u8) {
+        if x >= 100 {
+            self.push(b'0' + x / 100);
+        }
+        if x >= 10 {
+            self.push(b'0' + (x / 10) % 10);
+        }
+        self.push(b'0' + x % 10);
+    }
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.b.get(..self.n).unwrap_or_default()
+    }
+}
+
 #[inline]
 fn push_u32(out: &mut Vec<u8>, mut v: u32) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
     let mut b = [0u8; 10];
     let mut i = b.len();
-    loop {
+    while v > 0 {
         i -= 1;
         if let Some(d) = b.get_mut(i) {
             *d = b'0' + (v % 10) as u8;
         }
         v /= 10;
-        if v == 0 {
-            break;
-        }
     }
     out.extend_from_slice(b.get(i..).unwrap_or_default());
 }
@@ -362,13 +400,15 @@ fn push_i32(out: &mut Vec<u8>, v: i32) {
 #[inline]
 fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
     let [a, b, c, d] = a;
-    push_u32(out, u32::from(a));
-    out.push(b'.');
-    push_u32(out, u32::from(b));
-    out.push(b'.');
-    push_u32(out, u32::from(c));
-    out.push(b'.');
-    push_u32(out, u32::from(d));
+    let mut s = Small::<16>::new();
+    s.octet(a);
+    s.push(b'.');
+    s.octet(b);
+    s.push(b'.');
+    s.octet(c);
+    s.push(b'.');
+    s.octet(d);
+    out.extend_from_slice(s.bytes());
 }
 
 fn v4_in16(a: [u8; 4]) -> [u8; 16] {
@@ -569,6 +609,12 @@ fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
                 }
             }
             // snprintf: cut to what fits.
+            None if buf.len() + 12 < BUFSIZ => {
+                buf.push(b' ');
+                push_u32(buf, v >> 16);
+                buf.push(b':');
+                push_u32(buf, v & 0xffff);
+            }
             None => {
                 let mut t = Vec::with_capacity(12);
                 t.push(b' ');
@@ -782,11 +828,14 @@ impl Formatter {
                 self.attr.aggregator_addr = s.ipv4();
             }
             8 => {
+                // The whole value is there (checked above): read it in place.
                 let size = usize::from(len) / 4;
-                let mut val = vec![0u8; usize::from(len)];
-                s.get(&mut val);
+                let val = s
+                    .buf
+                    .get(s.start..s.start + usize::from(len))
+                    .unwrap_or_default();
                 let mut buf = std::mem::take(&mut self.attr.community_buf);
-                community_text(&val, size, &mut buf);
+                community_text(val, size, &mut buf);
                 self.attr.community = Some(buf);
             }
             17 => {
@@ -1143,14 +1192,15 @@ impl Formatter {
     fn time(h: &Header, et: bool, out: &mut Vec<u8>) {
         push_u32(out, h.timestamp);
         if et {
+            // "%06ld": at least six digits.
             out.push(b'.');
             let us = h.microseconds.unwrap_or(0);
-            let mut t = Vec::with_capacity(10);
-            push_u32(&mut t, us);
-            for _ in t.len()..6 {
-                out.push(b'0');
+            for p in [100_000u32, 10_000, 1000, 100, 10] {
+                if us < p {
+                    out.push(b'0');
+                }
             }
-            out.extend_from_slice(&t);
+            push_u32(out, us);
         }
     }
 
@@ -1347,103 +1397,111 @@ impl Formatter {
         out.push(b'|');
     }
 
+    /// Everything before the prefix, the same for every line of a group.
+    fn line_head(c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
+        Self::line_start(c, kind, out);
+        if c.peer_v6 || v6_peer_text {
+            push_v6(out, &c.peer_ip);
+        } else {
+            push_v4(out, first4(&c.peer_ip));
+        }
+        out.push(b'|');
+        push_u32(out, c.peer_as);
+        out.push(b'|');
+    }
+
+    #[inline]
+    fn prefix_text(p: &Pfx, v6: bool, addpath: bool, out: &mut Vec<u8>) {
+        if v6 {
+            push_v6(out, &p.addr);
+        } else {
+            push_v4(out, first4(&p.addr));
+        }
+        out.push(b'/');
+        push_u32(out, u32::from(p.len));
+        if addpath {
+            out.push(b'|');
+            push_u32(out, p.path_id);
+        }
+    }
+
     fn withdraw_lines(
-        &self,
+        &mut self,
         c: &Line<'_>,
         (start, count): (usize, usize),
         v6: bool,
         out: &mut Vec<u8>,
     ) {
+        if count == 0 {
+            return;
+        }
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
+        // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
+        Self::line_head(c, b"W", v6 && c.sent, &mut head);
         for p in self.pfx.iter().skip(start).take(count) {
-            Self::line_start(c, b"W", out);
-            if c.peer_v6 {
-                push_v6(out, &c.peer_ip);
-            } else if v6 && c.sent {
-                // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-                push_v6(out, &c.peer_ip);
-            } else {
-                push_v4(out, first4(&c.peer_ip));
-            }
-            out.push(b'|');
-            push_u32(out, c.peer_as);
-            out.push(b'|');
-            if v6 {
-                push_v6(out, &p.addr);
-            } else {
-                push_v4(out, first4(&p.addr));
-            }
-            out.push(b'/');
-            push_u32(out, u32::from(p.len));
-            if c.addpath {
-                out.push(b'|');
-                push_u32(out, p.path_id);
-            }
+            out.extend_from_slice(&head);
+            Self::prefix_text(p, v6, c.addpath, out);
             out.push(b'\n');
         }
+        self.head = head;
     }
 
     fn announce_lines(
-        &self,
+        &mut self,
         c: &Line<'_>,
         (start, count): (usize, usize),
         mp: Option<(bool, MpNlri)>,
         out: &mut Vec<u8>,
     ) {
-        let (lp, med) = self.lp_med();
-        for p in self.pfx.iter().skip(start).take(count) {
-            Self::line_start(c, b"A", out);
-            if c.peer_v6 {
-                push_v6(out, &c.peer_ip);
-            } else {
-                push_v4(out, first4(&c.peer_ip));
-            }
-            out.push(b'|');
-            push_u32(out, c.peer_as);
-            out.push(b'|');
-            let v6 = matches!(mp, Some((true, _)));
-            if v6 {
-                push_v6(out, &p.addr);
-            } else {
-                push_v4(out, first4(&p.addr));
-            }
-            out.push(b'/');
-            push_u32(out, u32::from(p.len));
-            if c.addpath {
-                out.push(b'|');
-                push_u32(out, p.path_id);
-            }
-            out.push(b'|');
-            out.extend_from_slice(self.attr.path_text());
-            out.push(b'|');
-            out.extend_from_slice(origin_text(self.attr.origin));
-            out.push(b'|');
-            match mp {
-                None => {
-                    push_v4(out, self.attr.nexthop);
-                    out.push(b'|');
-                    push_u32(out, lp);
-                    out.push(b'|');
-                    push_u32(out, med);
-                }
-                Some((false, m)) => {
-                    // table_line_announce_1 prints these with %d.
-                    push_v4(out, first4(&m.nexthop));
-                    out.push(b'|');
-                    push_i32(out, lp as i32);
-                    out.push(b'|');
-                    push_i32(out, med as i32);
-                }
-                Some((true, m)) => {
-                    push_v6(out, &m.nexthop);
-                    out.push(b'|');
-                    push_u32(out, lp);
-                    out.push(b'|');
-                    push_u32(out, med);
-                }
-            }
-            out.push(b'|');
-            self.tail(out);
+        if count == 0 {
+            return;
         }
+        let (lp, med) = self.lp_med();
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
+        Self::line_head(c, b"A", false, &mut head);
+        let mut tail = std::mem::take(&mut self.tailbuf);
+        tail.clear();
+        tail.push(b'|');
+        tail.extend_from_slice(self.attr.path_text());
+        tail.push(b'|');
+        tail.extend_from_slice(origin_text(self.attr.origin));
+        tail.push(b'|');
+        match mp {
+            None => {
+                push_v4(&mut tail, self.attr.nexthop);
+                tail.push(b'|');
+                push_u32(&mut tail, lp);
+                tail.push(b'|');
+                push_u32(&mut tail, med);
+            }
+            Some((false, m)) => {
+                // table_line_announce_1 prints these with %d.
+                push_v4(&mut tail, first4(&m.nexthop));
+                tail.push(b'|');
+                push_i32(&mut tail, lp as i32);
+                tail.push(b'|');
+                push_i32(&mut tail, med as i32);
+            }
+            Some((true, m)) => {
+                push_v6(&mut tail, &m.nexthop);
+                tail.push(b'|');
+                push_u32(&mut tail, lp);
+                tail.push(b'|');
+                push_u32(&mut tail, med);
+            }
+        }
+        tail.push(b'|');
+        self.tail(&mut tail);
+        let v6 = matches!(mp, Some((true, _)));
+        for p in self.pfx.iter().skip(start).take(count) {
+            out.extend_from_slice(&head);
+            Self::prefix_text(p, v6, c.addpath, out);
+            out.extend_from_slice(&tail);
+        }
+        self.head = head;
+        self.tailbuf = tail;
     }
 
     // ---- deprecated BGP type 5 (RFC 6396 Appendix B.2.1) ----
