@@ -29,7 +29,8 @@ done
 best() {
     local b=999999 m=0 t r
     for ((i = 0; i < runs; i++)); do
-        read -r t r < <( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+        /usr/bin/time -o "$tmp/time" -f "%e %M" "$@" >/dev/null 2>&1
+        read -r t r < "$tmp/time"
         if awk "BEGIN{exit !($t < $b)}"; then b=$t; m=$r; fi
     done
     echo "$b $m"
@@ -40,17 +41,18 @@ for f in updates.et-header.2015 updates.20160811.1600 bview.20020722.2337; do
     for v in "$f" "$f.x4"; do
         p="$tmp/$v"
         recs=$($ex rbgp-elems "$p" | awk '{print $2}')
-        for tool in rbgp-bgpdump bgpdump-m bgpkit-text bgpkit-elems rbgp-elems; do
+        for tool in rbgp-bgpdump bgpdump-m bgpkit-text bgpkit-elems bgpkit-records rbgp-elems; do
             case $tool in
                 rbgp-bgpdump) read -r s m < <(best "$rbgp" mrt --format bgpdump "$p") ;;
                 bgpdump-m) read -r s m < <(best bgpdump -m "$p") ;;
                 bgpkit-text) read -r s m < <(best "$ex" bgpkit-text "$p") ;;
                 bgpkit-elems) read -r s m < <(best "$ex" bgpkit-elems "$p") ;;
+                bgpkit-records) read -r s m < <(best "$ex" bgpkit-records "$p") ;;
                 rbgp-elems) read -r s m < <(best "$ex" rbgp-elems "$p") ;;
             esac
             # bgpkit modes time a record-counting pass too: use their own
             # timing of the element pass instead of the process wall time.
-            if [[ $tool == bgpkit-* ]]; then
+            if [[ $tool == bgpkit-text || $tool == bgpkit-elems ]]; then
                 s=$(for ((i = 0; i < runs; i++)); do "$ex" "$tool" "$p" | awk '{print $4}'; done | sort -n | head -n 1)
             fi
             printf "%-26s %-22s %9d %8.2f %10.0f %9.1f\n" "$v" "$tool" "$recs" "$s" \

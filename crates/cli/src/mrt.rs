@@ -316,7 +316,9 @@ pub fn run(args: Args) -> Result<bool> {
         bail!("stdin (\"-\") can be read only once");
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 18, stdout.lock());
+    // The bgpdump path writes large blocks of whole lines itself; a
+    // BufWriter there would only copy them once more.
+    let mut out = stdout.lock();
     let mut progress = Progress::new(args.progress || io::stderr().is_terminal());
     let mut warn = Warn { shown: 0, total: 0 };
     let mut ok = true;
@@ -333,15 +335,19 @@ pub fn run(args: Args) -> Result<bool> {
                 &mut progress,
                 &mut warn,
             ),
-            _ => elem_file(
-                reader,
-                &args,
-                &filters,
-                &name,
-                &mut out,
-                &mut progress,
-                &mut warn,
-            ),
+            _ => {
+                let mut bw = io::BufWriter::with_capacity(1 << 16, &mut out);
+                let r = elem_file(
+                    reader,
+                    &args,
+                    &filters,
+                    &name,
+                    &mut bw,
+                    &mut progress,
+                    &mut warn,
+                );
+                r.and_then(|()| bw.flush().map_err(Into::into))
+            }
         };
         match res {
             Ok(()) => {}
@@ -450,7 +456,7 @@ fn bgpdump_file(
                 ),
             }
         }
-        if buf.len() >= 1 << 16 {
+        if buf.len() >= 1 << 18 {
             out.write_all(&buf)?;
             buf.clear();
         }

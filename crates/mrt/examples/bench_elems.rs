@@ -7,7 +7,7 @@
 //! Modes: `rbgp-elems` (typed records → `Elem`s), `rbgp-text` (elements
 //! printed as PSV lines), `rbgp-bgpdump` (bgpdump -m lines), `bgpkit-elems`
 //! (bgpkit-parser's element iterator), `bgpkit-text` (its elements printed
-//! with `Display`). Text goes to a sink, so output I/O is not measured.
+//! with `Display`), `bgpkit-records` (its records only, no elements). Text goes to a sink, so output I/O is not measured.
 //! Prints `mode records elements seconds records/s` on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -81,6 +81,14 @@ fn main() {
                 f.take_notes();
             }
             // Lines are not counted here (a pass over the text would be timed).
+        }
+        "bgpkit-records" => {
+            // Parse only: bgpkit's records, no elements.
+            let p = bgpkit_parser::BgpkitParser::from_reader(open());
+            for r in p.into_record_iter() {
+                records += 1;
+                let _ = r;
+            }
         }
         "bgpkit-elems" | "bgpkit-text" => {
             let p = bgpkit_parser::BgpkitParser::from_reader(open());

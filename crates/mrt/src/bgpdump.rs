@@ -97,40 +97,46 @@ impl<'a> Ms<'a> {
         }
     }
 
+    /// A fixed-size read: a direct load when the bytes are there, the
+    /// zero-padding path otherwise.
+    #[inline]
+    fn fixed<const N: usize>(&mut self) -> [u8; N] {
+        if self.can_read() >= N {
+            let from = self.start + self.pos;
+            if let Some(Ok(a)) = self.buf.get(from..from + N).map(<[u8; N]>::try_from) {
+                self.pos += N;
+                return a;
+            }
+        }
+        let mut b = [0u8; N];
+        self.get(&mut b);
+        b
+    }
+
     #[inline]
     fn getc(&mut self) -> u8 {
-        let mut b = [0u8; 1];
-        self.get(&mut b);
-        let [v] = b;
+        let [v] = self.fixed::<1>();
         v
     }
 
     #[inline]
     fn getw(&mut self) -> u16 {
-        let mut b = [0u8; 2];
-        self.get(&mut b);
-        u16::from_be_bytes(b)
+        u16::from_be_bytes(self.fixed())
     }
 
     #[inline]
     fn getl(&mut self) -> u32 {
-        let mut b = [0u8; 4];
-        self.get(&mut b);
-        u32::from_be_bytes(b)
+        u32::from_be_bytes(self.fixed())
     }
 
     #[inline]
     fn ipv4(&mut self) -> [u8; 4] {
-        let mut b = [0u8; 4];
-        self.get(&mut b);
-        b
+        self.fixed()
     }
 
     #[inline]
     fn ipv6(&mut self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        self.get(&mut b);
-        b
+        self.fixed()
     }
 
     /// `mstream_copy`: a sub-cursor over the next `n` bytes (fewer if the
@@ -337,40 +343,6 @@ pub struct Formatter {
 
 // ---- text helpers (no allocation: everything goes into `out`) ----
 
-/// A small stack buffer for numbers and addresses: one copy into `out`.
-struct Small<const N: usize> {
-    b: [u8; N],
-    n: usize,
-}
-
-impl<const N: usize> Small<N> {
-    #[inline]
-    fn new() -> Self {
-        Small { b: [0; N], n: 0 }
-    }
-    #[inline]
-    fn push(&mut self, c: u8) {
-        if let Some(s) = self.b.get_mut(self.n) {
-            *s = c;
-            self.n += 1;
-        }
-    }
-    #[inline]
-    fn octet(&mut self, x: u8) {
-        if x >= 100 {
-            self.push(b'0' + x / 100);
-        }
-        if x >= 10 {
-            self.push(b'0' + (x / 10) % 10);
-        }
-        self.push(b'0' + x % 10);
-    }
-    #[inline]
-    fn bytes(&self) -> &[u8] {
-        self.b.get(..self.n).unwrap_or_default()
-    }
-}
-
 #[inline]
 fn push_u32(out: &mut Vec<u8>, mut v: u32) {
     if v < 10 {
@@ -398,17 +370,27 @@ fn push_i32(out: &mut Vec<u8>, v: i32) {
 }
 
 #[inline]
+fn push_octet(out: &mut Vec<u8>, x: u8) {
+    if x >= 100 {
+        out.push(b'0' + x / 100);
+    }
+    if x >= 10 {
+        out.push(b'0' + (x / 10) % 10);
+    }
+    out.push(b'0' + x % 10);
+}
+
+#[inline]
 fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
     let [a, b, c, d] = a;
-    let mut s = Small::<16>::new();
-    s.octet(a);
-    s.push(b'.');
-    s.octet(b);
-    s.push(b'.');
-    s.octet(c);
-    s.push(b'.');
-    s.octet(d);
-    out.extend_from_slice(s.bytes());
+    out.reserve(15);
+    push_octet(out, a);
+    out.push(b'.');
+    push_octet(out, b);
+    out.push(b'.');
+    push_octet(out, c);
+    out.push(b'.');
+    push_octet(out, d);
 }
 
 fn v4_in16(a: [u8; 4]) -> [u8; 16] {
