@@ -316,7 +316,9 @@ pub fn run(args: Args) -> Result<bool> {
         bail!("stdin (\"-\") can be read only once");
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 18, stdout.lock());
+    // The bgpdump path writes large blocks of whole lines itself; a
+    // BufWriter there would only copy them once more.
+    let mut out = stdout.lock();
     let mut progress = Progress::new(args.progress || io::stderr().is_terminal());
     let mut warn = Warn { shown: 0, total: 0 };
     let mut ok = true;
@@ -333,15 +335,19 @@ pub fn run(args: Args) -> Result<bool> {
                 &mut progress,
                 &mut warn,
             ),
-            _ => elem_file(
-                reader,
-                &args,
-                &filters,
-                &name,
-                &mut out,
-                &mut progress,
-                &mut warn,
-            ),
+            _ => {
+                let mut bw = io::BufWriter::with_capacity(1 << 16, &mut out);
+                let r = elem_file(
+                    reader,
+                    &args,
+                    &filters,
+                    &name,
+                    &mut bw,
+                    &mut progress,
+                    &mut warn,
+                );
+                r.and_then(|()| bw.flush().map_err(Into::into))
+            }
         };
         match res {
             Ok(()) => {}
@@ -450,7 +456,7 @@ fn bgpdump_file(
                 ),
             }
         }
-        if buf.len() >= 1 << 16 {
+        if buf.len() >= 1 << 18 {
             out.write_all(&buf)?;
             buf.clear();
         }
@@ -594,25 +600,19 @@ fn elem_json(e: &Elem) -> Value {
     Value::Object(m)
 }
 
-/// `A|time|peer_ip|peer_asn|prefix|as_path|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip`
-/// (bgpkit-parser's element line; communities include large ones).
+/// `A|time|peer_ip|peer_asn|prefix|as_path|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip`:
+/// bgpkit-parser's element line (communities include large ones, atomic is
+/// true/false, withdrawals leave the attribute fields empty).
 fn psv(e: &Elem, s: &mut String) {
     use std::fmt::Write as _;
     let a = e.elem_type == ElemType::Announce;
-    let _ = write!(
-        s,
-        "{}|{}|{}|{}|{}|",
-        if a { "A" } else { "W" },
-        e.timestamp,
-        e.peer_ip,
-        e.peer_asn,
-        e.nlri
-    );
-    if !a {
-        s.push_str("|||||||||");
-        return;
-    }
-    let opt = |v: Option<String>| v.unwrap_or_default();
+    let opt = |v: Option<String>| {
+        if a {
+            v.unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
     let comms: Vec<String> = e
         .communities
         .iter()
@@ -621,14 +621,19 @@ fn psv(e: &Elem, s: &mut String) {
         .collect();
     let _ = write!(
         s,
-        "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        if a { "A" } else { "W" },
+        e.timestamp,
+        e.peer_ip,
+        e.peer_asn,
+        e.nlri,
         opt(e.as_path.as_ref().map(|p| p.to_string())),
         opt(e.origin.map(|o| o.to_string())),
         opt(e.next_hop.map(|n| n.to_string())),
         opt(e.local_pref.map(|v| v.to_string())),
         opt(e.med.map(|v| v.to_string())),
-        comms.join(" "),
-        if e.atomic_aggregate { "AG" } else { "NAG" },
+        if a { comms.join(" ") } else { String::new() },
+        a && e.atomic_aggregate,
         opt(e.aggregator.map(|g| g.asn.to_string())),
         opt(e.aggregator.map(|g| g.address.to_string())),
     );

@@ -19,6 +19,9 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
+/// Notes kept between two calls of [`Formatter::take_notes`].
+pub const MAX_NOTES: usize = 64;
+
 /// bgpdump's per-list limit: 1.6.2 prints at most 8192 prefixes of one
 /// NLRI field (measured: a 20000-prefix MP_UNREACH prints 8192 lines).
 const MAX_PREFIXES: usize = 8192;
@@ -94,40 +97,46 @@ impl<'a> Ms<'a> {
         }
     }
 
+    /// A fixed-size read: a direct load when the bytes are there, the
+    /// zero-padding path otherwise.
+    #[inline]
+    fn fixed<const N: usize>(&mut self) -> [u8; N] {
+        if self.can_read() >= N {
+            let from = self.start + self.pos;
+            if let Some(Ok(a)) = self.buf.get(from..from + N).map(<[u8; N]>::try_from) {
+                self.pos += N;
+                return a;
+            }
+        }
+        let mut b = [0u8; N];
+        self.get(&mut b);
+        b
+    }
+
     #[inline]
     fn getc(&mut self) -> u8 {
-        let mut b = [0u8; 1];
-        self.get(&mut b);
-        let [v] = b;
+        let [v] = self.fixed::<1>();
         v
     }
 
     #[inline]
     fn getw(&mut self) -> u16 {
-        let mut b = [0u8; 2];
-        self.get(&mut b);
-        u16::from_be_bytes(b)
+        u16::from_be_bytes(self.fixed())
     }
 
     #[inline]
     fn getl(&mut self) -> u32 {
-        let mut b = [0u8; 4];
-        self.get(&mut b);
-        u32::from_be_bytes(b)
+        u32::from_be_bytes(self.fixed())
     }
 
     #[inline]
     fn ipv4(&mut self) -> [u8; 4] {
-        let mut b = [0u8; 4];
-        self.get(&mut b);
-        b
+        self.fixed()
     }
 
     #[inline]
     fn ipv6(&mut self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        self.get(&mut b);
-        b
+        self.fixed()
     }
 
     /// `mstream_copy`: a sub-cursor over the next `n` bytes (fewer if the
@@ -213,6 +222,9 @@ struct Attr {
     community_buf: Vec<u8>,
     announce: [[Option<MpNlri>; 4]; 3],
     withdraw: [[Option<MpNlri>; 4]; 3],
+    /// Whether the MP tables above hold anything (resetting them costs
+    /// about a kilobyte of writes, once per RIB entry otherwise).
+    mp_used: bool,
 }
 
 impl Default for Attr {
@@ -234,6 +246,7 @@ impl Default for Attr {
             community_buf: Vec::new(),
             announce: [[None; 4]; 3],
             withdraw: [[None; 4]; 3],
+            mp_used: false,
         }
     }
 }
@@ -269,8 +282,11 @@ impl Attr {
         if let Some(c) = self.community.take() {
             self.community_buf = c;
         }
-        self.announce = [[None; 4]; 3];
-        self.withdraw = [[None; 4]; 3];
+        if self.mp_used {
+            self.announce = [[None; 4]; 3];
+            self.withdraw = [[None; 4]; 3];
+            self.mp_used = false;
+        }
     }
 
     /// The AS path text printed on a line (`attr_aspath`).
@@ -320,25 +336,50 @@ pub struct Formatter {
     attr: Attr,
     pfx: Vec<Pfx>,
     notes: Vec<Note>,
+    /// Scratch: the shared start and end of the lines of one NLRI group.
+    head: Vec<u8>,
+    tailbuf: Vec<u8>,
 }
 
 // ---- text helpers (no allocation: everything goes into `out`) ----
 
+/// Append a fixed-size scratch array and cut it back to `n` bytes: one
+/// inlined copy of known size instead of a memmove call of a few bytes.
 #[inline]
-fn push_u32(out: &mut Vec<u8>, mut v: u32) {
-    let mut b = [0u8; 10];
-    let mut i = b.len();
-    loop {
-        i -= 1;
-        if let Some(d) = b.get_mut(i) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+fn append<const N: usize>(out: &mut Vec<u8>, b: &[u8; N], n: usize) {
+    let len = out.len();
+    out.extend_from_slice(b);
+    out.truncate(len + n);
+}
+
+#[inline]
+fn digits(v: u32) -> usize {
+    match v {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        10_000..=99_999 => 5,
+        100_000..=999_999 => 6,
+        1_000_000..=9_999_999 => 7,
+        10_000_000..=99_999_999 => 8,
+        100_000_000..=999_999_999 => 9,
+        _ => 10,
     }
-    out.extend_from_slice(b.get(i..).unwrap_or_default());
+}
+
+#[inline]
+fn push_u32(out: &mut Vec<u8>, v: u32) {
+    // Digits assembled in a register (see `push_v4`), least significant
+    // last.
+    let n = digits(v) as u32;
+    let mut acc: u128 = 0;
+    let mut v = v;
+    for i in (0..n).rev() {
+        acc |= u128::from(b'0' + (v % 10) as u8) << (8 * i);
+        v /= 10;
+    }
+    append(out, &acc.to_le_bytes(), n as usize);
 }
 
 #[inline]
@@ -349,16 +390,48 @@ fn push_i32(out: &mut Vec<u8>, v: i32) {
     push_u32(out, v.unsigned_abs());
 }
 
+/// Decimal text of each octet value: length, then up to three digits.
+static OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let x = i as u8;
+        // A constant initialiser (not input): indexes are below 256.
+        #[allow(clippy::indexing_slicing)]
+        {
+            t[i] = if x >= 100 {
+                [3, b'0' + x / 100, b'0' + (x / 10) % 10, b'0' + x % 10]
+            } else if x >= 10 {
+                [2, b'0' + x / 10, b'0' + x % 10, 0]
+            } else {
+                [1, b'0' + x, 0, 0]
+            };
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Dotted quad text built in a register and stored with one 16-byte
+/// write (byte stores into a stack buffer followed by one wide load stall
+/// on store forwarding; this is the hottest function of the formatter).
 #[inline]
 fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
-    let [a, b, c, d] = a;
-    push_u32(out, u32::from(a));
-    out.push(b'.');
-    push_u32(out, u32::from(b));
-    out.push(b'.');
-    push_u32(out, u32::from(c));
-    out.push(b'.');
-    push_u32(out, u32::from(d));
+    let mut acc: u128 = 0;
+    let mut n = 0u32;
+    for (i, x) in a.into_iter().enumerate() {
+        if i > 0 {
+            acc |= u128::from(b'.') << (8 * n);
+            n += 1;
+        }
+        let [len, d0, d1, d2] = OCTETS
+            .get(usize::from(x))
+            .copied()
+            .unwrap_or([1, b'0', 0, 0]);
+        acc |= u128::from(u32::from_le_bytes([d0, d1, d2, 0])) << (8 * n);
+        n += u32::from(len);
+    }
+    append(out, &acc.to_le_bytes(), n as usize);
 }
 
 fn v4_in16(a: [u8; 4]) -> [u8; 16] {
@@ -559,6 +632,12 @@ fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
                 }
             }
             // snprintf: cut to what fits.
+            None if buf.len() + 12 < BUFSIZ => {
+                buf.push(b' ');
+                push_u32(buf, v >> 16);
+                buf.push(b':');
+                push_u32(buf, v & 0xffff);
+            }
             None => {
                 let mut t = Vec::with_capacity(12);
                 t.push(b' ');
@@ -577,9 +656,16 @@ impl Formatter {
         Self::default()
     }
 
-    /// Problems met since the last call.
+    /// Problems met since the last call (at most [`MAX_NOTES`]; a damaged
+    /// RIB record can name thousands of missing peers).
     pub fn take_notes(&mut self) -> Vec<Note> {
         std::mem::take(&mut self.notes)
+    }
+
+    fn note(&mut self, n: Note) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(n);
+        }
     }
 
     /// Append the `bgpdump -m` lines of one record to `out`. `body` is the
@@ -591,7 +677,7 @@ impl Formatter {
             mrt_type::TABLE_DUMP => self.table_dump(h, body, out),
             mrt_type::TABLE_DUMP_V2 => self.table_dump_v2(h, body, out),
             mrt_type::BGP4MP | mrt_type::BGP4MP_ET => self.bgp4mp(h, body, out),
-            _ => self.notes.push(Note::Unsupported {
+            _ => self.note(Note::Unsupported {
                 mrt_type: h.mrt_type,
                 subtype: h.subtype,
             }),
@@ -609,6 +695,24 @@ impl Formatter {
             let pbytes = usize::from(plen).div_ceil(8);
             if s.can_read() < pbytes {
                 break;
+            }
+            // Fast path: one 16-byte load masked to the prefix octets (the
+            // record continues past them, or the slow path runs).
+            let from = s.start + s.pos;
+            if pbytes <= 16 {
+                if let Some(Ok(w)) = s.buf.get(from..from + 16).map(<[u8; 16]>::try_from) {
+                    s.pos += pbytes;
+                    count += 1;
+                    if count <= MAX_PREFIXES {
+                        let mask = u128::MAX.checked_shl(128 - 8 * pbytes as u32).unwrap_or(0);
+                        self.pfx.push(Pfx {
+                            addr: (u128::from_be_bytes(w) & mask).to_be_bytes(),
+                            len: plen,
+                            path_id,
+                        });
+                    }
+                    continue;
+                }
             }
             let mut raw = [0u8; 32];
             s.get(raw.get_mut(..pbytes).unwrap_or_default());
@@ -739,8 +843,14 @@ impl Formatter {
             self.attr.flag |= bit(u32::from(t));
         }
         match t {
-            14 => self.mp_announce(&mut s, addpath),
-            15 => self.mp_withdraw(&mut s, addpath),
+            14 => {
+                self.attr.mp_used = true;
+                self.mp_announce(&mut s, addpath)
+            }
+            15 => {
+                self.attr.mp_used = true;
+                self.mp_withdraw(&mut s, addpath)
+            }
             1 => self.attr.origin = i32::from(s.getc()),
             2 => {
                 let p = &mut self.attr.aspath;
@@ -759,11 +869,14 @@ impl Formatter {
                 self.attr.aggregator_addr = s.ipv4();
             }
             8 => {
+                // The whole value is there (checked above): read it in place.
                 let size = usize::from(len) / 4;
-                let mut val = vec![0u8; usize::from(len)];
-                s.get(&mut val);
+                let val = s
+                    .buf
+                    .get(s.start..s.start + usize::from(len))
+                    .unwrap_or_default();
                 let mut buf = std::mem::take(&mut self.attr.community_buf);
-                community_text(&val, size, &mut buf);
+                community_text(val, size, &mut buf);
                 self.attr.community = Some(buf);
             }
             17 => {
@@ -924,7 +1037,7 @@ impl Formatter {
             1 | 3 => v4_in16(s.ipv4()),
             2 | 4 => s.ipv6(),
             _ => {
-                self.notes.push(Note::Rejected("TABLE_DUMP: unknown AFI"));
+                self.note(Note::Rejected("TABLE_DUMP: unknown AFI"));
                 return;
             }
         };
@@ -994,7 +1107,7 @@ impl Formatter {
             td2::RIB_IPV6_UNICAST_ADDPATH => (true, true),
             other => {
                 // Multicast and RIB_GENERIC are not printed by bgpdump.
-                self.notes.push(Note::Unsupported {
+                self.note(Note::Unsupported {
                     mrt_type: h.mrt_type,
                     subtype: other,
                 });
@@ -1023,7 +1136,7 @@ impl Formatter {
                 .and_then(|p| p.get(usize::from(idx)))
                 .copied()
             else {
-                self.notes.push(Note::UnknownPeer(idx));
+                self.note(Note::UnknownPeer(idx));
                 continue;
             };
             out.extend_from_slice(if addpath {
@@ -1110,7 +1223,7 @@ impl Formatter {
             MESSAGE_AS4 | MESSAGE_AS4_LOCAL | MESSAGE_AS4_ADDPATH | MESSAGE_AS4_LOCAL_ADDPATH => {
                 self.message(h, body, et, true, out)
             }
-            other => self.notes.push(Note::Unsupported {
+            other => self.note(Note::Unsupported {
                 mrt_type: h.mrt_type,
                 subtype: other,
             }),
@@ -1120,14 +1233,15 @@ impl Formatter {
     fn time(h: &Header, et: bool, out: &mut Vec<u8>) {
         push_u32(out, h.timestamp);
         if et {
+            // "%06ld": at least six digits.
             out.push(b'.');
             let us = h.microseconds.unwrap_or(0);
-            let mut t = Vec::with_capacity(10);
-            push_u32(&mut t, us);
-            for _ in t.len()..6 {
-                out.push(b'0');
+            for p in [100_000u32, 10_000, 1000, 100, 10] {
+                if us < p {
+                    out.push(b'0');
+                }
             }
-            out.extend_from_slice(&t);
+            push_u32(out, us);
         }
     }
 
@@ -1145,7 +1259,7 @@ impl Formatter {
             match s.getw() {
                 1 => {
                     if body.len() != 20 && body.len() != 24 {
-                        self.notes.push(Note::Rejected("STATE_CHANGE: bad length"));
+                        self.note(Note::Rejected("STATE_CHANGE: bad length"));
                         return;
                     }
                     let v4 = s.ipv4();
@@ -1155,7 +1269,7 @@ impl Formatter {
                 }
                 2 => {
                     if body.len() != 44 && body.len() != 48 {
-                        self.notes.push(Note::Rejected("STATE_CHANGE: bad length"));
+                        self.note(Note::Rejected("STATE_CHANGE: bad length"));
                         return;
                     }
                     ip = s.ipv6();
@@ -1163,7 +1277,7 @@ impl Formatter {
                     v6 = true;
                 }
                 _ => {
-                    self.notes.push(Note::Rejected("STATE_CHANGE: unknown AFI"));
+                    self.note(Note::Rejected("STATE_CHANGE: unknown AFI"));
                     return;
                 }
             }
@@ -1229,12 +1343,12 @@ impl Formatter {
                 afi = 1;
             }
             _ => {
-                self.notes.push(Note::Rejected("BGP4MP: unsupported AFI"));
+                self.note(Note::Rejected("BGP4MP: unsupported AFI"));
                 return;
             }
         }
         if marker != [0xff; 16] {
-            self.notes.push(Note::Rejected("BGP4MP: bad marker"));
+            self.note(Note::Rejected("BGP4MP: bad marker"));
             return;
         }
         let size = s.getw();
@@ -1324,103 +1438,111 @@ impl Formatter {
         out.push(b'|');
     }
 
+    /// Everything before the prefix, the same for every line of a group.
+    fn line_head(c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
+        Self::line_start(c, kind, out);
+        if c.peer_v6 || v6_peer_text {
+            push_v6(out, &c.peer_ip);
+        } else {
+            push_v4(out, first4(&c.peer_ip));
+        }
+        out.push(b'|');
+        push_u32(out, c.peer_as);
+        out.push(b'|');
+    }
+
+    #[inline]
+    fn prefix_text(p: &Pfx, v6: bool, addpath: bool, out: &mut Vec<u8>) {
+        if v6 {
+            push_v6(out, &p.addr);
+        } else {
+            push_v4(out, first4(&p.addr));
+        }
+        out.push(b'/');
+        push_u32(out, u32::from(p.len));
+        if addpath {
+            out.push(b'|');
+            push_u32(out, p.path_id);
+        }
+    }
+
     fn withdraw_lines(
-        &self,
+        &mut self,
         c: &Line<'_>,
         (start, count): (usize, usize),
         v6: bool,
         out: &mut Vec<u8>,
     ) {
+        if count == 0 {
+            return;
+        }
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
+        // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
+        Self::line_head(c, b"W", v6 && c.sent, &mut head);
         for p in self.pfx.iter().skip(start).take(count) {
-            Self::line_start(c, b"W", out);
-            if c.peer_v6 {
-                push_v6(out, &c.peer_ip);
-            } else if v6 && c.sent {
-                // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-                push_v6(out, &c.peer_ip);
-            } else {
-                push_v4(out, first4(&c.peer_ip));
-            }
-            out.push(b'|');
-            push_u32(out, c.peer_as);
-            out.push(b'|');
-            if v6 {
-                push_v6(out, &p.addr);
-            } else {
-                push_v4(out, first4(&p.addr));
-            }
-            out.push(b'/');
-            push_u32(out, u32::from(p.len));
-            if c.addpath {
-                out.push(b'|');
-                push_u32(out, p.path_id);
-            }
+            out.extend_from_slice(&head);
+            Self::prefix_text(p, v6, c.addpath, out);
             out.push(b'\n');
         }
+        self.head = head;
     }
 
     fn announce_lines(
-        &self,
+        &mut self,
         c: &Line<'_>,
         (start, count): (usize, usize),
         mp: Option<(bool, MpNlri)>,
         out: &mut Vec<u8>,
     ) {
-        let (lp, med) = self.lp_med();
-        for p in self.pfx.iter().skip(start).take(count) {
-            Self::line_start(c, b"A", out);
-            if c.peer_v6 {
-                push_v6(out, &c.peer_ip);
-            } else {
-                push_v4(out, first4(&c.peer_ip));
-            }
-            out.push(b'|');
-            push_u32(out, c.peer_as);
-            out.push(b'|');
-            let v6 = matches!(mp, Some((true, _)));
-            if v6 {
-                push_v6(out, &p.addr);
-            } else {
-                push_v4(out, first4(&p.addr));
-            }
-            out.push(b'/');
-            push_u32(out, u32::from(p.len));
-            if c.addpath {
-                out.push(b'|');
-                push_u32(out, p.path_id);
-            }
-            out.push(b'|');
-            out.extend_from_slice(self.attr.path_text());
-            out.push(b'|');
-            out.extend_from_slice(origin_text(self.attr.origin));
-            out.push(b'|');
-            match mp {
-                None => {
-                    push_v4(out, self.attr.nexthop);
-                    out.push(b'|');
-                    push_u32(out, lp);
-                    out.push(b'|');
-                    push_u32(out, med);
-                }
-                Some((false, m)) => {
-                    // table_line_announce_1 prints these with %d.
-                    push_v4(out, first4(&m.nexthop));
-                    out.push(b'|');
-                    push_i32(out, lp as i32);
-                    out.push(b'|');
-                    push_i32(out, med as i32);
-                }
-                Some((true, m)) => {
-                    push_v6(out, &m.nexthop);
-                    out.push(b'|');
-                    push_u32(out, lp);
-                    out.push(b'|');
-                    push_u32(out, med);
-                }
-            }
-            out.push(b'|');
-            self.tail(out);
+        if count == 0 {
+            return;
         }
+        let (lp, med) = self.lp_med();
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
+        Self::line_head(c, b"A", false, &mut head);
+        let mut tail = std::mem::take(&mut self.tailbuf);
+        tail.clear();
+        tail.push(b'|');
+        tail.extend_from_slice(self.attr.path_text());
+        tail.push(b'|');
+        tail.extend_from_slice(origin_text(self.attr.origin));
+        tail.push(b'|');
+        match mp {
+            None => {
+                push_v4(&mut tail, self.attr.nexthop);
+                tail.push(b'|');
+                push_u32(&mut tail, lp);
+                tail.push(b'|');
+                push_u32(&mut tail, med);
+            }
+            Some((false, m)) => {
+                // table_line_announce_1 prints these with %d.
+                push_v4(&mut tail, first4(&m.nexthop));
+                tail.push(b'|');
+                push_i32(&mut tail, lp as i32);
+                tail.push(b'|');
+                push_i32(&mut tail, med as i32);
+            }
+            Some((true, m)) => {
+                push_v6(&mut tail, &m.nexthop);
+                tail.push(b'|');
+                push_u32(&mut tail, lp);
+                tail.push(b'|');
+                push_u32(&mut tail, med);
+            }
+        }
+        tail.push(b'|');
+        self.tail(&mut tail);
+        let v6 = matches!(mp, Some((true, _)));
+        for p in self.pfx.iter().skip(start).take(count) {
+            out.extend_from_slice(&head);
+            Self::prefix_text(p, v6, c.addpath, out);
+            out.extend_from_slice(&tail);
+        }
+        self.head = head;
+        self.tailbuf = tail;
     }
 
     // ---- deprecated BGP type 5 (RFC 6396 Appendix B.2.1) ----
@@ -1504,7 +1626,7 @@ impl Formatter {
                 push_u32(out, u32::from(new));
                 out.push(b'\n');
             }
-            other => self.notes.push(Note::Unsupported {
+            other => self.note(Note::Unsupported {
                 mrt_type: h.mrt_type,
                 subtype: other,
             }),

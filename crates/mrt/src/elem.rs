@@ -27,6 +27,9 @@ pub enum ElemIssue {
     BadMessage(String),
 }
 
+/// Issues kept between two calls of [`ElemDecoder::take_issues`].
+pub const MAX_ISSUES: usize = 64;
+
 /// Turns records into elements, remembering the PEER_INDEX_TABLE.
 #[derive(Debug, Default)]
 pub struct ElemDecoder {
@@ -44,8 +47,15 @@ impl ElemDecoder {
         self.peers.as_ref()
     }
 
+    /// Problems met since the last call (at most [`MAX_ISSUES`]).
     pub fn take_issues(&mut self) -> Vec<ElemIssue> {
         std::mem::take(&mut self.issues)
+    }
+
+    fn issue(&mut self, i: ElemIssue) {
+        if self.issues.len() < MAX_ISSUES {
+            self.issues.push(i);
+        }
     }
 
     /// The elements of one record, appended to `out`.
@@ -80,7 +90,7 @@ impl ElemDecoder {
                         .and_then(|t| t.peers.get(usize::from(e.peer_index)))
                         .map(|p| (p.ip, p.asn))
                     else {
-                        self.issues.push(ElemIssue::UnknownPeer(e.peer_index));
+                        self.issue(ElemIssue::UnknownPeer(e.peer_index));
                         continue;
                     };
                     let entry = NlriEntry {
@@ -109,7 +119,7 @@ impl ElemDecoder {
                             out.extend(Elem::from_update(&u, src));
                         }
                     }
-                    Err(e) => self.issues.push(ElemIssue::BadMessage(e.to_string())),
+                    Err(e) => self.issue(ElemIssue::BadMessage(e.to_string())),
                 }
             }
             Record::Bgp4mpStateChange(_) | Record::Other { .. } => {}
@@ -132,7 +142,7 @@ impl ElemDecoder {
             let a = match a {
                 Ok(a) => a,
                 Err(e) => {
-                    self.issues.push(ElemIssue::BadAttribute {
+                    self.issue(ElemIssue::BadAttribute {
                         code: 0,
                         error: e.to_string(),
                     });
@@ -161,7 +171,7 @@ impl ElemDecoder {
                             value: AttrValue::from(m),
                         });
                     }
-                    Err(e) => self.issues.push(ElemIssue::BadAttribute {
+                    Err(e) => self.issue(ElemIssue::BadAttribute {
                         code: a.code,
                         error: e.to_string(),
                     }),
@@ -173,7 +183,7 @@ impl ElemDecoder {
                     flags: a.flags,
                     value,
                 }),
-                Err(e) => self.issues.push(ElemIssue::BadAttribute {
+                Err(e) => self.issue(ElemIssue::BadAttribute {
                     code: a.code,
                     error: format!("{e:?}"),
                 }),
@@ -183,10 +193,20 @@ impl ElemDecoder {
             if family == AfiSafi::IPV4_UNICAST {
                 u.nlri.push(n);
             } else {
+                // No MP_REACH (OpenBGPD's RIB_GENERIC): the next hop is in
+                // the classic NEXT_HOP attribute, if anywhere.
+                let nh = u
+                    .attributes
+                    .iter()
+                    .find_map(|a| match a.value {
+                        AttrValue::NextHop(n) => Some(NextHop::Ipv4(n)),
+                        _ => None,
+                    })
+                    .unwrap_or(NextHop::None);
                 u.attributes
                     .push(PathAttribute::new(AttrValue::from(MpReach::new(
                         family,
-                        NextHop::None,
+                        nh,
                         vec![n],
                     ))));
             }

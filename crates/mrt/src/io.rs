@@ -15,7 +15,7 @@ use crate::record::{Header, MrtRecord, RawRecord};
 /// Records larger than this are read in growing steps rather than with
 /// one allocation of the announced length, so that a damaged length field
 /// near the end of a file cannot make the reader reserve gigabytes.
-const EAGER_LIMIT: usize = 1 << 20;
+const EAGER_LIMIT: usize = 1 << 16;
 
 /// An iterator of records over a byte stream (already decompressed).
 ///
