@@ -439,22 +439,16 @@ fn bgpdump_file(
             f.format(&rec.header, &rec.body, &mut buf);
         }
         for n in f.take_notes() {
-            match n {
-                // Known types bgpdump does not print (OSPF, IS-IS, BGP4MP_ENTRY,
-                // multicast and generic RIBs): not worth a warning.
-                Note::Unsupported {
-                    mrt_type: 5 | 11..=13 | 16 | 17 | 32 | 33 | 48 | 49,
-                    ..
-                } => {}
-                other => warn.say(
-                    name,
-                    format_args!(
-                        "record {} at offset {}: {other:?}",
-                        reader.records(),
-                        reader.offset()
-                    ),
-                ),
+            // Known types bgpdump does not print (OSPF, IS-IS, BGP4MP_ENTRY,
+            // multicast and generic RIBs) are not worth a warning.
+            if matches!(n, Note::Unsupported { mrt_type, .. } if rbgp_mrt::record::is_known_type(mrt_type))
+            {
+                continue;
             }
+            warn.say(
+                name,
+                format_args!("record at offset {}: {n}", reader.record_offset()),
+            );
         }
         if buf.len() >= 1 << 18 {
             out.write_all(&buf)?;

@@ -329,6 +329,27 @@ pub enum Note {
     UnknownPeer(u16),
 }
 
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Unsupported { mrt_type, subtype } if crate::record::is_known_type(*mrt_type) => {
+                write!(
+                    f,
+                    "MRT type {mrt_type} subtype {subtype} is not shown by bgpdump -m"
+                )
+            }
+            Note::Unsupported { mrt_type, subtype } => write!(
+                f,
+                "unknown MRT type {mrt_type} (subtype {subtype}): damaged framing?"
+            ),
+            Note::Rejected(why) => write!(f, "skipped as bgpdump does: {why}"),
+            Note::UnknownPeer(i) => {
+                write!(f, "RIB entry names peer {i}, not in the PEER_INDEX_TABLE")
+            }
+        }
+    }
+}
+
 /// Formats records as `bgpdump -m` does. Keeps the PEER_INDEX_TABLE.
 #[derive(Default)]
 pub struct Formatter {

@@ -25,6 +25,7 @@ const EAGER_LIMIT: usize = 1 << 16;
 pub struct Reader<R: Read> {
     r: R,
     offset: u64,
+    last: u64,
     done: bool,
     records: u64,
 }
@@ -49,6 +50,7 @@ impl<R: Read> Reader<R> {
         Reader {
             r,
             offset: 0,
+            last: 0,
             done: false,
             records: 0,
         }
@@ -57,6 +59,11 @@ impl<R: Read> Reader<R> {
     /// Bytes of whole records read so far.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Where the last record read starts (for messages about it).
+    pub fn record_offset(&self) -> u64 {
+        self.last
     }
 
     /// Whole records read so far.
@@ -139,6 +146,7 @@ impl<R: Read> Reader<R> {
             return Err(self.truncated("MRT record body", body_len as u64, got as u64));
         }
         rec.header = header;
+        self.last = self.offset;
         self.offset += consumed + body_len as u64;
         self.records += 1;
         Ok(true)
