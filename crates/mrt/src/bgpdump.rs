@@ -623,27 +623,22 @@ fn aspath_text(p: &mut AsPathS) {
             AS_SEQUENCE | AS_CONFED_SEQUENCE => n as i64,
             _ => 1,
         };
-        for i in 0..n {
+        let sep = if t == AS_SET || t == AS_CONFED_SET {
+            b','
+        } else {
+            b' '
+        };
+        let seg = data.get(pos + 2..pos + 2 + n * w).unwrap_or_default();
+        for c in seg.chunks_exact(w) {
             if space {
-                p.text.push(if t == AS_SET || t == AS_CONFED_SET {
-                    b','
-                } else {
-                    b' '
-                });
+                p.text.push(sep);
             } else {
                 space = true;
             }
-            let at = pos + 2 + i * w;
-            let asn = if w == 4 {
-                data.get(at..at + 4)
-                    .and_then(|s| <[u8; 4]>::try_from(s).ok())
-                    .map(u32::from_be_bytes)
-                    .unwrap_or(0)
-            } else {
-                data.get(at..at + 2)
-                    .and_then(|s| <[u8; 2]>::try_from(s).ok())
-                    .map(|b| u32::from(u16::from_be_bytes(b)))
-                    .unwrap_or(0)
+            let asn = match *c {
+                [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+                [a, b] => u32::from(u16::from_be_bytes([a, b])),
+                _ => 0,
             };
             push_u32(&mut p.text, asn);
             if p.text.len() > MAX_ASPATH_LEN - 100 {
