@@ -260,9 +260,9 @@ impl Progress {
     }
 
     #[inline]
-    fn tick(&mut self, rec: &RawRecord) {
+    fn tick(&mut self, body_len: usize) {
         self.records += 1;
-        self.bytes += rec.body.len() as u64 + 12;
+        self.bytes += body_len as u64 + 12;
         if self.enabled
             && self.records.is_multiple_of(4096)
             && self.last.elapsed() > Duration::from_millis(500)
@@ -379,8 +379,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-fn in_time(args: &Args, rec: &RawRecord) -> bool {
-    let t = rec.header.time();
+fn in_time(args: &Args, h: &rbgp_mrt::Header) -> bool {
+    let t = h.time();
     args.start.is_none_or(|s| t >= s) && args.end.is_none_or(|e| t <= e)
 }
 
@@ -410,25 +410,25 @@ fn bgpdump_file(
     warn: &mut Warn,
 ) -> Result<()> {
     let mut f = Formatter::new();
-    let mut rec = RawRecord::default();
     let mut buf = Vec::with_capacity(1 << 16);
     let line_filter = filters.any_elem_filter();
     loop {
-        match reader.read_into(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
+        // Records are lent from the reader's buffer: no copy per record.
+        let (header, body) = match reader.next_ref() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
             Err(e) => {
                 out.write_all(&buf)?;
                 return end_of_file(e, name, reader.records(), warn);
             }
-        }
-        progress.tick(&rec);
-        if !in_time(args, &rec) {
+        };
+        progress.tick(body.len());
+        if !in_time(args, &header) {
             continue;
         }
         if line_filter {
             let start = buf.len();
-            f.format(&rec.header, &rec.body, &mut buf);
+            f.format(&header, body, &mut buf);
             let lines: Vec<u8> = buf.split_off(start);
             for l in lines.split_inclusive(|b| *b == b'\n') {
                 if filters.line_ok(l.strip_suffix(b"\n").unwrap_or(l)) {
@@ -436,25 +436,19 @@ fn bgpdump_file(
                 }
             }
         } else {
-            f.format(&rec.header, &rec.body, &mut buf);
+            f.format(&header, body, &mut buf);
         }
         for n in f.take_notes() {
-            match n {
-                // Known types bgpdump does not print (OSPF, IS-IS, BGP4MP_ENTRY,
-                // multicast and generic RIBs): not worth a warning.
-                Note::Unsupported {
-                    mrt_type: 5 | 11..=13 | 16 | 17 | 32 | 33 | 48 | 49,
-                    ..
-                } => {}
-                other => warn.say(
-                    name,
-                    format_args!(
-                        "record {} at offset {}: {other:?}",
-                        reader.records(),
-                        reader.offset()
-                    ),
-                ),
+            // Known types bgpdump does not print (OSPF, IS-IS, BGP4MP_ENTRY,
+            // multicast and generic RIBs) are not worth a warning.
+            if matches!(n, Note::Unsupported { mrt_type, .. } if rbgp_mrt::record::is_known_type(mrt_type))
+            {
+                continue;
             }
+            warn.say(
+                name,
+                format_args!("record at offset {}: {n}", reader.record_offset()),
+            );
         }
         if buf.len() >= 1 << 18 {
             out.write_all(&buf)?;
@@ -485,8 +479,8 @@ fn elem_file(
             Ok(false) => break,
             Err(e) => return end_of_file(e, name, reader.records(), warn),
         }
-        progress.tick(&rec);
-        if !in_time(args, &rec) {
+        progress.tick(rec.body.len());
+        if !in_time(args, &rec.header) {
             continue;
         }
         let typed = match rec.decode() {

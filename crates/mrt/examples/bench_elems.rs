@@ -69,11 +69,10 @@ fn main() {
         "rbgp-bgpdump" => {
             let mut rd = Reader::new(open());
             let mut f = Formatter::new();
-            let mut raw = RawRecord::default();
             let mut buf = Vec::with_capacity(1 << 16);
-            while rd.read_into(&mut raw).unwrap() {
+            while let Some((h, body)) = rd.next_ref().unwrap() {
                 records += 1;
-                f.format(&raw.header, &raw.body, &mut buf);
+                f.format(&h, body, &mut buf);
                 if buf.len() > 1 << 15 {
                     sink.write_all(&buf).unwrap();
                     buf.clear();

@@ -329,6 +329,27 @@ pub enum Note {
     UnknownPeer(u16),
 }
 
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Unsupported { mrt_type, subtype } if crate::record::is_known_type(*mrt_type) => {
+                write!(
+                    f,
+                    "MRT type {mrt_type} subtype {subtype} is not shown by bgpdump -m"
+                )
+            }
+            Note::Unsupported { mrt_type, subtype } => write!(
+                f,
+                "unknown MRT type {mrt_type} (subtype {subtype}): damaged framing?"
+            ),
+            Note::Rejected(why) => write!(f, "skipped as bgpdump does: {why}"),
+            Note::UnknownPeer(i) => {
+                write!(f, "RIB entry names peer {i}, not in the PEER_INDEX_TABLE")
+            }
+        }
+    }
+}
+
 /// Formats records as `bgpdump -m` does. Keeps the PEER_INDEX_TABLE.
 #[derive(Default)]
 pub struct Formatter {
@@ -339,6 +360,7 @@ pub struct Formatter {
     /// Scratch: the shared start and end of the lines of one NLRI group.
     head: Vec<u8>,
     tailbuf: Vec<u8>,
+    linestart: Vec<u8>,
 }
 
 // ---- text helpers (no allocation: everything goes into `out`) ----
@@ -368,18 +390,49 @@ fn digits(v: u32) -> usize {
     }
 }
 
+/// "00".."99".
+static PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        // A constant initialiser (not input): indexes are below 100.
+        #[allow(clippy::indexing_slicing)]
+        {
+            t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        }
+        i += 1;
+    }
+    t
+};
+
 #[inline]
 fn push_u32(out: &mut Vec<u8>, v: u32) {
-    // Digits assembled in a register (see `push_v4`), least significant
-    // last.
+    // Digits assembled in a register (see `push_v4`), two per division.
     let n = digits(v) as u32;
     let mut acc: u128 = 0;
     let mut v = v;
-    for i in (0..n).rev() {
-        acc |= u128::from(b'0' + (v % 10) as u8) << (8 * i);
-        v /= 10;
+    let mut i = n;
+    while i >= 2 {
+        let [a, b] = PAIRS.get((v % 100) as usize).copied().unwrap_or([b'0'; 2]);
+        i -= 2;
+        acc |= u128::from(u16::from_le_bytes([a, b])) << (8 * i);
+        v /= 100;
+    }
+    if i == 1 {
+        acc |= u128::from(b'0' + v as u8);
     }
     append(out, &acc.to_le_bytes(), n as usize);
+}
+
+/// `/len` in one register-built write.
+#[inline]
+fn push_slash_len(out: &mut Vec<u8>, len: u8) {
+    let [n, d0, d1, d2] = OCTETS
+        .get(usize::from(len))
+        .copied()
+        .unwrap_or([1, b'0', 0, 0]);
+    let w = u32::from_le_bytes([b'/', d0, d1, d2]);
+    append(out, &w.to_le_bytes(), usize::from(n) + 1);
 }
 
 #[inline]
@@ -570,27 +623,22 @@ fn aspath_text(p: &mut AsPathS) {
             AS_SEQUENCE | AS_CONFED_SEQUENCE => n as i64,
             _ => 1,
         };
-        for i in 0..n {
+        let sep = if t == AS_SET || t == AS_CONFED_SET {
+            b','
+        } else {
+            b' '
+        };
+        let seg = data.get(pos + 2..pos + 2 + n * w).unwrap_or_default();
+        for c in seg.chunks_exact(w) {
             if space {
-                p.text.push(if t == AS_SET || t == AS_CONFED_SET {
-                    b','
-                } else {
-                    b' '
-                });
+                p.text.push(sep);
             } else {
                 space = true;
             }
-            let at = pos + 2 + i * w;
-            let asn = if w == 4 {
-                data.get(at..at + 4)
-                    .and_then(|s| <[u8; 4]>::try_from(s).ok())
-                    .map(u32::from_be_bytes)
-                    .unwrap_or(0)
-            } else {
-                data.get(at..at + 2)
-                    .and_then(|s| <[u8; 2]>::try_from(s).ok())
-                    .map(|b| u32::from(u16::from_be_bytes(b)))
-                    .unwrap_or(0)
+            let asn = match *c {
+                [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+                [a, b] => u32::from(u16::from_be_bytes([a, b])),
+                _ => 0,
             };
             push_u32(&mut p.text, asn);
             if p.text.len() > MAX_ASPATH_LEN - 100 {
@@ -1392,10 +1440,14 @@ impl Formatter {
             (false, false, true) => b"BGP4MP_AP",
             (false, false, false) => b"BGP4MP",
         };
+        let mut start = std::mem::take(&mut self.linestart);
+        start.clear();
+        start.extend_from_slice(fmt);
+        start.push(b'|');
+        Self::time(h, et, &mut start);
+        start.push(b'|');
         let ctx = Line {
-            fmt,
-            h,
-            et,
+            start: &start,
             peer_v6,
             peer_ip,
             peer_as,
@@ -1427,13 +1479,11 @@ impl Formatter {
                 }
             }
         }
+        self.linestart = start;
     }
 
     fn line_start(c: &Line<'_>, kind: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(c.fmt);
-        out.push(b'|');
-        Self::time(c.h, c.et, out);
-        out.push(b'|');
+        out.extend_from_slice(c.start);
         out.extend_from_slice(kind);
         out.push(b'|');
     }
@@ -1458,8 +1508,7 @@ impl Formatter {
         } else {
             push_v4(out, first4(&p.addr));
         }
-        out.push(b'/');
-        push_u32(out, u32::from(p.len));
+        push_slash_len(out, p.len);
         if addpath {
             out.push(b'|');
             push_u32(out, p.path_id);
@@ -1659,9 +1708,8 @@ impl Formatter {
 
 /// What every line of one BGP4MP message shares.
 struct Line<'a> {
-    fmt: &'a [u8],
-    h: &'a Header,
-    et: bool,
+    /// `FORMAT|time|`, formatted once per message.
+    start: &'a [u8],
     peer_v6: bool,
     peer_ip: [u8; 16],
     peer_as: u32,

@@ -12,35 +12,30 @@ use std::path::Path;
 use crate::error::MrtError;
 use crate::record::{Header, MrtRecord, RawRecord};
 
-/// Records larger than this are read in growing steps rather than with
-/// one allocation of the announced length, so that a damaged length field
-/// near the end of a file cannot make the reader reserve gigabytes.
-const EAGER_LIMIT: usize = 1 << 16;
+/// How much is read from the source at a time. The buffer holds one
+/// record plus at most this much: a damaged length field near the end of
+/// a file cannot make the reader reserve more than the data that is there.
+const CHUNK: usize = 1 << 17;
 
 /// An iterator of records over a byte stream (already decompressed).
 ///
 /// After the last whole record a truncated stream yields one
 /// [`MrtError::Truncated`] (a warning: everything before it was whole),
 /// then `None`. Any other error also ends the iteration.
+///
+/// [`Reader::next_ref`] lends each record from the reader's own buffer
+/// (no copy); the [`Iterator`] and [`Reader::read_into`] copy it out.
 pub struct Reader<R: Read> {
     r: R,
+    buf: Vec<u8>,
+    /// Unread data is `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    eof: bool,
     offset: u64,
+    last: u64,
     done: bool,
     records: u64,
-}
-
-/// Read until `buf` is full or the stream ends; the count read.
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(buf.get_mut(got..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 impl<R: Read> Reader<R> {
@@ -48,7 +43,12 @@ impl<R: Read> Reader<R> {
     pub fn new(r: R) -> Self {
         Reader {
             r,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            eof: false,
             offset: 0,
+            last: 0,
             done: false,
             records: 0,
         }
@@ -59,22 +59,40 @@ impl<R: Read> Reader<R> {
         self.offset
     }
 
+    /// Where the last record read starts (for messages about it).
+    pub fn record_offset(&self) -> u64 {
+        self.last
+    }
+
     /// Whole records read so far.
     pub fn records(&self) -> u64 {
         self.records
     }
 
-    /// Read the next record into `rec`, reusing its buffer (the fast path:
-    /// no allocation per record). `Ok(false)` at the end of the stream.
-    pub fn read_into(&mut self, rec: &mut RawRecord) -> Result<bool, MrtError> {
-        if self.done {
-            return Ok(false);
+    /// Make `n` unread bytes available if the stream has them; the count
+    /// available.
+    fn fill(&mut self, n: usize) -> io::Result<usize> {
+        while self.end - self.pos < n && !self.eof {
+            if self.pos > 0 {
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.end -= self.pos;
+                self.pos = 0;
+            }
+            if self.buf.len() < self.end + CHUNK {
+                self.buf.resize(self.end + CHUNK, 0);
+            }
+            let dst = self
+                .buf
+                .get_mut(self.end..self.end + CHUNK)
+                .unwrap_or_default();
+            match self.r.read(dst) {
+                Ok(0) => self.eof = true,
+                Ok(got) => self.end += got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-        let res = self.read_inner(rec);
-        if !matches!(res, Ok(true)) {
-            self.done = true;
-        }
-        res
+        Ok(self.end - self.pos)
     }
 
     fn truncated(&self, what: &'static str, need: u64, have: u64) -> MrtError {
@@ -86,15 +104,20 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    fn read_inner(&mut self, rec: &mut RawRecord) -> Result<bool, MrtError> {
-        let mut h = [0u8; Header::LEN];
-        let got = read_full(&mut self.r, &mut h)?;
-        if got == 0 {
-            return Ok(false);
+    /// Frame the next record: header, and where its body is in `buf`.
+    fn frame(&mut self) -> Result<Option<(Header, usize, usize)>, MrtError> {
+        let avail = self.fill(Header::LEN)?;
+        if avail == 0 {
+            return Ok(None);
         }
-        if got < Header::LEN {
-            return Err(self.truncated("MRT header", Header::LEN as u64, got as u64));
+        if avail < Header::LEN {
+            return Err(self.truncated("MRT header", Header::LEN as u64, avail as u64));
         }
+        let h: [u8; Header::LEN] = self
+            .buf
+            .get(self.pos..self.pos + Header::LEN)
+            .and_then(|s| s.try_into().ok())
+            .unwrap_or([0; Header::LEN]);
         let [t0, t1, t2, t3, y0, y1, s0, s1, l0, l1, l2, l3] = h;
         let mut header = Header {
             timestamp: u32::from_be_bytes([t0, t1, t2, t3]),
@@ -103,8 +126,8 @@ impl<R: Read> Reader<R> {
             length: u32::from_be_bytes([l0, l1, l2, l3]),
             microseconds: None,
         };
+        let mut hdr_len = Header::LEN;
         let mut body_len = header.length as usize;
-        let mut consumed = Header::LEN as u64;
         if Header::is_extended_type(header.mrt_type) {
             // RFC 6396 §3: the microsecond field is counted in the length.
             if header.length < 4 {
@@ -116,32 +139,70 @@ impl<R: Read> Reader<R> {
                     ),
                 });
             }
-            let mut us = [0u8; 4];
-            let n = read_full(&mut self.r, &mut us)?;
-            if n < 4 {
-                return Err(self.truncated("MRT microsecond timestamp", 4, n as u64));
+            let avail = self.fill(Header::LEN + 4)?;
+            if avail < Header::LEN + 4 {
+                return Err(self.truncated(
+                    "MRT microsecond timestamp",
+                    4,
+                    (avail - Header::LEN) as u64,
+                ));
             }
+            let us: [u8; 4] = self
+                .buf
+                .get(self.pos + Header::LEN..self.pos + Header::LEN + 4)
+                .and_then(|s| s.try_into().ok())
+                .unwrap_or([0; 4]);
             header.microseconds = Some(u32::from_be_bytes(us));
+            hdr_len += 4;
             body_len -= 4;
-            consumed += 4;
         }
-        rec.body.clear();
-        let got = if body_len <= EAGER_LIMIT {
-            rec.body.resize(body_len, 0);
-            read_full(&mut self.r, &mut rec.body)?
-        } else {
-            (&mut self.r)
-                .take(body_len as u64)
-                .read_to_end(&mut rec.body)?
-        };
-        if got < body_len {
-            rec.body.truncate(got);
-            return Err(self.truncated("MRT record body", body_len as u64, got as u64));
+        let total = hdr_len + body_len;
+        let avail = self.fill(total)?;
+        if avail < total {
+            return Err(self.truncated(
+                "MRT record body",
+                body_len as u64,
+                (avail - hdr_len) as u64,
+            ));
         }
-        rec.header = header;
-        self.offset += consumed + body_len as u64;
+        let start = self.pos + hdr_len;
+        self.pos += total;
+        self.last = self.offset;
+        self.offset += total as u64;
         self.records += 1;
-        Ok(true)
+        Ok(Some((header, start, body_len)))
+    }
+
+    /// The next record, lent from the reader's buffer (valid until the next
+    /// call). `Ok(None)` at the end of the stream.
+    pub fn next_ref(&mut self) -> Result<Option<(Header, &[u8])>, MrtError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.frame() {
+            Ok(Some((h, start, len))) => Ok(Some((
+                h,
+                self.buf.get(start..start + len).unwrap_or_default(),
+            ))),
+            other => {
+                self.done = true;
+                other.map(|_| None)
+            }
+        }
+    }
+
+    /// Read the next record into `rec`, reusing its buffer. `Ok(false)` at
+    /// the end of the stream.
+    pub fn read_into(&mut self, rec: &mut RawRecord) -> Result<bool, MrtError> {
+        match self.next_ref()? {
+            Some((h, body)) => {
+                rec.header = h;
+                rec.body.clear();
+                rec.body.extend_from_slice(body);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Typed records (see [`MrtRecord::decode`]).

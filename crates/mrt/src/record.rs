@@ -25,6 +25,12 @@ pub mod mrt_type {
     pub const OSPFV3_ET: u16 = 49;
 }
 
+/// Types defined by RFC 6396 (current and deprecated, Appendix B); any
+/// other type in a file is most likely damaged framing.
+pub fn is_known_type(t: u16) -> bool {
+    matches!(t, 0..=13 | 16 | 17 | 32 | 33 | 48 | 49)
+}
+
 /// TABLE_DUMP_V2 subtypes (RFC 6396 §4.3, RFC 8050 §4).
 pub mod td2 {
     pub const PEER_INDEX_TABLE: u16 = 1;
