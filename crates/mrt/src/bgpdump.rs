@@ -181,6 +181,8 @@ struct Pfx {
 #[derive(Clone, Copy, Default)]
 struct MpNlri {
     nexthop: [u8; 16],
+    /// The next-hop length octet: what was read, and how it prints.
+    nh_len: u8,
     /// Range in the prefix arena.
     start: usize,
     count: usize,
@@ -327,6 +329,8 @@ pub enum Note {
     /// A RIB entry names a peer missing from the PEER_INDEX_TABLE; bgpdump
     /// reads undefined memory there, this module prints nothing.
     UnknownPeer(u16),
+    /// A record with an empty body: bgpdump stops reading the file there.
+    Stopped,
 }
 
 impl std::fmt::Display for Note {
@@ -346,6 +350,9 @@ impl std::fmt::Display for Note {
             Note::UnknownPeer(i) => {
                 write!(f, "RIB entry names peer {i}, not in the PEER_INDEX_TABLE")
             }
+            Note::Stopped => {
+                f.write_str("record with an empty body: bgpdump stops reading the file here")
+            }
         }
     }
 }
@@ -361,6 +368,7 @@ pub struct Formatter {
     head: Vec<u8>,
     tailbuf: Vec<u8>,
     linestart: Vec<u8>,
+    stopped: bool,
 }
 
 // ---- text helpers (no allocation: everything goes into `out`) ----
@@ -704,6 +712,12 @@ impl Formatter {
         Self::default()
     }
 
+    /// True once a record has made bgpdump stop reading the file: nothing
+    /// after it is printed.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
     /// Problems met since the last call (at most [`MAX_NOTES`]; a damaged
     /// RIB record can name thousands of missing peers).
     pub fn take_notes(&mut self) -> Vec<Note> {
@@ -719,6 +733,16 @@ impl Formatter {
     /// Append the `bgpdump -m` lines of one record to `out`. `body` is the
     /// record after the header (and after the microseconds of `_ET` types).
     pub fn format(&mut self, h: &Header, body: &[u8], out: &mut Vec<u8>) {
+        if self.stopped {
+            return;
+        }
+        // bgpdump 1.6.2 ends the file at a record with an empty body
+        // ("invalid entry length: 0").
+        if body.is_empty() {
+            self.stopped = true;
+            self.note(Note::Stopped);
+            return;
+        }
         self.pfx.clear();
         match h.mrt_type {
             mrt_type::BGP => self.mrtd_bgp(h, body, out),
@@ -794,30 +818,37 @@ impl Formatter {
         (start, count.min(MAX_PREFIXES))
     }
 
-    fn get_nexthop(s: &mut Ms<'_>, afi: u16) -> [u8; 16] {
+    /// bgpdump 1.6.2 reads the next hop by its length alone (RFC 8950
+    /// makes the AFI irrelevant): 4, 16 or 32 octets; any other length
+    /// reads nothing, and the bytes are then taken for the SNPA count and
+    /// NLRI.
+    fn get_nexthop(s: &mut Ms<'_>) -> ([u8; 16], u8) {
         let nh_len = s.getc();
-        if afi == 1 {
-            // The length is not checked: always four octets.
-            return v4_in16(s.ipv4());
-        }
-        let nh = s.ipv6();
-        if nh_len == 32 {
-            s.ipv6(); // link-local, not shown by -m
-        }
-        nh
+        let nh = match nh_len {
+            4 => v4_in16(s.ipv4()),
+            16 => s.ipv6(),
+            32 => {
+                let nh = s.ipv6();
+                s.ipv6(); // link-local, not shown by -m
+                nh
+            }
+            _ => [0; 16],
+        };
+        (nh, nh_len)
     }
 
     fn mp_announce(&mut self, s: &mut Ms<'_>, addpath: bool) {
         // RFC 6396 §4.3.4 abbreviated form, recognised by a non-zero first
         // octet, and always taken to be IPv6 unicast.
         if s.peek_raw() != 0 {
-            let nexthop = Self::get_nexthop(s, 2);
+            let (nexthop, nh_len) = Self::get_nexthop(s);
             set(
                 &mut self.attr.announce,
                 2,
                 1,
                 MpNlri {
                     nexthop,
+                    nh_len,
                     start: 0,
                     count: 0,
                 },
@@ -832,7 +863,7 @@ impl Formatter {
         if get(&self.attr.announce, afi, safi).is_some() {
             return;
         }
-        let nexthop = Self::get_nexthop(s, afi);
+        let (nexthop, nh_len) = Self::get_nexthop(s);
         // SNPAs (RFC 2858), defunct: skipped.
         let mut snpa = s.getc();
         while snpa > 0 {
@@ -847,6 +878,7 @@ impl Formatter {
             safi,
             MpNlri {
                 nexthop,
+                nh_len,
                 start,
                 count,
             },
@@ -869,6 +901,7 @@ impl Formatter {
             safi,
             MpNlri {
                 nexthop: [0; 16],
+                nh_len: 0,
                 start,
                 count,
             },
@@ -1068,6 +1101,27 @@ impl Formatter {
     /// The TABLE_DUMP / TABLE_DUMP_V2 next hop: the IPv6 one from
     /// MP_REACH when bgpdump has one for IPv6 unicast, else NEXT_HOP.
     fn rib_nexthop(&self, out: &mut Vec<u8>) {
+        let mp = self.attr.flag & F_MP_REACH != 0;
+        // TABLE_DUMP_V2: the IPv6 unicast MP next hop (where the
+        // abbreviated form lands whatever the family), else the IPv4
+        // unicast one, printed by length; else NEXT_HOP.
+        for (afi, safi) in [(2, 1), (1, 1)] {
+            if let Some(m) = get(&self.attr.announce, afi, safi).filter(|_| mp) {
+                match m.nh_len {
+                    4 => push_v4(out, first4(&m.nexthop)),
+                    16 | 32 => push_v6(out, &m.nexthop),
+                    // bgpdump prints an uninitialised buffer here.
+                    _ => {}
+                }
+                return;
+            }
+        }
+        push_v4(out, self.attr.nexthop);
+    }
+
+    /// TABLE_DUMP: the IPv6 unicast MP next hop printed as IPv6 whatever
+    /// its length, else NEXT_HOP.
+    fn v1_nexthop(&self, out: &mut Vec<u8>) {
         match get(&self.attr.announce, 2, 1) {
             Some(mp) if self.attr.flag & F_MP_REACH != 0 => push_v6(out, &mp.nexthop),
             _ => push_v4(out, self.attr.nexthop),
@@ -1121,7 +1175,7 @@ impl Formatter {
         out.push(b'/');
         push_u32(out, u32::from(mask));
         self.path_origin(out);
-        self.rib_nexthop(out);
+        self.v1_nexthop(out);
         let (lp, med) = self.lp_med();
         out.push(b'|');
         push_u32(out, lp);
@@ -1554,35 +1608,58 @@ impl Formatter {
         let mut tail = std::mem::take(&mut self.tailbuf);
         tail.clear();
         tail.push(b'|');
-        tail.extend_from_slice(self.attr.path_text());
-        tail.push(b'|');
-        tail.extend_from_slice(origin_text(self.attr.origin));
-        tail.push(b'|');
+        let path_origin = |t: &mut Vec<u8>| {
+            t.extend_from_slice(self.attr.path_text());
+            t.push(b'|');
+            t.extend_from_slice(origin_text(self.attr.origin));
+            t.push(b'|');
+        };
         match mp {
             None => {
+                path_origin(&mut tail);
                 push_v4(&mut tail, self.attr.nexthop);
                 tail.push(b'|');
                 push_u32(&mut tail, lp);
                 tail.push(b'|');
                 push_u32(&mut tail, med);
+                tail.push(b'|');
             }
+            // table_line_announce_1: the next hop by its length, local
+            // preference and MED with %d; an unknown length prints none of
+            // the three.
             Some((false, m)) => {
-                // table_line_announce_1 prints these with %d.
-                push_v4(&mut tail, first4(&m.nexthop));
-                tail.push(b'|');
-                push_i32(&mut tail, lp as i32);
-                tail.push(b'|');
-                push_i32(&mut tail, med as i32);
+                path_origin(&mut tail);
+                if matches!(m.nh_len, 4 | 16 | 32) {
+                    if m.nh_len == 4 {
+                        push_v4(&mut tail, first4(&m.nexthop));
+                    } else {
+                        push_v6(&mut tail, &m.nexthop);
+                    }
+                    tail.push(b'|');
+                    push_i32(&mut tail, lp as i32);
+                    tail.push(b'|');
+                    push_i32(&mut tail, med as i32);
+                    tail.push(b'|');
+                }
             }
+            // table_line_announce6: an unknown next-hop length drops the
+            // path and origin too.
             Some((true, m)) => {
-                push_v6(&mut tail, &m.nexthop);
-                tail.push(b'|');
-                push_u32(&mut tail, lp);
-                tail.push(b'|');
-                push_u32(&mut tail, med);
+                if matches!(m.nh_len, 4 | 16 | 32) {
+                    path_origin(&mut tail);
+                    if m.nh_len == 4 {
+                        push_v4(&mut tail, first4(&m.nexthop));
+                    } else {
+                        push_v6(&mut tail, &m.nexthop);
+                    }
+                    tail.push(b'|');
+                    push_u32(&mut tail, lp);
+                    tail.push(b'|');
+                    push_u32(&mut tail, med);
+                    tail.push(b'|');
+                }
             }
         }
-        tail.push(b'|');
         self.tail(&mut tail);
         let v6 = matches!(mp, Some((true, _)));
         for p in self.pfx.iter().skip(start).take(count) {
