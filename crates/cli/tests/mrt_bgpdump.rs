@@ -393,7 +393,11 @@ fn prefix_bytes(g: &mut Gen, v6: bool, addpath: bool, out: &mut Vec<u8>) {
         out.extend((g.below(5) as u32).to_be_bytes());
     }
     let max = if v6 { 128 } else { 32 };
-    let len = if g.chance(3) { g.below(256) as u8 } else { g.below(max + 1) as u8 };
+    let len = if g.chance(3) {
+        g.below(256) as u8
+    } else {
+        g.below(max + 1) as u8
+    };
     out.push(len);
     let n = usize::from(len).div_ceil(8);
     out.extend(g.bytes(n));
@@ -405,7 +409,11 @@ fn as_path(g: &mut Gen, four: bool) -> Vec<u8> {
     for i in 0..1 + g.below(3) {
         // The first segment is never an empty sequence: bgpdump's AS4_PATH
         // merge loops forever on one.
-        let t = if g.chance(80) { 2 } else { 1 + g.below(4) as u8 };
+        let t = if g.chance(80) {
+            2
+        } else {
+            1 + g.below(4) as u8
+        };
         let n = if i == 0 { 1 + g.below(6) } else { g.below(6) } as u8;
         v.extend([t, n]);
         for _ in 0..n {
@@ -423,7 +431,7 @@ fn as_path(g: &mut Gen, four: bool) -> Vec<u8> {
 /// duplicates), AGGREGATOR before AS4_AGGREGATOR (likewise).
 fn attributes(g: &mut Gen, four: bool, addpath: bool, rib: Option<bool>) -> Vec<u8> {
     let mut parts: Vec<Vec<u8>> = Vec::new();
-    let mut one = |g: &mut Gen, flags: u8, code: u8, value: Vec<u8>| {
+    let one = |g: &mut Gen, flags: u8, code: u8, value: Vec<u8>| {
         let mut a = Vec::new();
         attr(&mut a, flags, code, &value, g);
         a
@@ -712,10 +720,14 @@ fn generated_records_print_like_bgpdump() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let (mut files, mut lines, mut aborted) = (0, 0, 0);
     let mut failures = Vec::new();
-    for seed in 1..=40u64 {
+    for seed in 1..=100u64 {
         let p = dir.join(format!("generated-{seed}.mrt"));
         std::fs::write(&p, generated_file(seed * 0x9E37_79B9)).unwrap();
-        let b = Command::new(bgpdump_bin()).arg("-m").arg(&p).output().unwrap();
+        let b = Command::new(bgpdump_bin())
+            .arg("-m")
+            .arg(&p)
+            .output()
+            .unwrap();
         if !b.status.success() {
             aborted += 1;
             continue;
@@ -729,6 +741,9 @@ fn generated_records_print_like_bgpdump() {
         }
     }
     eprintln!("{files} generated files, {lines} lines identical; {aborted} made bgpdump abort");
-    assert!(files >= 30, "too many inputs made bgpdump abort ({aborted})");
+    assert!(
+        files >= 30,
+        "too many inputs made bgpdump abort ({aborted})"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

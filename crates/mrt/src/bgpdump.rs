@@ -331,6 +331,8 @@ pub enum Note {
     UnknownPeer(u16),
     /// A record with an empty body: bgpdump stops reading the file there.
     Stopped,
+    /// bgpdump prints memory it never wrote here; this module prints nothing.
+    Undefined(&'static str),
 }
 
 impl std::fmt::Display for Note {
@@ -350,6 +352,7 @@ impl std::fmt::Display for Note {
             Note::UnknownPeer(i) => {
                 write!(f, "RIB entry names peer {i}, not in the PEER_INDEX_TABLE")
             }
+            Note::Undefined(what) => write!(f, "bgpdump prints undefined memory for the {what}"),
             Note::Stopped => {
                 f.write_str("record with an empty body: bgpdump stops reading the file here")
             }
@@ -1100,18 +1103,28 @@ impl Formatter {
 
     /// The TABLE_DUMP / TABLE_DUMP_V2 next hop: the IPv6 one from
     /// MP_REACH when bgpdump has one for IPv6 unicast, else NEXT_HOP.
-    fn rib_nexthop(&self, out: &mut Vec<u8>) {
+    /// The TABLE_DUMP_V2 next hop. `prev` is the text of the previous
+    /// entry's next hop in the same record, or `None` for the first.
+    fn rib_nexthop(&mut self, out: &mut Vec<u8>, prev: Option<(usize, usize)>) {
         let mp = self.attr.flag & F_MP_REACH != 0;
-        // TABLE_DUMP_V2: the IPv6 unicast MP next hop (where the
-        // abbreviated form lands whatever the family), else the IPv4
-        // unicast one, printed by length; else NEXT_HOP.
+        // The IPv6 unicast MP next hop (where the abbreviated form lands
+        // whatever the family), else the IPv4 unicast one, printed by
+        // length; else NEXT_HOP.
         for (afi, safi) in [(2, 1), (1, 1)] {
             if let Some(m) = get(&self.attr.announce, afi, safi).filter(|_| mp) {
                 match m.nh_len {
                     4 => push_v4(out, first4(&m.nexthop)),
                     16 | 32 => push_v6(out, &m.nexthop),
-                    // bgpdump prints an uninitialised buffer here.
-                    _ => {}
+                    // bgpdump prints its next-hop buffer without filling
+                    // it: within one record that still holds the previous
+                    // entry's text; for a first entry it is undefined.
+                    _ => match prev {
+                        Some((at, len)) => {
+                            let text = out.get(at..at + len).unwrap_or_default().to_vec();
+                            out.extend_from_slice(&text);
+                        }
+                        None => self.note(Note::Undefined("next hop of unknown length")),
+                    },
                 }
                 return;
             }
@@ -1226,6 +1239,7 @@ impl Formatter {
         let mut prefix = [0u8; 16];
         prefix.copy_from_slice(raw.get(..16).unwrap_or(&[0; 16]));
         let count = s.getw();
+        let mut prev_nh: Option<(usize, usize)> = None;
         for _ in 0..count {
             let idx = s.getw();
             s.getl(); // originated
@@ -1278,7 +1292,9 @@ impl Formatter {
             out.push(b'|');
             out.extend_from_slice(origin_text(self.attr.origin));
             out.push(b'|');
-            self.rib_nexthop(out);
+            let at = out.len();
+            self.rib_nexthop(out, prev_nh);
+            prev_nh = Some((at, out.len() - at));
             let (lp, med) = self.lp_med();
             out.push(b'|');
             push_u32(out, lp);
