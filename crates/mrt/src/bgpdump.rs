@@ -192,6 +192,10 @@ struct MpNlri {
 struct AsPathS {
     present: bool,
     four: bool,
+    /// Where AS_PATH / AS4_PATH bytes are in the record (read in place).
+    off: usize,
+    len: usize,
+    /// Bytes of the merged path, which exists only here.
     data: Vec<u8>,
     count: i64,
     text: Vec<u8>,
@@ -590,11 +594,10 @@ fn delim(t: u8, end: bool) -> u8 {
 }
 
 /// `process_attr_aspath_string`: text and AS count of a path.
-fn aspath_text(p: &mut AsPathS) {
+fn aspath_text(p: &mut AsPathS, data: &[u8]) {
     p.text.clear();
     p.count = 0;
     let w = if p.four { 4 } else { 2 };
-    let data = &p.data;
     let mut pos = 0usize;
     let mut space = false;
     let mut prev = AS_SEQUENCE;
@@ -940,10 +943,10 @@ impl Formatter {
                 let p = &mut self.attr.aspath;
                 p.present = true;
                 p.four = four;
-                p.data.clear();
-                p.data.resize(usize::from(len), 0);
-                s.get(&mut p.data);
-                aspath_text(p);
+                // The whole value is there (checked above): read in place.
+                p.off = s.start;
+                p.len = usize::from(len);
+                aspath_text(p, s.buf.get(p.off..p.off + p.len).unwrap_or_default());
             }
             3 => self.attr.nexthop = s.ipv4(),
             4 => self.attr.med = s.getl(),
@@ -967,10 +970,10 @@ impl Formatter {
                 let p = &mut self.attr.new_aspath;
                 p.present = true;
                 p.four = true;
-                p.data.clear();
-                p.data.resize(usize::from(len), 0);
-                s.get(&mut p.data);
-                aspath_text(p);
+                // The whole value is there (checked above): read in place.
+                p.off = s.start;
+                p.len = usize::from(len);
+                aspath_text(p, s.buf.get(p.off..p.off + p.len).unwrap_or_default());
             }
             18 => {
                 self.attr.new_aggregator_as = s.getl();
@@ -987,11 +990,11 @@ impl Formatter {
         while copy.can_read() > 0 {
             self.one_attr(&mut copy, four, addpath);
         }
-        self.asn32_trans(four);
+        self.asn32_trans(four, s.buf);
     }
 
     /// `process_asn32_trans` (RFC 6793 §4.2.3 as bgpdump does it).
-    fn asn32_trans(&mut self, four: bool) {
+    fn asn32_trans(&mut self, four: bool, buf: &[u8]) {
         let a = &mut self.attr;
         if four {
             return;
@@ -1013,22 +1016,26 @@ impl Formatter {
         // asn32_merge_paths: the AS_PATH segment pointer is never advanced,
         // so the first segment is copied again until the count is reached.
         let target = a.aspath.count - a.new_aspath.count;
+        let old = buf
+            .get(a.aspath.off..a.aspath.off + a.aspath.len)
+            .unwrap_or_default();
+        let new = buf
+            .get(a.new_aspath.off..a.new_aspath.off + a.new_aspath.len)
+            .unwrap_or_default();
         let m = &mut a.merged;
         m.present = true;
         m.four = true;
         m.data.clear();
         m.count = 0;
-        let seg_type = a.aspath.data.first().copied().unwrap_or(0);
-        let seg_len = a.aspath.data.get(1).copied().unwrap_or(0);
+        let seg_type = old.first().copied().unwrap_or(0);
+        let seg_len = old.get(1).copied().unwrap_or(0);
         while m.count < target {
             let seg_start = m.data.len();
             m.data.push(seg_type);
             m.data.push(seg_len);
             for i in 0..usize::from(seg_len) {
                 let at = 2 + 2 * i;
-                let v = a
-                    .aspath
-                    .data
+                let v = old
                     .get(at..at + 2)
                     .and_then(|s| <[u8; 2]>::try_from(s).ok())
                     .map(u16::from_be_bytes)
@@ -1051,8 +1058,10 @@ impl Formatter {
                 }
             }
         }
-        m.data.extend_from_slice(&a.new_aspath.data);
-        aspath_text(m);
+        m.data.extend_from_slice(new);
+        let data = std::mem::take(&mut m.data);
+        aspath_text(m, &data);
+        m.data = data;
     }
 
     // ---- line output ----
@@ -1855,14 +1864,12 @@ mod tests {
         let mut p = AsPathS {
             present: true,
             four: false,
-            data: vec![2, 2, 0, 1, 0, 2, 1, 2, 0, 3, 0, 4, 2, 1, 0, 5],
             ..AsPathS::default()
         };
-        aspath_text(&mut p);
+        aspath_text(&mut p, &[2, 2, 0, 1, 0, 2, 1, 2, 0, 3, 0, 4, 2, 1, 0, 5]);
         assert_eq!(p.text, b"1 2 {3,4} 5");
         assert_eq!(p.count, 4);
-        p.data = vec![9, 1, 0, 1];
-        aspath_text(&mut p);
+        aspath_text(&mut p, &[9, 1, 0, 1]);
         assert_eq!(p.text, b"! Error !");
     }
 
