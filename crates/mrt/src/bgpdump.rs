@@ -375,6 +375,9 @@ pub struct Formatter {
     head: Vec<u8>,
     tailbuf: Vec<u8>,
     linestart: Vec<u8>,
+    start_key: Option<(usize, u32, Option<u32>)>,
+    peer_key: Option<(bool, [u8; 16], u32)>,
+    peer_txt: Vec<u8>,
     stopped: bool,
 }
 
@@ -1519,12 +1522,19 @@ impl Formatter {
             (false, false, true) => b"BGP4MP_AP",
             (false, false, false) => b"BGP4MP",
         };
-        let mut start = std::mem::take(&mut self.linestart);
-        start.clear();
-        start.extend_from_slice(fmt);
-        start.push(b'|');
-        Self::time(h, et, &mut start);
-        start.push(b'|');
+        // Consecutive records often share the second (and the format):
+        // the line start is rebuilt only when one of them changes.
+        let key = (fmt.as_ptr() as usize, h.timestamp, h.microseconds);
+        let start = std::mem::take(&mut self.linestart);
+        let mut start = start;
+        if self.start_key != Some(key) {
+            start.clear();
+            start.extend_from_slice(fmt);
+            start.push(b'|');
+            Self::time(h, et, &mut start);
+            start.push(b'|');
+            self.start_key = Some(key);
+        }
         let ctx = Line {
             start: &start,
             peer_v6,
@@ -1568,16 +1578,25 @@ impl Formatter {
     }
 
     /// Everything before the prefix, the same for every line of a group.
-    fn line_head(c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
+    /// The peer's text is kept from one record to the next (updates come
+    /// in runs from one peer).
+    fn line_head(&mut self, c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
         Self::line_start(c, kind, out);
-        if c.peer_v6 || v6_peer_text {
-            push_v6(out, &c.peer_ip);
-        } else {
-            push_v4(out, first4(&c.peer_ip));
+        let v6 = c.peer_v6 || v6_peer_text;
+        let key = (v6, c.peer_ip, c.peer_as);
+        if self.peer_key != Some(key) {
+            self.peer_txt.clear();
+            if v6 {
+                push_v6(&mut self.peer_txt, &c.peer_ip);
+            } else {
+                push_v4(&mut self.peer_txt, first4(&c.peer_ip));
+            }
+            self.peer_txt.push(b'|');
+            push_u32(&mut self.peer_txt, c.peer_as);
+            self.peer_txt.push(b'|');
+            self.peer_key = Some(key);
         }
-        out.push(b'|');
-        push_u32(out, c.peer_as);
-        out.push(b'|');
+        out.extend_from_slice(&self.peer_txt);
     }
 
     #[inline]
@@ -1607,7 +1626,7 @@ impl Formatter {
         let mut head = std::mem::take(&mut self.head);
         head.clear();
         // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-        Self::line_head(c, b"W", v6 && c.sent, &mut head);
+        self.line_head(c, b"W", v6 && c.sent, &mut head);
         for p in self.pfx.iter().skip(start).take(count) {
             out.extend_from_slice(&head);
             Self::prefix_text(p, v6, c.addpath, out);
@@ -1629,7 +1648,7 @@ impl Formatter {
         let (lp, med) = self.lp_med();
         let mut head = std::mem::take(&mut self.head);
         head.clear();
-        Self::line_head(c, b"A", false, &mut head);
+        self.line_head(c, b"A", false, &mut head);
         let mut tail = std::mem::take(&mut self.tailbuf);
         tail.clear();
         tail.push(b'|');
