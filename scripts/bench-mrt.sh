@@ -29,14 +29,18 @@ done
 best() {
     local b=999999 m=0 t r
     for ((i = 0; i < runs; i++)); do
-        /usr/bin/time -o "$tmp/time" -f "%e %M" "$@" >/dev/null 2>&1
-        read -r t r < "$tmp/time"
+        local t0 t1
+        t0=$(date +%s%N)
+        /usr/bin/time -o "$tmp/time" -f "%M" "$@" >/dev/null 2>&1
+        t1=$(date +%s%N)
+        read -r r < "$tmp/time"
+        t=$(awk "BEGIN{print ($t1 - $t0) / 1e9}")
         if awk "BEGIN{exit !($t < $b)}"; then b=$t; m=$r; fi
     done
     echo "$b $m"
 }
 
-printf "%-26s %-22s %9s %8s %10s %9s\n" file tool records seconds records/s maxRSS_MB
+printf "%-26s %-16s %9s %8s %10s %9s\n" file tool records seconds records/s maxRSS_MB
 for f in updates.et-header.2015 updates.20160811.1600 bview.20020722.2337; do
     for v in "$f" "$f.x4"; do
         p="$tmp/$v"
@@ -55,7 +59,7 @@ for f in updates.et-header.2015 updates.20160811.1600 bview.20020722.2337; do
             if [[ $tool == bgpkit-text || $tool == bgpkit-elems ]]; then
                 s=$(for ((i = 0; i < runs; i++)); do "$ex" "$tool" "$p" | awk '{print $4}'; done | sort -n | head -n 1)
             fi
-            printf "%-26s %-22s %9d %8.2f %10.0f %9.1f\n" "$v" "$tool" "$recs" "$s" \
+            printf "%-26s %-16s %9d %8.3f %10.0f %9.1f\n" "$v" "$tool" "$recs" "$s" \
                 "$(awk "BEGIN{print $recs / ($s > 0 ? $s : 0.001)}")" "$(awk "BEGIN{print $m / 1024}")"
         done
     done

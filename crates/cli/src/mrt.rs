@@ -454,6 +454,9 @@ fn bgpdump_file(
             out.write_all(&buf)?;
             buf.clear();
         }
+        if f.stopped() {
+            break;
+        }
     }
     out.write_all(&buf)?;
     Ok(())

@@ -191,3 +191,16 @@ fn bad_arguments_are_errors() {
     assert_ne!(rbgp(&["mrt", &updates(), "--more-specific"], None).code, 0);
     assert_ne!(rbgp(&["mrt", "/nonexistent/file.mrt"], None).code, 0);
 }
+
+#[test]
+fn legacy_bgp_type_gives_the_elements_bgpdump_prints() {
+    // RFC 6396 Appendix B.2.1 (MRT type 5), RIS 1999.
+    let f = data("bgpkit-parser/tests/fixtures/ripe/rrc00/1999.09/updates.19990903.1041.gz");
+    let f = f.to_str().unwrap();
+    let p = rbgp(&["mrt", f], None);
+    let b = rbgp(&["mrt", "--format", "bgpdump", f], None);
+    assert_eq!(p.code, 0);
+    let lines = b.out.lines().filter(|l| !l.contains("|STATE|")).count();
+    assert_eq!(p.out.lines().count(), lines);
+    assert!(lines > 60_000);
+}

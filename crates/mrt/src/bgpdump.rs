@@ -181,6 +181,8 @@ struct Pfx {
 #[derive(Clone, Copy, Default)]
 struct MpNlri {
     nexthop: [u8; 16],
+    /// The next-hop length octet: what was read, and how it prints.
+    nh_len: u8,
     /// Range in the prefix arena.
     start: usize,
     count: usize,
@@ -190,6 +192,10 @@ struct MpNlri {
 struct AsPathS {
     present: bool,
     four: bool,
+    /// Where AS_PATH / AS4_PATH bytes are in the record (read in place).
+    off: usize,
+    len: usize,
+    /// Bytes of the merged path, which exists only here.
     data: Vec<u8>,
     count: i64,
     text: Vec<u8>,
@@ -327,6 +333,10 @@ pub enum Note {
     /// A RIB entry names a peer missing from the PEER_INDEX_TABLE; bgpdump
     /// reads undefined memory there, this module prints nothing.
     UnknownPeer(u16),
+    /// A record with an empty body: bgpdump stops reading the file there.
+    Stopped,
+    /// bgpdump prints memory it never wrote here; this module prints nothing.
+    Undefined(&'static str),
 }
 
 impl std::fmt::Display for Note {
@@ -346,6 +356,10 @@ impl std::fmt::Display for Note {
             Note::UnknownPeer(i) => {
                 write!(f, "RIB entry names peer {i}, not in the PEER_INDEX_TABLE")
             }
+            Note::Undefined(what) => write!(f, "bgpdump prints undefined memory for the {what}"),
+            Note::Stopped => {
+                f.write_str("record with an empty body: bgpdump stops reading the file here")
+            }
         }
     }
 }
@@ -361,6 +375,10 @@ pub struct Formatter {
     head: Vec<u8>,
     tailbuf: Vec<u8>,
     linestart: Vec<u8>,
+    start_key: Option<(usize, u32, Option<u32>)>,
+    peer_key: Option<(bool, [u8; 16], u32)>,
+    peer_txt: Vec<u8>,
+    stopped: bool,
 }
 
 // ---- text helpers (no allocation: everything goes into `out`) ----
@@ -579,11 +597,10 @@ fn delim(t: u8, end: bool) -> u8 {
 }
 
 /// `process_attr_aspath_string`: text and AS count of a path.
-fn aspath_text(p: &mut AsPathS) {
+fn aspath_text(p: &mut AsPathS, data: &[u8]) {
     p.text.clear();
     p.count = 0;
     let w = if p.four { 4 } else { 2 };
-    let data = &p.data;
     let mut pos = 0usize;
     let mut space = false;
     let mut prev = AS_SEQUENCE;
@@ -704,6 +721,12 @@ impl Formatter {
         Self::default()
     }
 
+    /// True once a record has made bgpdump stop reading the file: nothing
+    /// after it is printed.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
     /// Problems met since the last call (at most [`MAX_NOTES`]; a damaged
     /// RIB record can name thousands of missing peers).
     pub fn take_notes(&mut self) -> Vec<Note> {
@@ -719,6 +742,16 @@ impl Formatter {
     /// Append the `bgpdump -m` lines of one record to `out`. `body` is the
     /// record after the header (and after the microseconds of `_ET` types).
     pub fn format(&mut self, h: &Header, body: &[u8], out: &mut Vec<u8>) {
+        if self.stopped {
+            return;
+        }
+        // bgpdump 1.6.2 ends the file at a record with an empty body
+        // ("invalid entry length: 0").
+        if body.is_empty() {
+            self.stopped = true;
+            self.note(Note::Stopped);
+            return;
+        }
         self.pfx.clear();
         match h.mrt_type {
             mrt_type::BGP => self.mrtd_bgp(h, body, out),
@@ -794,30 +827,37 @@ impl Formatter {
         (start, count.min(MAX_PREFIXES))
     }
 
-    fn get_nexthop(s: &mut Ms<'_>, afi: u16) -> [u8; 16] {
+    /// bgpdump 1.6.2 reads the next hop by its length alone (RFC 8950
+    /// makes the AFI irrelevant): 4, 16 or 32 octets; any other length
+    /// reads nothing, and the bytes are then taken for the SNPA count and
+    /// NLRI.
+    fn get_nexthop(s: &mut Ms<'_>) -> ([u8; 16], u8) {
         let nh_len = s.getc();
-        if afi == 1 {
-            // The length is not checked: always four octets.
-            return v4_in16(s.ipv4());
-        }
-        let nh = s.ipv6();
-        if nh_len == 32 {
-            s.ipv6(); // link-local, not shown by -m
-        }
-        nh
+        let nh = match nh_len {
+            4 => v4_in16(s.ipv4()),
+            16 => s.ipv6(),
+            32 => {
+                let nh = s.ipv6();
+                s.ipv6(); // link-local, not shown by -m
+                nh
+            }
+            _ => [0; 16],
+        };
+        (nh, nh_len)
     }
 
     fn mp_announce(&mut self, s: &mut Ms<'_>, addpath: bool) {
         // RFC 6396 §4.3.4 abbreviated form, recognised by a non-zero first
         // octet, and always taken to be IPv6 unicast.
         if s.peek_raw() != 0 {
-            let nexthop = Self::get_nexthop(s, 2);
+            let (nexthop, nh_len) = Self::get_nexthop(s);
             set(
                 &mut self.attr.announce,
                 2,
                 1,
                 MpNlri {
                     nexthop,
+                    nh_len,
                     start: 0,
                     count: 0,
                 },
@@ -832,7 +872,7 @@ impl Formatter {
         if get(&self.attr.announce, afi, safi).is_some() {
             return;
         }
-        let nexthop = Self::get_nexthop(s, afi);
+        let (nexthop, nh_len) = Self::get_nexthop(s);
         // SNPAs (RFC 2858), defunct: skipped.
         let mut snpa = s.getc();
         while snpa > 0 {
@@ -847,6 +887,7 @@ impl Formatter {
             safi,
             MpNlri {
                 nexthop,
+                nh_len,
                 start,
                 count,
             },
@@ -869,6 +910,7 @@ impl Formatter {
             safi,
             MpNlri {
                 nexthop: [0; 16],
+                nh_len: 0,
                 start,
                 count,
             },
@@ -904,10 +946,10 @@ impl Formatter {
                 let p = &mut self.attr.aspath;
                 p.present = true;
                 p.four = four;
-                p.data.clear();
-                p.data.resize(usize::from(len), 0);
-                s.get(&mut p.data);
-                aspath_text(p);
+                // The whole value is there (checked above): read in place.
+                p.off = s.start;
+                p.len = usize::from(len);
+                aspath_text(p, s.buf.get(p.off..p.off + p.len).unwrap_or_default());
             }
             3 => self.attr.nexthop = s.ipv4(),
             4 => self.attr.med = s.getl(),
@@ -931,10 +973,10 @@ impl Formatter {
                 let p = &mut self.attr.new_aspath;
                 p.present = true;
                 p.four = true;
-                p.data.clear();
-                p.data.resize(usize::from(len), 0);
-                s.get(&mut p.data);
-                aspath_text(p);
+                // The whole value is there (checked above): read in place.
+                p.off = s.start;
+                p.len = usize::from(len);
+                aspath_text(p, s.buf.get(p.off..p.off + p.len).unwrap_or_default());
             }
             18 => {
                 self.attr.new_aggregator_as = s.getl();
@@ -951,11 +993,11 @@ impl Formatter {
         while copy.can_read() > 0 {
             self.one_attr(&mut copy, four, addpath);
         }
-        self.asn32_trans(four);
+        self.asn32_trans(four, s.buf);
     }
 
     /// `process_asn32_trans` (RFC 6793 §4.2.3 as bgpdump does it).
-    fn asn32_trans(&mut self, four: bool) {
+    fn asn32_trans(&mut self, four: bool, buf: &[u8]) {
         let a = &mut self.attr;
         if four {
             return;
@@ -977,22 +1019,26 @@ impl Formatter {
         // asn32_merge_paths: the AS_PATH segment pointer is never advanced,
         // so the first segment is copied again until the count is reached.
         let target = a.aspath.count - a.new_aspath.count;
+        let old = buf
+            .get(a.aspath.off..a.aspath.off + a.aspath.len)
+            .unwrap_or_default();
+        let new = buf
+            .get(a.new_aspath.off..a.new_aspath.off + a.new_aspath.len)
+            .unwrap_or_default();
         let m = &mut a.merged;
         m.present = true;
         m.four = true;
         m.data.clear();
         m.count = 0;
-        let seg_type = a.aspath.data.first().copied().unwrap_or(0);
-        let seg_len = a.aspath.data.get(1).copied().unwrap_or(0);
+        let seg_type = old.first().copied().unwrap_or(0);
+        let seg_len = old.get(1).copied().unwrap_or(0);
         while m.count < target {
             let seg_start = m.data.len();
             m.data.push(seg_type);
             m.data.push(seg_len);
             for i in 0..usize::from(seg_len) {
                 let at = 2 + 2 * i;
-                let v = a
-                    .aspath
-                    .data
+                let v = old
                     .get(at..at + 2)
                     .and_then(|s| <[u8; 2]>::try_from(s).ok())
                     .map(u16::from_be_bytes)
@@ -1015,8 +1061,10 @@ impl Formatter {
                 }
             }
         }
-        m.data.extend_from_slice(&a.new_aspath.data);
-        aspath_text(m);
+        m.data.extend_from_slice(new);
+        let data = std::mem::take(&mut m.data);
+        aspath_text(m, &data);
+        m.data = data;
     }
 
     // ---- line output ----
@@ -1067,7 +1115,38 @@ impl Formatter {
 
     /// The TABLE_DUMP / TABLE_DUMP_V2 next hop: the IPv6 one from
     /// MP_REACH when bgpdump has one for IPv6 unicast, else NEXT_HOP.
-    fn rib_nexthop(&self, out: &mut Vec<u8>) {
+    /// The TABLE_DUMP_V2 next hop. `prev` is the text of the previous
+    /// entry's next hop in the same record, or `None` for the first.
+    fn rib_nexthop(&mut self, out: &mut Vec<u8>, prev: Option<(usize, usize)>) {
+        let mp = self.attr.flag & F_MP_REACH != 0;
+        // The IPv6 unicast MP next hop (where the abbreviated form lands
+        // whatever the family), else the IPv4 unicast one, printed by
+        // length; else NEXT_HOP.
+        for (afi, safi) in [(2, 1), (1, 1)] {
+            if let Some(m) = get(&self.attr.announce, afi, safi).filter(|_| mp) {
+                match m.nh_len {
+                    4 => push_v4(out, first4(&m.nexthop)),
+                    16 | 32 => push_v6(out, &m.nexthop),
+                    // bgpdump prints its next-hop buffer without filling
+                    // it: within one record that still holds the previous
+                    // entry's text; for a first entry it is undefined.
+                    _ => match prev {
+                        Some((at, len)) => {
+                            let text = out.get(at..at + len).unwrap_or_default().to_vec();
+                            out.extend_from_slice(&text);
+                        }
+                        None => self.note(Note::Undefined("next hop of unknown length")),
+                    },
+                }
+                return;
+            }
+        }
+        push_v4(out, self.attr.nexthop);
+    }
+
+    /// TABLE_DUMP: the IPv6 unicast MP next hop printed as IPv6 whatever
+    /// its length, else NEXT_HOP.
+    fn v1_nexthop(&self, out: &mut Vec<u8>) {
         match get(&self.attr.announce, 2, 1) {
             Some(mp) if self.attr.flag & F_MP_REACH != 0 => push_v6(out, &mp.nexthop),
             _ => push_v4(out, self.attr.nexthop),
@@ -1121,7 +1200,7 @@ impl Formatter {
         out.push(b'/');
         push_u32(out, u32::from(mask));
         self.path_origin(out);
-        self.rib_nexthop(out);
+        self.v1_nexthop(out);
         let (lp, med) = self.lp_med();
         out.push(b'|');
         push_u32(out, lp);
@@ -1172,6 +1251,7 @@ impl Formatter {
         let mut prefix = [0u8; 16];
         prefix.copy_from_slice(raw.get(..16).unwrap_or(&[0; 16]));
         let count = s.getw();
+        let mut prev_nh: Option<(usize, usize)> = None;
         for _ in 0..count {
             let idx = s.getw();
             s.getl(); // originated
@@ -1224,7 +1304,9 @@ impl Formatter {
             out.push(b'|');
             out.extend_from_slice(origin_text(self.attr.origin));
             out.push(b'|');
-            self.rib_nexthop(out);
+            let at = out.len();
+            self.rib_nexthop(out, prev_nh);
+            prev_nh = Some((at, out.len() - at));
             let (lp, med) = self.lp_med();
             out.push(b'|');
             push_u32(out, lp);
@@ -1440,12 +1522,19 @@ impl Formatter {
             (false, false, true) => b"BGP4MP_AP",
             (false, false, false) => b"BGP4MP",
         };
-        let mut start = std::mem::take(&mut self.linestart);
-        start.clear();
-        start.extend_from_slice(fmt);
-        start.push(b'|');
-        Self::time(h, et, &mut start);
-        start.push(b'|');
+        // Consecutive records often share the second (and the format):
+        // the line start is rebuilt only when one of them changes.
+        let key = (fmt.as_ptr() as usize, h.timestamp, h.microseconds);
+        let start = std::mem::take(&mut self.linestart);
+        let mut start = start;
+        if self.start_key != Some(key) {
+            start.clear();
+            start.extend_from_slice(fmt);
+            start.push(b'|');
+            Self::time(h, et, &mut start);
+            start.push(b'|');
+            self.start_key = Some(key);
+        }
         let ctx = Line {
             start: &start,
             peer_v6,
@@ -1489,16 +1578,25 @@ impl Formatter {
     }
 
     /// Everything before the prefix, the same for every line of a group.
-    fn line_head(c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
+    /// The peer's text is kept from one record to the next (updates come
+    /// in runs from one peer).
+    fn line_head(&mut self, c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
         Self::line_start(c, kind, out);
-        if c.peer_v6 || v6_peer_text {
-            push_v6(out, &c.peer_ip);
-        } else {
-            push_v4(out, first4(&c.peer_ip));
+        let v6 = c.peer_v6 || v6_peer_text;
+        let key = (v6, c.peer_ip, c.peer_as);
+        if self.peer_key != Some(key) {
+            self.peer_txt.clear();
+            if v6 {
+                push_v6(&mut self.peer_txt, &c.peer_ip);
+            } else {
+                push_v4(&mut self.peer_txt, first4(&c.peer_ip));
+            }
+            self.peer_txt.push(b'|');
+            push_u32(&mut self.peer_txt, c.peer_as);
+            self.peer_txt.push(b'|');
+            self.peer_key = Some(key);
         }
-        out.push(b'|');
-        push_u32(out, c.peer_as);
-        out.push(b'|');
+        out.extend_from_slice(&self.peer_txt);
     }
 
     #[inline]
@@ -1528,7 +1626,7 @@ impl Formatter {
         let mut head = std::mem::take(&mut self.head);
         head.clear();
         // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-        Self::line_head(c, b"W", v6 && c.sent, &mut head);
+        self.line_head(c, b"W", v6 && c.sent, &mut head);
         for p in self.pfx.iter().skip(start).take(count) {
             out.extend_from_slice(&head);
             Self::prefix_text(p, v6, c.addpath, out);
@@ -1550,39 +1648,62 @@ impl Formatter {
         let (lp, med) = self.lp_med();
         let mut head = std::mem::take(&mut self.head);
         head.clear();
-        Self::line_head(c, b"A", false, &mut head);
+        self.line_head(c, b"A", false, &mut head);
         let mut tail = std::mem::take(&mut self.tailbuf);
         tail.clear();
         tail.push(b'|');
-        tail.extend_from_slice(self.attr.path_text());
-        tail.push(b'|');
-        tail.extend_from_slice(origin_text(self.attr.origin));
-        tail.push(b'|');
+        let path_origin = |t: &mut Vec<u8>| {
+            t.extend_from_slice(self.attr.path_text());
+            t.push(b'|');
+            t.extend_from_slice(origin_text(self.attr.origin));
+            t.push(b'|');
+        };
         match mp {
             None => {
+                path_origin(&mut tail);
                 push_v4(&mut tail, self.attr.nexthop);
                 tail.push(b'|');
                 push_u32(&mut tail, lp);
                 tail.push(b'|');
                 push_u32(&mut tail, med);
+                tail.push(b'|');
             }
+            // table_line_announce_1: the next hop by its length, local
+            // preference and MED with %d; an unknown length prints none of
+            // the three.
             Some((false, m)) => {
-                // table_line_announce_1 prints these with %d.
-                push_v4(&mut tail, first4(&m.nexthop));
-                tail.push(b'|');
-                push_i32(&mut tail, lp as i32);
-                tail.push(b'|');
-                push_i32(&mut tail, med as i32);
+                path_origin(&mut tail);
+                if matches!(m.nh_len, 4 | 16 | 32) {
+                    if m.nh_len == 4 {
+                        push_v4(&mut tail, first4(&m.nexthop));
+                    } else {
+                        push_v6(&mut tail, &m.nexthop);
+                    }
+                    tail.push(b'|');
+                    push_i32(&mut tail, lp as i32);
+                    tail.push(b'|');
+                    push_i32(&mut tail, med as i32);
+                    tail.push(b'|');
+                }
             }
+            // table_line_announce6: an unknown next-hop length drops the
+            // path and origin too.
             Some((true, m)) => {
-                push_v6(&mut tail, &m.nexthop);
-                tail.push(b'|');
-                push_u32(&mut tail, lp);
-                tail.push(b'|');
-                push_u32(&mut tail, med);
+                if matches!(m.nh_len, 4 | 16 | 32) {
+                    path_origin(&mut tail);
+                    if m.nh_len == 4 {
+                        push_v4(&mut tail, first4(&m.nexthop));
+                    } else {
+                        push_v6(&mut tail, &m.nexthop);
+                    }
+                    tail.push(b'|');
+                    push_u32(&mut tail, lp);
+                    tail.push(b'|');
+                    push_u32(&mut tail, med);
+                    tail.push(b'|');
+                }
             }
         }
-        tail.push(b'|');
         self.tail(&mut tail);
         let v6 = matches!(mp, Some((true, _)));
         for p in self.pfx.iter().skip(start).take(count) {
@@ -1762,14 +1883,12 @@ mod tests {
         let mut p = AsPathS {
             present: true,
             four: false,
-            data: vec![2, 2, 0, 1, 0, 2, 1, 2, 0, 3, 0, 4, 2, 1, 0, 5],
             ..AsPathS::default()
         };
-        aspath_text(&mut p);
+        aspath_text(&mut p, &[2, 2, 0, 1, 0, 2, 1, 2, 0, 3, 0, 4, 2, 1, 0, 5]);
         assert_eq!(p.text, b"1 2 {3,4} 5");
         assert_eq!(p.count, 4);
-        p.data = vec![9, 1, 0, 1];
-        aspath_text(&mut p);
+        aspath_text(&mut p, &[9, 1, 0, 1]);
         assert_eq!(p.text, b"! Error !");
     }
 

@@ -122,6 +122,33 @@ impl ElemDecoder {
                     Err(e) => self.issue(ElemIssue::BadMessage(e.to_string())),
                 }
             }
+            // The deprecated BGP type (RFC 6396 Appendix B.2.1), subtype
+            // UPDATE: peer AS and address, local AS and address (2-octet AS,
+            // IPv4), then an UPDATE body without the BGP header.
+            Record::Other {
+                mrt_type: crate::record::mrt_type::BGP,
+                subtype: 1,
+                body,
+            } => {
+                let (Some(&[a0, a1, i0, i1, i2, i3]), Some(update)) = (
+                    body.get(..6).and_then(|h| <&[u8; 6]>::try_from(h).ok()),
+                    body.get(12..),
+                ) else {
+                    self.issue(ElemIssue::BadMessage("BGP record too short".into()));
+                    return;
+                };
+                match Update::decode(update, &Context::legacy()) {
+                    Ok((u, _)) => {
+                        let src = ElemSource {
+                            timestamp: ts,
+                            peer_ip: std::net::IpAddr::from([i0, i1, i2, i3]),
+                            peer_asn: u32::from(u16::from_be_bytes([a0, a1])),
+                        };
+                        out.extend(Elem::from_update(&u, src));
+                    }
+                    Err(e) => self.issue(ElemIssue::BadMessage(e.to_string())),
+                }
+            }
             Record::Bgp4mpStateChange(_) | Record::Other { .. } => {}
         }
     }

@@ -462,6 +462,17 @@ fn decode_body(mrt_type: u16, subtype: u16, body: &[u8]) -> Result<Record, WireE
         (mrt_type::TABLE_DUMP_V2, td2::PEER_INDEX_TABLE) => {
             Record::PeerIndexTable(decode_peer_index(&mut r)?)
         }
+        // RFC 6396 §4.3.3: RIB_GENERIC carries one NLRI in its family's own
+        // encoding; families rbgp-wire does not parse are kept raw.
+        (mrt_type::TABLE_DUMP_V2, td2::RIB_GENERIC | td2::RIB_GENERIC_ADDPATH)
+            if !generic_supported(body) =>
+        {
+            return Ok(Record::Other {
+                mrt_type,
+                subtype,
+                body: body.to_vec(),
+            })
+        }
         (mrt_type::TABLE_DUMP_V2, 2..=6 | 8..=12) => Record::Rib(decode_rib(&mut r, subtype)?),
         (
             mrt_type::BGP4MP | mrt_type::BGP4MP_ET,
@@ -538,6 +549,18 @@ fn decode_peer_index(r: &mut Reader<'_>) -> Result<PeerIndexTable, WireError> {
     })
 }
 
+/// Whether a RIB_GENERIC body names a family whose NLRI rbgp-wire parses
+/// (sequence number, then AFI and SAFI).
+fn generic_supported(body: &[u8]) -> bool {
+    match body {
+        [_, _, _, _, a0, a1, safi, ..] => rbgp_wire::nlri::is_supported(AfiSafi::new(
+            Afi(u16::from_be_bytes([*a0, *a1])),
+            Safi(*safi),
+        )),
+        _ => true, // too short: let the decoder say so
+    }
+}
+
 fn decode_rib(r: &mut Reader<'_>, subtype: u16) -> Result<Rib, WireError> {
     let add_path = subtype >= td2::RIB_IPV4_UNICAST_ADDPATH;
     let base = if add_path { subtype - 6 } else { subtype };
@@ -550,14 +573,6 @@ fn decode_rib(r: &mut Reader<'_>, subtype: u16) -> Result<Rib, WireError> {
         td2::RIB_IPV6_MULTICAST => AfiSafi::IPV6_MULTICAST,
         _ => AfiSafi::new(Afi(r.u16()?), Safi(r.u8()?)),
     };
-    // RFC 6396 §4.3.3: RIB_GENERIC carries one NLRI in the family's own
-    // encoding; families this library cannot parse are left to Other.
-    if generic && !rbgp_wire::nlri::is_supported(family) {
-        return Err(WireError::Invalid {
-            what: "RIB_GENERIC family (NLRI not decoded)",
-            value: u64::from(family.afi.0) << 8 | u64::from(family.safi.0),
-        });
-    }
     let nlri = rib_prefix(r, family)?;
     let count = r.u16()?;
     let mut entries = Vec::with_capacity(usize::from(count).min(r.remaining() / 8 + 1));
@@ -805,6 +820,22 @@ mod tests {
                 }],
             }),
         });
+    }
+
+    #[test]
+    fn rib_generic_of_an_unparsed_family_is_kept_raw() {
+        // AFI 1, SAFI 73 (SR policy): no NLRI decoder, so the record stays raw.
+        let raw = RawRecord {
+            header: Header {
+                mrt_type: mrt_type::TABLE_DUMP_V2,
+                subtype: td2::RIB_GENERIC,
+                ..Header::default()
+            },
+            body: vec![0, 0, 0, 1, 0, 1, 73, 9, 9, 9],
+        };
+        let rec = raw.decode().unwrap();
+        assert!(matches!(rec.body, Record::Other { subtype: 6, .. }));
+        assert_eq!(rec.to_raw().body, raw.body);
     }
 
     #[test]
