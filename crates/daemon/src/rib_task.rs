@@ -65,6 +65,9 @@ struct State {
     interner: Interner,
     local_id: PeerId,
     peers: HashMap<IpAddr, PeerState>,
+    /// Peer address by RIB peer id: the source of a best path, looked up
+    /// per exported route.
+    by_id: HashMap<PeerId, IpAddr>,
 }
 
 fn originated(r: &RouteConfig) -> Attrs {
@@ -121,8 +124,8 @@ impl State {
             let source = if p.peer == self.local_id {
                 Source::Local
             } else {
-                let from = self.peers.values().find(|s| s.id == p.peer)?;
-                Source::Peer(from.rules.clone())
+                let from = self.by_id.get(&p.peer).and_then(|a| self.peers.get(a))?;
+                Source::Peer(&from.rules)
             };
             policy::export(&p.attrs, &source, &to.rules, &self.local, family)
         });
@@ -184,6 +187,7 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
         interner: Interner::new(),
         local_id,
         peers: HashMap::new(),
+        by_id: HashMap::new(),
     };
     for r in &routes {
         let a = st.interner.intern(originated(r));
@@ -220,6 +224,7 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
                     .iter_best()
                     .filter_map(|(f, n, p)| st.export_for(&state, f, n, Some(p)))
                     .collect();
+                st.by_id.insert(id, addr);
                 st.peers.insert(addr, state);
                 for chunk in batch.chunks(10_000) {
                     st.send(addr, chunk.to_vec()).await;
@@ -231,6 +236,7 @@ pub async fn run(local: Local, routes: Vec<RouteConfig>, mut rx: mpsc::Receiver<
             }
             RibMsg::Down { addr } => {
                 if let Some(p) = st.peers.remove(&addr) {
+                    st.by_id.remove(&p.id);
                     let changes = st.rib.remove_peer(p.id);
                     tracing::info!(%addr, changed = changes.len(), "peer down: its routes removed");
                     st.distribute(changes).await;

@@ -116,12 +116,12 @@ pub fn import(attrs: &mut Attrs, from: &PeerRules, local: &Local) -> Result<(), 
 }
 
 /// Where an exported path came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
     /// Originated here (configuration or API).
     Local,
     /// Learned from a peer.
-    Peer(PeerRules),
+    Peer(&'a PeerRules),
 }
 
 /// The attributes to send `to` for a best path learned from `from`, or
@@ -299,7 +299,7 @@ mod tests {
         // Egress: OTC routes never go to providers or peers.
         let mut to_peer = PeerRules::ebgp(65003, Ipv4Addr::new(3, 3, 3, 3));
         to_peer.role = Some(Role::Peer);
-        assert!(export(&r, &Source::Peer(from_provider.clone()), &to_peer, &l, V4).is_none());
+        assert!(export(&r, &Source::Peer(&from_provider), &to_peer, &l, V4).is_none());
         // Our own route to a peer gets OTC = our AS.
         let sent = export(&route(""), &Source::Local, &to_peer, &l, V4).unwrap();
         assert_eq!(sent.otc, Some(65000));
@@ -308,7 +308,8 @@ mod tests {
     #[test]
     fn ebgp_export() {
         let l = local();
-        let from = Source::Peer(PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1)));
+        let src = PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1));
+        let from = Source::Peer(&src);
         let mut to = PeerRules::ebgp(65002, Ipv4Addr::new(2, 2, 2, 2));
         to.local_address = Some("192.0.2.1".parse().unwrap());
         let a = export(&route("65001 64512 3"), &from, &to, &l, V4).unwrap();
@@ -342,7 +343,8 @@ mod tests {
     #[test]
     fn route_server_is_transparent() {
         let l = local();
-        let from = Source::Peer(PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1)));
+        let src = PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1));
+        let from = Source::Peer(&src);
         let mut to = PeerRules::ebgp(65002, Ipv4Addr::new(2, 2, 2, 2));
         to.route_server_client = true;
         to.local_address = Some("192.0.2.1".parse().unwrap());
@@ -365,8 +367,8 @@ mod tests {
         let l = local();
         let client = ibgp(2, true);
         let nonclient = ibgp(3, false);
-        let from_client = Source::Peer(client.clone());
-        let from_nonclient = Source::Peer(nonclient.clone());
+        let from_client = Source::Peer(&client);
+        let from_nonclient = Source::Peer(&nonclient);
         // Client -> non-client: reflected with ORIGINATOR_ID and CLUSTER_LIST.
         let a = export(&route("65009"), &from_client, &nonclient, &l, V4).unwrap();
         assert_eq!(a.originator_id, Some(client.router_id));
@@ -391,7 +393,8 @@ mod tests {
             vec![l.cluster_id, Ipv4Addr::new(8, 8, 8, 8)]
         );
         // eBGP -> iBGP: LOCAL_PREF present, next hop kept (unless next-hop-self).
-        let from_ebgp = Source::Peer(PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1)));
+        let ebgp_src = PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1));
+        let from_ebgp = Source::Peer(&ebgp_src);
         let mut r = route("65001");
         r.local_pref = None;
         let a = export(&r, &from_ebgp, &nonclient, &l, V4).unwrap();

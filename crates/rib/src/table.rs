@@ -42,7 +42,8 @@ impl Path {
 struct Entry {
     // Most prefixes have one path: inline, no allocation.
     paths: SmallVec<[Path; 1]>,
-    best: Option<u16>,
+    /// Index of the best path (paths per NLRI are not bounded by u16).
+    best: Option<u32>,
 }
 
 /// A change of best path, for export to peers.
@@ -105,10 +106,6 @@ impl Rib {
         self.peers.get(id as usize).and_then(Option::as_ref)
     }
 
-    fn table(&mut self, family: AfiSafi) -> &mut HashMap<Nlri, Entry> {
-        self.tables.entry(family).or_default()
-    }
-
     fn reselect(
         peers: &[Option<PeerInfo>],
         options: &SelectionOptions,
@@ -121,7 +118,7 @@ impl Rib {
                 .and_then(Option::as_ref)
                 .unwrap_or(fallback)
         };
-        e.best = best_path(&e.paths, lookup, options).and_then(|i| u16::try_from(i).ok());
+        e.best = best_path(&e.paths, lookup, options).and_then(|i| u32::try_from(i).ok());
     }
 
     /// Add or replace the path of (`peer`, `path_id`) to `nlri`. Returns the
@@ -135,13 +132,13 @@ impl Rib {
         attrs: Arc<Attrs>,
     ) -> Option<Change> {
         let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
-        let (peers, options) = (std::mem::take(&mut self.peers), self.options);
+        let (peers, options) = (&self.peers, self.options);
         let mut inserted = false;
-        let table = self.table(family);
+        let table = self.tables.entry(family).or_default();
         let e = table.entry(nlri.clone()).or_default();
         let before = e
             .best
-            .and_then(|b| e.paths.get(usize::from(b)))
+            .and_then(|b| e.paths.get(b as usize))
             .map(Path::identity);
         let path = Path {
             peer,
@@ -160,14 +157,13 @@ impl Rib {
                 inserted = true;
             }
         }
-        Self::reselect(&peers, &options, &fallback, e);
-        let after = e.best.and_then(|b| e.paths.get(usize::from(b)));
+        Self::reselect(peers, &options, &fallback, e);
+        let after = e.best.and_then(|b| e.paths.get(b as usize));
         let change = (before != after.map(Path::identity)).then(|| Change {
             family,
             nlri,
             best: after.cloned(),
         });
-        self.peers = peers;
         if inserted {
             self.count(peer, 1);
         }
@@ -183,14 +179,14 @@ impl Rib {
         path_id: u32,
     ) -> Option<Change> {
         let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
-        let (peers, options) = (std::mem::take(&mut self.peers), self.options);
+        let (peers, options) = (&self.peers, self.options);
         let mut removed = false;
-        let table = self.table(family);
+        let table = self.tables.entry(family).or_default();
         let result = (|| {
             let e = table.get_mut(nlri)?;
             let before = e
                 .best
-                .and_then(|b| e.paths.get(usize::from(b)))
+                .and_then(|b| e.paths.get(b as usize))
                 .map(Path::identity);
             let i = e
                 .paths
@@ -198,8 +194,8 @@ impl Rib {
                 .position(|p| p.peer == peer && p.path_id == path_id)?;
             e.paths.remove(i);
             removed = true;
-            Self::reselect(&peers, &options, &fallback, e);
-            let after = e.best.and_then(|b| e.paths.get(usize::from(b)));
+            Self::reselect(peers, &options, &fallback, e);
+            let after = e.best.and_then(|b| e.paths.get(b as usize));
             let change = (before != after.map(Path::identity)).then(|| Change {
                 family,
                 nlri: nlri.clone(),
@@ -210,7 +206,6 @@ impl Rib {
             }
             change
         })();
-        self.peers = peers;
         if removed {
             self.count(peer, -1);
         }
@@ -240,7 +235,7 @@ impl Rib {
 
     pub fn best(&self, family: AfiSafi, nlri: &Nlri) -> Option<&Path> {
         let e = self.tables.get(&family)?.get(nlri)?;
-        e.paths.get(usize::from(e.best?))
+        e.paths.get(e.best? as usize)
     }
 
     pub fn paths(&self, family: AfiSafi, nlri: &Nlri) -> &[Path] {
@@ -275,7 +270,7 @@ impl Rib {
         self.tables.iter().flat_map(|(f, t)| {
             t.iter().filter_map(move |(n, e)| {
                 e.best
-                    .and_then(|b| e.paths.get(usize::from(b)))
+                    .and_then(|b| e.paths.get(b as usize))
                     .map(|p| (*f, n, p))
             })
         })
