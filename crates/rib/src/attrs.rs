@@ -41,19 +41,21 @@ impl Attrs {
     pub fn from_update(u: &Update) -> Attrs {
         let mut a = Attrs {
             as_path: u.effective_as_path().unwrap_or_default(),
+            aggregator: u.effective_aggregator(),
             ..Attrs::default()
         };
-        let mut as4_agg = None;
         for pa in &u.attributes {
             match &pa.value {
                 AttrValue::Origin(o) => a.origin = Some(*o),
-                AttrValue::AsPath(_) | AttrValue::As4Path(_) => {}
+                // Merged above (RFC 6793 §4.2.3).
+                AttrValue::AsPath(_)
+                | AttrValue::As4Path(_)
+                | AttrValue::Aggregator(_)
+                | AttrValue::As4Aggregator(_) => {}
                 AttrValue::NextHop(n) => a.next_hop = Some(IpAddr::V4(*n)),
                 AttrValue::Med(m) => a.med = Some(*m),
                 AttrValue::LocalPref(l) => a.local_pref = Some(*l),
                 AttrValue::AtomicAggregate => a.atomic_aggregate = true,
-                AttrValue::Aggregator(g) => a.aggregator = Some(*g),
-                AttrValue::As4Aggregator(g) => as4_agg = Some(*g),
                 AttrValue::Communities(c) => a.communities = c.clone(),
                 AttrValue::ExtCommunities(c) => a.ext_communities = c.clone(),
                 AttrValue::LargeCommunities(c) => a.large_communities = c.clone(),
@@ -66,11 +68,6 @@ impl Attrs {
                 }
                 AttrValue::MpUnreach(_) => {}
                 _ => a.other.push(pa.clone()),
-            }
-        }
-        if let (Some(g), Some(a4)) = (a.aggregator, as4_agg) {
-            if g.asn == rbgp_wire::attr::AS_TRANS {
-                a.aggregator = Some(a4);
             }
         }
         a

@@ -88,9 +88,9 @@ struct Shared {
 fn shared(u: &Update) -> Shared {
     let mut s = Shared {
         as_path: u.effective_as_path(),
+        aggregator: u.effective_aggregator(),
         ..Shared::default()
     };
-    let mut as4_agg = None;
     for a in &u.attributes {
         match &a.value {
             AttrValue::Origin(o) => s.origin = Some(*o),
@@ -98,19 +98,11 @@ fn shared(u: &Update) -> Shared {
             AttrValue::Med(m) => s.med = Some(*m),
             AttrValue::LocalPref(l) => s.local_pref = Some(*l),
             AttrValue::AtomicAggregate => s.atomic_aggregate = true,
-            AttrValue::Aggregator(g) => s.aggregator = Some(*g),
-            AttrValue::As4Aggregator(g) => as4_agg = Some(*g),
             AttrValue::Communities(c) => s.communities = c.to_vec(),
             AttrValue::LargeCommunities(c) => s.large_communities = c.to_vec(),
             AttrValue::ExtCommunities(c) => s.ext_communities = c.to_vec(),
             AttrValue::Otc(o) => s.otc = Some(*o),
             _ => {}
-        }
-    }
-    // RFC 6793 §4.2.3: AS4_AGGREGATOR replaces an AGGREGATOR of AS_TRANS.
-    if let (Some(g), Some(a4)) = (s.aggregator, as4_agg) {
-        if g.asn == crate::attr::AS_TRANS {
-            s.aggregator = Some(a4);
         }
     }
     s

@@ -143,6 +143,24 @@ impl Update {
         classic.chain(mp)
     }
 
+    /// AGGREGATOR, or AS4_AGGREGATOR when AGGREGATOR holds AS_TRANS
+    /// (RFC 6793 §4.2.3).
+    pub fn effective_aggregator(&self) -> Option<crate::attr::Aggregator> {
+        let mut agg = None;
+        let mut as4 = None;
+        for a in &self.attributes {
+            match &a.value {
+                AttrValue::Aggregator(g) => agg = Some(*g),
+                AttrValue::As4Aggregator(g) => as4 = Some(*g),
+                _ => {}
+            }
+        }
+        match (agg, as4) {
+            (Some(g), Some(a4)) if g.asn == crate::attr::AS_TRANS => Some(a4),
+            (g, _) => g,
+        }
+    }
+
     /// The AS path with AS4_PATH merged in (RFC 6793 §4.2.3), for UPDATEs
     /// received on a 2-octet session (or recorded from one).
     pub fn effective_as_path(&self) -> Option<AsPath> {
@@ -163,5 +181,31 @@ impl Update {
             Some(a4) if !agg_not_trans => Some(p.merge_as4(a4)),
             _ => Some(p.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attr::{Aggregator, AS_TRANS};
+
+    #[test]
+    fn as4_aggregator_replaces_as_trans_only() {
+        let addr = "192.0.2.1"
+            .parse()
+            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+        let agg = |asn| Aggregator { asn, address: addr };
+        let mut u = Update {
+            attributes: vec![
+                PathAttribute::new(AttrValue::Aggregator(agg(AS_TRANS))),
+                PathAttribute::new(AttrValue::As4Aggregator(agg(4_200_000_000))),
+            ],
+            ..Update::default()
+        };
+        assert_eq!(u.effective_aggregator().map(|g| g.asn), Some(4_200_000_000));
+        u.attributes[0] = PathAttribute::new(AttrValue::Aggregator(agg(65000)));
+        assert_eq!(u.effective_aggregator().map(|g| g.asn), Some(65000));
+        u.attributes.clear();
+        assert_eq!(u.effective_aggregator(), None);
     }
 }
