@@ -101,6 +101,28 @@ async fn run(config: Config) -> anyhow::Result<()> {
     use tokio::sync::mpsc;
 
     let neighbors = config.neighbors()?;
+    // Parsed and validated, but not acted on yet: say so rather than
+    // pretend (issue 4 tracks them).
+    for n in &neighbors {
+        for (set, key) in [
+            (n.md5_password.is_some(), "md5_password"),
+            (n.ttl_security, "ttl_security"),
+            (
+                n.add_path.as_ref().is_some_and(|a| a.send.is_some()),
+                "add_path.send",
+            ),
+        ] {
+            if set {
+                tracing::warn!(neighbor = %n.address, key, "setting not implemented yet, ignored");
+            }
+        }
+    }
+    if !config.dynamic_neighbors.is_empty() {
+        tracing::warn!(
+            key = "dynamic_neighbors",
+            "setting not implemented yet, ignored"
+        );
+    }
     let (rib_tx, rib_rx) = mpsc::channel(1024);
     let local = rbgp_rib::policy::Local {
         asn: config.global.asn,

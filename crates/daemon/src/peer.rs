@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rbgp_config::{AddPathSend, Config, Neighbor};
+use rbgp_config::{Config, Neighbor};
 use rbgp_fsm::{Action, AddPathMode, Event, Fsm, Negotiated, PeerConfig, State};
 use rbgp_rib::policy::PeerRules;
 use rbgp_rib::Attrs;
@@ -40,8 +40,10 @@ impl Setup {
         if n.graceful_restart {
             c.graceful_restart = Some(120);
         }
-        if let Some(ap) = &n.add_path {
-            let send = ap.send.is_some();
+        if let Some(ap) = n.add_path.as_ref().filter(|ap| ap.receive) {
+            // Receiving path identifiers works end to end (the RIB keys
+            // paths by them); sending them is not implemented, so never
+            // advertised: the encoder would otherwise omit ids the peer expects.
             c.add_path = n
                 .families
                 .iter()
@@ -50,14 +52,11 @@ impl Setup {
                         *f,
                         AddPathMode {
                             receive: ap.receive,
-                            send,
+                            send: false,
                         },
                     )
                 })
                 .collect();
-            if matches!(ap.send, Some(AddPathSend::Best(_))) {
-                tracing::warn!(peer = %n.address, "add_path send = N sends the best path only for now");
-            }
         }
         c.software_version = Some(format!("rbgpd {}", env!("CARGO_PKG_VERSION")));
         Setup {
