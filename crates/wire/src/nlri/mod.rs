@@ -19,6 +19,7 @@ pub mod labeled;
 pub mod mvpn;
 pub mod rd;
 pub mod rtc;
+mod text;
 pub mod vpls;
 
 pub use bgpls::BgpLsNlri;

@@ -39,8 +39,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use super::evpn::text::{fmt_hex, parse_hex, parse_rd, Words};
 use super::rd::RouteDistinguisher;
+use super::text::{fmt_hex, parse_hex, parse_rd, Words};
 use crate::afi::Afi;
 use crate::error::{ParseError, WireError};
 use crate::reader::Reader;
@@ -519,7 +519,7 @@ impl FromStr for MvpnRoute {
 
 #[cfg(test)]
 mod tests {
-    use super::super::evpn::text::mp_nlri;
+    use super::super::text::mp_nlri;
     use super::*;
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr};

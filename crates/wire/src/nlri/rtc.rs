@@ -28,8 +28,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::evpn::text::{fmt_hex, parse_hex};
 use super::rd::RouteDistinguisher;
+use super::text::{fmt_hex, parse_hex};
 use crate::error::{ParseError, WireError};
 use crate::reader::Reader;
 
@@ -221,7 +221,7 @@ impl FromStr for RtConstraint {
 
 #[cfg(test)]
 mod tests {
-    use super::super::evpn::text::mp_nlri;
+    use super::super::text::mp_nlri;
     use super::*;
     use proptest::prelude::*;
 

@@ -25,9 +25,9 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use super::evpn::text::{parse_rd, Words};
 use super::label::Label;
 use super::rd::RouteDistinguisher;
+use super::text::{parse_rd, Words};
 use crate::error::{ParseError, WireError};
 use crate::reader::Reader;
 
@@ -182,7 +182,7 @@ impl FromStr for VplsNlri {
 
 #[cfg(test)]
 mod tests {
-    use super::super::evpn::text::mp_nlri;
+    use super::super::text::mp_nlri;
     use super::*;
     use proptest::prelude::*;
 
