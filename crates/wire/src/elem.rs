@@ -137,14 +137,18 @@ impl Elem {
             aggregator: None,
             otc: None,
         };
-        for (fam, n) in u.announced() {
-            let classic = fam == AfiSafi::IPV4_UNICAST && u.nlri.iter().any(|x| std::ptr::eq(x, n));
+        // Classic NLRI take NEXT_HOP, MP_REACH NLRI the MP next hop.
+        let classic = u
+            .nlri
+            .iter()
+            .map(|n| (AfiSafi::IPV4_UNICAST, n, s.classic_next_hop));
+        let mp = u
+            .mp_reach()
+            .into_iter()
+            .flat_map(|m| m.nlri.iter().map(move |n| (m.family, n, mp_next_hop)));
+        for (fam, n, next_hop) in classic.chain(mp) {
             let mut e = base(ElemType::Announce, fam, n);
-            e.next_hop = if classic {
-                s.classic_next_hop
-            } else {
-                mp_next_hop
-            };
+            e.next_hop = next_hop;
             e.as_path = s.as_path.clone();
             e.origin_asn = origin_asn;
             e.origin = s.origin;
