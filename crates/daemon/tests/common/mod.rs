@@ -189,13 +189,23 @@ impl Lab {
 
     /// GoBGP at 10.88.0.3 peering with rbgpd, for these families.
     pub fn gobgp(&mut self, asn: u32, families: &[&str]) {
+        self.gobgp_with(asn, families, "");
+    }
+
+    /// GoBGP with `per_family` appended to each family's block (ADD-PATH...).
+    pub fn gobgp_with(&mut self, asn: u32, families: &[&str], per_family: &str) {
         let mut conf = format!(
             "[global.config]\n  as = {asn}\n  router-id = \"10.88.0.3\"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.88.0.1\"\n    peer-as = 65001\n  [neighbors.timers.config]\n    connect-retry = 2\n"
         );
         for f in families {
-            conf += &format!("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{f}\"\n");
+            conf += &format!("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{f}\"\n{per_family}");
         }
-        let conf = self.write("gobgpd.toml", &conf);
+        self.gobgp_config(&conf);
+    }
+
+    /// GoBGP with this whole configuration; waits for a session up.
+    pub fn gobgp_config(&mut self, conf: &str) {
+        let conf = self.write("gobgpd.toml", conf);
         self.spawn(
             "g",
             &[
@@ -212,6 +222,24 @@ impl Lab {
         self.wait("GoBGP established", 40, || {
             self.gobgp_cli("neighbor").contains("Establ").then_some(())
         });
+    }
+
+    /// The pid of the rbgpd process (`ip netns exec` execs into it).
+    pub fn rbgpd_pid(&self) -> u32 {
+        self.children
+            .iter()
+            .map(|c| c.id())
+            .find(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("rbgpd"))
+            })
+            .expect("rbgpd is running")
+    }
+
+    /// Send a signal (e.g. "HUP", "KILL") to rbgpd.
+    pub fn signal_rbgpd(&self, sig: &str) {
+        let (ok, out) = sh(&format!("kill -{sig} {}", self.rbgpd_pid()));
+        assert!(ok, "kill -{sig} rbgpd: {out}");
     }
 
     pub fn gobgp_cli(&self, cmd: &str) -> String {
