@@ -299,7 +299,7 @@ impl Peer {
                     let (tx, rx) = mpsc::channel(EXPORT_QUEUE);
                     self.exports = Some(rx);
                     let rules = self.rules(&n);
-                    tracing::info!(peer = %self.addr(), asn = n.peer_asn, families = ?n.families, hold = n.hold_time, "session established");
+                    tracing::info!(peer = %self.addr(), asn = n.peer_asn, families = %crate::control::families_text(&n.families), hold = n.hold_time, "session established");
                     let up = rib_task::Up {
                         addr: self.addr(),
                         rules,

@@ -368,7 +368,7 @@ impl State {
             .rib
             .remove_paths(id, |f, p| p.stale && families.contains(&f));
         if !gone.is_empty() {
-            tracing::info!(%addr, swept = gone.len(), ?families, "stale routes removed");
+            tracing::info!(%addr, swept = gone.len(), families = %crate::control::families_text(families), "stale routes removed");
         }
         self.changes(gone);
     }

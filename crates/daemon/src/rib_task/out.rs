@@ -57,6 +57,20 @@ type SrcKey = (PeerId, u32);
 /// not reused) and what they become for this peer (`None`: not exported).
 type CachedExport = (Arc<Attrs>, Option<Arc<Attrs>>);
 
+/// Send queued messages while there is room; true if all went.
+fn send_queued(tx: &mpsc::Sender<ToPeer>, q: &mut VecDeque<ToPeer>) -> bool {
+    while let Some(m) = q.pop_front() {
+        match tx.try_reserve() {
+            Ok(p) => p.send(m),
+            Err(_) => {
+                q.push_front(m);
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// One peer as an export target.
 pub struct Out {
     pub id: PeerId,
@@ -67,6 +81,8 @@ pub struct Out {
     tx: mpsc::Sender<ToPeer>,
     sent: FxHashMap<(AfiSafi, Nlri), SmallVec<[Sent; 1]>>,
     dirty: IndexSet<(AfiSafi, Nlri), FxBuildHasher>,
+    /// Sent before the dirty routes (BoRR).
+    first: VecDeque<ToPeer>,
     /// Sent once `dirty` is empty, in order (End-of-RIB, EoRR).
     after: VecDeque<ToPeer>,
     /// Families being refreshed: routes go out even when unchanged.
@@ -102,6 +118,7 @@ impl Out {
             tx,
             sent: FxHashMap::default(),
             dirty: IndexSet::default(),
+            first: VecDeque::new(),
             after: VecDeque::new(),
             forced: Vec::new(),
             cache: FxHashMap::default(),
@@ -131,7 +148,7 @@ impl Out {
     }
 
     pub fn has_work(&self) -> bool {
-        !self.dirty.is_empty() || !self.after.is_empty()
+        !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
     }
 
     /// Queue a message to send once every dirty NLRI has gone out.
@@ -146,7 +163,7 @@ impl Out {
         }
         if enhanced {
             // RFC 7313 §4: BoRR, the routes, EoRR.
-            self.after.push_back(ToPeer::RefreshBegin(family));
+            self.first.push_back(ToPeer::RefreshBegin(family));
         }
         if !self.forced.contains(&family) {
             self.forced.push(family);
@@ -186,6 +203,9 @@ impl Out {
     /// is gone.
     pub fn flush(&mut self, cx: &Ctx<'_>) -> bool {
         let tx = self.tx.clone();
+        if !send_queued(&tx, &mut self.first) {
+            return !tx.is_closed();
+        }
         while !self.dirty.is_empty() {
             let permit = match tx.try_reserve() {
                 Ok(p) => p,
@@ -204,17 +224,7 @@ impl Out {
             }
         }
         self.forced.clear();
-        while let Some(m) = self.after.pop_front() {
-            match tx.try_reserve() {
-                Ok(p) => p.send(m),
-                Err(mpsc::error::TrySendError::Full(())) => {
-                    self.after.push_front(m);
-                    return true;
-                }
-                Err(mpsc::error::TrySendError::Closed(())) => return false,
-            }
-        }
-        true
+        send_queued(&tx, &mut self.after) || !tx.is_closed()
     }
 
     /// The attributes `path` is exported with, through the cache.
