@@ -20,14 +20,8 @@ fn paths(lab: &Lab, prefix: &str) -> Vec<String> {
 #[test]
 fn every_path_goes_to_an_add_path_peer() {
     let mut lab = Lab::new("ap");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.2"
 remote_asn = 65002
@@ -43,7 +37,7 @@ prefix = "203.0.113.0/24"
 next_hop = "10.88.0.1"
 communities = ["65001:1"]
 "#,
-    );
+    ));
     // Two static protocols give BIRD two routes to the same prefix; with
     // ADD-PATH tx it exports both.
     lab.bird(&format!(

@@ -10,14 +10,8 @@ use common::*;
 #[test]
 fn flowspec_rule_passes_from_gobgp_to_bird() {
     let mut lab = Lab::new("fs");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.2"
 remote_asn = 65002
@@ -28,7 +22,7 @@ address = "10.88.0.3"
 remote_asn = 65003
 families = ["ipv4_unicast", "ipv4_flowspec"]
 "#,
-    );
+    ));
     lab.bird(&format!(
         "flow4 table flowtab4;\n{}",
         bird_session(

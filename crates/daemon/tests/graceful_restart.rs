@@ -11,12 +11,6 @@ use common::*;
 use std::time::{Duration, Instant};
 
 const RBGPD: &str = r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.2"
 remote_asn = 65002
@@ -50,7 +44,7 @@ fn gobgp_has(lab: &Lab, prefix: &str) -> bool {
 #[test]
 fn routes_of_a_restarting_peer_are_kept_then_refreshed_or_swept() {
     let mut lab = Lab::new("gr");
-    lab.rbgpd(RBGPD);
+    lab.rbgpd(&with_global(RBGPD));
     lab.bird(&bird_conf(&["100.64.1.0/24", "100.64.2.0/24"], 12));
     lab.gobgp(65003, &["ipv4-unicast"]);
     lab.gobgp_route("ipv4", "100.64.1.0/24");

@@ -12,7 +12,9 @@ use common::*;
 
 /// Scenario, expected NOTIFICATION (code, subcode) or None, and whether the
 /// route announced before the malformed message survives it.
-const SCENARIOS: &[(&str, Option<(u64, u64)>, bool)] = &[
+type Scenario = (&'static str, Option<(u64, u64)>, bool);
+
+const SCENARIOS: &[Scenario] = &[
     ("bad_origin", None, false),
     ("bad_med_length", None, false),
     ("missing_as_path", None, false),
@@ -32,14 +34,8 @@ const SCENARIOS: &[(&str, Option<(u64, u64)>, bool)] = &[
 #[test]
 fn malformed_updates_get_rfc7606_handling_and_other_sessions_stay_up() {
     let mut lab = Lab::new("hp");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.3"
 remote_asn = 65003
@@ -52,7 +48,7 @@ hold_time = 30
 prefix = "10.88.0.16/28"
 peer_group = "hostile"
 "#,
-    );
+    ));
     lab.gobgp(65003, &["ipv4-unicast"]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hostile_peer.py");
     let mut runs = Vec::new();

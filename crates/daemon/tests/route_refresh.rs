@@ -12,14 +12,8 @@ use common::*;
 #[test]
 fn refresh_requests_get_the_routes_again() {
     let mut lab = Lab::new("rr");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.2"
 remote_asn = 65002
@@ -32,7 +26,7 @@ next_hop = "10.88.0.1"
 prefix = "198.51.100.0/24"
 next_hop = "10.88.0.1"
 "#,
-    );
+    ));
     lab.bird(&bird_session(
         "dut",
         65002,

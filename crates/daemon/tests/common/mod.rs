@@ -13,6 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// rbgpd's `[global]` in the lab (AS 65001 at 10.88.0.1), then `rest`.
+pub fn with_global(rest: &str) -> String {
+    format!(
+        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = [\"10.88.0.1:179\"]\nstate_dir = \"/tmp\"\n{rest}"
+    )
+}
+
 pub fn sh(cmd: &str) -> (bool, String) {
     let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
     let text = format!(
