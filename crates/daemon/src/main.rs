@@ -49,6 +49,8 @@ fn main() -> ExitCode {
     match args.log_format {
         LogFormat::Human => tracing_subscriber::fmt()
             .with_env_filter(filter)
+            // Colours only on a terminal: a log file gets plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .init(),
         LogFormat::Json => tracing_subscriber::fmt()

@@ -20,6 +20,17 @@ pub fn with_global(rest: &str) -> String {
     )
 }
 
+/// GoBGP at 10.88.0.3 peering with rbgpd: its configuration.
+pub fn gobgp_conf(asn: u32, families: &[&str], per_family: &str) -> String {
+    let mut conf = format!(
+            "[global.config]\n  as = {asn}\n  router-id = \"10.88.0.3\"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.88.0.1\"\n    peer-as = 65001\n  [neighbors.timers.config]\n    connect-retry = 2\n"
+        );
+    for f in families {
+        conf += &format!("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{f}\"\n{per_family}");
+    }
+    conf
+}
+
 pub fn sh(cmd: &str) -> (bool, String) {
     let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
     let text = format!(
@@ -201,17 +212,19 @@ impl Lab {
 
     /// GoBGP with `per_family` appended to each family's block (ADD-PATH...).
     pub fn gobgp_with(&mut self, asn: u32, families: &[&str], per_family: &str) {
-        let mut conf = format!(
-            "[global.config]\n  as = {asn}\n  router-id = \"10.88.0.3\"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.88.0.1\"\n    peer-as = 65001\n  [neighbors.timers.config]\n    connect-retry = 2\n"
-        );
-        for f in families {
-            conf += &format!("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{f}\"\n{per_family}");
-        }
-        self.gobgp_config(&conf);
+        self.gobgp_config(&gobgp_conf(asn, families, per_family));
     }
 
     /// GoBGP with this whole configuration; waits for a session up.
     pub fn gobgp_config(&mut self, conf: &str) {
+        self.gobgp_start(conf);
+        self.wait("GoBGP established", 40, || {
+            self.gobgp_cli("neighbor").contains("Establ").then_some(())
+        });
+    }
+
+    /// Start GoBGP with this configuration, without waiting.
+    pub fn gobgp_start(&mut self, conf: &str) {
         let conf = self.write("gobgpd.toml", conf);
         self.spawn(
             "g",
@@ -226,9 +239,6 @@ impl Lab {
             ],
             "gobgpd.log",
         );
-        self.wait("GoBGP established", 40, || {
-            self.gobgp_cli("neighbor").contains("Establ").then_some(())
-        });
     }
 
     /// The pid of the rbgpd process (`ip netns exec` execs into it).
