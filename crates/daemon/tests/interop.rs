@@ -208,6 +208,7 @@ fn max_prefixes_sends_cease_1() {
 address = "10.88.0.3"
 remote_asn = 65003
 max_prefixes = 2
+max_prefixes_restart = 5
 "#,
     ));
     lab.gobgp(65003, &[]);
@@ -222,6 +223,22 @@ max_prefixes = 2
             .then_some(())
     });
     assert!(lab.log("rbgpd.log").contains("max_prefixes exceeded"));
+    // Held down (GoBGP keeps trying every 2 s), then up again after the
+    // 5 s restart timer.
+    let cease = std::time::Instant::now();
+    let ups = |lab: &Lab| lab.log("gobgpd.log").matches("Peer Up").count();
+    assert_eq!(ups(&lab), 1);
+    lab.wait(
+        "the session to come back after max_prefixes_restart",
+        30,
+        || (ups(&lab) == 2).then_some(()),
+    );
+    assert!(
+        cease.elapsed() >= std::time::Duration::from_secs(3),
+        "re-established {:?} after the Cease: restart timer not honoured\n{}",
+        cease.elapsed(),
+        lab.diag()
+    );
 }
 
 #[test]

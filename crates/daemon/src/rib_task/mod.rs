@@ -101,6 +101,8 @@ pub enum RibMsg {
 struct PeerState {
     id: PeerId,
     max_prefixes: Option<u32>,
+    /// The peer task was told this session (once is enough).
+    max_told: bool,
     enhanced_refresh: bool,
     /// Up: its Adj-RIB-Out. `None` while it restarts gracefully.
     out: Option<out::Out>,
@@ -291,6 +293,7 @@ impl State {
                     PeerState {
                         id,
                         max_prefixes,
+                        max_told: false,
                         enhanced_refresh,
                         out: None,
                         rejected: FxHashSet::default(),
@@ -311,6 +314,7 @@ impl State {
         o.then(ToPeer::EndOfRib(families));
         if let Some(p) = self.peers.get_mut(&addr) {
             p.max_prefixes = max_prefixes;
+            p.max_told = false;
             p.enhanced_refresh = enhanced_refresh;
             p.out = Some(o);
         }
@@ -436,9 +440,12 @@ impl State {
         self.updates_since_collect += 1;
         if let Some(max) = max {
             if self.rib.path_count(id) > max as usize {
-                tracing::warn!(%addr, max, "max_prefixes exceeded");
-                if let Some(o) = self.peers.get_mut(&addr).and_then(|p| p.out.as_mut()) {
-                    o.then(ToPeer::MaxPrefix(max));
+                if let Some(p) = self.peers.get_mut(&addr).filter(|p| !p.max_told) {
+                    tracing::warn!(%addr, max, "max_prefixes exceeded");
+                    p.max_told = true;
+                    if let Some(o) = p.out.as_mut() {
+                        o.urgent(ToPeer::MaxPrefix(max));
+                    }
                 }
             }
         }

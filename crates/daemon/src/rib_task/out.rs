@@ -151,6 +151,11 @@ impl Out {
         !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
     }
 
+    /// Queue a message to send before any pending route.
+    pub fn urgent(&mut self, m: ToPeer) {
+        self.first.push_back(m);
+    }
+
     /// Queue a message to send once every dirty NLRI has gone out.
     pub fn then(&mut self, m: ToPeer) {
         self.after.push_back(m);
