@@ -3,6 +3,7 @@
 //! paths and keeps every peer's Adj-RIB-Out ([`out::Out`]), flushed as fast
 //! as each peer drains it.
 
+mod adv;
 mod gr;
 mod out;
 mod query;
@@ -166,6 +167,15 @@ pub fn family_of(p: &rbgp_wire::Prefix) -> AfiSafi {
 }
 
 impl State {
+    fn ctx(&self) -> out::Ctx<'_> {
+        out::Ctx {
+            rib: &self.rib,
+            local: &self.local,
+            local_id: self.local_id,
+            sources: &self.sources,
+        }
+    }
+
     fn source(&self, peer: PeerId) -> Source {
         if peer == self.local_id {
             Source::Local

@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use indexmap::IndexSet;
+
+use super::adv::Advertised;
 use rbgp_rib::policy::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Path, PeerId, Rib};
 use rbgp_wire::{AfiSafi, Nlri};
@@ -79,6 +81,9 @@ pub struct Out {
     /// ADD-PATH send per family: how many paths (usize::MAX = all).
     pub add_path: Vec<(AfiSafi, usize)>,
     tx: mpsc::Sender<ToPeer>,
+    /// Families without ADD-PATH send: what the peer has.
+    adv: Advertised,
+    /// ADD-PATH families: per NLRI the paths sent and their identifiers.
     sent: FxHashMap<(AfiSafi, Nlri), SmallVec<[Sent; 1]>>,
     dirty: IndexSet<(AfiSafi, Nlri), FxBuildHasher>,
     /// Sent before the dirty routes (BoRR).
@@ -116,6 +121,7 @@ impl Out {
             families,
             add_path,
             tx,
+            adv: Advertised::default(),
             sent: FxHashMap::default(),
             dirty: IndexSet::default(),
             first: VecDeque::new(),
@@ -183,6 +189,9 @@ impl Out {
                 self.dirty.insert((*f, n.clone()));
             }
         }
+        for key in self.adv.iter(Some(family)) {
+            self.dirty.insert(key);
+        }
         if enhanced {
             self.after.push_back(ToPeer::RefreshEnd(family));
         }
@@ -190,18 +199,46 @@ impl Out {
 
     /// Paths currently advertised, per family.
     pub fn advertised_counts(&self) -> FxHashMap<AfiSafi, u64> {
-        let mut m: FxHashMap<AfiSafi, u64> = FxHashMap::default();
+        let mut m = self.adv.counts();
         for ((f, _), s) in &self.sent {
             *m.entry(*f).or_default() += s.len() as u64;
         }
         m
     }
 
-    /// The Adj-RIB-Out: (family, NLRI, path id, attributes).
-    pub fn iter_sent(&self) -> impl Iterator<Item = (AfiSafi, &Nlri, u32, &Arc<Attrs>)> {
-        self.sent
+    /// The Adj-RIB-Out: (family, NLRI, path id, attributes). Without
+    /// ADD-PATH the attributes are those the current best path exports to.
+    pub fn adj_rib_out(
+        &self,
+        cx: &Ctx<'_>,
+        family: Option<AfiSafi>,
+    ) -> Vec<(AfiSafi, Nlri, u32, Arc<Attrs>)> {
+        let mut v: Vec<(AfiSafi, Nlri, u32, Arc<Attrs>)> = self
+            .sent
             .iter()
-            .flat_map(|((f, n), s)| s.iter().map(move |e| (*f, n, e.id, &e.attrs)))
+            .filter(|((f, _), _)| family.is_none_or(|w| w == *f))
+            .flat_map(|((f, n), s)| {
+                s.iter()
+                    .map(move |e| (*f, n.clone(), e.id, Arc::clone(&e.attrs)))
+            })
+            .collect();
+        for (f, n) in self.adv.iter(family) {
+            let Some(best) = cx.rib.best(f, &n) else {
+                continue;
+            };
+            let source = if best.peer == cx.local_id {
+                Source::Local
+            } else {
+                match cx.sources.get(&best.peer) {
+                    Some(r) => Source::Peer(r),
+                    None => continue,
+                }
+            };
+            if let Some(a) = policy::export(&best.attrs, &source, &self.rules, cx.local, f) {
+                v.push((f, n, 0, Arc::new(a)));
+            }
+        }
+        v
     }
 
     /// Send what the channel has room for. Returns false if the peer task
@@ -289,8 +326,34 @@ impl Out {
                 break;
             }
         }
+        if limit.is_none() {
+            // One route per NLRI: announce it (an implicit replace) or
+            // withdraw what the peer has.
+            match want.into_iter().next() {
+                Some((_, attrs)) => {
+                    self.adv.insert(family, &nlri);
+                    batch.push(Export {
+                        family,
+                        nlri,
+                        path_id: None,
+                        attrs: Some(attrs),
+                    });
+                }
+                None => {
+                    if self.adv.remove(family, &nlri) {
+                        batch.push(Export {
+                            family,
+                            nlri,
+                            path_id: None,
+                            attrs: None,
+                        });
+                    }
+                }
+            }
+            return;
+        }
         let forced = self.forced.contains(&family);
-        let add_path = limit.is_some();
+        let add_path = true;
         let key = (family, nlri);
         let old = self.sent.remove(&key).unwrap_or_default();
         let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
