@@ -97,7 +97,6 @@ fn main() -> ExitCode {
 async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
-    warn_unimplemented(&config);
     let (handle, done) = daemon::start(config).await?;
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let stop = shutdown_signal();
@@ -110,7 +109,6 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
                 // SIGHUP: re-read the file; a bad file changes nothing.
                 match load(&path) {
                     Ok(c) => {
-                        warn_unimplemented(&c);
                         match handle.reload(c).await {
                             Ok(s) => tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded"),
                             Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed"),
@@ -125,21 +123,6 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     let _ = handle.shutdown(None).await;
     let _ = done.await;
     Ok(())
-}
-
-/// Settings parsed and validated but not acted on yet: say so rather than
-/// pretend (issue 4 tracks them).
-fn warn_unimplemented(config: &Config) {
-    for n in &config.neighbors {
-        for (set, key) in [
-            (n.md5_password.is_some(), "md5_password"),
-            (n.ttl_security == Some(true), "ttl_security"),
-        ] {
-            if set {
-                tracing::warn!(neighbor = %n.address, key, "setting not implemented yet, ignored");
-            }
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::control::{Direction, LastNotification, MessageCounts, SessionEvent, SessionStatus};
 use crate::rib_task::{self, RibMsg, ToPeer};
+use crate::sockets;
 use crate::timers::Timers;
 
 /// What the supervisor asks of a peer task.
@@ -187,8 +188,7 @@ impl Peer {
         let n = &self.setup.neighbor;
         let remote = SocketAddr::new(n.address, n.port);
         let local = n.local_address;
-        let multihop = n.multihop;
-        let ebgp = n.remote_asn != self.setup.fsm.local_asn;
+        let security = sockets::Security::of(n, self.setup.fsm.local_asn);
         let tx = self.connect_tx.clone();
         if let Some(h) = self.connecting.take() {
             h.abort();
@@ -203,17 +203,12 @@ impl Peer {
                 if let Some(l) = local {
                     sock.bind(SocketAddr::new(l, 0))?;
                 }
+                security.outgoing(&sock, remote.ip())?;
                 let s = tokio::time::timeout(Duration::from_secs(10), sock.connect(remote))
                     .await
                     .map_err(|_| {
                         std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
                     })??;
-                // eBGP peers are one hop away unless configured otherwise.
-                if let Some(h) = multihop {
-                    s.set_ttl(u32::from(h))?;
-                } else if ebgp {
-                    let _ = s.set_ttl(1);
-                }
                 Ok(s)
             }
             .await;
