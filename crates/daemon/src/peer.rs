@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
+use crate::collision::{Pending, Progress};
 use crate::control::{Direction, LastNotification, MessageCounts, SessionEvent, SessionStatus};
 use crate::rib_task::{self, RibMsg, ToPeer};
 use crate::sockets;
@@ -106,6 +107,8 @@ impl Setup {
 
 enum Input {
     Ctl(Option<PeerCtl>),
+    /// Bytes on a colliding second connection (§6.8).
+    PendingRead(std::io::Result<usize>),
     /// The max-prefix restart timer ran out.
     Restart,
     Timer(rbgp_fsm::Timer),
@@ -137,6 +140,11 @@ struct Peer {
     restart_at: Option<tokio::time::Instant>,
     /// Down after a max-prefix Cease: inbound connections are refused too.
     held: bool,
+    /// Whether `conn` is the connection we initiated.
+    conn_outbound: bool,
+    /// A colliding connection from the peer, until its OPEN arrives.
+    pending: Option<Pending>,
+    pending_buf: Vec<u8>,
 }
 
 /// Count one message in the direction's counters.
@@ -547,6 +555,12 @@ impl Peer {
                 None => std::future::pending().await,
             }
         };
+        let pending_read = async {
+            match self.pending.as_mut() {
+                Some(pd) => pd.stream.read(&mut self.pending_buf).await,
+                None => std::future::pending().await,
+            }
+        };
         let restart_at = self.restart_at;
         let restart = async {
             match restart_at {
@@ -557,6 +571,7 @@ impl Peer {
         tokio::select! {
             c = ctl.recv() => Input::Ctl(c),
             () = restart => Input::Restart,
+            r = pending_read => Input::PendingRead(r),
             t = sleep => Input::Timer(t),
             Some(s) = conn_rx.recv() => Input::Inbound(s),
             Some(r) = connect_rx.recv() => Input::Connected(r),
@@ -587,6 +602,45 @@ impl Peer {
                 .filter(|n| n.at.elapsed().map_or(true, |d| d < Duration::from_secs(1))),
             at: SystemTime::now(),
         });
+    }
+
+    /// The colliding connection's OPEN arrived: keep the connection
+    /// initiated by the higher BGP Identifier (RFC 4271 §6.8, RFC 6286).
+    async fn resolve_collision(&mut self, events: &mut VecDeque<Event>) {
+        let Some(pd) = self.pending.take() else {
+            return;
+        };
+        let Some(peer) = pd.fsm.negotiated().map(|n| (n.peer_id, n.peer_asn)) else {
+            pd.dump().await;
+            return;
+        };
+        let cfg = &self.setup.fsm;
+        let winner = rbgp_fsm::collision_winner(cfg.router_id, cfg.local_asn, peer.0, peer.1);
+        if self.fsm.state() == State::Established || winner == rbgp_fsm::CollisionWinner::Outbound {
+            tracing::info!(peer = %self.addr(), "connection collision: keeping ours");
+            pd.dump().await;
+            return;
+        }
+        tracing::info!(peer = %self.addr(), "connection collision: keeping the peer's");
+        // Close ours with Cease/7, then carry on with the peer's machine.
+        let actions = self.fsm.handle(Event::OpenCollisionDump);
+        self.perform(actions, events).await;
+        let Pending {
+            stream,
+            framer,
+            mut fsm,
+            timers,
+        } = pd;
+        fsm.set_passive(self.setup.fsm.passive);
+        let before = self.fsm.state();
+        self.fsm = fsm;
+        self.timers = timers;
+        self.conn = Some(stream);
+        self.conn_outbound = false;
+        self.framer = framer;
+        self.publish(before);
+        // Anything after the OPEN is already in the framer.
+        self.messages(events).await;
     }
 
     /// Feed queued events to the FSM until none are left.
@@ -644,6 +698,9 @@ pub async fn run(setup: Setup, w: Wiring) {
         last_down: None,
         restart_at: None,
         held: false,
+        conn_outbound: false,
+        pending: None,
+        pending_buf: vec![0u8; 4096],
     };
     let mut events = VecDeque::from([Event::ManualStart]);
     let mut buf = vec![0u8; 65536];
@@ -697,31 +754,56 @@ pub async fn run(setup: Setup, w: Wiring) {
                 events.push_back(timer_event(t));
             }
             Input::Inbound(s) => {
-                // A connection from the peer. Take it unless a session is
-                // already past OpenSent (simplified §6.8: the established
-                // connection wins).
                 let enabled = p.status.borrow().enabled && !p.held;
                 if !enabled {
                     tracing::info!(peer = %p.addr(), "connection refused: neighbor disabled or held down");
                     drop(s);
-                } else if matches!(p.fsm.state(), State::OpenConfirm | State::Established) {
+                } else if p.fsm.state() == State::Established {
+                    // RFC 4271 §6.8: an Established session wins.
                     tracing::info!(peer = %p.addr(), "second connection closed: session already up");
                     drop(s);
+                } else if p.conn_outbound
+                    && matches!(p.fsm.state(), State::OpenSent | State::OpenConfirm)
+                {
+                    // Our own attempt is under way: run both until the
+                    // peer's BGP Identifier is known (§6.8).
+                    let _ = s.set_nodelay(true);
+                    if let Some(old) = p.pending.take() {
+                        old.dump().await;
+                    }
+                    p.pending = Pending::start(s, p.setup.fsm.clone()).await;
                 } else {
                     if let Some(h) = p.connecting.take() {
                         h.abort();
                     }
                     if p.conn.is_some() {
-                        // Restart the handshake on the new connection.
+                        // The peer reconnected: its older connection is
+                        // stale. Restart the handshake on the new one.
+                        let actions = p.fsm.handle(Event::TcpFails);
+                        p.perform(actions, &mut events).await;
                         p.conn = None;
                         p.framer = Framer::new();
                     }
                     let _ = s.set_nodelay(true);
                     p.conn = Some(s);
+                    p.conn_outbound = false;
                     if p.fsm.state() == State::Idle {
                         events.push_back(Event::AutomaticStart);
                     }
                     events.push_back(Event::TcpConnected);
+                }
+            }
+            Input::PendingRead(r) => {
+                let n = r.unwrap_or(0);
+                let bytes = p.pending_buf.get(..n).unwrap_or(&[]).to_vec();
+                let progress = match p.pending.as_mut() {
+                    Some(pd) => pd.input(&bytes).await,
+                    None => Progress::Gone,
+                };
+                match progress {
+                    Progress::Waiting => {}
+                    Progress::Gone => p.pending = None,
+                    Progress::OpenReceived => p.resolve_collision(&mut events).await,
                 }
             }
             Input::Connected(r) => {
@@ -733,6 +815,7 @@ pub async fn run(setup: Setup, w: Wiring) {
                     {
                         let _ = s.set_nodelay(true);
                         p.conn = Some(s);
+                        p.conn_outbound = true;
                         events.push_back(Event::TcpConnected);
                     }
                     Ok(_) => {}

@@ -152,6 +152,12 @@ impl Fsm {
     pub fn config(&self) -> &PeerConfig {
         &self.cfg
     }
+    /// Change whether later (re)starts initiate the connection. A second,
+    /// passively started machine that wins a connection collision (§6.8)
+    /// takes over the peer and must then behave as configured.
+    pub fn set_passive(&mut self, passive: bool) {
+        self.cfg.passive = passive;
+    }
     pub fn our_open(&self) -> &Open {
         &self.our_open
     }
