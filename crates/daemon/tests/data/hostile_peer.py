@@ -9,16 +9,16 @@ NOTIFICATION rbgpd sent (code, subcode, data hex) or null, and whether the
 session was still open; then it keeps the session up until killed.
 """
 import json
+import os
 import socket
 import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bgp_test_peer import msg, open_msg, read_messages  # noqa: E402
+
 AS = 65002
-
-
-def msg(t, body):
-    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), t) + body
 
 
 def attr(flags, code, value):
@@ -75,42 +75,13 @@ def scenario(name, src, i):
     raise SystemExit("unknown scenario " + name)
 
 
-def read_messages(s, until):
-    """Messages received until the deadline or EOF: (type, body) list, closed flag."""
-    buf = b""
-    out = []
-    closed = False
-    while time.time() < until:
-        s.settimeout(max(0.05, until - time.time()))
-        try:
-            d = s.recv(65535)
-        except socket.timeout:
-            break
-        except OSError:
-            closed = True
-            break
-        if not d:
-            closed = True
-            break
-        buf += d
-        while len(buf) >= 19:
-            ln = struct.unpack("!H", buf[16:18])[0]
-            if len(buf) < ln:
-                break
-            out.append((buf[18], buf[19:ln]))
-            buf = buf[ln:]
-    return out, closed
-
-
 def main():
     src, dst, name, i = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     s = socket.socket()
     s.bind((src, 0))
     s.connect((dst, 179))
-    caps = bytes([1, 4, 0, 1, 0, 1]) + bytes([65, 4]) + struct.pack("!I", AS)
-    opt = bytes([2, len(caps)]) + caps
-    s.sendall(msg(1, struct.pack("!BHH", 4, AS, 30) + socket.inet_aton(src) + bytes([len(opt)]) + opt))
-    got, _ = read_messages(s, time.time() + 5)
+    s.sendall(open_msg(AS, src))
+    got = read_messages(s, time.time() + 5, stop=(1,))
     assert any(t == 1 for t, _ in got), "no OPEN from rbgpd"
     s.sendall(msg(4, b""))
     s.sendall(update(good_attrs(src), nlri(i, 70)))
@@ -122,7 +93,8 @@ def main():
         s.sendall(msg(4, b""))
     except OSError:
         pass
-    got, closed = read_messages(s, time.time() + 3)
+    got = read_messages(s, time.time() + 3)
+    closed = any(t == "closed" for t, _ in got)
     note = None
     for t, body in got:
         if t == 3:
@@ -134,7 +106,7 @@ def main():
             s.sendall(msg(4, b""))
         except OSError:
             break
-        _, closed = read_messages(s, time.time() + 5)
+        closed = any(t == "closed" for t, _ in read_messages(s, time.time() + 5))
 
 
 main()
