@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use rbgp_wire::{AfiSafi, Prefix};
 use serde::{Deserialize, Deserializer};
 
+mod api;
+pub use api::{Api, ApiListener, Metrics, MutualTls};
+
 /// The configuration rbgpd runs with when given no file.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
@@ -195,6 +198,9 @@ pub struct Config {
     pub dynamic_neighbors: Vec<DynamicNeighbor>,
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    pub api: Api,
+    pub metrics: Option<Metrics>,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
@@ -229,6 +235,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let c: Config = toml::from_str(text)?;
         c.validate()?;
+        c.api.check(text)?;
         Ok(c)
     }
 
@@ -409,5 +416,11 @@ mod tests {
             vec!["127.0.0.1:1179".parse::<SocketAddr>().unwrap()]
         );
         assert!(c.neighbors.is_empty());
+        // rbgpctl's default socket is this path.
+        assert_eq!(
+            c.api.socket_path(&c.global.state_dir),
+            PathBuf::from("/tmp/rbgpd/rbgpd.sock")
+        );
+        assert!(c.metrics.is_none());
     }
 }
