@@ -136,6 +136,16 @@ macro_rules! peer_keys {
             pub fn settings(&self) -> PeerSettings {
                 PeerSettings { $($field: self.$field.clone(),)* }
             }
+
+            /// A neighbor with every setting from `group` (dynamic
+            /// neighbors, API-added neighbors in a group).
+            pub fn in_group(address: IpAddr, group: &str) -> Self {
+                NeighborConfig {
+                    address,
+                    peer_group: Some(group.to_string()),
+                    $($field: None,)*
+                }
+            }
         }
     };
 }

@@ -1,13 +1,12 @@
-//! Accepts BGP connections and hands each to the task of the neighbor
-//! whose address it comes from; unknown sources are closed.
+//! Accepts BGP connections and hands each to the supervisor, which gives
+//! it to the neighbor's task (or creates a dynamic neighbor, or closes it).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-pub async fn run(l: TcpListener, peers: HashMap<IpAddr, mpsc::Sender<TcpStream>>) {
+pub async fn run(l: TcpListener, to: mpsc::Sender<(TcpStream, IpAddr)>) {
     loop {
         match l.accept().await {
             Ok((stream, from)) => {
@@ -16,13 +15,8 @@ pub async fn run(l: TcpListener, peers: HashMap<IpAddr, mpsc::Sender<TcpStream>>
                     IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
                     v4 => v4,
                 };
-                match peers.get(&ip) {
-                    Some(tx) => {
-                        if tx.try_send(stream).is_err() {
-                            tracing::warn!(%from, "peer task busy, connection dropped");
-                        }
-                    }
-                    None => tracing::info!(%from, "connection from an unconfigured address closed"),
+                if to.try_send((stream, ip)).is_err() {
+                    tracing::warn!(%from, "supervisor busy, connection dropped");
                 }
             }
             Err(e) => {

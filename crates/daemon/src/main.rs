@@ -9,11 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use rbgp_config::Config;
 
-mod convert;
-mod listener;
-mod peer;
-mod rib_task;
-mod timers;
+use rbgpd::daemon;
 
 #[derive(Parser)]
 #[command(name = "rbgpd", version, about = "rbgp's BGP daemon")]
@@ -87,7 +83,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(config)) {
+    match rt.block_on(run(config, args.config.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rbgpd: {e:#}");
@@ -96,77 +92,52 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
-    use std::collections::HashMap;
-    use tokio::sync::mpsc;
+async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
 
-    let neighbors = config.neighbors()?;
-    // Parsed and validated, but not acted on yet: say so rather than
-    // pretend (issue 4 tracks them).
-    for n in &neighbors {
+    warn_unimplemented(&config);
+    let (handle, done) = daemon::start(config).await?;
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let stop = shutdown_signal();
+    tokio::pin!(stop, done);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            _ = &mut done => return Ok(()),
+            _ = hup.recv() => {
+                // SIGHUP: re-read the file; a bad file changes nothing.
+                match load(&path) {
+                    Ok(c) => {
+                        warn_unimplemented(&c);
+                        match handle.reload(c).await {
+                            Ok(s) => tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded"),
+                            Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed"),
+                        }
+                    }
+                    Err(e) => tracing::error!(error = format!("{e:#}"), "SIGHUP: configuration not reloaded"),
+                }
+            }
+        }
+    }
+    tracing::info!("shutting down: closing sessions with Cease/Administrative Shutdown");
+    let _ = handle.shutdown(None).await;
+    let _ = done.await;
+    Ok(())
+}
+
+/// Settings parsed and validated but not acted on yet: say so rather than
+/// pretend (issue 4 tracks them).
+fn warn_unimplemented(config: &Config) {
+    for n in &config.neighbors {
         for (set, key) in [
             (n.md5_password.is_some(), "md5_password"),
-            (n.ttl_security, "ttl_security"),
-            (
-                n.add_path.as_ref().is_some_and(|a| a.send.is_some()),
-                "add_path.send",
-            ),
+            (n.ttl_security == Some(true), "ttl_security"),
         ] {
             if set {
                 tracing::warn!(neighbor = %n.address, key, "setting not implemented yet, ignored");
             }
         }
     }
-    if !config.dynamic_neighbors.is_empty() {
-        tracing::warn!(
-            key = "dynamic_neighbors",
-            "setting not implemented yet, ignored"
-        );
-    }
-    let (rib_tx, rib_rx) = mpsc::channel(1024);
-    let local = rbgp_rib::policy::Local {
-        asn: config.global.asn,
-        router_id: config.global.router_id,
-        cluster_id: config.global.router_id,
-    };
-    let rib = tokio::spawn(rib_task::run(local.clone(), config.routes.clone(), rib_rx));
-
-    let mut peers = HashMap::new();
-    let mut stops = Vec::new();
-    for n in neighbors {
-        let (conn_tx, conn_rx) = mpsc::channel(4);
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
-        peers.insert(n.address, conn_tx);
-        stops.push(stop_tx);
-        tokio::spawn(peer::run(
-            peer::Setup::new(&config, n),
-            rib_tx.clone(),
-            conn_rx,
-            stop_rx,
-        ));
-    }
-    let mut listeners = Vec::new();
-    for addr in &config.global.listen {
-        let l = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
-        tracing::info!(%addr, "listening");
-        listeners.push(tokio::spawn(listener::run(l, peers.clone())));
-    }
-    tracing::info!(asn = config.global.asn, router_id = %config.global.router_id, neighbors = peers.len(), "rbgpd started");
-
-    shutdown_signal().await;
-    tracing::info!("shutting down: closing sessions with Cease/Administrative Shutdown");
-    for s in &stops {
-        let _ = s.send(Some("rbgpd shutting down".to_string()));
-    }
-    // Give the peer tasks a moment to send their NOTIFICATIONs.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    for l in listeners {
-        l.abort();
-    }
-    rib.abort();
-    Ok(())
 }
 
 async fn shutdown_signal() {

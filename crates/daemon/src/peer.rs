@@ -5,25 +5,60 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use rbgp_config::{Config, Neighbor};
-use rbgp_fsm::{Action, AddPathMode, Event, Fsm, Negotiated, PeerConfig, State};
+use rbgp_config::{AddPathSend, Config, Neighbor};
+use rbgp_fsm::{Action, AddPathMode, DownReason, Event, Fsm, Negotiated, PeerConfig, State};
 use rbgp_rib::policy::PeerRules;
 use rbgp_rib::Attrs;
 use rbgp_wire::message::Framer;
-use rbgp_wire::{AfiSafi, Context, Message, NlriEntry, Update};
+use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
+use rbgp_wire::{AfiSafi, Context, Message, NlriEntry, Notification, Update};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 
-use crate::rib_task::{RibMsg, ToPeer};
+use crate::control::{Direction, LastNotification, MessageCounts, SessionEvent, SessionStatus};
+use crate::rib_task::{self, RibMsg, ToPeer};
 use crate::timers::Timers;
+
+/// What the supervisor asks of a peer task.
+#[derive(Debug)]
+pub enum PeerCtl {
+    /// Disable: close the session (Cease/Administrative Shutdown with this
+    /// RFC 9003 message) and stay idle.
+    Disable(Option<String>),
+    Enable,
+    /// Close the session and end the task (neighbor deleted or changed).
+    Stop(Option<String>),
+    /// Soft reset in: ask the peer to send its routes again (RFC 2918).
+    RouteRefresh,
+}
+
+/// The channels a peer task is wired to.
+pub struct Wiring {
+    pub rib: mpsc::Sender<RibMsg>,
+    pub conn_rx: mpsc::Receiver<TcpStream>,
+    pub ctl_rx: mpsc::Receiver<PeerCtl>,
+    pub status: watch::Sender<SessionStatus>,
+    pub events: broadcast::Sender<SessionEvent>,
+    /// Notified after each batch taken from the RIB (frees room in the
+    /// Adj-RIB-Out channel).
+    pub drained: Arc<Notify>,
+    /// Told when a dynamic neighbor's task ends.
+    pub gone: mpsc::Sender<IpAddr>,
+}
+
+/// Capacity of the RIB-to-peer channel, in batches: enough to keep the
+/// socket busy, small enough that a stuck peer holds little memory.
+const EXPORT_QUEUE: usize = 8;
 
 /// Everything a peer task needs from the configuration.
 pub struct Setup {
     pub neighbor: Neighbor,
     pub fsm: PeerConfig,
+    /// Created from a dynamic-neighbor range: the task ends with the session.
+    pub dynamic: bool,
 }
 
 impl Setup {
@@ -40,10 +75,11 @@ impl Setup {
         if n.graceful_restart {
             c.graceful_restart = Some(120);
         }
-        if let Some(ap) = n.add_path.as_ref().filter(|ap| ap.receive) {
-            // Receiving path identifiers works end to end (the RIB keys
-            // paths by them); sending them is not implemented, so never
-            // advertised: the encoder would otherwise omit ids the peer expects.
+        if let Some(ap) = n
+            .add_path
+            .as_ref()
+            .filter(|ap| ap.receive || ap.send.is_some())
+        {
             c.add_path = n
                 .families
                 .iter()
@@ -52,7 +88,7 @@ impl Setup {
                         *f,
                         AddPathMode {
                             receive: ap.receive,
-                            send: false,
+                            send: ap.send.is_some(),
                         },
                     )
                 })
@@ -62,12 +98,13 @@ impl Setup {
         Setup {
             neighbor: n,
             fsm: c,
+            dynamic: false,
         }
     }
 }
 
 enum Input {
-    Stop(Option<String>),
+    Ctl(Option<PeerCtl>),
     Timer(rbgp_fsm::Timer),
     Inbound(TcpStream),
     Connected(std::io::Result<TcpStream>),
@@ -88,7 +125,22 @@ struct Peer {
     exports: Option<mpsc::Receiver<ToPeer>>,
     connecting: Option<tokio::task::JoinHandle<()>>,
     connect_tx: mpsc::Sender<std::io::Result<TcpStream>>,
-    received: u64,
+    status: watch::Sender<SessionStatus>,
+    events: broadcast::Sender<SessionEvent>,
+    drained: Arc<Notify>,
+    /// Why the session last went down: decides graceful-restart retention.
+    last_down: Option<DownReason>,
+}
+
+/// Count one message in the direction's counters.
+fn count(c: &mut MessageCounts, m: &Message) {
+    match m {
+        Message::Open(_) => c.open += 1,
+        Message::Update(_) => c.update += 1,
+        Message::Notification(_) => c.notification += 1,
+        Message::Keepalive => c.keepalive += 1,
+        Message::RouteRefresh(_) => c.route_refresh += 1,
+    }
 }
 
 impl Peer {
@@ -100,9 +152,29 @@ impl Peer {
         if let Some(s) = self.conn.as_mut() {
             if let Err(e) = s.write_all(bytes).await {
                 tracing::info!(peer = %self.addr(), error = %e, "write failed");
+                self.status
+                    .send_modify(|st| st.last_error = Some(format!("write failed: {e}")));
                 events.push_back(Event::TcpFails);
             }
         }
+    }
+
+    /// Encode, count and send one message.
+    async fn send(&mut self, m: Message, events: &mut VecDeque<Event>) {
+        self.status
+            .send_modify(|st| count(&mut st.messages_out, &m));
+        let bytes = m.to_bytes(&self.tx_ctx);
+        self.write(&bytes, events).await;
+    }
+
+    fn notification(&self, direction: Direction, n: &Notification) {
+        let last = LastNotification {
+            direction,
+            notification: n.clone(),
+            at: SystemTime::now(),
+        };
+        self.status
+            .send_modify(|st| st.last_notification = Some(last.clone()));
     }
 
     fn connect(&mut self) {
@@ -166,6 +238,37 @@ impl Peer {
         }
     }
 
+    /// Families kept stale if the session is lost now (RFC 4724 §4.2; with
+    /// RFC 8538 also after a NOTIFICATION other than Hard Reset).
+    fn retain(&self, n: &Negotiated, reason: &DownReason) -> Option<(Vec<AfiSafi>, u16)> {
+        let gr = n.peer_graceful_restart.as_ref()?;
+        self.setup.fsm.graceful_restart?;
+        let both_n = gr.notification;
+        let hard = |x: &Notification| x.code == 6 && x.subcode == 9;
+        let ok = match reason {
+            DownReason::ConnectionLost => true,
+            DownReason::HoldTimerExpired => both_n,
+            DownReason::ErrorSent(x) | DownReason::NotificationReceived(x) => both_n && !hard(x),
+            DownReason::ManualStop | DownReason::AutomaticStop(_) | DownReason::Collision => false,
+        };
+        let families: Vec<AfiSafi> = gr
+            .families
+            .iter()
+            .map(|f| f.family)
+            .filter(|f| n.families.contains(f))
+            .collect();
+        (ok && !families.is_empty()).then_some((families, gr.time))
+    }
+
+    fn add_path_send(&self, n: &Negotiated) -> Vec<(AfiSafi, usize)> {
+        let limit = match self.setup.neighbor.add_path.as_ref().and_then(|a| a.send) {
+            Some(AddPathSend::All) => usize::MAX,
+            Some(AddPathSend::Best(k)) => k as usize,
+            None => return Vec::new(),
+        };
+        n.add_path_tx.iter().map(|f| (*f, limit)).collect()
+    }
+
     /// Carry out the FSM's actions; may queue further events.
     async fn perform(&mut self, actions: Vec<Action>, events: &mut VecDeque<Event>) {
         for a in actions {
@@ -178,46 +281,63 @@ impl Peer {
                     self.framer = Framer::new();
                 }
                 Action::SendOpen(o) => {
-                    let bytes = Message::Open(*o).to_bytes(&Context::default());
-                    self.write(&bytes, events).await;
+                    // The OPEN is always encoded without negotiated options.
+                    self.tx_ctx = Context::default();
+                    self.send(Message::Open(*o), events).await;
                 }
-                Action::SendKeepalive => {
-                    self.write(&Message::Keepalive.to_bytes(&self.tx_ctx), events)
-                        .await
-                }
+                Action::SendKeepalive => self.send(Message::Keepalive, events).await,
                 Action::SendNotification(n) => {
                     tracing::warn!(peer = %self.addr(), notification = %n, "sending NOTIFICATION");
-                    let bytes = Message::Notification(n).to_bytes(&self.tx_ctx);
-                    self.write(&bytes, events).await;
+                    self.notification(Direction::Sent, &n);
+                    self.send(Message::Notification(n), events).await;
                 }
                 Action::StartTimer(t, s) => self.timers.start(t, s),
                 Action::StopTimer(t) => self.timers.stop(t),
                 Action::Established(n) => {
                     self.rx_ctx = n.rx_context();
                     self.tx_ctx = n.tx_context();
-                    let (tx, rx) = mpsc::channel(64);
+                    let (tx, rx) = mpsc::channel(EXPORT_QUEUE);
                     self.exports = Some(rx);
                     let rules = self.rules(&n);
                     tracing::info!(peer = %self.addr(), asn = n.peer_asn, families = ?n.families, hold = n.hold_time, "session established");
-                    let _ = self
-                        .rib
-                        .send(RibMsg::Up {
-                            addr: self.addr(),
-                            rules,
-                            families: n.families.clone(),
-                            max_prefixes: self.setup.neighbor.max_prefixes,
-                            tx,
-                        })
-                        .await;
+                    let up = rib_task::Up {
+                        addr: self.addr(),
+                        rules,
+                        families: n.families.clone(),
+                        add_path_send: self.add_path_send(&n),
+                        max_prefixes: self.setup.neighbor.max_prefixes,
+                        enhanced_refresh: n.enhanced_route_refresh,
+                        graceful_restart: n.peer_graceful_restart.clone(),
+                        tx,
+                    };
+                    let _ = self.rib.send(RibMsg::Up(Box::new(up))).await;
+                    self.status.send_modify(|st| {
+                        st.established_at = Some(SystemTime::now());
+                        st.negotiated = Some((*n).clone());
+                    });
                     self.negotiated = Some(*n);
                 }
                 Action::Down(reason) => {
-                    if self.negotiated.take().is_some() && self.exports.take().is_some() {
-                        let _ = self.rib.send(RibMsg::Down { addr: self.addr() }).await;
+                    if let Some(n) = self.negotiated.take() {
+                        if self.exports.take().is_some() {
+                            let retain = self.retain(&n, &reason);
+                            let _ = self
+                                .rib
+                                .send(RibMsg::Down {
+                                    addr: self.addr(),
+                                    retain,
+                                })
+                                .await;
+                        }
+                        self.status.send_modify(|st| {
+                            st.established_at = None;
+                            st.flaps += 1;
+                        });
                     }
                     self.rx_ctx = Context::default();
                     self.tx_ctx = Context::default();
                     tracing::info!(peer = %self.addr(), ?reason, "session down");
+                    self.last_down = Some(reason);
                 }
             }
         }
@@ -231,43 +351,70 @@ impl Peer {
                 Ok(Some(b)) => b,
                 Ok(None) => return,
                 Err(e) => {
+                    self.status.send_modify(|st| {
+                        st.last_error = Some(format!("bad message header: {}", e.error))
+                    });
                     events.push_back(Event::MessageError(e.notification));
                     return;
                 }
             };
-            match Message::decode(&bytes, &self.rx_ctx) {
-                Ok(d) => match d.message {
-                    Message::Open(o) => events.push_back(Event::OpenReceived(Box::new(o))),
-                    Message::Keepalive => events.push_back(Event::KeepaliveReceived),
-                    Message::Notification(n) => {
-                        tracing::warn!(peer = %self.addr(), notification = %n, "NOTIFICATION received");
-                        events.push_back(Event::NotificationReceived(n));
-                    }
-                    Message::RouteRefresh(_) => events.push_back(Event::RouteRefreshReceived),
-                    Message::Update(u) => {
-                        events.push_back(Event::UpdateReceived);
-                        if !d.verdict.is_clean() {
-                            for i in &d.verdict.issues {
-                                tracing::warn!(peer = %self.addr(), issue = %i, "RFC 7606");
-                            }
-                        }
-                        if self.fsm.state() == State::Established && self.exports.is_some() {
-                            self.received += u.nlri.len() as u64;
-                            let _ = self
-                                .rib
-                                .send(RibMsg::Update {
-                                    addr: self.addr(),
-                                    update: Box::new(u),
-                                    verdict: d.verdict,
-                                })
-                                .await;
-                        }
-                    }
-                },
+            let d = match Message::decode(&bytes, &self.rx_ctx) {
+                Ok(d) => d,
                 Err(e) => {
                     tracing::warn!(peer = %self.addr(), error = %e, "malformed message");
+                    self.status
+                        .send_modify(|st| st.last_error = Some(format!("malformed message: {e}")));
                     events.push_back(Event::MessageError(e.notification));
                     return;
+                }
+            };
+            self.status
+                .send_modify(|st| count(&mut st.messages_in, &d.message));
+            let established = self.fsm.state() == State::Established && self.exports.is_some();
+            match d.message {
+                Message::Open(o) => events.push_back(Event::OpenReceived(Box::new(o))),
+                Message::Keepalive => events.push_back(Event::KeepaliveReceived),
+                Message::Notification(n) => {
+                    tracing::warn!(peer = %self.addr(), notification = %n, "NOTIFICATION received");
+                    self.notification(Direction::Received, &n);
+                    events.push_back(Event::NotificationReceived(n));
+                }
+                Message::RouteRefresh(r) => {
+                    events.push_back(Event::RouteRefreshReceived);
+                    let negotiated = self
+                        .negotiated
+                        .as_ref()
+                        .is_some_and(|n| n.route_refresh && n.families.contains(&r.family));
+                    if established && negotiated {
+                        let _ = self
+                            .rib
+                            .send(RibMsg::RouteRefresh {
+                                addr: self.addr(),
+                                refresh: r,
+                            })
+                            .await;
+                    } else if established {
+                        // RFC 2918 §4: a family not negotiated is ignored.
+                        tracing::info!(peer = %self.addr(), family = %r.family, "ROUTE-REFRESH for a family not negotiated: ignored");
+                    }
+                }
+                Message::Update(u) => {
+                    events.push_back(Event::UpdateReceived);
+                    if !d.verdict.is_clean() {
+                        for i in &d.verdict.issues {
+                            tracing::warn!(peer = %self.addr(), issue = %i, "RFC 7606");
+                        }
+                    }
+                    if established {
+                        let _ = self
+                            .rib
+                            .send(RibMsg::Update {
+                                addr: self.addr(),
+                                update: Box::new(u),
+                                verdict: d.verdict,
+                            })
+                            .await;
+                    }
                 }
             }
         }
@@ -276,51 +423,85 @@ impl Peer {
     async fn send_routes(&mut self, msg: ToPeer, events: &mut VecDeque<Event>) {
         match msg {
             ToPeer::Routes(batch) => {
-                // Group announcements by attribute set so each set goes out
-                // packed (RFC 4271 §4.3: many NLRI per UPDATE).
-                let mut groups: HashMap<(AfiSafi, Arc<Attrs>), Vec<NlriEntry>> = HashMap::new();
+                // Group announcements by attribute set (shared `Arc`s from
+                // the Adj-RIB-Out) so each set goes out packed (RFC 4271
+                // §4.3: many NLRI per UPDATE).
+                let mut groups: HashMap<(AfiSafi, usize), (Arc<Attrs>, Vec<NlriEntry>)> =
+                    HashMap::new();
                 let mut withdrawals: HashMap<AfiSafi, Vec<NlriEntry>> = HashMap::new();
                 for e in batch {
+                    let entry = NlriEntry {
+                        path_id: e.path_id,
+                        nlri: e.nlri,
+                    };
                     match e.attrs {
                         Some(a) => groups
-                            .entry((e.family, a))
-                            .or_default()
-                            .push(NlriEntry::new(e.nlri)),
-                        None => withdrawals
-                            .entry(e.family)
-                            .or_default()
-                            .push(NlriEntry::new(e.nlri)),
+                            .entry((e.family, Arc::as_ptr(&a) as usize))
+                            .or_insert_with(|| (Arc::clone(&a), Vec::new()))
+                            .1
+                            .push(entry),
+                        None => withdrawals.entry(e.family).or_default().push(entry),
                     }
                 }
                 let ctx = self.tx_ctx.clone();
+                let mut updates = 0;
                 for (f, w) in withdrawals {
                     for m in rbgp_wire::update::pack_withdrawals(f, &w, &ctx) {
                         self.write(&m, events).await;
+                        updates += 1;
                     }
                 }
-                for ((f, a), n) in groups {
+                for ((f, _), (a, n)) in groups {
                     for m in crate::convert::announce(&a, f, &n, &ctx) {
                         self.write(&m, events).await;
+                        updates += 1;
                     }
                 }
+                self.status
+                    .send_modify(|st| st.messages_out.update += updates);
             }
             ToPeer::MaxPrefix(max) => {
                 // RFC 4486 §4: Cease/1, data AFI, SAFI and the limit. The
                 // limit is over all families here; report IPv4 unicast.
                 let mut data = vec![0, 1, 1];
                 data.extend_from_slice(&max.to_be_bytes());
-                events.push_back(Event::AutomaticStop(rbgp_wire::Notification::new(
-                    6, 1, data,
-                )));
+                events.push_back(Event::AutomaticStop(Notification::new(6, 1, data)));
             }
             ToPeer::EndOfRib(families) => {
-                let ctx = self.tx_ctx.clone();
                 for f in families {
-                    let mut b = Vec::new();
-                    Update::end_of_rib(f).encode(&ctx, &mut b);
-                    self.write(&b, events).await;
+                    self.send(Message::Update(Update::end_of_rib(f)), events)
+                        .await;
                 }
             }
+            ToPeer::RefreshBegin(f) | ToPeer::RefreshEnd(f) => {
+                let subtype = if matches!(msg, ToPeer::RefreshBegin(_)) {
+                    RefreshSubtype::BeginOfRefresh
+                } else {
+                    RefreshSubtype::EndOfRefresh
+                };
+                let r = RouteRefresh {
+                    family: f,
+                    subtype,
+                    trailing: Vec::new(),
+                };
+                self.send(Message::RouteRefresh(r), events).await;
+            }
+        }
+    }
+
+    /// Soft reset in: ask the peer for its routes again (RFC 2918).
+    async fn request_refresh(&mut self, events: &mut VecDeque<Event>) {
+        let Some(n) = self.negotiated.as_ref().filter(|n| n.route_refresh) else {
+            tracing::info!(peer = %self.addr(), "soft reset in: route refresh not negotiated");
+            return;
+        };
+        for f in n.families.clone() {
+            let r = RouteRefresh {
+                family: f,
+                subtype: RefreshSubtype::Normal,
+                trailing: Vec::new(),
+            };
+            self.send(Message::RouteRefresh(r), events).await;
         }
     }
 
@@ -328,7 +509,7 @@ impl Peer {
         &mut self,
         conn_rx: &mut mpsc::Receiver<TcpStream>,
         connect_rx: &mut mpsc::Receiver<std::io::Result<TcpStream>>,
-        stop: &mut watch::Receiver<Option<String>>,
+        ctl: &mut mpsc::Receiver<PeerCtl>,
         buf: &mut [u8],
     ) -> Input {
         let timer = self.timers.next();
@@ -354,15 +535,46 @@ impl Peer {
             }
         };
         tokio::select! {
-            r = stop.changed() => match r {
-                Ok(()) => Input::Stop(stop.borrow().clone()),
-                Err(_) => Input::Stop(None),
-            },
+            c = ctl.recv() => Input::Ctl(c),
             t = sleep => Input::Timer(t),
             Some(s) = conn_rx.recv() => Input::Inbound(s),
             Some(r) = connect_rx.recv() => Input::Connected(r),
             r = read => Input::Read(r),
             Some(m) = export => Input::Export(m),
+        }
+    }
+
+    /// Publish the state and, on a change, the session event.
+    fn publish(&self, before: State) {
+        let now = self.fsm.state();
+        if now == before {
+            return;
+        }
+        tracing::debug!(peer = %self.addr(), from = ?before, to = ?now, "state");
+        let mut notification = None;
+        self.status.send_modify(|st| {
+            st.state = now;
+            if now == State::Idle || before == State::Established {
+                notification = st.last_notification.clone();
+            }
+        });
+        let _ = self.events.send(SessionEvent {
+            peer: self.addr(),
+            from: before,
+            to: now,
+            notification: notification
+                .filter(|n| n.at.elapsed().map_or(true, |d| d < Duration::from_secs(1))),
+            at: SystemTime::now(),
+        });
+    }
+
+    /// Feed queued events to the FSM until none are left.
+    async fn run_events(&mut self, events: &mut VecDeque<Event>) {
+        while let Some(ev) = events.pop_front() {
+            let before = self.fsm.state();
+            let actions = self.fsm.handle(ev);
+            self.perform(actions, events).await;
+            self.publish(before);
         }
     }
 }
@@ -379,14 +591,19 @@ fn timer_event(t: rbgp_fsm::Timer) -> Event {
     }
 }
 
-pub async fn run(
-    setup: Setup,
-    rib: mpsc::Sender<RibMsg>,
-    mut conn_rx: mpsc::Receiver<TcpStream>,
-    mut stop: watch::Receiver<Option<String>>,
-) {
+pub async fn run(setup: Setup, w: Wiring) {
+    let Wiring {
+        rib,
+        mut conn_rx,
+        mut ctl_rx,
+        status,
+        events: session_events,
+        drained,
+        gone,
+    } = w;
     let (connect_tx, mut connect_rx) = mpsc::channel(2);
     let fsm = Fsm::new(setup.fsm.clone());
+    let dynamic = setup.dynamic;
     let mut p = Peer {
         setup,
         fsm,
@@ -400,30 +617,48 @@ pub async fn run(
         exports: None,
         connecting: None,
         connect_tx,
-        received: 0,
+        status,
+        events: session_events,
+        drained,
+        last_down: None,
     };
     let mut events = VecDeque::from([Event::ManualStart]);
     let mut buf = vec![0u8; 65536];
     loop {
-        while let Some(ev) = events.pop_front() {
-            let before = p.fsm.state();
-            let actions = p.fsm.handle(ev);
-            p.perform(actions, &mut events).await;
-            if p.fsm.state() != before {
-                tracing::debug!(peer = %p.addr(), from = ?before, to = ?p.fsm.state(), "state");
-            }
+        p.run_events(&mut events).await;
+        if dynamic && p.last_down.is_some() && p.fsm.state() != State::Established {
+            // A dynamic neighbor exists only while its session does.
+            let _ = gone.send(p.addr()).await;
+            return;
         }
         match p
-            .next_input(&mut conn_rx, &mut connect_rx, &mut stop, &mut buf)
+            .next_input(&mut conn_rx, &mut connect_rx, &mut ctl_rx, &mut buf)
             .await
         {
-            Input::Stop(msg) => {
-                let actions = p.fsm.handle(Event::ManualStop { message: msg });
-                let mut ev = VecDeque::new();
-                p.perform(actions, &mut ev).await;
+            Input::Ctl(c @ (None | Some(PeerCtl::Stop(_)))) => {
+                let message = match c {
+                    Some(PeerCtl::Stop(m)) => m,
+                    _ => None,
+                };
+                events.push_back(Event::ManualStop { message });
+                p.run_events(&mut events).await;
                 p.timers.clear();
+                if let Some(h) = p.connecting.take() {
+                    h.abort();
+                }
                 return;
             }
+            Input::Ctl(Some(PeerCtl::Disable(message))) => {
+                p.status.send_modify(|st| st.enabled = false);
+                events.push_back(Event::ManualStop { message });
+            }
+            Input::Ctl(Some(PeerCtl::Enable)) => {
+                p.status.send_modify(|st| st.enabled = true);
+                if p.fsm.state() == State::Idle {
+                    events.push_back(Event::ManualStart);
+                }
+            }
+            Input::Ctl(Some(PeerCtl::RouteRefresh)) => p.request_refresh(&mut events).await,
             Input::Timer(t) => {
                 p.timers.stop(t);
                 events.push_back(timer_event(t));
@@ -432,7 +667,11 @@ pub async fn run(
                 // A connection from the peer. Take it unless a session is
                 // already past OpenSent (simplified §6.8: the established
                 // connection wins).
-                if matches!(p.fsm.state(), State::OpenConfirm | State::Established) {
+                let enabled = p.status.borrow().enabled;
+                if !enabled {
+                    tracing::info!(peer = %p.addr(), "connection refused: neighbor disabled");
+                    drop(s);
+                } else if matches!(p.fsm.state(), State::OpenConfirm | State::Established) {
                     tracing::info!(peer = %p.addr(), "second connection closed: session already up");
                     drop(s);
                 } else {
@@ -466,6 +705,8 @@ pub async fn run(
                     Ok(_) => {}
                     Err(e) => {
                         tracing::debug!(peer = %p.addr(), error = %e, "connect failed");
+                        p.status
+                            .send_modify(|st| st.last_error = Some(format!("connect failed: {e}")));
                         if p.conn.is_none() {
                             events.push_back(Event::TcpFails);
                         }
@@ -480,7 +721,10 @@ pub async fn run(
                 p.framer.push(buf.get(..n).unwrap_or(&[]));
                 p.messages(&mut events).await;
             }
-            Input::Export(m) => p.send_routes(m, &mut events).await,
+            Input::Export(m) => {
+                p.drained.notify_one();
+                p.send_routes(m, &mut events).await;
+            }
         }
     }
 }

@@ -215,22 +215,91 @@ impl Rib {
     /// Remove everything `peer` sent (session down without graceful
     /// restart); returns the best-path changes.
     pub fn remove_peer(&mut self, peer: PeerId) -> Vec<Change> {
-        let mut keys: Vec<(AfiSafi, Nlri, u32)> = Vec::new();
-        for (f, t) in &self.tables {
-            for (n, e) in t {
-                for p in e.paths.iter().filter(|p| p.peer == peer) {
-                    keys.push((*f, n.clone(), p.path_id));
-                }
-            }
-        }
-        let changes = keys
-            .iter()
-            .filter_map(|(f, n, id)| self.withdraw(peer, *f, n, *id))
-            .collect();
+        let changes = self.remove_paths(peer, |_, _| true);
         if let Some(slot) = self.peers.get_mut(peer as usize) {
             *slot = None;
         }
         changes
+    }
+
+    /// Update a peer's information (a session back up after a graceful
+    /// restart keeps its id, so its stale paths can be replaced).
+    pub fn set_peer(&mut self, id: PeerId, info: PeerInfo) {
+        if let Some(slot) = self.peers.get_mut(id as usize) {
+            *slot = Some(info);
+        }
+    }
+
+    /// Mark `peer`'s paths of the families `which` accepts stale (RFC 4724
+    /// §4.2: kept while the peer restarts); returns how many.
+    pub fn mark_stale(&mut self, peer: PeerId, which: impl Fn(AfiSafi) -> bool) -> usize {
+        let mut n = 0;
+        for (f, t) in self.tables.iter_mut() {
+            if !which(*f) {
+                continue;
+            }
+            for e in t.values_mut() {
+                for p in e.paths.iter_mut().filter(|p| p.peer == peer) {
+                    p.stale = true;
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// Remove `peer`'s paths that match `which` (family, path); returns the
+    /// best-path changes. Used to sweep stale paths and drop families.
+    pub fn remove_paths(
+        &mut self,
+        peer: PeerId,
+        which: impl Fn(AfiSafi, &Path) -> bool,
+    ) -> Vec<Change> {
+        let mut keys: Vec<(AfiSafi, Nlri, u32)> = Vec::new();
+        for (f, t) in &self.tables {
+            for (n, e) in t {
+                for p in e.paths.iter().filter(|p| p.peer == peer && which(*f, p)) {
+                    keys.push((*f, n.clone(), p.path_id));
+                }
+            }
+        }
+        keys.iter()
+            .filter_map(|(f, n, id)| self.withdraw(peer, *f, n, *id))
+            .collect()
+    }
+
+    /// Every NLRI of every family with its paths and the index of the best.
+    pub fn iter(&self) -> impl Iterator<Item = (AfiSafi, &Nlri, &[Path], Option<usize>)> {
+        self.tables.iter().flat_map(|(f, t)| {
+            t.iter()
+                .map(move |(n, e)| (*f, n, e.paths.as_slice(), e.best.map(|b| b as usize)))
+        })
+    }
+
+    /// Every NLRI of one family with its paths and the index of the best.
+    pub fn iter_family(
+        &self,
+        family: AfiSafi,
+    ) -> impl Iterator<Item = (&Nlri, &[Path], Option<usize>)> {
+        self.tables.get(&family).into_iter().flat_map(|t| {
+            t.iter()
+                .map(|(n, e)| (n, e.paths.as_slice(), e.best.map(|b| b as usize)))
+        })
+    }
+
+    /// Paths held per family for `peer`.
+    pub fn path_counts(&self, peer: PeerId) -> Vec<(AfiSafi, usize)> {
+        self.tables
+            .iter()
+            .map(|(f, t)| {
+                let n = t
+                    .values()
+                    .map(|e| e.paths.iter().filter(|p| p.peer == peer).count())
+                    .sum();
+                (*f, n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 
     pub fn best(&self, family: AfiSafi, nlri: &Nlri) -> Option<&Path> {

@@ -1,0 +1,66 @@
+//! Wires the tasks together: the RIB task, the supervisor with its peer
+//! tasks, and the BGP listeners. Returns the control [`Handle`] the API,
+//! SIGHUP and tests drive the daemon with.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rbgp_config::Config;
+use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::task::JoinHandle;
+
+use crate::control::Handle;
+use crate::supervisor::{self, Supervisor};
+use crate::{listener, rib_task};
+
+/// Capacity of the RIB task's inbox: peers wait (TCP back-pressure on
+/// their senders) when the RIB is behind.
+const RIB_QUEUE: usize = 1024;
+
+/// Start everything. The returned task ends when the daemon has shut down
+/// (after `Handle::shutdown`).
+pub async fn start(config: Config) -> anyhow::Result<(Handle, JoinHandle<()>)> {
+    let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
+    let drained = Arc::new(Notify::new());
+    let local = rbgp_rib::policy::Local {
+        asn: config.global.asn,
+        router_id: config.global.router_id,
+        cluster_id: config.global.router_id,
+    };
+    let rib = tokio::spawn(rib_task::run(
+        local,
+        config.routes.clone(),
+        rib_rx,
+        Arc::clone(&drained),
+    ));
+    let (events, _) = broadcast::channel(1024);
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let (conn_tx, conn_rx) = mpsc::channel(64);
+    let (gone_tx, gone_rx) = mpsc::channel(64);
+
+    let mut listeners = Vec::new();
+    for addr in &config.global.listen {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        tracing::info!(%addr, "listening");
+        listeners.push(tokio::spawn(listener::run(l, conn_tx.clone())));
+    }
+    let (asn, router_id) = (config.global.asn, config.global.router_id);
+    let mut sup = Supervisor::new(config, rib_tx.clone(), events.clone(), drained, gone_tx);
+    sup.start_configured().map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(asn, %router_id, "rbgpd started");
+    let handle = Handle {
+        cmd: cmd_tx,
+        rib: rib_tx,
+        events,
+    };
+    let done = tokio::spawn(async move {
+        supervisor::run(sup, cmd_rx, conn_rx, gone_rx).await;
+        for l in listeners {
+            l.abort();
+        }
+        rib.abort();
+    });
+    Ok((handle, done))
+}

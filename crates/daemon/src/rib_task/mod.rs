@@ -1,0 +1,655 @@
+//! The one owner of routing state. Peer tasks send it what they receive,
+//! the control handle sends it injections and queries; it selects best
+//! paths and keeps every peer's Adj-RIB-Out ([`out::Out`]), flushed as fast
+//! as each peer drains it.
+
+mod gr;
+mod out;
+mod query;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rbgp_config::RouteConfig;
+use rbgp_rib::policy::{self, Local, PeerRules};
+use rbgp_rib::{Attrs, Change, Interner, PeerId, PeerInfo, Rib, SelectionOptions};
+use rbgp_wire::attr::{AsPath, Community, ExtCommunity, LargeCommunity, Origin};
+use rbgp_wire::capability::GracefulRestart;
+use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
+use rbgp_wire::{AfiSafi, Nlri, Update, Verdict};
+use rustc_hash::{FxHashMap, FxHashSet};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+
+use crate::control::{
+    ControlError, FamilyCounts, LocalRoute, Origin as Source, RibQuery, RouteEntry, RouteEvent,
+};
+pub use out::ToPeer;
+
+/// A session came up: what the RIB needs to serve it.
+#[derive(Debug)]
+pub struct Up {
+    pub addr: IpAddr,
+    pub rules: PeerRules,
+    pub families: Vec<AfiSafi>,
+    /// ADD-PATH send per family: how many paths (usize::MAX = all).
+    pub add_path_send: Vec<(AfiSafi, usize)>,
+    pub max_prefixes: Option<u32>,
+    /// RFC 7313 negotiated: refreshes are bracketed by BoRR/EoRR.
+    pub enhanced_refresh: bool,
+    /// The peer's graceful-restart capability (RFC 4724), if any.
+    pub graceful_restart: Option<GracefulRestart>,
+    pub tx: mpsc::Sender<ToPeer>,
+}
+
+/// Every candidate path of an NLRI and why the best won.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub candidates: Vec<RouteEntry>,
+    pub explanation: rbgp_rib::Explanation,
+}
+
+#[derive(Debug)]
+pub enum RibMsg {
+    Up(Box<Up>),
+    /// The session went down. `retain`: the families whose routes are kept
+    /// stale for `restart_time` seconds (RFC 4724 §4.2 helper).
+    Down {
+        addr: IpAddr,
+        retain: Option<(Vec<AfiSafi>, u16)>,
+    },
+    Update {
+        addr: IpAddr,
+        update: Box<Update>,
+        verdict: Verdict,
+    },
+    /// ROUTE-REFRESH received (RFC 2918, RFC 7313).
+    RouteRefresh {
+        addr: IpAddr,
+        refresh: RouteRefresh,
+    },
+    /// Soft reset out: send the peer everything again.
+    Resend {
+        addr: IpAddr,
+    },
+    Inject {
+        routes: Vec<LocalRoute>,
+        reply: oneshot::Sender<()>,
+    },
+    Remove {
+        keys: Vec<(AfiSafi, Nlri, u32)>,
+        reply: oneshot::Sender<usize>,
+    },
+    Query {
+        query: RibQuery,
+        reply: oneshot::Sender<Result<Vec<RouteEntry>, ControlError>>,
+    },
+    Explain {
+        family: AfiSafi,
+        nlri: Nlri,
+        reply: oneshot::Sender<Option<Explained>>,
+    },
+    Subscribe {
+        reply: oneshot::Sender<(Vec<RouteEntry>, broadcast::Receiver<RouteEvent>)>,
+    },
+    Counts {
+        reply: oneshot::Sender<HashMap<IpAddr, Vec<FamilyCounts>>>,
+    },
+}
+
+/// A peer the RIB knows: up, or restarting with stale routes.
+struct PeerState {
+    id: PeerId,
+    max_prefixes: Option<u32>,
+    enhanced_refresh: bool,
+    /// Up: its Adj-RIB-Out. `None` while it restarts gracefully.
+    out: Option<out::Out>,
+    /// Paths the peer announces that import policy rejected (they count as
+    /// received, not accepted).
+    rejected: FxHashSet<(AfiSafi, Nlri, u32)>,
+    gr: gr::Restart,
+}
+
+struct State {
+    local: Local,
+    rib: Rib,
+    interner: Interner,
+    local_id: PeerId,
+    peers: HashMap<IpAddr, PeerState>,
+    /// Rules of each source peer by RIB id (export needs them per route).
+    sources: FxHashMap<PeerId, Arc<PeerRules>>,
+    by_id: FxHashMap<PeerId, IpAddr>,
+    watch: broadcast::Sender<RouteEvent>,
+    /// Rules changes since the last flush make every cached export suspect.
+    updates_since_collect: usize,
+}
+
+/// Attributes of a route from the config file.
+pub fn originated(r: &RouteConfig) -> Attrs {
+    Attrs {
+        origin: Some(Origin::Igp),
+        as_path: r
+            .as_path
+            .as_deref()
+            .and_then(|p| p.parse::<AsPath>().ok())
+            .unwrap_or_default(),
+        next_hop: Some(r.next_hop),
+        med: r.med,
+        local_pref: r.local_pref,
+        communities: r
+            .communities
+            .iter()
+            .filter_map(|c| c.parse::<Community>().ok())
+            .collect(),
+        large_communities: r
+            .large_communities
+            .iter()
+            .filter_map(|c| c.parse::<LargeCommunity>().ok())
+            .collect(),
+        ext_communities: r
+            .ext_communities
+            .iter()
+            .filter_map(|c| c.parse::<ExtCommunity>().ok())
+            .collect(),
+        ..Attrs::default()
+    }
+}
+
+pub fn family_of(p: &rbgp_wire::Prefix) -> AfiSafi {
+    if p.is_ipv4() {
+        AfiSafi::IPV4_UNICAST
+    } else {
+        AfiSafi::IPV6_UNICAST
+    }
+}
+
+impl State {
+    fn source(&self, peer: PeerId) -> Source {
+        if peer == self.local_id {
+            Source::Local
+        } else {
+            self.by_id
+                .get(&peer)
+                .map_or(Source::Local, |a| Source::Peer(*a))
+        }
+    }
+
+    fn entry(&self, family: AfiSafi, nlri: &Nlri, p: &rbgp_rib::Path, best: bool) -> RouteEntry {
+        RouteEntry {
+            family,
+            nlri: nlri.clone(),
+            path_id: p.path_id,
+            source: self.source(p.peer),
+            attrs: Arc::clone(&p.attrs),
+            best,
+            stale: p.stale,
+        }
+    }
+
+    /// A best-path change: every peer's export of that NLRI is recomputed,
+    /// and watchers hear of it.
+    fn changed(&mut self, c: Change) {
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut() {
+                o.mark(c.family, &c.nlri);
+            }
+        }
+        if self.watch.receiver_count() > 0 {
+            let best = c
+                .best
+                .as_ref()
+                .map(|p| self.entry(c.family, &c.nlri, p, true));
+            let _ = self.watch.send(RouteEvent {
+                family: c.family,
+                nlri: c.nlri,
+                best,
+            });
+        }
+    }
+
+    /// A path changed without changing the best: only peers that receive
+    /// every path (ADD-PATH send) care.
+    fn touched(&mut self, family: AfiSafi, nlri: &Nlri) {
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut().filter(|o| o.sends_all_paths(family)) {
+                o.mark(family, nlri);
+            }
+        }
+    }
+
+    fn apply(&mut self, family: AfiSafi, nlri: &Nlri, change: Option<Change>) {
+        match change {
+            Some(c) => self.changed(c),
+            None => self.touched(family, nlri),
+        }
+    }
+
+    fn update(&mut self, peer: PeerId, family: AfiSafi, nlri: Nlri, path_id: u32, a: Arc<Attrs>) {
+        let c = self.rib.update(peer, family, nlri.clone(), path_id, a);
+        self.apply(family, &nlri, c);
+    }
+
+    fn withdraw(&mut self, peer: PeerId, family: AfiSafi, nlri: &Nlri, path_id: u32) {
+        let c = self.rib.withdraw(peer, family, nlri, path_id);
+        self.apply(family, nlri, c);
+    }
+
+    fn changes(&mut self, cs: Vec<Change>) {
+        for c in cs {
+            self.changed(c);
+        }
+    }
+
+    /// Let every peer send what its channel has room for.
+    fn flush(&mut self) {
+        let cx = out::Ctx {
+            rib: &self.rib,
+            local: &self.local,
+            local_id: self.local_id,
+            sources: &self.sources,
+        };
+        for (addr, p) in self.peers.iter_mut() {
+            if let Some(o) = p.out.as_mut().filter(|o| o.has_work()) {
+                if !o.flush(&cx) {
+                    tracing::debug!(%addr, "peer task gone");
+                }
+            }
+        }
+    }
+
+    fn up(&mut self, up: Up) {
+        let Up {
+            addr,
+            rules,
+            families,
+            add_path_send,
+            max_prefixes,
+            enhanced_refresh,
+            graceful_restart,
+            tx,
+        } = up;
+        let info = PeerInfo {
+            asn: rules.asn,
+            router_id: rules.router_id,
+            address: addr,
+            ibgp: rules.ibgp,
+        };
+        // A peer back from a graceful restart keeps its id and stale paths.
+        let id = match self.peers.remove(&addr) {
+            Some(old) => {
+                self.rib.set_peer(old.id, info);
+                let mut p = old;
+                let sweep = p.gr.reestablished(graceful_restart.as_ref());
+                self.peers.insert(addr, p);
+                self.sweep(addr, &sweep);
+                self.peers.get(&addr).map(|p| p.id).unwrap_or_default()
+            }
+            None => {
+                let id = self.rib.add_peer(info);
+                self.peers.insert(
+                    addr,
+                    PeerState {
+                        id,
+                        max_prefixes,
+                        enhanced_refresh,
+                        out: None,
+                        rejected: FxHashSet::default(),
+                        gr: gr::Restart::default(),
+                    },
+                );
+                id
+            }
+        };
+        let rules = Arc::new(rules);
+        self.sources.insert(id, Arc::clone(&rules));
+        self.by_id.insert(id, addr);
+        let mut o = out::Out::new(id, rules, families.clone(), add_path_send, tx);
+        // The initial table, then End-of-RIB (RFC 4724 §2).
+        for (f, n, _, _) in self.rib.iter() {
+            o.mark(f, n);
+        }
+        o.then(ToPeer::EndOfRib(families));
+        if let Some(p) = self.peers.get_mut(&addr) {
+            p.max_prefixes = max_prefixes;
+            p.enhanced_refresh = enhanced_refresh;
+            p.out = Some(o);
+        }
+        // Other peers' exports may depend on this peer's rules.
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut() {
+                o.clear_cache();
+            }
+        }
+        tracing::info!(%addr, "peer up in the RIB");
+    }
+
+    fn down(&mut self, addr: IpAddr, retain: Option<(Vec<AfiSafi>, u16)>) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        p.out = None;
+        p.rejected.clear();
+        let id = p.id;
+        match retain {
+            Some((families, time)) if time > 0 => {
+                // RFC 4724 §4.2: keep the routes, stale, for the restart time.
+                let n = self.rib.mark_stale(id, |f| families.contains(&f));
+                let gone = self.rib.remove_paths(id, |f, _| !families.contains(&f));
+                p.gr.start(families, time);
+                tracing::info!(%addr, stale = n, restart_time = time, "peer restarting: routes kept stale");
+                self.changes(gone);
+            }
+            _ => self.forget(addr),
+        }
+    }
+
+    /// Remove a peer and all its routes.
+    fn forget(&mut self, addr: IpAddr) {
+        if let Some(p) = self.peers.remove(&addr) {
+            self.by_id.remove(&p.id);
+            self.sources.remove(&p.id);
+            let changes = self.rib.remove_paths(p.id, |_, _| true);
+            tracing::info!(%addr, changed = changes.len(), "peer down: its routes removed");
+            self.changes(changes);
+            let _ = self.rib.remove_peer(p.id);
+            self.interner.collect();
+        }
+    }
+
+    /// Remove the peer's stale paths of these families.
+    fn sweep(&mut self, addr: IpAddr, families: &[AfiSafi]) {
+        if families.is_empty() {
+            return;
+        }
+        let Some(id) = self.peers.get(&addr).map(|p| p.id) else {
+            return;
+        };
+        let gone = self
+            .rib
+            .remove_paths(id, |f, p| p.stale && families.contains(&f));
+        if !gone.is_empty() {
+            tracing::info!(%addr, swept = gone.len(), ?families, "stale routes removed");
+        }
+        self.changes(gone);
+    }
+
+    fn update_msg(&mut self, addr: IpAddr, update: &Update, verdict: &Verdict) {
+        let Some(p) = self.peers.get(&addr).filter(|p| p.out.is_some()) else {
+            return;
+        };
+        let id = p.id;
+        let max = p.max_prefixes;
+        if let Some(f) = update.is_end_of_rib() {
+            // RFC 4724 §4.2: End-of-RIB ends the peer's restart for f.
+            let done = self
+                .peers
+                .get_mut(&addr)
+                .map(|p| p.gr.end_of_rib(f))
+                .unwrap_or_default();
+            self.sweep(addr, &done);
+            return;
+        }
+        let rules = self.sources.get(&id).cloned();
+        for (f, n) in update.withdrawals() {
+            let path_id = n.path_id.unwrap_or(0);
+            self.withdraw(id, f, &n.nlri, path_id);
+            if let Some(p) = self.peers.get_mut(&addr) {
+                p.rejected.remove(&(f, n.nlri.clone(), path_id));
+            }
+        }
+        if let Some(w) = &verdict.treat_as_withdraw {
+            // RFC 7606 §2: the UPDATE's routes count as withdrawn.
+            for (f, n) in w {
+                self.withdraw(id, *f, &n.nlri, n.path_id.unwrap_or(0));
+            }
+        } else {
+            let mut attrs = Attrs::from_update(update);
+            let accepted = match &rules {
+                Some(r) => policy::import(&mut attrs, r, &self.local),
+                None => Ok(()),
+            };
+            let shared = self.interner.intern(attrs);
+            for (f, n) in update.announced() {
+                if verdict.disable_families.contains(&f) {
+                    continue;
+                }
+                let path_id = n.path_id.unwrap_or(0);
+                match accepted {
+                    Ok(()) => {
+                        self.update(id, f, n.nlri.clone(), path_id, Arc::clone(&shared));
+                        if let Some(p) =
+                            self.peers.get_mut(&addr).filter(|p| !p.rejected.is_empty())
+                        {
+                            p.rejected.remove(&(f, n.nlri.clone(), path_id));
+                        }
+                    }
+                    Err(why) => {
+                        tracing::debug!(%addr, nlri = %n.nlri, ?why, "path rejected");
+                        self.withdraw(id, f, &n.nlri, path_id);
+                        if let Some(p) = self.peers.get_mut(&addr) {
+                            p.rejected.insert((f, n.nlri.clone(), path_id));
+                        }
+                    }
+                }
+            }
+        }
+        self.updates_since_collect += 1;
+        if let Some(max) = max {
+            if self.rib.path_count(id) > max as usize {
+                tracing::warn!(%addr, max, "max_prefixes exceeded");
+                if let Some(o) = self.peers.get_mut(&addr).and_then(|p| p.out.as_mut()) {
+                    o.then(ToPeer::MaxPrefix(max));
+                }
+            }
+        }
+    }
+
+    fn route_refresh(&mut self, addr: IpAddr, r: RouteRefresh) {
+        let Some(p) = self.peers.get(&addr) else {
+            return;
+        };
+        match r.subtype {
+            RefreshSubtype::Normal => {
+                let enhanced = p.enhanced_refresh;
+                tracing::info!(%addr, family = %r.family, "route refresh: re-sending");
+                if let Some(o) = self.peers.get_mut(&addr).and_then(|p| p.out.as_mut()) {
+                    o.refresh(&self.rib, r.family, enhanced);
+                }
+            }
+            // RFC 7313 §4: the peer re-sends everything; what it does not
+            // re-send by EoRR is gone.
+            RefreshSubtype::BeginOfRefresh => {
+                let id = p.id;
+                let n = self.rib.mark_stale(id, |f| f == r.family);
+                tracing::info!(%addr, family = %r.family, stale = n, "enhanced route refresh begins");
+            }
+            RefreshSubtype::EndOfRefresh => self.sweep(addr, &[r.family]),
+            RefreshSubtype::Other(_) => {}
+        }
+    }
+
+    fn resend(&mut self, addr: IpAddr) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        let enhanced = p.enhanced_refresh;
+        if let Some(o) = p.out.as_mut() {
+            for f in o.families.clone() {
+                o.refresh(&self.rib, f, enhanced);
+            }
+        }
+    }
+
+    fn inject(&mut self, routes: Vec<LocalRoute>) {
+        for r in routes {
+            let a = self.interner.intern(r.attrs);
+            self.update(self.local_id, r.family, r.nlri, r.path_id, a);
+        }
+    }
+
+    fn remove(&mut self, keys: Vec<(AfiSafi, Nlri, u32)>) -> usize {
+        let mut n = 0;
+        for (f, nlri, id) in keys {
+            if self
+                .rib
+                .paths(f, &nlri)
+                .iter()
+                .any(|p| p.peer == self.local_id && p.path_id == id)
+            {
+                n += 1;
+            }
+            self.withdraw(self.local_id, f, &nlri, id);
+        }
+        n
+    }
+
+    fn counts(&self) -> HashMap<IpAddr, Vec<FamilyCounts>> {
+        let mut all = HashMap::new();
+        for (addr, p) in &self.peers {
+            let mut m: FxHashMap<AfiSafi, FamilyCounts> = FxHashMap::default();
+            for (f, n) in self.rib.path_counts(p.id) {
+                let c = m.entry(f).or_insert_with(|| FamilyCounts::new(f));
+                c.accepted = n as u64;
+                c.received = n as u64;
+            }
+            for (f, _, _) in &p.rejected {
+                m.entry(*f)
+                    .or_insert_with(|| FamilyCounts::new(*f))
+                    .received += 1;
+            }
+            if let Some(o) = &p.out {
+                for (f, n) in o.advertised_counts() {
+                    m.entry(f)
+                        .or_insert_with(|| FamilyCounts::new(f))
+                        .advertised = n;
+                }
+            }
+            let mut v: Vec<FamilyCounts> = m.into_values().collect();
+            v.sort_by_key(|c| (c.family.afi.0, c.family.safi.0));
+            all.insert(*addr, v);
+        }
+        all
+    }
+}
+
+/// The RIB task. `drained` is notified by peer tasks when they took a batch,
+/// so blocked Adj-RIB-Outs are flushed as soon as there is room.
+pub async fn run(
+    local: Local,
+    routes: Vec<RouteConfig>,
+    mut rx: mpsc::Receiver<RibMsg>,
+    drained: Arc<Notify>,
+) {
+    let mut rib = Rib::new(SelectionOptions::default());
+    let local_id = rib.add_peer(PeerInfo::local(local.asn, local.router_id));
+    let (watch, _) = broadcast::channel(4096);
+    let mut st = State {
+        local,
+        rib,
+        interner: Interner::new(),
+        local_id,
+        peers: HashMap::new(),
+        sources: FxHashMap::default(),
+        by_id: FxHashMap::default(),
+        watch,
+        updates_since_collect: 0,
+    };
+    st.inject(
+        routes
+            .iter()
+            .map(|r| LocalRoute {
+                family: family_of(&r.prefix),
+                nlri: Nlri::Prefix(r.prefix),
+                path_id: 0,
+                attrs: originated(r),
+            })
+            .collect(),
+    );
+    loop {
+        let deadline = st.peers.values().filter_map(|p| p.gr.deadline()).min();
+        let timer = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => handle(&mut st, m),
+                None => return,
+            },
+            () = drained.notified() => {}
+            () = timer => expire(&mut st),
+        }
+        st.flush();
+    }
+}
+
+/// Graceful-restart timers that ran out: the routes they kept go.
+fn expire(st: &mut State) {
+    let now = std::time::Instant::now();
+    let due: Vec<(IpAddr, gr::Expired)> = st
+        .peers
+        .iter_mut()
+        .filter_map(|(a, p)| p.gr.expire(now).map(|e| (*a, e)))
+        .collect();
+    for (addr, e) in due {
+        match e {
+            gr::Expired::Restart => {
+                tracing::info!(%addr, "peer did not come back within its restart time: routes removed");
+                st.forget(addr);
+            }
+            gr::Expired::Stale(families) => st.sweep(addr, &families),
+        }
+    }
+}
+
+fn handle(st: &mut State, m: RibMsg) {
+    match m {
+        RibMsg::Up(up) => st.up(*up),
+        RibMsg::Down { addr, retain } => st.down(addr, retain),
+        RibMsg::Update {
+            addr,
+            update,
+            verdict,
+        } => st.update_msg(addr, &update, &verdict),
+        RibMsg::RouteRefresh { addr, refresh } => st.route_refresh(addr, refresh),
+        RibMsg::Resend { addr } => st.resend(addr),
+        RibMsg::Inject { routes, reply } => {
+            st.inject(routes);
+            let _ = reply.send(());
+        }
+        RibMsg::Remove { keys, reply } => {
+            let n = st.remove(keys);
+            let _ = reply.send(n);
+        }
+        RibMsg::Query { query, reply } => {
+            let _ = reply.send(query::run(st, &query));
+        }
+        RibMsg::Explain {
+            family,
+            nlri,
+            reply,
+        } => {
+            let _ = reply.send(query::explain(st, family, &nlri));
+        }
+        RibMsg::Subscribe { reply } => {
+            // Snapshot and subscription in one step: no change is missed
+            // or seen twice.
+            let rx = st.watch.subscribe();
+            let snapshot = st
+                .rib
+                .iter_best()
+                .map(|(f, n, p)| st.entry(f, n, p, true))
+                .collect();
+            let _ = reply.send((snapshot, rx));
+        }
+        RibMsg::Counts { reply } => {
+            let _ = reply.send(st.counts());
+        }
+    }
+    if st.updates_since_collect > 100_000 {
+        st.updates_since_collect = 0;
+        st.interner.collect();
+    }
+}

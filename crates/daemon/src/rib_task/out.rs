@@ -1,0 +1,318 @@
+//! Adj-RIB-Out of one peer with back-pressure: route changes only mark
+//! NLRIs dirty; what the peer gets is computed from the current Loc-RIB
+//! when its channel has room. A slow peer therefore costs one dirty-set
+//! entry per changed NLRI (changes coalesce) and never blocks the RIB task.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use indexmap::IndexSet;
+use rbgp_rib::policy::{self, Local, PeerRules, Source};
+use rbgp_rib::{Attrs, Path, PeerId, Rib};
+use rbgp_wire::{AfiSafi, Nlri};
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use smallvec::SmallVec;
+use tokio::sync::mpsc;
+
+/// One route to send a peer: `attrs: None` withdraws it.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    /// The path identifier, on families where ADD-PATH send was negotiated.
+    pub path_id: Option<u32>,
+    pub attrs: Option<Arc<Attrs>>,
+}
+
+/// What the RIB task sends a peer task.
+#[derive(Debug)]
+pub enum ToPeer {
+    Routes(Vec<Export>),
+    /// The initial table has been sent (RFC 4724 §2).
+    EndOfRib(Vec<AfiSafi>),
+    /// Enhanced route refresh: re-advertisement begins / ends (RFC 7313 §4).
+    RefreshBegin(AfiSafi),
+    RefreshEnd(AfiSafi),
+    /// The peer sent more routes than its max_prefixes.
+    MaxPrefix(u32),
+}
+
+/// NLRIs exported per channel message: big enough to pack well, small
+/// enough that one message is a bounded amount of memory.
+const BATCH: usize = 2048;
+
+/// What a peer was sent for one NLRI: which source path (peer, received
+/// path id), under which path id, with which attributes.
+#[derive(Debug, Clone)]
+struct Sent {
+    src: SrcKey,
+    id: u32,
+    attrs: Arc<Attrs>,
+}
+
+/// A source path: (peer, received path id).
+type SrcKey = (PeerId, u32);
+
+/// Cached export: the source attributes (kept alive so their address is
+/// not reused) and what they become for this peer (`None`: not exported).
+type CachedExport = (Arc<Attrs>, Option<Arc<Attrs>>);
+
+/// One peer as an export target.
+pub struct Out {
+    pub id: PeerId,
+    pub rules: Arc<PeerRules>,
+    pub families: Vec<AfiSafi>,
+    /// ADD-PATH send per family: how many paths (usize::MAX = all).
+    pub add_path: Vec<(AfiSafi, usize)>,
+    tx: mpsc::Sender<ToPeer>,
+    sent: FxHashMap<(AfiSafi, Nlri), SmallVec<[Sent; 1]>>,
+    dirty: IndexSet<(AfiSafi, Nlri), FxBuildHasher>,
+    /// Sent once `dirty` is empty, in order (End-of-RIB, EoRR).
+    after: VecDeque<ToPeer>,
+    /// Families being refreshed: routes go out even when unchanged.
+    forced: Vec<AfiSafi>,
+    /// Exported attributes by (source attributes, source peer, family):
+    /// ~150k distinct sets per full table, so exports are shared too. The
+    /// source `Arc` is kept so its address cannot be reused while cached.
+    cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
+}
+
+/// Read-only context an export needs.
+pub struct Ctx<'a> {
+    pub rib: &'a Rib,
+    pub local: &'a Local,
+    pub local_id: PeerId,
+    /// Rules of every source peer, by RIB id.
+    pub sources: &'a FxHashMap<PeerId, Arc<PeerRules>>,
+}
+
+impl Out {
+    pub fn new(
+        id: PeerId,
+        rules: Arc<PeerRules>,
+        families: Vec<AfiSafi>,
+        add_path: Vec<(AfiSafi, usize)>,
+        tx: mpsc::Sender<ToPeer>,
+    ) -> Self {
+        Out {
+            id,
+            rules,
+            families,
+            add_path,
+            tx,
+            sent: FxHashMap::default(),
+            dirty: IndexSet::default(),
+            after: VecDeque::new(),
+            forced: Vec::new(),
+            cache: FxHashMap::default(),
+        }
+    }
+
+    pub fn wants(&self, family: AfiSafi) -> bool {
+        self.families.contains(&family)
+    }
+
+    fn add_path_limit(&self, family: AfiSafi) -> Option<usize> {
+        self.add_path
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map(|(_, n)| *n)
+    }
+
+    /// Whether a change to a non-best path matters to this peer.
+    pub fn sends_all_paths(&self, family: AfiSafi) -> bool {
+        self.add_path_limit(family).is_some()
+    }
+
+    pub fn mark(&mut self, family: AfiSafi, nlri: &Nlri) {
+        if self.wants(family) {
+            self.dirty.insert((family, nlri.clone()));
+        }
+    }
+
+    pub fn has_work(&self) -> bool {
+        !self.dirty.is_empty() || !self.after.is_empty()
+    }
+
+    /// Queue a message to send once every dirty NLRI has gone out.
+    pub fn then(&mut self, m: ToPeer) {
+        self.after.push_back(m);
+    }
+
+    /// Re-send `family` whole (route refresh from the peer, soft reset out).
+    pub fn refresh(&mut self, rib: &Rib, family: AfiSafi, enhanced: bool) {
+        if !self.wants(family) {
+            return;
+        }
+        if enhanced {
+            // RFC 7313 §4: BoRR, the routes, EoRR.
+            self.after.push_back(ToPeer::RefreshBegin(family));
+        }
+        if !self.forced.contains(&family) {
+            self.forced.push(family);
+        }
+        for (n, _, _) in rib.iter_family(family) {
+            self.dirty.insert((family, n.clone()));
+        }
+        // Routes only in the Adj-RIB-Out are re-checked too (withdrawn if
+        // no longer exported).
+        for (f, n) in self.sent.keys() {
+            if *f == family {
+                self.dirty.insert((*f, n.clone()));
+            }
+        }
+        if enhanced {
+            self.after.push_back(ToPeer::RefreshEnd(family));
+        }
+    }
+
+    /// Paths currently advertised, per family.
+    pub fn advertised_counts(&self) -> FxHashMap<AfiSafi, u64> {
+        let mut m: FxHashMap<AfiSafi, u64> = FxHashMap::default();
+        for ((f, _), s) in &self.sent {
+            *m.entry(*f).or_default() += s.len() as u64;
+        }
+        m
+    }
+
+    /// The Adj-RIB-Out: (family, NLRI, path id, attributes).
+    pub fn iter_sent(&self) -> impl Iterator<Item = (AfiSafi, &Nlri, u32, &Arc<Attrs>)> {
+        self.sent
+            .iter()
+            .flat_map(|((f, n), s)| s.iter().map(move |e| (*f, n, e.id, &e.attrs)))
+    }
+
+    /// Send what the channel has room for. Returns false if the peer task
+    /// is gone.
+    pub fn flush(&mut self, cx: &Ctx<'_>) -> bool {
+        let tx = self.tx.clone();
+        while !self.dirty.is_empty() {
+            let permit = match tx.try_reserve() {
+                Ok(p) => p,
+                Err(mpsc::error::TrySendError::Full(())) => return true,
+                Err(mpsc::error::TrySendError::Closed(())) => return false,
+            };
+            let mut batch = Vec::new();
+            while batch.len() < BATCH {
+                let Some((f, n)) = self.dirty.pop() else {
+                    break;
+                };
+                self.export(cx, f, n, &mut batch);
+            }
+            if !batch.is_empty() {
+                permit.send(ToPeer::Routes(batch));
+            }
+        }
+        self.forced.clear();
+        while let Some(m) = self.after.pop_front() {
+            match tx.try_reserve() {
+                Ok(p) => p.send(m),
+                Err(mpsc::error::TrySendError::Full(())) => {
+                    self.after.push_front(m);
+                    return true;
+                }
+                Err(mpsc::error::TrySendError::Closed(())) => return false,
+            }
+        }
+        true
+    }
+
+    /// The attributes `path` is exported with, through the cache.
+    fn exported(&mut self, cx: &Ctx<'_>, family: AfiSafi, path: &Path) -> Option<Arc<Attrs>> {
+        let key = (Arc::as_ptr(&path.attrs) as usize, path.peer, family);
+        if let Some((_, out)) = self.cache.get(&key) {
+            return out.clone();
+        }
+        let source = if path.peer == cx.local_id {
+            Source::Local
+        } else {
+            Source::Peer(cx.sources.get(&path.peer)?)
+        };
+        let out = policy::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new);
+        if self.cache.len() > 1 << 20 {
+            self.cache.clear();
+        }
+        self.cache
+            .insert(key, (Arc::clone(&path.attrs), out.clone()));
+        out
+    }
+
+    /// Drop cached exports (after the interner let attribute sets go, or
+    /// when a source peer's rules change).
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    /// Compare what `nlri` should look like at the peer with what was sent
+    /// and queue the difference.
+    fn export(&mut self, cx: &Ctx<'_>, family: AfiSafi, nlri: Nlri, batch: &mut Vec<Export>) {
+        let paths = cx.rib.paths(family, &nlri);
+        let best = cx.rib.best(family, &nlri);
+        let limit = self.add_path_limit(family);
+        // Candidates: the best path, then (ADD-PATH send) the others.
+        let mut want: SmallVec<[(SrcKey, Arc<Attrs>); 2]> = SmallVec::new();
+        let ordered = best.into_iter().chain(
+            paths
+                .iter()
+                .filter(|p| limit.is_some() && !best.is_some_and(|b| std::ptr::eq(b, *p))),
+        );
+        for p in ordered {
+            if want.len() >= limit.unwrap_or(1) {
+                break;
+            }
+            if p.peer == self.id {
+                // Never back to where it came from (RFC 4271 §9.2 and
+                // split horizon); without ADD-PATH nothing else is sent.
+                if limit.is_none() {
+                    break;
+                }
+                continue;
+            }
+            if let Some(a) = self.exported(cx, family, p) {
+                want.push(((p.peer, p.path_id), a));
+            } else if limit.is_none() {
+                break;
+            }
+        }
+        let forced = self.forced.contains(&family);
+        let add_path = limit.is_some();
+        let key = (family, nlri);
+        let old = self.sent.remove(&key).unwrap_or_default();
+        let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
+        for (src, attrs) in want {
+            // Without ADD-PATH there is one route per NLRI whatever its
+            // source; with it, a source path keeps its identifier.
+            let prev = old.iter().find(|s| !add_path || s.src == src);
+            let id = match prev {
+                Some(s) => s.id,
+                None => (1..)
+                    .find(|i| !old.iter().chain(new.iter()).any(|s| s.id == *i))
+                    .unwrap_or(1),
+            };
+            let same = prev.is_some_and(|s| Arc::ptr_eq(&s.attrs, &attrs) || *s.attrs == *attrs);
+            if !same || forced {
+                batch.push(Export {
+                    family,
+                    nlri: key.1.clone(),
+                    path_id: add_path.then_some(id),
+                    attrs: Some(Arc::clone(&attrs)),
+                });
+            }
+            new.push(Sent { src, id, attrs });
+        }
+        for s in &old {
+            let kept = new.iter().any(|n| n.id == s.id);
+            if !kept {
+                batch.push(Export {
+                    family,
+                    nlri: key.1.clone(),
+                    path_id: add_path.then_some(s.id),
+                    attrs: None,
+                });
+            }
+        }
+        if !new.is_empty() {
+            self.sent.insert(key, new);
+        }
+    }
+}

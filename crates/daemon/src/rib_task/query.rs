@@ -1,0 +1,102 @@
+//! Answers to RIB queries from the control handle: snapshots of the
+//! matching paths (the API streams them out in pages).
+
+use rbgp_wire::{AfiSafi, Nlri, Prefix};
+
+use super::{Explained, State};
+use crate::control::{ControlError, PrefixMatch, RibQuery, RouteEntry, Table};
+
+fn prefix(n: &Nlri) -> Option<&Prefix> {
+    match n {
+        Nlri::Prefix(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// Whether `n` passes the filter (`LongestMatch` keeps every covering
+/// prefix; the caller narrows it to the longest).
+fn matches(n: &Nlri, m: &PrefixMatch) -> bool {
+    match m {
+        PrefixMatch::All => true,
+        PrefixMatch::Exact(q) => prefix(n) == Some(q),
+        PrefixMatch::MoreSpecifics(q) => prefix(n).is_some_and(|p| q.contains(p)),
+        PrefixMatch::LongestMatch(q) => prefix(n).is_some_and(|p| p.contains(q)),
+    }
+}
+
+fn longest_only(m: &PrefixMatch, mut v: Vec<RouteEntry>) -> Vec<RouteEntry> {
+    if let PrefixMatch::LongestMatch(_) = m {
+        let longest = v
+            .iter()
+            .filter_map(|e| prefix(&e.nlri))
+            .map(Prefix::len)
+            .max();
+        v.retain(|e| prefix(&e.nlri).map(Prefix::len) == longest);
+    }
+    v
+}
+
+pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
+    let family_ok = |f: AfiSafi| q.family.is_none_or(|w| w == f);
+    let mut v = Vec::new();
+    match q.table {
+        Table::Loc | Table::AdjIn(_) => {
+            let only = match q.table {
+                Table::AdjIn(addr) => Some(
+                    st.peers
+                        .get(&addr)
+                        .map(|p| p.id)
+                        .ok_or(ControlError::NoSuchNeighbor(addr))?,
+                ),
+                _ => None,
+            };
+            for (f, n, paths, best) in st.rib.iter() {
+                if !family_ok(f) || !matches(n, &q.prefix) {
+                    continue;
+                }
+                for (i, p) in paths.iter().enumerate() {
+                    if only.is_none_or(|id| id == p.peer) {
+                        v.push(st.entry(f, n, p, Some(i) == best));
+                    }
+                }
+            }
+        }
+        Table::AdjOut(addr) => {
+            let p = st
+                .peers
+                .get(&addr)
+                .ok_or(ControlError::NoSuchNeighbor(addr))?;
+            if let Some(o) = &p.out {
+                for (f, n, id, attrs) in o.iter_sent() {
+                    if family_ok(f) && matches(n, &q.prefix) {
+                        v.push(RouteEntry {
+                            family: f,
+                            nlri: n.clone(),
+                            path_id: id,
+                            source: crate::control::Origin::Local,
+                            attrs: attrs.clone(),
+                            best: true,
+                            stale: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(longest_only(&q.prefix, v))
+}
+
+pub fn explain(st: &State, family: AfiSafi, nlri: &Nlri) -> Option<Explained> {
+    let explanation = st.rib.explain(family, nlri)?;
+    let candidates = st
+        .rib
+        .paths(family, nlri)
+        .iter()
+        .enumerate()
+        .map(|(i, p)| st.entry(family, nlri, p, i == explanation.best))
+        .collect();
+    Some(Explained {
+        candidates,
+        explanation,
+    })
+}

@@ -1,0 +1,365 @@
+//! Owns the peer tasks: starts, stops and restarts them for the config
+//! file, SIGHUP reloads, the API and dynamic-neighbor ranges, routes
+//! inbound connections to them, and answers status questions.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rbgp_config::{Config, Neighbor, NeighborConfig};
+use rbgp_wire::Nlri;
+use tokio::net::TcpStream;
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::control::{
+    Command, ControlError, LocalRoute, NeighborStatus, ReloadSummary, SessionEvent, SessionStatus,
+    SoftReset,
+};
+use crate::peer::{self, PeerCtl, Setup, Wiring};
+use crate::rib_task::{self, RibMsg};
+
+/// How long a stopping peer task may take to send its Cease.
+const STOP_WAIT: Duration = Duration::from_secs(3);
+
+struct PeerHandle {
+    neighbor: Neighbor,
+    dynamic: bool,
+    from_api: bool,
+    conn: mpsc::Sender<TcpStream>,
+    ctl: mpsc::Sender<PeerCtl>,
+    status: watch::Receiver<SessionStatus>,
+    task: JoinHandle<()>,
+}
+
+pub struct Supervisor {
+    config: Config,
+    peers: HashMap<IpAddr, PeerHandle>,
+    rib: mpsc::Sender<RibMsg>,
+    events: broadcast::Sender<SessionEvent>,
+    drained: Arc<Notify>,
+    gone_tx: mpsc::Sender<IpAddr>,
+}
+
+impl Supervisor {
+    pub fn new(
+        config: Config,
+        rib: mpsc::Sender<RibMsg>,
+        events: broadcast::Sender<SessionEvent>,
+        drained: Arc<Notify>,
+        gone_tx: mpsc::Sender<IpAddr>,
+    ) -> Self {
+        Supervisor {
+            config,
+            peers: HashMap::new(),
+            rib,
+            events,
+            drained,
+            gone_tx,
+        }
+    }
+
+    fn spawn(&mut self, n: Neighbor, dynamic: bool, from_api: bool) {
+        let (conn, conn_rx) = mpsc::channel(4);
+        let (ctl, ctl_rx) = mpsc::channel(16);
+        let (status_tx, status) = watch::channel(SessionStatus::default());
+        let mut setup = Setup::new(&self.config, n.clone());
+        setup.dynamic = dynamic;
+        let wiring = Wiring {
+            rib: self.rib.clone(),
+            conn_rx,
+            ctl_rx,
+            status: status_tx,
+            events: self.events.clone(),
+            drained: Arc::clone(&self.drained),
+            gone: self.gone_tx.clone(),
+        };
+        let task = tokio::spawn(peer::run(setup, wiring));
+        let addr = n.address;
+        tracing::info!(peer = %addr, dynamic, "neighbor started");
+        self.peers.insert(
+            addr,
+            PeerHandle {
+                neighbor: n,
+                dynamic,
+                from_api,
+                conn,
+                ctl,
+                status,
+                task,
+            },
+        );
+    }
+
+    /// Stop a peer task (Cease with `message`) and wait for it to end, so
+    /// that its routes leave the RIB before anything replaces it.
+    async fn stop(&mut self, addr: IpAddr, message: Option<String>) -> bool {
+        let Some(h) = self.peers.remove(&addr) else {
+            return false;
+        };
+        let _ = h.ctl.send(PeerCtl::Stop(message)).await;
+        let mut task = h.task;
+        if tokio::time::timeout(STOP_WAIT, &mut task).await.is_err() {
+            task.abort();
+        }
+        // A peer in graceful restart has routes but no session: drop them.
+        let _ = self.rib.send(RibMsg::Down { addr, retain: None }).await;
+        tracing::info!(peer = %addr, "neighbor stopped");
+        true
+    }
+
+    pub fn start_configured(&mut self) -> Result<(), ControlError> {
+        let neighbors = self
+            .config
+            .neighbors()
+            .map_err(|e| ControlError::invalid("neighbors", e.to_string()))?;
+        for n in neighbors {
+            self.spawn(n, false, false);
+        }
+        Ok(())
+    }
+
+    /// A connection from `ip`: to its neighbor, or a new dynamic neighbor.
+    fn inbound(&mut self, s: TcpStream, ip: IpAddr) {
+        if let Some(h) = self.peers.get(&ip) {
+            if h.conn.try_send(s).is_err() {
+                tracing::warn!(peer = %ip, "peer task busy, connection dropped");
+            }
+            return;
+        }
+        let range = self.config.dynamic_neighbors.iter().find(|d| {
+            let host = rbgp_wire::Prefix::new(ip, if ip.is_ipv4() { 32 } else { 128 });
+            host.is_some_and(|h| d.prefix.contains(&h))
+        });
+        let Some(d) = range else {
+            tracing::info!(from = %ip, "connection from an unconfigured address closed");
+            return;
+        };
+        let nc = NeighborConfig::in_group(ip, &d.peer_group);
+        match self.config.resolve(&nc) {
+            Ok(mut n) => {
+                // RFC 4271 §8.2.1: a passive peer waits for the connection.
+                n.passive = true;
+                self.spawn(n, true, false);
+                let busy = self
+                    .peers
+                    .get(&ip)
+                    .is_none_or(|h| h.conn.try_send(s).is_err());
+                if busy {
+                    tracing::warn!(peer = %ip, "new dynamic neighbor busy, connection dropped");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(from = %ip, group = %d.peer_group, error = %e, "dynamic neighbor refused")
+            }
+        }
+    }
+
+    async fn status(&self) -> Vec<NeighborStatus> {
+        let (tx, rx) = oneshot::channel();
+        let mut counts = HashMap::new();
+        if self.rib.send(RibMsg::Counts { reply: tx }).await.is_ok() {
+            counts = rx.await.unwrap_or_default();
+        }
+        let mut v: Vec<NeighborStatus> = self
+            .peers
+            .values()
+            .map(|h| NeighborStatus {
+                neighbor: h.neighbor.clone(),
+                dynamic: h.dynamic,
+                from_api: h.from_api,
+                session: h.status.borrow().clone(),
+                prefixes: counts.remove(&h.neighbor.address).unwrap_or_default(),
+            })
+            .collect();
+        v.sort_by_key(|n| n.neighbor.address);
+        v
+    }
+
+    async fn ctl(&self, addr: IpAddr, c: PeerCtl) -> Result<(), ControlError> {
+        let h = self
+            .peers
+            .get(&addr)
+            .ok_or(ControlError::NoSuchNeighbor(addr))?;
+        h.ctl
+            .send(c)
+            .await
+            .map_err(|_| ControlError::NoSuchNeighbor(addr))
+    }
+
+    /// Apply a new configuration to the running daemon.
+    async fn reload(&mut self, new: Config) -> Result<ReloadSummary, ControlError> {
+        let wanted = new
+            .neighbors()
+            .map_err(|e| ControlError::invalid("neighbors", e.to_string()))?;
+        if new.global != self.config.global {
+            tracing::warn!("[global] changes take effect at the next restart");
+        }
+        let mut summary = ReloadSummary::default();
+        let old_routes = std::mem::take(&mut self.config.routes);
+        let global = self.config.global.clone();
+        self.config = new;
+        self.config.global = global;
+        // Neighbors from the old file that are gone or changed.
+        let configured: Vec<IpAddr> = self
+            .peers
+            .iter()
+            .filter(|(_, h)| !h.dynamic && !h.from_api)
+            .map(|(a, _)| *a)
+            .collect();
+        for addr in configured {
+            let keep = wanted.iter().find(|n| n.address == addr);
+            let same =
+                keep.is_some_and(|n| self.peers.get(&addr).is_some_and(|h| h.neighbor == *n));
+            if same {
+                summary.unchanged += 1;
+                continue;
+            }
+            self.stop(addr, Some("configuration changed".into())).await;
+            match keep {
+                Some(n) => {
+                    self.spawn(n.clone(), false, false);
+                    summary.changed.push(addr);
+                }
+                None => summary.removed.push(addr),
+            }
+        }
+        for n in wanted {
+            if !self.peers.contains_key(&n.address) {
+                summary.added.push(n.address);
+                self.spawn(n, false, false);
+            }
+        }
+        // Originated routes: withdraw those gone, (re)inject the others.
+        let removed: Vec<_> = old_routes
+            .iter()
+            .filter(|r| !self.config.routes.contains(r))
+            .map(|r| (rib_task::family_of(&r.prefix), Nlri::Prefix(r.prefix), 0))
+            .collect();
+        if !removed.is_empty() {
+            let (tx, _rx) = oneshot::channel();
+            let _ = self
+                .rib
+                .send(RibMsg::Remove {
+                    keys: removed,
+                    reply: tx,
+                })
+                .await;
+        }
+        let added: Vec<LocalRoute> = self
+            .config
+            .routes
+            .iter()
+            .filter(|r| !old_routes.contains(r))
+            .map(|r| LocalRoute {
+                family: rib_task::family_of(&r.prefix),
+                nlri: Nlri::Prefix(r.prefix),
+                path_id: 0,
+                attrs: rib_task::originated(r),
+            })
+            .collect();
+        if !added.is_empty() {
+            let (tx, _rx) = oneshot::channel();
+            let _ = self
+                .rib
+                .send(RibMsg::Inject {
+                    routes: added,
+                    reply: tx,
+                })
+                .await;
+        }
+        tracing::info!(?summary, "configuration reloaded");
+        Ok(summary)
+    }
+
+    async fn command(&mut self, c: Command) -> bool {
+        match c {
+            Command::AddNeighbor(n, reply) => {
+                let r = if self.peers.contains_key(&n.address) {
+                    Err(ControlError::NeighborExists(n.address))
+                } else {
+                    self.spawn(*n, false, true);
+                    Ok(())
+                };
+                let _ = reply.send(r);
+            }
+            Command::DeleteNeighbor(addr, reply) => {
+                let r = if self.stop(addr, Some("neighbor deleted".into())).await {
+                    Ok(())
+                } else {
+                    Err(ControlError::NoSuchNeighbor(addr))
+                };
+                let _ = reply.send(r);
+            }
+            Command::Enable(addr, reply) => {
+                let _ = reply.send(self.ctl(addr, PeerCtl::Enable).await);
+            }
+            Command::Disable(addr, message, reply) => {
+                let _ = reply.send(self.ctl(addr, PeerCtl::Disable(message)).await);
+            }
+            Command::SoftReset(addr, which, reply) => {
+                let mut r = Ok(());
+                if matches!(which, SoftReset::In | SoftReset::Both) {
+                    r = self.ctl(addr, PeerCtl::RouteRefresh).await;
+                }
+                if r.is_ok() && matches!(which, SoftReset::Out | SoftReset::Both) {
+                    let _ = self.rib.send(RibMsg::Resend { addr }).await;
+                }
+                let _ = reply.send(r);
+            }
+            Command::Neighbors(reply) => {
+                let _ = reply.send(Ok(self.status().await));
+            }
+            Command::Reload(config, reply) => {
+                let r = self.reload(*config).await;
+                let _ = reply.send(r);
+            }
+            Command::Shutdown(message) => {
+                let msg = message.or_else(|| Some("rbgpd shutting down".into()));
+                let addrs: Vec<IpAddr> = self.peers.keys().copied().collect();
+                for h in self.peers.values() {
+                    let _ = h.ctl.send(PeerCtl::Stop(msg.clone())).await;
+                }
+                for a in addrs {
+                    if let Some(h) = self.peers.remove(&a) {
+                        let mut task = h.task;
+                        if tokio::time::timeout(STOP_WAIT, &mut task).await.is_err() {
+                            task.abort();
+                        }
+                    }
+                }
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The supervisor task: ends after a shutdown command.
+pub async fn run(
+    mut sup: Supervisor,
+    mut cmd_rx: mpsc::Receiver<Command>,
+    mut conn_rx: mpsc::Receiver<(TcpStream, IpAddr)>,
+    mut gone_rx: mpsc::Receiver<IpAddr>,
+) {
+    loop {
+        tokio::select! {
+            c = cmd_rx.recv() => match c {
+                Some(c) => {
+                    if !sup.command(c).await {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            Some((s, ip)) = conn_rx.recv() => sup.inbound(s, ip),
+            Some(ip) = gone_rx.recv() => {
+                if sup.peers.get(&ip).is_some_and(|h| h.dynamic) {
+                    sup.peers.remove(&ip);
+                    tracing::info!(peer = %ip, "dynamic neighbor removed");
+                }
+            }
+        }
+    }
+}
