@@ -42,3 +42,8 @@ where
         .map(|(i, s)| parse_field(s, &format!("{field}[{i}]")))
         .collect()
 }
+
+/// An IP address field.
+pub fn parse_ip(text: &str, field: &str) -> Result<std::net::IpAddr, FieldError> {
+    parse_field(text, field)
+}

@@ -126,7 +126,8 @@ pub fn path_from_proto(p: &v1::Path) -> Result<InjectedPath, FieldError> {
 }
 
 /// A RIB path as the API shows it.
-pub fn path_to_proto(prefix: &Prefix, path_id: u32, a: &Attrs) -> v1::Path {
+/// `prefix` is any NLRI text: a prefix, or a FlowSpec rule in a RIB listing.
+pub fn path_to_proto(prefix: &impl std::fmt::Display, path_id: u32, a: &Attrs) -> v1::Path {
     v1::Path {
         prefix: prefix.to_string(),
         path_id,
