@@ -11,7 +11,10 @@ pub use flowspec::{flowspec_from_proto, flowspec_to_proto, FlowRule};
 pub use neighbor::{
     dynamic_from_proto, neighbor_from_proto, peer_group_from_proto, settings_to_proto,
 };
-pub use path::{path_from_proto, path_key, path_to_proto, prefix_from_proto, InjectedPath};
+pub use path::{
+    as_path_from_proto, as_path_to_proto, path_from_proto, path_key, path_to_proto,
+    prefix_from_proto, InjectedPath,
+};
 
 use crate::FieldError;
 

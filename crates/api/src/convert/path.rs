@@ -52,7 +52,8 @@ fn origin_from(o: i32) -> Result<Origin, FieldError> {
     }
 }
 
-fn as_path_from(segs: &[v1::AsSegment]) -> Result<AsPath, FieldError> {
+/// The AS path of a request's segments.
+pub fn as_path_from_proto(segs: &[v1::AsSegment]) -> Result<AsPath, FieldError> {
     let mut path = AsPath::default();
     for (i, s) in segs.iter().enumerate() {
         let kind = match as_segment::Type::try_from(s.r#type) {
@@ -100,7 +101,7 @@ pub fn path_from_proto(p: &v1::Path) -> Result<InjectedPath, FieldError> {
     }
     let attrs = Attrs {
         origin: Some(origin_from(p.origin)?),
-        as_path: as_path_from(&p.as_path)?,
+        as_path: as_path_from_proto(&p.as_path)?,
         next_hop: Some(next_hop),
         med: p.med,
         local_pref: p.local_pref,
@@ -126,6 +127,22 @@ pub fn path_from_proto(p: &v1::Path) -> Result<InjectedPath, FieldError> {
 }
 
 /// A RIB path as the API shows it.
+/// The segments of an AS path.
+pub fn as_path_to_proto(p: &AsPath) -> Vec<v1::AsSegment> {
+    p.segments
+        .iter()
+        .map(|s| v1::AsSegment {
+            r#type: match s.kind {
+                SegmentType::Sequence => as_segment::Type::AsSequence,
+                SegmentType::Set => as_segment::Type::AsSet,
+                SegmentType::ConfedSequence => as_segment::Type::ConfedSequence,
+                SegmentType::ConfedSet => as_segment::Type::ConfedSet,
+            } as i32,
+            asns: s.asns.to_vec(),
+        })
+        .collect()
+}
+
 /// `prefix` is any NLRI text: a prefix, or a FlowSpec rule in a RIB listing.
 pub fn path_to_proto(prefix: &impl std::fmt::Display, path_id: u32, a: &Attrs) -> v1::Path {
     v1::Path {
@@ -137,20 +154,7 @@ pub fn path_to_proto(prefix: &impl std::fmt::Display, path_id: u32, a: &Attrs) -
             Some(Origin::Incomplete) => v1::Origin::Incomplete,
             Some(Origin::Igp) | None => v1::Origin::Igp,
         } as i32,
-        as_path: a
-            .as_path
-            .segments
-            .iter()
-            .map(|s| v1::AsSegment {
-                r#type: match s.kind {
-                    SegmentType::Sequence => as_segment::Type::AsSequence,
-                    SegmentType::Set => as_segment::Type::AsSet,
-                    SegmentType::ConfedSequence => as_segment::Type::ConfedSequence,
-                    SegmentType::ConfedSet => as_segment::Type::ConfedSet,
-                } as i32,
-                asns: s.asns.to_vec(),
-            })
-            .collect(),
+        as_path: as_path_to_proto(&a.as_path),
         med: a.med,
         local_pref: a.local_pref,
         communities: a.communities.iter().map(ToString::to_string).collect(),
