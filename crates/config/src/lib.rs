@@ -137,6 +137,16 @@ macro_rules! peer_keys {
                 PeerSettings { $($field: self.$field.clone(),)* }
             }
 
+            /// A neighbor with these settings of its own (the API's
+            /// AddNeighbor).
+            pub fn with_settings(address: IpAddr, peer_group: Option<String>, s: PeerSettings) -> Self {
+                NeighborConfig {
+                    address,
+                    peer_group,
+                    $($field: s.$field,)*
+                }
+            }
+
             /// A neighbor with every setting from `group` (dynamic
             /// neighbors, API-added neighbors in a group).
             pub fn in_group(address: IpAddr, group: &str) -> Self {
@@ -167,6 +177,11 @@ peer_keys! {
     next_hop_self: Option<bool>,
     add_path: Option<AddPath>,
     max_prefixes: Option<u32>,
+    max_prefixes_warning_only: Option<bool>,
+    max_prefixes_restart: Option<u32>,
+    remove_private_as: Option<bool>,
+    next_hop_unchanged: Option<bool>,
+    allow_own_as: Option<u8>,
     graceful_restart: Option<bool>,
 }
 
@@ -232,6 +247,17 @@ pub struct Neighbor {
     pub next_hop_self: bool,
     pub add_path: Option<AddPath>,
     pub max_prefixes: Option<u32>,
+    /// Over the limit: only log (else Cease/1, RFC 4486).
+    pub max_prefixes_warning_only: bool,
+    /// After a max-prefix Cease, reconnect after this many seconds (else
+    /// stay down until re-enabled).
+    pub max_prefixes_restart: Option<u32>,
+    /// Strip private ASes from AS_PATH towards this eBGP peer.
+    pub remove_private_as: bool,
+    /// eBGP: pass the next hop on unchanged (multihop route servers...).
+    pub next_hop_unchanged: bool,
+    /// Accept our own AS in received paths this many times.
+    pub allow_own_as: u8,
     pub graceful_restart: bool,
 }
 
@@ -340,6 +366,15 @@ impl Config {
             next_hop_self: or(&s.next_hop_self, &g.next_hop_self).unwrap_or(false),
             add_path: or(&s.add_path, &g.add_path),
             max_prefixes: or(&s.max_prefixes, &g.max_prefixes),
+            max_prefixes_warning_only: or(
+                &s.max_prefixes_warning_only,
+                &g.max_prefixes_warning_only,
+            )
+            .unwrap_or(false),
+            max_prefixes_restart: or(&s.max_prefixes_restart, &g.max_prefixes_restart),
+            remove_private_as: or(&s.remove_private_as, &g.remove_private_as).unwrap_or(false),
+            next_hop_unchanged: or(&s.next_hop_unchanged, &g.next_hop_unchanged).unwrap_or(false),
+            allow_own_as: or(&s.allow_own_as, &g.allow_own_as).unwrap_or(0),
             graceful_restart: or(&s.graceful_restart, &g.graceful_restart).unwrap_or(true),
         })
     }
@@ -379,6 +414,15 @@ fn check_settings(s: &PeerSettings) -> Result<(), ConfigError> {
                 "must be 1 to 80 characters (TCP MD5 key limit)",
             ));
         }
+    }
+    if s.next_hop_self == Some(true) && s.next_hop_unchanged == Some(true) {
+        return Err(invalid(
+            "next_hop_unchanged",
+            "cannot be combined with next_hop_self",
+        ));
+    }
+    if s.max_prefixes == Some(0) {
+        return Err(invalid("max_prefixes", "must be at least 1"));
     }
     if s.port == Some(0) {
         return Err(invalid("port", "must not be 0"));

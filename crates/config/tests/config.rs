@@ -87,6 +87,17 @@ fn bad_values_name_the_field() {
     let e = err(&format!("{base}[[neighbors]]\naddress = \"192.0.2.2\"\n"));
     assert!(e.contains("remote_asn"), "{e}");
     let e = err(&format!(
+        "{base}[[neighbors]]\naddress = \"192.0.2.2\"\nremote_asn = 1\nnext_hop_self = true\nnext_hop_unchanged = true\n"
+    ));
+    assert!(
+        e.contains("neighbors[0]") && e.contains("next_hop_unchanged"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}[[neighbors]]\naddress = \"192.0.2.2\"\nremote_asn = 1\nmax_prefixes = 0\n"
+    ));
+    assert!(e.contains("max_prefixes"), "{e}");
+    let e = err(&format!(
         "{base}[[neighbors]]\naddress = \"not-an-ip\"\nremote_asn = 1\n"
     ));
     assert!(e.contains("line 5"), "{e}");

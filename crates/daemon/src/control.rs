@@ -17,6 +17,15 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use crate::rib_task::Explained;
 use crate::rib_task::RibMsg;
 
+/// Families as text for logs ("ipv4_unicast ipv6_unicast").
+pub fn families_text(families: &[AfiSafi]) -> String {
+    families
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Why a control request failed. The API maps these to gRPC codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ControlError {

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use rbgp_config::Config;
 use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::task::JoinHandle;
 
 use crate::control::Handle;
+use crate::sockets::Listeners;
 use crate::supervisor::{self, Supervisor};
 use crate::{listener, rib_task};
 
@@ -38,16 +38,14 @@ pub async fn start(config: Config) -> anyhow::Result<(Handle, JoinHandle<()>)> {
     let (conn_tx, conn_rx) = mpsc::channel(64);
     let (gone_tx, gone_rx) = mpsc::channel(64);
 
-    let mut listeners = Vec::new();
-    for addr in &config.global.listen {
-        let l = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
-        tracing::info!(%addr, "listening");
-        listeners.push(tokio::spawn(listener::run(l, conn_tx.clone())));
-    }
+    let sockets = Listeners::bind(&config)?;
+    let listeners: Vec<_> = sockets
+        .sockets()
+        .map(|l| tokio::spawn(listener::run(l, conn_tx.clone())))
+        .collect();
     let (asn, router_id) = (config.global.asn, config.global.router_id);
     let mut sup = Supervisor::new(config, rib_tx.clone(), events.clone(), drained, gone_tx);
+    sup.listeners = sockets;
     sup.start_configured().map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(asn, %router_id, "rbgpd started");
     let handle = Handle {

@@ -13,5 +13,6 @@ pub mod daemon;
 mod listener;
 mod peer;
 pub mod rib_task;
+mod sockets;
 mod supervisor;
 mod timers;

@@ -2,11 +2,12 @@
 //! it to the neighbor's task (or creates a dynamic neighbor, or closes it).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-pub async fn run(l: TcpListener, to: mpsc::Sender<(TcpStream, IpAddr)>) {
+pub async fn run(l: Arc<TcpListener>, to: mpsc::Sender<(TcpStream, IpAddr)>) {
     loop {
         match l.accept().await {
             Ok((stream, from)) => {

@@ -49,6 +49,8 @@ fn main() -> ExitCode {
     match args.log_format {
         LogFormat::Human => tracing_subscriber::fmt()
             .with_env_filter(filter)
+            // Colours only on a terminal: a log file gets plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .init(),
         LogFormat::Json => tracing_subscriber::fmt()
@@ -95,7 +97,6 @@ fn main() -> ExitCode {
 async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
-    warn_unimplemented(&config);
     // The daemon with its API: stored API state restored, listeners up.
     let running = api::start(config, path).await?;
     let (handle, done) = (running.handle, running.done);
@@ -120,21 +121,6 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     let _ = handle.shutdown(None).await;
     let _ = done.await;
     Ok(())
-}
-
-/// Settings parsed and validated but not acted on yet: say so rather than
-/// pretend (issue 4 tracks them).
-fn warn_unimplemented(config: &Config) {
-    for n in &config.neighbors {
-        for (set, key) in [
-            (n.md5_password.is_some(), "md5_password"),
-            (n.ttl_security == Some(true), "ttl_security"),
-        ] {
-            if set {
-                tracing::warn!(neighbor = %n.address, key, "setting not implemented yet, ignored");
-            }
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::control::{Direction, LastNotification, MessageCounts, SessionEvent, SessionStatus};
 use crate::rib_task::{self, RibMsg, ToPeer};
+use crate::sockets;
 use crate::timers::Timers;
 
 /// What the supervisor asks of a peer task.
@@ -105,6 +106,8 @@ impl Setup {
 
 enum Input {
     Ctl(Option<PeerCtl>),
+    /// The max-prefix restart timer ran out.
+    Restart,
     Timer(rbgp_fsm::Timer),
     Inbound(TcpStream),
     Connected(std::io::Result<TcpStream>),
@@ -130,6 +133,10 @@ struct Peer {
     drained: Arc<Notify>,
     /// Why the session last went down: decides graceful-restart retention.
     last_down: Option<DownReason>,
+    /// When to start again after a max-prefix Cease.
+    restart_at: Option<tokio::time::Instant>,
+    /// Down after a max-prefix Cease: inbound connections are refused too.
+    held: bool,
 }
 
 /// Count one message in the direction's counters.
@@ -181,8 +188,7 @@ impl Peer {
         let n = &self.setup.neighbor;
         let remote = SocketAddr::new(n.address, n.port);
         let local = n.local_address;
-        let multihop = n.multihop;
-        let ebgp = n.remote_asn != self.setup.fsm.local_asn;
+        let security = sockets::Security::of(n, self.setup.fsm.local_asn);
         let tx = self.connect_tx.clone();
         if let Some(h) = self.connecting.take() {
             h.abort();
@@ -197,17 +203,12 @@ impl Peer {
                 if let Some(l) = local {
                     sock.bind(SocketAddr::new(l, 0))?;
                 }
+                security.outgoing(&sock, remote.ip())?;
                 let s = tokio::time::timeout(Duration::from_secs(10), sock.connect(remote))
                     .await
                     .map_err(|_| {
                         std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
                     })??;
-                // eBGP peers are one hop away unless configured otherwise.
-                if let Some(h) = multihop {
-                    s.set_ttl(u32::from(h))?;
-                } else if ebgp {
-                    let _ = s.set_ttl(1);
-                }
                 Ok(s)
             }
             .await;
@@ -232,9 +233,10 @@ impl Peer {
             rr_client: nb.route_reflector_client,
             route_server_client: nb.route_server_client,
             next_hop_self: nb.next_hop_self,
-            remove_private_as: false,
+            next_hop_unchanged: nb.next_hop_unchanged,
+            remove_private_as: nb.remove_private_as,
             role: n.peer_role,
-            allow_own_as: 0,
+            allow_own_as: nb.allow_own_as,
         }
     }
 
@@ -299,7 +301,7 @@ impl Peer {
                     let (tx, rx) = mpsc::channel(EXPORT_QUEUE);
                     self.exports = Some(rx);
                     let rules = self.rules(&n);
-                    tracing::info!(peer = %self.addr(), asn = n.peer_asn, families = ?n.families, hold = n.hold_time, "session established");
+                    tracing::info!(peer = %self.addr(), asn = n.peer_asn, families = %crate::control::families_text(&n.families), hold = n.hold_time, "session established");
                     let up = rib_task::Up {
                         addr: self.addr(),
                         rules,
@@ -461,11 +463,22 @@ impl Peer {
                     .send_modify(|st| st.messages_out.update += updates);
             }
             ToPeer::MaxPrefix(max) => {
+                let nb = &self.setup.neighbor;
+                if nb.max_prefixes_warning_only {
+                    tracing::warn!(peer = %self.addr(), max, "max_prefixes exceeded (warning only)");
+                    return;
+                }
                 // RFC 4486 §4: Cease/1, data AFI, SAFI and the limit. The
                 // limit is over all families here; report IPv4 unicast.
                 let mut data = vec![0, 1, 1];
                 data.extend_from_slice(&max.to_be_bytes());
                 events.push_back(Event::AutomaticStop(Notification::new(6, 1, data)));
+                // No automatic reconnect: the peer stays down until the
+                // restart timer (if any) or an operator enables it again.
+                events.push_back(Event::ManualStop { message: None });
+                self.restart_at = nb
+                    .max_prefixes_restart
+                    .map(|s| tokio::time::Instant::now() + Duration::from_secs(u64::from(s)));
             }
             ToPeer::EndOfRib(families) => {
                 for f in families {
@@ -534,8 +547,16 @@ impl Peer {
                 None => std::future::pending().await,
             }
         };
+        let restart_at = self.restart_at;
+        let restart = async {
+            match restart_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             c = ctl.recv() => Input::Ctl(c),
+            () = restart => Input::Restart,
             t = sleep => Input::Timer(t),
             Some(s) = conn_rx.recv() => Input::Inbound(s),
             Some(r) = connect_rx.recv() => Input::Connected(r),
@@ -621,6 +642,8 @@ pub async fn run(setup: Setup, w: Wiring) {
         events: session_events,
         drained,
         last_down: None,
+        restart_at: None,
+        held: false,
     };
     let mut events = VecDeque::from([Event::ManualStart]);
     let mut buf = vec![0u8; 65536];
@@ -652,7 +675,17 @@ pub async fn run(setup: Setup, w: Wiring) {
                 p.status.send_modify(|st| st.enabled = false);
                 events.push_back(Event::ManualStop { message });
             }
+            Input::Restart => {
+                p.restart_at = None;
+                p.held = false;
+                tracing::info!(peer = %p.addr(), "max-prefix restart timer: starting again");
+                if p.fsm.state() == State::Idle {
+                    events.push_back(Event::ManualStart);
+                }
+            }
             Input::Ctl(Some(PeerCtl::Enable)) => {
+                p.restart_at = None;
+                p.held = false;
                 p.status.send_modify(|st| st.enabled = true);
                 if p.fsm.state() == State::Idle {
                     events.push_back(Event::ManualStart);
@@ -667,9 +700,9 @@ pub async fn run(setup: Setup, w: Wiring) {
                 // A connection from the peer. Take it unless a session is
                 // already past OpenSent (simplified §6.8: the established
                 // connection wins).
-                let enabled = p.status.borrow().enabled;
+                let enabled = p.status.borrow().enabled && !p.held;
                 if !enabled {
-                    tracing::info!(peer = %p.addr(), "connection refused: neighbor disabled");
+                    tracing::info!(peer = %p.addr(), "connection refused: neighbor disabled or held down");
                     drop(s);
                 } else if matches!(p.fsm.state(), State::OpenConfirm | State::Established) {
                     tracing::info!(peer = %p.addr(), "second connection closed: session already up");

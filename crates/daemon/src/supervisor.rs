@@ -19,6 +19,7 @@ use crate::control::{
 };
 use crate::peer::{self, PeerCtl, Setup, Wiring};
 use crate::rib_task::{self, RibMsg};
+use crate::sockets::{self, Listeners};
 
 /// How long a stopping peer task may take to send its Cease.
 const STOP_WAIT: Duration = Duration::from_secs(3);
@@ -40,6 +41,8 @@ pub struct Supervisor {
     events: broadcast::Sender<SessionEvent>,
     drained: Arc<Notify>,
     gone_tx: mpsc::Sender<IpAddr>,
+    /// Keyed with each neighbor's MD5 password (RFC 2385) while it exists.
+    pub listeners: Listeners,
 }
 
 impl Supervisor {
@@ -57,6 +60,7 @@ impl Supervisor {
             events,
             drained,
             gone_tx,
+            listeners: Listeners::default(),
         }
     }
 
@@ -75,6 +79,10 @@ impl Supervisor {
             drained: Arc::clone(&self.drained),
             gone: self.gone_tx.clone(),
         };
+        if !dynamic {
+            // Before the task runs; dynamic neighbors use their range's key.
+            self.listeners.key(n.address, n.md5_password.as_deref());
+        }
         let task = tokio::spawn(peer::run(setup, wiring));
         let addr = n.address;
         tracing::info!(peer = %addr, dynamic, "neighbor started");
@@ -122,7 +130,11 @@ impl Supervisor {
 
     /// A connection from `ip`: to its neighbor, or a new dynamic neighbor.
     fn inbound(&mut self, s: TcpStream, ip: IpAddr) {
+        let asn = self.config.global.asn;
         if let Some(h) = self.peers.get(&ip) {
+            if !sockets::accepted(&s, &h.neighbor, asn) {
+                return;
+            }
             if h.conn.try_send(s).is_err() {
                 tracing::warn!(peer = %ip, "peer task busy, connection dropped");
             }
@@ -141,6 +153,9 @@ impl Supervisor {
             Ok(mut n) => {
                 // RFC 4271 §8.2.1: a passive peer waits for the connection.
                 n.passive = true;
+                if !sockets::accepted(&s, &n, asn) {
+                    return;
+                }
                 self.spawn(n, true, false);
                 let busy = self
                     .peers
@@ -201,6 +216,7 @@ impl Supervisor {
         let global = self.config.global.clone();
         self.config = new;
         self.config.global = global;
+        self.listeners.key_ranges(&self.config);
         // Neighbors from the old file that are gone or changed.
         let configured: Vec<IpAddr> = self
             .peers
@@ -222,7 +238,10 @@ impl Supervisor {
                     self.spawn(n.clone(), false, false);
                     summary.changed.push(addr);
                 }
-                None => summary.removed.push(addr),
+                None => {
+                    self.listeners.key(addr, None);
+                    summary.removed.push(addr);
+                }
             }
         }
         for n in wanted {
@@ -286,6 +305,7 @@ impl Supervisor {
             }
             Command::DeleteNeighbor(addr, reply) => {
                 let r = if self.stop(addr, Some("neighbor deleted".into())).await {
+                    self.listeners.key(addr, None);
                     Ok(())
                 } else {
                     Err(ControlError::NoSuchNeighbor(addr))

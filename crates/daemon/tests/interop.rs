@@ -16,14 +16,8 @@ use common::*;
 #[test]
 fn bird_and_gobgp_exchange_routes_through_rbgpd() {
     let mut lab = Lab::new("a");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.2"
 remote_asn = 65002
@@ -48,7 +42,7 @@ prefix = "2001:db8:1::/48"
 next_hop = "fd88::1"
 communities = ["65001:6"]
 "#,
-    );
+    ));
     lab.bird(&format!(
         "protocol static s4 {{ ipv4; route 198.51.100.0/24 blackhole {{ bgp_community.add((65002,100)); bgp_large_community.add((65002,1,1)); }}; }}\n\
          protocol static s6 {{ ipv6; route 2001:db8:2::/48 blackhole {{ bgp_community.add((65002,600)); }}; }}\n{}",
@@ -119,14 +113,8 @@ communities = ["65001:6"]
 #[test]
 fn route_server_is_transparent_between_members() {
     let mut lab = Lab::new("r");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [peer_groups.members]
 route_server_client = true
 families = ["ipv4_unicast"]
@@ -141,7 +129,7 @@ address = "10.88.0.3"
 remote_asn = 65003
 peer_group = "members"
 "#,
-    );
+    ));
     lab.bird(&format!(
         "protocol static s4 {{ ipv4; route 198.51.100.0/24 blackhole {{ bgp_community.add((65002,100)); }}; }}\n{}",
         bird_session("rsup", 65002, "", "  ipv4 { import all; export all; };\n")
@@ -168,14 +156,8 @@ peer_group = "members"
 #[test]
 fn route_reflector_sets_originator_and_cluster_list() {
     let mut lab = Lab::new("f");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [peer_groups.clients]
 remote_asn = 65001
 route_reflector_client = true
@@ -189,7 +171,7 @@ peer_group = "clients"
 address = "10.88.0.3"
 peer_group = "clients"
 "#,
-    );
+    ));
     // iBGP in BIRD is multihop unless told `direct`; next hops on the LAN.
     lab.bird(&format!(
         "protocol direct {{ ipv4; interface \"eth0\"; }}\nprotocol static s4 {{ ipv4; route 198.51.100.0/24 blackhole; }}\n{}",
@@ -220,20 +202,15 @@ peer_group = "clients"
 #[test]
 fn max_prefixes_sends_cease_1() {
     let mut lab = Lab::new("m");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.3"
 remote_asn = 65003
 max_prefixes = 2
+max_prefixes_restart = 5
 "#,
-    );
+    ));
     lab.gobgp(65003, &[]);
     for p in ["100.64.1.0/24", "100.64.2.0/24", "100.64.3.0/24"] {
         lab.gobgp_ok(&format!("global rib add {p} -a ipv4"));
@@ -246,19 +223,29 @@ max_prefixes = 2
             .then_some(())
     });
     assert!(lab.log("rbgpd.log").contains("max_prefixes exceeded"));
+    // Held down (GoBGP keeps trying every 2 s), then up again after the
+    // 5 s restart timer.
+    let cease = std::time::Instant::now();
+    let ups = |lab: &Lab| lab.log("gobgpd.log").matches("Peer Up").count();
+    assert_eq!(ups(&lab), 1);
+    lab.wait(
+        "the session to come back after max_prefixes_restart",
+        30,
+        || (ups(&lab) == 2).then_some(()),
+    );
+    assert!(
+        cease.elapsed() >= std::time::Duration::from_secs(3),
+        "re-established {:?} after the Cease: restart timer not honoured\n{}",
+        cease.elapsed(),
+        lab.diag()
+    );
 }
 
 #[test]
 fn frr_and_exabgp_exchange_routes_through_rbgpd() {
     let mut lab = Lab::new("x");
-    lab.rbgpd(
+    lab.rbgpd(&with_global(
         r#"
-[global]
-asn = 65001
-router_id = "10.88.0.1"
-listen = ["10.88.0.1:179"]
-state_dir = "/tmp"
-
 [[neighbors]]
 address = "10.88.0.2"
 remote_asn = 65002
@@ -273,7 +260,7 @@ next_hop = "10.88.0.1"
 communities = ["65001:7"]
 large_communities = ["65001:2:3"]
 "#,
-    );
+    ));
     let fdir = lab.path("frr");
     std::fs::create_dir_all(&fdir).unwrap();
     // FRR without zebra: no connected routes, so no connected check, and

@@ -19,6 +19,9 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
+mod path_cache;
+use path_cache::PathCache;
+
 /// Notes kept between two calls of [`Formatter::take_notes`].
 pub const MAX_NOTES: usize = 64;
 
@@ -375,9 +378,12 @@ pub struct Formatter {
     head: Vec<u8>,
     tailbuf: Vec<u8>,
     linestart: Vec<u8>,
-    start_key: Option<(usize, u32, Option<u32>)>,
+    start_key: Option<(usize, u32)>,
+    /// Length of `linestart` up to the end of the seconds.
+    second_len: usize,
     peer_key: Option<(bool, [u8; 16], u32)>,
     peer_txt: Vec<u8>,
+    paths: PathCache,
     stopped: bool,
 }
 
@@ -451,6 +457,26 @@ fn push_slash_len(out: &mut Vec<u8>, len: u8) {
         .unwrap_or([1, b'0', 0, 0]);
     let w = u32::from_le_bytes([b'/', d0, d1, d2]);
     append(out, &w.to_le_bytes(), usize::from(n) + 1);
+}
+
+/// `.` and the microseconds as `"%06ld"`: at least six digits.
+#[inline]
+fn push_micros(out: &mut Vec<u8>, us: u32) {
+    if us >= 1_000_000 {
+        out.push(b'.');
+        push_u32(out, us);
+        return;
+    }
+    let pair = |v: u32| {
+        u64::from(u16::from_le_bytes(
+            PAIRS.get(v as usize).copied().unwrap_or([b'0'; 2]),
+        ))
+    };
+    let acc = u64::from(b'.')
+        | pair(us / 10_000) << 8
+        | pair(us / 100 % 100) << 24
+        | pair(us % 100) << 40;
+    append(out, &acc.to_le_bytes(), 7);
 }
 
 #[inline]
@@ -672,6 +698,24 @@ fn aspath_text(p: &mut AsPathS, data: &[u8]) {
             p.text.push(delim(t, true));
         }
     }
+}
+
+/// [`aspath_text`] of the path at `p.off..p.off + p.len` in `buf`, from
+/// the cache when the same bytes were formatted before.
+fn cached_aspath_text(cache: &mut PathCache, p: &mut AsPathS, buf: &[u8]) {
+    let data = buf.get(p.off..p.off + p.len).unwrap_or_default();
+    if !cache.active() {
+        aspath_text(p, data);
+        return;
+    }
+    if let Some(c) = cache.get(p.four, data) {
+        p.text.clear();
+        p.text.extend_from_slice(c.text);
+        p.count = c.count;
+        return;
+    }
+    aspath_text(p, data);
+    cache.store(p.four, data, &p.text, p.count);
 }
 
 /// `process_attr_community_string`, capped like its `BUFSIZ` buffer.
@@ -949,7 +993,7 @@ impl Formatter {
                 // The whole value is there (checked above): read in place.
                 p.off = s.start;
                 p.len = usize::from(len);
-                aspath_text(p, s.buf.get(p.off..p.off + p.len).unwrap_or_default());
+                cached_aspath_text(&mut self.paths, p, s.buf);
             }
             3 => self.attr.nexthop = s.ipv4(),
             4 => self.attr.med = s.getl(),
@@ -976,7 +1020,7 @@ impl Formatter {
                 // The whole value is there (checked above): read in place.
                 p.off = s.start;
                 p.len = usize::from(len);
-                aspath_text(p, s.buf.get(p.off..p.off + p.len).unwrap_or_default());
+                cached_aspath_text(&mut self.paths, p, s.buf);
             }
             18 => {
                 self.attr.new_aggregator_as = s.getl();
@@ -1363,15 +1407,7 @@ impl Formatter {
     fn time(h: &Header, et: bool, out: &mut Vec<u8>) {
         push_u32(out, h.timestamp);
         if et {
-            // "%06ld": at least six digits.
-            out.push(b'.');
-            let us = h.microseconds.unwrap_or(0);
-            for p in [100_000u32, 10_000, 1000, 100, 10] {
-                if us < p {
-                    out.push(b'0');
-                }
-            }
-            push_u32(out, us);
+            push_micros(out, h.microseconds.unwrap_or(0));
         }
     }
 
@@ -1524,17 +1560,23 @@ impl Formatter {
         };
         // Consecutive records often share the second (and the format):
         // the line start is rebuilt only when one of them changes.
-        let key = (fmt.as_ptr() as usize, h.timestamp, h.microseconds);
-        let start = std::mem::take(&mut self.linestart);
-        let mut start = start;
+        // In _ET files the microseconds change with every record: only
+        // they are rewritten while the format and second stay the same.
+        let key = (fmt.as_ptr() as usize, h.timestamp);
+        let mut start = std::mem::take(&mut self.linestart);
         if self.start_key != Some(key) {
             start.clear();
             start.extend_from_slice(fmt);
             start.push(b'|');
-            Self::time(h, et, &mut start);
-            start.push(b'|');
+            push_u32(&mut start, h.timestamp);
             self.start_key = Some(key);
+            self.second_len = start.len();
         }
+        start.truncate(self.second_len);
+        if et {
+            push_micros(&mut start, h.microseconds.unwrap_or(0));
+        }
+        start.push(b'|');
         let ctx = Line {
             start: &start,
             peer_v6,

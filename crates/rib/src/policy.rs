@@ -33,6 +33,9 @@ pub struct PeerRules {
     /// RFC 7947: we are a route server for this peer.
     pub route_server_client: bool,
     pub next_hop_self: bool,
+    /// eBGP: keep the next hop (RFC 4271 §5.1.3 allows it for third-party
+    /// next hops).
+    pub next_hop_unchanged: bool,
     pub remove_private_as: bool,
     /// RFC 9234: the peer's role as negotiated (what the peer is to us).
     pub role: Option<Role>,
@@ -50,6 +53,7 @@ impl PeerRules {
             rr_client: false,
             route_server_client: false,
             next_hop_self: false,
+            next_hop_unchanged: false,
             remove_private_as: false,
             role: None,
             allow_own_as: 0,
@@ -206,7 +210,9 @@ pub fn export(
                     a.med = None;
                 }
                 a.as_path.prepend(local.asn);
-                a.next_hop = self_nh.or(a.next_hop);
+                if !to.next_hop_unchanged || a.next_hop.is_none() {
+                    a.next_hop = self_nh.or(a.next_hop);
+                }
             }
         }
     }
@@ -325,6 +331,15 @@ mod tests {
                 .to_string(),
             "65000 3"
         );
+        // Third-party next hop kept on request (RFC 4271 §5.1.3).
+        to.next_hop_unchanged = true;
+        assert_eq!(
+            export(&route("65001"), &from, &to, &l, V4)
+                .unwrap()
+                .next_hop,
+            Some("192.0.2.9".parse().unwrap())
+        );
+        to.next_hop_unchanged = false;
         // Our own routes keep their MED.
         assert_eq!(
             export(&route(""), &Source::Local, &to, &l, V4).unwrap().med,

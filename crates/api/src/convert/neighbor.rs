@@ -54,9 +54,15 @@ fn settings_from(s: Option<&v1::PeerSettings>) -> Result<PeerSettings, FieldErro
         route_reflector_client: s.route_reflector_client,
         route_server_client: s.route_server_client,
         next_hop_self: s.next_hop_self,
-        add_path: None,
         max_prefixes: s.max_prefixes,
+        max_prefixes_warning_only: s.max_prefixes_warning_only,
+        max_prefixes_restart: s.max_prefixes_restart,
+        remove_private_as: s.remove_private_as,
+        next_hop_unchanged: s.next_hop_unchanged,
+        allow_own_as: narrow(s.allow_own_as, "allow_own_as", "255")?,
         graceful_restart: s.graceful_restart,
+        // Not in the API yet.
+        ..PeerSettings::default()
     })
 }
 
@@ -83,6 +89,11 @@ pub fn settings_to_proto(s: &PeerSettings) -> v1::PeerSettings {
         next_hop_self: s.next_hop_self,
         max_prefixes: s.max_prefixes,
         graceful_restart: s.graceful_restart,
+        max_prefixes_warning_only: s.max_prefixes_warning_only,
+        max_prefixes_restart: s.max_prefixes_restart,
+        remove_private_as: s.remove_private_as,
+        next_hop_unchanged: s.next_hop_unchanged,
+        allow_own_as: s.allow_own_as.map(u32::from),
     }
 }
 
@@ -92,26 +103,7 @@ pub fn neighbor_from_proto(n: &v1::NeighborConfig) -> Result<NeighborConfig, Fie
     let address: IpAddr = parse_field(&n.address, "address")?;
     let s = settings_from(n.settings.as_ref()).map_err(|e| e.in_field("settings"))?;
     let peer_group = (!n.peer_group.trim().is_empty()).then(|| n.peer_group.trim().to_string());
-    Ok(NeighborConfig {
-        address,
-        peer_group,
-        remote_asn: s.remote_asn,
-        description: s.description,
-        families: s.families,
-        port: s.port,
-        local_address: s.local_address,
-        passive: s.passive,
-        hold_time: s.hold_time,
-        md5_password: s.md5_password,
-        ttl_security: s.ttl_security,
-        multihop: s.multihop,
-        route_reflector_client: s.route_reflector_client,
-        route_server_client: s.route_server_client,
-        next_hop_self: s.next_hop_self,
-        add_path: s.add_path,
-        max_prefixes: s.max_prefixes,
-        graceful_restart: s.graceful_restart,
-    })
+    Ok(NeighborConfig::with_settings(address, peer_group, s))
 }
 
 pub fn peer_group_from_proto(g: &v1::PeerGroup) -> Result<(String, PeerSettings), FieldError> {

@@ -67,6 +67,11 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         add_path: c.add_path.clone(),
         max_prefixes: c.max_prefixes,
         graceful_restart: Some(c.graceful_restart),
+        max_prefixes_warning_only: Some(c.max_prefixes_warning_only),
+        max_prefixes_restart: c.max_prefixes_restart,
+        remove_private_as: Some(c.remove_private_as),
+        next_hop_unchanged: Some(c.next_hop_unchanged),
+        allow_own_as: Some(c.allow_own_as),
     };
     let fams = |v: &[rbgp_wire::AfiSafi]| v.iter().map(|f| family_to_proto(*f)).collect();
     let caps = s.negotiated.as_ref().map(|g| v1::NegotiatedCapabilities {

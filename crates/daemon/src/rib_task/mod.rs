@@ -3,6 +3,7 @@
 //! paths and keeps every peer's Adj-RIB-Out ([`out::Out`]), flushed as fast
 //! as each peer drains it.
 
+mod adv;
 mod gr;
 mod out;
 mod query;
@@ -101,6 +102,8 @@ pub enum RibMsg {
 struct PeerState {
     id: PeerId,
     max_prefixes: Option<u32>,
+    /// The peer task was told this session (once is enough).
+    max_told: bool,
     enhanced_refresh: bool,
     /// Up: its Adj-RIB-Out. `None` while it restarts gracefully.
     out: Option<out::Out>,
@@ -164,6 +167,15 @@ pub fn family_of(p: &rbgp_wire::Prefix) -> AfiSafi {
 }
 
 impl State {
+    fn ctx(&self) -> out::Ctx<'_> {
+        out::Ctx {
+            rib: &self.rib,
+            local: &self.local,
+            local_id: self.local_id,
+            sources: &self.sources,
+        }
+    }
+
     fn source(&self, peer: PeerId) -> Source {
         if peer == self.local_id {
             Source::Local
@@ -291,6 +303,7 @@ impl State {
                     PeerState {
                         id,
                         max_prefixes,
+                        max_told: false,
                         enhanced_refresh,
                         out: None,
                         rejected: FxHashSet::default(),
@@ -311,6 +324,7 @@ impl State {
         o.then(ToPeer::EndOfRib(families));
         if let Some(p) = self.peers.get_mut(&addr) {
             p.max_prefixes = max_prefixes;
+            p.max_told = false;
             p.enhanced_refresh = enhanced_refresh;
             p.out = Some(o);
         }
@@ -368,7 +382,7 @@ impl State {
             .rib
             .remove_paths(id, |f, p| p.stale && families.contains(&f));
         if !gone.is_empty() {
-            tracing::info!(%addr, swept = gone.len(), ?families, "stale routes removed");
+            tracing::info!(%addr, swept = gone.len(), families = %crate::control::families_text(families), "stale routes removed");
         }
         self.changes(gone);
     }
@@ -436,9 +450,12 @@ impl State {
         self.updates_since_collect += 1;
         if let Some(max) = max {
             if self.rib.path_count(id) > max as usize {
-                tracing::warn!(%addr, max, "max_prefixes exceeded");
-                if let Some(o) = self.peers.get_mut(&addr).and_then(|p| p.out.as_mut()) {
-                    o.then(ToPeer::MaxPrefix(max));
+                if let Some(p) = self.peers.get_mut(&addr).filter(|p| !p.max_told) {
+                    tracing::warn!(%addr, max, "max_prefixes exceeded");
+                    p.max_told = true;
+                    if let Some(o) = p.out.as_mut() {
+                        o.urgent(ToPeer::MaxPrefix(max));
+                    }
                 }
             }
         }

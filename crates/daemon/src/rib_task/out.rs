@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use indexmap::IndexSet;
+
+use super::adv::Advertised;
 use rbgp_rib::policy::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Path, PeerId, Rib};
 use rbgp_wire::{AfiSafi, Nlri};
@@ -57,6 +59,20 @@ type SrcKey = (PeerId, u32);
 /// not reused) and what they become for this peer (`None`: not exported).
 type CachedExport = (Arc<Attrs>, Option<Arc<Attrs>>);
 
+/// Send queued messages while there is room; true if all went.
+fn send_queued(tx: &mpsc::Sender<ToPeer>, q: &mut VecDeque<ToPeer>) -> bool {
+    while let Some(m) = q.pop_front() {
+        match tx.try_reserve() {
+            Ok(p) => p.send(m),
+            Err(_) => {
+                q.push_front(m);
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// One peer as an export target.
 pub struct Out {
     pub id: PeerId,
@@ -65,8 +81,13 @@ pub struct Out {
     /// ADD-PATH send per family: how many paths (usize::MAX = all).
     pub add_path: Vec<(AfiSafi, usize)>,
     tx: mpsc::Sender<ToPeer>,
+    /// Families without ADD-PATH send: what the peer has.
+    adv: Advertised,
+    /// ADD-PATH families: per NLRI the paths sent and their identifiers.
     sent: FxHashMap<(AfiSafi, Nlri), SmallVec<[Sent; 1]>>,
     dirty: IndexSet<(AfiSafi, Nlri), FxBuildHasher>,
+    /// Sent before the dirty routes (BoRR).
+    first: VecDeque<ToPeer>,
     /// Sent once `dirty` is empty, in order (End-of-RIB, EoRR).
     after: VecDeque<ToPeer>,
     /// Families being refreshed: routes go out even when unchanged.
@@ -100,8 +121,10 @@ impl Out {
             families,
             add_path,
             tx,
+            adv: Advertised::default(),
             sent: FxHashMap::default(),
             dirty: IndexSet::default(),
+            first: VecDeque::new(),
             after: VecDeque::new(),
             forced: Vec::new(),
             cache: FxHashMap::default(),
@@ -131,7 +154,12 @@ impl Out {
     }
 
     pub fn has_work(&self) -> bool {
-        !self.dirty.is_empty() || !self.after.is_empty()
+        !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
+    }
+
+    /// Queue a message to send before any pending route.
+    pub fn urgent(&mut self, m: ToPeer) {
+        self.first.push_back(m);
     }
 
     /// Queue a message to send once every dirty NLRI has gone out.
@@ -146,7 +174,7 @@ impl Out {
         }
         if enhanced {
             // RFC 7313 §4: BoRR, the routes, EoRR.
-            self.after.push_back(ToPeer::RefreshBegin(family));
+            self.first.push_back(ToPeer::RefreshBegin(family));
         }
         if !self.forced.contains(&family) {
             self.forced.push(family);
@@ -161,6 +189,9 @@ impl Out {
                 self.dirty.insert((*f, n.clone()));
             }
         }
+        for key in self.adv.iter(Some(family)) {
+            self.dirty.insert(key);
+        }
         if enhanced {
             self.after.push_back(ToPeer::RefreshEnd(family));
         }
@@ -168,24 +199,55 @@ impl Out {
 
     /// Paths currently advertised, per family.
     pub fn advertised_counts(&self) -> FxHashMap<AfiSafi, u64> {
-        let mut m: FxHashMap<AfiSafi, u64> = FxHashMap::default();
+        let mut m = self.adv.counts();
         for ((f, _), s) in &self.sent {
             *m.entry(*f).or_default() += s.len() as u64;
         }
         m
     }
 
-    /// The Adj-RIB-Out: (family, NLRI, path id, attributes).
-    pub fn iter_sent(&self) -> impl Iterator<Item = (AfiSafi, &Nlri, u32, &Arc<Attrs>)> {
-        self.sent
+    /// The Adj-RIB-Out: (family, NLRI, path id, attributes). Without
+    /// ADD-PATH the attributes are those the current best path exports to.
+    pub fn adj_rib_out(
+        &self,
+        cx: &Ctx<'_>,
+        family: Option<AfiSafi>,
+    ) -> Vec<(AfiSafi, Nlri, u32, Arc<Attrs>)> {
+        let mut v: Vec<(AfiSafi, Nlri, u32, Arc<Attrs>)> = self
+            .sent
             .iter()
-            .flat_map(|((f, n), s)| s.iter().map(move |e| (*f, n, e.id, &e.attrs)))
+            .filter(|((f, _), _)| family.is_none_or(|w| w == *f))
+            .flat_map(|((f, n), s)| {
+                s.iter()
+                    .map(move |e| (*f, n.clone(), e.id, Arc::clone(&e.attrs)))
+            })
+            .collect();
+        for (f, n) in self.adv.iter(family) {
+            let Some(best) = cx.rib.best(f, &n) else {
+                continue;
+            };
+            let source = if best.peer == cx.local_id {
+                Source::Local
+            } else {
+                match cx.sources.get(&best.peer) {
+                    Some(r) => Source::Peer(r),
+                    None => continue,
+                }
+            };
+            if let Some(a) = policy::export(&best.attrs, &source, &self.rules, cx.local, f) {
+                v.push((f, n, 0, Arc::new(a)));
+            }
+        }
+        v
     }
 
     /// Send what the channel has room for. Returns false if the peer task
     /// is gone.
     pub fn flush(&mut self, cx: &Ctx<'_>) -> bool {
         let tx = self.tx.clone();
+        if !send_queued(&tx, &mut self.first) {
+            return !tx.is_closed();
+        }
         while !self.dirty.is_empty() {
             let permit = match tx.try_reserve() {
                 Ok(p) => p,
@@ -204,17 +266,7 @@ impl Out {
             }
         }
         self.forced.clear();
-        while let Some(m) = self.after.pop_front() {
-            match tx.try_reserve() {
-                Ok(p) => p.send(m),
-                Err(mpsc::error::TrySendError::Full(())) => {
-                    self.after.push_front(m);
-                    return true;
-                }
-                Err(mpsc::error::TrySendError::Closed(())) => return false,
-            }
-        }
-        true
+        send_queued(&tx, &mut self.after) || !tx.is_closed()
     }
 
     /// The attributes `path` is exported with, through the cache.
@@ -274,8 +326,34 @@ impl Out {
                 break;
             }
         }
+        if limit.is_none() {
+            // One route per NLRI: announce it (an implicit replace) or
+            // withdraw what the peer has.
+            match want.into_iter().next() {
+                Some((_, attrs)) => {
+                    self.adv.insert(family, &nlri);
+                    batch.push(Export {
+                        family,
+                        nlri,
+                        path_id: None,
+                        attrs: Some(attrs),
+                    });
+                }
+                None => {
+                    if self.adv.remove(family, &nlri) {
+                        batch.push(Export {
+                            family,
+                            nlri,
+                            path_id: None,
+                            attrs: None,
+                        });
+                    }
+                }
+            }
+            return;
+        }
         let forced = self.forced.contains(&family);
-        let add_path = limit.is_some();
+        let add_path = true;
         let key = (family, nlri);
         let old = self.sent.remove(&key).unwrap_or_default();
         let mut new: SmallVec<[Sent; 1]> = SmallVec::new();

@@ -67,14 +67,15 @@ pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
                 .get(&addr)
                 .ok_or(ControlError::NoSuchNeighbor(addr))?;
             if let Some(o) = &p.out {
-                for (f, n, id, attrs) in o.iter_sent() {
-                    if family_ok(f) && matches(n, &q.prefix) {
+                let cx = st.ctx();
+                for (f, n, id, attrs) in o.adj_rib_out(&cx, q.family) {
+                    if matches(&n, &q.prefix) {
                         v.push(RouteEntry {
                             family: f,
-                            nlri: n.clone(),
+                            nlri: n,
                             path_id: id,
                             source: crate::control::Origin::Local,
-                            attrs: attrs.clone(),
+                            attrs,
                             best: true,
                             stale: false,
                         });

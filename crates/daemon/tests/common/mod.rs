@@ -13,6 +13,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// rbgpd's `[global]` in the lab (AS 65001 at 10.88.0.1), then `rest`.
+pub fn with_global(rest: &str) -> String {
+    format!(
+        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = [\"10.88.0.1:179\"]\nstate_dir = \"/tmp\"\n{rest}"
+    )
+}
+
+/// GoBGP at 10.88.0.3 peering with rbgpd: its configuration.
+pub fn gobgp_conf(asn: u32, families: &[&str], per_family: &str) -> String {
+    let mut conf = format!(
+            "[global.config]\n  as = {asn}\n  router-id = \"10.88.0.3\"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.88.0.1\"\n    peer-as = 65001\n  [neighbors.timers.config]\n    connect-retry = 2\n"
+        );
+    for f in families {
+        conf += &format!("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{f}\"\n{per_family}");
+    }
+    conf
+}
+
 pub fn sh(cmd: &str) -> (bool, String) {
     let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
     let text = format!(
@@ -100,8 +118,28 @@ impl Lab {
     }
 
     pub fn write(&self, f: &str, text: &str) -> String {
+        let text = if f == "rbgpd.toml" {
+            self.own_state_dir(text)
+        } else {
+            text.to_string()
+        };
         std::fs::write(self.path(f), text).unwrap();
         self.path(f)
+    }
+
+    /// rbgpd's configuration with this lab's own state_dir: rbgpd locks
+    /// its API store there, and tests run in parallel.
+    pub fn own_state_dir(&self, config: &str) -> String {
+        let line = format!("state_dir = \"{}\"", self.path("state"));
+        let mut out: Vec<String> = config
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("state_dir"))
+            .map(String::from)
+            .collect();
+        if let Some(i) = out.iter().position(|l| l.trim() == "[global]") {
+            out.insert(i + 1, line);
+        }
+        out.join("\n") + "\n"
     }
 
     pub fn spawn(&mut self, ns: &str, args: &[&str], log: &str) {
@@ -189,13 +227,25 @@ impl Lab {
 
     /// GoBGP at 10.88.0.3 peering with rbgpd, for these families.
     pub fn gobgp(&mut self, asn: u32, families: &[&str]) {
-        let mut conf = format!(
-            "[global.config]\n  as = {asn}\n  router-id = \"10.88.0.3\"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.88.0.1\"\n    peer-as = 65001\n  [neighbors.timers.config]\n    connect-retry = 2\n"
-        );
-        for f in families {
-            conf += &format!("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{f}\"\n");
-        }
-        let conf = self.write("gobgpd.toml", &conf);
+        self.gobgp_with(asn, families, "");
+    }
+
+    /// GoBGP with `per_family` appended to each family's block (ADD-PATH...).
+    pub fn gobgp_with(&mut self, asn: u32, families: &[&str], per_family: &str) {
+        self.gobgp_config(&gobgp_conf(asn, families, per_family));
+    }
+
+    /// GoBGP with this whole configuration; waits for a session up.
+    pub fn gobgp_config(&mut self, conf: &str) {
+        self.gobgp_start(conf);
+        self.wait("GoBGP established", 40, || {
+            self.gobgp_cli("neighbor").contains("Establ").then_some(())
+        });
+    }
+
+    /// Start GoBGP with this configuration, without waiting.
+    pub fn gobgp_start(&mut self, conf: &str) {
+        let conf = self.write("gobgpd.toml", conf);
         self.spawn(
             "g",
             &[
@@ -209,9 +259,24 @@ impl Lab {
             ],
             "gobgpd.log",
         );
-        self.wait("GoBGP established", 40, || {
-            self.gobgp_cli("neighbor").contains("Establ").then_some(())
-        });
+    }
+
+    /// The pid of the rbgpd process (`ip netns exec` execs into it).
+    pub fn rbgpd_pid(&self) -> u32 {
+        self.children
+            .iter()
+            .map(|c| c.id())
+            .find(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("rbgpd"))
+            })
+            .expect("rbgpd is running")
+    }
+
+    /// Send a signal (e.g. "HUP", "KILL") to rbgpd.
+    pub fn signal_rbgpd(&self, sig: &str) {
+        let (ok, out) = sh(&format!("kill -{sig} {}", self.rbgpd_pid()));
+        assert!(ok, "kill -{sig} rbgpd: {out}");
     }
 
     pub fn gobgp_cli(&self, cmd: &str) -> String {
