@@ -38,6 +38,14 @@ enum Sub {
     Advertised { addr: String },
     /// Inject a path (stored: it is announced again after a restart).
     Add(AddArgs),
+    /// Inject many paths through the bulk RPC: one per line of FILE (`-`
+    /// for stdin), `PREFIX NEXTHOP [COMMUNITY...]`.
+    AddBulk {
+        file: String,
+        /// Paths per streamed message (one store transaction each).
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+    },
     /// Withdraw an injected path.
     Delete {
         prefix: String,
@@ -124,6 +132,7 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
                 .await?;
             done(json, &format!("{} added", x.prefix))
         }
+        Some(Sub::AddBulk { file, batch }) => add_bulk(c, &file, batch.max(1), json).await,
         Some(Sub::Delete { prefix, path_id }) => {
             let r = c
                 .injection
@@ -269,4 +278,51 @@ fn route_row(r: Option<&Route>) -> Vec<crate::table::Cell> {
         })
         .into(),
     ]
+}
+
+/// One line of an add-bulk file.
+fn bulk_line(line: &str, n: usize) -> anyhow::Result<Option<Path>> {
+    let mut w = line.split_whitespace();
+    let Some(prefix) = w.next().filter(|p| !p.starts_with('#')) else {
+        return Ok(None);
+    };
+    let next_hop = w
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("line {n}: PREFIX NEXTHOP [COMMUNITY...]"))?;
+    Ok(Some(Path {
+        prefix: prefix.to_string(),
+        next_hop: next_hop.to_string(),
+        communities: w.map(String::from).collect(),
+        ..Default::default()
+    }))
+}
+
+async fn add_bulk(c: &mut Clients, file: &str, batch: usize, json: bool) -> anyhow::Result<()> {
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?
+    };
+    let mut paths = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(p) = bulk_line(line, i + 1)? {
+            paths.push(p);
+        }
+    }
+    let started = std::time::Instant::now();
+    let msgs: Vec<AddPathsRequest> = paths
+        .chunks(batch)
+        .map(|c| AddPathsRequest { paths: c.to_vec() })
+        .collect();
+    let r = c
+        .injection
+        .add_paths(tokio_stream::iter(msgs))
+        .await?
+        .into_inner();
+    let secs = started.elapsed().as_secs_f64();
+    if json {
+        return print_json(&serde_json::json!({ "added": r.added, "seconds": secs }));
+    }
+    outln!("{} paths added in {secs:.3} s", r.added);
+    Ok(())
 }
