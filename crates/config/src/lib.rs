@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use rbgp_wire::{AfiSafi, Prefix};
 use serde::{Deserialize, Deserializer};
 
+mod api;
+pub use api::{Api, ApiListener, Metrics, MutualTls};
+
 /// The configuration rbgpd runs with when given no file.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
@@ -134,6 +137,16 @@ macro_rules! peer_keys {
                 PeerSettings { $($field: self.$field.clone(),)* }
             }
 
+            /// A neighbor with these settings of its own (the API's
+            /// AddNeighbor).
+            pub fn with_settings(address: IpAddr, peer_group: Option<String>, s: PeerSettings) -> Self {
+                NeighborConfig {
+                    address,
+                    peer_group,
+                    $($field: s.$field,)*
+                }
+            }
+
             /// A neighbor with every setting from `group` (dynamic
             /// neighbors, API-added neighbors in a group).
             pub fn in_group(address: IpAddr, group: &str) -> Self {
@@ -210,6 +223,9 @@ pub struct Config {
     pub dynamic_neighbors: Vec<DynamicNeighbor>,
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    pub api: Api,
+    pub metrics: Option<Metrics>,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
@@ -255,6 +271,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let c: Config = toml::from_str(text)?;
         c.validate()?;
+        c.api.check(text)?;
         Ok(c)
     }
 
@@ -453,5 +470,11 @@ mod tests {
             vec!["127.0.0.1:1179".parse::<SocketAddr>().unwrap()]
         );
         assert!(c.neighbors.is_empty());
+        // rbgpctl's default socket is this path.
+        assert_eq!(
+            c.api.socket_path(&c.global.state_dir),
+            PathBuf::from("/tmp/rbgpd/rbgpd.sock")
+        );
+        assert!(c.metrics.is_none());
     }
 }

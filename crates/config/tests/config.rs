@@ -116,3 +116,57 @@ fn bad_values_name_the_field() {
     let e = err("[global]\nasn = 0\nrouter_id = \"192.0.2.1\"\n");
     assert!(e.contains("global.asn"), "{e}");
 }
+
+const API_BASE: &str =
+    "[global]\nasn = 65000\nrouter_id = \"192.0.2.1\"\nstate_dir = \"/var/lib/rbgpd\"\n";
+
+#[test]
+fn api_listeners_and_metrics() {
+    let c = Config::parse(&format!(
+        "{API_BASE}[api]\nread_only = true\n[[api.listeners]]\naddress = \"0.0.0.0:50051\"\ncert = \"s.pem\"\nkey = \"s.key\"\nclient_ca = \"ca.pem\"\n[[api.listeners]]\naddress = \"127.0.0.1:50052\"\ntoken_file = \"/etc/rbgpd/token\"\nread_only = true\n[metrics]\nlisten = \"127.0.0.1:9179\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.api.socket_path(&c.global.state_dir),
+        std::path::PathBuf::from("/var/lib/rbgpd/rbgpd.sock")
+    );
+    assert!(c.api.read_only);
+    let l = c.api.listeners[0].get_ref();
+    assert_eq!(
+        l.mtls().unwrap().client_ca,
+        std::path::PathBuf::from("ca.pem")
+    );
+    assert!(!l.read_only);
+    let t = c.api.listeners[1].get_ref();
+    assert!(t.mtls().is_none() && t.read_only);
+    assert_eq!(c.metrics.unwrap().listen.port(), 9179);
+}
+
+#[test]
+fn api_partial_mtls_and_no_auth_name_key_and_line() {
+    let e = err(&format!(
+        "{API_BASE}[[api.listeners]]\naddress = \"0.0.0.0:50051\"\ncert = \"s.pem\"\nkey = \"s.key\"\n"
+    ));
+    assert!(
+        e.contains("api.listeners[0].client_ca") && e.contains("line 5"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{API_BASE}[[api.listeners]]\naddress = \"0.0.0.0:50051\"\ntoken_file = \"t\"\n[[api.listeners]]\naddress = \"0.0.0.0:50052\"\nclient_ca = \"ca.pem\"\n"
+    ));
+    assert!(
+        e.contains("api.listeners[1].cert") && e.contains("line 8"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{API_BASE}[[api.listeners]]\naddress = \"0.0.0.0:50051\"\n"
+    ));
+    assert!(
+        e.contains("api.listeners[0].token_file") && e.contains("mTLS"),
+        "{e}"
+    );
+    let e = err(&format!("{API_BASE}[api]\nsocket_mode = 438\n"));
+    assert!(e.contains("socket_mode") && e.contains("line 6"), "{e}");
+    let e = err(&format!("{API_BASE}[metrics]\nlisten = \"localhost\"\n"));
+    assert!(e.contains("line 6"), "{e}");
+}

@@ -6,6 +6,7 @@
 //!   routing state), a supervisor owning one task per peer, listeners.
 //! - [`control`] is the request/answer vocabulary between them and users.
 
+pub mod api;
 mod collision;
 pub mod control;
 mod convert;

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use rbgp_config::Config;
 
-use rbgpd::daemon;
+use rbgpd::api;
 
 #[derive(Parser)]
 #[command(name = "rbgpd", version, about = "rbgp's BGP daemon")]
@@ -97,7 +97,9 @@ fn main() -> ExitCode {
 async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
-    let (handle, done) = daemon::start(config).await?;
+    // The daemon with its API: stored API state restored, listeners up.
+    let running = api::start(config, path).await?;
+    let (handle, done) = (running.handle, running.done);
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let stop = shutdown_signal();
     tokio::pin!(stop, done);
@@ -106,14 +108,10 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
             () = &mut stop => break,
             _ = &mut done => return Ok(()),
             _ = hup.recv() => {
-                // SIGHUP: re-read the file; a bad file changes nothing.
-                match load(&path) {
-                    Ok(c) => {
-                        match handle.reload(c).await {
-                            Ok(s) => tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded"),
-                            Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed"),
-                        }
-                    }
+                // SIGHUP: re-read the file (keeping what the API added); a
+                // bad file changes nothing.
+                match running.api.reload().await {
+                    Ok(s) => tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded"),
                     Err(e) => tracing::error!(error = format!("{e:#}"), "SIGHUP: configuration not reloaded"),
                 }
             }

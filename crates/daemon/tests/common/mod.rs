@@ -118,8 +118,28 @@ impl Lab {
     }
 
     pub fn write(&self, f: &str, text: &str) -> String {
+        let text = if f == "rbgpd.toml" {
+            self.own_state_dir(text)
+        } else {
+            text.to_string()
+        };
         std::fs::write(self.path(f), text).unwrap();
         self.path(f)
+    }
+
+    /// rbgpd's configuration with this lab's own state_dir: rbgpd locks
+    /// its API store there, and tests run in parallel.
+    pub fn own_state_dir(&self, config: &str) -> String {
+        let line = format!("state_dir = \"{}\"", self.path("state"));
+        let mut out: Vec<String> = config
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("state_dir"))
+            .map(String::from)
+            .collect();
+        if let Some(i) = out.iter().position(|l| l.trim() == "[global]") {
+            out.insert(i + 1, line);
+        }
+        out.join("\n") + "\n"
     }
 
     pub fn spawn(&mut self, ns: &str, args: &[&str], log: &str) {

@@ -1,0 +1,68 @@
+//! `rbgpctl health|shutdown|reload`.
+
+use rbgp_api::v1::*;
+
+use super::{done, print_json};
+use crate::connect::Clients;
+
+pub async fn global(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+    let r = c.global.get_global(GetGlobalRequest {}).await?.into_inner();
+    if json {
+        return print_json(&r);
+    }
+    let g = r.global.unwrap_or_default();
+    outln!(
+        "AS {}  router ID {}  rbgpd {}",
+        g.asn,
+        g.router_id,
+        r.version
+    );
+    outln!("BGP listeners: {}", g.listen.join(", "));
+    outln!("state_dir: {}", g.state_dir);
+    Ok(())
+}
+
+pub async fn health(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+    let h = c.control.health(HealthRequest {}).await?.into_inner();
+    if json {
+        return print_json(&h);
+    }
+    let st = health_response::Status::try_from(h.status).map_or("UNKNOWN", |s| s.as_str_name());
+    outln!(
+        "{} rbgpd {} up {}, {}/{} neighbors established{}",
+        st.trim_start_matches("STATUS_"),
+        h.version,
+        crate::format::duration(h.uptime_seconds),
+        h.established,
+        h.neighbors,
+        if h.read_only {
+            " (read-only listener)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+pub async fn shutdown(c: &mut Clients, message: Option<String>, json: bool) -> anyhow::Result<()> {
+    c.control
+        .shutdown(ShutdownRequest {
+            communication: message.unwrap_or_default(),
+        })
+        .await?;
+    done(json, "rbgpd shutting down")
+}
+
+pub async fn reload(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+    let r = c.control.reload(ReloadRequest {}).await?.into_inner();
+    if json {
+        return print_json(&r);
+    }
+    outln!(
+        "added: {:?}  removed: {:?}  changed: {:?}",
+        r.added,
+        r.removed,
+        r.changed
+    );
+    Ok(())
+}

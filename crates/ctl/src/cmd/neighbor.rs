@@ -1,0 +1,296 @@
+//! `rbgpctl neighbor [ADDR [add|delete|enable|disable|softreset]]`.
+
+use rbgp_api::v1::*;
+use tokio_stream::StreamExt as _;
+
+use super::{done, print_json};
+use crate::connect::Clients;
+use crate::format;
+use crate::table::{toned, Table, Tone};
+
+#[derive(clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = false,
+    subcommand_precedence_over_arg = true
+)]
+pub struct Args {
+    /// A neighbor's address: its details, or the action after it.
+    addr: Option<String>,
+    #[command(subcommand)]
+    action: Option<Action>,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Add a neighbor (stored: it comes back after a restart).
+    Add(AddArgs),
+    /// Delete an API-added neighbor (Cease/Peer De-configured).
+    Delete,
+    Enable,
+    /// Close the session and keep it down.
+    Disable {
+        /// RFC 9003 shutdown communication.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Soft reset: both directions unless --in or --out.
+    Softreset {
+        #[arg(long, conflicts_with = "out")]
+        r#in: bool,
+        #[arg(long)]
+        out: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct AddArgs {
+    #[arg(long)]
+    asn: Option<u32>,
+    #[arg(long)]
+    description: Option<String>,
+    /// Peer group to take settings from.
+    #[arg(long)]
+    group: Option<String>,
+    /// Family to negotiate (ipv4_unicast, ipv6_unicast, ipv4_flowspec...), repeatable.
+    #[arg(long = "family")]
+    families: Vec<String>,
+    #[arg(long)]
+    port: Option<u32>,
+    #[arg(long)]
+    local_address: Option<String>,
+    #[arg(long)]
+    passive: bool,
+    #[arg(long)]
+    hold_time: Option<u32>,
+    #[arg(long)]
+    multihop: Option<u32>,
+    #[arg(long)]
+    route_reflector_client: bool,
+    #[arg(long)]
+    next_hop_self: bool,
+}
+
+fn family(name: &str) -> anyhow::Result<Family> {
+    let f: rbgp_wire::AfiSafi = name.parse()?;
+    Ok(rbgp_api::convert::family_to_proto(f))
+}
+
+pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
+    let Some(addr) = a.addr else {
+        return list(c, json).await;
+    };
+    match a.action {
+        None => show(c, addr, json).await,
+        Some(Action::Add(x)) => {
+            let settings = PeerSettings {
+                remote_asn: x.asn,
+                description: x.description,
+                families: x
+                    .families
+                    .iter()
+                    .map(|f| family(f))
+                    .collect::<anyhow::Result<_>>()?,
+                port: x.port,
+                local_address: x.local_address,
+                passive: x.passive.then_some(true),
+                hold_time: x.hold_time,
+                multihop: x.multihop,
+                route_reflector_client: x.route_reflector_client.then_some(true),
+                next_hop_self: x.next_hop_self.then_some(true),
+                ..Default::default()
+            };
+            let neighbor = NeighborConfig {
+                address: addr.clone(),
+                peer_group: x.group.unwrap_or_default(),
+                settings: Some(settings),
+            };
+            c.neighbor
+                .add_neighbor(AddNeighborRequest {
+                    neighbor: Some(neighbor),
+                })
+                .await?;
+            done(json, &format!("neighbor {addr} added"))
+        }
+        Some(Action::Delete) => {
+            c.neighbor
+                .delete_neighbor(DeleteNeighborRequest {
+                    address: addr.clone(),
+                })
+                .await?;
+            done(json, &format!("neighbor {addr} deleted"))
+        }
+        Some(Action::Enable) => {
+            c.neighbor
+                .enable_neighbor(EnableNeighborRequest {
+                    address: addr.clone(),
+                })
+                .await?;
+            done(json, &format!("neighbor {addr} enabled"))
+        }
+        Some(Action::Disable { message }) => {
+            let r = DisableNeighborRequest {
+                address: addr.clone(),
+                communication: message.unwrap_or_default(),
+            };
+            c.neighbor.disable_neighbor(r).await?;
+            done(json, &format!("neighbor {addr} disabled"))
+        }
+        Some(Action::Softreset { r#in, out }) => {
+            let kind = match (r#in, out) {
+                (true, _) => reset_neighbor_request::Kind::SoftIn,
+                (_, true) => reset_neighbor_request::Kind::SoftOut,
+                _ => reset_neighbor_request::Kind::SoftBoth,
+            };
+            let r = ResetNeighborRequest {
+                address: addr.clone(),
+                kind: kind as i32,
+                families: Vec::new(),
+            };
+            c.neighbor.reset_neighbor(r).await?;
+            done(json, &format!("neighbor {addr} soft reset"))
+        }
+    }
+}
+
+async fn list(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+    let mut s = c
+        .neighbor
+        .list_neighbors(ListNeighborsRequest::default())
+        .await?
+        .into_inner();
+    let mut all = Vec::new();
+    while let Some(m) = s.next().await {
+        if let Some(n) = m?.neighbor {
+            all.push(n);
+        }
+    }
+    if json {
+        return print_json(&all);
+    }
+    let mut t = Table::new(&[
+        "Address",
+        "AS",
+        "State",
+        "Uptime",
+        "Rcvd",
+        "Accepted",
+        "Sent",
+        "Description",
+    ]);
+    for n in &all {
+        let sum = |f: fn(&FamilyCounters) -> u64| n.counters.iter().map(f).sum::<u64>().to_string();
+        let st = format::state(n.state);
+        let tone = if n.state == SessionState::Established as i32 {
+            Tone::Good
+        } else {
+            Tone::Bad
+        };
+        let cfg = n.config.as_ref();
+        t.row(vec![
+            cfg.map(|c| c.address.clone()).unwrap_or_default().into(),
+            n.remote_asn.to_string().into(),
+            toned(
+                if n.admin_down {
+                    format!("{st} (admin down)")
+                } else {
+                    st.to_string()
+                },
+                tone,
+            ),
+            format::duration(n.uptime_seconds).into(),
+            sum(|c| c.received).into(),
+            sum(|c| c.accepted).into(),
+            sum(|c| c.advertised).into(),
+            cfg.and_then(|c| c.settings.as_ref())
+                .and_then(|s| s.description.clone())
+                .unwrap_or_default()
+                .into(),
+        ]);
+    }
+    t.print();
+    Ok(())
+}
+
+async fn show(c: &mut Clients, addr: String, json: bool) -> anyhow::Result<()> {
+    let n = c
+        .neighbor
+        .get_neighbor(GetNeighborRequest { address: addr })
+        .await?
+        .into_inner()
+        .neighbor
+        .unwrap_or_default();
+    if json {
+        return print_json(&n);
+    }
+    let cfg = n.config.clone().unwrap_or_default();
+    let s = cfg.settings.clone().unwrap_or_default();
+    outln!(
+        "Neighbor {}  AS {}  {}",
+        cfg.address,
+        n.remote_asn,
+        s.description.unwrap_or_default()
+    );
+    outln!(
+        "  State:        {}{}",
+        format::state(n.state),
+        if n.admin_down { " (admin down)" } else { "" }
+    );
+    outln!("  Uptime:       {}", format::duration(n.uptime_seconds));
+    outln!("  Router ID:    {}", n.remote_router_id);
+    outln!("  Hold time:    {}", n.negotiated_hold_time);
+    if let Some(caps) = &n.capabilities {
+        let fams: Vec<String> = caps
+            .families
+            .iter()
+            .map(|f| format::family(Some(f)))
+            .collect();
+        outln!("  Families:     {}", fams.join(", "));
+        let mut flags = Vec::new();
+        for (on, name) in [
+            (caps.four_octet_as, "4-octet AS"),
+            (caps.route_refresh, "route refresh"),
+            (caps.enhanced_route_refresh, "enhanced route refresh"),
+            (caps.extended_message, "extended message"),
+            (caps.graceful_restart, "graceful restart"),
+        ] {
+            if on {
+                flags.push(name);
+            }
+        }
+        outln!("  Capabilities: {}", flags.join(", "));
+    }
+    let mut t = Table::new(&["Family", "Received", "Accepted", "Advertised"]);
+    for f in &n.counters {
+        t.row(vec![
+            format::family(f.family.as_ref()).into(),
+            f.received.to_string().into(),
+            f.accepted.to_string().into(),
+            f.advertised.to_string().into(),
+        ]);
+    }
+    outln!();
+    t.print();
+    let m = |x: &Option<MessageCounters>| x.unwrap_or_default();
+    let (i, o) = (m(&n.messages_in), m(&n.messages_out));
+    outln!(
+        "\n  Messages in/out: total {}/{}, updates {}/{}, keepalives {}/{}, notifications {}/{}",
+        i.total,
+        o.total,
+        i.update,
+        o.update,
+        i.keepalive,
+        o.keepalive,
+        i.notification,
+        o.notification
+    );
+    if !n.last_error.is_empty() {
+        outln!("  Last error:   {}", n.last_error);
+    }
+    if let Some(x) = &n.last_notification_sent {
+        outln!("  Last NOTIFICATION sent:     {}", x.text);
+    }
+    if let Some(x) = &n.last_notification_received {
+        outln!("  Last NOTIFICATION received: {}", x.text);
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! rbgpctl: the command-line client of rbgpd's gRPC API (docs/API.md).
+//! Tables on a terminal, plain text when piped, `--json` everywhere.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, Parser, Subcommand};
+
+/// `println!` that ends the program quietly when stdout is closed
+/// (`rbgpctl rib | head`) instead of panicking on EPIPE.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+mod cmd;
+mod connect;
+mod format;
+mod table;
+
+#[derive(Parser)]
+#[command(
+    name = "rbgpctl",
+    version,
+    about = "Control rbgpd through its gRPC API"
+)]
+pub struct Cli {
+    /// unix:///path/to/rbgpd.sock or https://host:port.
+    #[arg(short, long, global = true, env = "RBGPCTL_SERVER", default_value_t = connect::default_socket())]
+    server: String,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// https: CA certificate (PEM) the server's certificate chains to.
+    #[arg(long, global = true)]
+    ca: Option<PathBuf>,
+    /// https: client certificate (PEM) for mTLS.
+    #[arg(long, global = true, requires = "key")]
+    cert: Option<PathBuf>,
+    /// https: the client certificate's private key (PEM).
+    #[arg(long, global = true, requires = "cert")]
+    key: Option<PathBuf>,
+    /// File holding the bearer token of a token listener.
+    #[arg(long, global = true, env = "RBGPCTL_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Neighbors: a table, one neighbor's details, or a change.
+    Neighbor(cmd::neighbor::Args),
+    /// The RIB: list, explain, add and delete paths.
+    Rib(cmd::rib::Args),
+    /// FlowSpec rules: `flowspec add MATCH... then ACTION...`.
+    Flowspec(cmd::flowspec::Args),
+    /// Live route changes and session events.
+    Watch(cmd::watch::Args),
+    /// rbgpd's AS, router ID, listeners and state directory.
+    Global,
+    /// Is rbgpd up?
+    Health,
+    /// Stop rbgpd gracefully (Cease/Administrative Shutdown to every peer).
+    Shutdown {
+        /// RFC 9003 shutdown communication.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Re-read rbgpd's configuration file.
+    Reload,
+    /// Shell completion script.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // gRPC statuses carry the server's explanation (the field for
+            // INVALID_ARGUMENT): show it without the transport noise.
+            match e.downcast_ref::<tonic::Status>() {
+                Some(s) => eprintln!("rbgpctl: {:?}: {}", s.code(), s.message()),
+                None => eprintln!("rbgpctl: {e:#}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "rbgpctl", &mut script);
+        outln!("{}", String::from_utf8_lossy(&script).trim_end());
+        return Ok(());
+    }
+    let token = match &cli.token_file {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let target = connect::Target {
+        server: cli.server.clone(),
+        ca: cli.ca.clone(),
+        cert: cli.cert.clone(),
+        key: cli.key.clone(),
+        token,
+    };
+    let mut c = connect::connect(&target).await?;
+    let json = cli.json;
+    match cli.command {
+        Command::Neighbor(a) => cmd::neighbor::run(&mut c, a, json).await,
+        Command::Rib(a) => cmd::rib::run(&mut c, a, json).await,
+        Command::Flowspec(a) => cmd::flowspec::run(&mut c, a, json).await,
+        Command::Watch(a) => cmd::watch::run(&mut c, a, json).await,
+        Command::Global => cmd::control::global(&mut c, json).await,
+        Command::Health => cmd::control::health(&mut c, json).await,
+        Command::Shutdown { message } => cmd::control::shutdown(&mut c, message, json).await,
+        Command::Reload => cmd::control::reload(&mut c, json).await,
+        Command::Completions { .. } => Ok(()),
+    }
+}

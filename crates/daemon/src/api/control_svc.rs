@@ -1,0 +1,68 @@
+//! ControlService: health, graceful shutdown, reload.
+
+use rbgp_api::v1::control_service_server::ControlService;
+use rbgp_api::v1::*;
+use rbgp_fsm::State;
+use tonic::{Request, Response, Status};
+
+use super::{status, Service};
+
+#[tonic::async_trait]
+impl ControlService for Service {
+    async fn health(
+        &self,
+        _req: Request<HealthRequest>,
+    ) -> Result<Response<HealthResponse>, Status> {
+        let (st, neighbors, established) = match self.inner.handle.neighbors().await {
+            Ok(n) => (
+                health_response::Status::Serving,
+                n.len(),
+                n.iter()
+                    .filter(|n| n.session.state == State::Established)
+                    .count(),
+            ),
+            Err(_) => (health_response::Status::Stopping, 0, 0),
+        };
+        Ok(Response::new(HealthResponse {
+            status: st as i32,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            uptime_seconds: self.inner.started.elapsed().as_secs(),
+            neighbors: u32::try_from(neighbors).unwrap_or(u32::MAX),
+            established: u32::try_from(established).unwrap_or(u32::MAX),
+            read_only: self.read_only,
+        }))
+    }
+
+    async fn shutdown(
+        &self,
+        req: Request<ShutdownRequest>,
+    ) -> Result<Response<ShutdownResponse>, Status> {
+        self.writable()?;
+        let c = req.into_inner().communication;
+        tracing::info!(communication = %c, "shutdown requested through the API");
+        self.inner
+            .handle
+            .shutdown((!c.is_empty()).then_some(c))
+            .await
+            .map_err(status)?;
+        Ok(Response::new(ShutdownResponse {}))
+    }
+
+    async fn reload(
+        &self,
+        _req: Request<ReloadRequest>,
+    ) -> Result<Response<ReloadResponse>, Status> {
+        self.writable()?;
+        let s = self
+            .inner
+            .reload()
+            .await
+            .map_err(|e| Status::failed_precondition(format!("{e:#}")))?;
+        let strs = |v: &[std::net::IpAddr]| v.iter().map(ToString::to_string).collect();
+        Ok(Response::new(ReloadResponse {
+            added: strs(&s.added),
+            removed: strs(&s.removed),
+            changed: strs(&s.changed),
+        }))
+    }
+}

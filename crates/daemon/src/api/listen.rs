@@ -1,0 +1,112 @@
+//! The API listeners: the Unix socket (mode 0600) and the configured TCP
+//! listeners, each with its own access (read-only, token, mTLS), plus
+//! server reflection and the metrics endpoint.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rbgp_api::v1::{
+    control_service_server::ControlServiceServer, event_service_server::EventServiceServer,
+    global_service_server::GlobalServiceServer, injection_service_server::InjectionServiceServer,
+    neighbor_service_server::NeighborServiceServer, rib_service_server::RibServiceServer,
+};
+use rbgp_config::Config;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tonic::transport::server::Router;
+use tonic::transport::Server;
+
+use super::auth::{self, Auth};
+use super::{Inner, Service};
+
+/// Every service of one listener.
+fn router(mut server: Server, svc: Service, auth: Auth) -> anyhow::Result<Router> {
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(rbgp_api::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+    Ok(server
+        .add_service(reflection)
+        .add_service(GlobalServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(NeighborServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(RibServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(InjectionServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(EventServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(ControlServiceServer::with_interceptor(svc, auth)))
+}
+
+pub(super) async fn serve(
+    inner: &Arc<Inner>,
+    config: &Config,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+    let path = config.api.socket_path(&config.global.state_dir);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // A socket left by a killed rbgpd; the store's lock already ensures no
+    // other rbgpd runs on this state_dir.
+    let _ = std::fs::remove_file(&path);
+    let unix = tokio::net::UnixListener::bind(&path)
+        .with_context(|| format!("API socket {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("chmod 0600 {}", path.display()))?;
+    tracing::info!(socket = %path.display(), read_only = config.api.read_only, "API listening");
+    let svc = Service {
+        inner: Arc::clone(inner),
+        read_only: config.api.read_only,
+    };
+    let r = router(Server::builder(), svc, Auth::open())?;
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = r.serve_with_incoming(UnixListenerStream::new(unix)).await {
+            tracing::error!(error = %e, "API socket server stopped");
+        }
+    }));
+    for l in &config.api.listeners {
+        let l = l.get_ref();
+        let mut server = Server::builder();
+        if let Some(m) = l.mtls() {
+            server = server
+                .tls_config(auth::tls(&m)?)
+                .context("API TLS configuration")?;
+        }
+        let auth = match &l.token_file {
+            Some(p) => Auth::token_file(p)?,
+            None => Auth::open(),
+        };
+        let svc = Service {
+            inner: Arc::clone(inner),
+            read_only: l.read_only,
+        };
+        let r = router(server, svc, auth)?;
+        let tcp = tokio::net::TcpListener::bind(l.address)
+            .await
+            .with_context(|| format!("API listener {}", l.address))?;
+        tracing::info!(address = %l.address, mtls = l.mtls().is_some(), token = l.token_file.is_some(), read_only = l.read_only, "API listening");
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = r.serve_with_incoming(TcpListenerStream::new(tcp)).await {
+                tracing::error!(error = %e, "API TCP server stopped");
+            }
+        }));
+    }
+    if let Some(m) = &config.metrics {
+        tasks.push(super::metrics::serve(Arc::clone(inner), m.listen).await?);
+    }
+    Ok(tasks)
+}

@@ -1,0 +1,166 @@
+//! The gRPC API (package rbgp.v1, crates/api) served over the control
+//! [`Handle`]: one file per service, all implemented on [`Service`].
+//!
+//! Flow of a mutating RPC: validate (rbgp_api::convert, INVALID_ARGUMENT
+//! naming the field) -> write to the store (committed before we go on) ->
+//! apply through the Handle -> OK. At start, [`start`] merges stored peer
+//! groups and dynamic ranges into the configuration, starts the daemon,
+//! then re-adds stored neighbors, paths and FlowSpec rules.
+
+mod auth;
+mod control_svc;
+mod event;
+mod global;
+mod injection;
+mod listen;
+pub mod metrics;
+mod neighbor;
+mod restore;
+mod rib;
+mod status;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rbgp_config::{Config, DynamicNeighbor, PeerSettings};
+use rbgp_store::Store;
+use tokio::task::JoinHandle;
+use tonic::Status;
+
+use crate::control::{ControlError, Handle, ReloadSummary};
+
+/// The stream type of every server-streaming RPC.
+type RpcStream<T> = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send>>;
+
+/// What the API added to the file's configuration: kept apart so a reload
+/// of the file does not drop it.
+#[derive(Default)]
+struct Overlay {
+    groups: BTreeMap<String, PeerSettings>,
+    dynamic: Vec<DynamicNeighbor>,
+}
+
+impl Overlay {
+    fn merged(&self, file: &Config) -> Config {
+        let mut c = file.clone();
+        for (name, g) in &self.groups {
+            c.peer_groups.insert(name.clone(), g.clone());
+        }
+        c.dynamic_neighbors.extend(self.dynamic.iter().cloned());
+        c
+    }
+}
+
+/// State shared by every listener's services.
+pub struct Inner {
+    handle: Handle,
+    store: Store,
+    /// The configuration file's content, and the API's additions.
+    file: Mutex<(Config, Overlay)>,
+    config_path: Option<PathBuf>,
+    started: Instant,
+}
+
+impl Inner {
+    fn merged(&self) -> Config {
+        match self.file.lock() {
+            Ok(g) => g.1.merged(&g.0),
+            Err(p) => {
+                let g = p.into_inner();
+                g.1.merged(&g.0)
+            }
+        }
+    }
+
+    fn with_file<T>(&self, f: impl FnOnce(&mut Config, &mut Overlay) -> T) -> T {
+        let mut g = match self.file.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let (c, o) = &mut *g;
+        f(c, o)
+    }
+
+    /// Re-reads the configuration file (SIGHUP, ControlService.Reload) and
+    /// applies it with the API's groups and ranges added.
+    pub async fn reload(&self) -> anyhow::Result<ReloadSummary> {
+        let Some(path) = &self.config_path else {
+            anyhow::bail!("rbgpd runs its built-in configuration: no file to reload");
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let c = Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let merged = self.with_file(|file, overlay| {
+            *file = c;
+            overlay.merged(file)
+        });
+        Ok(self.handle.reload(merged).await?)
+    }
+}
+
+/// The services of one listener. Mutating RPCs on a read-only listener
+/// fail with PERMISSION_DENIED.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+    read_only: bool,
+}
+
+impl Service {
+    fn writable(&self) -> Result<(), Status> {
+        if self.read_only {
+            Err(Status::permission_denied(
+                "this API listener is read-only (read_only = true)",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn status(e: ControlError) -> Status {
+    match e {
+        ControlError::NoSuchNeighbor(_) => Status::not_found(e.to_string()),
+        ControlError::NeighborExists(_) => Status::already_exists(e.to_string()),
+        ControlError::Invalid { .. } => Status::invalid_argument(e.to_string()),
+        ControlError::ShuttingDown => Status::unavailable(e.to_string()),
+    }
+}
+
+fn store_status(e: rbgp_store::StoreError) -> Status {
+    tracing::error!(error = %e, "API state store");
+    Status::internal(format!("state store: {e}"))
+}
+
+/// The running daemon with its API.
+pub struct Running {
+    pub handle: Handle,
+    pub done: JoinHandle<()>,
+    pub api: Arc<Inner>,
+    pub servers: Vec<JoinHandle<()>>,
+}
+
+/// Open the store, start the daemon with the stored groups and ranges,
+/// restore what the API had added, and serve the API.
+pub async fn start(file: Config, config_path: Option<PathBuf>) -> anyhow::Result<Running> {
+    let store = Store::open(&file.global.state_dir)?;
+    let overlay = restore::overlay(&store)?;
+    let (handle, done) = crate::daemon::start(overlay.merged(&file)).await?;
+    let inner = Arc::new(Inner {
+        handle: handle.clone(),
+        store,
+        file: Mutex::new((file.clone(), overlay)),
+        config_path,
+        started: Instant::now(),
+    });
+    restore::state(&inner).await?;
+    let servers = listen::serve(&inner, &file).await?;
+    Ok(Running {
+        handle,
+        done,
+        api: inner,
+        servers,
+    })
+}

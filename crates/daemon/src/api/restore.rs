@@ -1,0 +1,63 @@
+//! What the store gives back at start. A record that no longer validates
+//! (an older rbgpd accepted something this one refuses) is logged and
+//! skipped rather than keeping the daemon down.
+
+use rbgp_api::convert;
+use rbgp_store::{Store, DYNAMIC_NEIGHBORS, FLOWSPEC, NEIGHBORS, PATHS, PEER_GROUPS};
+
+use super::injection::{flow_route, local_route};
+use super::{Inner, Overlay};
+
+pub(super) fn overlay(store: &Store) -> anyhow::Result<Overlay> {
+    let mut o = Overlay::default();
+    for (key, g) in store.load(&PEER_GROUPS)? {
+        match convert::peer_group_from_proto(&g) {
+            Ok((name, s)) => {
+                o.groups.insert(name, s);
+            }
+            Err(e) => tracing::error!(key, error = %e, "stored peer group skipped"),
+        }
+    }
+    for (key, d) in store.load(&DYNAMIC_NEIGHBORS)? {
+        match convert::dynamic_from_proto(&d) {
+            Ok(d) => o.dynamic.push(d),
+            Err(e) => tracing::error!(key, error = %e, "stored dynamic range skipped"),
+        }
+    }
+    Ok(o)
+}
+
+pub(super) async fn state(inner: &Inner) -> anyhow::Result<()> {
+    let config = inner.merged();
+    let mut neighbors = 0;
+    for (key, n) in inner.store.load(&NEIGHBORS)? {
+        let resolved = convert::neighbor_from_proto(&n)
+            .map_err(|e| e.to_string())
+            .and_then(|c| config.resolve(&c).map_err(|e| e.to_string()));
+        match resolved {
+            Ok(n) => match inner.handle.add_neighbor(n).await {
+                Ok(()) => neighbors += 1,
+                Err(e) => tracing::warn!(key, error = %e, "stored neighbor not added"),
+            },
+            Err(e) => tracing::error!(key, error = %e, "stored neighbor skipped"),
+        }
+    }
+    let mut routes = Vec::new();
+    for (key, p) in inner.store.load(&PATHS)? {
+        match convert::path_from_proto(&p) {
+            Ok(p) => routes.push(local_route(p)),
+            Err(e) => tracing::error!(key, error = %e, "stored path skipped"),
+        }
+    }
+    let paths = routes.len();
+    for (key, r) in inner.store.load(&FLOWSPEC)? {
+        match convert::flowspec_from_proto(&r) {
+            Ok(r) => routes.push(flow_route(r)),
+            Err(e) => tracing::error!(key, error = %e, "stored FlowSpec rule skipped"),
+        }
+    }
+    let rules = routes.len() - paths;
+    inner.handle.add_routes(routes).await?;
+    tracing::info!(neighbors, paths, rules, "API state restored");
+    Ok(())
+}

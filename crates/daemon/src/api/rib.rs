@@ -1,0 +1,278 @@
+//! RibService: table listings in chunks, best-path explanations, and a
+//! route watch that reports lag instead of buffering without bound.
+
+use rbgp_api::convert;
+use rbgp_api::v1::rib_service_server::RibService;
+use rbgp_api::v1::*;
+use rbgp_api::FieldError;
+use rbgp_rib::Step;
+use rbgp_wire::{AfiSafi, Nlri, Prefix};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::{status, RpcStream, Service};
+use crate::control::{PrefixMatch, RibQuery, RouteEntry};
+
+/// Routes per streamed message: large enough to amortise framing, small
+/// enough to keep messages far below gRPC's 4 MiB default.
+const CHUNK: usize = 1000;
+
+fn prefix_match(f: Option<&PrefixFilter>) -> Result<PrefixMatch, FieldError> {
+    let Some(f) = f else {
+        return Ok(PrefixMatch::All);
+    };
+    let at = "filter.prefix";
+    // Longest match also takes a bare address.
+    let p: Prefix = match f.prefix.parse::<std::net::IpAddr>() {
+        Ok(a) => Prefix::new(a, if a.is_ipv4() { 32 } else { 128 })
+            .ok_or_else(|| FieldError::new(at, "bad address"))?,
+        Err(_) => convert::prefix_from_proto(&f.prefix, at)?,
+    };
+    Ok(match prefix_filter::Match::try_from(f.r#match) {
+        Ok(prefix_filter::Match::Exact) => PrefixMatch::Exact(p),
+        Ok(prefix_filter::Match::Longest) => PrefixMatch::LongestMatch(p),
+        Ok(prefix_filter::Match::MoreSpecifics) => PrefixMatch::MoreSpecifics(p),
+        Err(_) => {
+            return Err(FieldError::new(
+                "filter.match",
+                format!("unknown value {}", f.r#match),
+            ))
+        }
+    })
+}
+
+fn matches(m: &PrefixMatch, nlri: &Nlri) -> bool {
+    let Nlri::Prefix(p) = nlri else {
+        return matches!(m, PrefixMatch::All);
+    };
+    match m {
+        PrefixMatch::All => true,
+        PrefixMatch::Exact(q) => p == q,
+        // A watch cannot know the longest match ahead: covering routes.
+        PrefixMatch::LongestMatch(q) => p.contains(q),
+        PrefixMatch::MoreSpecifics(q) => q.contains(p),
+    }
+}
+
+fn step_name(s: Step) -> &'static str {
+    match s {
+        Step::LlgrStale => "llgr_stale",
+        Step::LocalPref => "local_pref",
+        Step::AsPathLength => "as_path_length",
+        Step::Origin => "origin",
+        Step::Med => "med",
+        Step::EbgpOverIbgp => "ebgp_over_ibgp",
+        Step::RouterId => "router_id",
+        Step::ClusterListLength => "cluster_list_length",
+        Step::PeerAddress => "neighbor_address",
+        Step::PathId => "path_id",
+        Step::Equal => "equal",
+    }
+}
+
+/// Streams `items` in chunks from a task, so a slow reader holds back the
+/// task (bounded channel) rather than filling memory with messages.
+fn chunked<T: Send + 'static>(
+    items: Vec<RouteEntry>,
+    make: impl Fn(Vec<Route>, bool) -> T + Send + 'static,
+) -> RpcStream<T> {
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        let n = items.chunks(CHUNK).count();
+        for (i, c) in items.chunks(CHUNK).enumerate() {
+            let routes = c.iter().map(super::status::route).collect();
+            if tx.send(Ok(make(routes, i + 1 == n))).await.is_err() {
+                return;
+            }
+        }
+    });
+    Box::pin(ReceiverStream::new(rx))
+}
+
+#[tonic::async_trait]
+impl RibService for Service {
+    type ListRoutesStream = RpcStream<ListRoutesResponse>;
+
+    async fn list_routes(
+        &self,
+        req: Request<ListRoutesRequest>,
+    ) -> Result<Response<Self::ListRoutesStream>, Status> {
+        use crate::control::Table as T;
+        let r = req.into_inner();
+        let neighbor = || convert::parse_ip(&r.neighbor, "neighbor");
+        let table = match Table::try_from(r.table) {
+            Ok(Table::LocRib) => T::Loc,
+            Ok(Table::AdjRibInPost) => T::AdjIn(neighbor()?),
+            Ok(Table::AdjRibOut) => T::AdjOut(neighbor()?),
+            Ok(Table::AdjRibInPre) => {
+                return Err(Status::unimplemented(
+                    "rbgpd keeps Adj-RIB-In after import policy only: use TABLE_ADJ_RIB_IN_POST",
+                ))
+            }
+            Err(_) => {
+                return Err(FieldError::new("table", format!("unknown value {}", r.table)).into())
+            }
+        };
+        let family = convert::family_from_proto(r.family.as_ref(), "family")?
+            .unwrap_or(AfiSafi::IPV4_UNICAST);
+        let prefix = prefix_match(r.filter.as_ref())?;
+        let mut routes = self
+            .inner
+            .handle
+            .routes(RibQuery {
+                table,
+                family: Some(family),
+                prefix,
+            })
+            .await
+            .map_err(status)?;
+        if r.best_only {
+            routes.retain(|e| e.best);
+        }
+        // Paging by offset: consistent while the table does not change.
+        let start: usize = if r.page_token.is_empty() {
+            0
+        } else {
+            r.page_token.parse().map_err(|_| {
+                FieldError::new("page_token", "not a token from a previous response")
+            })?
+        };
+        let mut page: Vec<RouteEntry> = routes.into_iter().skip(start).collect();
+        let mut next = String::new();
+        if r.page_size > 0 && page.len() > r.page_size as usize {
+            page.truncate(r.page_size as usize);
+            next = (start + page.len()).to_string();
+        }
+        if page.is_empty() {
+            let last = ListRoutesResponse {
+                routes: Vec::new(),
+                next_page_token: next,
+            };
+            return Ok(Response::new(Box::pin(tokio_stream::iter([Ok(last)]))));
+        }
+        Ok(Response::new(chunked(page, move |routes, last| {
+            ListRoutesResponse {
+                routes,
+                next_page_token: if last { next.clone() } else { String::new() },
+            }
+        })))
+    }
+
+    async fn explain_best_path(
+        &self,
+        req: Request<ExplainBestPathRequest>,
+    ) -> Result<Response<ExplainBestPathResponse>, Status> {
+        let r = req.into_inner();
+        let prefix = convert::prefix_from_proto(&r.prefix, "prefix")?;
+        let family = convert::family_from_proto(r.family.as_ref(), "family")?.unwrap_or(
+            if prefix.is_ipv4() {
+                AfiSafi::IPV4_UNICAST
+            } else {
+                AfiSafi::IPV6_UNICAST
+            },
+        );
+        let Some(e) = self
+            .inner
+            .handle
+            .explain(family, Nlri::Prefix(prefix))
+            .await
+            .map_err(status)?
+        else {
+            return Err(Status::not_found(format!("no path for {prefix}")));
+        };
+        let candidates = e
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let lost = e.explanation.decisions.iter().find(|d| d.loser == i);
+                Candidate {
+                    route: Some(super::status::route(c)),
+                    best: i == e.explanation.best,
+                    lost_at: lost
+                        .map(|d| step_name(d.step).to_string())
+                        .unwrap_or_default(),
+                    reason: lost
+                        .map(|d| format!("lost to candidate {} at {}", d.winner, step_name(d.step)))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok(Response::new(ExplainBestPathResponse { candidates }))
+    }
+
+    type WatchRoutesStream = RpcStream<WatchRoutesResponse>;
+
+    async fn watch_routes(
+        &self,
+        req: Request<WatchRoutesRequest>,
+    ) -> Result<Response<Self::WatchRoutesStream>, Status> {
+        let r = req.into_inner();
+        let family = convert::family_from_proto(r.family.as_ref(), "family")?;
+        let filter = prefix_match(r.filter.as_ref())?;
+        let (snapshot, mut rx) = self.inner.handle.watch_routes().await.map_err(status)?;
+        let keep = move |f: AfiSafi, n: &Nlri| family.is_none_or(|x| x == f) && matches(&filter, n);
+        let (tx, out) = mpsc::channel(64);
+        let ev = |e| Ok(WatchRoutesResponse { event: Some(e) });
+        tokio::spawn(async move {
+            if !r.skip_snapshot {
+                for e in snapshot.iter().filter(|e| keep(e.family, &e.nlri)) {
+                    let c = RouteChange {
+                        route: Some(super::status::route(e)),
+                        withdrawn: false,
+                    };
+                    if tx
+                        .send(ev(watch_routes_response::Event::Change(c)))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+            if tx
+                .send(ev(watch_routes_response::Event::EndOfSnapshot(
+                    EndOfSnapshot {},
+                )))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            loop {
+                let msg = match rx.recv().await {
+                    Ok(e) if !keep(e.family, &e.nlri) => continue,
+                    Ok(e) => {
+                        let (route, withdrawn) = match &e.best {
+                            Some(b) => (super::status::route(b), false),
+                            None => (
+                                Route {
+                                    family: Some(convert::family_to_proto(e.family)),
+                                    path: Some(Path {
+                                        prefix: e.nlri.to_string(),
+                                        ..Default::default()
+                                    }),
+                                    ..Default::default()
+                                },
+                                true,
+                            ),
+                        };
+                        watch_routes_response::Event::Change(RouteChange {
+                            route: Some(route),
+                            withdrawn,
+                        })
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        watch_routes_response::Event::Lagged(Lagged { missed: n })
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if tx.send(ev(msg)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(out))))
+    }
+}

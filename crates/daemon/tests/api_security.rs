@@ -1,0 +1,210 @@
+//! The API's access rules with real clients (rbgpctl): a read-only
+//! listener refuses every mutating RPC with PERMISSION_DENIED, an mTLS
+//! listener refuses clients without a certificate from its client CA, a
+//! token listener refuses requests without the token; and bad input is
+//! INVALID_ARGUMENT naming the field. rbgpd runs on loopback with no BGP
+//! listener; certificates are made by the test with rcgen.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod ctl;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ctl::ctl;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+
+struct Daemon {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// A CA; a certificate for `names` signed by it, as (cert PEM, key PEM).
+fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(rcgen::DnType::CommonName, name);
+    CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap()
+}
+
+fn leaf(issuer: &CertifiedIssuer<'static, KeyPair>, names: &[&str]) -> (String, String) {
+    let key = KeyPair::generate().unwrap();
+    let p =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let cert = p.signed_by(&key, issuer).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn read_only_mtls_and_token_listeners_refuse_what_they_must() {
+    let dir = std::env::temp_dir().join(format!("rbgp-api-sec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let good_ca = ca("rbgp test CA");
+    let rogue_ca = ca("someone else");
+    let (srv_cert, srv_key) = leaf(&good_ca, &["localhost", "127.0.0.1"]);
+    let (cli_cert, cli_key) = leaf(&good_ca, &["automation"]);
+    let (rogue_cert, rogue_key) = leaf(&rogue_ca, &["intruder"]);
+    let f = |n: &str, t: &str| write(&dir, n, t);
+    let (ca_pem, srv_c, srv_k) = (
+        f("ca.pem", &good_ca.pem()),
+        f("srv.pem", &srv_cert),
+        f("srv.key", &srv_key),
+    );
+    let (cli_c, cli_k) = (f("cli.pem", &cli_cert), f("cli.key", &cli_key));
+    let (rogue_c, rogue_k) = (f("rogue.pem", &rogue_cert), f("rogue.key", &rogue_key));
+    let token = f("token", "s3cret-token-for-the-api-test\n");
+    let wrong_token = f("wrong", "not-the-token-of-this-daemon\n");
+
+    let (tls_port, token_port) = (free_port(), free_port());
+    let state = dir.join("state");
+    let conf = f(
+        "rbgpd.toml",
+        &format!(
+            r#"
+[global]
+asn = 65001
+router_id = "192.0.2.1"
+listen = []
+state_dir = "{}"
+
+[api]
+read_only = true
+
+[[api.listeners]]
+address = "127.0.0.1:{tls_port}"
+cert = "{srv_c}"
+key = "{srv_k}"
+client_ca = "{ca_pem}"
+
+[[api.listeners]]
+address = "127.0.0.1:{token_port}"
+token_file = "{token}"
+read_only = true
+"#,
+            state.display()
+        ),
+    );
+    let log = std::fs::File::create(dir.join("rbgpd.log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_rbgpd"))
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let d = Daemon {
+        child,
+        dir: dir.clone(),
+    };
+    let sock = format!("unix://{}", state.join("rbgpd.sock").display());
+    let end = Instant::now() + Duration::from_secs(20);
+    while !ctl(&sock, "health").0 {
+        assert!(
+            Instant::now() < end,
+            "rbgpd did not come up:\n{}",
+            std::fs::read_to_string(d.dir.join("rbgpd.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let add = "rib add 203.0.113.7/32 --nexthop 192.0.2.1 --community 65535:666";
+
+    // The Unix socket is read-only here: reads work, every mutation is refused.
+    let (ok, out) = ctl(&sock, "health");
+    assert!(ok && out.contains("read-only listener"), "{out}");
+    for m in [
+        add,
+        "rib delete 203.0.113.7/32",
+        "neighbor 192.0.2.9 add --asn 65009",
+        "flowspec add destination 10.0.0.0/8 then discard",
+        "shutdown",
+    ] {
+        let (ok, out) = ctl(&sock, m);
+        assert!(!ok && out.contains("PermissionDenied"), "{m}: {out}");
+    }
+    // The socket is 0600.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(state.join("rbgpd.sock"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // mTLS: a certificate from the client CA may change things...
+    let https = format!("https://localhost:{tls_port}");
+    let with = |cert: &str, key: &str, cmd: &str| {
+        let mut args = vec!["--ca", &ca_pem, "--cert", cert, "--key", key];
+        args.extend(cmd.split_whitespace());
+        ctl::ctl_args(&https, &args)
+    };
+    let (ok, out) = with(&cli_c, &cli_k, add);
+    assert!(ok, "{out}");
+    let (ok, out) = with(&cli_c, &cli_k, "rib 203.0.113.7/32 --exact");
+    assert!(
+        ok && out.contains("203.0.113.7/32") && out.contains("blackhole"),
+        "{out}"
+    );
+    // ...no certificate, or one from another CA, gets nothing at all.
+    let (ok, out) = ctl::ctl_args(&https, &["--ca", &ca_pem, "health"]);
+    assert!(!ok, "no client certificate was accepted: {out}");
+    let (ok, out) = with(&rogue_c, &rogue_k, "health");
+    assert!(!ok, "a certificate from another CA was accepted: {out}");
+
+    // Token listener (read-only): no token or a wrong one is refused,
+    // the right one may read but not write.
+    let http = format!("http://127.0.0.1:{token_port}");
+    let (ok, out) = ctl(&http, "health");
+    assert!(!ok && out.contains("Unauthenticated"), "{out}");
+    let (ok, out) = ctl::ctl_args(&http, &["--token-file", &wrong_token, "health"]);
+    assert!(!ok && out.contains("Unauthenticated"), "{out}");
+    let (ok, out) = ctl::ctl_args(&http, &["--token-file", &token, "rib", "--json"]);
+    assert!(ok && out.contains("blackhole"), "{out}");
+    let (ok, out) = ctl::ctl_args(
+        &http,
+        &["--token-file", &token, "rib", "delete", "203.0.113.7/32"],
+    );
+    assert!(!ok && out.contains("PermissionDenied"), "{out}");
+
+    // Invalid input names the field.
+    let (ok, out) = with(
+        &cli_c,
+        &cli_k,
+        "rib add 10.0.0.0/24 --nexthop 192.0.2.1 --community 70000:1",
+    );
+    assert!(
+        !ok && out.contains("InvalidArgument") && out.contains("path.communities[0]"),
+        "{out}"
+    );
+    let (ok, out) = with(&cli_c, &cli_k, "rib add 10.0.0.1/24 --nexthop 192.0.2.1");
+    assert!(
+        !ok && out.contains("path.prefix") && out.contains("10.0.0.0/24"),
+        "{out}"
+    );
+    let (ok, out) = with(&cli_c, &cli_k, "neighbor 192.0.2.9 add");
+    assert!(!ok && out.contains("neighbor.settings.remote_asn"), "{out}");
+    drop(d);
+}

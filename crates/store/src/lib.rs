@@ -1,0 +1,227 @@
+//! # rbgp-store
+//!
+//! What rbgpd's API accepted, kept across restarts and crashes: injected
+//! paths, FlowSpec rules, API-added neighbors, peer groups and
+//! dynamic-neighbor ranges. One [redb](https://docs.rs/redb) file,
+//! `<state_dir>/rbgpd.redb`; every write is a committed (fsynced)
+//! transaction before it returns, so the API replies OK only for what a
+//! SIGKILL cannot undo.
+//!
+//! Records are the API's own protobuf messages, keyed by their identity
+//! (prefix and path id, the rule's text, the address...): the .proto files
+//! already define how they evolve compatibly, so the store needs no schema
+//! of its own.
+#![forbid(unsafe_code)]
+
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use rbgp_api::v1;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+
+/// The database file inside `state_dir`.
+pub const FILE_NAME: &str = "rbgpd.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("creating {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: redb::DatabaseError,
+    },
+    #[error("table {table}: {source}")]
+    Db {
+        table: &'static str,
+        source: redb::Error,
+    },
+    #[error("table {table}, key {key:?}: stored record does not decode: {source}")]
+    Decode {
+        table: &'static str,
+        key: String,
+        source: prost::DecodeError,
+    },
+}
+
+/// A table of messages of type `M`.
+pub struct Table<M> {
+    name: &'static str,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Table<M> {
+    const fn new(name: &'static str) -> Self {
+        Table {
+            name,
+            _m: PhantomData,
+        }
+    }
+    fn def(&self) -> TableDefinition<'static, &'static str, &'static [u8]> {
+        TableDefinition::new(self.name)
+    }
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Injected paths by `rbgp_api::convert::path_key` (prefix and path id).
+pub const PATHS: Table<v1::Path> = Table::new("paths");
+/// FlowSpec rules by `FlowRule::key` (the match in text form).
+pub const FLOWSPEC: Table<v1::FlowSpecRule> = Table::new("flowspec");
+/// API-added neighbors by address.
+pub const NEIGHBORS: Table<v1::NeighborConfig> = Table::new("neighbors");
+/// Peer groups by name.
+pub const PEER_GROUPS: Table<v1::PeerGroup> = Table::new("peer_groups");
+/// Dynamic-neighbor ranges by prefix.
+pub const DYNAMIC_NEIGHBORS: Table<v1::DynamicNeighbor> = Table::new("dynamic_neighbors");
+
+const ALL: [&str; 5] = [
+    PATHS.name,
+    FLOWSPEC.name,
+    NEIGHBORS.name,
+    PEER_GROUPS.name,
+    DYNAMIC_NEIGHBORS.name,
+];
+
+pub struct Store {
+    db: redb::Database,
+}
+
+fn db_err<E: Into<redb::Error>>(table: &'static str) -> impl FnOnce(E) -> StoreError {
+    move |e| StoreError::Db {
+        table,
+        source: e.into(),
+    }
+}
+
+impl Store {
+    /// Opens (creating it and `state_dir` if needed) the database. After a
+    /// crash redb recovers to the last committed transaction. Fails if
+    /// another process has it open: one rbgpd per state_dir.
+    pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| StoreError::Dir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let path = state_dir.join(FILE_NAME);
+        let db = redb::Database::create(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let store = Store { db };
+        // Every table exists from the start, so reads need no special case.
+        let tx = store.db.begin_write().map_err(db_err("*"))?;
+        for name in ALL {
+            let def: TableDefinition<&str, &[u8]> = TableDefinition::new(name);
+            tx.open_table(def).map_err(db_err(name))?;
+        }
+        tx.commit().map_err(db_err("*"))?;
+        Ok(store)
+    }
+
+    /// Inserts or replaces one record, durably.
+    pub fn put<M: prost::Message>(
+        &self,
+        table: &Table<M>,
+        key: &str,
+        msg: &M,
+    ) -> Result<(), StoreError> {
+        self.put_many(table, [(key, msg)])
+    }
+
+    /// Inserts or replaces records in one transaction: all or none.
+    pub fn put_many<'a, M: prost::Message + 'a, K: AsRef<str>>(
+        &self,
+        table: &Table<M>,
+        items: impl IntoIterator<Item = (K, &'a M)>,
+    ) -> Result<(), StoreError> {
+        let err = db_err(table.name);
+        let tx = self.db.begin_write().map_err(db_err(table.name))?;
+        {
+            let mut t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+            let mut buf = Vec::new();
+            for (k, m) in items {
+                buf.clear();
+                m.encode_raw(&mut buf);
+                t.insert(k.as_ref(), buf.as_slice())
+                    .map_err(db_err(table.name))?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Removes one record, durably. `false` if there was none.
+    pub fn delete<M>(&self, table: &Table<M>, key: &str) -> Result<bool, StoreError> {
+        Ok(self.delete_many(table, [key])? == 1)
+    }
+
+    /// Removes records in one transaction; returns how many existed.
+    pub fn delete_many<M, K: AsRef<str>>(
+        &self,
+        table: &Table<M>,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<usize, StoreError> {
+        let tx = self.db.begin_write().map_err(db_err(table.name))?;
+        let mut n = 0;
+        {
+            let mut t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+            for k in keys {
+                if t.remove(k.as_ref()).map_err(db_err(table.name))?.is_some() {
+                    n += 1;
+                }
+            }
+        }
+        tx.commit().map_err(db_err(table.name))?;
+        Ok(n)
+    }
+
+    /// One record.
+    pub fn get<M: prost::Message + Default>(
+        &self,
+        table: &Table<M>,
+        key: &str,
+    ) -> Result<Option<M>, StoreError> {
+        let tx = self.db.begin_read().map_err(db_err(table.name))?;
+        let t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+        let Some(v) = t.get(key).map_err(db_err(table.name))? else {
+            return Ok(None);
+        };
+        decode(table, key, v.value()).map(Some)
+    }
+
+    /// Every record of a table, in key order: what rbgpd restores at start.
+    pub fn load<M: prost::Message + Default>(
+        &self,
+        table: &Table<M>,
+    ) -> Result<Vec<(String, M)>, StoreError> {
+        let tx = self.db.begin_read().map_err(db_err(table.name))?;
+        let t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(db_err(table.name))? {
+            let (k, v) = item.map_err(db_err(table.name))?;
+            let key = k.value().to_string();
+            let m = decode(table, &key, v.value())?;
+            out.push((key, m));
+        }
+        Ok(out)
+    }
+}
+
+fn decode<M: prost::Message + Default>(
+    table: &Table<M>,
+    key: &str,
+    bytes: &[u8],
+) -> Result<M, StoreError> {
+    M::decode(bytes).map_err(|source| StoreError::Decode {
+        table: table.name,
+        key: key.to_string(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests;
