@@ -22,8 +22,10 @@ cases=a,b,c
 prefixes=1000000
 timeout=900
 build=1
+perf=0
 out=""
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --timeout SECS --out DIR --no-build"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --timeout SECS --out DIR --no-build"
+    echo "         --perf: perf record -g the DUT while it converges (DIR/DAEMON-CASE/perf.data; slows it down)"; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --daemons) daemons=$2; shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --perf) perf=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage; exit 2 ;;
     esac
@@ -89,7 +92,20 @@ shape() {
 status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # user + system CPU seconds of a process
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-alive() { kill -0 "$1" 2>/dev/null; }
+# running, not a zombie waiting to be reaped
+alive() {
+    local st
+    st=$(awk '/^State:/ { print $2 }' "/proc/${1:-0}/status" 2>/dev/null)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+# TERM, up to 10 s to exit, then KILL; reaped, so its port is free again
+stop() {
+    [ -n "$1" ] || return 0
+    kill "$1" 2>/dev/null || true
+    for _ in $(seq 100); do alive "$1" || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
 # wait until $1 holds a line matching $2, while process $3 lives
 wait_line() {
     local end=$((SECONDS + $4))
@@ -105,17 +121,22 @@ echo "| daemon | case | prefixes | converge (s) | prefixes/s | peak RSS (MiB) | 
 echo "|---|---|---:|---:|---:|---:|---:|---:|---|" >>"$results"
 
 run_case() {
-    local d=$1 c=$2 n m rs=0 dir total dpid mpid fpid note=""
+    local d=$1 c=$2 n m rs=0 dir total dpid mpid="" fpid="" note=""
     read -r n m < <(shape "$c")
     [ "$c" = c ] && rs=1
     total=$((n * m))
     dir=$out/$d-$c
     mkdir -p "$dir"
     echo "== $d case $c: $n x $m prefixes (route server: $rs), logs in $dir"
+    local end=$((SECONDS + 30))
+    while ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
+        [ $SECONDS -lt $end ] || { echo "port 179 still busy"; return 0; }
+        sleep 0.2
+    done
     start_"$d" "$dir" "$n" "$rs"
     dpid=$started
     pids+=("$dpid")
-    local end=$((SECONDS + 30))
+    end=$((SECONDS + 30))
     until ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
         alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; tail -5 "$dir"/*.log; return 0; }
         sleep 0.2
@@ -128,6 +149,12 @@ run_case() {
     pids+=("$mpid")
     wait_line "$dir/monitor.json" established "$mpid" 60 || note="monitor not established"
     if [ -z "$note" ]; then
+        local perfpid=""
+        if [ "$perf" = 1 ]; then
+            perf record -F 199 --call-graph dwarf,16384 -p "$dpid" -o "$dir/perf.data" >"$dir/perf.out" 2>&1 &
+            perfpid=$!
+            sleep 1
+        fi
         ip netns exec "$gen" "$bench" feed --sessions "$n" --prefixes "$m" >"$dir/feed.json" 2>"$dir/feed.err" &
         fpid=$!
         pids+=("$fpid")
@@ -136,15 +163,12 @@ run_case() {
             alive "$fpid" || { note="feeder failed: $(tail -1 "$dir/feed.err")"; break; }
             sleep 0.5
         done
+        [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" || true; }
     fi
     local hwm dcpu
     hwm=$(status "$dpid" VmHWM)
     dcpu=$(cpu "$dpid")
-    for p in $fpid $mpid $dpid; do kill "$p" 2>/dev/null || true; done
-    for p in $fpid $mpid $dpid; do
-        for _ in $(seq 50); do alive "$p" || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null || true
-    done
+    for p in $fpid $mpid $dpid; do stop "$p"; done
     local t0 t1 complete got secs rate mib per
     t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | head -1)
     t1=$(json "$dir/monitor.json" result done_unix_ns)
