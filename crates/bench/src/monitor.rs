@@ -12,7 +12,9 @@ use rbgp_wire::view::{MpReachView, MpUnreachView, UpdateView};
 use rbgp_wire::{AfiSafi, Context, Nlri, Prefix};
 
 use crate::prefix_set::PrefixSet;
-use crate::session::{establish, keepalives, notification_text, unix_ns, NOTIFICATION, UPDATE};
+use crate::session::{
+    cpu_seconds, establish, keepalives, notification_text, unix_ns, NOTIFICATION, UPDATE,
+};
 
 #[derive(clap::Args)]
 pub struct MonitorArgs {
@@ -155,13 +157,14 @@ pub fn run(a: &MonitorArgs) -> anyhow::Result<()> {
         0.0
     };
     println!(
-        r#"{{"event":"result","complete":{},"prefixes":{},"expected":{},"first_update_unix_ns":{first_ns},"done_unix_ns":{done},"seconds":{secs:.3},"prefixes_per_s":{rate:.0},"updates":{},"announced":{},"withdrawn":{},"session_open":{open},"stalled":{stalled}}}"#,
+        r#"{{"event":"result","complete":{},"prefixes":{},"expected":{},"first_update_unix_ns":{first_ns},"done_unix_ns":{done},"seconds":{secs:.3},"prefixes_per_s":{rate:.0},"updates":{},"announced":{},"withdrawn":{},"session_open":{open},"stalled":{stalled},"cpu_seconds":{:.2}}}"#,
         set.len() >= a.expect,
         set.len(),
         a.expect,
         c.updates,
         c.announced,
-        c.withdrawn
+        c.withdrawn,
+        cpu_seconds()
     );
     Ok(())
 }
