@@ -1,0 +1,95 @@
+# Sourced by bench/run.sh: one start_DAEMON per daemon under test.
+#   start_NAME DIR FEEDERS RS   writes its configuration into DIR, starts the
+#   daemon in netns $dut at 10.99.0.1 (AS 65000), sets $started to its PID.
+# The same setup everywhere: every peer passive on the DUT side (the tool
+# connects when ready), import and export everything, the monitor
+# 10.99.0.2 AS 65100, feeder i at 10.99.0.(10+i) AS 65001+i; RS=1 makes
+# every peer a transparent route-server client. No daemon touches a kernel
+# routing table (BIRD has no kernel protocol, FRR and GoBGP run without zebra).
+
+# "ADDRESS ASN" for the monitor and each feeder
+peers() {
+    echo "10.99.0.2 65100"
+    for ((i = 0; i < $1; i++)); do echo "10.99.0.$((10 + i)) $((65001 + i))"; done
+}
+
+# run "$@" in the DUT namespace in the background, output to $LOG
+spawn_dut() {
+    ip netns exec "$dut" setsid "$@" >"$LOG" 2>&1 </dev/null &
+    started=$!
+}
+
+start_rbgpd() {
+    local dir=$1 conf=$1/rbgpd.toml rs=false
+    [ "$3" = 1 ] && rs=true
+    mkdir -p "$dir/state"
+    printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n' "$dir/state" >"$conf"
+    peers "$2" | while read -r addr asn; do
+        printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\n' "$addr" "$asn" "$rs"
+    done >>"$conf"
+    LOG=$dir/rbgpd.log spawn_dut "$rbgpd" "$conf"
+}
+
+start_bird() {
+    local dir=$1 conf=$1/bird.conf rs=""
+    [ "$3" = 1 ] && rs="rs client;"
+    cat >"$conf" <<EOF
+router id 10.99.0.1;
+log "$dir/bird.log" { info, warning, error, fatal };
+protocol device { }
+template bgp peer {
+  local 10.99.0.1 as 65000;
+  passive on;
+  $rs
+  ipv4 { import all; export all; };
+}
+EOF
+    peers "$2" | while read -r addr asn; do
+        echo "protocol bgp p${addr//./_} from peer { neighbor $addr as $asn; }"
+    done >>"$conf"
+    LOG=$dir/bird.out spawn_dut bird -f -c "$conf" -s "$dir/bird.ctl"
+}
+
+start_gobgp() {
+    local dir=$1 conf=$1/gobgpd.toml rs=false
+    [ "$3" = 1 ] && rs=true
+    printf '[global.config]\n  as = 65000\n  router-id = "10.99.0.1"\n  local-address-list = ["10.99.0.1"]\n' >"$conf"
+    peers "$2" | while read -r addr asn; do
+        cat <<EOF
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$addr"
+    peer-as = $asn
+  [neighbors.transport.config]
+    passive-mode = true
+  [neighbors.route-server.config]
+    route-server-client = $rs
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+EOF
+    done >>"$conf"
+    # the API on the namespace's own loopback, no pprof listener
+    LOG=$dir/gobgpd.log spawn_dut gobgpd -f "$conf" --api-hosts 127.0.0.1:50051 --pprof-disable -p
+}
+
+start_frr() {
+    local dir=$1 conf=$1/frr.conf
+    {
+        # traditional defaults, no zebra: skip the connected check, no policy
+        # needed for eBGP, no advertisement interval (as the others)
+        printf 'frr defaults traditional\nhostname rbb-frr\nlog file %s/bgpd.log informational\n!\n' "$dir"
+        printf 'router bgp 65000\n bgp router-id 10.99.0.1\n no bgp ebgp-requires-policy\n'
+        peers "$2" | while read -r addr asn; do
+            printf ' neighbor %s remote-as %s\n neighbor %s passive\n neighbor %s disable-connected-check\n neighbor %s advertisement-interval 0\n' \
+                "$addr" "$asn" "$addr" "$addr" "$addr"
+        done
+        printf ' address-family ipv4 unicast\n'
+        if [ "$3" = 1 ]; then
+            peers "$2" | while read -r addr _; do printf '  neighbor %s route-server-client\n' "$addr"; done
+        fi
+        printf ' exit-address-family\nexit\n'
+    } >"$conf"
+    LOG=$dir/frr.out spawn_dut /usr/lib/frr/bgpd -f "$conf" -i "$dir/bgpd.pid" --vty_socket "$dir" \
+        -z "$dir/zserv.api" -Z -S -l 10.99.0.1 -p 179 -P 0
+}

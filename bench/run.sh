@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# bgperf-style benchmark: rbgpd, BIRD 2, GoBGP and FRR as the daemon under
+# test (DUT), fed by `rbgp-bench feed` and timed by `rbgp-bench monitor`.
+# Not a test: results go to docs/BENCHMARKS.md by hand.
+#
+#   bench/run.sh                                   # everything, 1M-prefix cases
+#   bench/run.sh --prefixes 100000                 # quick pass
+#   bench/run.sh --daemons rbgpd,bird --cases a,c  # a subset
+#
+# Cases (P = --prefixes):  a: 1 feeder x P   b: 10 feeders x P/10
+#                          c: 2 feeders x P, every peer a route-server client
+#
+# Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
+# (10.99.0.2, AS 65100) and the feeders (10.99.0.10+i, AS 65001+i) in
+# rbb-gen-PID, joined by one veth pair. Needs root, iproute2, bird2,
+# gobgpd, frr. Everything started here is stopped and removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+daemons=rbgpd,bird,gobgp,frr
+cases=a,b,c
+prefixes=1000000
+timeout=900
+build=1
+perf=0
+out=""
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --timeout SECS --out DIR --no-build"
+    echo "         --perf: perf record -g the DUT while it converges (DIR/DAEMON-CASE/perf.data; slows it down)"; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --daemons) daemons=$2; shift 2 ;;
+    --cases) cases=$2; shift 2 ;;
+    --prefixes) prefixes=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --perf) perf=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh needs root (network namespaces)"; exit 1; }
+out=${out:-$(mktemp -d /tmp/rbgp-bench.XXXXXX)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+if [ "$build" = 1 ]; then
+    nice -n 10 cargo build --release -q -p rbgpd -p rbgp-bench
+fi
+bench=$PWD/target/release/rbgp-bench
+rbgpd=$PWD/target/release/rbgpd
+
+dut=rbb-dut-$$
+gen=rbb-gen-$$
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for ns in "$dut" "$gen"; do
+        # only what this run started can live in its own namespaces
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$dut"
+ip netns add "$gen"
+ip -n "$dut" link set lo up
+ip -n "$gen" link set lo up
+ip -n "$dut" link add eth0 type veth peer name eth0 netns "$gen"
+ip -n "$dut" addr add 10.99.0.1/24 dev eth0
+ip -n "$gen" addr add 10.99.0.2/24 dev eth0
+for i in $(seq 10 19); do ip -n "$gen" addr add "10.99.0.$i/24" dev eth0; done
+ip -n "$dut" link set eth0 up
+ip -n "$gen" link set eth0 up
+
+# shellcheck source=bench/daemons.sh
+. bench/daemons.sh
+
+# feeders and prefixes per feeder for a case
+shape() {
+    case "$1" in
+    a) echo "1 $prefixes" ;;
+    b) echo "10 $((prefixes / 10))" ;;
+    c) echo "2 $prefixes" ;;
+    esac
+}
+
+status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# user + system CPU seconds of a process
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# running, not a zombie waiting to be reaped
+alive() {
+    local st
+    st=$(awk '/^State:/ { print $2 }' "/proc/${1:-0}/status" 2>/dev/null)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+# TERM, up to 10 s to exit, then KILL; reaped, so its port is free again
+stop() {
+    [ -n "$1" ] || return 0
+    kill "$1" 2>/dev/null || true
+    for _ in $(seq 100); do alive "$1" || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+# wait until $1 holds a line matching $2, while process $3 lives
+wait_line() {
+    local end=$((SECONDS + $4))
+    until grep -q "$2" "$1" 2>/dev/null; do
+        alive "$3" && [ $SECONDS -lt $end ] || return 1
+        sleep 0.2
+    done
+}
+json() { grep "\"event\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\([0-9.a-z]*\\).*/\\1/p"; }
+
+results=$out/results.md
+echo "| daemon | case | prefixes | converge (s) | prefixes/s | peak RSS (MiB) | RSS/route (B) | DUT CPU (s) | note |" >"$results"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|" >>"$results"
+
+run_case() {
+    local d=$1 c=$2 n m rs=0 dir total dpid mpid="" fpid="" note=""
+    read -r n m < <(shape "$c")
+    [ "$c" = c ] && rs=1
+    total=$((n * m))
+    dir=$out/$d-$c
+    mkdir -p "$dir"
+    echo "== $d case $c: $n x $m prefixes (route server: $rs), logs in $dir"
+    local end=$((SECONDS + 30))
+    while ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
+        [ $SECONDS -lt $end ] || { echo "port 179 still busy"; return 0; }
+        sleep 0.2
+    done
+    start_"$d" "$dir" "$n" "$rs"
+    dpid=$started
+    pids+=("$dpid")
+    end=$((SECONDS + 30))
+    until ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
+        alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; tail -5 "$dir"/*.log; return 0; }
+        sleep 0.2
+    done
+    sleep 1
+    local idle
+    idle=$(status "$dpid" VmRSS)
+    ip netns exec "$gen" "$bench" monitor --expect "$total" --timeout "$timeout" >"$dir/monitor.json" 2>"$dir/monitor.err" &
+    mpid=$!
+    pids+=("$mpid")
+    wait_line "$dir/monitor.json" established "$mpid" 60 || note="monitor not established"
+    if [ -z "$note" ]; then
+        local perfpid=""
+        if [ "$perf" = 1 ]; then
+            perf record -F 199 --call-graph dwarf,16384 -p "$dpid" -o "$dir/perf.data" >"$dir/perf.out" 2>&1 &
+            perfpid=$!
+            sleep 1
+        fi
+        ip netns exec "$gen" "$bench" feed --sessions "$n" --prefixes "$m" >"$dir/feed.json" 2>"$dir/feed.err" &
+        fpid=$!
+        pids+=("$fpid")
+        while alive "$mpid"; do
+            alive "$dpid" || { note="DUT died"; break; }
+            alive "$fpid" || { note="feeder failed: $(tail -1 "$dir/feed.err")"; break; }
+            sleep 0.5
+        done
+        [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" || true; }
+    fi
+    local hwm dcpu
+    hwm=$(status "$dpid" VmHWM)
+    dcpu=$(cpu "$dpid")
+    for p in $fpid $mpid $dpid; do stop "$p"; done
+    local t0 t1 complete got secs rate mib per
+    t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | head -1)
+    t1=$(json "$dir/monitor.json" result done_unix_ns)
+    complete=$(json "$dir/monitor.json" result complete)
+    got=$(json "$dir/monitor.json" result prefixes)
+    if [ -n "$t0" ] && [ -n "$t1" ]; then
+        secs=$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 1e9}")
+        rate=$(awk "BEGIN{printf \"%.0f\", ${got:-0} / $secs}")
+    else
+        secs=- rate=-
+    fi
+    [ "$complete" = true ] || note="${note:-incomplete: ${got:-0} of $total at the monitor}"
+    mib=$(awk "BEGIN{printf \"%.0f\", ${hwm:-0} / 1024}")
+    per=$(awk "BEGIN{printf \"%.0f\", (${hwm:-0} - ${idle:-0}) * 1024 / $total}")
+    echo "| $d | $c | $n x $m | $secs | $rate | $mib | $per | $dcpu | $note |" | tee -a "$results"
+}
+
+{
+    echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(free -g | awk '/Mem:/ { print $2 }') GiB, $(uname -r)"
+    echo "rbgpd: $(git rev-parse --short HEAD)  bird: $(bird --version 2>&1 | awk '{ print $NF }')  gobgpd: $(gobgpd --version 2>&1 | awk '{ print $NF }')  frr: $(/usr/lib/frr/bgpd --version 2>&1 | awk 'NR == 1 { print $NF }')"
+} | tee "$out/machine.txt"
+
+for c in ${cases//,/ }; do
+    for d in ${daemons//,/ }; do
+        run_case "$d" "$c"
+    done
+done
+echo
+cat "$out/machine.txt"
+echo
+cat "$results"
+echo "(results and logs: $out)"

@@ -1,0 +1,177 @@
+//! `rbgp-bench feed`: N eBGP sessions to the daemon under test, each
+//! announcing its own slice of the generated table as fast as the daemon
+//! reads, then End-of-RIB, then staying up on KEEPALIVEs.
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context as _};
+
+use crate::gen::{encode_feed, prefixes, Feed};
+use crate::session::{establish, keepalives, notification_text, unix_ns, Session, NOTIFICATION};
+
+#[derive(clap::Args)]
+pub struct FeedArgs {
+    /// The daemon under test.
+    #[arg(long, default_value = "10.99.0.1:179")]
+    pub peer: SocketAddr,
+    /// Local address of the first session; session i uses this + i.
+    #[arg(long, default_value = "10.99.0.10")]
+    pub local: Ipv4Addr,
+    /// AS of the first session; session i uses this + i.
+    #[arg(long, default_value_t = 65001)]
+    pub asn: u32,
+    /// Number of feeder sessions.
+    #[arg(long, default_value_t = 1)]
+    pub sessions: u32,
+    /// Prefixes announced by each session (sessions never overlap).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub prefixes: usize,
+    /// Distinct attribute sets per prefix (0.15: 150k per 1M).
+    #[arg(long, default_value_t = 0.15)]
+    pub attr_ratio: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 180)]
+    pub hold_time: u16,
+    /// Give up if the sessions are not up after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub connect_timeout: u64,
+}
+
+/// Print one JSON line and flush: the harness reads these while we run.
+fn emit(line: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Read and discard what the daemon sends back (its table, KEEPALIVEs),
+/// so that its writes never block; stop the process on NOTIFICATION or
+/// close, since a benchmark with a dropped session means nothing.
+fn drain(mut s: Session, local: Ipv4Addr) {
+    loop {
+        match s.frames.fill(&mut s.stream) {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("rbgp-bench feed: {local}: session closed by the peer");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("rbgp-bench feed: {local}: {e}");
+                std::process::exit(1);
+            }
+        }
+        loop {
+            match s.frames.next_message() {
+                Ok(Some(m)) if m.get(18) == Some(&NOTIFICATION) => {
+                    eprintln!(
+                        "rbgp-bench feed: {local}: NOTIFICATION {}",
+                        notification_text(m)
+                    );
+                    std::process::exit(1);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("rbgp-bench feed: {local}: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
+fn send(
+    i: u32,
+    local: Ipv4Addr,
+    s: Session,
+    feed: Feed,
+    start: Arc<Barrier>,
+) -> anyhow::Result<()> {
+    let mut w = s.stream.try_clone()?;
+    let (peer_asn, hold_time) = (s.peer_asn, s.hold_time);
+    std::thread::spawn(move || drain(s, local));
+    start.wait();
+    let first = unix_ns();
+    let t = Instant::now();
+    w.write_all(&feed.bytes)
+        .with_context(|| format!("{local}: sending"))?;
+    let eor = unix_ns();
+    emit(format!(
+        r#"{{"event":"sent","session":{i},"local":"{local}","peer_asn":{peer_asn},"prefixes":{},"attr_sets":{},"updates":{},"bytes":{},"first_update_unix_ns":{first},"eor_unix_ns":{eor},"send_seconds":{:.3}}}"#,
+        feed.prefixes,
+        feed.attr_sets,
+        feed.updates,
+        feed.bytes.len(),
+        t.elapsed().as_secs_f64()
+    ));
+    drop(feed);
+    keepalives(w, hold_time);
+    Err(anyhow!("{local}: session lost while idle"))
+}
+
+pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let total = a.prefixes * a.sessions as usize;
+    let all = prefixes(total, a.seed);
+    let local = |i: u32| Ipv4Addr::from(u32::from(a.local).wrapping_add(i));
+    let feeds: Vec<Feed> = (0..a.sessions)
+        .map(|i| {
+            let slice = all
+                .get(i as usize * a.prefixes..(i as usize + 1) * a.prefixes)
+                .unwrap_or(&[]);
+            encode_feed(
+                slice,
+                a.asn + i,
+                local(i),
+                a.attr_ratio,
+                a.seed ^ (u64::from(i + 1) << 32),
+            )
+        })
+        .collect();
+    drop(all);
+    eprintln!(
+        "rbgp-bench feed: {} sessions x {} prefixes encoded ({} UPDATEs, {} MB) in {:.2}s",
+        a.sessions,
+        a.prefixes,
+        feeds.iter().map(|f| f.updates).sum::<usize>(),
+        feeds.iter().map(|f| f.bytes.len()).sum::<usize>() >> 20,
+        t.elapsed().as_secs_f64()
+    );
+    let deadline = Instant::now() + Duration::from_secs(a.connect_timeout);
+    // Establish every session first, then release them together so that
+    // the daemon sees all feeders start at once.
+    let sessions = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..a.sessions)
+            .map(|i| {
+                sc.spawn(move || establish(local(i), a.peer, a.asn + i, a.hold_time, deadline))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("connect thread panicked"))?)
+            .collect::<anyhow::Result<Vec<Session>>>()
+    })?;
+    emit(format!(
+        r#"{{"event":"established","sessions":{}}}"#,
+        a.sessions
+    ));
+    let start = Arc::new(Barrier::new(sessions.len()));
+    let handles: Vec<_> = sessions
+        .into_iter()
+        .zip(feeds)
+        .zip(0u32..)
+        .map(|((s, f), i)| {
+            let start = Arc::clone(&start);
+            let addr = local(i);
+            std::thread::spawn(move || send(i, addr, s, f, start))
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| anyhow!("sender thread panicked"))??;
+    }
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! rbgp-bench: the load generator and monitor of the daemon benchmark
+//! (`bench/run.sh`). `feed` announces generated tables over N sessions;
+//! `monitor` times their arrival through the daemon under test. Both
+//! print JSON lines on stdout for the harness.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod feed;
+mod gen;
+mod monitor;
+mod prefix_set;
+mod rng;
+mod session;
+
+#[derive(Parser)]
+#[command(
+    name = "rbgp-bench",
+    version,
+    about = "BGP daemon benchmark: feeders and a monitor"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Announce generated prefixes over N sessions, then keep them up.
+    Feed(feed::FeedArgs),
+    /// Count prefixes received until the expected number is reached.
+    Monitor(monitor::MonitorArgs),
+}
+
+fn main() -> ExitCode {
+    let r = match Cli::parse().cmd {
+        Cmd::Feed(a) => feed::run(&a),
+        Cmd::Monitor(a) => monitor::run(&a),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rbgp-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
