@@ -324,9 +324,8 @@ impl Attr {
 
 #[derive(Clone, Copy, Default)]
 struct PeerEntry {
-    v6: bool,
-    ip: [u8; 16],
-    asn: u32,
+    /// `peer|peer_as|` in `Formatter::peer_texts`.
+    text: (usize, usize),
 }
 
 /// Which kind of problem made bgpdump skip (part of) a record; reported so
@@ -375,6 +374,11 @@ impl std::fmt::Display for Note {
 #[derive(Default)]
 pub struct Formatter {
     peers: Option<Vec<PeerEntry>>,
+    peer_texts: Vec<u8>,
+    /// TABLE_DUMP: `TABLE_DUMP|time|B|peer|peer_as|` and what it was made
+    /// from (a RIB dump has one time and few peers, in runs).
+    v1_key: Option<(u32, u16, [u8; 16], u32)>,
+    v1_start: Vec<u8>,
     attr: Attr,
     pfx: Vec<Pfx>,
     notes: Vec<Note>,
@@ -1323,25 +1327,31 @@ impl Formatter {
         let peer_as = s.asn(four);
         let cached = self.attributes_cached(&mut s, four, false, Kind::TableDump);
 
-        out.extend_from_slice(b"TABLE_DUMP|");
-        push_u32(out, h.timestamp);
-        out.extend_from_slice(b"|B|");
-        // Only subtype 2 prints as IPv6 (`entry->subtype == AFI_IP6`).
-        if sub == 2 {
-            push_v6(out, &peer);
-        } else {
-            push_v4(out, first4(&peer));
+        let key = (h.timestamp, sub, peer, peer_as);
+        if self.v1_key != Some(key) {
+            let t = &mut self.v1_start;
+            t.clear();
+            t.extend_from_slice(b"TABLE_DUMP|");
+            push_u32(t, h.timestamp);
+            t.extend_from_slice(b"|B|");
+            // Only subtype 2 prints as IPv6 (`entry->subtype == AFI_IP6`).
+            if sub == 2 {
+                push_v6(t, &peer);
+            } else {
+                push_v4(t, first4(&peer));
+            }
+            t.push(b'|');
+            push_u32(t, peer_as);
+            t.push(b'|');
+            self.v1_key = Some(key);
         }
-        out.push(b'|');
-        push_u32(out, peer_as);
-        out.push(b'|');
+        out.extend_from_slice(&self.v1_start);
         if sub == 2 {
             push_v6(out, &prefix);
         } else {
             push_v4(out, first4(&prefix));
         }
-        out.push(b'/');
-        push_u32(out, u32::from(mask));
+        push_slash_len(out, mask);
         if cached {
             out.extend_from_slice(self.attrs.current().classic.unwrap_or_default());
         } else {
@@ -1409,6 +1419,24 @@ impl Formatter {
         prefix.copy_from_slice(raw.get(..16).unwrap_or(&[0; 16]));
         let count = s.getw();
         let mut prev_nh: Option<(usize, usize)> = None;
+        // What every entry's line shares: `FORMAT|time|B|` and the prefix.
+        let mut shared = std::mem::take(&mut self.head);
+        shared.clear();
+        shared.extend_from_slice(if addpath {
+            b"TABLE_DUMP2_AP|"
+        } else {
+            b"TABLE_DUMP2|"
+        });
+        push_u32(&mut shared, h.timestamp);
+        shared.extend_from_slice(b"|B|");
+        let start_len = shared.len();
+        if v6 {
+            push_v6(&mut shared, &prefix);
+        } else {
+            push_v4(&mut shared, first4(&prefix));
+        }
+        push_slash_len(&mut shared, plen);
+        let (start, pfx_text) = shared.split_at(start_len);
         for _ in 0..count {
             let idx = s.getw();
             s.getl(); // originated
@@ -1424,28 +1452,10 @@ impl Formatter {
                 self.note(Note::UnknownPeer(idx));
                 continue;
             };
-            out.extend_from_slice(if addpath {
-                b"TABLE_DUMP2_AP|"
-            } else {
-                b"TABLE_DUMP2|"
-            });
-            push_u32(out, h.timestamp);
-            out.extend_from_slice(b"|B|");
-            if peer.v6 {
-                push_v6(out, &peer.ip);
-            } else {
-                push_v4(out, first4(&peer.ip));
-            }
-            out.push(b'|');
-            push_u32(out, peer.asn);
-            out.push(b'|');
-            if v6 {
-                push_v6(out, &prefix);
-            } else {
-                push_v4(out, first4(&prefix));
-            }
-            out.push(b'/');
-            push_u32(out, u32::from(plen));
+            out.extend_from_slice(start);
+            let (at, n) = peer.text;
+            out.extend_from_slice(self.peer_texts.get(at..at + n).unwrap_or_default());
+            out.extend_from_slice(pfx_text);
             if addpath {
                 out.push(b'|');
                 push_u32(out, path_id);
@@ -1459,6 +1469,7 @@ impl Formatter {
                 prev_nh = Some(self.td2_rest(out, prev_nh));
             }
         }
+        self.head = shared;
     }
 
     /// A TABLE_DUMP_V2 line after the prefix (and path id); where in
@@ -1507,13 +1518,25 @@ impl Formatter {
         }
         let count = s.getw();
         let mut peers = Vec::with_capacity(usize::from(count));
+        // Each peer's text is made once here, not once per RIB entry.
+        let t = &mut self.peer_texts;
+        t.clear();
         for _ in 0..count {
             let pt = s.getc();
             let v6 = pt & 1 != 0;
             s.ipv4(); // BGP ID
-            let ip = if v6 { s.ipv6() } else { v4_in16(s.ipv4()) };
-            let asn = s.asn(pt & 2 != 0);
-            peers.push(PeerEntry { v6, ip, asn });
+            let at = t.len();
+            if v6 {
+                push_v6(t, &s.ipv6());
+            } else {
+                push_v4(t, s.ipv4());
+            }
+            t.push(b'|');
+            push_u32(t, s.asn(pt & 2 != 0));
+            t.push(b'|');
+            peers.push(PeerEntry {
+                text: (at, t.len() - at),
+            });
         }
         self.peers = Some(peers);
     }
