@@ -542,6 +542,18 @@ fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
     append(out, &acc.to_le_bytes(), n as usize);
 }
 
+/// `peer|peer_as|`
+fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
+    if v6 {
+        push_v6(out, ip);
+    } else {
+        push_v4(out, first4(ip));
+    }
+    out.push(b'|');
+    push_u32(out, asn);
+    out.push(b'|');
+}
+
 fn v4_in16(a: [u8; 4]) -> [u8; 16] {
     let [a, b, c, d] = a;
     [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
@@ -1335,14 +1347,7 @@ impl Formatter {
             push_u32(t, h.timestamp);
             t.extend_from_slice(b"|B|");
             // Only subtype 2 prints as IPv6 (`entry->subtype == AFI_IP6`).
-            if sub == 2 {
-                push_v6(t, &peer);
-            } else {
-                push_v4(t, first4(&peer));
-            }
-            t.push(b'|');
-            push_u32(t, peer_as);
-            t.push(b'|');
+            push_peer(t, sub == 2, &peer, peer_as);
             self.v1_key = Some(key);
         }
         out.extend_from_slice(&self.v1_start);
@@ -1526,14 +1531,8 @@ impl Formatter {
             let v6 = pt & 1 != 0;
             s.ipv4(); // BGP ID
             let at = t.len();
-            if v6 {
-                push_v6(t, &s.ipv6());
-            } else {
-                push_v4(t, s.ipv4());
-            }
-            t.push(b'|');
-            push_u32(t, s.asn(pt & 2 != 0));
-            t.push(b'|');
+            let ip = if v6 { s.ipv6() } else { v4_in16(s.ipv4()) };
+            push_peer(t, v6, &ip, s.asn(pt & 2 != 0));
             peers.push(PeerEntry {
                 text: (at, t.len() - at),
             });
@@ -1612,14 +1611,7 @@ impl Formatter {
         out.extend_from_slice(if et { b"BGP4MP_ET|" } else { b"BGP4MP|" });
         Self::time(h, et, out);
         out.extend_from_slice(b"|STATE|");
-        if v6 {
-            push_v6(out, &ip);
-        } else {
-            push_v4(out, first4(&ip));
-        }
-        out.push(b'|');
-        push_u32(out, src_as);
-        out.push(b'|');
+        push_peer(out, v6, &ip, src_as);
         push_u32(out, u32::from(old));
         out.push(b'|');
         push_u32(out, u32::from(new));
@@ -1788,14 +1780,7 @@ impl Formatter {
         let key = (v6, c.peer_ip, c.peer_as);
         if self.peer_key != Some(key) {
             self.peer_txt.clear();
-            if v6 {
-                push_v6(&mut self.peer_txt, &c.peer_ip);
-            } else {
-                push_v4(&mut self.peer_txt, first4(&c.peer_ip));
-            }
-            self.peer_txt.push(b'|');
-            push_u32(&mut self.peer_txt, c.peer_as);
-            self.peer_txt.push(b'|');
+            push_peer(&mut self.peer_txt, v6, &c.peer_ip, c.peer_as);
             self.peer_key = Some(key);
         }
         out.extend_from_slice(&self.peer_txt);
