@@ -570,6 +570,29 @@ fn attributes(g: &mut Gen, four: bool, addpath: bool, rib: Option<bool>) -> Vec<
     out
 }
 
+/// Attribute lists seen before, by how they were made.
+type Seen = std::collections::HashMap<(bool, bool, Option<bool>), Vec<u8>>;
+
+/// [`attributes`], or often the previous list made the same way again:
+/// real files repeat attribute sets, and the formatter caches their text.
+fn attributes_again(
+    g: &mut Gen,
+    seen: &mut Seen,
+    four: bool,
+    addpath: bool,
+    rib: Option<bool>,
+) -> Vec<u8> {
+    let k = (four, addpath, rib);
+    match seen.get(&k) {
+        Some(a) if g.chance(40) => a.clone(),
+        _ => {
+            let a = attributes(g, four, addpath, rib);
+            seen.insert(k, a.clone());
+            a
+        }
+    }
+}
+
 fn record(out: &mut Vec<u8>, ts: u32, t: u16, st: u16, us: Option<u32>, body: &[u8]) {
     out.extend(ts.to_be_bytes());
     out.extend(t.to_be_bytes());
@@ -583,6 +606,7 @@ fn record(out: &mut Vec<u8>, ts: u32, t: u16, st: u16, us: Option<u32>, body: &[
 
 fn generated_file(seed: u64) -> Vec<u8> {
     let mut g = Gen(seed | 1);
+    let mut seen = Seen::new();
     let mut f = Vec::new();
     // TABLE_DUMP_V2: a peer table, then RIB records.
     let npeers = 1 + g.below(6) as u16;
@@ -610,7 +634,7 @@ fn generated_file(seed: u64) -> Vec<u8> {
             if ap {
                 b.extend(g.bytes(4));
             }
-            let a = attributes(&mut g, true, ap, Some(v6));
+            let a = attributes_again(&mut g, &mut seen, true, ap, Some(v6));
             b.extend((a.len() as u16).to_be_bytes());
             b.extend(a);
         }
@@ -655,7 +679,7 @@ fn generated_file(seed: u64) -> Vec<u8> {
         }
         body.extend((wd.len() as u16).to_be_bytes());
         body.extend(wd);
-        let at = attributes(&mut g, four, ap, None);
+        let at = attributes_again(&mut g, &mut seen, four, ap, None);
         body.extend((at.len() as u16).to_be_bytes());
         body.extend(at);
         for _ in 0..g.below(5) {
@@ -681,7 +705,7 @@ fn generated_file(seed: u64) -> Vec<u8> {
         b.extend(g.bytes(4));
         b.extend(g.bytes(a));
         b.extend(g.bytes(2));
-        let at = attributes(&mut g, false, false, Some(v6));
+        let at = attributes_again(&mut g, &mut seen, false, false, Some(v6));
         b.extend((at.len() as u16).to_be_bytes());
         b.extend(at);
         record(&mut f, 4000, 12, if v6 { 2 } else { 1 }, None, &b);

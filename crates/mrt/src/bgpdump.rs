@@ -19,7 +19,11 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
+mod attr_cache;
+mod hash;
+mod hit_rate;
 mod path_cache;
+use attr_cache::{AttrCache, Kind};
 use path_cache::PathCache;
 
 /// Notes kept between two calls of [`Formatter::take_notes`].
@@ -320,9 +324,8 @@ impl Attr {
 
 #[derive(Clone, Copy, Default)]
 struct PeerEntry {
-    v6: bool,
-    ip: [u8; 16],
-    asn: u32,
+    /// `peer|peer_as|` in `Formatter::peer_texts`.
+    text: (usize, usize),
 }
 
 /// Which kind of problem made bgpdump skip (part of) a record; reported so
@@ -371,6 +374,11 @@ impl std::fmt::Display for Note {
 #[derive(Default)]
 pub struct Formatter {
     peers: Option<Vec<PeerEntry>>,
+    peer_texts: Vec<u8>,
+    /// TABLE_DUMP: `TABLE_DUMP|time|B|peer|peer_as|` and what it was made
+    /// from (a RIB dump has one time and few peers, in runs).
+    v1_key: Option<(u32, u16, [u8; 16], u32)>,
+    v1_start: Vec<u8>,
     attr: Attr,
     pfx: Vec<Pfx>,
     notes: Vec<Note>,
@@ -384,6 +392,9 @@ pub struct Formatter {
     peer_key: Option<(bool, [u8; 16], u32)>,
     peer_txt: Vec<u8>,
     paths: PathCache,
+    attrs: AttrCache,
+    /// Scratch: attribute text on its way into `attrs`.
+    restbuf: Vec<u8>,
     stopped: bool,
 }
 
@@ -529,6 +540,18 @@ fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
         n += u32::from(len);
     }
     append(out, &acc.to_le_bytes(), n as usize);
+}
+
+/// `peer|peer_as|`
+fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
+    if v6 {
+        push_v6(out, ip);
+    } else {
+        push_v4(out, first4(ip));
+    }
+    out.push(b'|');
+    push_u32(out, asn);
+    out.push(b'|');
 }
 
 fn v4_in16(a: [u8; 4]) -> [u8; 16] {
@@ -1031,13 +1054,105 @@ impl Formatter {
     }
 
     fn attributes(&mut self, s: &mut Ms<'_>, four: bool, addpath: bool) {
-        self.attr.reset();
         let total = s.getw();
-        let mut copy = s.copy(u32::from(total));
-        while copy.can_read() > 0 {
-            self.one_attr(&mut copy, four, addpath);
+        let region = s.copy(u32::from(total));
+        self.read_attributes(region, four, addpath);
+    }
+
+    fn read_attributes(&mut self, mut region: Ms<'_>, four: bool, addpath: bool) {
+        self.attr.reset();
+        while region.can_read() > 0 {
+            self.one_attr(&mut region, four, addpath);
         }
-        self.asn32_trans(four, s.buf);
+        self.asn32_trans(four, region.buf);
+    }
+
+    /// [`Formatter::attributes`], with the text the lines need taken from
+    /// (or put into) the attribute cache. True: the text is the cache's
+    /// current entry, and of `self.attr` only the flags and (for BGP4MP)
+    /// the MP_REACH / MP_UNREACH NLRI tables are set. False: not cached,
+    /// `self.attr` is read in full for the caller to format.
+    fn attributes_cached(&mut self, s: &mut Ms<'_>, four: bool, addpath: bool, kind: Kind) -> bool {
+        let total = s.getw();
+        let region = s.copy(u32::from(total));
+        if !self.attrs.active() {
+            self.read_attributes(region, four, addpath);
+            return false;
+        }
+        let Some(scan) = self.attrs.scan(region, four, kind) else {
+            self.read_attributes(region, four, addpath);
+            return false;
+        };
+        // The classic NLRI's text is made when there is classic NLRI
+        // (or no MP_REACH): most UPDATEs with MP_REACH have none.
+        let classic = kind != Kind::Bgp4mp || scan.reach.is_none() || s.can_read() > 0;
+        if self.attrs.hit() && (!classic || self.attrs.current().classic.is_some()) {
+            self.attr.reset();
+            self.attr.flag = self.attrs.current().flag;
+            if kind == Kind::Bgp4mp {
+                if let Some(mut r) = scan.reach {
+                    self.attr.mp_used = true;
+                    self.mp_announce(&mut r, addpath);
+                }
+                if let Some(mut u) = scan.unreach {
+                    self.attr.mp_used = true;
+                    self.attr.flag |= F_MP_UNREACH;
+                    self.mp_withdraw(&mut u, addpath);
+                }
+            }
+            return true;
+        }
+        self.read_attributes(region, four, addpath);
+        let mut text = std::mem::take(&mut self.restbuf);
+        text.clear();
+        let done = self.render(kind, classic, &mut text);
+        if let Some((split, nh)) = done {
+            let (c, mp) = text.split_at(split.min(text.len()));
+            let flag = self.attr.flag & !F_MP_UNREACH;
+            self.attrs.store(classic.then_some(c), mp, flag, nh);
+        }
+        self.restbuf = text;
+        done.is_some()
+    }
+
+    /// The text after the prefix that `kind` of line prints for
+    /// `self.attr`, for the cache (the classic NLRI's only if `classic`):
+    /// where the MP_REACH NLRI's text starts
+    /// (BGP4MP) and where the next hop is (RIB entries). `None` when the
+    /// line depends on more than the attributes.
+    fn render(
+        &mut self,
+        kind: Kind,
+        classic: bool,
+        text: &mut Vec<u8>,
+    ) -> Option<(usize, (usize, usize))> {
+        match kind {
+            Kind::Bgp4mp => {
+                if classic {
+                    self.announce_rest(None, text);
+                }
+                let split = text.len();
+                for (afi, v6) in [(1u16, false), (2, true)] {
+                    for safi in 1..=3u8 {
+                        if let Some(mp) = get(&self.attr.announce, afi, safi) {
+                            self.announce_rest(Some((v6, mp)), text);
+                        }
+                    }
+                }
+                Some((split, (0, 0)))
+            }
+            Kind::TableDump2 => {
+                if !self.rib_nexthop_known() {
+                    return None;
+                }
+                let nh = self.td2_rest(text, None);
+                Some((text.len(), nh))
+            }
+            Kind::TableDump => {
+                self.v1_rest(text);
+                Some((text.len(), (0, 0)))
+            }
+        }
     }
 
     /// `process_asn32_trans` (RFC 6793 §4.2.3 as bgpdump does it).
@@ -1222,36 +1337,49 @@ impl Formatter {
         };
         let four = matches!(sub, 3 | 4);
         let peer_as = s.asn(four);
-        self.attributes(&mut s, four, false);
+        let cached = self.attributes_cached(&mut s, four, false, Kind::TableDump);
 
-        out.extend_from_slice(b"TABLE_DUMP|");
-        push_u32(out, h.timestamp);
-        out.extend_from_slice(b"|B|");
-        // Only subtype 2 prints as IPv6 (`entry->subtype == AFI_IP6`).
-        if sub == 2 {
-            push_v6(out, &peer);
-        } else {
-            push_v4(out, first4(&peer));
+        let key = (h.timestamp, sub, peer, peer_as);
+        if self.v1_key != Some(key) {
+            let t = &mut self.v1_start;
+            t.clear();
+            t.extend_from_slice(b"TABLE_DUMP|");
+            push_u32(t, h.timestamp);
+            t.extend_from_slice(b"|B|");
+            // Only subtype 2 prints as IPv6 (`entry->subtype == AFI_IP6`).
+            push_peer(t, sub == 2, &peer, peer_as);
+            self.v1_key = Some(key);
         }
-        out.push(b'|');
-        push_u32(out, peer_as);
-        out.push(b'|');
+        out.extend_from_slice(&self.v1_start);
         if sub == 2 {
             push_v6(out, &prefix);
         } else {
             push_v4(out, first4(&prefix));
         }
-        out.push(b'/');
-        push_u32(out, u32::from(mask));
+        push_slash_len(out, mask);
+        if cached {
+            out.extend_from_slice(self.attrs.current().classic.unwrap_or_default());
+        } else {
+            self.v1_rest(out);
+        }
+    }
+
+    /// A TABLE_DUMP line after the prefix.
+    fn v1_rest(&self, out: &mut Vec<u8>) {
         self.path_origin(out);
         self.v1_nexthop(out);
+        self.lp_med_text(out);
+        self.tail(out);
+    }
+
+    /// `|lp|med|`, unsigned.
+    fn lp_med_text(&self, out: &mut Vec<u8>) {
         let (lp, med) = self.lp_med();
         out.push(b'|');
         push_u32(out, lp);
         out.push(b'|');
         push_u32(out, med);
         out.push(b'|');
-        self.tail(out);
     }
 
     /// `|path|origin|`
@@ -1296,12 +1424,30 @@ impl Formatter {
         prefix.copy_from_slice(raw.get(..16).unwrap_or(&[0; 16]));
         let count = s.getw();
         let mut prev_nh: Option<(usize, usize)> = None;
+        // What every entry's line shares: `FORMAT|time|B|` and the prefix.
+        let mut shared = std::mem::take(&mut self.head);
+        shared.clear();
+        shared.extend_from_slice(if addpath {
+            b"TABLE_DUMP2_AP|"
+        } else {
+            b"TABLE_DUMP2|"
+        });
+        push_u32(&mut shared, h.timestamp);
+        shared.extend_from_slice(b"|B|");
+        let start_len = shared.len();
+        if v6 {
+            push_v6(&mut shared, &prefix);
+        } else {
+            push_v4(&mut shared, first4(&prefix));
+        }
+        push_slash_len(&mut shared, plen);
+        let (start, pfx_text) = shared.split_at(start_len);
         for _ in 0..count {
             let idx = s.getw();
             s.getl(); // originated
             let path_id = if addpath { s.getl() } else { 0 };
             self.pfx.clear();
-            self.attributes(&mut s, true, addpath);
+            let cached = self.attributes_cached(&mut s, true, addpath, Kind::TableDump2);
             let Some(peer) = self
                 .peers
                 .as_ref()
@@ -1311,54 +1457,60 @@ impl Formatter {
                 self.note(Note::UnknownPeer(idx));
                 continue;
             };
-            out.extend_from_slice(if addpath {
-                b"TABLE_DUMP2_AP|"
-            } else {
-                b"TABLE_DUMP2|"
-            });
-            push_u32(out, h.timestamp);
-            out.extend_from_slice(b"|B|");
-            if peer.v6 {
-                push_v6(out, &peer.ip);
-            } else {
-                push_v4(out, first4(&peer.ip));
-            }
-            out.push(b'|');
-            push_u32(out, peer.asn);
-            out.push(b'|');
-            if v6 {
-                push_v6(out, &prefix);
-            } else {
-                push_v4(out, first4(&prefix));
-            }
-            out.push(b'/');
-            push_u32(out, u32::from(plen));
+            out.extend_from_slice(start);
+            let (at, n) = peer.text;
+            out.extend_from_slice(self.peer_texts.get(at..at + n).unwrap_or_default());
+            out.extend_from_slice(pfx_text);
             if addpath {
                 out.push(b'|');
                 push_u32(out, path_id);
             }
-            out.push(b'|');
-            // TABLE_DUMP_V2 prints the path without checking the flag.
-            out.extend_from_slice(
-                self.attr
-                    .shown_path()
-                    .map(|p| p.text.as_slice())
-                    .unwrap_or(b""),
-            );
-            out.push(b'|');
-            out.extend_from_slice(origin_text(self.attr.origin));
-            out.push(b'|');
-            let at = out.len();
-            self.rib_nexthop(out, prev_nh);
-            prev_nh = Some((at, out.len() - at));
-            let (lp, med) = self.lp_med();
-            out.push(b'|');
-            push_u32(out, lp);
-            out.push(b'|');
-            push_u32(out, med);
-            out.push(b'|');
-            self.tail(out);
+            if cached {
+                let e = self.attrs.current();
+                let at = out.len();
+                out.extend_from_slice(e.classic.unwrap_or_default());
+                prev_nh = Some((at + e.nh.0, e.nh.1));
+            } else {
+                prev_nh = Some(self.td2_rest(out, prev_nh));
+            }
         }
+        self.head = shared;
+    }
+
+    /// A TABLE_DUMP_V2 line after the prefix (and path id); where in
+    /// `out` the next hop's text is.
+    fn td2_rest(&mut self, out: &mut Vec<u8>, prev_nh: Option<(usize, usize)>) -> (usize, usize) {
+        out.push(b'|');
+        // TABLE_DUMP_V2 prints the path without checking the flag.
+        out.extend_from_slice(
+            self.attr
+                .shown_path()
+                .map(|p| p.text.as_slice())
+                .unwrap_or(b""),
+        );
+        out.push(b'|');
+        out.extend_from_slice(origin_text(self.attr.origin));
+        out.push(b'|');
+        let at = out.len();
+        self.rib_nexthop(out, prev_nh);
+        let nh = (at, out.len() - at);
+        self.lp_med_text(out);
+        self.tail(out);
+        nh
+    }
+
+    /// Whether [`Formatter::rib_nexthop`] prints the attributes' own next
+    /// hop (not text left from the previous entry).
+    fn rib_nexthop_known(&self) -> bool {
+        if self.attr.flag & F_MP_REACH == 0 {
+            return true;
+        }
+        for (afi, safi) in [(2, 1), (1, 1)] {
+            if let Some(m) = get(&self.attr.announce, afi, safi) {
+                return matches!(m.nh_len, 4 | 16 | 32);
+            }
+        }
+        true
     }
 
     fn peer_index_table(&mut self, s: &mut Ms<'_>) {
@@ -1371,13 +1523,19 @@ impl Formatter {
         }
         let count = s.getw();
         let mut peers = Vec::with_capacity(usize::from(count));
+        // Each peer's text is made once here, not once per RIB entry.
+        let t = &mut self.peer_texts;
+        t.clear();
         for _ in 0..count {
             let pt = s.getc();
             let v6 = pt & 1 != 0;
             s.ipv4(); // BGP ID
+            let at = t.len();
             let ip = if v6 { s.ipv6() } else { v4_in16(s.ipv4()) };
-            let asn = s.asn(pt & 2 != 0);
-            peers.push(PeerEntry { v6, ip, asn });
+            push_peer(t, v6, &ip, s.asn(pt & 2 != 0));
+            peers.push(PeerEntry {
+                text: (at, t.len() - at),
+            });
         }
         self.peers = Some(peers);
     }
@@ -1453,14 +1611,7 @@ impl Formatter {
         out.extend_from_slice(if et { b"BGP4MP_ET|" } else { b"BGP4MP|" });
         Self::time(h, et, out);
         out.extend_from_slice(b"|STATE|");
-        if v6 {
-            push_v6(out, &ip);
-        } else {
-            push_v4(out, first4(&ip));
-        }
-        out.push(b'|');
-        push_u32(out, src_as);
-        out.push(b'|');
+        push_peer(out, v6, &ip, src_as);
         push_u32(out, u32::from(old));
         out.push(b'|');
         push_u32(out, u32::from(new));
@@ -1545,7 +1696,7 @@ impl Formatter {
         let wlen = m.getw();
         let mut ws = m.copy(u32::from(wlen));
         let withdrawn = self.read_prefix_list(&mut ws, addpath);
-        self.attributes(&mut m, four, addpath);
+        let cached = self.attributes_cached(&mut m, four, addpath, Kind::Bgp4mp);
         let announced = self.read_prefix_list(&mut m, addpath);
 
         let fmt: &[u8] = match (et, sent, addpath) {
@@ -1599,12 +1750,13 @@ impl Formatter {
             }
         }
         if announced.1 > 0 || flag & F_MP_REACH != 0 {
-            self.announce_lines(&ctx, announced, None, out);
+            self.announce_lines(&ctx, announced, None, cached, out);
             for (afi, v6) in [(1u16, false), (2, true)] {
                 for safi in 1..=3u8 {
                     if let Some(mp) = get(&self.attr.announce, afi, safi) {
                         if mp.count > 0 {
-                            self.announce_lines(&ctx, (mp.start, mp.count), Some((v6, mp)), out);
+                            let (g, m) = ((mp.start, mp.count), Some((v6, mp)));
+                            self.announce_lines(&ctx, g, m, cached, out);
                         }
                     }
                 }
@@ -1628,14 +1780,7 @@ impl Formatter {
         let key = (v6, c.peer_ip, c.peer_as);
         if self.peer_key != Some(key) {
             self.peer_txt.clear();
-            if v6 {
-                push_v6(&mut self.peer_txt, &c.peer_ip);
-            } else {
-                push_v4(&mut self.peer_txt, first4(&c.peer_ip));
-            }
-            self.peer_txt.push(b'|');
-            push_u32(&mut self.peer_txt, c.peer_as);
-            self.peer_txt.push(b'|');
+            push_peer(&mut self.peer_txt, v6, &c.peer_ip, c.peer_as);
             self.peer_key = Some(key);
         }
         out.extend_from_slice(&self.peer_txt);
@@ -1669,30 +1814,50 @@ impl Formatter {
         head.clear();
         // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
         self.line_head(c, b"W", v6 && c.sent, &mut head);
-        for p in self.pfx.iter().skip(start).take(count) {
-            out.extend_from_slice(&head);
-            Self::prefix_text(p, v6, c.addpath, out);
-            out.push(b'\n');
-        }
+        let pfx = self.pfx.get(start..start + count).unwrap_or_default();
+        write_lines(pfx, &head, v6, c.addpath, b"\n", out);
         self.head = head;
     }
 
+    /// `cached`: the text after the prefix is the attribute cache's
+    /// current entry, else it is formatted from `self.attr`.
     fn announce_lines(
         &mut self,
         c: &Line<'_>,
         (start, count): (usize, usize),
         mp: Option<(bool, MpNlri)>,
+        cached: bool,
         out: &mut Vec<u8>,
     ) {
         if count == 0 {
             return;
         }
-        let (lp, med) = self.lp_med();
         let mut head = std::mem::take(&mut self.head);
         head.clear();
         self.line_head(c, b"A", false, &mut head);
         let mut tail = std::mem::take(&mut self.tailbuf);
-        tail.clear();
+        let rest: &[u8] = if cached {
+            let e = self.attrs.current();
+            if mp.is_some() {
+                e.mp
+            } else {
+                e.classic.unwrap_or_default()
+            }
+        } else {
+            tail.clear();
+            self.announce_rest(mp, &mut tail);
+            &tail
+        };
+        let v6 = matches!(mp, Some((true, _)));
+        let pfx = self.pfx.get(start..start + count).unwrap_or_default();
+        write_lines(pfx, &head, v6, c.addpath, rest, out);
+        self.head = head;
+        self.tailbuf = tail;
+    }
+
+    /// A BGP4MP announcement line after the prefix (and path id).
+    fn announce_rest(&self, mp: Option<(bool, MpNlri)>, tail: &mut Vec<u8>) {
+        let (lp, med) = self.lp_med();
         tail.push(b'|');
         let path_origin = |t: &mut Vec<u8>| {
             t.extend_from_slice(self.attr.path_text());
@@ -1702,29 +1867,25 @@ impl Formatter {
         };
         match mp {
             None => {
-                path_origin(&mut tail);
-                push_v4(&mut tail, self.attr.nexthop);
-                tail.push(b'|');
-                push_u32(&mut tail, lp);
-                tail.push(b'|');
-                push_u32(&mut tail, med);
-                tail.push(b'|');
+                path_origin(tail);
+                push_v4(tail, self.attr.nexthop);
+                self.lp_med_text(tail);
             }
             // table_line_announce_1: the next hop by its length, local
             // preference and MED with %d; an unknown length prints none of
             // the three.
             Some((false, m)) => {
-                path_origin(&mut tail);
+                path_origin(tail);
                 if matches!(m.nh_len, 4 | 16 | 32) {
                     if m.nh_len == 4 {
-                        push_v4(&mut tail, first4(&m.nexthop));
+                        push_v4(tail, first4(&m.nexthop));
                     } else {
-                        push_v6(&mut tail, &m.nexthop);
+                        push_v6(tail, &m.nexthop);
                     }
                     tail.push(b'|');
-                    push_i32(&mut tail, lp as i32);
+                    push_i32(tail, lp as i32);
                     tail.push(b'|');
-                    push_i32(&mut tail, med as i32);
+                    push_i32(tail, med as i32);
                     tail.push(b'|');
                 }
             }
@@ -1732,29 +1893,17 @@ impl Formatter {
             // path and origin too.
             Some((true, m)) => {
                 if matches!(m.nh_len, 4 | 16 | 32) {
-                    path_origin(&mut tail);
+                    path_origin(tail);
                     if m.nh_len == 4 {
-                        push_v4(&mut tail, first4(&m.nexthop));
+                        push_v4(tail, first4(&m.nexthop));
                     } else {
-                        push_v6(&mut tail, &m.nexthop);
+                        push_v6(tail, &m.nexthop);
                     }
-                    tail.push(b'|');
-                    push_u32(&mut tail, lp);
-                    tail.push(b'|');
-                    push_u32(&mut tail, med);
-                    tail.push(b'|');
+                    self.lp_med_text(tail);
                 }
             }
         }
-        self.tail(&mut tail);
-        let v6 = matches!(mp, Some((true, _)));
-        for p in self.pfx.iter().skip(start).take(count) {
-            out.extend_from_slice(&head);
-            Self::prefix_text(p, v6, c.addpath, out);
-            out.extend_from_slice(&tail);
-        }
-        self.head = head;
-        self.tailbuf = tail;
+        self.tail(tail);
     }
 
     // ---- deprecated BGP type 5 (RFC 6396 Appendix B.2.1) ----
@@ -1866,6 +2015,15 @@ impl Formatter {
             push_v4(out, a.aggregator_addr);
         }
         out.extend_from_slice(b"|\n");
+    }
+}
+
+/// One line per prefix: `head`, the prefix (and path id), `rest`.
+fn write_lines(pfx: &[Pfx], head: &[u8], v6: bool, addpath: bool, rest: &[u8], out: &mut Vec<u8>) {
+    for p in pfx {
+        out.extend_from_slice(head);
+        Formatter::prefix_text(p, v6, addpath, out);
+        out.extend_from_slice(rest);
     }
 }
 

@@ -6,6 +6,9 @@
 //! cost of the bgpdump text. A hit costs a hash of the raw bytes, one
 //! comparison and a copy of the text.
 
+use super::hash::fx;
+use super::hit_rate::HitRate;
+
 /// Slots in the direct-mapped table (a power of two). A few thousand
 /// distinct paths are live at a time in a RIB dump; each slot keeps its
 /// buffers, so the table stops allocating once warm.
@@ -38,70 +41,35 @@ pub(super) struct Cached<'a> {
 
 pub(super) struct PathCache {
     slots: Vec<Slot>,
-    /// Lookups and hits in the current window.
-    lookups: u32,
-    hits: u32,
-    /// Paths still to format without the cache (files where paths rarely
-    /// repeat, such as a collector's updates from many peers).
-    bypass: u32,
+    rate: HitRate,
 }
 
 impl Default for PathCache {
     fn default() -> Self {
         PathCache {
             slots: (0..SLOTS).map(|_| Slot::default()).collect(),
-            lookups: 0,
-            hits: 0,
-            bypass: 0,
+            rate: HitRate::new(WINDOW, MIN_HITS, BYPASS),
         }
     }
 }
 
-/// FxHash-style mixing, eight octets at a time: cheap, and good enough
-/// for a cache whose misses only cost the formatting we would do anyway.
 fn hash(four: bool, raw: &[u8]) -> usize {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = (u64::from(four) << 32) ^ (raw.len() as u64);
-    let mut chunks = raw.chunks_exact(8);
-    for c in &mut chunks {
-        let w = c.try_into().map(u64::from_le_bytes).unwrap_or_default();
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    }
-    let mut w = 0u64;
-    for (i, b) in chunks.remainder().iter().enumerate() {
-        w |= u64::from(*b) << (8 * i);
-    }
-    h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    (h >> 32) as usize & (SLOTS - 1)
+    fx(u64::from(four) << 32, raw) as usize & (SLOTS - 1)
 }
 
 impl PathCache {
-    /// The cached text of `raw` read with `four`-octet ASNs, or `None`;
-    /// on `None` the caller formats it and calls [`PathCache::store`].
     /// Whether to use the cache for the next path: false for a while
     /// after a window with few hits.
     pub(super) fn active(&mut self) -> bool {
-        if self.bypass > 0 {
-            self.bypass -= 1;
-            return false;
-        }
-        if self.lookups >= WINDOW {
-            let poor = self.hits < MIN_HITS;
-            self.lookups = 0;
-            self.hits = 0;
-            if poor {
-                self.bypass = BYPASS - 1;
-                return false;
-            }
-        }
-        true
+        self.rate.active()
     }
 
+    /// The cached text of `raw` read with `four`-octet ASNs, or `None`;
+    /// on `None` the caller formats it and calls [`PathCache::store`].
     pub(super) fn get(&mut self, four: bool, raw: &[u8]) -> Option<Cached<'_>> {
-        self.lookups += 1;
         let s = self.slots.get(hash(four, raw))?;
         let hit = s.used && s.four == four && s.raw == raw;
-        self.hits += u32::from(hit);
+        self.rate.record(hit);
         hit.then_some(Cached {
             text: &s.text,
             count: s.count,
@@ -145,19 +113,5 @@ mod tests {
         let long = vec![2u8; MAX_RAW + 1];
         c.store(false, &long, b"x", 1);
         assert!(c.get(false, &long).is_none());
-    }
-
-    #[test]
-    fn a_window_of_misses_turns_it_off_for_a_while() {
-        let mut c = PathCache::default();
-        for i in 0..WINDOW {
-            assert!(c.active());
-            let _ = c.get(true, &i.to_be_bytes());
-        }
-        assert!(!c.active());
-        for _ in 1..BYPASS {
-            assert!(!c.active());
-        }
-        assert!(c.active(), "on again after the bypass");
     }
 }
