@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rbgp_config::{Config, Neighbor, NeighborConfig};
-use rbgp_wire::Nlri;
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
@@ -250,41 +249,41 @@ impl Supervisor {
                 self.spawn(n, false, false);
             }
         }
-        // Originated routes: withdraw those gone, (re)inject the others.
+        // Originated routes: withdraw those gone, inject the new ones. The
+        // RIB answers on channels nobody waits for: a reload returns once
+        // the RIB has the messages, in order.
         let removed: Vec<_> = old_routes
             .iter()
             .filter(|r| !self.config.routes.contains(r))
-            .map(|r| (rib_task::family_of(&r.prefix), Nlri::Prefix(r.prefix), 0))
+            .map(|r| {
+                let l = rib_task::config_route(r);
+                (l.family, l.nlri, l.path_id)
+            })
             .collect();
-        if !removed.is_empty() {
-            let (tx, _rx) = oneshot::channel();
-            let _ = self
-                .rib
-                .send(RibMsg::Remove {
-                    keys: removed,
-                    reply: tx,
-                })
-                .await;
-        }
         let added: Vec<LocalRoute> = self
             .config
             .routes
             .iter()
             .filter(|r| !old_routes.contains(r))
-            .map(|r| LocalRoute {
-                family: rib_task::family_of(&r.prefix),
-                nlri: Nlri::Prefix(r.prefix),
-                path_id: 0,
-                attrs: rib_task::originated(r),
-            })
+            .map(rib_task::config_route)
             .collect();
+        if !removed.is_empty() {
+            let (reply, _) = oneshot::channel();
+            let _ = self
+                .rib
+                .send(RibMsg::Remove {
+                    keys: removed,
+                    reply,
+                })
+                .await;
+        }
         if !added.is_empty() {
-            let (tx, _rx) = oneshot::channel();
+            let (reply, _) = oneshot::channel();
             let _ = self
                 .rib
                 .send(RibMsg::Inject {
                     routes: added,
-                    reply: tx,
+                    reply,
                 })
                 .await;
         }

@@ -63,8 +63,9 @@ pub struct Rib {
     // prefixes are bounded by max-prefix limits).
     tables: HashMap<AfiSafi, HashMap<Nlri, Entry>>,
     peers: Vec<Option<PeerInfo>>,
-    /// Paths held per peer (for max-prefix limits and counters).
-    counts: Vec<usize>,
+    /// Paths held per peer and family (max-prefix limits, counters),
+    /// kept as paths come and go so that reading them costs no scan.
+    counts: Vec<SmallVec<[(AfiSafi, usize); 2]>>,
     options: SelectionOptions,
 }
 
@@ -82,23 +83,29 @@ impl Rib {
                 *slot = Some(info);
             }
             if let Some(c) = self.counts.get_mut(i) {
-                *c = 0;
+                c.clear();
             }
             return i as PeerId;
         }
         self.peers.push(Some(info));
-        self.counts.push(0);
+        self.counts.push(SmallVec::new());
         (self.peers.len() - 1) as PeerId
     }
 
     /// How many paths `peer` has in the RIB.
     pub fn path_count(&self, peer: PeerId) -> usize {
-        self.counts.get(peer as usize).copied().unwrap_or(0)
+        self.counts
+            .get(peer as usize)
+            .map_or(0, |c| c.iter().map(|(_, n)| n).sum())
     }
 
-    fn count(&mut self, peer: PeerId, delta: isize) {
-        if let Some(c) = self.counts.get_mut(peer as usize) {
-            *c = c.saturating_add_signed(delta);
+    fn count(&mut self, peer: PeerId, family: AfiSafi, delta: isize) {
+        let Some(c) = self.counts.get_mut(peer as usize) else {
+            return;
+        };
+        match c.iter_mut().find(|(f, _)| *f == family) {
+            Some((_, n)) => *n = n.saturating_add_signed(delta),
+            None => c.push((family, delta.max(0).unsigned_abs())),
         }
     }
 
@@ -165,7 +172,7 @@ impl Rib {
             best: after.cloned(),
         });
         if inserted {
-            self.count(peer, 1);
+            self.count(peer, family, 1);
         }
         change
     }
@@ -207,7 +214,7 @@ impl Rib {
             change
         })();
         if removed {
-            self.count(peer, -1);
+            self.count(peer, family, -1);
         }
         result
     }
@@ -287,19 +294,18 @@ impl Rib {
         })
     }
 
-    /// Paths held per family for `peer`.
+    /// Paths held per family for `peer` (families with none left out).
     pub fn path_counts(&self, peer: PeerId) -> Vec<(AfiSafi, usize)> {
-        self.tables
-            .iter()
-            .map(|(f, t)| {
-                let n = t
-                    .values()
-                    .map(|e| e.paths.iter().filter(|p| p.peer == peer).count())
-                    .sum();
-                (*f, n)
-            })
-            .filter(|(_, n)| *n > 0)
-            .collect()
+        self.counts
+            .get(peer as usize)
+            .map(|c| c.iter().copied().filter(|(_, n)| *n > 0).collect())
+            .unwrap_or_default()
+    }
+
+    /// The paths of `nlri` and the index of the best, in one lookup.
+    pub fn entry(&self, family: AfiSafi, nlri: &Nlri) -> Option<(&[Path], Option<usize>)> {
+        let e = self.tables.get(&family)?.get(nlri)?;
+        Some((e.paths.as_slice(), e.best.map(|b| b as usize)))
     }
 
     pub fn best(&self, family: AfiSafi, nlri: &Nlri) -> Option<&Path> {

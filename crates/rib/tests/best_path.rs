@@ -196,6 +196,13 @@ fn rib_reports_best_path_changes() {
     // The same path again: no change.
     assert!(rib.update(a, f, n.clone(), 0, long.clone()).is_none());
     assert_eq!((rib.path_count(a), rib.path_count(b)), (1, 1));
+    // Counted per family.
+    let v6: Nlri = "2001:db8::/32".parse::<Prefix>().unwrap().into();
+    rib.update(a, AfiSafi::IPV6_UNICAST, v6.clone(), 0, long.clone());
+    assert_eq!(rib.path_count(a), 2);
+    assert_eq!(rib.path_counts(a), vec![(f, 1), (AfiSafi::IPV6_UNICAST, 1)]);
+    rib.withdraw(a, AfiSafi::IPV6_UNICAST, &v6, 0);
+    assert_eq!(rib.path_counts(a), vec![(f, 1)]);
     let e = rib.explain(f, &n).unwrap();
     assert_eq!(e.decisions[0].step, Step::AsPathLength);
     // Withdrawing the best falls back to the other; then nothing.

@@ -123,12 +123,22 @@ struct State {
     sources: FxHashMap<PeerId, Arc<PeerRules>>,
     by_id: FxHashMap<PeerId, IpAddr>,
     watch: broadcast::Sender<RouteEvent>,
-    /// Rules changes since the last flush make every cached export suspect.
+    /// UPDATEs since attribute sets no longer used were last let go.
     updates_since_collect: usize,
 }
 
+/// A `[[routes]]` entry of the config file as a route to originate.
+pub fn config_route(r: &RouteConfig) -> LocalRoute {
+    LocalRoute {
+        family: family_of(&r.prefix),
+        nlri: Nlri::Prefix(r.prefix),
+        path_id: 0,
+        attrs: originated(r),
+    }
+}
+
 /// Attributes of a route from the config file.
-pub fn originated(r: &RouteConfig) -> Attrs {
+fn originated(r: &RouteConfig) -> Attrs {
     Attrs {
         origin: Some(Origin::Igp),
         as_path: r
@@ -158,7 +168,7 @@ pub fn originated(r: &RouteConfig) -> Attrs {
     }
 }
 
-pub fn family_of(p: &rbgp_wire::Prefix) -> AfiSafi {
+fn family_of(p: &rbgp_wire::Prefix) -> AfiSafi {
     if p.is_ipv4() {
         AfiSafi::IPV4_UNICAST
     } else {
@@ -287,14 +297,10 @@ impl State {
             ibgp: rules.ibgp,
         };
         // A peer back from a graceful restart keeps its id and stale paths.
-        let id = match self.peers.remove(&addr) {
-            Some(old) => {
-                self.rib.set_peer(old.id, info);
-                let mut p = old;
-                let sweep = p.gr.reestablished(graceful_restart.as_ref());
-                self.peers.insert(addr, p);
-                self.sweep(addr, &sweep);
-                self.peers.get(&addr).map(|p| p.id).unwrap_or_default()
+        let (id, sweep) = match self.peers.get_mut(&addr) {
+            Some(p) => {
+                self.rib.set_peer(p.id, info);
+                (p.id, p.gr.reestablished(graceful_restart.as_ref()))
             }
             None => {
                 let id = self.rib.add_peer(info);
@@ -310,9 +316,10 @@ impl State {
                         gr: gr::Restart::default(),
                     },
                 );
-                id
+                (id, Vec::new())
             }
         };
+        self.sweep(addr, &sweep);
         let rules = Arc::new(rules);
         self.sources.insert(id, Arc::clone(&rules));
         self.by_id.insert(id, addr);
@@ -362,12 +369,23 @@ impl State {
         if let Some(p) = self.peers.remove(&addr) {
             self.by_id.remove(&p.id);
             self.sources.remove(&p.id);
-            let changes = self.rib.remove_paths(p.id, |_, _| true);
+            let changes = self.rib.remove_peer(p.id);
             tracing::info!(%addr, changed = changes.len(), "peer down: its routes removed");
             self.changes(changes);
-            let _ = self.rib.remove_peer(p.id);
-            self.interner.collect();
+            self.collect();
         }
+    }
+
+    /// Let attribute sets no route uses go. The export caches hold the
+    /// source sets too, so they are emptied first (they refill on demand).
+    fn collect(&mut self) {
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut() {
+                o.clear_cache();
+            }
+        }
+        self.interner.collect();
+        self.updates_since_collect = 0;
     }
 
     /// Remove the peer's stale paths of these families.
@@ -385,6 +403,14 @@ impl State {
             tracing::info!(%addr, swept = gone.len(), families = %crate::control::families_text(families), "stale routes removed");
         }
         self.changes(gone);
+    }
+
+    /// The path is no longer one import policy rejected (the key is only
+    /// built when the peer has rejected paths: this runs per prefix).
+    fn unreject(&mut self, addr: IpAddr, family: AfiSafi, nlri: &Nlri, path_id: u32) {
+        if let Some(p) = self.peers.get_mut(&addr).filter(|p| !p.rejected.is_empty()) {
+            p.rejected.remove(&(family, nlri.clone(), path_id));
+        }
     }
 
     fn update_msg(&mut self, addr: IpAddr, update: &Update, verdict: &Verdict) {
@@ -407,9 +433,7 @@ impl State {
         for (f, n) in update.withdrawals() {
             let path_id = n.path_id.unwrap_or(0);
             self.withdraw(id, f, &n.nlri, path_id);
-            if let Some(p) = self.peers.get_mut(&addr) {
-                p.rejected.remove(&(f, n.nlri.clone(), path_id));
-            }
+            self.unreject(addr, f, &n.nlri, path_id);
         }
         if let Some(w) = &verdict.treat_as_withdraw {
             // RFC 7606 §2: the UPDATE's routes count as withdrawn.
@@ -431,11 +455,7 @@ impl State {
                 match accepted {
                     Ok(()) => {
                         self.update(id, f, n.nlri.clone(), path_id, Arc::clone(&shared));
-                        if let Some(p) =
-                            self.peers.get_mut(&addr).filter(|p| !p.rejected.is_empty())
-                        {
-                            p.rejected.remove(&(f, n.nlri.clone(), path_id));
-                        }
+                        self.unreject(addr, f, &n.nlri, path_id);
                     }
                     Err(why) => {
                         tracing::debug!(%addr, nlri = %n.nlri, ?why, "path rejected");
@@ -571,17 +591,7 @@ pub async fn run(
         watch,
         updates_since_collect: 0,
     };
-    st.inject(
-        routes
-            .iter()
-            .map(|r| LocalRoute {
-                family: family_of(&r.prefix),
-                nlri: Nlri::Prefix(r.prefix),
-                path_id: 0,
-                attrs: originated(r),
-            })
-            .collect(),
-    );
+    st.inject(routes.iter().map(config_route).collect());
     loop {
         let deadline = st.peers.values().filter_map(|p| p.gr.deadline()).min();
         let timer = async {
@@ -666,7 +676,6 @@ fn handle(st: &mut State, m: RibMsg) {
         }
     }
     if st.updates_since_collect > 100_000 {
-        st.updates_since_collect = 0;
-        st.interner.collect();
+        st.collect();
     }
 }

@@ -26,6 +26,16 @@ pub struct Export {
     pub attrs: Option<Arc<Attrs>>,
 }
 
+/// A route of a peer's Adj-RIB-Out, for queries.
+pub struct OutRoute {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    pub path_id: u32,
+    /// The RIB peer the path came from.
+    pub source: PeerId,
+    pub attrs: Arc<Attrs>,
+}
+
 /// What the RIB task sends a peer task.
 #[derive(Debug)]
 pub enum ToPeer {
@@ -105,6 +115,17 @@ pub struct Ctx<'a> {
     pub local_id: PeerId,
     /// Rules of every source peer, by RIB id.
     pub sources: &'a FxHashMap<PeerId, Arc<PeerRules>>,
+}
+
+impl Ctx<'_> {
+    /// The export rules' view of where a path came from.
+    fn source(&self, peer: PeerId) -> Option<Source<'_>> {
+        if peer == self.local_id {
+            Some(Source::Local)
+        } else {
+            self.sources.get(&peer).map(|r| Source::Peer(r))
+        }
+    }
 }
 
 impl Out {
@@ -208,34 +229,36 @@ impl Out {
 
     /// The Adj-RIB-Out: (family, NLRI, path id, attributes). Without
     /// ADD-PATH the attributes are those the current best path exports to.
-    pub fn adj_rib_out(
-        &self,
-        cx: &Ctx<'_>,
-        family: Option<AfiSafi>,
-    ) -> Vec<(AfiSafi, Nlri, u32, Arc<Attrs>)> {
-        let mut v: Vec<(AfiSafi, Nlri, u32, Arc<Attrs>)> = self
+    pub fn adj_rib_out(&self, cx: &Ctx<'_>, family: Option<AfiSafi>) -> Vec<OutRoute> {
+        let mut v: Vec<OutRoute> = self
             .sent
             .iter()
             .filter(|((f, _), _)| family.is_none_or(|w| w == *f))
             .flat_map(|((f, n), s)| {
-                s.iter()
-                    .map(move |e| (*f, n.clone(), e.id, Arc::clone(&e.attrs)))
+                s.iter().map(move |e| OutRoute {
+                    family: *f,
+                    nlri: n.clone(),
+                    path_id: e.id,
+                    source: e.src.0,
+                    attrs: Arc::clone(&e.attrs),
+                })
             })
             .collect();
         for (f, n) in self.adv.iter(family) {
             let Some(best) = cx.rib.best(f, &n) else {
                 continue;
             };
-            let source = if best.peer == cx.local_id {
-                Source::Local
-            } else {
-                match cx.sources.get(&best.peer) {
-                    Some(r) => Source::Peer(r),
-                    None => continue,
-                }
+            let Some(source) = cx.source(best.peer) else {
+                continue;
             };
             if let Some(a) = policy::export(&best.attrs, &source, &self.rules, cx.local, f) {
-                v.push((f, n, 0, Arc::new(a)));
+                v.push(OutRoute {
+                    family: f,
+                    nlri: n,
+                    path_id: 0,
+                    source: best.peer,
+                    attrs: Arc::new(a),
+                });
             }
         }
         v
@@ -275,11 +298,7 @@ impl Out {
         if let Some((_, out)) = self.cache.get(&key) {
             return out.clone();
         }
-        let source = if path.peer == cx.local_id {
-            Source::Local
-        } else {
-            Source::Peer(cx.sources.get(&path.peer)?)
-        };
+        let source = cx.source(path.peer)?;
         let out = policy::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new);
         if self.cache.len() > 1 << 20 {
             self.cache.clear();
@@ -298,69 +317,66 @@ impl Out {
     /// Compare what `nlri` should look like at the peer with what was sent
     /// and queue the difference.
     fn export(&mut self, cx: &Ctx<'_>, family: AfiSafi, nlri: Nlri, batch: &mut Vec<Export>) {
-        let paths = cx.rib.paths(family, &nlri);
-        let best = cx.rib.best(family, &nlri);
-        let limit = self.add_path_limit(family);
-        // Candidates: the best path, then (ADD-PATH send) the others.
+        match self.add_path_limit(family) {
+            None => self.export_best(cx, family, nlri, batch),
+            Some(limit) => self.export_paths(cx, family, nlri, limit, batch),
+        }
+    }
+
+    /// One route per NLRI: announce the best (an implicit replace) or
+    /// withdraw what the peer has. Never back to where it came from (RFC
+    /// 4271 §9.2); without ADD-PATH nothing else is sent instead.
+    fn export_best(&mut self, cx: &Ctx<'_>, family: AfiSafi, nlri: Nlri, batch: &mut Vec<Export>) {
+        let attrs = cx
+            .rib
+            .best(family, &nlri)
+            .filter(|p| p.peer != self.id)
+            .and_then(|p| self.exported(cx, family, p));
+        if attrs.is_some() {
+            self.adv.insert(family, &nlri);
+        } else if !self.adv.remove(family, &nlri) {
+            return;
+        }
+        batch.push(Export {
+            family,
+            nlri,
+            path_id: None,
+            attrs,
+        });
+    }
+
+    /// ADD-PATH send: the best path, then the others, up to `limit`; each
+    /// source path keeps the identifier it was first sent with.
+    fn export_paths(
+        &mut self,
+        cx: &Ctx<'_>,
+        family: AfiSafi,
+        nlri: Nlri,
+        limit: usize,
+        batch: &mut Vec<Export>,
+    ) {
+        let (paths, best) = cx.rib.entry(family, &nlri).unwrap_or((&[], None));
+        let order = best
+            .into_iter()
+            .chain((0..paths.len()).filter(|i| Some(*i) != best));
         let mut want: SmallVec<[(SrcKey, Arc<Attrs>); 2]> = SmallVec::new();
-        let ordered = best.into_iter().chain(
-            paths
-                .iter()
-                .filter(|p| limit.is_some() && !best.is_some_and(|b| std::ptr::eq(b, *p))),
-        );
-        for p in ordered {
-            if want.len() >= limit.unwrap_or(1) {
+        for p in order.filter_map(|i| paths.get(i)) {
+            if want.len() >= limit {
                 break;
             }
             if p.peer == self.id {
-                // Never back to where it came from (RFC 4271 §9.2 and
-                // split horizon); without ADD-PATH nothing else is sent.
-                if limit.is_none() {
-                    break;
-                }
                 continue;
             }
             if let Some(a) = self.exported(cx, family, p) {
                 want.push(((p.peer, p.path_id), a));
-            } else if limit.is_none() {
-                break;
             }
-        }
-        if limit.is_none() {
-            // One route per NLRI: announce it (an implicit replace) or
-            // withdraw what the peer has.
-            match want.into_iter().next() {
-                Some((_, attrs)) => {
-                    self.adv.insert(family, &nlri);
-                    batch.push(Export {
-                        family,
-                        nlri,
-                        path_id: None,
-                        attrs: Some(attrs),
-                    });
-                }
-                None => {
-                    if self.adv.remove(family, &nlri) {
-                        batch.push(Export {
-                            family,
-                            nlri,
-                            path_id: None,
-                            attrs: None,
-                        });
-                    }
-                }
-            }
-            return;
         }
         let forced = self.forced.contains(&family);
-        let add_path = true;
         let key = (family, nlri);
         let old = self.sent.remove(&key).unwrap_or_default();
         let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
         for (src, attrs) in want {
-            // Without ADD-PATH there is one route per NLRI whatever its
-            // source; with it, a source path keeps its identifier.
-            let prev = old.iter().find(|s| !add_path || s.src == src);
+            let prev = old.iter().find(|s| s.src == src);
             let id = match prev {
                 Some(s) => s.id,
                 None => (1..)
@@ -372,22 +388,19 @@ impl Out {
                 batch.push(Export {
                     family,
                     nlri: key.1.clone(),
-                    path_id: add_path.then_some(id),
+                    path_id: Some(id),
                     attrs: Some(Arc::clone(&attrs)),
                 });
             }
             new.push(Sent { src, id, attrs });
         }
-        for s in &old {
-            let kept = new.iter().any(|n| n.id == s.id);
-            if !kept {
-                batch.push(Export {
-                    family,
-                    nlri: key.1.clone(),
-                    path_id: add_path.then_some(s.id),
-                    attrs: None,
-                });
-            }
+        for s in old.iter().filter(|s| !new.iter().any(|n| n.id == s.id)) {
+            batch.push(Export {
+                family,
+                nlri: key.1.clone(),
+                path_id: Some(s.id),
+                attrs: None,
+            });
         }
         if !new.is_empty() {
             self.sent.insert(key, new);

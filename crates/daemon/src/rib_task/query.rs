@@ -68,14 +68,14 @@ pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
                 .ok_or(ControlError::NoSuchNeighbor(addr))?;
             if let Some(o) = &p.out {
                 let cx = st.ctx();
-                for (f, n, id, attrs) in o.adj_rib_out(&cx, q.family) {
-                    if matches(&n, &q.prefix) {
+                for r in o.adj_rib_out(&cx, q.family) {
+                    if matches(&r.nlri, &q.prefix) {
                         v.push(RouteEntry {
-                            family: f,
-                            nlri: n,
-                            path_id: id,
-                            source: crate::control::Origin::Local,
-                            attrs,
+                            family: r.family,
+                            nlri: r.nlri,
+                            path_id: r.path_id,
+                            source: st.source(r.source),
+                            attrs: r.attrs,
                             best: true,
                             stale: false,
                         });
