@@ -73,13 +73,7 @@ fn bench(c: &mut Criterion) {
             },
             |mut rib| {
                 for (k, n) in nlri.iter().enumerate() {
-                    black_box(rib.update(
-                        0,
-                        f,
-                        n.clone(),
-                        0,
-                        Arc::clone(&sets_a[k % sets_a.len()]),
-                    ));
+                    black_box(rib.update(0, f, n, 0, Arc::clone(&sets_a[k % sets_a.len()])));
                 }
                 rib
             },
@@ -93,19 +87,13 @@ fn bench(c: &mut Criterion) {
                 rib.add_peer(peer(1, 65001));
                 rib.add_peer(peer(2, 65002));
                 for (k, n) in nlri.iter().enumerate() {
-                    rib.update(0, f, n.clone(), 0, Arc::clone(&sets_a[k % sets_a.len()]));
+                    rib.update(0, f, n, 0, Arc::clone(&sets_a[k % sets_a.len()]));
                 }
                 rib
             },
             |mut rib| {
                 for (k, n) in nlri.iter().enumerate() {
-                    black_box(rib.update(
-                        1,
-                        f,
-                        n.clone(),
-                        0,
-                        Arc::clone(&sets_b[k % sets_b.len()]),
-                    ));
+                    black_box(rib.update(1, f, n, 0, Arc::clone(&sets_b[k % sets_b.len()])));
                 }
                 rib
             },
@@ -118,7 +106,7 @@ fn bench(c: &mut Criterion) {
                 let mut rib = Rib::new(SelectionOptions::default());
                 rib.add_peer(peer(1, 65001));
                 for (k, n) in nlri.iter().enumerate() {
-                    rib.update(0, f, n.clone(), 0, Arc::clone(&sets_a[k % sets_a.len()]));
+                    rib.update(0, f, n, 0, Arc::clone(&sets_a[k % sets_a.len()]));
                 }
                 rib
             },

@@ -16,4 +16,4 @@ pub use attrs::{Attrs, Interner};
 pub use best::{
     best_path, compare, explain, Decision, Explanation, PeerInfo, SelectionOptions, Step,
 };
-pub use table::{Change, Path, PeerId, Rib};
+pub use table::{Change, Path, PeerId, Rib, Route, RouteId};

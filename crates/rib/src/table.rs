@@ -1,11 +1,19 @@
 //! The RIB: for every NLRI of every family, the paths received from each
 //! peer (Adj-RIB-In after import policy) and the selected best (Loc-RIB).
+//!
+//! Routes live in a slab of slots numbered by [`RouteId`]; a hash table of
+//! slot numbers finds them by NLRI. An IPv4 unicast prefix is stored in its
+//! slot (no allocation, no general `Nlri` to hash and compare), so a full
+//! table costs about 60 bytes per prefix before attributes. A route keeps
+//! its id while it exists, so per-peer export state (what is dirty, what
+//! was advertised) can be bitsets by id instead of maps keyed by NLRI.
 
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
-
-use rbgp_wire::{AfiSafi, Nlri};
+use hashbrown::HashTable;
+use rbgp_wire::{AfiSafi, Ipv4Prefix, Nlri, Prefix};
+use rustc_hash::FxBuildHasher;
 use smallvec::SmallVec;
 
 use crate::attrs::Attrs;
@@ -13,6 +21,10 @@ use crate::best::{best_path, explain, Explanation, PeerInfo, SelectionOptions};
 
 /// Index of a peer in the RIB's peer table.
 pub type PeerId = u32;
+
+/// A route's slot: stable from the first path of an NLRI until the slot is
+/// released ([`Rib::release_unused`]).
+pub type RouteId = u32;
 
 /// One path to an NLRI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,35 +50,171 @@ impl Path {
     }
 }
 
-#[derive(Debug, Default)]
-struct Entry {
-    // Most prefixes have one path: inline, no allocation.
-    paths: SmallVec<[Path; 1]>,
-    /// Index of the best path (paths per NLRI are not bounded by u16).
-    best: Option<u32>,
+/// What a slot is the route of.
+#[derive(Debug)]
+enum Key {
+    /// IPv4 unicast, the bulk of every table: inline.
+    V4(Ipv4Prefix),
+    /// Any other family or NLRI kind.
+    Other(Box<(AfiSafi, Nlri)>),
+    /// Released, on the free list.
+    Free,
 }
 
-/// A change of best path, for export to peers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The packed key an IPv4 unicast prefix is stored and hashed under.
+fn v4_of(family: AfiSafi, nlri: &Nlri) -> Option<Ipv4Prefix> {
+    match nlri {
+        Nlri::Prefix(Prefix::V4(p)) if family == AfiSafi::IPV4_UNICAST => Some(*p),
+        _ => None,
+    }
+}
+
+fn v4_bits(p: &Ipv4Prefix) -> u64 {
+    (u64::from(u32::from(p.addr())) << 8) | u64::from(p.len())
+}
+
+#[derive(Debug)]
+struct Slot {
+    key: Key,
+    // Most prefixes have one path: inline, no allocation.
+    paths: SmallVec<[Path; 1]>,
+    /// Index of the best path; `NONE` if there is none.
+    best: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Slot {
+    fn family(&self) -> AfiSafi {
+        match &self.key {
+            Key::Other(b) => b.0,
+            Key::V4(_) | Key::Free => AfiSafi::IPV4_UNICAST,
+        }
+    }
+
+    fn best(&self) -> Option<&Path> {
+        self.paths.get(self.best as usize)
+    }
+
+    fn best_index(&self) -> Option<usize> {
+        (self.best != NONE).then_some(self.best as usize)
+    }
+}
+
+/// A route in the RIB: an NLRI, its paths and the best of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'a> {
+    id: RouteId,
+    slot: &'a Slot,
+}
+
+impl<'a> Route<'a> {
+    pub fn id(&self) -> RouteId {
+        self.id
+    }
+
+    pub fn family(&self) -> AfiSafi {
+        self.slot.family()
+    }
+
+    pub fn nlri(&self) -> Nlri {
+        match &self.slot.key {
+            Key::V4(p) => Nlri::Prefix(Prefix::V4(*p)),
+            Key::Other(b) => b.1.clone(),
+            // Never handed out (released slots are skipped); a default
+            // route stands in rather than a panic.
+            Key::Free => Nlri::Prefix(Prefix::V4(Ipv4Prefix::default())),
+        }
+    }
+
+    /// Every path; empty for a route whose last path went but which some
+    /// peer still has to be told about.
+    pub fn paths(&self) -> &'a [Path] {
+        &self.slot.paths
+    }
+
+    pub fn best_index(&self) -> Option<usize> {
+        self.slot.best_index()
+    }
+
+    pub fn best(&self) -> Option<&'a Path> {
+        self.slot.best()
+    }
+}
+
+/// What an update or a withdrawal did to one route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
+    pub id: RouteId,
     pub family: AfiSafi,
-    pub nlri: Nlri,
-    /// The new best path; `None`: no path left (withdraw).
-    pub best: Option<Path>,
+    /// The best path changed (else only another path did).
+    pub best: bool,
 }
 
 /// All families' routes and their best paths.
 #[derive(Debug, Default)]
 pub struct Rib {
-    // A fast non-cryptographic hash: keys come from peers, but a RIB
-    // lookup per received prefix is the hot path (collision attacks on
-    // prefixes are bounded by max-prefix limits).
-    tables: HashMap<AfiSafi, HashMap<Nlri, Entry>>,
+    // A fast non-cryptographic hash: keys come from peers, but a lookup
+    // per received prefix is the hot path (collision attacks on prefixes
+    // are bounded by max-prefix limits).
+    index: HashTable<RouteId>,
+    slots: Vec<Slot>,
+    free: Vec<RouteId>,
+    /// Slots whose last path went: released once no peer refers to them.
+    emptied: Vec<RouteId>,
+    /// NLRIs with at least one path, per family.
+    lens: SmallVec<[(AfiSafi, usize); 4]>,
     peers: Vec<Option<PeerInfo>>,
     /// Paths held per peer and family (max-prefix limits, counters),
     /// kept as paths come and go so that reading them costs no scan.
     counts: Vec<SmallVec<[(AfiSafi, usize); 2]>>,
     options: SelectionOptions,
+}
+
+/// Add `delta` to the counter of `family` in `c`.
+fn bump<const N: usize>(c: &mut SmallVec<[(AfiSafi, usize); N]>, family: AfiSafi, delta: isize) {
+    match c.iter_mut().find(|(f, _)| *f == family) {
+        Some((_, n)) => *n = n.saturating_add_signed(delta),
+        None => c.push((family, delta.max(0).unsigned_abs())),
+    }
+}
+
+fn hash_key(family: AfiSafi, nlri: &Nlri, v4: Option<Ipv4Prefix>) -> u64 {
+    let mut h = FxBuildHasher.build_hasher();
+    match v4 {
+        Some(p) => h.write_u64(v4_bits(&p)),
+        None => {
+            family.hash(&mut h);
+            nlri.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+fn hash_slot(slots: &[Slot], id: RouteId) -> u64 {
+    match slots.get(id as usize).map(|s| &s.key) {
+        Some(Key::V4(p)) => {
+            let mut h = FxBuildHasher.build_hasher();
+            h.write_u64(v4_bits(p));
+            h.finish()
+        }
+        Some(Key::Other(b)) => hash_key(b.0, &b.1, None),
+        Some(Key::Free) | None => 0,
+    }
+}
+
+fn matches(
+    slots: &[Slot],
+    id: RouteId,
+    family: AfiSafi,
+    nlri: &Nlri,
+    v4: Option<Ipv4Prefix>,
+) -> bool {
+    match (slots.get(id as usize).map(|s| &s.key), v4) {
+        (Some(Key::V4(k)), Some(w)) => *k == w,
+        (Some(Key::Other(b)), None) => b.0 == family && b.1 == *nlri,
+        _ => false,
+    }
 }
 
 impl Rib {
@@ -100,12 +248,8 @@ impl Rib {
     }
 
     fn count(&mut self, peer: PeerId, family: AfiSafi, delta: isize) {
-        let Some(c) = self.counts.get_mut(peer as usize) else {
-            return;
-        };
-        match c.iter_mut().find(|(f, _)| *f == family) {
-            Some((_, n)) => *n = n.saturating_add_signed(delta),
-            None => c.push((family, delta.max(0).unsigned_abs())),
+        if let Some(c) = self.counts.get_mut(peer as usize) {
+            bump(c, family, delta);
         }
     }
 
@@ -113,71 +257,122 @@ impl Rib {
         self.peers.get(id as usize).and_then(Option::as_ref)
     }
 
-    fn reselect(
-        peers: &[Option<PeerInfo>],
-        options: &SelectionOptions,
-        fallback: &PeerInfo,
-        e: &mut Entry,
-    ) {
-        let lookup = |p: &Path| {
-            peers
-                .get(p.peer as usize)
-                .and_then(Option::as_ref)
-                .unwrap_or(fallback)
+    fn reselect(peers: &[Option<PeerInfo>], options: &SelectionOptions, s: &mut Slot) {
+        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
+        s.best = match s.paths.len() {
+            0 => NONE,
+            1 => 0,
+            _ => {
+                let lookup = |p: &Path| {
+                    peers
+                        .get(p.peer as usize)
+                        .and_then(Option::as_ref)
+                        .unwrap_or(&fallback)
+                };
+                best_path(&s.paths, lookup, options)
+                    .and_then(|i| u32::try_from(i).ok())
+                    .unwrap_or(NONE)
+            }
         };
-        e.best = best_path(&e.paths, lookup, options).and_then(|i| u32::try_from(i).ok());
     }
 
-    /// Add or replace the path of (`peer`, `path_id`) to `nlri`. Returns the
-    /// change of best path, if any.
+    /// The route of `nlri`, if it is in the table.
+    pub fn find(&self, family: AfiSafi, nlri: &Nlri) -> Option<RouteId> {
+        let v4 = v4_of(family, nlri);
+        let h = hash_key(family, nlri, v4);
+        self.index
+            .find(h, |&id| matches(&self.slots, id, family, nlri, v4))
+            .copied()
+    }
+
+    fn find_or_insert(&mut self, family: AfiSafi, nlri: &Nlri) -> RouteId {
+        let v4 = v4_of(family, nlri);
+        let h = hash_key(family, nlri, v4);
+        if let Some(id) = self
+            .index
+            .find(h, |&id| matches(&self.slots, id, family, nlri, v4))
+        {
+            return *id;
+        }
+        let key = match v4 {
+            Some(p) => Key::V4(p),
+            None => Key::Other(Box::new((family, nlri.clone()))),
+        };
+        let slot = Slot {
+            key,
+            paths: SmallVec::new(),
+            best: NONE,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                if let Some(s) = self.slots.get_mut(id as usize) {
+                    *s = slot;
+                }
+                id
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as RouteId
+            }
+        };
+        let slots = &self.slots;
+        self.index.insert_unique(h, id, |&id| hash_slot(slots, id));
+        id
+    }
+
+    /// Add or replace the path of (`peer`, `path_id`) to `nlri`.
     pub fn update(
         &mut self,
         peer: PeerId,
         family: AfiSafi,
-        nlri: Nlri,
+        nlri: &Nlri,
         path_id: u32,
         attrs: Arc<Attrs>,
-    ) -> Option<Change> {
-        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
-        let (peers, options) = (&self.peers, self.options);
-        let mut inserted = false;
-        let table = self.tables.entry(family).or_default();
-        let e = table.entry(nlri.clone()).or_default();
-        let before = e
-            .best
-            .and_then(|b| e.paths.get(b as usize))
-            .map(Path::identity);
+    ) -> Change {
+        let id = self.find_or_insert(family, nlri);
+        let mut change = Change {
+            id,
+            family,
+            best: false,
+        };
+        let Some(s) = self.slots.get_mut(id as usize) else {
+            return change;
+        };
+        let was_empty = s.paths.is_empty();
+        let before = s.best().map(Path::identity);
         let path = Path {
             peer,
             path_id,
             attrs,
             stale: false,
         };
-        match e
+        let inserted = match s
             .paths
             .iter_mut()
             .find(|p| p.peer == peer && p.path_id == path_id)
         {
-            Some(p) => *p = path,
-            None => {
-                e.paths.push(path);
-                inserted = true;
+            Some(p) => {
+                *p = path;
+                false
             }
+            None => {
+                s.paths.push(path);
+                true
+            }
+        };
+        Self::reselect(&self.peers, &self.options, s);
+        change.best = before != s.best().map(Path::identity);
+        if was_empty {
+            bump(&mut self.lens, family, 1);
         }
-        Self::reselect(peers, &options, &fallback, e);
-        let after = e.best.and_then(|b| e.paths.get(b as usize));
-        let change = (before != after.map(Path::identity)).then(|| Change {
-            family,
-            nlri,
-            best: after.cloned(),
-        });
         if inserted {
             self.count(peer, family, 1);
         }
         change
     }
 
-    /// Remove the path of (`peer`, `path_id`) to `nlri`.
+    /// Remove the path of (`peer`, `path_id`) to `nlri`; `None` if there was
+    /// no such path.
     pub fn withdraw(
         &mut self,
         peer: PeerId,
@@ -185,42 +380,26 @@ impl Rib {
         nlri: &Nlri,
         path_id: u32,
     ) -> Option<Change> {
-        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
-        let (peers, options) = (&self.peers, self.options);
-        let mut removed = false;
-        let table = self.tables.entry(family).or_default();
-        let result = (|| {
-            let e = table.get_mut(nlri)?;
-            let before = e
-                .best
-                .and_then(|b| e.paths.get(b as usize))
-                .map(Path::identity);
-            let i = e
-                .paths
-                .iter()
-                .position(|p| p.peer == peer && p.path_id == path_id)?;
-            e.paths.remove(i);
-            removed = true;
-            Self::reselect(peers, &options, &fallback, e);
-            let after = e.best.and_then(|b| e.paths.get(b as usize));
-            let change = (before != after.map(Path::identity)).then(|| Change {
-                family,
-                nlri: nlri.clone(),
-                best: after.cloned(),
-            });
-            if e.paths.is_empty() {
-                table.remove(nlri);
-            }
-            change
-        })();
-        if removed {
-            self.count(peer, family, -1);
+        let id = self.find(family, nlri)?;
+        let s = self.slots.get_mut(id as usize)?;
+        let i = s
+            .paths
+            .iter()
+            .position(|p| p.peer == peer && p.path_id == path_id)?;
+        let before = s.best().map(Path::identity);
+        s.paths.remove(i);
+        Self::reselect(&self.peers, &self.options, s);
+        let best = before != s.best().map(Path::identity);
+        if s.paths.is_empty() {
+            bump(&mut self.lens, family, -1);
+            self.emptied.push(id);
         }
-        result
+        self.count(peer, family, -1);
+        Some(Change { id, family, best })
     }
 
     /// Remove everything `peer` sent (session down without graceful
-    /// restart); returns the best-path changes.
+    /// restart); returns what changed.
     pub fn remove_peer(&mut self, peer: PeerId) -> Vec<Change> {
         let changes = self.remove_paths(peer, |_, _| true);
         if let Some(slot) = self.peers.get_mut(peer as usize) {
@@ -241,57 +420,132 @@ impl Rib {
     /// §4.2: kept while the peer restarts); returns how many.
     pub fn mark_stale(&mut self, peer: PeerId, which: impl Fn(AfiSafi) -> bool) -> usize {
         let mut n = 0;
-        for (f, t) in self.tables.iter_mut() {
-            if !which(*f) {
+        for s in &mut self.slots {
+            if matches!(s.key, Key::Free) || !which(s.family()) {
                 continue;
             }
-            for e in t.values_mut() {
-                for p in e.paths.iter_mut().filter(|p| p.peer == peer) {
-                    p.stale = true;
-                    n += 1;
-                }
+            for p in s.paths.iter_mut().filter(|p| p.peer == peer) {
+                p.stale = true;
+                n += 1;
             }
         }
         n
     }
 
-    /// Remove `peer`'s paths that match `which` (family, path); returns the
-    /// best-path changes. Used to sweep stale paths and drop families.
+    /// Remove `peer`'s paths that match `which` (family, path); returns
+    /// what changed. Used to sweep stale paths and drop families.
     pub fn remove_paths(
         &mut self,
         peer: PeerId,
         which: impl Fn(AfiSafi, &Path) -> bool,
     ) -> Vec<Change> {
-        let mut keys: Vec<(AfiSafi, Nlri, u32)> = Vec::new();
-        for (f, t) in &self.tables {
-            for (n, e) in t {
-                for p in e.paths.iter().filter(|p| p.peer == peer && which(*f, p)) {
-                    keys.push((*f, n.clone(), p.path_id));
-                }
+        let mut changes = Vec::new();
+        for (id, s) in self.slots.iter_mut().enumerate() {
+            if matches!(s.key, Key::Free) {
+                continue;
             }
+            let family = s.family();
+            let before_len = s.paths.len();
+            let before = s.best().map(Path::identity);
+            s.paths.retain(|p| !(p.peer == peer && which(family, p)));
+            let removed = before_len - s.paths.len();
+            if removed == 0 {
+                continue;
+            }
+            Self::reselect(&self.peers, &self.options, s);
+            let best = before != s.best().map(Path::identity);
+            if let Some(c) = self.counts.get_mut(peer as usize) {
+                bump(c, family, -(removed as isize));
+            }
+            let id = id as RouteId;
+            if s.paths.is_empty() {
+                bump(&mut self.lens, family, -1);
+                self.emptied.push(id);
+            }
+            changes.push(Change { id, family, best });
         }
-        keys.iter()
-            .filter_map(|(f, n, id)| self.withdraw(peer, *f, n, *id))
-            .collect()
+        changes
     }
 
-    /// Every NLRI of every family with its paths and the index of the best.
-    pub fn iter(&self) -> impl Iterator<Item = (AfiSafi, &Nlri, &[Path], Option<usize>)> {
-        self.tables.iter().flat_map(|(f, t)| {
-            t.iter()
-                .map(move |(n, e)| (*f, n, e.paths.as_slice(), e.best.map(|b| b as usize)))
-        })
+    /// Release the slots whose last path went and that `in_use` no longer
+    /// needs (no peer still has to be told of the withdrawal). Their ids
+    /// may then be given to new routes.
+    pub fn release_unused(&mut self, in_use: impl Fn(RouteId) -> bool) {
+        let mut keep = Vec::new();
+        for id in std::mem::take(&mut self.emptied) {
+            let Some(s) = self.slots.get(id as usize) else {
+                continue;
+            };
+            // Re-used since, or already released (listed twice).
+            if !s.paths.is_empty() || matches!(s.key, Key::Free) {
+                continue;
+            }
+            if in_use(id) {
+                keep.push(id);
+                continue;
+            }
+            let h = hash_slot(&self.slots, id);
+            if let Ok(e) = self.index.find_entry(h, |&x| x == id) {
+                e.remove();
+            }
+            if let Some(s) = self.slots.get_mut(id as usize) {
+                s.key = Key::Free;
+                s.paths = SmallVec::new();
+            }
+            self.free.push(id);
+        }
+        self.emptied = keep;
     }
 
-    /// Every NLRI of one family with its paths and the index of the best.
-    pub fn iter_family(
-        &self,
-        family: AfiSafi,
-    ) -> impl Iterator<Item = (&Nlri, &[Path], Option<usize>)> {
-        self.tables.get(&family).into_iter().flat_map(|t| {
-            t.iter()
-                .map(|(n, e)| (n, e.paths.as_slice(), e.best.map(|b| b as usize)))
-        })
+    /// How many emptied slots wait for [`Rib::release_unused`].
+    pub fn emptied(&self) -> usize {
+        self.emptied.len()
+    }
+
+    /// One past the highest route id in use (size for per-id bitsets).
+    pub fn id_bound(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The route in slot `id`, if the slot holds one (it may have no path
+    /// left).
+    pub fn route(&self, id: RouteId) -> Option<Route<'_>> {
+        let slot = self.slots.get(id as usize)?;
+        (!matches!(slot.key, Key::Free)).then_some(Route { id, slot })
+    }
+
+    /// The route of `nlri`, if it has at least one path.
+    pub fn get(&self, family: AfiSafi, nlri: &Nlri) -> Option<Route<'_>> {
+        self.find(family, nlri)
+            .and_then(|id| self.route(id))
+            .filter(|r| !r.paths().is_empty())
+    }
+
+    /// Every route with at least one path.
+    pub fn iter(&self) -> impl Iterator<Item = Route<'_>> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.paths.is_empty())
+            .map(|(id, slot)| Route {
+                id: id as RouteId,
+                slot,
+            })
+    }
+
+    /// Every route of `family` with at least one path.
+    pub fn iter_family(&self, family: AfiSafi) -> impl Iterator<Item = Route<'_>> {
+        self.iter().filter(move |r| r.family() == family)
+    }
+
+    /// Every route id of `family` whose slot is in use, with or without
+    /// paths (a full re-send must withdraw what went too).
+    pub fn ids(&self, family: AfiSafi) -> impl Iterator<Item = RouteId> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| !matches!(s.key, Key::Free) && s.family() == family)
+            .map(|(id, _)| id as RouteId)
     }
 
     /// Paths held per family for `peer` (families with none left out).
@@ -302,22 +556,12 @@ impl Rib {
             .unwrap_or_default()
     }
 
-    /// The paths of `nlri` and the index of the best, in one lookup.
-    pub fn entry(&self, family: AfiSafi, nlri: &Nlri) -> Option<(&[Path], Option<usize>)> {
-        let e = self.tables.get(&family)?.get(nlri)?;
-        Some((e.paths.as_slice(), e.best.map(|b| b as usize)))
-    }
-
     pub fn best(&self, family: AfiSafi, nlri: &Nlri) -> Option<&Path> {
-        let e = self.tables.get(&family)?.get(nlri)?;
-        e.paths.get(e.best? as usize)
+        self.get(family, nlri).and_then(|r| r.best())
     }
 
     pub fn paths(&self, family: AfiSafi, nlri: &Nlri) -> &[Path] {
-        self.tables
-            .get(&family)
-            .and_then(|t| t.get(nlri))
-            .map_or(&[], |e| e.paths.as_slice())
+        self.get(family, nlri).map_or(&[], |r| r.paths())
     }
 
     /// Why the best path of `nlri` won.
@@ -333,21 +577,141 @@ impl Rib {
 
     /// Number of NLRI with at least one path, in `family`.
     pub fn len(&self, family: AfiSafi) -> usize {
-        self.tables.get(&family).map_or(0, |t| t.len())
+        self.lens
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// NLRIs with at least one path, per family (families with none left
+    /// out).
+    pub fn lens(&self) -> Vec<(AfiSafi, usize)> {
+        self.lens.iter().copied().filter(|(_, n)| *n > 0).collect()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tables.values().all(|t| t.is_empty())
+        self.lens.iter().all(|(_, n)| *n == 0)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn peer(n: u8) -> PeerInfo {
+        PeerInfo {
+            asn: 65000 + u32::from(n),
+            router_id: Ipv4Addr::new(10, 0, 0, n),
+            address: IpAddr::V4(Ipv4Addr::new(192, 0, 2, n)),
+            ibgp: false,
+        }
     }
 
-    /// Every (family, NLRI, best path).
-    pub fn iter_best(&self) -> impl Iterator<Item = (AfiSafi, &Nlri, &Path)> {
-        self.tables.iter().flat_map(|(f, t)| {
-            t.iter().filter_map(move |(n, e)| {
-                e.best
-                    .and_then(|b| e.paths.get(b as usize))
-                    .map(|p| (*f, n, p))
-            })
+    fn attrs(med: u32) -> Arc<Attrs> {
+        Arc::new(Attrs {
+            med: Some(med),
+            ..Attrs::default()
         })
+    }
+
+    fn n(s: &str) -> Nlri {
+        Nlri::Prefix(s.parse().unwrap())
+    }
+
+    const V4: AfiSafi = AfiSafi::IPV4_UNICAST;
+    const V6: AfiSafi = AfiSafi::IPV6_UNICAST;
+
+    #[test]
+    fn same_prefix_in_two_families_is_two_routes() {
+        let mut rib = Rib::default();
+        let a = rib.add_peer(peer(1));
+        let p = n("203.0.113.0/24");
+        let x = rib.update(a, V4, &p, 0, attrs(1));
+        let y = rib.update(a, AfiSafi::IPV4_MULTICAST, &p, 0, attrs(2));
+        assert_ne!(x.id, y.id);
+        assert!(x.best && y.best);
+        assert_eq!(rib.len(V4), 1);
+        assert_eq!(rib.len(AfiSafi::IPV4_MULTICAST), 1);
+        assert_eq!(rib.route(y.id).unwrap().nlri(), p);
+        assert_eq!(rib.route(y.id).unwrap().family(), AfiSafi::IPV4_MULTICAST);
+        assert_eq!(rib.best(V4, &p).unwrap().attrs.med, Some(1));
+    }
+
+    #[test]
+    fn ids_stay_until_released_and_are_then_reused() {
+        let mut rib = Rib::default();
+        let a = rib.add_peer(peer(1));
+        let p = n("2001:db8::/32");
+        let q = n("2001:db8:1::/48");
+        let id = rib.update(a, V6, &p, 0, attrs(1)).id;
+        let c = rib.withdraw(a, V6, &p, 0).unwrap();
+        assert_eq!((c.id, c.best), (id, true));
+        assert!(rib.withdraw(a, V6, &p, 0).is_none());
+        assert!(rib.get(V6, &p).is_none());
+        // Still referenced: the slot and its id stay.
+        rib.release_unused(|_| true);
+        assert_eq!(rib.emptied(), 1);
+        assert_eq!(rib.route(id).unwrap().nlri(), p);
+        // A new path to the same NLRI takes the same slot back.
+        assert_eq!(rib.update(a, V6, &p, 0, attrs(2)).id, id);
+        rib.release_unused(|_| false);
+        assert_eq!(rib.emptied(), 0);
+        assert!(rib.route(id).is_some());
+        rib.withdraw(a, V6, &p, 0).unwrap();
+        rib.release_unused(|_| false);
+        assert!(rib.route(id).is_none());
+        assert!(rib.find(V6, &p).is_none());
+        // The freed slot serves the next new route.
+        assert_eq!(rib.update(a, V6, &q, 0, attrs(3)).id, id);
+        assert_eq!(rib.best(V6, &q).unwrap().attrs.med, Some(3));
+        assert_eq!(rib.len(V6), 1);
+    }
+
+    #[test]
+    fn best_changes_only_when_the_winner_does() {
+        let mut rib = Rib::default();
+        let a = rib.add_peer(peer(1));
+        let b = rib.add_peer(peer(2));
+        let p = n("198.51.100.0/24");
+        assert!(rib.update(a, V4, &p, 0, attrs(10)).best);
+        // A worse path from b: best unchanged.
+        assert!(!rib.update(b, V4, &p, 0, attrs(20)).best);
+        // b improves (MED 5 beats 10 only within one neighbour AS, so
+        // the lower peer address still wins here): no change of best.
+        let c = rib.update(b, V4, &p, 0, attrs(5));
+        assert_eq!(rib.best(V4, &p).unwrap().peer, a);
+        assert!(!c.best);
+        // a goes: b is best now.
+        assert!(rib.withdraw(a, V4, &p, 0).unwrap().best);
+        assert_eq!(rib.best(V4, &p).unwrap().peer, b);
+        assert_eq!(rib.path_count(a), 0);
+        assert_eq!(rib.path_count(b), 1);
+    }
+
+    #[test]
+    fn removing_a_peer_reports_every_route_and_counts() {
+        let mut rib = Rib::default();
+        let a = rib.add_peer(peer(1));
+        let b = rib.add_peer(peer(2));
+        for i in 0..100u32 {
+            let p = Nlri::Prefix(Prefix::V4(
+                Ipv4Prefix::new(Ipv4Addr::from(0x0a00_0000 + (i << 8)), 24).unwrap(),
+            ));
+            rib.update(a, V4, &p, 0, attrs(1));
+            if i % 2 == 0 {
+                rib.update(b, V4, &p, 0, attrs(1));
+            }
+        }
+        assert_eq!(rib.len(V4), 100);
+        let changes = rib.remove_peer(a);
+        assert_eq!(changes.len(), 100);
+        assert_eq!(changes.iter().filter(|c| c.best).count(), 100);
+        assert_eq!(rib.len(V4), 50);
+        assert_eq!(rib.emptied(), 50);
+        assert_eq!(rib.path_count(a), 0);
+        assert_eq!(rib.iter().count(), 50);
+        assert!(rib.iter().all(|r| r.best().unwrap().peer == b));
     }
 }

@@ -189,16 +189,18 @@ fn rib_reports_best_path_changes() {
     let f = AfiSafi::IPV4_UNICAST;
     let long = i.intern(attrs("65001 1 2"));
     let short = i.intern(attrs("65002"));
-    let c = rib.update(a, f, n.clone(), 0, long.clone()).unwrap();
-    assert_eq!(c.best.unwrap().peer, a);
-    let c = rib.update(b, f, n.clone(), 0, short).unwrap();
-    assert_eq!(c.best.unwrap().peer, b);
-    // The same path again: no change.
-    assert!(rib.update(a, f, n.clone(), 0, long.clone()).is_none());
+    let c = rib.update(a, f, &n, 0, long.clone());
+    assert!(c.best);
+    assert_eq!(rib.best(f, &n).unwrap().peer, a);
+    let c = rib.update(b, f, &n, 0, short);
+    assert!(c.best);
+    assert_eq!(rib.best(f, &n).unwrap().peer, b);
+    // The same path again: no change of best.
+    assert!(!rib.update(a, f, &n, 0, long.clone()).best);
     assert_eq!((rib.path_count(a), rib.path_count(b)), (1, 1));
     // Counted per family.
     let v6: Nlri = "2001:db8::/32".parse::<Prefix>().unwrap().into();
-    rib.update(a, AfiSafi::IPV6_UNICAST, v6.clone(), 0, long.clone());
+    rib.update(a, AfiSafi::IPV6_UNICAST, &v6, 0, long.clone());
     assert_eq!(rib.path_count(a), 2);
     assert_eq!(rib.path_counts(a), vec![(f, 1), (AfiSafi::IPV6_UNICAST, 1)]);
     rib.withdraw(a, AfiSafi::IPV6_UNICAST, &v6, 0);
@@ -207,11 +209,13 @@ fn rib_reports_best_path_changes() {
     assert_eq!(e.decisions[0].step, Step::AsPathLength);
     // Withdrawing the best falls back to the other; then nothing.
     let c = rib.withdraw(b, f, &n, 0).unwrap();
-    assert_eq!(c.best.unwrap().peer, a);
+    assert!(c.best);
+    assert_eq!(rib.best(f, &n).unwrap().peer, a);
     assert_eq!(rib.path_count(b), 0);
     let changes = rib.remove_peer(a);
     assert_eq!(changes.len(), 1);
-    assert!(changes[0].best.is_none());
+    assert!(changes[0].best);
+    assert!(rib.best(f, &n).is_none());
     assert!(rib.is_empty());
     assert!(rib.withdraw(a, f, &n, 0).is_none());
 }

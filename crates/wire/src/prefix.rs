@@ -46,6 +46,16 @@ fn mask128(len: u8) -> u128 {
     }
 }
 
+/// 0.0.0.0/0.
+impl Default for Ipv4Prefix {
+    fn default() -> Self {
+        Ipv4Prefix {
+            addr: Ipv4Addr::UNSPECIFIED,
+            len: 0,
+        }
+    }
+}
+
 #[allow(clippy::len_without_is_empty)]
 impl Ipv4Prefix {
     /// A prefix; host bits are cleared. `None` if `len > 32`.

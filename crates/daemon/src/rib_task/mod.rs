@@ -4,6 +4,7 @@
 //! as each peer drains it.
 
 mod adv;
+mod bits;
 mod gr;
 mod out;
 mod query;
@@ -125,6 +126,8 @@ struct State {
     watch: broadcast::Sender<RouteEvent>,
     /// UPDATEs since attribute sets no longer used were last let go.
     updates_since_collect: usize,
+    /// Emptied RIB slots to wait for before the next release pass.
+    release_at: usize,
 }
 
 /// A `[[routes]]` entry of the config file as a route to originate.
@@ -208,57 +211,43 @@ impl State {
         }
     }
 
-    /// A best-path change: every peer's export of that NLRI is recomputed,
-    /// and watchers hear of it.
-    fn changed(&mut self, c: Change) {
+    /// A route changed: peers whose export of it may differ recompute it,
+    /// and watchers hear of a new best.
+    fn apply(&mut self, c: Change) {
+        let route = self.rib.route(c.id);
+        let best_peer = route.and_then(|r| r.best()).map(|p| p.peer);
         for p in self.peers.values_mut() {
             if let Some(o) = p.out.as_mut() {
-                o.mark(c.family, &c.nlri);
+                o.offer(&c, best_peer);
             }
         }
-        if self.watch.receiver_count() > 0 {
-            let best = c
-                .best
-                .as_ref()
-                .map(|p| self.entry(c.family, &c.nlri, p, true));
-            let _ = self.watch.send(RouteEvent {
-                family: c.family,
-                nlri: c.nlri,
-                best,
-            });
-        }
-    }
-
-    /// A path changed without changing the best: only peers that receive
-    /// every path (ADD-PATH send) care.
-    fn touched(&mut self, family: AfiSafi, nlri: &Nlri) {
-        for p in self.peers.values_mut() {
-            if let Some(o) = p.out.as_mut().filter(|o| o.sends_all_paths(family)) {
-                o.mark(family, nlri);
+        if c.best && self.watch.receiver_count() > 0 {
+            if let Some(r) = route {
+                let nlri = r.nlri();
+                let best = r.best().map(|p| self.entry(c.family, &nlri, p, true));
+                let _ = self.watch.send(RouteEvent {
+                    family: c.family,
+                    nlri,
+                    best,
+                });
             }
         }
     }
 
-    fn apply(&mut self, family: AfiSafi, nlri: &Nlri, change: Option<Change>) {
-        match change {
-            Some(c) => self.changed(c),
-            None => self.touched(family, nlri),
-        }
-    }
-
-    fn update(&mut self, peer: PeerId, family: AfiSafi, nlri: Nlri, path_id: u32, a: Arc<Attrs>) {
-        let c = self.rib.update(peer, family, nlri.clone(), path_id, a);
-        self.apply(family, &nlri, c);
+    fn update(&mut self, peer: PeerId, family: AfiSafi, nlri: &Nlri, path_id: u32, a: Arc<Attrs>) {
+        let c = self.rib.update(peer, family, nlri, path_id, a);
+        self.apply(c);
     }
 
     fn withdraw(&mut self, peer: PeerId, family: AfiSafi, nlri: &Nlri, path_id: u32) {
-        let c = self.rib.withdraw(peer, family, nlri, path_id);
-        self.apply(family, nlri, c);
+        if let Some(c) = self.rib.withdraw(peer, family, nlri, path_id) {
+            self.apply(c);
+        }
     }
 
     fn changes(&mut self, cs: Vec<Change>) {
         for c in cs {
-            self.changed(c);
+            self.apply(c);
         }
     }
 
@@ -277,6 +266,21 @@ impl State {
                 }
             }
         }
+        self.release();
+    }
+
+    /// Give back the RIB slots of routes that lost their last path once no
+    /// peer needs them to send a withdrawal. Amortised: a stuck peer holding
+    /// many withdrawals is not rescanned on every flush.
+    fn release(&mut self) {
+        let waiting = self.rib.emptied();
+        if waiting == 0 || waiting < self.release_at {
+            return;
+        }
+        let outs: Vec<&out::Out> = self.peers.values().filter_map(|p| p.out.as_ref()).collect();
+        self.rib
+            .release_unused(|id| outs.iter().any(|o| o.holds(id)));
+        self.release_at = self.rib.emptied().saturating_mul(2).max(1024);
     }
 
     fn up(&mut self, up: Up) {
@@ -325,8 +329,13 @@ impl State {
         self.by_id.insert(id, addr);
         let mut o = out::Out::new(id, rules, families.clone(), add_path_send, tx);
         // The initial table, then End-of-RIB (RFC 4724 §2).
-        for (f, n, _, _) in self.rib.iter() {
-            o.mark(f, n);
+        for r in self.rib.iter() {
+            let c = Change {
+                id: r.id(),
+                family: r.family(),
+                best: true,
+            };
+            o.offer(&c, r.best().map(|p| p.peer));
         }
         o.then(ToPeer::EndOfRib(families));
         if let Some(p) = self.peers.get_mut(&addr) {
@@ -454,7 +463,7 @@ impl State {
                 let path_id = n.path_id.unwrap_or(0);
                 match accepted {
                     Ok(()) => {
-                        self.update(id, f, n.nlri.clone(), path_id, Arc::clone(&shared));
+                        self.update(id, f, &n.nlri, path_id, Arc::clone(&shared));
                         self.unreject(addr, f, &n.nlri, path_id);
                     }
                     Err(why) => {
@@ -520,7 +529,7 @@ impl State {
     fn inject(&mut self, routes: Vec<LocalRoute>) {
         for r in routes {
             let a = self.interner.intern(r.attrs);
-            self.update(self.local_id, r.family, r.nlri, r.path_id, a);
+            self.update(self.local_id, r.family, &r.nlri, r.path_id, a);
         }
     }
 
@@ -555,7 +564,7 @@ impl State {
                     .received += 1;
             }
             if let Some(o) = &p.out {
-                for (f, n) in o.advertised_counts() {
+                for (f, n) in o.advertised_counts(&self.rib) {
                     m.entry(f)
                         .or_insert_with(|| FamilyCounts::new(f))
                         .advertised = n;
@@ -590,6 +599,7 @@ pub async fn run(
         by_id: FxHashMap::default(),
         watch,
         updates_since_collect: 0,
+        release_at: 0,
     };
     st.inject(routes.iter().map(config_route).collect());
     loop {
@@ -666,8 +676,8 @@ fn handle(st: &mut State, m: RibMsg) {
             let rx = st.watch.subscribe();
             let snapshot = st
                 .rib
-                .iter_best()
-                .map(|(f, n, p)| st.entry(f, n, p, true))
+                .iter()
+                .filter_map(|r| r.best().map(|p| st.entry(r.family(), &r.nlri(), p, true)))
                 .collect();
             let _ = reply.send((snapshot, rx));
         }

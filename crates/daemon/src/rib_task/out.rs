@@ -1,18 +1,18 @@
 //! Adj-RIB-Out of one peer with back-pressure: route changes only mark
-//! NLRIs dirty; what the peer gets is computed from the current Loc-RIB
-//! when its channel has room. A slow peer therefore costs one dirty-set
-//! entry per changed NLRI (changes coalesce) and never blocks the RIB task.
+//! routes dirty (a bit and a queue entry per RIB route id); what the peer
+//! gets is computed from the current Loc-RIB when its channel has room. A
+//! slow peer therefore costs a few bytes per changed route (changes
+//! coalesce) and never blocks the RIB task.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use indexmap::IndexSet;
-
 use super::adv::Advertised;
+use super::bits::Bits;
 use rbgp_rib::policy::{self, Local, PeerRules, Source};
-use rbgp_rib::{Attrs, Path, PeerId, Rib};
+use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
 use rbgp_wire::{AfiSafi, Nlri};
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
@@ -52,6 +52,11 @@ pub enum ToPeer {
 /// NLRIs exported per channel message: big enough to pack well, small
 /// enough that one message is a bounded amount of memory.
 const BATCH: usize = 2048;
+
+/// Exported attribute sets cached per peer: routes sharing a set arrive
+/// together, so a small cache hits almost always, and its memory stays
+/// bounded (the exported sets are not kept for the whole table).
+const CACHE_MAX: usize = 1 << 14;
 
 /// What a peer was sent for one NLRI: which source path (peer, received
 /// path id), under which path id, with which attributes.
@@ -93,18 +98,20 @@ pub struct Out {
     tx: mpsc::Sender<ToPeer>,
     /// Families without ADD-PATH send: what the peer has.
     adv: Advertised,
-    /// ADD-PATH families: per NLRI the paths sent and their identifiers.
-    sent: FxHashMap<(AfiSafi, Nlri), SmallVec<[Sent; 1]>>,
-    dirty: IndexSet<(AfiSafi, Nlri), FxBuildHasher>,
+    /// ADD-PATH families: per route the paths sent and their identifiers.
+    sent: FxHashMap<RouteId, SmallVec<[Sent; 1]>>,
+    /// Routes to recompute, once each, in the order they changed.
+    dirty: Bits,
+    queue: VecDeque<RouteId>,
     /// Sent before the dirty routes (BoRR).
     first: VecDeque<ToPeer>,
-    /// Sent once `dirty` is empty, in order (End-of-RIB, EoRR).
+    /// Sent once no route is dirty, in order (End-of-RIB, EoRR).
     after: VecDeque<ToPeer>,
     /// Families being refreshed: routes go out even when unchanged.
     forced: Vec<AfiSafi>,
-    /// Exported attributes by (source attributes, source peer, family):
-    /// ~150k distinct sets per full table, so exports are shared too. The
-    /// source `Arc` is kept so its address cannot be reused while cached.
+    /// Exported attributes by (source attributes, source peer, family).
+    /// The source `Arc` is kept so its address cannot be reused while
+    /// cached.
     cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
 }
 
@@ -144,7 +151,8 @@ impl Out {
             tx,
             adv: Advertised::default(),
             sent: FxHashMap::default(),
-            dirty: IndexSet::default(),
+            dirty: Bits::default(),
+            queue: VecDeque::new(),
             first: VecDeque::new(),
             after: VecDeque::new(),
             forced: Vec::new(),
@@ -168,14 +176,35 @@ impl Out {
         self.add_path_limit(family).is_some()
     }
 
-    pub fn mark(&mut self, family: AfiSafi, nlri: &Nlri) {
-        if self.wants(family) {
-            self.dirty.insert((family, nlri.clone()));
+    /// Queue `id` to be recomputed.
+    pub fn mark(&mut self, family: AfiSafi, id: RouteId) {
+        if self.wants(family) && self.dirty.insert(id) {
+            self.queue.push_back(id);
         }
     }
 
+    /// A route changed; `best_peer` is where its best path now comes from.
+    /// The peer a best path came from is not told of it (RFC 4271 §9.2)
+    /// unless it holds something to replace: then nothing needs marking.
+    pub fn offer(&mut self, c: &Change, best_peer: Option<PeerId>) {
+        let all = self.sends_all_paths(c.family);
+        if !c.best && !all {
+            return;
+        }
+        if !all && best_peer == Some(self.id) && !self.adv.contains(c.id) {
+            return;
+        }
+        self.mark(c.family, c.id);
+    }
+
+    /// Whether the route `id` still matters to this peer (dirty, or the
+    /// peer holds it): its RIB slot must not be reused yet.
+    pub fn holds(&self, id: RouteId) -> bool {
+        self.dirty.contains(id) || self.adv.contains(id) || self.sent.contains_key(&id)
+    }
+
     pub fn has_work(&self) -> bool {
-        !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
+        !self.queue.is_empty() || !self.after.is_empty() || !self.first.is_empty()
     }
 
     /// Queue a message to send before any pending route.
@@ -183,7 +212,7 @@ impl Out {
         self.first.push_back(m);
     }
 
-    /// Queue a message to send once every dirty NLRI has gone out.
+    /// Queue a message to send once every dirty route has gone out.
     pub fn then(&mut self, m: ToPeer) {
         self.after.push_back(m);
     }
@@ -200,18 +229,10 @@ impl Out {
         if !self.forced.contains(&family) {
             self.forced.push(family);
         }
-        for (n, _, _) in rib.iter_family(family) {
-            self.dirty.insert((family, n.clone()));
-        }
-        // Routes only in the Adj-RIB-Out are re-checked too (withdrawn if
-        // no longer exported).
-        for (f, n) in self.sent.keys() {
-            if *f == family {
-                self.dirty.insert((*f, n.clone()));
-            }
-        }
-        for key in self.adv.iter(Some(family)) {
-            self.dirty.insert(key);
+        // Routes without paths left are re-checked too (withdrawn if the
+        // peer still has them).
+        for id in rib.ids(family) {
+            self.mark(family, id);
         }
         if enhanced {
             self.after.push_back(ToPeer::RefreshEnd(family));
@@ -219,10 +240,12 @@ impl Out {
     }
 
     /// Paths currently advertised, per family.
-    pub fn advertised_counts(&self) -> FxHashMap<AfiSafi, u64> {
+    pub fn advertised_counts(&self, rib: &Rib) -> FxHashMap<AfiSafi, u64> {
         let mut m = self.adv.counts();
-        for ((f, _), s) in &self.sent {
-            *m.entry(*f).or_default() += s.len() as u64;
+        for (id, s) in &self.sent {
+            if let Some(r) = rib.route(*id) {
+                *m.entry(r.family()).or_default() += s.len() as u64;
+            }
         }
         m
     }
@@ -230,31 +253,37 @@ impl Out {
     /// The Adj-RIB-Out: (family, NLRI, path id, attributes). Without
     /// ADD-PATH the attributes are those the current best path exports to.
     pub fn adj_rib_out(&self, cx: &Ctx<'_>, family: Option<AfiSafi>) -> Vec<OutRoute> {
-        let mut v: Vec<OutRoute> = self
-            .sent
-            .iter()
-            .filter(|((f, _), _)| family.is_none_or(|w| w == *f))
-            .flat_map(|((f, n), s)| {
-                s.iter().map(move |e| OutRoute {
-                    family: *f,
-                    nlri: n.clone(),
+        let wanted = |f: AfiSafi| family.is_none_or(|w| w == f);
+        let mut v = Vec::new();
+        for (id, sent) in &self.sent {
+            let Some(r) = cx.rib.route(*id).filter(|r| wanted(r.family())) else {
+                continue;
+            };
+            for e in sent {
+                v.push(OutRoute {
+                    family: r.family(),
+                    nlri: r.nlri(),
                     path_id: e.id,
                     source: e.src.0,
                     attrs: Arc::clone(&e.attrs),
-                })
-            })
-            .collect();
-        for (f, n) in self.adv.iter(family) {
-            let Some(best) = cx.rib.best(f, &n) else {
+                });
+            }
+        }
+        for id in self.adv.iter() {
+            let Some(r) = cx.rib.route(id).filter(|r| wanted(r.family())) else {
+                continue;
+            };
+            let Some(best) = r.best() else {
                 continue;
             };
             let Some(source) = cx.source(best.peer) else {
                 continue;
             };
+            let f = r.family();
             if let Some(a) = policy::export(&best.attrs, &source, &self.rules, cx.local, f) {
                 v.push(OutRoute {
                     family: f,
-                    nlri: n,
+                    nlri: r.nlri(),
                     path_id: 0,
                     source: best.peer,
                     attrs: Arc::new(a),
@@ -271,7 +300,7 @@ impl Out {
         if !send_queued(&tx, &mut self.first) {
             return !tx.is_closed();
         }
-        while !self.dirty.is_empty() {
+        while !self.queue.is_empty() {
             let permit = match tx.try_reserve() {
                 Ok(p) => p,
                 Err(mpsc::error::TrySendError::Full(())) => return true,
@@ -279,10 +308,11 @@ impl Out {
             };
             let mut batch = Vec::new();
             while batch.len() < BATCH {
-                let Some((f, n)) = self.dirty.pop() else {
+                let Some(id) = self.queue.pop_front() else {
                     break;
                 };
-                self.export(cx, f, n, &mut batch);
+                self.dirty.remove(id);
+                self.export(cx, id, &mut batch);
             }
             if !batch.is_empty() {
                 permit.send(ToPeer::Routes(batch));
@@ -300,7 +330,7 @@ impl Out {
         }
         let source = cx.source(path.peer)?;
         let out = policy::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new);
-        if self.cache.len() > 1 << 20 {
+        if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
         }
         self.cache
@@ -314,32 +344,36 @@ impl Out {
         self.cache.clear();
     }
 
-    /// Compare what `nlri` should look like at the peer with what was sent
-    /// and queue the difference.
-    fn export(&mut self, cx: &Ctx<'_>, family: AfiSafi, nlri: Nlri, batch: &mut Vec<Export>) {
-        match self.add_path_limit(family) {
-            None => self.export_best(cx, family, nlri, batch),
-            Some(limit) => self.export_paths(cx, family, nlri, limit, batch),
+    /// Compare what route `id` should look like at the peer with what was
+    /// sent and queue the difference.
+    fn export(&mut self, cx: &Ctx<'_>, id: RouteId, batch: &mut Vec<Export>) {
+        let Some(r) = cx.rib.route(id) else {
+            return;
+        };
+        match self.add_path_limit(r.family()) {
+            None => self.export_best(cx, r, batch),
+            Some(limit) => self.export_paths(cx, r, limit, batch),
         }
     }
 
     /// One route per NLRI: announce the best (an implicit replace) or
     /// withdraw what the peer has. Never back to where it came from (RFC
     /// 4271 §9.2); without ADD-PATH nothing else is sent instead.
-    fn export_best(&mut self, cx: &Ctx<'_>, family: AfiSafi, nlri: Nlri, batch: &mut Vec<Export>) {
-        let attrs = cx
-            .rib
-            .best(family, &nlri)
+    fn export_best(&mut self, cx: &Ctx<'_>, r: rbgp_rib::Route<'_>, batch: &mut Vec<Export>) {
+        let family = r.family();
+        let attrs = r
+            .best()
             .filter(|p| p.peer != self.id)
             .and_then(|p| self.exported(cx, family, p));
         if attrs.is_some() {
-            self.adv.insert(family, &nlri);
-        } else if !self.adv.remove(family, &nlri) {
+            self.adv.insert(family, r.id());
+        } else if !self.adv.remove(family, r.id()) {
+            // Nothing to withdraw: the peer never had it.
             return;
         }
         batch.push(Export {
             family,
-            nlri,
+            nlri: r.nlri(),
             path_id: None,
             attrs,
         });
@@ -350,12 +384,12 @@ impl Out {
     fn export_paths(
         &mut self,
         cx: &Ctx<'_>,
-        family: AfiSafi,
-        nlri: Nlri,
+        r: rbgp_rib::Route<'_>,
         limit: usize,
         batch: &mut Vec<Export>,
     ) {
-        let (paths, best) = cx.rib.entry(family, &nlri).unwrap_or((&[], None));
+        let family = r.family();
+        let (paths, best) = (r.paths(), r.best_index());
         let order = best
             .into_iter()
             .chain((0..paths.len()).filter(|i| Some(*i) != best));
@@ -372,8 +406,8 @@ impl Out {
             }
         }
         let forced = self.forced.contains(&family);
-        let key = (family, nlri);
-        let old = self.sent.remove(&key).unwrap_or_default();
+        let nlri = r.nlri();
+        let old = self.sent.remove(&r.id()).unwrap_or_default();
         let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
         for (src, attrs) in want {
             let prev = old.iter().find(|s| s.src == src);
@@ -387,7 +421,7 @@ impl Out {
             if !same || forced {
                 batch.push(Export {
                     family,
-                    nlri: key.1.clone(),
+                    nlri: nlri.clone(),
                     path_id: Some(id),
                     attrs: Some(Arc::clone(&attrs)),
                 });
@@ -397,13 +431,13 @@ impl Out {
         for s in old.iter().filter(|s| !new.iter().any(|n| n.id == s.id)) {
             batch.push(Export {
                 family,
-                nlri: key.1.clone(),
+                nlri: nlri.clone(),
                 path_id: Some(s.id),
                 attrs: None,
             });
         }
         if !new.is_empty() {
-            self.sent.insert(key, new);
+            self.sent.insert(r.id(), new);
         }
     }
 }

@@ -50,13 +50,19 @@ pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
                 ),
                 _ => None,
             };
-            for (f, n, paths, best) in st.rib.iter() {
-                if !family_ok(f) || !matches(n, &q.prefix) {
+            for r in st.rib.iter() {
+                let f = r.family();
+                if !family_ok(f) {
                     continue;
                 }
-                for (i, p) in paths.iter().enumerate() {
+                let n = r.nlri();
+                if !matches(&n, &q.prefix) {
+                    continue;
+                }
+                let best = r.best_index();
+                for (i, p) in r.paths().iter().enumerate() {
                     if only.is_none_or(|id| id == p.peer) {
-                        v.push(st.entry(f, n, p, Some(i) == best));
+                        v.push(st.entry(f, &n, p, Some(i) == best));
                     }
                 }
             }
