@@ -14,8 +14,10 @@ use crate::supervisor::{self, Supervisor};
 use crate::{listener, rib_task};
 
 /// Capacity of the RIB task's inbox: peers wait (TCP back-pressure on
-/// their senders) when the RIB is behind.
-const RIB_QUEUE: usize = 1024;
+/// their senders) when the RIB is behind. Each entry may be a decoded
+/// UPDATE of a thousand prefixes, so the queue is short: a full one costs
+/// memory, not speed.
+const RIB_QUEUE: usize = 128;
 
 /// Start everything. The returned task ends when the daemon has shut down
 /// (after `Handle::shutdown`).

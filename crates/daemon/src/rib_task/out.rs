@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::adv::Advertised;
-use super::bits::Bits;
+use super::bits::Dirty;
 use rbgp_rib::policy::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
 use rbgp_wire::{AfiSafi, Nlri};
@@ -56,7 +56,7 @@ const BATCH: usize = 2048;
 /// Exported attribute sets cached per peer: routes sharing a set arrive
 /// together, so a small cache hits almost always, and its memory stays
 /// bounded (the exported sets are not kept for the whole table).
-const CACHE_MAX: usize = 1 << 14;
+const CACHE_MAX: usize = 2048;
 
 /// What a peer was sent for one NLRI: which source path (peer, received
 /// path id), under which path id, with which attributes.
@@ -100,9 +100,8 @@ pub struct Out {
     adv: Advertised,
     /// ADD-PATH families: per route the paths sent and their identifiers.
     sent: FxHashMap<RouteId, SmallVec<[Sent; 1]>>,
-    /// Routes to recompute, once each, in the order they changed.
-    dirty: Bits,
-    queue: VecDeque<RouteId>,
+    /// Routes to recompute, once each.
+    dirty: Dirty,
     /// Sent before the dirty routes (BoRR).
     first: VecDeque<ToPeer>,
     /// Sent once no route is dirty, in order (End-of-RIB, EoRR).
@@ -151,8 +150,7 @@ impl Out {
             tx,
             adv: Advertised::default(),
             sent: FxHashMap::default(),
-            dirty: Bits::default(),
-            queue: VecDeque::new(),
+            dirty: Dirty::default(),
             first: VecDeque::new(),
             after: VecDeque::new(),
             forced: Vec::new(),
@@ -178,8 +176,8 @@ impl Out {
 
     /// Queue `id` to be recomputed.
     pub fn mark(&mut self, family: AfiSafi, id: RouteId) {
-        if self.wants(family) && self.dirty.insert(id) {
-            self.queue.push_back(id);
+        if self.wants(family) {
+            self.dirty.insert(id);
         }
     }
 
@@ -204,7 +202,7 @@ impl Out {
     }
 
     pub fn has_work(&self) -> bool {
-        !self.queue.is_empty() || !self.after.is_empty() || !self.first.is_empty()
+        !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
     }
 
     /// Queue a message to send before any pending route.
@@ -300,7 +298,7 @@ impl Out {
         if !send_queued(&tx, &mut self.first) {
             return !tx.is_closed();
         }
-        while !self.queue.is_empty() {
+        while !self.dirty.is_empty() {
             let permit = match tx.try_reserve() {
                 Ok(p) => p,
                 Err(mpsc::error::TrySendError::Full(())) => return true,
@@ -308,10 +306,9 @@ impl Out {
             };
             let mut batch = Vec::new();
             while batch.len() < BATCH {
-                let Some(id) = self.queue.pop_front() else {
+                let Some(id) = self.dirty.pop() else {
                     break;
                 };
-                self.dirty.remove(id);
                 self.export(cx, id, &mut batch);
             }
             if !batch.is_empty() {
