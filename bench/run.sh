@@ -151,7 +151,7 @@ run_case() {
     if [ -z "$note" ]; then
         local perfpid=""
         if [ "$perf" = 1 ]; then
-            perf record -F 199 --call-graph dwarf,16384 -p "$dpid" -o "$dir/perf.data" >"$dir/perf.out" 2>&1 &
+            perf record -F 999 --call-graph dwarf,16384 -p "$dpid" -o "$dir/perf.data" >"$dir/perf.out" 2>&1 &
             perfpid=$!
             sleep 1
         fi

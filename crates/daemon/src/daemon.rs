@@ -14,10 +14,10 @@ use crate::supervisor::{self, Supervisor};
 use crate::{listener, rib_task};
 
 /// Capacity of the RIB task's inbox: peers wait (TCP back-pressure on
-/// their senders) when the RIB is behind. Each entry may be a decoded
-/// UPDATE of a thousand prefixes, so the queue is short: a full one costs
-/// memory, not speed.
-const RIB_QUEUE: usize = 128;
+/// their senders) when the RIB is behind. Each entry may be a few decoded
+/// UPDATEs of a thousand prefixes each, so the queue is short: a full one
+/// costs memory, not speed.
+const RIB_QUEUE: usize = 64;
 
 /// Start everything. The returned task ends when the daemon has shut down
 /// (after `Handle::shutdown`).

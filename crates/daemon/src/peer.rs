@@ -2,7 +2,7 @@
 //! state machine. Outbound connections are attempted in a side task so the
 //! loop keeps serving timers and inbound connections meanwhile.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -14,6 +14,7 @@ use rbgp_rib::Attrs;
 use rbgp_wire::message::Framer;
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::{AfiSafi, Context, Message, NlriEntry, Notification, Update};
+use rustc_hash::FxHashMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
@@ -50,6 +51,10 @@ pub struct Wiring {
     /// Told when a dynamic neighbor's task ends.
     pub gone: mpsc::Sender<IpAddr>,
 }
+
+/// UPDATEs per message to the RIB task (its inbox holds `RIB_QUEUE` of
+/// them, so this multiplies what a busy RIB may have waiting).
+const UPDATE_BATCH: usize = 8;
 
 /// Capacity of the RIB-to-peer channel, in batches: enough to keep the
 /// socket busy, small enough that a stuck peer holds little memory.
@@ -355,17 +360,20 @@ impl Peer {
 
     /// Decode every whole message in the buffer.
     async fn messages(&mut self, events: &mut VecDeque<Event>) {
+        // UPDATEs go to the RIB a few at a time: one channel operation and
+        // one wake-up per batch instead of per message.
+        let mut batch = Vec::new();
         loop {
             let next = self.framer.next_message(&self.rx_ctx);
             let bytes = match next {
                 Ok(Some(b)) => b,
-                Ok(None) => return,
+                Ok(None) => break,
                 Err(e) => {
                     self.status.send_modify(|st| {
                         st.last_error = Some(format!("bad message header: {}", e.error))
                     });
                     events.push_back(Event::MessageError(e.notification));
-                    return;
+                    break;
                 }
             };
             let d = match Message::decode(&bytes, &self.rx_ctx) {
@@ -375,7 +383,7 @@ impl Peer {
                     self.status
                         .send_modify(|st| st.last_error = Some(format!("malformed message: {e}")));
                     events.push_back(Event::MessageError(e.notification));
-                    return;
+                    break;
                 }
             };
             self.status
@@ -396,6 +404,7 @@ impl Peer {
                         .as_ref()
                         .is_some_and(|n| n.route_refresh && n.families.contains(&r.family));
                     if established && negotiated {
+                        self.to_rib(&mut batch).await;
                         let _ = self
                             .rib
                             .send(RibMsg::RouteRefresh {
@@ -416,18 +425,30 @@ impl Peer {
                         }
                     }
                     if established {
-                        let _ = self
-                            .rib
-                            .send(RibMsg::Update {
-                                addr: self.addr(),
-                                update: Box::new(u),
-                                verdict: d.verdict,
-                            })
-                            .await;
+                        batch.push((u, d.verdict));
+                        if batch.len() >= UPDATE_BATCH {
+                            self.to_rib(&mut batch).await;
+                        }
                     }
                 }
             }
         }
+        self.to_rib(&mut batch).await;
+    }
+
+    /// Hand the received UPDATEs to the RIB, in order.
+    async fn to_rib(&self, batch: &mut Vec<(Update, rbgp_wire::Verdict)>) {
+        if batch.is_empty() {
+            return;
+        }
+        let updates = std::mem::take(batch);
+        let _ = self
+            .rib
+            .send(RibMsg::Updates {
+                addr: self.addr(),
+                updates,
+            })
+            .await;
     }
 
     async fn send_routes(&mut self, msg: ToPeer, events: &mut VecDeque<Event>) {
@@ -436,9 +457,9 @@ impl Peer {
                 // Group announcements by attribute set (shared `Arc`s from
                 // the Adj-RIB-Out) so each set goes out packed (RFC 4271
                 // §4.3: many NLRI per UPDATE).
-                let mut groups: HashMap<(AfiSafi, usize), (Arc<Attrs>, Vec<NlriEntry>)> =
-                    HashMap::new();
-                let mut withdrawals: HashMap<AfiSafi, Vec<NlriEntry>> = HashMap::new();
+                let mut groups: FxHashMap<(AfiSafi, usize), (Arc<Attrs>, Vec<NlriEntry>)> =
+                    FxHashMap::default();
+                let mut withdrawals: FxHashMap<AfiSafi, Vec<NlriEntry>> = FxHashMap::default();
                 for e in batch {
                     let entry = NlriEntry {
                         path_id: e.path_id,
@@ -454,19 +475,23 @@ impl Peer {
                     }
                 }
                 let ctx = self.tx_ctx.clone();
+                // The whole batch in one write: hundreds of small UPDATEs
+                // would otherwise cost a system call each.
+                let mut out = Vec::new();
                 let mut updates = 0;
                 for (f, w) in withdrawals {
                     for m in rbgp_wire::update::pack_withdrawals(f, &w, &ctx) {
-                        self.write(&m, events).await;
+                        out.extend_from_slice(&m);
                         updates += 1;
                     }
                 }
                 for ((f, _), (a, n)) in groups {
                     for m in crate::convert::announce(&a, f, &n, &ctx) {
-                        self.write(&m, events).await;
+                        out.extend_from_slice(&m);
                         updates += 1;
                     }
                 }
+                self.write(&out, events).await;
                 self.status
                     .send_modify(|st| st.messages_out.update += updates);
             }

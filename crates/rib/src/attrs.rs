@@ -1,7 +1,6 @@
 //! The attributes of a route, interned: a full table has ~1M routes but
 //! only ~150k distinct attribute sets, so routes share one `Arc<Attrs>`.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -10,6 +9,7 @@ use rbgp_wire::attr::{
     PathAttribute,
 };
 use rbgp_wire::Update;
+use rustc_hash::FxHashSet;
 
 /// Everything about a route except its NLRI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -79,10 +79,12 @@ impl Attrs {
 }
 
 /// Shares identical attribute sets. Entries no route uses any more are
-/// dropped by [`Interner::collect`].
+/// dropped by [`Interner::collect`]. Hashed with Fx: one lookup per UPDATE
+/// received, and the number of sets a peer can make is bounded by its
+/// max-prefix limit.
 #[derive(Debug, Default)]
 pub struct Interner {
-    set: HashSet<Arc<Attrs>>,
+    set: FxHashSet<Arc<Attrs>>,
 }
 
 impl Interner {

@@ -258,26 +258,47 @@ pub(crate) fn encode_with_header(
 #[derive(Debug, Default)]
 pub struct Framer {
     buf: Vec<u8>,
+    /// Where the next message starts: taking a message only moves this,
+    /// so a read of many messages is not shifted once per message.
+    start: usize,
 }
 
 impl Framer {
     pub fn new() -> Self {
         Framer {
             buf: Vec::with_capacity(MAX_MESSAGE_LEN),
+            start: 0,
         }
     }
     pub fn push(&mut self, data: &[u8]) {
+        // Reclaim the consumed front before growing.
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(data);
     }
     /// The next whole message's bytes, if any.
     pub fn next_message(&mut self, ctx: &Context) -> Result<Option<Vec<u8>>, MessageError> {
-        match frame_len(&self.buf, ctx)? {
-            Some(len) if self.buf.len() >= len => Ok(Some(self.buf.drain(..len).collect())),
-            _ => Ok(None),
+        let rest = self.buf.get(self.start..).unwrap_or(&[]);
+        match frame_len(rest, ctx)? {
+            Some(len) => match rest.get(..len) {
+                Some(m) => {
+                    let m = m.to_vec();
+                    self.start += len;
+                    if self.start == self.buf.len() {
+                        self.buf.clear();
+                        self.start = 0;
+                    }
+                    Ok(Some(m))
+                }
+                None => Ok(None),
+            },
+            None => Ok(None),
         }
     }
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 }
 
@@ -327,4 +348,48 @@ pub fn split_messages<'a>(
             }
         }
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framer_splits_a_stream_cut_anywhere() {
+        let ctx = Context::default();
+        let mut stream = Vec::new();
+        let msgs = [
+            Message::Keepalive,
+            Message::Update(crate::Update::end_of_rib(crate::AfiSafi::IPV6_UNICAST)),
+            Message::Keepalive,
+        ];
+        for m in &msgs {
+            m.encode(&ctx, &mut stream);
+        }
+        for cut in [1, 7, 19, 20, 30, stream.len()] {
+            let mut f = Framer::new();
+            let mut got = Vec::new();
+            for chunk in stream.chunks(cut) {
+                f.push(chunk);
+                while let Some(m) = f.next_message(&ctx).unwrap() {
+                    got.push(m);
+                }
+            }
+            assert_eq!(f.buffered(), 0, "cut {cut}");
+            assert_eq!(got.concat(), stream, "cut {cut}");
+            assert_eq!(got.len(), msgs.len(), "cut {cut}");
+        }
+        // A partial message stays buffered until the rest comes.
+        let mut f = Framer::new();
+        f.push(&stream[..25]);
+        assert!(f.next_message(&ctx).unwrap().is_some());
+        assert_eq!(f.next_message(&ctx).unwrap(), None);
+        assert_eq!(f.buffered(), 6);
+        f.push(&stream[25..]);
+        assert_eq!(
+            f.next_message(&ctx).unwrap().unwrap().len(),
+            stream.len() - 19 - 19
+        );
+    }
 }

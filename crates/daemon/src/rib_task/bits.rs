@@ -104,9 +104,7 @@ impl Dirty {
             return Some(sw * 64 + first.trailing_zeros() as usize);
         }
         let rest = self.summary.words.get(sw + 1..)?;
-        ones(rest)
-            .next()
-            .map(|s| (sw + 1) * 64 + s as usize)
+        ones(rest).next().map(|s| (sw + 1) * 64 + s as usize)
     }
 
     /// Take the next dirty id, in id order from where the last one was.

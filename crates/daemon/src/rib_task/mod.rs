@@ -60,10 +60,10 @@ pub enum RibMsg {
         addr: IpAddr,
         retain: Option<(Vec<AfiSafi>, u16)>,
     },
-    Update {
+    /// UPDATEs received, in order.
+    Updates {
         addr: IpAddr,
-        update: Box<Update>,
-        verdict: Verdict,
+        updates: Vec<(Update, Verdict)>,
     },
     /// ROUTE-REFRESH received (RFC 2918, RFC 7313).
     RouteRefresh {
@@ -645,11 +645,11 @@ fn handle(st: &mut State, m: RibMsg) {
     match m {
         RibMsg::Up(up) => st.up(*up),
         RibMsg::Down { addr, retain } => st.down(addr, retain),
-        RibMsg::Update {
-            addr,
-            update,
-            verdict,
-        } => st.update_msg(addr, &update, &verdict),
+        RibMsg::Updates { addr, updates } => {
+            for (update, verdict) in &updates {
+                st.update_msg(addr, update, verdict);
+            }
+        }
         RibMsg::RouteRefresh { addr, refresh } => st.route_refresh(addr, refresh),
         RibMsg::Resend { addr } => st.resend(addr),
         RibMsg::Inject { routes, reply } => {
