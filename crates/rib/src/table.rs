@@ -564,6 +564,35 @@ impl Rib {
         self.get(family, nlri).map_or(&[], |r| r.paths())
     }
 
+    /// The indices of up to `n` paths of `r`, most preferred first, as
+    /// ADD-PATH best-N sends them (RFC 7911 §5 leaves the choice open; the
+    /// natural one is the N best). Each next path is the best of those
+    /// left, so the order follows the same decision process, deterministic
+    /// MED included. Asking for every path ranks only the best.
+    pub fn ranked(&self, r: &Route<'_>, n: usize) -> SmallVec<[usize; 4]> {
+        let paths = r.paths();
+        let mut out: SmallVec<[usize; 4]> = r.best_index().into_iter().collect();
+        if n >= paths.len() {
+            out.extend((0..paths.len()).filter(|i| r.best_index() != Some(*i)));
+            return out;
+        }
+        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
+        let lookup = |p: &Path| self.peer(p.peer).unwrap_or(&fallback);
+        let mut left: Vec<usize> = (0..paths.len()).filter(|i| !out.contains(i)).collect();
+        while out.len() < n && !left.is_empty() {
+            let cand: Vec<Path> = left.iter().filter_map(|&i| paths.get(i).cloned()).collect();
+            let Some(b) = best_path(&cand, lookup, &self.options) else {
+                break;
+            };
+            if b >= left.len() {
+                break;
+            }
+            out.push(left.remove(b));
+        }
+        out.truncate(n);
+        out
+    }
+
     /// Why the best path of `nlri` won.
     pub fn explain(&self, family: AfiSafi, nlri: &Nlri) -> Option<Explanation> {
         let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
@@ -688,6 +717,35 @@ mod tests {
         assert_eq!(rib.best(V4, &p).unwrap().peer, b);
         assert_eq!(rib.path_count(a), 0);
         assert_eq!(rib.path_count(b), 1);
+    }
+
+    #[test]
+    fn ranked_gives_the_n_most_preferred_in_order() {
+        let mut rib = Rib::default();
+        let p = n("192.0.2.0/24");
+        let lp = |l: u32| {
+            Arc::new(Attrs {
+                local_pref: Some(l),
+                ..Attrs::default()
+            })
+        };
+        let ids: Vec<PeerId> = (1..=4).map(|i| rib.add_peer(peer(i))).collect();
+        for (id, l) in ids.iter().zip([150, 300, 100, 200]) {
+            rib.update(*id, V4, &p, 0, lp(l));
+        }
+        let r = rib.get(V4, &p).unwrap();
+        let prefs = |v: &[usize]| -> Vec<u32> {
+            v.iter()
+                .map(|&i| r.paths()[i].attrs.local_pref.unwrap())
+                .collect()
+        };
+        assert_eq!(prefs(&rib.ranked(&r, 1)), [300]);
+        assert_eq!(prefs(&rib.ranked(&r, 3)), [300, 200, 150]);
+        // All: the best first, then every other.
+        let all = rib.ranked(&r, usize::MAX);
+        assert_eq!(all.len(), 4);
+        assert_eq!(prefs(&all[..1]), [300]);
+        assert!(rib.ranked(&r, 0).is_empty());
     }
 
     #[test]

@@ -386,22 +386,30 @@ impl Out {
         batch: &mut Vec<Export>,
     ) {
         let family = r.family();
-        let (paths, best) = (r.paths(), r.best_index());
-        let order = best
-            .into_iter()
-            .chain((0..paths.len()).filter(|i| Some(*i) != best));
-        let mut want: SmallVec<[(SrcKey, Arc<Attrs>); 2]> = SmallVec::new();
-        for p in order.filter_map(|i| paths.get(i)) {
-            if want.len() >= limit {
-                break;
+        let paths = r.paths();
+        // The most preferred first. Some are not sent (this peer's own,
+        // or refused by export policy): rank further until `limit` are
+        // found or none are left.
+        let mut n = limit.saturating_add(1);
+        let want = loop {
+            let order = cx.rib.ranked(&r, n);
+            let mut want: SmallVec<[(SrcKey, Arc<Attrs>); 2]> = SmallVec::new();
+            for p in order.iter().filter_map(|&i| paths.get(i)) {
+                if want.len() >= limit {
+                    break;
+                }
+                if p.peer == self.id {
+                    continue;
+                }
+                if let Some(a) = self.exported(cx, family, p) {
+                    want.push(((p.peer, p.path_id), a));
+                }
             }
-            if p.peer == self.id {
-                continue;
+            if want.len() >= limit || order.len() < n || n >= paths.len() {
+                break want;
             }
-            if let Some(a) = self.exported(cx, family, p) {
-                want.push(((p.peer, p.path_id), a));
-            }
-        }
+            n = n.saturating_mul(2);
+        };
         let forced = self.forced.contains(&family);
         let nlri = r.nlri();
         let old = self.sent.remove(&r.id()).unwrap_or_default();
