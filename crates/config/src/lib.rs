@@ -183,6 +183,7 @@ peer_keys! {
     next_hop_unchanged: Option<bool>,
     allow_own_as: Option<u8>,
     graceful_restart: Option<bool>,
+    long_lived_stale_time: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -259,6 +260,10 @@ pub struct Neighbor {
     /// Accept our own AS in received paths this many times.
     pub allow_own_as: u8,
     pub graceful_restart: bool,
+    /// Long-lived graceful restart (RFC 9494): advertise the capability
+    /// with this stale time, and keep a peer's routes, marked LLGR_STALE,
+    /// for the stale time it advertises. `None`: off.
+    pub long_lived_stale_time: Option<u32>,
 }
 
 /// `a` where set, else `b` (a neighbor's own setting beats its group's).
@@ -376,6 +381,8 @@ impl Config {
             next_hop_unchanged: or(&s.next_hop_unchanged, &g.next_hop_unchanged).unwrap_or(false),
             allow_own_as: or(&s.allow_own_as, &g.allow_own_as).unwrap_or(0),
             graceful_restart: or(&s.graceful_restart, &g.graceful_restart).unwrap_or(true),
+            long_lived_stale_time: or(&s.long_lived_stale_time, &g.long_lived_stale_time)
+                .filter(|t| *t > 0),
         })
     }
 
@@ -394,6 +401,12 @@ fn check_settings(s: &PeerSettings) -> Result<(), ConfigError> {
                 "must be 0 or at least 3 seconds (RFC 4271 §4.2)",
             ));
         }
+    }
+    if s.long_lived_stale_time.is_some_and(|t| t > 0xff_ffff) {
+        return Err(invalid(
+            "long_lived_stale_time",
+            "must fit in 24 bits (at most 16777215 seconds, RFC 9494 §3)",
+        ));
     }
     if s.ttl_security == Some(true) && s.multihop.is_some() {
         return Err(invalid(

@@ -81,6 +81,7 @@ impl Setup {
         c.connect_retry_time = 5;
         if n.graceful_restart {
             c.graceful_restart = Some(120);
+            c.long_lived_stale_time = n.long_lived_stale_time;
         }
         if let Some(ap) = n
             .add_path
@@ -250,15 +251,26 @@ impl Peer {
             remove_private_as: nb.remove_private_as,
             role: n.peer_role,
             allow_own_as: nb.allow_own_as,
+            llgr: self.llgr_negotiated(n),
         }
     }
 
-    /// Families kept stale if the session is lost now (RFC 4724 §4.2; with
-    /// RFC 8538 also after a NOTIFICATION other than Hard Reset).
-    fn retain(&self, n: &Negotiated, reason: &DownReason) -> Option<(Vec<AfiSafi>, u16)> {
-        let gr = n.peer_graceful_restart.as_ref()?;
-        self.setup.fsm.graceful_restart?;
-        let both_n = gr.notification;
+    /// Both sides advertised long-lived graceful restart (RFC 9494 §3).
+    fn llgr_negotiated(&self, n: &Negotiated) -> bool {
+        self.setup.fsm.graceful_restart.is_some()
+            && self.setup.fsm.long_lived_stale_time.is_some()
+            && !n.peer_llgr.is_empty()
+    }
+
+    /// What is kept if the session is lost now (RFC 4724 §4.2; with RFC
+    /// 8538 also after a NOTIFICATION other than Hard Reset; RFC 9494 §4.2
+    /// for the families of the long-lived capability).
+    fn retain(&self, n: &Negotiated, reason: &DownReason) -> Option<rib_task::Retain> {
+        let gr = n
+            .peer_graceful_restart
+            .as_ref()
+            .filter(|_| self.setup.fsm.graceful_restart.is_some());
+        let both_n = gr.is_some_and(|g| g.notification);
         let hard = |x: &Notification| x.code == 6 && x.subcode == 9;
         let ok = match reason {
             DownReason::ConnectionLost => true,
@@ -267,12 +279,29 @@ impl Peer {
             DownReason::ManualStop | DownReason::AutomaticStop(_) | DownReason::Collision => false,
         };
         let families: Vec<AfiSafi> = gr
-            .families
             .iter()
-            .map(|f| f.family)
+            .flat_map(|g| g.families.iter().map(|f| f.family))
             .filter(|f| n.families.contains(f))
             .collect();
-        (ok && !families.is_empty()).then_some((families, gr.time))
+        let long_lived: Vec<(AfiSafi, u32)> = if self.llgr_negotiated(n) {
+            n.peer_llgr
+                .iter()
+                .filter(|f| n.families.contains(&f.family) && f.stale_time > 0)
+                .map(|f| (f.family, f.stale_time))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let r = rib_task::Retain {
+            restart_time: if families.is_empty() {
+                0
+            } else {
+                gr.map_or(0, |g| g.time)
+            },
+            families,
+            long_lived,
+        };
+        (ok && (!r.families.is_empty() || !r.long_lived.is_empty())).then_some(r)
     }
 
     fn add_path_send(&self, n: &Negotiated) -> Vec<(AfiSafi, usize)> {
@@ -323,6 +352,7 @@ impl Peer {
                         max_prefixes: self.setup.neighbor.max_prefixes,
                         enhanced_refresh: n.enhanced_route_refresh,
                         graceful_restart: n.peer_graceful_restart.clone(),
+                        long_lived: n.peer_llgr.clone(),
                         tx,
                     };
                     let _ = self.rib.send(RibMsg::Up(Box::new(up))).await;

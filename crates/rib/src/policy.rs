@@ -41,6 +41,9 @@ pub struct PeerRules {
     pub role: Option<Role>,
     /// Accept our own AS in received paths this many times.
     pub allow_own_as: u8,
+    /// The peer negotiated long-lived graceful restart (RFC 9494): it may
+    /// be sent LLGR_STALE routes.
+    pub llgr: bool,
 }
 
 impl PeerRules {
@@ -57,6 +60,7 @@ impl PeerRules {
             remove_private_as: false,
             role: None,
             allow_own_as: 0,
+            llgr: false,
         }
     }
 }
@@ -144,6 +148,11 @@ pub fn export(
         .filter(|a| a.is_ipv4() == (family.afi == Afi::IPV4));
     // RFC 1997.
     if attrs.has_community(Community::NO_ADVERTISE) {
+        return None;
+    }
+    // RFC 9494 §4.3: long-lived stale routes only to peers that know what
+    // LLGR_STALE means (others would prefer them like any route).
+    if !to.llgr && attrs.has_community(Community::LLGR_STALE) {
         return None;
     }
     if !to.ibgp
@@ -309,6 +318,21 @@ mod tests {
         // Our own route to a peer gets OTC = our AS.
         let sent = export(&route(""), &Source::Local, &to_peer, &l, V4).unwrap();
         assert_eq!(sent.otc, Some(65000));
+    }
+
+    #[test]
+    fn llgr_stale_routes_only_to_llgr_peers() {
+        let l = local();
+        let src = PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1));
+        let from = Source::Peer(&src);
+        let mut to = PeerRules::ebgp(65002, Ipv4Addr::new(2, 2, 2, 2));
+        let mut stale = route("65001 3");
+        stale.communities.push(Community::LLGR_STALE);
+        assert!(export(&stale, &from, &to, &l, V4).is_none());
+        assert!(export(&route("65001 3"), &from, &to, &l, V4).is_some());
+        to.llgr = true;
+        let sent = export(&stale, &from, &to, &l, V4).unwrap();
+        assert!(sent.has_community(Community::LLGR_STALE));
     }
 
     #[test]

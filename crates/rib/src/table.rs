@@ -467,6 +467,55 @@ impl Rib {
         changes
     }
 
+    /// Give `peer`'s paths of the families `which` accepts the attributes
+    /// `f` returns, or remove them where it returns `None`. RFC 9494 §4.2:
+    /// at the start of long-lived retention, LLGR_STALE is added and routes
+    /// with NO_LLGR are dropped. Returns what changed.
+    pub fn restamp(
+        &mut self,
+        peer: PeerId,
+        which: impl Fn(AfiSafi) -> bool,
+        mut f: impl FnMut(&Arc<Attrs>) -> Option<Arc<Attrs>>,
+    ) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for (id, s) in self.slots.iter_mut().enumerate() {
+            if matches!(s.key, Key::Free) || !which(s.family()) {
+                continue;
+            }
+            if !s.paths.iter().any(|p| p.peer == peer) {
+                continue;
+            }
+            let family = s.family();
+            let before_len = s.paths.len();
+            let before = s.best().map(Path::identity);
+            s.paths.retain(|p| {
+                if p.peer != peer {
+                    return true;
+                }
+                match f(&p.attrs) {
+                    Some(a) => {
+                        p.attrs = a;
+                        true
+                    }
+                    None => false,
+                }
+            });
+            let removed = before_len - s.paths.len();
+            Self::reselect(&self.peers, &self.options, s);
+            let best = before != s.best().map(Path::identity);
+            if let Some(c) = self.counts.get_mut(peer as usize) {
+                bump(c, family, -(removed as isize));
+            }
+            let id = id as RouteId;
+            if s.paths.is_empty() {
+                bump(&mut self.lens, family, -1);
+                self.emptied.push(id);
+            }
+            changes.push(Change { id, family, best });
+        }
+        changes
+    }
+
     /// Release the slots whose last path went and that `in_use` no longer
     /// needs (no peer still has to be told of the withdrawal). Their ids
     /// may then be given to new routes.
@@ -746,6 +795,34 @@ mod tests {
         assert_eq!(all.len(), 4);
         assert_eq!(prefs(&all[..1]), [300]);
         assert!(rib.ranked(&r, 0).is_empty());
+    }
+
+    #[test]
+    fn restamp_replaces_or_removes_one_peers_paths() {
+        let mut rib = Rib::default();
+        let a = rib.add_peer(peer(1));
+        let b = rib.add_peer(peer(2));
+        let (p, q) = (n("192.0.2.0/24"), n("198.51.100.0/24"));
+        rib.update(a, V4, &p, 0, attrs(1));
+        rib.update(b, V4, &p, 0, attrs(1));
+        rib.update(a, V4, &q, 0, attrs(7));
+        rib.update(a, V6, &n("2001:db8::/32"), 0, attrs(1));
+        let changes = rib.restamp(a, |f| f == V4, |x| (x.med != Some(7)).then(|| attrs(2)));
+        assert_eq!(changes.len(), 2);
+        // q (MED 7) is gone; a's path to p now has MED 2, b's kept MED 1.
+        assert!(rib.get(V4, &q).is_none());
+        let meds: Vec<(PeerId, Option<u32>)> = rib
+            .paths(V4, &p)
+            .iter()
+            .map(|x| (x.peer, x.attrs.med))
+            .collect();
+        assert_eq!(meds, [(a, Some(2)), (b, Some(1))]);
+        assert_eq!(rib.path_count(a), 2);
+        assert_eq!(rib.len(V4), 1);
+        assert_eq!(
+            rib.best(V6, &n("2001:db8::/32")).unwrap().attrs.med,
+            Some(1)
+        );
     }
 
     #[test]

@@ -1,20 +1,51 @@
 //! Graceful-restart helper timers of one peer (RFC 4724 §4.2): while the
 //! peer restarts its routes are kept stale; once it is back they stay until
-//! its End-of-RIB or the stale timer.
+//! its End-of-RIB or the stale timer. With long-lived graceful restart (RFC
+//! 9494 §4.2) the routes of the families it covers outlive the restart
+//! time, marked LLGR_STALE, for the peer's long-lived stale time.
 
 use std::time::{Duration, Instant};
 
-use rbgp_wire::capability::GracefulRestart;
+use rbgp_wire::capability::{GracefulRestart, LlgrFamily};
 use rbgp_wire::AfiSafi;
 
 /// How long stale routes may outlive a re-established session without an
 /// End-of-RIB (FRR's and GoBGP's default stale-path time).
 const STALE_TIME: Duration = Duration::from_secs(360);
 
+/// What to keep when a session is lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retain {
+    /// Families kept through the restart (GR; may be empty).
+    pub families: Vec<AfiSafi>,
+    /// The peer's restart time, seconds (0: long-lived retention at once).
+    pub restart_time: u16,
+    /// Families kept long-lived after the restart time, with the peer's
+    /// long-lived stale time in seconds.
+    pub long_lived: Vec<(AfiSafi, u32)>,
+}
+
+impl Retain {
+    /// Every family whose routes are kept for now.
+    pub fn all_families(&self) -> Vec<AfiSafi> {
+        let mut v = self.families.clone();
+        for (f, _) in &self.long_lived {
+            if !v.contains(f) {
+                v.push(*f);
+            }
+        }
+        v
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Restart {
-    /// Down: the families kept and when the peer must be back.
+    /// Down: the families kept and when the restart time runs out.
     restarting: Option<(Vec<AfiSafi>, Instant)>,
+    /// Down: families to keep long-lived once the restart time is over.
+    long_lived: Vec<(AfiSafi, u32)>,
+    /// Down, restart time over: per family, when its routes go.
+    llgr: Vec<(AfiSafi, Instant)>,
     /// Back up: families still holding stale routes, swept by this time.
     stale: Option<(Vec<AfiSafi>, Instant)>,
 }
@@ -22,35 +53,73 @@ pub struct Restart {
 /// What a timer ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Expired {
-    /// The peer did not come back: forget it and its routes.
+    /// The peer did not come back and nothing is kept longer: forget it
+    /// and its routes.
     Restart,
+    /// The restart time is over: `keep` turns long-lived stale, the
+    /// routes of `drop` go.
+    LongLived {
+        keep: Vec<AfiSafi>,
+        drop: Vec<AfiSafi>,
+    },
+    /// The long-lived stale time of these families is over: their routes
+    /// go; `last`: nothing of the peer is kept any more.
+    LongLivedOver { families: Vec<AfiSafi>, last: bool },
     /// No End-of-RIB in time: sweep these families.
     Stale(Vec<AfiSafi>),
 }
 
+fn forwarding(
+    f: AfiSafi,
+    gr: Option<&GracefulRestart>,
+    llgr: &[LlgrFamily],
+    long_lived: bool,
+) -> bool {
+    if long_lived {
+        llgr.iter().any(|g| g.family == f && g.forwarding)
+    } else {
+        gr.is_some_and(|c| c.families.iter().any(|g| g.family == f && g.forwarding))
+    }
+}
+
 impl Restart {
-    pub fn start(&mut self, families: Vec<AfiSafi>, restart_time: u16) {
+    pub fn start(&mut self, r: Retain) {
         self.stale = None;
+        self.llgr.clear();
+        self.long_lived = r.long_lived;
         self.restarting = Some((
-            families,
-            Instant::now() + Duration::from_secs(u64::from(restart_time)),
+            r.families,
+            Instant::now() + Duration::from_secs(u64::from(r.restart_time)),
         ));
     }
 
-    /// The session is back with this capability; returns the families to
-    /// sweep at once: those the peer no longer lists with the forwarding
-    /// (F) bit set.
-    pub fn reestablished(&mut self, cap: Option<&GracefulRestart>) -> Vec<AfiSafi> {
-        let Some((families, _)) = self.restarting.take() else {
-            return Vec::new();
-        };
-        let (keep, sweep): (Vec<AfiSafi>, Vec<AfiSafi>) = families.into_iter().partition(|f| {
-            cap.is_some_and(|c| c.families.iter().any(|g| g.family == *f && g.forwarding))
-        });
-        if !keep.is_empty() {
-            self.stale = Some((keep, Instant::now() + STALE_TIME));
+    /// The session is back with these capabilities; returns the families
+    /// to sweep at once: those the peer no longer lists with the
+    /// forwarding (F) bit set, in the capability of the phase they were in.
+    pub fn reestablished(
+        &mut self,
+        gr: Option<&GracefulRestart>,
+        llgr: &[LlgrFamily],
+    ) -> Vec<AfiSafi> {
+        let mut held: Vec<(AfiSafi, bool)> = Vec::new();
+        if let Some((families, _)) = self.restarting.take() {
+            held.extend(families.into_iter().map(|f| (f, false)));
         }
-        sweep
+        for (f, _) in self.llgr.drain(..) {
+            held.retain(|(g, _)| *g != f);
+            held.push((f, true));
+        }
+        self.long_lived.clear();
+        let (keep, sweep): (Vec<_>, Vec<_>) = held
+            .into_iter()
+            .partition(|(f, ll)| forwarding(*f, gr, llgr, *ll));
+        if !keep.is_empty() {
+            self.stale = Some((
+                keep.into_iter().map(|(f, _)| f).collect(),
+                Instant::now() + STALE_TIME,
+            ));
+        }
+        sweep.into_iter().map(|(f, _)| f).collect()
     }
 
     /// End-of-RIB for `family`: returns it if it held stale routes.
@@ -71,13 +140,36 @@ impl Restart {
     pub fn deadline(&self) -> Option<Instant> {
         let a = self.restarting.as_ref().map(|(_, t)| *t);
         let b = self.stale.as_ref().map(|(_, t)| *t);
-        a.into_iter().chain(b).min()
+        let c = self.llgr.iter().map(|(_, t)| *t).min();
+        a.into_iter().chain(b).chain(c).min()
     }
 
     pub fn expire(&mut self, now: Instant) -> Option<Expired> {
-        if self.restarting.as_ref().is_some_and(|(_, t)| *t <= now) {
-            self.restarting = None;
-            return Some(Expired::Restart);
+        if let Some((families, _)) = self.restarting.take_if(|(_, t)| *t <= now) {
+            if self.long_lived.is_empty() {
+                return Some(Expired::Restart);
+            }
+            let keep: Vec<AfiSafi> = self.long_lived.iter().map(|(f, _)| *f).collect();
+            let drop = families.into_iter().filter(|f| !keep.contains(f)).collect();
+            self.llgr = self
+                .long_lived
+                .drain(..)
+                .map(|(f, secs)| (f, now + Duration::from_secs(u64::from(secs))))
+                .collect();
+            return Some(Expired::LongLived { keep, drop });
+        }
+        let over: Vec<AfiSafi> = self
+            .llgr
+            .iter()
+            .filter(|(_, t)| *t <= now)
+            .map(|(f, _)| *f)
+            .collect();
+        if !over.is_empty() {
+            self.llgr.retain(|(_, t)| *t > now);
+            return Some(Expired::LongLivedOver {
+                families: over,
+                last: self.llgr.is_empty(),
+            });
         }
         if self.stale.as_ref().is_some_and(|(_, t)| *t <= now) {
             return self.stale.take().map(|(f, _)| Expired::Stale(f));
@@ -106,13 +198,82 @@ mod tests {
         }
     }
 
+    fn gr_only(families: Vec<AfiSafi>, restart_time: u16) -> Retain {
+        Retain {
+            families,
+            restart_time,
+            long_lived: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn long_lived_families_outlive_the_restart_time() {
+        let (v4, v6) = (AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST);
+        let mut r = Restart::default();
+        r.start(Retain {
+            families: vec![v4, v6],
+            restart_time: 10,
+            long_lived: vec![(v4, 100), (AfiSafi::IPV4_FLOWSPEC, 50)],
+        });
+        let t0 = Instant::now();
+        assert_eq!(r.expire(t0), None);
+        let t1 = t0 + Duration::from_secs(11);
+        assert_eq!(
+            r.expire(t1),
+            Some(Expired::LongLived {
+                keep: vec![v4, AfiSafi::IPV4_FLOWSPEC],
+                drop: vec![v6]
+            })
+        );
+        assert_eq!(r.expire(t1), None);
+        assert_eq!(
+            r.expire(t1 + Duration::from_secs(60)),
+            Some(Expired::LongLivedOver {
+                families: vec![AfiSafi::IPV4_FLOWSPEC],
+                last: false
+            })
+        );
+        assert_eq!(
+            r.expire(t1 + Duration::from_secs(101)),
+            Some(Expired::LongLivedOver {
+                families: vec![v4],
+                last: true
+            })
+        );
+        assert_eq!(r.deadline(), None);
+    }
+
+    #[test]
+    fn back_during_long_lived_retention_checks_the_llgr_forwarding_bit() {
+        let (v4, v6) = (AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST);
+        let mut r = Restart::default();
+        r.start(Retain {
+            families: vec![],
+            restart_time: 0,
+            long_lived: vec![(v4, 100), (v6, 100)],
+        });
+        assert!(matches!(
+            r.expire(Instant::now()),
+            Some(Expired::LongLived { .. })
+        ));
+        let llgr = [LlgrFamily {
+            family: v4,
+            forwarding: true,
+            stale_time: 100,
+        }];
+        // v4 kept (F bit in the new LLGR capability) until End-of-RIB.
+        assert_eq!(r.reestablished(None, &llgr), vec![v6]);
+        assert_eq!(r.end_of_rib(v4), vec![v4]);
+        assert_eq!(r.deadline(), None);
+    }
+
     #[test]
     fn families_without_forwarding_bit_are_swept_on_return() {
         let (v4, v6) = (AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST);
         let mut r = Restart::default();
-        r.start(vec![v4, v6], 120);
+        r.start(gr_only(vec![v4, v6], 120));
         assert!(r.deadline().is_some());
-        let sweep = r.reestablished(Some(&cap(&[(v4, true), (v6, false)])));
+        let sweep = r.reestablished(Some(&cap(&[(v4, true), (v6, false)])), &[]);
         assert_eq!(sweep, vec![v6]);
         // v4 stays stale until its End-of-RIB.
         assert_eq!(r.end_of_rib(v6), Vec::<AfiSafi>::new());
@@ -123,19 +284,19 @@ mod tests {
     #[test]
     fn no_capability_on_return_sweeps_everything() {
         let mut r = Restart::default();
-        r.start(vec![AfiSafi::IPV4_UNICAST], 120);
-        assert_eq!(r.reestablished(None), vec![AfiSafi::IPV4_UNICAST]);
+        r.start(gr_only(vec![AfiSafi::IPV4_UNICAST], 120));
+        assert_eq!(r.reestablished(None, &[]), vec![AfiSafi::IPV4_UNICAST]);
         assert_eq!(r.deadline(), None);
     }
 
     #[test]
     fn timers_expire_in_order() {
         let mut r = Restart::default();
-        r.start(vec![AfiSafi::IPV4_UNICAST], 0);
+        r.start(gr_only(vec![AfiSafi::IPV4_UNICAST], 0));
         assert_eq!(r.expire(Instant::now()), Some(Expired::Restart));
         assert_eq!(r.expire(Instant::now()), None);
-        r.start(vec![AfiSafi::IPV4_UNICAST], 120);
-        let _ = r.reestablished(Some(&cap(&[(AfiSafi::IPV4_UNICAST, true)])));
+        r.start(gr_only(vec![AfiSafi::IPV4_UNICAST], 120));
+        let _ = r.reestablished(Some(&cap(&[(AfiSafi::IPV4_UNICAST, true)])), &[]);
         assert_eq!(r.expire(Instant::now()), None);
         assert_eq!(
             r.expire(Instant::now() + STALE_TIME),

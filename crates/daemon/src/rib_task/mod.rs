@@ -6,6 +6,7 @@
 mod adv;
 mod bits;
 mod gr;
+pub use gr::Retain;
 mod out;
 mod query;
 
@@ -17,7 +18,7 @@ use rbgp_config::RouteConfig;
 use rbgp_rib::policy::{self, Local, PeerRules};
 use rbgp_rib::{Attrs, Change, Interner, PeerId, PeerInfo, Rib, SelectionOptions};
 use rbgp_wire::attr::{AsPath, Community, ExtCommunity, LargeCommunity, Origin};
-use rbgp_wire::capability::GracefulRestart;
+use rbgp_wire::capability::{GracefulRestart, LlgrFamily};
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::{AfiSafi, Nlri, Update, Verdict};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -41,6 +42,8 @@ pub struct Up {
     pub enhanced_refresh: bool,
     /// The peer's graceful-restart capability (RFC 4724), if any.
     pub graceful_restart: Option<GracefulRestart>,
+    /// The peer's long-lived graceful-restart capability (RFC 9494).
+    pub long_lived: Vec<LlgrFamily>,
     pub tx: mpsc::Sender<ToPeer>,
 }
 
@@ -54,11 +57,11 @@ pub struct Explained {
 #[derive(Debug)]
 pub enum RibMsg {
     Up(Box<Up>),
-    /// The session went down. `retain`: the families whose routes are kept
-    /// stale for `restart_time` seconds (RFC 4724 §4.2 helper).
+    /// The session went down. `retain`: what is kept stale, and how long
+    /// (RFC 4724 §4.2 helper, RFC 9494 long-lived retention).
     Down {
         addr: IpAddr,
-        retain: Option<(Vec<AfiSafi>, u16)>,
+        retain: Option<Retain>,
     },
     /// UPDATEs received, in order.
     Updates {
@@ -292,6 +295,7 @@ impl State {
             max_prefixes,
             enhanced_refresh,
             graceful_restart,
+            long_lived,
             tx,
         } = up;
         let info = PeerInfo {
@@ -304,7 +308,10 @@ impl State {
         let (id, sweep) = match self.peers.get_mut(&addr) {
             Some(p) => {
                 self.rib.set_peer(p.id, info);
-                (p.id, p.gr.reestablished(graceful_restart.as_ref()))
+                (
+                    p.id,
+                    p.gr.reestablished(graceful_restart.as_ref(), &long_lived),
+                )
             }
             None => {
                 let id = self.rib.add_peer(info);
@@ -353,7 +360,7 @@ impl State {
         tracing::info!(%addr, "peer up in the RIB");
     }
 
-    fn down(&mut self, addr: IpAddr, retain: Option<(Vec<AfiSafi>, u16)>) {
+    fn down(&mut self, addr: IpAddr, retain: Option<Retain>) {
         let Some(p) = self.peers.get_mut(&addr) else {
             return;
         };
@@ -361,11 +368,14 @@ impl State {
         p.rejected.clear();
         let id = p.id;
         match retain {
-            Some((families, time)) if time > 0 => {
-                // RFC 4724 §4.2: keep the routes, stale, for the restart time.
+            Some(r) if r.restart_time > 0 || !r.long_lived.is_empty() => {
+                // RFC 4724 §4.2: keep the routes, stale, for the restart
+                // time (RFC 9494: then long-lived where negotiated).
+                let families = r.all_families();
                 let n = self.rib.mark_stale(id, |f| families.contains(&f));
                 let gone = self.rib.remove_paths(id, |f, _| !families.contains(&f));
-                p.gr.start(families, time);
+                let time = r.restart_time;
+                p.gr.start(r);
                 tracing::info!(%addr, stale = n, restart_time = time, "peer restarting: routes kept stale");
                 self.changes(gone);
             }
@@ -395,6 +405,40 @@ impl State {
         }
         self.interner.collect();
         self.updates_since_collect = 0;
+    }
+
+    /// RFC 9494 §4.2: the restart time is over. The routes of `keep` stay,
+    /// LLGR_STALE added (least preferred, sent only to LLGR peers), except
+    /// those marked NO_LLGR; the routes of `drop` go.
+    fn long_lived(&mut self, addr: IpAddr, keep: &[AfiSafi], drop: &[AfiSafi]) {
+        self.sweep(addr, drop);
+        let Some(id) = self.peers.get(&addr).map(|p| p.id) else {
+            return;
+        };
+        let interner = &mut self.interner;
+        let mut marked: FxHashMap<usize, Option<Arc<Attrs>>> = FxHashMap::default();
+        let changes = self.rib.restamp(
+            id,
+            |f| keep.contains(&f),
+            |a| {
+                marked
+                    .entry(Arc::as_ptr(a) as usize)
+                    .or_insert_with(|| {
+                        if a.has_community(Community::NO_LLGR) {
+                            return None;
+                        }
+                        if a.has_community(Community::LLGR_STALE) {
+                            return Some(Arc::clone(a));
+                        }
+                        let mut x = Attrs::clone(a);
+                        x.communities.push(Community::LLGR_STALE);
+                        Some(interner.intern(x))
+                    })
+                    .clone()
+            },
+        );
+        tracing::info!(%addr, routes = changes.len(), families = %crate::control::families_text(keep), "restart time over: routes kept long-lived stale (LLGR_STALE)");
+        self.changes(changes);
     }
 
     /// Remove the peer's stale paths of these families.
@@ -637,6 +681,15 @@ fn expire(st: &mut State) {
                 st.forget(addr);
             }
             gr::Expired::Stale(families) => st.sweep(addr, &families),
+            gr::Expired::LongLived { keep, drop } => st.long_lived(addr, &keep, &drop),
+            gr::Expired::LongLivedOver { families, last } => {
+                tracing::info!(%addr, families = %crate::control::families_text(&families), "long-lived stale time over: routes removed");
+                if last {
+                    st.forget(addr);
+                } else {
+                    st.sweep(addr, &families);
+                }
+            }
         }
     }
 }
