@@ -439,32 +439,7 @@ impl Rib {
         peer: PeerId,
         which: impl Fn(AfiSafi, &Path) -> bool,
     ) -> Vec<Change> {
-        let mut changes = Vec::new();
-        for (id, s) in self.slots.iter_mut().enumerate() {
-            if matches!(s.key, Key::Free) {
-                continue;
-            }
-            let family = s.family();
-            let before_len = s.paths.len();
-            let before = s.best().map(Path::identity);
-            s.paths.retain(|p| !(p.peer == peer && which(family, p)));
-            let removed = before_len - s.paths.len();
-            if removed == 0 {
-                continue;
-            }
-            Self::reselect(&self.peers, &self.options, s);
-            let best = before != s.best().map(Path::identity);
-            if let Some(c) = self.counts.get_mut(peer as usize) {
-                bump(c, family, -(removed as isize));
-            }
-            let id = id as RouteId;
-            if s.paths.is_empty() {
-                bump(&mut self.lens, family, -1);
-                self.emptied.push(id);
-            }
-            changes.push(Change { id, family, best });
-        }
-        changes
+        self.rework(peer, |_| true, |f, p| (!which(f, p)).then_some(false))
     }
 
     /// Give `peer`'s paths of the families `which` accepts the attributes
@@ -477,30 +452,47 @@ impl Rib {
         which: impl Fn(AfiSafi) -> bool,
         mut f: impl FnMut(&Arc<Attrs>) -> Option<Arc<Attrs>>,
     ) -> Vec<Change> {
+        self.rework(peer, which, |_, p| {
+            let a = f(&p.attrs)?;
+            p.attrs = a;
+            Some(true)
+        })
+    }
+
+    /// Pass each of `peer`'s paths in the families `which` accepts to `f`:
+    /// `None` removes it, `Some(changed)` keeps it (modified or not).
+    /// Returns a change for every route where a path went or changed.
+    fn rework(
+        &mut self,
+        peer: PeerId,
+        which: impl Fn(AfiSafi) -> bool,
+        mut f: impl FnMut(AfiSafi, &mut Path) -> Option<bool>,
+    ) -> Vec<Change> {
         let mut changes = Vec::new();
         for (id, s) in self.slots.iter_mut().enumerate() {
             if matches!(s.key, Key::Free) || !which(s.family()) {
                 continue;
             }
-            if !s.paths.iter().any(|p| p.peer == peer) {
-                continue;
-            }
             let family = s.family();
             let before_len = s.paths.len();
             let before = s.best().map(Path::identity);
+            let mut modified = false;
             s.paths.retain(|p| {
                 if p.peer != peer {
                     return true;
                 }
-                match f(&p.attrs) {
-                    Some(a) => {
-                        p.attrs = a;
+                match f(family, p) {
+                    Some(changed) => {
+                        modified |= changed;
                         true
                     }
                     None => false,
                 }
             });
             let removed = before_len - s.paths.len();
+            if removed == 0 && !modified {
+                continue;
+            }
             Self::reselect(&self.peers, &self.options, s);
             let best = before != s.best().map(Path::identity);
             if let Some(c) = self.counts.get_mut(peer as usize) {
