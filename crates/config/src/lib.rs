@@ -184,6 +184,7 @@ peer_keys! {
     allow_own_as: Option<u8>,
     graceful_restart: Option<bool>,
     long_lived_stale_time: Option<u32>,
+    keep_pre_policy: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -264,6 +265,9 @@ pub struct Neighbor {
     /// with this stale time, and keep a peer's routes, marked LLGR_STALE,
     /// for the stale time it advertises. `None`: off.
     pub long_lived_stale_time: Option<u32>,
+    /// Keep what the peer sent before import policy (listed as the
+    /// pre-policy Adj-RIB-In); costs memory per route, so off by default.
+    pub keep_pre_policy: bool,
 }
 
 /// `a` where set, else `b` (a neighbor's own setting beats its group's).
@@ -383,6 +387,7 @@ impl Config {
             graceful_restart: or(&s.graceful_restart, &g.graceful_restart).unwrap_or(true),
             long_lived_stale_time: or(&s.long_lived_stale_time, &g.long_lived_stale_time)
                 .filter(|t| *t > 0),
+            keep_pre_policy: or(&s.keep_pre_policy, &g.keep_pre_policy).unwrap_or(false),
         })
     }
 

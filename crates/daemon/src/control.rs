@@ -164,6 +164,9 @@ pub enum Table {
     Loc,
     /// Paths received from this peer (after import policy).
     AdjIn(IpAddr),
+    /// Paths as this peer sent them, before import policy (only for
+    /// neighbors with `keep_pre_policy`).
+    AdjInPre(IpAddr),
     /// What we advertise to this peer.
     AdjOut(IpAddr),
 }

@@ -353,6 +353,7 @@ impl Peer {
                         enhanced_refresh: n.enhanced_route_refresh,
                         graceful_restart: n.peer_graceful_restart.clone(),
                         long_lived: n.peer_llgr.clone(),
+                        keep_pre_policy: self.setup.neighbor.keep_pre_policy,
                         tx,
                     };
                     let _ = self.rib.send(RibMsg::Up(Box::new(up))).await;

@@ -32,8 +32,13 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Sub {
-    /// What a neighbor sent us (after import policy).
-    Received { addr: String },
+    /// What a neighbor sent us (after import policy; `--pre-policy`: as
+    /// sent, for neighbors with `keep_pre_policy`).
+    Received {
+        addr: String,
+        #[arg(long)]
+        pre_policy: bool,
+    },
     /// What we send a neighbor.
     Advertised { addr: String },
     /// Inject a path (stored: it is announced again after a restart).
@@ -101,7 +106,14 @@ fn as_path(text: &str) -> anyhow::Result<Vec<AsSegment>> {
 pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
     let fam = family(&a.family)?;
     match a.sub {
-        Some(Sub::Received { addr }) => list(c, Table::AdjRibInPost, addr, fam, None, json).await,
+        Some(Sub::Received { addr, pre_policy }) => {
+            let t = if pre_policy {
+                Table::AdjRibInPre
+            } else {
+                Table::AdjRibInPost
+            };
+            list(c, t, addr, fam, None, json).await
+        }
         Some(Sub::Advertised { addr }) => list(c, Table::AdjRibOut, addr, fam, None, json).await,
         Some(Sub::Add(x)) => {
             let origin = match x.origin.to_ascii_lowercase().as_str() {

@@ -105,11 +105,7 @@ impl RibService for Service {
             Ok(Table::LocRib) => T::Loc,
             Ok(Table::AdjRibInPost) => T::AdjIn(neighbor()?),
             Ok(Table::AdjRibOut) => T::AdjOut(neighbor()?),
-            Ok(Table::AdjRibInPre) => {
-                return Err(Status::unimplemented(
-                    "rbgpd keeps Adj-RIB-In after import policy only: use TABLE_ADJ_RIB_IN_POST",
-                ))
-            }
+            Ok(Table::AdjRibInPre) => T::AdjInPre(neighbor()?),
             Err(_) => {
                 return Err(FieldError::new("table", format!("unknown value {}", r.table)).into())
             }

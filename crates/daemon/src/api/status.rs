@@ -73,6 +73,7 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         next_hop_unchanged: Some(c.next_hop_unchanged),
         allow_own_as: Some(c.allow_own_as),
         long_lived_stale_time: c.long_lived_stale_time,
+        keep_pre_policy: Some(c.keep_pre_policy),
     };
     let fams = |v: &[rbgp_wire::AfiSafi]| v.iter().map(|f| family_to_proto(*f)).collect();
     let caps = s.negotiated.as_ref().map(|g| v1::NegotiatedCapabilities {

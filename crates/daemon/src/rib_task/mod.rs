@@ -44,6 +44,8 @@ pub struct Up {
     pub graceful_restart: Option<GracefulRestart>,
     /// The peer's long-lived graceful-restart capability (RFC 9494).
     pub long_lived: Vec<LlgrFamily>,
+    /// Keep what the peer sends before import policy.
+    pub keep_pre_policy: bool,
     pub tx: mpsc::Sender<ToPeer>,
 }
 
@@ -114,6 +116,8 @@ struct PeerState {
     /// Paths the peer announces that import policy rejected (they count as
     /// received, not accepted).
     rejected: FxHashSet<(AfiSafi, Nlri, u32)>,
+    /// The pre-policy Adj-RIB-In, when the neighbor keeps it.
+    pre: Option<FxHashMap<(AfiSafi, Nlri, u32), Arc<Attrs>>>,
     gr: gr::Restart,
 }
 
@@ -296,6 +300,7 @@ impl State {
             enhanced_refresh,
             graceful_restart,
             long_lived,
+            keep_pre_policy,
             tx,
         } = up;
         let info = PeerInfo {
@@ -324,6 +329,7 @@ impl State {
                         enhanced_refresh,
                         out: None,
                         rejected: FxHashSet::default(),
+                        pre: None,
                         gr: gr::Restart::default(),
                     },
                 );
@@ -350,6 +356,7 @@ impl State {
             p.max_told = false;
             p.enhanced_refresh = enhanced_refresh;
             p.out = Some(o);
+            p.pre = keep_pre_policy.then(FxHashMap::default);
         }
         // Other peers' exports may depend on this peer's rules.
         for p in self.peers.values_mut() {
@@ -366,6 +373,7 @@ impl State {
         };
         p.out = None;
         p.rejected.clear();
+        p.pre = None;
         let id = p.id;
         match retain {
             Some(r) if r.restart_time > 0 || !r.long_lived.is_empty() => {
@@ -458,6 +466,37 @@ impl State {
         self.changes(gone);
     }
 
+    /// Record the UPDATE in the peer's pre-policy Adj-RIB-In, if it keeps
+    /// one: announcements as received (RFC 7606 treat-as-withdraw counts as
+    /// a withdrawal there too).
+    fn keep_pre(&mut self, addr: IpAddr, update: &Update, verdict: &Verdict) {
+        let Some(pre) = self.peers.get_mut(&addr).and_then(|p| p.pre.as_mut()) else {
+            return;
+        };
+        for (f, n) in update.withdrawals() {
+            pre.remove(&(f, n.nlri.clone(), n.path_id.unwrap_or(0)));
+        }
+        if let Some(w) = &verdict.treat_as_withdraw {
+            for (f, n) in w {
+                pre.remove(&(*f, n.nlri.clone(), n.path_id.unwrap_or(0)));
+            }
+            return;
+        }
+        let mut announced = update.announced().peekable();
+        if announced.peek().is_none() {
+            return;
+        }
+        let attrs = self.interner.intern(Attrs::from_update(update));
+        for (f, n) in announced {
+            if !verdict.disable_families.contains(&f) {
+                pre.insert(
+                    (f, n.nlri.clone(), n.path_id.unwrap_or(0)),
+                    Arc::clone(&attrs),
+                );
+            }
+        }
+    }
+
     /// The path is no longer one import policy rejected (the key is only
     /// built when the peer has rejected paths: this runs per prefix).
     fn unreject(&mut self, addr: IpAddr, family: AfiSafi, nlri: &Nlri, path_id: u32) {
@@ -483,6 +522,7 @@ impl State {
             return;
         }
         let rules = self.sources.get(&id).cloned();
+        self.keep_pre(addr, update, verdict);
         for (f, n) in update.withdrawals() {
             let path_id = n.path_id.unwrap_or(0);
             self.withdraw(id, f, &n.nlri, path_id);

@@ -1,6 +1,8 @@
 //! Answers to RIB queries from the control handle: snapshots of the
 //! matching paths (the API streams them out in pages).
 
+use std::sync::Arc;
+
 use rbgp_wire::{AfiSafi, Nlri, Prefix};
 
 use super::{Explained, State};
@@ -64,6 +66,31 @@ pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
                     if only.is_none_or(|id| id == p.peer) {
                         v.push(st.entry(f, &n, p, Some(i) == best));
                     }
+                }
+            }
+        }
+        Table::AdjInPre(addr) => {
+            let p = st
+                .peers
+                .get(&addr)
+                .ok_or(ControlError::NoSuchNeighbor(addr))?;
+            let pre = p.pre.as_ref().ok_or_else(|| {
+                ControlError::invalid(
+                    "table",
+                    format!("neighbor {addr} does not keep pre-policy routes (set keep_pre_policy = true)"),
+                )
+            })?;
+            for ((f, n, id), attrs) in pre {
+                if family_ok(*f) && matches(n, &q.prefix) {
+                    v.push(RouteEntry {
+                        family: *f,
+                        nlri: n.clone(),
+                        path_id: *id,
+                        source: st.source(p.id),
+                        attrs: Arc::clone(attrs),
+                        best: false,
+                        stale: false,
+                    });
                 }
             }
         }

@@ -1,0 +1,78 @@
+//! The pre-policy Adj-RIB-In (`keep_pre_policy`): what BIRD sends is listed
+//! as sent, including the path import policy rejects (an AS path loop),
+//! while the post-policy table and the Loc-RIB hold only what was accepted;
+//! a withdrawal leaves both; neighbors without the option refuse the query.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+mod ctl;
+
+use common::*;
+
+const NEIGHBORS: &str = r#"
+[[neighbors]]
+address = "10.88.0.2"
+remote_asn = 65002
+keep_pre_policy = true
+
+[[neighbors]]
+address = "10.88.0.3"
+remote_asn = 65003
+"#;
+
+const BIRD: &str = r#"
+protocol static s4 { ipv4;
+  route 100.64.1.0/24 blackhole;
+  route 100.64.2.0/24 blackhole { bgp_path.prepend(65001); };
+  route 100.64.3.0/24 blackhole;
+}
+"#;
+
+#[test]
+fn pre_policy_routes_are_listed_as_received() {
+    let mut lab = Lab::new("pre");
+    let state = lab.path("state");
+    let sock = format!("unix://{state}/rbgpd.sock");
+    let ctl = |args: &str| ctl::ctl(&sock, args);
+    lab.rbgpd(&with_global_in(&state, NEIGHBORS));
+    lab.bird(&format!(
+        "{BIRD}{}",
+        bird_session("dut", 65002, "", "  ipv4 { import all; export all; };\n")
+    ));
+    let pre = lab.wait("BIRD's three routes in the pre-policy table", 40, || {
+        let (ok, out) = ctl("rib received 10.88.0.2 --pre-policy");
+        (ok && ["100.64.1.0/24", "100.64.2.0/24", "100.64.3.0/24"]
+            .iter()
+            .all(|p| out.contains(p)))
+        .then_some(out)
+    });
+    // As sent: BIRD's AS, then the 65001 it prepended (our AS: a loop).
+    let looped = pre.lines().find(|l| l.contains("100.64.2.0/24")).unwrap();
+    assert!(looped.contains("65002 65001"), "{pre}");
+
+    let (ok, post) = ctl("rib received 10.88.0.2");
+    assert!(ok, "{post}");
+    assert!(
+        post.contains("100.64.1.0/24") && post.contains("100.64.3.0/24"),
+        "{post}"
+    );
+    assert!(
+        !post.contains("100.64.2.0/24"),
+        "the looped path passed import policy\n{post}"
+    );
+    let (_, loc) = ctl("rib");
+    assert!(!loc.contains("100.64.2.0/24"), "{loc}");
+
+    // A withdrawal leaves the pre-policy table too.
+    lab.birdc("disable s4");
+    lab.wait("the withdrawals in the pre-policy table", 20, || {
+        let (ok, out) = ctl("rib received 10.88.0.2 --pre-policy");
+        (ok && !out.contains("100.64.1.0/24") && !out.contains("100.64.2.0/24")).then_some(())
+    });
+
+    // A neighbor without keep_pre_policy: a clear refusal naming the field.
+    lab.gobgp(65003, &["ipv4-unicast"]);
+    let (ok, out) = ctl("rib received 10.88.0.3 --pre-policy");
+    assert!(!ok, "{out}");
+    assert!(out.contains("keep_pre_policy"), "{out}");
+}
