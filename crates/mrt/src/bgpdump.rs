@@ -23,20 +23,20 @@ mod attr_cache;
 mod attr_text;
 mod hash;
 mod hit_rate;
-mod path_cache;
 mod plain;
 #[cfg(test)]
 mod test_gen;
 mod text;
+mod text_cache;
 mod update;
 use attr_cache::{AttrCache, Kind};
 use attr_text::{community_text, write_aspath, AS_CONFED_SET, AS_SET};
-use path_cache::PathCache;
 use plain::Plain;
 use text::{
     first4, origin_text, push_lp_med, push_micros, push_mp_nexthop, push_peer, push_slash_len,
     push_u32, push_v4, push_v6, v4_in16,
 };
+use text_cache::{TextCache, ValueTexts};
 
 /// Notes kept between two calls of [`Formatter::take_notes`].
 pub const MAX_NOTES: usize = 64;
@@ -401,7 +401,8 @@ pub struct Formatter {
     second_len: usize,
     peer_key: Option<(bool, [u8; 16], u32)>,
     peer_txt: Vec<u8>,
-    paths: PathCache,
+    /// AS path and communities text by raw value.
+    texts: ValueTexts,
     attrs: AttrCache,
     /// Scratch: attribute text on its way into `attrs`.
     restbuf: Vec<u8>,
@@ -416,20 +417,13 @@ fn aspath_text(p: &mut AsPathS, data: &[u8]) {
 
 /// [`aspath_text`] of the path at `p.off..p.off + p.len` in `buf`, from
 /// the cache when the same bytes were formatted before.
-fn cached_aspath_text(cache: &mut PathCache, p: &mut AsPathS, buf: &[u8]) {
+fn cached_aspath_text(cache: &mut TextCache, p: &mut AsPathS, buf: &[u8]) {
     let data = buf.get(p.off..p.off + p.len).unwrap_or_default();
-    if !cache.active() {
-        aspath_text(p, data);
-        return;
-    }
-    if let Some(c) = cache.get(p.four, data) {
-        p.text.clear();
-        p.text.extend_from_slice(c.text);
-        p.count = c.count;
-        return;
-    }
-    aspath_text(p, data);
-    cache.store(p.four, data, &p.text, p.count);
+    let four = p.four;
+    p.text.clear();
+    p.count = cache.text_of(u8::from(four), data, &mut p.text, |t| {
+        write_aspath(t, data, four)
+    });
 }
 
 impl Formatter {
@@ -665,7 +659,7 @@ impl Formatter {
                 // The whole value is there (checked above): read in place.
                 p.off = s.start;
                 p.len = usize::from(len);
-                cached_aspath_text(&mut self.paths, p, s.buf);
+                cached_aspath_text(&mut self.texts.paths, p, s.buf);
             }
             3 => self.attr.nexthop = s.ipv4(),
             4 => self.attr.med = s.getl(),
@@ -692,7 +686,7 @@ impl Formatter {
                 // The whole value is there (checked above): read in place.
                 p.off = s.start;
                 p.len = usize::from(len);
-                cached_aspath_text(&mut self.paths, p, s.buf);
+                cached_aspath_text(&mut self.texts.paths, p, s.buf);
             }
             18 => {
                 self.attr.new_aggregator_as = s.getl();
@@ -732,10 +726,10 @@ impl Formatter {
         let nh = match Plain::parse(region.rest(), four) {
             Some(p) => Some(match kind {
                 Kind::TableDump => {
-                    p.v1_rest(&mut text);
+                    p.v1_rest(&mut self.texts, &mut text);
                     (0, 0)
                 }
-                Kind::TableDump2 => p.td2_rest(&mut text),
+                Kind::TableDump2 => p.td2_rest(&mut self.texts, &mut text),
             }),
             None => {
                 self.read_attributes(region, four, addpath);

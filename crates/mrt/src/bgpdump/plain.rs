@@ -11,6 +11,7 @@
 
 use super::attr_text::{write_aspath, write_communities};
 use super::text::{origin_text, push_lp_med, push_mp_nexthop, push_u32, push_v4, push_v6, v4_in16};
+use super::text_cache::ValueTexts;
 
 /// MP_REACH_NLRI up to its NLRI, and the NLRI.
 #[derive(Clone, Copy)]
@@ -168,10 +169,12 @@ impl<'a> Plain<'a> {
     }
 
     /// `|path|origin|`
-    fn path_origin(&self, out: &mut Vec<u8>) {
+    fn path_origin(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
         out.push(b'|');
         if let Some(path) = self.path {
-            write_aspath(out, path, self.four);
+            let four = self.four;
+            t.paths
+                .text_of(u8::from(four), path, out, |o| write_aspath(o, path, four));
         }
         out.push(b'|');
         out.extend_from_slice(origin_text(self.origin.map_or(-1, i32::from)));
@@ -183,9 +186,12 @@ impl<'a> Plain<'a> {
     }
 
     /// `communities|AG|aggregator|` and the newline.
-    fn tail(&self, out: &mut Vec<u8>) {
+    fn tail(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
         if let Some(c) = self.communities {
-            write_communities(out, c);
+            t.communities.text_of(0, c, out, |o| {
+                write_communities(o, c);
+                0
+            });
         }
         out.extend_from_slice(if self.atomic { b"|AG|" } else { b"|NAG|" });
         // bgpdump's "no aggregator" value is the address 255.255.255.255.
@@ -202,40 +208,40 @@ impl<'a> Plain<'a> {
     }
 
     /// A BGP4MP line for the classic NLRI, after the prefix.
-    pub(super) fn classic_rest(&self, out: &mut Vec<u8>) {
-        self.path_origin(out);
+    pub(super) fn classic_rest(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
+        self.path_origin(t, out);
         push_v4(out, self.next_hop_v4());
         push_lp_med(out, self.lp_med(), false);
-        self.tail(out);
+        self.tail(t, out);
     }
 
     /// A BGP4MP line for the MP_REACH NLRI `r`, after the prefix: IPv4
     /// families print local preference and MED signed
     /// (`table_line_announce_1`), IPv6 unsigned (`table_line_announce6`).
-    pub(super) fn mp_rest(&self, r: &Reach<'_>, out: &mut Vec<u8>) {
-        self.path_origin(out);
+    pub(super) fn mp_rest(&self, t: &mut ValueTexts, r: &Reach<'_>, out: &mut Vec<u8>) {
+        self.path_origin(t, out);
         push_mp_nexthop(out, &r.nexthop, r.nh_len);
         push_lp_med(out, self.lp_med(), r.afi == 1);
-        self.tail(out);
+        self.tail(t, out);
     }
 
     /// A TABLE_DUMP line after the prefix: the IPv6 unicast MP next hop
     /// printed as IPv6 whatever its length, else NEXT_HOP.
-    pub(super) fn v1_rest(&self, out: &mut Vec<u8>) {
-        self.path_origin(out);
+    pub(super) fn v1_rest(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
+        self.path_origin(t, out);
         match self.reach {
             Some(r) if (r.afi, r.safi) == (2, 1) => push_v6(out, &r.nexthop),
             _ => push_v4(out, self.next_hop_v4()),
         }
         push_lp_med(out, self.lp_med(), false);
-        self.tail(out);
+        self.tail(t, out);
     }
 
     /// A TABLE_DUMP_V2 line after the prefix (and path id): the unicast MP
     /// next hop by its length, else NEXT_HOP. Where the next hop's text is
     /// in `out`.
-    pub(super) fn td2_rest(&self, out: &mut Vec<u8>) -> (usize, usize) {
-        self.path_origin(out);
+    pub(super) fn td2_rest(&self, t: &mut ValueTexts, out: &mut Vec<u8>) -> (usize, usize) {
+        self.path_origin(t, out);
         let at = out.len();
         match self.reach {
             Some(r) if r.safi == 1 => push_mp_nexthop(out, &r.nexthop, r.nh_len),
@@ -243,7 +249,7 @@ impl<'a> Plain<'a> {
         }
         let nh = (at, out.len() - at);
         push_lp_med(out, self.lp_med(), false);
-        self.tail(out);
+        self.tail(t, out);
         nh
     }
 }
@@ -267,6 +273,7 @@ mod tests {
         let mut g = Gen(7);
         let (mut plain, mut mp) = (0, 0);
         let mut f = Formatter::new();
+        let mut t = ValueTexts::default();
         for i in 0..4000 {
             let four = g.chance(50);
             let attrs = attributes(&mut g, four, false);
@@ -276,17 +283,21 @@ mod tests {
             plain += 1;
             f.read_attributes(Ms::new(&attrs), four, false);
             let want = text(|o| f.announce_rest(None, o));
-            assert_eq!(text(|o| p.classic_rest(o)), want, "{i}: classic");
+            assert_eq!(text(|o| p.classic_rest(&mut t, o)), want, "{i}: classic");
             if let Some(r) = p.reach.filter(|r| !r.abbreviated) {
                 mp += 1;
                 let m = get(&f.attr.announce, r.afi, r.safi).unwrap();
                 let want = text(|o| f.announce_rest(Some((r.afi == 2, m)), o));
-                assert_eq!(text(|o| p.mp_rest(&r, o)), want, "{i}: MP");
+                assert_eq!(text(|o| p.mp_rest(&mut t, &r, o)), want, "{i}: MP");
             }
-            assert_eq!(text(|o| p.v1_rest(o)), text(|o| f.v1_rest(o)), "{i}");
+            assert_eq!(
+                text(|o| p.v1_rest(&mut t, o)),
+                text(|o| f.v1_rest(o)),
+                "{i}"
+            );
             if f.rib_nexthop_known() {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
-                let nh = (p.td2_rest(&mut a), f.td2_rest(&mut b, None));
+                let nh = (p.td2_rest(&mut t, &mut a), f.td2_rest(&mut b, None));
                 assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
                 assert_eq!(nh.0, nh.1, "{i}: next hop position");
             }

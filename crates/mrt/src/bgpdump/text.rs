@@ -224,7 +224,6 @@ pub(super) fn first4(a: &[u8; 16]) -> [u8; 4] {
 /// longest run of zero groups compressed even when it is one group long.
 pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
     let x = u128::from_be_bytes(*a);
-    let word = |i: u32| (x >> (112 - 16 * i)) as u16;
     let low = x as u32;
     let mapped = x >> 32 == 0xffff;
     if mapped || (x >> 32 == 0 && low > 1) {
@@ -232,20 +231,22 @@ pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
         push_v4(out, low.to_be_bytes());
         return;
     }
-    // Bit i set: group i is zero. The first longest run is compressed.
+    let words: [u16; 8] = std::array::from_fn(|i| (x >> (112 - 16 * i)) as u16);
+    // Bit i set: group i is zero.
     let mut zeros = 0u32;
-    for i in 0..8 {
-        zeros |= u32::from(word(i) == 0) << i;
+    for (i, w) in words.iter().enumerate() {
+        zeros |= u32::from(*w == 0) << i;
     }
-    let (mut best, mut best_len) = (8u32, 0u32);
-    let mut i = 0;
-    while i < 8 {
-        let run = (!(zeros >> i)).trailing_zeros();
-        if run > best_len {
-            (best, best_len) = (i, run);
-        }
-        i += run.max(1);
+    // The first longest run of zeros: each round keeps the groups that
+    // start a run one longer; the last non-empty set holds the starts of
+    // the longest runs.
+    let (mut starts, mut best_len, mut m) = (0u32, 0u32, zeros);
+    while m != 0 {
+        starts = m;
+        m &= m >> 1;
+        best_len += 1;
     }
+    let best = starts.trailing_zeros();
     let mut i = 0;
     while i < 8 {
         if i == best {
@@ -256,7 +257,8 @@ pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
             i += best_len;
             continue;
         }
-        push_hex16(out, word(i), i != 7);
+        let w = words.get(i as usize).copied().unwrap_or(0);
+        push_hex16(out, w, i != 7);
         i += 1;
     }
 }
@@ -319,6 +321,50 @@ mod tests {
             v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
             "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
         );
+    }
+
+    /// bgpdump's `fmt_ipv6` the plain way: for every pattern of zero
+    /// groups, the register-built text must agree.
+    #[test]
+    fn ipv6_every_zero_pattern() {
+        for pattern in 0..256u32 {
+            let mut words = [0u16; 8];
+            for (i, w) in words.iter_mut().enumerate() {
+                if pattern >> i & 1 == 0 {
+                    *w = [0x2001, 0xdb8, 0xa, 0xffff, 0x10, 0xbeef, 0x1, 0xf00][i];
+                }
+            }
+            let a: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+            let a: [u8; 16] = a.try_into().unwrap();
+            let (mut best, mut best_len) = (9, 0);
+            for i in 0..8 {
+                let run = words[i..].iter().take_while(|w| **w == 0).count();
+                if run > best_len {
+                    (best, best_len) = (i, run);
+                }
+            }
+            let mut want = String::new();
+            let mut i = 0;
+            while i < 8 {
+                if i == best {
+                    want += if i == 0 { "::" } else { ":" };
+                    i += best_len;
+                    continue;
+                }
+                want += &format!("{:x}", words[i]);
+                if i != 7 {
+                    want.push(':');
+                }
+                i += 1;
+            }
+            let x = u128::from_be_bytes(a);
+            if x >> 32 == 0xffff || (x >> 32 == 0 && x as u32 > 1) {
+                continue; // the IPv4 forms, checked above
+            }
+            let mut o = Vec::new();
+            push_v6(&mut o, &a);
+            assert_eq!(String::from_utf8(o).unwrap(), want, "{pattern:08b}");
+        }
     }
 
     fn dec(v: u32) -> String {

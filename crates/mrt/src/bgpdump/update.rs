@@ -21,16 +21,20 @@ fn split_field(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((rest.get(..n)?, rest.get(n..)?))
 }
 
-/// One line per prefix of the NLRI field `nlri`: `head`, the prefix (and
-/// path id), `rest`. False if the field is not a list of whole prefixes.
+/// One line per prefix of the NLRI field `nlri`: the head of the line,
+/// the prefix (and path id), the rest of the line. `joint` is the rest
+/// followed by the head (the rest starting at `head_at`): the text between
+/// two prefixes, copied once per line. False if the field is not a list
+/// of whole prefixes.
 fn nlri_lines(
     nlri: &[u8],
     v6: bool,
     addpath: bool,
-    head: &[u8],
-    rest: &[u8],
+    joint: &[u8],
+    head_at: usize,
     out: &mut Vec<u8>,
 ) -> bool {
+    let (rest, head) = joint.split_at(head_at.min(joint.len()));
     let max = if v6 { 128 } else { 32 };
     let mut b = nlri;
     let mut n = 0usize;
@@ -52,7 +56,7 @@ fn nlri_lines(
         n += 1;
         // bgpdump reads past the limit but prints no more.
         if n <= MAX_PREFIXES {
-            out.extend_from_slice(head);
+            out.extend_from_slice(if n == 1 { head } else { joint });
             // The prefix octets as they are (bits past the length within
             // the last octet included, as bgpdump prints them).
             if v6 {
@@ -65,9 +69,11 @@ fn nlri_lines(
                 out.push(b'|');
                 push_u32(out, id);
             }
-            out.extend_from_slice(rest);
         }
         b = after.get(nb..).unwrap_or_default();
+    }
+    if n > 0 {
+        out.extend_from_slice(rest);
     }
     true
 }
@@ -143,38 +149,38 @@ impl Formatter {
         nlri: &[u8],
         out: &mut Vec<u8>,
     ) -> bool {
-        let mut head = std::mem::take(&mut self.head);
-        let mut rest = std::mem::take(&mut self.tailbuf);
+        // The rest of a line, then the head of the next (see `nlri_lines`).
+        let mut joint = std::mem::take(&mut self.tailbuf);
         let mut ok = true;
         if !withdrawn.is_empty() {
-            head.clear();
-            self.line_head(c, b"W", false, &mut head);
-            ok &= nlri_lines(withdrawn, false, c.addpath, &head, b"\n", out);
+            joint.clear();
+            joint.push(b'\n');
+            self.line_head(c, b"W", false, &mut joint);
+            ok &= nlri_lines(withdrawn, false, c.addpath, &joint, 1, out);
         }
         if let Some(u) = p.unreach.filter(|u| ok && !u.nlri.is_empty()) {
             let v6 = u.afi == 2;
-            head.clear();
+            joint.clear();
+            joint.push(b'\n');
             // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-            self.line_head(c, b"W", v6 && c.sent, &mut head);
-            ok &= nlri_lines(u.nlri, v6, c.addpath, &head, b"\n", out);
+            self.line_head(c, b"W", v6 && c.sent, &mut joint);
+            ok &= nlri_lines(u.nlri, v6, c.addpath, &joint, 1, out);
         }
-        let reach = p.reach.filter(|r| !r.nlri.is_empty());
-        if ok && (!nlri.is_empty() || reach.is_some()) {
-            head.clear();
-            self.line_head(c, b"A", false, &mut head);
-            if !nlri.is_empty() {
-                rest.clear();
-                p.classic_rest(&mut rest);
-                ok &= nlri_lines(nlri, false, c.addpath, &head, &rest, out);
-            }
-            if let Some(r) = reach.filter(|_| ok) {
-                rest.clear();
-                p.mp_rest(&r, &mut rest);
-                ok &= nlri_lines(r.nlri, r.afi == 2, c.addpath, &head, &rest, out);
-            }
+        if ok && !nlri.is_empty() {
+            joint.clear();
+            p.classic_rest(&mut self.texts, &mut joint);
+            let at = joint.len();
+            self.line_head(c, b"A", false, &mut joint);
+            ok &= nlri_lines(nlri, false, c.addpath, &joint, at, out);
         }
-        self.head = head;
-        self.tailbuf = rest;
+        if let Some(r) = p.reach.filter(|r| ok && !r.nlri.is_empty()) {
+            joint.clear();
+            p.mp_rest(&mut self.texts, &r, &mut joint);
+            let at = joint.len();
+            self.line_head(c, b"A", false, &mut joint);
+            ok &= nlri_lines(r.nlri, r.afi == 2, c.addpath, &joint, at, out);
+        }
+        self.tailbuf = joint;
         ok
     }
 }
@@ -250,33 +256,19 @@ mod tests {
     fn nlri_lines_or_false_for_damaged_fields() {
         let mut out = Vec::new();
         let nlri = [24, 192, 0, 2, 0];
-        assert!(nlri_lines(&nlri, false, false, b"h|", b"|r\n", &mut out));
+        assert!(nlri_lines(&nlri, false, false, b"|r\nh|", 3, &mut out));
         assert_eq!(out, b"h|192.0.2.0/24|r\nh|0.0.0.0/0|r\n");
         out.clear();
-        assert!(nlri_lines(
-            &[0, 0, 0, 7, 8, 10],
-            false,
-            true,
-            b"",
-            b"\n",
-            &mut out
-        ));
+        let with_id = [0, 0, 0, 7, 8, 10];
+        assert!(nlri_lines(&with_id, false, true, b"\n", 1, &mut out));
         assert_eq!(out, b"10.0.0.0/8|7\n");
         for bad in [&[24, 192, 0][..], &[33, 1, 2, 3, 4, 5], &[8]] {
-            assert!(!nlri_lines(bad, false, false, b"", b"\n", &mut Vec::new()));
+            assert!(!nlri_lines(bad, false, false, b"\n", 1, &mut out));
         }
         // A path id cut short.
-        assert!(!nlri_lines(
-            &[0, 0, 7],
-            false,
-            true,
-            b"",
-            b"\n",
-            &mut Vec::new()
-        ));
+        assert!(!nlri_lines(&[0, 0, 7], false, true, b"\n", 1, &mut out));
         // IPv6 lengths up to 128.
-        out.clear();
-        assert!(nlri_lines(&[128; 17], true, false, b"", b"\n", &mut out));
-        assert!(!nlri_lines(&[129; 18], true, false, b"", b"\n", &mut out));
+        assert!(nlri_lines(&[128; 17], true, false, b"\n", 1, &mut out));
+        assert!(!nlri_lines(&[129; 18], true, false, b"\n", 1, &mut out));
     }
 }
