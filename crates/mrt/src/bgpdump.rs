@@ -23,6 +23,7 @@ mod attr_cache;
 mod attr_text;
 mod hash;
 mod hit_rate;
+mod peer_text;
 mod plain;
 #[cfg(test)]
 mod test_gen;
@@ -31,6 +32,7 @@ mod text_cache;
 mod update;
 use attr_cache::{AttrCache, Kind};
 use attr_text::{community_text, write_aspath, AS_CONFED_SET, AS_SET};
+use peer_text::PeerTexts;
 use plain::Plain;
 use text::{
     first4, origin_text, push_lp_med, push_micros, push_mp_nexthop, push_peer, push_slash_len,
@@ -399,8 +401,8 @@ pub struct Formatter {
     start_key: Option<(usize, u32)>,
     /// Length of `linestart` up to the end of the seconds.
     second_len: usize,
-    peer_key: Option<(bool, [u8; 16], u32)>,
-    peer_txt: Vec<u8>,
+    /// BGP4MP `peer|peer_as|` texts.
+    msg_peers: PeerTexts,
     /// AS path and communities text by raw value.
     texts: ValueTexts,
     attrs: AttrCache,
@@ -1248,39 +1250,16 @@ impl Formatter {
         let sent = matches!(sub, MESSAGE_LOCAL | MESSAGE_AS4_LOCAL);
         let addpath = sub >= MESSAGE_ADDPATH;
         let mut s = Ms::new(body);
-        let first_as = s.asn(four);
-        let second_as = s.asn(four);
-        let ifindex = s.getw();
-        let mut afi = s.getw();
-        let mut first_ip = [0u8; 16];
-        let mut second_ip = [0u8; 16];
-        let mut marker = [0u8; 16];
-        match afi {
-            1 => {
-                let a = s.ipv4();
-                let b = s.ipv4();
-                first_ip = v4_in16(a);
-                second_ip = v4_in16(b);
-                s.get(&mut marker);
-            }
-            2 => {
-                first_ip = s.ipv6();
-                second_ip = s.ipv6();
-                s.get(&mut marker);
-            }
-            // Zebra wrote OPENs without interface or addresses.
-            0xFFFF if ifindex == 0xFFFF => {
-                if let Some(d) = marker.get_mut(..4) {
-                    d.copy_from_slice(&[0xff; 4]);
-                }
-                s.get(marker.get_mut(4..).unwrap_or_default());
-                afi = 1;
-            }
-            _ => {
-                self.note(Note::Rejected("BGP4MP: unsupported AFI"));
-                return;
-            }
-        }
+        let Some((f, marker)) = self.msg_fields(&mut s, body, four) else {
+            return;
+        };
+        let MsgFields {
+            first_as,
+            second_as,
+            afi,
+            first_ip,
+            second_ip,
+        } = f;
         if marker != [0xff; 16] {
             self.note(Note::Rejected("BGP4MP: bad marker"));
             return;
@@ -1352,6 +1331,57 @@ impl Formatter {
         self.linestart = start;
     }
 
+    /// The fields of a BGP4MP message record before the BGP message length:
+    /// the two ASNs, the AFI, the two addresses and the marker. Read in
+    /// place when they are all there for IPv4 or IPv6, else with bgpdump's
+    /// zero padding and its Zebra form. `None` (noted) for other AFIs.
+    fn msg_fields(
+        &mut self,
+        s: &mut Ms<'_>,
+        body: &[u8],
+        four: bool,
+    ) -> Option<(MsgFields, [u8; 16])> {
+        if let Some((f, marker_at)) = msg_fields_in_place(body, four) {
+            s.pos = marker_at;
+            return Some((f, s.fixed::<16>()));
+        }
+        let mut f = MsgFields {
+            first_as: s.asn(four),
+            second_as: s.asn(four),
+            afi: 0,
+            first_ip: [0; 16],
+            second_ip: [0; 16],
+        };
+        let ifindex = s.getw();
+        f.afi = s.getw();
+        let mut marker = [0u8; 16];
+        match f.afi {
+            1 => {
+                f.first_ip = v4_in16(s.ipv4());
+                f.second_ip = v4_in16(s.ipv4());
+                s.get(&mut marker);
+            }
+            2 => {
+                f.first_ip = s.ipv6();
+                f.second_ip = s.ipv6();
+                s.get(&mut marker);
+            }
+            // Zebra wrote OPENs without interface or addresses.
+            0xFFFF if ifindex == 0xFFFF => {
+                if let Some(d) = marker.get_mut(..4) {
+                    d.copy_from_slice(&[0xff; 4]);
+                }
+                s.get(marker.get_mut(4..).unwrap_or_default());
+                f.afi = 1;
+            }
+            _ => {
+                self.note(Note::Rejected("BGP4MP: unsupported AFI"));
+                return None;
+            }
+        }
+        Some((f, marker))
+    }
+
     /// An UPDATE the long way: prefixes into `self.pfx` and the attributes
     /// into `self.attr` with bgpdump's reading of damaged data.
     fn update_slow(&mut self, ctx: &Line<'_>, m: &mut Ms<'_>, four: bool, out: &mut Vec<u8>) {
@@ -1398,18 +1428,10 @@ impl Formatter {
     }
 
     /// Everything before the prefix, the same for every line of a group.
-    /// The peer's text is kept from one record to the next (updates come
-    /// in runs from one peer).
     fn line_head(&mut self, c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
         Self::line_start(c, kind, out);
         let v6 = c.peer_v6 || v6_peer_text;
-        let key = (v6, c.peer_ip, c.peer_as);
-        if self.peer_key != Some(key) {
-            self.peer_txt.clear();
-            push_peer(&mut self.peer_txt, v6, &c.peer_ip, c.peer_as);
-            self.peer_key = Some(key);
-        }
-        out.extend_from_slice(&self.peer_txt);
+        out.extend_from_slice(self.msg_peers.text(v6, &c.peer_ip, c.peer_as));
     }
 
     #[inline]
@@ -1638,6 +1660,56 @@ enum Rest {
     Text((usize, usize)),
     /// Not made: `Formatter::attr` holds the attributes.
     Attr,
+}
+
+/// The fields of a BGP4MP message record before its marker.
+struct MsgFields {
+    first_as: u32,
+    second_as: u32,
+    afi: u16,
+    first_ip: [u8; 16],
+    second_ip: [u8; 16],
+}
+
+/// [`Formatter::msg_fields`] without padding: the fields and where the
+/// marker starts.
+fn msg_fields_in_place(body: &[u8], four: bool) -> Option<(MsgFields, usize)> {
+    let (first_as, second_as, rest) = if four {
+        let (a, rest) = body.split_first_chunk::<4>()?;
+        let (b, rest) = rest.split_first_chunk::<4>()?;
+        (u32::from_be_bytes(*a), u32::from_be_bytes(*b), rest)
+    } else {
+        let (a, rest) = body.split_first_chunk::<2>()?;
+        let (b, rest) = rest.split_first_chunk::<2>()?;
+        (
+            u32::from(u16::from_be_bytes(*a)),
+            u32::from(u16::from_be_bytes(*b)),
+            rest,
+        )
+    };
+    // The interface index, then the AFI.
+    let [_, _, f0, f1, ref rest @ ..] = *rest else {
+        return None;
+    };
+    let (afi, first_ip, second_ip, n) = match (f0, f1, rest) {
+        (0, 1, &[a0, a1, a2, a3, b0, b1, b2, b3, ..]) => {
+            (1, v4_in16([a0, a1, a2, a3]), v4_in16([b0, b1, b2, b3]), 8)
+        }
+        (0, 2, _) => {
+            let (a, rest) = rest.split_first_chunk::<16>()?;
+            let (b, _) = rest.split_first_chunk::<16>()?;
+            (2, *a, *b, 32)
+        }
+        _ => return None,
+    };
+    let f = MsgFields {
+        first_as,
+        second_as,
+        afi,
+        first_ip,
+        second_ip,
+    };
+    Some((f, body.len() - rest.len() + n))
 }
 
 /// What every line of one BGP4MP message shares.
