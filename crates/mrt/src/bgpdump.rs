@@ -19,20 +19,20 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
+mod addr_text;
 mod attr_cache;
 mod attr_text;
 mod hash;
 mod hit_rate;
-mod peer_text;
 mod plain;
 #[cfg(test)]
 mod test_gen;
 mod text;
 mod text_cache;
 mod update;
+use addr_text::AddrTexts;
 use attr_cache::{AttrCache, Kind};
 use attr_text::{community_text, write_aspath, AS_CONFED_SET, AS_SET};
-use peer_text::PeerTexts;
 use plain::Plain;
 use text::{
     first4, origin_text, push_lp_med, push_micros, push_mp_nexthop, push_peer, push_slash_len,
@@ -402,7 +402,7 @@ pub struct Formatter {
     /// Length of `linestart` up to the end of the seconds.
     second_len: usize,
     /// BGP4MP `peer|peer_as|` texts.
-    msg_peers: PeerTexts,
+    addrs: AddrTexts,
     /// AS path and communities text by raw value.
     texts: ValueTexts,
     attrs: AttrCache,
@@ -725,8 +725,9 @@ impl Formatter {
         }
         let mut text = std::mem::take(&mut self.restbuf);
         text.clear();
-        let nh = match Plain::parse(region.rest(), four) {
-            Some(p) => Some(match kind {
+        let mut p = Plain::new(four);
+        let nh = match p.read(region.rest()) {
+            Some(()) => Some(match kind {
                 Kind::TableDump => {
                     p.v1_rest(&mut self.texts, &mut text);
                     (0, 0)
@@ -1431,7 +1432,7 @@ impl Formatter {
     fn line_head(&mut self, c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
         Self::line_start(c, kind, out);
         let v6 = c.peer_v6 || v6_peer_text;
-        out.extend_from_slice(self.msg_peers.text(v6, &c.peer_ip, c.peer_as));
+        out.extend_from_slice(self.addrs.peer(v6, &c.peer_ip, c.peer_as));
     }
 
     #[inline]

@@ -47,6 +47,10 @@ pub(super) struct Plain<'a> {
     pub unreach: Option<Unreach<'a>>,
 }
 
+/// The attribute types whose value the text depends on (a repeat of one
+/// is read in odd ways); the others are skipped.
+const PRINTED: u32 = 0b110_1100_0001_1111_1110;
+
 /// `N` octets from `off`, zero past the end (bgpdump's `mstream`).
 #[inline]
 fn padded<const N: usize>(val: &[u8], off: usize) -> [u8; N] {
@@ -112,30 +116,43 @@ fn unreach(val: &[u8]) -> Option<Unreach<'_>> {
 }
 
 impl<'a> Plain<'a> {
-    /// Read the attribute list `attrs` (`four`-octet ASNs or not); `None`
-    /// when it needs bgpdump's long way.
+    #[cfg(test)]
     pub(super) fn parse(attrs: &'a [u8], four: bool) -> Option<Self> {
-        let mut p = Plain {
+        let mut p = Plain::new(four);
+        p.read(attrs).map(|()| p)
+    }
+
+    /// Nothing read yet, for `four`-octet ASNs or not.
+    pub(super) fn new(four: bool) -> Self {
+        Plain {
             four,
             ..Plain::default()
-        };
+        }
+    }
+
+    /// Read the attribute list `attrs` into a new `self` (filled in place:
+    /// returning it cost a copy per record); `None` when it needs
+    /// bgpdump's long way.
+    pub(super) fn read(&mut self, attrs: &'a [u8]) -> Option<()> {
+        let four = self.four;
+        let p = self;
         let mut seen = 0u32;
         let mut rest = attrs;
-        while !rest.is_empty() {
-            let (t, len, after) = match *rest {
-                [f, t, a, b, ref after @ ..] if f & 0x10 != 0 => {
-                    (t, usize::from(u16::from_be_bytes([a, b])), after)
-                }
-                [f, t, l, ref after @ ..] if f & 0x10 == 0 => (t, usize::from(l), after),
-                _ => return None,
+        while let [f, t, ref after @ ..] = *rest {
+            let (len, after) = if f & 0x10 != 0 {
+                let (l, after) = after.split_first_chunk::<2>()?;
+                (usize::from(u16::from_be_bytes(*l)), after)
+            } else {
+                let (l, after) = after.split_first()?;
+                (usize::from(*l), after)
             };
             // A truncated attribute ends bgpdump's walk: the long way.
-            let val = after.get(..len)?;
-            rest = after.get(len..)?;
-            let bit = match t {
-                1..=8 | 14 | 15 | 17 | 18 => 1u32 << t,
-                _ => 0,
-            };
+            let (val, next) = after.split_at_checked(len)?;
+            rest = next;
+            let bit = 1u32.checked_shl(u32::from(t)).unwrap_or(0) & PRINTED;
+            if bit == 0 {
+                continue;
+            }
             if seen & bit != 0 {
                 return None;
             }
@@ -165,7 +182,8 @@ impl<'a> Plain<'a> {
                 _ => {}
             }
         }
-        Some(p)
+        // A lone octet left: bgpdump reads a zero-length attribute of type 0.
+        rest.is_empty().then_some(())
     }
 
     /// `|path|origin|`
@@ -220,7 +238,11 @@ impl<'a> Plain<'a> {
     /// (`table_line_announce_1`), IPv6 unsigned (`table_line_announce6`).
     pub(super) fn mp_rest(&self, t: &mut ValueTexts, r: &Reach<'_>, out: &mut Vec<u8>) {
         self.path_origin(t, out);
-        push_mp_nexthop(out, &r.nexthop, r.nh_len);
+        if r.nh_len == 4 {
+            push_mp_nexthop(out, &r.nexthop, r.nh_len);
+        } else {
+            out.extend_from_slice(t.nexthops.v6(&r.nexthop));
+        }
         push_lp_med(out, self.lp_med(), r.afi == 1);
         self.tail(t, out);
     }

@@ -118,7 +118,14 @@ fn push_i32(out: &mut Vec<u8>, v: i32) {
 }
 
 /// `|lp|med|`: `%u`, or `%d` where bgpdump prints them signed.
+#[inline]
 pub(super) fn push_lp_med(out: &mut Vec<u8>, (lp, med): (u32, u32), signed: bool) {
+    if lp < 10 && med < 10 {
+        // Most often both absent (zero): one write.
+        let w = u64::from_le_bytes([b'|', b'0' + lp as u8, b'|', b'0' + med as u8, b'|', 0, 0, 0]);
+        append(out, &w.to_le_bytes(), 5);
+        return;
+    }
     out.push(b'|');
     if signed {
         push_i32(out, lp as i32);

@@ -8,6 +8,7 @@
 //! A hit costs a hash of the raw bytes, one comparison and a copy of the
 //! text.
 
+use super::addr_text::AddrTexts;
 use super::hash::fx;
 use super::hit_rate::HitRate;
 
@@ -34,10 +35,15 @@ const MIN_RAW: usize = 12;
 struct Slot {
     used: bool,
     tag: u8,
-    raw: Vec<u8>,
-    text: Vec<u8>,
+    /// The raw value, then its text.
+    data: Vec<u8>,
+    raw_len: usize,
     extra: i64,
 }
+
+/// A slot's first buffer: most values and their text fit, so a slot
+/// rarely grows again.
+const FIRST_CAPACITY: usize = 256;
 
 pub(super) struct TextCache {
     slots: Vec<Slot>,
@@ -77,21 +83,24 @@ impl TextCache {
         let Some(s) = self.slots.get_mut(i) else {
             return write(out);
         };
-        let hit = s.used && s.tag == tag && s.raw == raw;
+        let (key, text) = s.data.split_at(s.raw_len.min(s.data.len()));
+        let hit = s.used && s.tag == tag && key == raw;
         self.rate.record(hit);
         if hit {
-            out.extend_from_slice(&s.text);
+            out.extend_from_slice(text);
             return s.extra;
         }
         let at = out.len();
         let extra = write(out);
+        let text = out.get(at..).unwrap_or_default();
         s.used = true;
         s.tag = tag;
         s.extra = extra;
-        s.raw.clear();
-        s.raw.extend_from_slice(raw);
-        s.text.clear();
-        s.text.extend_from_slice(out.get(at..).unwrap_or_default());
+        s.data.clear();
+        s.data.reserve(FIRST_CAPACITY.max(raw.len() + text.len()));
+        s.data.extend_from_slice(raw);
+        s.data.extend_from_slice(text);
+        s.raw_len = raw.len();
         extra
     }
 }
@@ -102,6 +111,8 @@ pub(super) struct ValueTexts {
     /// AS paths; the tag is 1 for 4-octet ASNs.
     pub paths: TextCache,
     pub communities: TextCache,
+    /// IPv6 next hops.
+    pub nexthops: AddrTexts,
 }
 
 #[cfg(test)]

@@ -125,9 +125,10 @@ impl Formatter {
         let Some((attrs, nlri)) = split_field(rest) else {
             return false;
         };
-        let Some(p) = Plain::parse(attrs, four) else {
+        let mut p = Plain::new(four);
+        if p.read(attrs).is_none() {
             return false;
-        };
+        }
         if p.reach.is_some_and(|r| r.abbreviated) {
             return false;
         }
