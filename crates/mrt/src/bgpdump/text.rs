@@ -205,6 +205,34 @@ pub(super) fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
     append(out, &cd.to_le_bytes(), (lc + (d >> 32) - 1) as usize);
 }
 
+/// An IPv4 prefix, `a.b.c.d/len`, in one 16-octet write when it fits
+/// (all but the longest: this is written once per line).
+#[inline]
+pub(super) fn push_v4_prefix(out: &mut Vec<u8>, a: [u8; 4], len: u8) {
+    let e = |x: u8| DOTTED.get(usize::from(x)).copied().unwrap_or(0);
+    let [a, b, c, d] = a.map(e);
+    let (la, lc) = (a >> 32, c >> 32);
+    let ab = (a & 0xffff_ffff) | (b & 0xffff_ffff) << (8 * la);
+    let cd = (c & 0xffff_ffff) | (d & 0xffff_ffff) << (8 * lc);
+    let (n_ab, n_cd) = (la + (b >> 32), lc + (d >> 32) - 1);
+    let [n, d0, d1, d2] = OCTETS
+        .get(usize::from(len))
+        .copied()
+        .unwrap_or([1, b'0', 0, 0]);
+    let slash = u32::from_le_bytes([b'/', d0, d1, d2]);
+    let total = (n_ab + n_cd) as usize + usize::from(n) + 1;
+    if total <= 16 {
+        let text = u128::from(ab)
+            | u128::from(cd) << (8 * n_ab)
+            | u128::from(slash) << (8 * (n_ab + n_cd));
+        append(out, &text.to_le_bytes(), total);
+    } else {
+        append(out, &ab.to_le_bytes(), n_ab as usize);
+        append(out, &cd.to_le_bytes(), n_cd as usize);
+        append(out, &slash.to_le_bytes(), usize::from(n) + 1);
+    }
+}
+
 /// `peer|peer_as|`
 pub(super) fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
     if v6 {
@@ -407,10 +435,14 @@ mod tests {
         ] {
             let mut o = Vec::new();
             push_v4(&mut o, a);
-            assert_eq!(
-                String::from_utf8(o).unwrap(),
-                std::net::Ipv4Addr::from(a).to_string()
-            );
+            let want = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(String::from_utf8(o).unwrap(), want);
+            // Prefixes of 16 octets and more take the three-write way.
+            for len in [0u8, 8, 24, 32, 255] {
+                let mut o = Vec::new();
+                push_v4_prefix(&mut o, a, len);
+                assert_eq!(String::from_utf8(o).unwrap(), format!("{want}/{len}"));
+            }
         }
     }
 }

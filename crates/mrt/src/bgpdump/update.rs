@@ -9,7 +9,7 @@
 //! way, which imitates bgpdump's handling of damaged data.
 
 use super::plain::Plain;
-use super::text::{push_slash_len, push_u32, push_v4, push_v6};
+use super::text::{push_slash_len, push_u32, push_v4_prefix, push_v6};
 use super::{Formatter, Line, MAX_PREFIXES};
 
 /// A field preceded by its 2-octet length, and what follows it.
@@ -61,10 +61,10 @@ fn nlri_lines(
             // the last octet included, as bgpdump prints them).
             if v6 {
                 push_v6(out, &v6_octets(after, nb));
+                push_slash_len(out, len);
             } else {
-                push_v4(out, v4_octets(after, nb));
+                push_v4_prefix(out, v4_octets(after, nb), len);
             }
-            push_slash_len(out, len);
             if addpath {
                 out.push(b'|');
                 push_u32(out, id);
