@@ -104,8 +104,46 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Frame the next record when all of it is already buffered (most
+    /// records): one bounds check instead of three rounds of `fill`.
+    #[inline]
+    fn frame_buffered(&mut self) -> Option<(Header, usize, usize)> {
+        let avail = self.buf.get(self.pos..self.end)?;
+        let (h, rest) = avail.split_first_chunk::<{ Header::LEN }>()?;
+        let mut header = header_fields(*h);
+        let (hdr_len, body_len) = if Header::is_extended_type(header.mrt_type) {
+            // Too short for its microseconds: `frame` reports it.
+            let [u0, u1, u2, u3, ..] = *rest else {
+                return None;
+            };
+            header.microseconds = Some(u32::from_be_bytes([u0, u1, u2, u3]));
+            (Header::LEN + 4, (header.length as usize).checked_sub(4)?)
+        } else {
+            (Header::LEN, header.length as usize)
+        };
+        if avail.len() < hdr_len + body_len {
+            return None;
+        }
+        Some((header, self.advance(hdr_len, body_len), body_len))
+    }
+
+    /// Step over a whole record; where its body starts.
+    #[inline]
+    fn advance(&mut self, hdr_len: usize, body_len: usize) -> usize {
+        let total = hdr_len + body_len;
+        let start = self.pos + hdr_len;
+        self.pos += total;
+        self.last = self.offset;
+        self.offset += total as u64;
+        self.records += 1;
+        start
+    }
+
     /// Frame the next record: header, and where its body is in `buf`.
     fn frame(&mut self) -> Result<Option<(Header, usize, usize)>, MrtError> {
+        if let Some(f) = self.frame_buffered() {
+            return Ok(Some(f));
+        }
         let avail = self.fill(Header::LEN)?;
         if avail == 0 {
             return Ok(None);
@@ -118,14 +156,7 @@ impl<R: Read> Reader<R> {
             .get(self.pos..self.pos + Header::LEN)
             .and_then(|s| s.try_into().ok())
             .unwrap_or([0; Header::LEN]);
-        let [t0, t1, t2, t3, y0, y1, s0, s1, l0, l1, l2, l3] = h;
-        let mut header = Header {
-            timestamp: u32::from_be_bytes([t0, t1, t2, t3]),
-            mrt_type: u16::from_be_bytes([y0, y1]),
-            subtype: u16::from_be_bytes([s0, s1]),
-            length: u32::from_be_bytes([l0, l1, l2, l3]),
-            microseconds: None,
-        };
+        let mut header = header_fields(h);
         let mut hdr_len = Header::LEN;
         let mut body_len = header.length as usize;
         if Header::is_extended_type(header.mrt_type) {
@@ -165,12 +196,7 @@ impl<R: Read> Reader<R> {
                 (avail - hdr_len) as u64,
             ));
         }
-        let start = self.pos + hdr_len;
-        self.pos += total;
-        self.last = self.offset;
-        self.offset += total as u64;
-        self.records += 1;
-        Ok(Some((header, start, body_len)))
+        Ok(Some((header, self.advance(hdr_len, body_len), body_len)))
     }
 
     /// The next record, lent from the reader's buffer (valid until the next
@@ -220,6 +246,19 @@ impl<R: Read> Iterator for Reader<R> {
             Ok(false) => None,
             Err(e) => Some(Err(e)),
         }
+    }
+}
+
+/// The fixed MRT header (RFC 6396 §2); the microseconds of `_ET` types
+/// follow it.
+fn header_fields(h: [u8; Header::LEN]) -> Header {
+    let [t0, t1, t2, t3, y0, y1, s0, s1, l0, l1, l2, l3] = h;
+    Header {
+        timestamp: u32::from_be_bytes([t0, t1, t2, t3]),
+        mrt_type: u16::from_be_bytes([y0, y1]),
+        subtype: u16::from_be_bytes([s0, s1]),
+        length: u32::from_be_bytes([l0, l1, l2, l3]),
+        microseconds: None,
     }
 }
 

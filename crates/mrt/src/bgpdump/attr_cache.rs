@@ -1,20 +1,17 @@
-//! The text of a route's attributes (everything after the prefix on a
-//! `bgpdump -m` line), by the raw attribute bytes that decide it.
+//! The text of a RIB entry's attributes (everything after the prefix on
+//! a `bgpdump -m` line), by the raw attribute bytes that decide it.
 //!
-//! RIB dumps and update streams repeat attribute sets heavily (one peer's
-//! routes behind one path, the bursts of UPDATEs one event causes).
-//! Reading the attributes and writing their text was about half of the
-//! work per record; a hit costs one walk over the attribute headers, a
-//! copy of the bytes that matter, a hash, one comparison and a copy of
-//! the text per line.
+//! RIB dumps repeat attribute sets heavily (one peer's routes behind one
+//! path). A hit costs one walk over the attribute headers, a copy of the
+//! bytes that matter, a hash, one comparison and a copy of the text.
 //!
 //! The key holds only what the text depends on: ORIGIN, AS_PATH,
 //! NEXT_HOP, MED, LOCAL_PREF, ATOMIC_AGGREGATE, AGGREGATOR, COMMUNITIES,
 //! AS4_PATH, AS4_AGGREGATOR and the part of MP_REACH before its NLRI.
 //! Other attributes (extended and large communities, ORIGINATOR_ID, ...)
 //! are not printed by bgpdump and are left out, so they do not split
-//! entries. MP_UNREACH and the MP_REACH NLRI are read for every record.
-//! Anything unusual (a truncated attribute, a repeated MP attribute, an
+//! entries; nor are MP_UNREACH and the MP_REACH NLRI, which RIB lines do
+//! not show. Anything unusual (a truncated attribute, a repeated MP attribute, an
 //! odd next-hop length, SNPAs) is not cached: the caller formats it the
 //! long way, quirks included.
 
@@ -39,46 +36,19 @@ const PAUSE: u32 = 16 * WINDOW;
 /// Which line layout the cached text is for (part of the key).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
-    /// BGP4MP(_ET): text for the classic NLRI and for the MP_REACH NLRI.
-    Bgp4mp,
     /// TABLE_DUMP_V2 RIB entry.
     TableDump2,
     /// TABLE_DUMP (v1) entry.
     TableDump,
 }
 
-/// What a walk over the attribute headers found besides the key.
-#[derive(Clone, Copy, Default)]
-pub(super) struct Scan<'a> {
-    /// The MP_REACH and MP_UNREACH values, for their NLRI.
-    pub reach: Option<Ms<'a>>,
-    pub unreach: Option<Ms<'a>>,
-}
-
 #[derive(Default)]
 struct Slot {
     used: bool,
     key: Vec<u8>,
-    /// `text[..split]`: the classic NLRI's (or the RIB entry's) text;
-    /// `text[split..]`: the MP_REACH NLRI's.
     text: Vec<u8>,
-    split: usize,
-    /// Whether the classic NLRI's text was made.
-    classic: bool,
-    /// The attribute flags bgpdump keeps (MP_UNREACH's bit excluded).
-    flag: u32,
-    /// Where the next hop's text is in a RIB entry's text.
+    /// Where the next hop's text is in `text`.
     nh: (usize, usize),
-}
-
-/// A hit's (or a fresh entry's) texts and flags.
-pub(super) struct Entry<'a> {
-    /// `None`: not made (an UPDATE with MP_REACH and no classic NLRI).
-    pub classic: Option<&'a [u8]>,
-    pub mp: &'a [u8],
-    pub flag: u32,
-    /// Start and length of the next hop in `classic` (RIB entries).
-    pub nh: (usize, usize),
 }
 
 pub(super) struct AttrCache {
@@ -109,15 +79,17 @@ impl AttrCache {
 
     /// Walk the attributes in `region` (as bgpdump frames them) and build
     /// the key: the printed attributes as they are (runs of them copied
-    /// at once), then the MP_REACH head and its length. `None`: this
+    /// at once), then the MP_REACH head and its length. False: this
     /// attribute list is not cached.
-    pub(super) fn scan<'a>(&mut self, region: Ms<'a>, four: bool, kind: Kind) -> Option<Scan<'a>> {
-        let base = region.start + region.pos;
-        let all = region.buf.get(base..base + region.can_read())?;
+    pub(super) fn scan(&mut self, region: Ms<'_>, four: bool, kind: Kind) -> bool {
+        self.make_key(region.rest(), four, kind).is_some()
+    }
+
+    fn make_key(&mut self, all: &[u8], four: bool, kind: Kind) -> Option<()> {
         let key = &mut self.key;
         key.clear();
         key.push(kind as u8 | u8::from(four) << 4);
-        let mut scan = Scan::default();
+        let (mut reach, mut unreach) = (false, false);
         let mut head: &[u8] = &[];
         // The run of printed attributes not yet copied.
         let mut run = 0usize;
@@ -131,18 +103,13 @@ impl AttrCache {
                 _ => return None,
             };
             let val = rest.get(hl..hl + len)?;
-            let sub = Ms {
-                buf: region.buf,
-                start: base + at + hl,
-                pos: 0,
-                len,
-            };
             let printed = matches!(t, 1..=8 | 17 | 18);
             if !printed {
                 key.extend_from_slice(all.get(run..at)?);
+                // A repeated MP attribute is read in odd ways.
                 match t {
-                    14 if scan.reach.replace(sub).is_none() => head = mp_reach_head(val)?,
-                    15 if scan.unreach.replace(sub).is_none() => {}
+                    14 if !std::mem::replace(&mut reach, true) => head = mp_reach_head(val)?,
+                    15 if !std::mem::replace(&mut unreach, true) => {}
                     14 | 15 => return None,
                     _ => {}
                 }
@@ -155,7 +122,7 @@ impl AttrCache {
         key.extend_from_slice(all.get(run..at)?);
         key.extend_from_slice(head);
         key.push(u8::try_from(head.len()).ok()?);
-        (key.len() <= MAX_KEY).then_some(scan)
+        (key.len() <= MAX_KEY).then_some(())
     }
 
     /// Whether the key of the last [`AttrCache::scan`] is cached; its
@@ -170,15 +137,9 @@ impl AttrCache {
         hit
     }
 
-    /// Keep the texts for the key of the last missed [`AttrCache::hit`];
-    /// they become [`AttrCache::current`].
-    pub(super) fn store(
-        &mut self,
-        classic: Option<&[u8]>,
-        mp: &[u8],
-        flag: u32,
-        nh: (usize, usize),
-    ) {
+    /// Keep the text for the key of the last missed [`AttrCache::hit`];
+    /// it becomes [`AttrCache::current`].
+    pub(super) fn store(&mut self, text: &[u8], nh: (usize, usize)) {
         let Some(s) = self.slots.get_mut(self.slot) else {
             return;
         };
@@ -186,35 +147,17 @@ impl AttrCache {
         s.key.clear();
         s.key.extend_from_slice(&self.key);
         s.text.clear();
-        s.classic = classic.is_some();
-        s.text.extend_from_slice(classic.unwrap_or_default());
-        s.text.extend_from_slice(mp);
-        s.split = s.text.len() - mp.len();
-        s.flag = flag;
+        s.text.extend_from_slice(text);
         s.nh = nh;
     }
 
-    /// The entry found by [`AttrCache::hit`] or kept by [`AttrCache::store`].
-    pub(super) fn current(&self) -> Entry<'_> {
+    /// The text (and where its next hop is) found by [`AttrCache::hit`]
+    /// or kept by [`AttrCache::store`].
+    pub(super) fn current(&self) -> (&[u8], (usize, usize)) {
         match self.slots.get(self.slot) {
-            Some(s) => entry(s),
-            None => Entry {
-                classic: None,
-                mp: b"",
-                flag: 0,
-                nh: (0, 0),
-            },
+            Some(s) => (&s.text, s.nh),
+            None => (b"", (0, 0)),
         }
-    }
-}
-
-fn entry(s: &Slot) -> Entry<'_> {
-    let (classic, mp) = s.text.split_at(s.split.min(s.text.len()));
-    Entry {
-        classic: s.classic.then_some(classic),
-        mp,
-        flag: s.flag,
-        nh: s.nh,
     }
 }
 
@@ -245,7 +188,7 @@ mod tests {
     use super::*;
 
     fn key_of(c: &mut AttrCache, attrs: &[u8], four: bool, kind: Kind) -> Option<Vec<u8>> {
-        c.scan(Ms::new(attrs), four, kind).map(|_| c.key.clone())
+        c.scan(Ms::new(attrs), four, kind).then(|| c.key.clone())
     }
 
     #[test]
@@ -258,31 +201,31 @@ mod tests {
         let reach = |p: u8| [0x80, 14, 11, 0, 1, 1, 4, 10, 0, 0, 1, 0, 8, p];
         let a: Vec<u8> = [&origin[..], &reach(10), &ext].concat();
         let b: Vec<u8> = [&origin[..], &unreach, &reach(11)].concat();
-        let ka = key_of(&mut c, &a, true, Kind::Bgp4mp).unwrap();
-        assert_eq!(ka, key_of(&mut c, &b, true, Kind::Bgp4mp).unwrap());
+        let ka = key_of(&mut c, &a, true, Kind::TableDump).unwrap();
+        assert_eq!(ka, key_of(&mut c, &b, true, Kind::TableDump).unwrap());
         // Width and layout are part of the key.
-        assert_ne!(ka, key_of(&mut c, &a, false, Kind::Bgp4mp).unwrap());
+        assert_ne!(ka, key_of(&mut c, &a, false, Kind::TableDump).unwrap());
         assert_ne!(ka, key_of(&mut c, &a, true, Kind::TableDump2).unwrap());
         // A printed attribute changes it.
         let med = [0x80, 4, 4, 0, 0, 0, 5];
         let m: Vec<u8> = [&a[..], &med].concat();
-        assert_ne!(ka, key_of(&mut c, &m, true, Kind::Bgp4mp).unwrap());
+        assert_ne!(ka, key_of(&mut c, &m, true, Kind::TableDump).unwrap());
     }
 
     #[test]
     fn odd_lists_are_not_cached() {
         let mut c = AttrCache::default();
         let truncated = [0x40, 1, 2, 0];
-        assert!(key_of(&mut c, &truncated, true, Kind::Bgp4mp).is_none());
+        assert!(key_of(&mut c, &truncated, true, Kind::TableDump).is_none());
         let unreach = [0x80, 15, 3, 0, 2, 1];
         let twice: Vec<u8> = [&unreach[..], &unreach].concat();
-        assert!(key_of(&mut c, &twice, true, Kind::Bgp4mp).is_none());
+        assert!(key_of(&mut c, &twice, true, Kind::TableDump).is_none());
         let empty_reach = [0x80, 14, 0];
-        assert!(key_of(&mut c, &empty_reach, true, Kind::Bgp4mp).is_none());
+        assert!(key_of(&mut c, &empty_reach, true, Kind::TableDump).is_none());
         let odd_nh = [0x80, 14, 8, 0, 1, 1, 3, 1, 2, 3, 0];
-        assert!(key_of(&mut c, &odd_nh, true, Kind::Bgp4mp).is_none());
+        assert!(key_of(&mut c, &odd_nh, true, Kind::TableDump).is_none());
         let snpa = [0x80, 14, 10, 0, 1, 1, 4, 1, 2, 3, 4, 1, 0];
-        assert!(key_of(&mut c, &snpa, true, Kind::Bgp4mp).is_none());
+        assert!(key_of(&mut c, &snpa, true, Kind::TableDump).is_none());
         // The abbreviated form is kept whole.
         let abbr = [0x80, 14, 5, 4, 1, 2, 3, 4];
         let k = key_of(&mut c, &abbr, true, Kind::TableDump2).unwrap();
@@ -294,17 +237,13 @@ mod tests {
         let mut c = AttrCache::default();
         let a = [0x40, 1, 1, 0];
         let b = [0x40, 1, 1, 2];
-        c.scan(Ms::new(&a), true, Kind::Bgp4mp).unwrap();
+        assert!(c.scan(Ms::new(&a), true, Kind::TableDump));
         assert!(!c.hit());
-        c.store(Some(b"|x|"), b"|y|", 7, (1, 1));
-        c.scan(Ms::new(&a), true, Kind::Bgp4mp).unwrap();
+        c.store(b"|x|", (1, 1));
+        assert!(c.scan(Ms::new(&a), true, Kind::TableDump));
         assert!(c.hit());
-        let e = c.current();
-        assert_eq!(
-            (e.classic, e.mp, e.flag, e.nh),
-            (Some(&b"|x|"[..]), &b"|y|"[..], 7, (1, 1))
-        );
-        c.scan(Ms::new(&b), true, Kind::Bgp4mp).unwrap();
+        assert_eq!(c.current(), (&b"|x|"[..], (1, 1)));
+        assert!(c.scan(Ms::new(&b), true, Kind::TableDump));
         assert!(!c.hit());
     }
 }

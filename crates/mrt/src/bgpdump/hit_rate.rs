@@ -27,6 +27,7 @@ impl HitRate {
     }
 
     /// Whether to use the cache for the next lookup.
+    #[inline]
     pub(super) fn active(&mut self) -> bool {
         if self.bypass > 0 {
             self.bypass -= 1;
@@ -44,6 +45,7 @@ impl HitRate {
         true
     }
 
+    #[inline]
     pub(super) fn record(&mut self, hit: bool) {
         self.lookups += 1;
         self.hits += u32::from(hit);

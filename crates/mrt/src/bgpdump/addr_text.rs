@@ -1,0 +1,86 @@
+//! The text of recurring addresses: `peer|peer_as|` of BGP4MP lines and
+//! MP_REACH next hops. Update files interleave a few dozen peers record
+//! by record, each with its next hop, and an IPv6 address costs a few
+//! hundred instructions to write: each is written once.
+
+use super::text::{push_peer, push_v6};
+
+/// Slots in the direct-mapped table (a power of two).
+const SLOTS: usize = 64;
+
+/// The address, then IPv6 text or not (bit 33), a peer text (bit 32) and
+/// the peer AS: two integers to compare.
+type Key = (u128, u64);
+
+#[derive(Default)]
+struct Slot {
+    key: Option<Key>,
+    text: Vec<u8>,
+}
+
+pub(super) struct AddrTexts {
+    slots: Vec<Slot>,
+}
+
+impl Default for AddrTexts {
+    fn default() -> Self {
+        AddrTexts {
+            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
+        }
+    }
+}
+
+impl AddrTexts {
+    /// `peer|peer_as|` for the peer at `ip` (IPv6 text if `v6`).
+    #[inline]
+    pub(super) fn peer(&mut self, v6: bool, ip: &[u8; 16], asn: u32) -> &[u8] {
+        let tag = u64::from(v6) << 33 | 1 << 32 | u64::from(asn);
+        self.text(ip, tag, |t| push_peer(t, v6, ip, asn))
+    }
+
+    /// The IPv6 text of `ip`.
+    #[inline]
+    pub(super) fn v6(&mut self, ip: &[u8; 16]) -> &[u8] {
+        self.text(ip, 1 << 33, |t| push_v6(t, ip))
+    }
+
+    #[inline]
+    fn text(&mut self, ip: &[u8; 16], tag: u64, write: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+        let x = u128::from_be_bytes(*ip);
+        let h = ((x >> 64) as u64 ^ x as u64 ^ tag).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let i = (h >> 58) as usize & (SLOTS - 1);
+        let Some(s) = self.slots.get_mut(i) else {
+            return b"";
+        };
+        if s.key != Some((x, tag)) {
+            s.text.clear();
+            write(&mut s.text);
+            s.key = Some((x, tag));
+        }
+        &s.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_address_its_own_text() {
+        let mut p = AddrTexts::default();
+        let mut ip = [0u8; 16];
+        for i in 0..200u32 {
+            ip[..4].copy_from_slice(&(i * 7919).to_be_bytes());
+            let want = format!("{}|{}|", std::net::Ipv4Addr::from(i * 7919), i % 3);
+            assert_eq!(p.peer(false, &ip, i % 3), want.as_bytes());
+        }
+        ip[..4].copy_from_slice(&[32, 1, 13, 184]);
+        assert_eq!(p.peer(true, &ip, 1), b"2001:db8::|1|");
+        assert_eq!(
+            p.peer(false, &ip, 1),
+            b"32.1.13.184|1|",
+            "v4 text of the same octets"
+        );
+        assert_eq!(p.v6(&ip), b"2001:db8::", "no AS: the address alone");
+    }
+}

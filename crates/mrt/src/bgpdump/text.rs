@@ -1,0 +1,448 @@
+//! Text pieces of `bgpdump -m` lines, written straight into the output
+//! buffer (no allocation). Numbers and addresses are assembled in
+//! registers and stored with one fixed-size write: the formatter spends
+//! most of its time here.
+
+/// Append a fixed-size scratch array and cut it back to `n` bytes: one
+/// inlined copy of known size instead of a memmove call of a few bytes.
+#[inline]
+fn append<const N: usize>(out: &mut Vec<u8>, b: &[u8; N], n: usize) {
+    let len = out.len();
+    out.extend_from_slice(b);
+    out.truncate(len + n);
+}
+
+/// Digit values (not characters) of 0..=99, tens in the low octet.
+static PAIR_DIGITS: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        // A constant initialiser (not input): indexes are below 100.
+        #[allow(clippy::indexing_slicing)]
+        {
+            t[i] = u16::from_le_bytes([(i / 10) as u8, (i % 10) as u8]);
+        }
+        i += 1;
+    }
+    t
+};
+
+/// "00".."99".
+static PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        // A constant initialiser (not input): indexes are below 100.
+        #[allow(clippy::indexing_slicing)]
+        {
+            t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The four digit values of `v` (below 10 000), first in the low octet.
+#[inline]
+fn quad(v: u32) -> u64 {
+    let pair = |x: u32| u64::from(PAIR_DIGITS.get(x as usize).copied().unwrap_or(0));
+    pair(v / 100) | pair(v % 100) << 16
+}
+
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+#[inline]
+pub(super) fn push_u32(out: &mut Vec<u8>, v: u32) {
+    if v >= 100_000_000 {
+        return push_u32_long(out, v);
+    }
+    // Eight digit values in a register; the leading zeros are the zero
+    // octets at the low end, shifted out (at least one digit stays).
+    let d = quad(v / 10_000) | quad(v % 10_000) << 32;
+    let z = (d.trailing_zeros() / 8).min(7);
+    let chars = (d + ASCII_ZEROS) >> (8 * z);
+    append(out, &chars.to_le_bytes(), 8 - z as usize);
+}
+
+/// Nine or ten digits: the one or two leading ones, then eight.
+#[cold]
+fn push_u32_long(out: &mut Vec<u8>, v: u32) {
+    let top = v / 100_000_000;
+    let [a, b] = PAIRS.get(top as usize).copied().unwrap_or([b'0'; 2]);
+    if top >= 10 {
+        out.push(a);
+    }
+    out.push(b);
+    let low = v % 100_000_000;
+    let d = quad(low / 10_000) | quad(low % 10_000) << 32;
+    out.extend_from_slice(&(d + ASCII_ZEROS).to_le_bytes());
+}
+
+/// `/len` in one register-built write.
+#[inline]
+pub(super) fn push_slash_len(out: &mut Vec<u8>, len: u8) {
+    let [n, d0, d1, d2] = OCTETS
+        .get(usize::from(len))
+        .copied()
+        .unwrap_or([1, b'0', 0, 0]);
+    let w = u32::from_le_bytes([b'/', d0, d1, d2]);
+    append(out, &w.to_le_bytes(), usize::from(n) + 1);
+}
+
+/// `.` and the microseconds as `"%06ld"`: at least six digits.
+#[inline]
+pub(super) fn push_micros(out: &mut Vec<u8>, us: u32) {
+    if us >= 1_000_000 {
+        out.push(b'.');
+        push_u32(out, us);
+        return;
+    }
+    let pair = |v: u32| {
+        u64::from(u16::from_le_bytes(
+            PAIRS.get(v as usize).copied().unwrap_or([b'0'; 2]),
+        ))
+    };
+    let acc = u64::from(b'.')
+        | pair(us / 10_000) << 8
+        | pair(us / 100 % 100) << 24
+        | pair(us % 100) << 40;
+    append(out, &acc.to_le_bytes(), 7);
+}
+
+#[inline]
+fn push_i32(out: &mut Vec<u8>, v: i32) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u32(out, v.unsigned_abs());
+}
+
+/// `|lp|med|`: `%u`, or `%d` where bgpdump prints them signed.
+#[inline]
+pub(super) fn push_lp_med(out: &mut Vec<u8>, (lp, med): (u32, u32), signed: bool) {
+    if lp < 10 && med < 10 {
+        // Most often both absent (zero): one write.
+        let w = u64::from_le_bytes([b'|', b'0' + lp as u8, b'|', b'0' + med as u8, b'|', 0, 0, 0]);
+        append(out, &w.to_le_bytes(), 5);
+        return;
+    }
+    out.push(b'|');
+    if signed {
+        push_i32(out, lp as i32);
+        out.push(b'|');
+        push_i32(out, med as i32);
+    } else {
+        push_u32(out, lp);
+        out.push(b'|');
+        push_u32(out, med);
+    }
+    out.push(b'|');
+}
+
+/// An MP_REACH next hop by its length: IPv4 for 4 octets, else IPv6.
+pub(super) fn push_mp_nexthop(out: &mut Vec<u8>, nh: &[u8; 16], nh_len: u8) {
+    if nh_len == 4 {
+        push_v4(out, first4(nh));
+    } else {
+        push_v6(out, nh);
+    }
+}
+
+/// Decimal text of each octet value: length, then up to three digits.
+static OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let x = i as u8;
+        // A constant initialiser (not input): indexes are below 256.
+        #[allow(clippy::indexing_slicing)]
+        {
+            t[i] = if x >= 100 {
+                [3, b'0' + x / 100, b'0' + (x / 10) % 10, b'0' + x % 10]
+            } else if x >= 10 {
+                [2, b'0' + x / 10, b'0' + x % 10, 0]
+            } else {
+                [1, b'0' + x, 0, 0]
+            };
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Each octet value's text followed by a dot, in the low four octets,
+/// and that length in the fifth.
+static DOTTED: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        // A constant initialiser (not input): indexes are below 256.
+        #[allow(clippy::indexing_slicing)]
+        {
+            let [n, d0, d1, d2] = OCTETS[i];
+            let text = [d0, d1, d2, 0];
+            let mut w = u32::from_le_bytes(text) as u64;
+            w |= (b'.' as u64) << (8 * n as u64);
+            t[i] = w | ((n as u64 + 1) << 32);
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Dotted quad text built in two registers ("a.b." and "c.d"), each
+/// stored with one 8-octet write (byte stores into a stack buffer
+/// followed by one wide load stall on store forwarding).
+#[inline]
+pub(super) fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
+    let e = |x: u8| DOTTED.get(usize::from(x)).copied().unwrap_or(0);
+    let [a, b, c, d] = a.map(e);
+    let (la, lc) = (a >> 32, c >> 32);
+    let ab = (a & 0xffff_ffff) | (b & 0xffff_ffff) << (8 * la);
+    let cd = (c & 0xffff_ffff) | (d & 0xffff_ffff) << (8 * lc);
+    append(out, &ab.to_le_bytes(), (la + (b >> 32)) as usize);
+    // The last octet without its dot.
+    append(out, &cd.to_le_bytes(), (lc + (d >> 32) - 1) as usize);
+}
+
+/// An IPv4 prefix, `a.b.c.d/len`, in one 16-octet write when it fits
+/// (all but the longest: this is written once per line).
+#[inline]
+pub(super) fn push_v4_prefix(out: &mut Vec<u8>, a: [u8; 4], len: u8) {
+    let e = |x: u8| DOTTED.get(usize::from(x)).copied().unwrap_or(0);
+    let [a, b, c, d] = a.map(e);
+    let (la, lc) = (a >> 32, c >> 32);
+    let ab = (a & 0xffff_ffff) | (b & 0xffff_ffff) << (8 * la);
+    let cd = (c & 0xffff_ffff) | (d & 0xffff_ffff) << (8 * lc);
+    let (n_ab, n_cd) = (la + (b >> 32), lc + (d >> 32) - 1);
+    let [n, d0, d1, d2] = OCTETS
+        .get(usize::from(len))
+        .copied()
+        .unwrap_or([1, b'0', 0, 0]);
+    let slash = u32::from_le_bytes([b'/', d0, d1, d2]);
+    let total = (n_ab + n_cd) as usize + usize::from(n) + 1;
+    if total <= 16 {
+        let text = u128::from(ab)
+            | u128::from(cd) << (8 * n_ab)
+            | u128::from(slash) << (8 * (n_ab + n_cd));
+        append(out, &text.to_le_bytes(), total);
+    } else {
+        append(out, &ab.to_le_bytes(), n_ab as usize);
+        append(out, &cd.to_le_bytes(), n_cd as usize);
+        append(out, &slash.to_le_bytes(), usize::from(n) + 1);
+    }
+}
+
+/// `peer|peer_as|`
+pub(super) fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
+    if v6 {
+        push_v6(out, ip);
+    } else {
+        push_v4(out, first4(ip));
+    }
+    out.push(b'|');
+    push_u32(out, asn);
+    out.push(b'|');
+}
+
+pub(super) fn v4_in16(a: [u8; 4]) -> [u8; 16] {
+    let [a, b, c, d] = a;
+    [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+}
+
+pub(super) fn first4(a: &[u8; 16]) -> [u8; 4] {
+    let [a, b, c, d, ..] = *a;
+    [a, b, c, d]
+}
+
+/// bgpdump's own `fmt_ipv6`: IPv4-mapped and -compatible forms, and the
+/// longest run of zero groups compressed even when it is one group long.
+pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
+    let x = u128::from_be_bytes(*a);
+    let low = x as u32;
+    let mapped = x >> 32 == 0xffff;
+    if mapped || (x >> 32 == 0 && low > 1) {
+        out.extend_from_slice(if mapped { b"::ffff:" } else { b"::" });
+        push_v4(out, low.to_be_bytes());
+        return;
+    }
+    let words: [u16; 8] = std::array::from_fn(|i| (x >> (112 - 16 * i)) as u16);
+    // Bit i set: group i is zero.
+    let mut zeros = 0u32;
+    for (i, w) in words.iter().enumerate() {
+        zeros |= u32::from(*w == 0) << i;
+    }
+    // The first longest run of zeros: each round keeps the groups that
+    // start a run one longer; the last non-empty set holds the starts of
+    // the longest runs.
+    let (mut starts, mut best_len, mut m) = (0u32, 0u32, zeros);
+    while m != 0 {
+        starts = m;
+        m &= m >> 1;
+        best_len += 1;
+    }
+    let best = starts.trailing_zeros();
+    let mut i = 0;
+    while i < 8 {
+        if i == best {
+            if i == 0 {
+                out.push(b':');
+            }
+            out.push(b':');
+            i += best_len;
+            continue;
+        }
+        let w = words.get(i as usize).copied().unwrap_or(0);
+        push_hex16(out, w, i != 7);
+        i += 1;
+    }
+}
+
+/// A group in lower-case hex without leading zeros, and a colon if
+/// `colon`: the nibbles spread into octets and turned into characters
+/// in one register.
+#[inline]
+fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
+    let x = u64::from(w);
+    // First (most significant) nibble in the low octet.
+    let nibbles = x >> 12 | (x >> 8 & 0xf) << 8 | (x >> 4 & 0xf) << 16 | (x & 0xf) << 24;
+    let letters = ((nibbles + 0x0606_0606) >> 4) & 0x0101_0101;
+    let chars = nibbles + 0x3030_3030 + letters * (b'a' - b'0' - 10) as u64;
+    let digits = (16 - w.leading_zeros()).div_ceil(4).max(1);
+    let skip = 4 - digits;
+    let text = chars >> (8 * skip) | (b':' as u64) << (8 * digits);
+    append(
+        out,
+        &text.to_le_bytes(),
+        (digits + u32::from(colon)) as usize,
+    );
+}
+
+pub(super) fn origin_text(o: i32) -> &'static [u8] {
+    match o {
+        0 => b"IGP",
+        1 => b"EGP",
+        _ => b"INCOMPLETE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6(s: &str) -> String {
+        let a: std::net::Ipv6Addr = s.parse().unwrap();
+        let mut o = Vec::new();
+        push_v6(&mut o, &a.octets());
+        String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn ipv6_text_like_bgpdump() {
+        assert_eq!(v6("fe80::"), "fe80::");
+        assert_eq!(v6("2001:db8::1"), "2001:db8::1");
+        assert_eq!(v6("::ffff:192.168.2.1"), "::ffff:192.168.2.1");
+        assert_eq!(v6("::192.168.1.2"), "::192.168.1.2");
+        assert_eq!(v6("2001:7f8:30::2:1:0:8447"), "2001:7f8:30::2:1:0:8447");
+        // One zero group is compressed too (RFC 5952 would not).
+        assert_eq!(v6("2001:db8:0:1:1:1:1:1"), "2001:db8::1:1:1:1:1");
+        assert_eq!(v6("::"), "::");
+        assert_eq!(v6("::1"), "::1");
+        assert_eq!(v6("::0.0.0.2"), "::0.0.0.2");
+        assert_eq!(v6("1:0:0:2:0:0:0:3"), "1:0:0:2::3");
+        assert_eq!(v6("1:0:0:2:3:0:0:4"), "1::2:3:0:0:4");
+        assert_eq!(v6("abcd:ef01:a:fff:1000:0:0:0"), "abcd:ef01:a:fff:1000::");
+        assert_eq!(
+            v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+        );
+    }
+
+    /// bgpdump's `fmt_ipv6` the plain way: for every pattern of zero
+    /// groups, the register-built text must agree.
+    #[test]
+    fn ipv6_every_zero_pattern() {
+        for pattern in 0..256u32 {
+            let mut words = [0u16; 8];
+            for (i, w) in words.iter_mut().enumerate() {
+                if pattern >> i & 1 == 0 {
+                    *w = [0x2001, 0xdb8, 0xa, 0xffff, 0x10, 0xbeef, 0x1, 0xf00][i];
+                }
+            }
+            let a: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+            let a: [u8; 16] = a.try_into().unwrap();
+            let (mut best, mut best_len) = (9, 0);
+            for i in 0..8 {
+                let run = words[i..].iter().take_while(|w| **w == 0).count();
+                if run > best_len {
+                    (best, best_len) = (i, run);
+                }
+            }
+            let mut want = String::new();
+            let mut i = 0;
+            while i < 8 {
+                if i == best {
+                    want += if i == 0 { "::" } else { ":" };
+                    i += best_len;
+                    continue;
+                }
+                want += &format!("{:x}", words[i]);
+                if i != 7 {
+                    want.push(':');
+                }
+                i += 1;
+            }
+            let x = u128::from_be_bytes(a);
+            if x >> 32 == 0xffff || (x >> 32 == 0 && x as u32 > 1) {
+                continue; // the IPv4 forms, checked above
+            }
+            let mut o = Vec::new();
+            push_v6(&mut o, &a);
+            assert_eq!(String::from_utf8(o).unwrap(), want, "{pattern:08b}");
+        }
+    }
+
+    fn dec(v: u32) -> String {
+        let mut o = b"x".to_vec();
+        push_u32(&mut o, v);
+        String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn numbers_and_dotted_quads() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            1005,
+            10_000,
+            65_535,
+            99_999_999,
+            100_000_000,
+            4_294_967_295,
+            1_000_000_007,
+        ] {
+            assert_eq!(dec(v), format!("x{v}"));
+        }
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [1, 22, 103, 9],
+            [192, 0, 2, 10],
+        ] {
+            let mut o = Vec::new();
+            push_v4(&mut o, a);
+            let want = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(String::from_utf8(o).unwrap(), want);
+            // Prefixes of 16 octets and more take the three-write way.
+            for len in [0u8, 8, 24, 32, 255] {
+                let mut o = Vec::new();
+                push_v4_prefix(&mut o, a, len);
+                assert_eq!(String::from_utf8(o).unwrap(), format!("{want}/{len}"));
+            }
+        }
+    }
+}
