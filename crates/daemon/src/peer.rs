@@ -19,7 +19,10 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::collision::{Pending, Progress};
-use crate::control::{Direction, LastNotification, MessageCounts, SessionEvent, SessionStatus};
+use crate::control::{
+    count_notification, Direction, Histogram, LastNotification, MessageCounts, SessionEvent,
+    SessionStatus,
+};
 use crate::rib_task::{self, RibMsg, ToPeer};
 use crate::sockets;
 use crate::timers::Timers;
@@ -49,6 +52,8 @@ pub struct Wiring {
     pub drained: Arc<Notify>,
     /// Told when a dynamic neighbor's task ends.
     pub gone: mpsc::Sender<IpAddr>,
+    /// UPDATE received -> applied in the RIB (metrics).
+    pub latency: Arc<Histogram>,
 }
 
 /// Capacity of the RIB-to-peer channel, in batches: enough to keep the
@@ -61,6 +66,9 @@ pub struct Setup {
     pub fsm: PeerConfig,
     /// Created from a dynamic-neighbor range: the task ends with the session.
     pub dynamic: bool,
+    /// Start administratively enabled (a disable through the API is kept
+    /// across restarts of the task and of rbgpd).
+    pub enabled: bool,
 }
 
 impl Setup {
@@ -101,6 +109,7 @@ impl Setup {
             neighbor: n,
             fsm: c,
             dynamic: false,
+            enabled: true,
         }
     }
 }
@@ -134,6 +143,7 @@ struct Peer {
     status: watch::Sender<SessionStatus>,
     events: broadcast::Sender<SessionEvent>,
     drained: Arc<Notify>,
+    latency: Arc<Histogram>,
     /// Why the session last went down: decides graceful-restart retention.
     last_down: Option<DownReason>,
     /// When to start again after a max-prefix Cease.
@@ -188,8 +198,10 @@ impl Peer {
             notification: n.clone(),
             at: SystemTime::now(),
         };
-        self.status
-            .send_modify(|st| st.last_notification = Some(last.clone()));
+        self.status.send_modify(|st| {
+            st.last_notification = Some(last.clone());
+            count_notification(&mut st.notifications, direction, n);
+        });
     }
 
     fn connect(&mut self) {
@@ -368,6 +380,7 @@ impl Peer {
                     return;
                 }
             };
+            let received = std::time::Instant::now();
             let d = match Message::decode(&bytes, &self.rx_ctx) {
                 Ok(d) => d,
                 Err(e) => {
@@ -416,14 +429,17 @@ impl Peer {
                         }
                     }
                     if established {
-                        let _ = self
-                            .rib
-                            .send(RibMsg::Update {
-                                addr: self.addr(),
-                                update: Box::new(u),
-                                verdict: d.verdict,
-                            })
-                            .await;
+                        let update = RibMsg::Update {
+                            addr: self.addr(),
+                            update: Box::new(u),
+                            verdict: d.verdict,
+                        };
+                        let timed = RibMsg::Timed {
+                            msg: Box::new(update),
+                            since: received,
+                            latency: Arc::clone(&self.latency),
+                        };
+                        let _ = self.rib.send(timed).await;
                     }
                 }
             }
@@ -675,6 +691,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         events: session_events,
         drained,
         gone,
+        latency,
     } = w;
     let (connect_tx, mut connect_rx) = mpsc::channel(2);
     let fsm = Fsm::new(setup.fsm.clone());
@@ -695,6 +712,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         status,
         events: session_events,
         drained,
+        latency,
         last_down: None,
         restart_at: None,
         held: false,
@@ -702,7 +720,12 @@ pub async fn run(setup: Setup, w: Wiring) {
         pending: None,
         pending_buf: vec![0u8; 4096],
     };
-    let mut events = VecDeque::from([Event::ManualStart]);
+    let mut events = VecDeque::new();
+    if p.setup.enabled {
+        events.push_back(Event::ManualStart);
+    } else {
+        p.status.send_modify(|st| st.enabled = false);
+    }
     let mut buf = vec![0u8; 65536];
     loop {
         p.run_events(&mut events).await;

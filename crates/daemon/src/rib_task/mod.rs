@@ -96,6 +96,22 @@ pub enum RibMsg {
     Counts {
         reply: oneshot::Sender<HashMap<IpAddr, Vec<FamilyCounts>>>,
     },
+    /// `msg`, then the time since `since` goes into `latency` (metrics:
+    /// a peer task wraps each UPDATE it passes on).
+    Timed {
+        msg: Box<RibMsg>,
+        since: std::time::Instant,
+        latency: Arc<crate::control::Histogram>,
+    },
+    /// Table sizes (metrics).
+    Sizes {
+        reply: oneshot::Sender<crate::control::RibSizes>,
+    },
+    /// Our AS or router ID changed (GlobalService.SetGlobal); the
+    /// supervisor has stopped the sessions that depend on them.
+    SetLocal {
+        local: Local,
+    },
 }
 
 /// A peer the RIB knows: up, or restarting with stale routes.
@@ -673,6 +689,34 @@ fn handle(st: &mut State, m: RibMsg) {
         }
         RibMsg::Counts { reply } => {
             let _ = reply.send(st.counts());
+        }
+        RibMsg::Timed {
+            msg,
+            since,
+            latency,
+        } => {
+            handle(st, *msg);
+            latency.observe(since.elapsed());
+        }
+        RibMsg::Sizes { reply } => {
+            let mut paths: FxHashMap<AfiSafi, u64> = FxHashMap::default();
+            let ids = std::iter::once(st.local_id).chain(st.peers.values().map(|p| p.id));
+            for (f, n) in ids.flat_map(|id| st.rib.path_counts(id)) {
+                *paths.entry(f).or_default() += n as u64;
+            }
+            let families = paths
+                .into_iter()
+                .map(|(f, n)| (f, st.rib.len(f) as u64, n))
+                .collect();
+            let _ = reply.send(crate::control::RibSizes {
+                families,
+                attribute_sets: st.interner.len() as u64,
+            });
+        }
+        RibMsg::SetLocal { local } => {
+            let info = PeerInfo::local(local.asn, local.router_id);
+            st.rib.set_peer(st.local_id, info);
+            st.local = local;
         }
     }
     if st.updates_since_collect > 100_000 {

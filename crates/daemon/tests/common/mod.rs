@@ -225,6 +225,15 @@ impl Lab {
         self.run_in("b", &format!("birdc -s {} {cmd}", self.path("bird.ctl")))
     }
 
+    /// BIRD's `show protocols` line of one protocol (state and since-time).
+    pub fn bird_protocol(&self, name: &str) -> String {
+        self.birdc(&format!("show protocols {name}"))
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// GoBGP at 10.88.0.3 peering with rbgpd, for these families.
     pub fn gobgp(&mut self, asn: u32, families: &[&str]) {
         self.gobgp_with(asn, families, "");
