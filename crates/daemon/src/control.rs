@@ -452,7 +452,25 @@ impl Handle {
     /// Originate routes (replacing any with the same family, NLRI and path
     /// id). Returns once the RIB has them.
     pub async fn add_routes(&self, routes: Vec<LocalRoute>) -> Result<(), ControlError> {
-        self.ask_rib(|reply| RibMsg::Inject { routes, reply }).await
+        self.queue_routes(routes)
+            .await?
+            .await
+            .map_err(|_| ControlError::ShuttingDown)
+    }
+
+    /// Originate routes without waiting for the RIB: the receiver answers
+    /// once it has them (and every route queued before, as the RIB takes
+    /// its messages in order).
+    pub async fn queue_routes(
+        &self,
+        routes: Vec<LocalRoute>,
+    ) -> Result<oneshot::Receiver<()>, ControlError> {
+        let (reply, rx) = oneshot::channel();
+        self.rib
+            .send(RibMsg::Inject { routes, reply })
+            .await
+            .map_err(|_| ControlError::ShuttingDown)?;
+        Ok(rx)
     }
 
     /// Stop originating these routes; returns how many existed.

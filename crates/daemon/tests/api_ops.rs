@@ -510,3 +510,35 @@ fn peer_groups_and_dynamic_ranges_through_the_api() {
     let ranges = ctl_ok(&sock, &["dynamic"]);
     assert!(!ranges.contains("10.88.0.0/24"), "{ranges}");
 }
+
+#[test]
+fn bulk_add_stops_at_a_bad_path_and_keeps_the_batches_before() {
+    let mut lab = Lab::new("p");
+    let sock = format!("unix://{}/rbgpd.sock", lab.path("state"));
+    let conf = config();
+    lab.rbgpd(&conf);
+    wait_api(&lab, &sock);
+    // 25 paths in batches of 10; the 23rd (paths[22]) is bad.
+    let mut lines = String::new();
+    for i in 0..25 {
+        let c = if i == 22 { "70000:1" } else { "65001:1" };
+        lines += &format!("10.9.{i}.0/24 10.88.0.1 {c}\n");
+    }
+    let file = lab.write("bulk.txt", &lines);
+    let out = ctl_err(&sock, &["rib", "add-bulk", &file, "--batch", "10"]);
+    assert!(
+        out.contains("InvalidArgument") && out.contains("paths[22].communities[0]"),
+        "{out}"
+    );
+    let rib = ctl_ok(&sock, &["rib", "10.9.0.0/16", "--longer"]);
+    for i in 0..20 {
+        assert!(rib.contains(&format!("10.9.{i}.0/24")), "{rib}");
+    }
+    for i in 20..25 {
+        assert!(!rib.contains(&format!("10.9.{i}.0/24")), "{rib}");
+    }
+    // Stored as well: after SIGKILL the same 20 are back.
+    kill_and_restart(&mut lab, &conf, &sock);
+    let rib = ctl_ok(&sock, &["rib", "10.9.0.0/16", "--longer"]);
+    assert_eq!(rib.matches("10.9.").count(), 20, "{rib}");
+}
