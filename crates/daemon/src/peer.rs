@@ -60,6 +60,10 @@ pub struct Wiring {
 /// socket busy, small enough that a stuck peer holds little memory.
 const EXPORT_QUEUE: usize = 8;
 
+/// At most this many exports are packed together when several batches
+/// wait in the export channel (the peer reads slower than the RIB exports).
+const MERGE: usize = 16 * 1024;
+
 /// Everything a peer task needs from the configuration.
 pub struct Setup {
     pub neighbor: Neighbor,
@@ -446,16 +450,61 @@ impl Peer {
         }
     }
 
-    async fn send_routes(&mut self, msg: ToPeer, events: &mut VecDeque<Event>) {
+    /// Route batches already waiting behind `first` join it (up to
+    /// [`MERGE`] exports), so that a peer slower than the RIB gets fuller
+    /// UPDATEs (fewer of them: a receiver's cost is largely per UPDATE).
+    /// Whether any joined; a waiting message that is not routes ends the
+    /// merge and is returned, to be sent after.
+    fn merge_waiting(&mut self, first: &mut ToPeer) -> (bool, Option<ToPeer>) {
+        let (ToPeer::Routes(batch), Some(rx)) = (first, self.exports.as_mut()) else {
+            return (false, None);
+        };
+        let mut merged = false;
+        while batch.len() < MERGE {
+            match rx.try_recv() {
+                Ok(ToPeer::Routes(more)) => {
+                    self.drained.notify_one();
+                    batch.extend(more);
+                    merged = true;
+                }
+                Ok(other) => {
+                    self.drained.notify_one();
+                    return (merged, Some(other));
+                }
+                Err(_) => break,
+            }
+        }
+        (merged, None)
+    }
+
+    /// `merged`: the batch joins several, where a route may come again (the
+    /// last export of it is the one that counts).
+    async fn send_routes(&mut self, msg: ToPeer, merged: bool, events: &mut VecDeque<Event>) {
         match msg {
             ToPeer::Routes(batch) => {
+                let n = batch.len();
+                let keep: Vec<bool> = if merged {
+                    let mut seen = std::collections::HashSet::with_capacity(n);
+                    let mut k: Vec<bool> = batch
+                        .iter()
+                        .rev()
+                        .map(|e| seen.insert((e.family, e.path_id, &e.nlri)))
+                        .collect();
+                    k.reverse();
+                    k
+                } else {
+                    Vec::new()
+                };
                 // Group announcements by attribute set (shared `Arc`s from
                 // the Adj-RIB-Out) so each set goes out packed (RFC 4271
                 // §4.3: many NLRI per UPDATE).
                 let mut groups: HashMap<(AfiSafi, usize), (Arc<Attrs>, Vec<NlriEntry>)> =
                     HashMap::new();
                 let mut withdrawals: HashMap<AfiSafi, Vec<NlriEntry>> = HashMap::new();
-                for e in batch {
+                for (i, e) in batch.into_iter().enumerate() {
+                    if keep.get(i) == Some(&false) {
+                        continue;
+                    }
                     let entry = NlriEntry {
                         path_id: e.path_id,
                         nlri: e.nlri,
@@ -860,9 +909,13 @@ pub async fn run(setup: Setup, w: Wiring) {
                 p.framer.push(buf.get(..n).unwrap_or(&[]));
                 p.messages(&mut events).await;
             }
-            Input::Export(m) => {
+            Input::Export(mut m) => {
                 p.drained.notify_one();
-                p.send_routes(m, &mut events).await;
+                let (merged, next) = p.merge_waiting(&mut m);
+                p.send_routes(m, merged, &mut events).await;
+                if let Some(next) = next {
+                    p.send_routes(next, false, &mut events).await;
+                }
             }
         }
     }
