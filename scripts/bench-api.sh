@@ -1,9 +1,12 @@
 #!/bin/sh
-# Bulk injection benchmark: 100k routes through rbgpd's AddPaths RPC
-# (rbgpctl rib add-bulk) until GoBGP, rbgpd's peer in a network namespace,
-# has all of them. Needs root, iproute2, gobgpd (and the Lab's other tools:
-# bird2, frr, exabgp; scripts/test.sh installs them). Figures go to
-# docs/BENCHMARKS.md.
+# Bulk injection benchmark, rbgpd and GoBGP in the same run: 100k routes
+# through rbgpd's AddPaths RPC (rbgpctl rib add-bulk) until its peers GoBGP
+# and BIRD have all of them, then the same number injected into a gobgpd
+# with `gobgp mrt inject global` until the same receiving GoBGP has them.
+# Needs root, iproute2, gobgpd, bird2, python3 (and the Lab's other tools:
+# frr, exabgp; scripts/test.sh installs them). Figures go to
+# docs/BENCHMARKS.md ("API bulk injection").
+#   RBGP_BENCH_PERF=/tmp/rbgpd.perf scripts/bench-api.sh   # perf record rbgpd
 set -eu
 cd "$(dirname "$0")/.."
 nice -n 10 cargo build --release --locked -p rbgpd -p rbgp-ctl

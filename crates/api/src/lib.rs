@@ -11,6 +11,7 @@
 pub mod convert;
 mod error;
 pub mod json;
+pub mod observe;
 
 pub use error::FieldError;
 

@@ -55,14 +55,22 @@ pub struct Cli {
 enum Command {
     /// Neighbors: a table, one neighbor's details, or a change.
     Neighbor(cmd::neighbor::Args),
+    /// Peer groups: list, `add NAME --asn N ...`, `delete NAME`.
+    PeerGroup(cmd::group::GroupArgs),
+    /// Dynamic-neighbor ranges: list, `add PREFIX --group NAME`, `delete PREFIX`.
+    Dynamic(cmd::group::DynamicArgs),
     /// The RIB: list, explain, add and delete paths.
     Rib(cmd::rib::Args),
     /// FlowSpec rules: `flowspec add MATCH... then ACTION...`.
     Flowspec(cmd::flowspec::Args),
     /// Live route changes and session events.
     Watch(cmd::watch::Args),
-    /// rbgpd's AS, router ID, listeners and state directory.
-    Global,
+    /// rbgpd's AS, router ID, listeners and state directory; `global set`
+    /// changes the AS or router ID (stored; affected sessions restart).
+    Global {
+        #[command(subcommand)]
+        set: Option<cmd::control::GlobalCmd>,
+    },
     /// Is rbgpd up?
     Health,
     /// Stop rbgpd gracefully (Cease/Administrative Shutdown to every peer).
@@ -121,10 +129,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Neighbor(a) => cmd::neighbor::run(&mut c, a, json).await,
+        Command::PeerGroup(a) => cmd::group::peer_group(&mut c, a, json).await,
+        Command::Dynamic(a) => cmd::group::dynamic(&mut c, a, json).await,
         Command::Rib(a) => cmd::rib::run(&mut c, a, json).await,
         Command::Flowspec(a) => cmd::flowspec::run(&mut c, a, json).await,
         Command::Watch(a) => cmd::watch::run(&mut c, a, json).await,
-        Command::Global => cmd::control::global(&mut c, json).await,
+        Command::Global { set } => cmd::control::global(&mut c, set, json).await,
         Command::Health => cmd::control::health(&mut c, json).await,
         Command::Shutdown { message } => cmd::control::shutdown(&mut c, message, json).await,
         Command::Reload => cmd::control::reload(&mut c, json).await,

@@ -4,9 +4,10 @@
 //! the RIB task; every answer comes back on a oneshot channel, so no
 //! routing state is ever shared behind a lock.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use rbgp_config::{Config, Neighbor};
 use rbgp_fsm::{Negotiated, State};
@@ -90,6 +91,100 @@ pub struct LastNotification {
     pub at: SystemTime,
 }
 
+/// How many NOTIFICATIONs of one code and subcode went one way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationCount {
+    pub direction: Direction,
+    pub code: u8,
+    pub subcode: u8,
+    pub count: u64,
+}
+
+/// Count one NOTIFICATION.
+pub fn count_notification(v: &mut Vec<NotificationCount>, direction: Direction, n: &Notification) {
+    match v
+        .iter_mut()
+        .find(|c| c.direction == direction && c.code == n.code && c.subcode == n.subcode)
+    {
+        Some(c) => c.count += 1,
+        None => v.push(NotificationCount {
+            direction,
+            code: n.code,
+            subcode: n.subcode,
+            count: 1,
+        }),
+    }
+}
+
+/// A latency histogram with fixed buckets, updated without locks (metrics).
+#[derive(Debug)]
+pub struct Histogram {
+    /// Upper bounds in seconds, ascending.
+    bounds: &'static [f64],
+    /// Observations at or below each bound (not cumulative), then above all.
+    buckets: Vec<AtomicU64>,
+    sum_ns: AtomicU64,
+}
+
+/// Bucket bounds for the UPDATE latency: 10 µs to 5 s.
+pub const LATENCY_BOUNDS: &[f64] = &[
+    0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5, 1.0, 2.5, 5.0,
+];
+
+impl Histogram {
+    pub fn new(bounds: &'static [f64]) -> Self {
+        Histogram {
+            bounds,
+            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_ns: AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        let i = self
+            .bounds
+            .iter()
+            .position(|b| s <= *b)
+            .unwrap_or(self.bounds.len());
+        if let Some(b) = self.buckets.get(i) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Cumulative counts per bound (`+Inf` last), and the sum in seconds.
+    pub fn snapshot(&self) -> (Vec<(Option<f64>, u64)>, f64) {
+        let mut total = 0;
+        let mut out = Vec::with_capacity(self.buckets.len());
+        for (i, b) in self.buckets.iter().enumerate() {
+            total += b.load(Ordering::Relaxed);
+            out.push((self.bounds.get(i).copied(), total));
+        }
+        let sum = self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        (out, sum)
+    }
+}
+
+/// How big the RIB is (metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RibSizes {
+    /// Per family: NLRIs with at least one path (the Loc-RIB's routes), and
+    /// paths from every source.
+    pub families: Vec<(AfiSafi, u64, u64)>,
+    /// Distinct attribute sets interned.
+    pub attribute_sets: u64,
+}
+
+/// The global settings SetGlobal may change at runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub asn: u32,
+    pub router_id: Ipv4Addr,
+}
+
 /// What a peer task publishes about itself (a `watch` value: readers never
 /// wait for the peer).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +197,8 @@ pub struct SessionStatus {
     pub messages_in: MessageCounts,
     pub messages_out: MessageCounts,
     pub last_notification: Option<LastNotification>,
+    /// NOTIFICATIONs by direction, code and subcode, since the task started.
+    pub notifications: Vec<NotificationCount>,
     /// The last local error (connect failure, malformed message...).
     pub last_error: Option<String>,
     pub flaps: u64,
@@ -117,6 +214,7 @@ impl Default for SessionStatus {
             messages_in: MessageCounts::default(),
             messages_out: MessageCounts::default(),
             last_notification: None,
+            notifications: Vec::new(),
             last_error: None,
             flaps: 0,
         }
@@ -260,6 +358,8 @@ pub enum Command {
     SoftReset(IpAddr, SoftReset, Reply<()>),
     Neighbors(Reply<Vec<NeighborStatus>>),
     Reload(Box<Config>, Reply<ReloadSummary>),
+    /// New AS and router ID: sessions whose OPEN changes are restarted.
+    SetIdentity(Identity, Reply<ReloadSummary>),
     Shutdown(Option<String>),
 }
 
@@ -269,6 +369,8 @@ pub struct Handle {
     pub(crate) cmd: mpsc::Sender<Command>,
     pub(crate) rib: mpsc::Sender<RibMsg>,
     pub(crate) events: broadcast::Sender<SessionEvent>,
+    /// UPDATE received -> applied in the RIB (metrics).
+    pub update_latency: Arc<Histogram>,
 }
 
 impl Handle {
@@ -331,6 +433,17 @@ impl Handle {
         self.ask(|r| Command::Reload(Box::new(config), r)).await
     }
 
+    /// Change the AS and router ID as a reload would: the RIB takes them,
+    /// and every session whose OPEN they change is restarted.
+    pub async fn set_identity(&self, id: Identity) -> Result<ReloadSummary, ControlError> {
+        self.ask(|r| Command::SetIdentity(id, r)).await
+    }
+
+    /// The RIB's sizes (metrics).
+    pub async fn rib_sizes(&self) -> Result<RibSizes, ControlError> {
+        self.ask_rib(|reply| RibMsg::Sizes { reply }).await
+    }
+
     /// Close every session with Cease/Administrative Shutdown and stop.
     pub async fn shutdown(&self, message: Option<String>) -> Result<(), ControlError> {
         self.cmd
@@ -342,7 +455,25 @@ impl Handle {
     /// Originate routes (replacing any with the same family, NLRI and path
     /// id). Returns once the RIB has them.
     pub async fn add_routes(&self, routes: Vec<LocalRoute>) -> Result<(), ControlError> {
-        self.ask_rib(|reply| RibMsg::Inject { routes, reply }).await
+        self.queue_routes(routes)
+            .await?
+            .await
+            .map_err(|_| ControlError::ShuttingDown)
+    }
+
+    /// Originate routes without waiting for the RIB: the receiver answers
+    /// once it has them (and every route queued before, as the RIB takes
+    /// its messages in order).
+    pub async fn queue_routes(
+        &self,
+        routes: Vec<LocalRoute>,
+    ) -> Result<oneshot::Receiver<()>, ControlError> {
+        let (reply, rx) = oneshot::channel();
+        self.rib
+            .send(RibMsg::Inject { routes, reply })
+            .await
+            .map_err(|_| ControlError::ShuttingDown)?;
+        Ok(rx)
     }
 
     /// Stop originating these routes; returns how many existed.

@@ -2,13 +2,15 @@
 //! tasks, and the BGP listeners. Returns the control [`Handle`] the API,
 //! SIGHUP and tests drive the daemon with.
 
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rbgp_config::Config;
 use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use crate::control::Handle;
+use crate::control::{Handle, Histogram, LATENCY_BOUNDS};
 use crate::sockets::Listeners;
 use crate::supervisor::{self, Supervisor};
 use crate::{listener, rib_task};
@@ -20,8 +22,12 @@ use crate::{listener, rib_task};
 const RIB_QUEUE: usize = 64;
 
 /// Start everything. The returned task ends when the daemon has shut down
-/// (after `Handle::shutdown`).
-pub async fn start(config: Config) -> anyhow::Result<(Handle, JoinHandle<()>)> {
+/// (after `Handle::shutdown`). The `disabled` neighbors start
+/// administratively down (as the API left them).
+pub async fn start(
+    config: Config,
+    disabled: HashSet<IpAddr>,
+) -> anyhow::Result<(Handle, JoinHandle<()>)> {
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
     let drained = Arc::new(Notify::new());
     let local = rbgp_rib::policy::Local {
@@ -46,7 +52,16 @@ pub async fn start(config: Config) -> anyhow::Result<(Handle, JoinHandle<()>)> {
         .map(|l| tokio::spawn(listener::run(l, conn_tx.clone())))
         .collect();
     let (asn, router_id) = (config.global.asn, config.global.router_id);
-    let mut sup = Supervisor::new(config, rib_tx.clone(), events.clone(), drained, gone_tx);
+    let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
+    let mut sup = Supervisor::new(
+        config,
+        rib_tx.clone(),
+        events.clone(),
+        drained,
+        gone_tx,
+        Arc::clone(&latency),
+        disabled,
+    );
     sup.listeners = sockets;
     sup.start_configured().map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(asn, %router_id, "rbgpd started");
@@ -54,6 +69,7 @@ pub async fn start(config: Config) -> anyhow::Result<(Handle, JoinHandle<()>)> {
         cmd: cmd_tx,
         rib: rib_tx,
         events,
+        update_latency: latency,
     };
     let done = tokio::spawn(async move {
         supervisor::run(sup, cmd_rx, conn_rx, gone_rx).await;

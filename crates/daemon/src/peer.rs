@@ -20,7 +20,10 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::collision::{Pending, Progress};
-use crate::control::{Direction, LastNotification, MessageCounts, SessionEvent, SessionStatus};
+use crate::control::{
+    count_notification, Direction, Histogram, LastNotification, MessageCounts, SessionEvent,
+    SessionStatus,
+};
 use crate::rib_task::{self, RibMsg, ToPeer};
 use crate::sockets;
 use crate::timers::Timers;
@@ -50,6 +53,8 @@ pub struct Wiring {
     pub drained: Arc<Notify>,
     /// Told when a dynamic neighbor's task ends.
     pub gone: mpsc::Sender<IpAddr>,
+    /// UPDATE received -> applied in the RIB (metrics).
+    pub latency: Arc<Histogram>,
 }
 
 /// UPDATEs per message to the RIB task (its inbox holds `RIB_QUEUE` of
@@ -60,12 +65,19 @@ const UPDATE_BATCH: usize = 8;
 /// socket busy, small enough that a stuck peer holds little memory.
 const EXPORT_QUEUE: usize = 8;
 
+/// At most this many exports are packed together when several batches
+/// wait in the export channel (the peer reads slower than the RIB exports).
+const MERGE: usize = 16 * 1024;
+
 /// Everything a peer task needs from the configuration.
 pub struct Setup {
     pub neighbor: Neighbor,
     pub fsm: PeerConfig,
     /// Created from a dynamic-neighbor range: the task ends with the session.
     pub dynamic: bool,
+    /// Start administratively enabled (a disable through the API is kept
+    /// across restarts of the task and of rbgpd).
+    pub enabled: bool,
 }
 
 impl Setup {
@@ -107,6 +119,7 @@ impl Setup {
             neighbor: n,
             fsm: c,
             dynamic: false,
+            enabled: true,
         }
     }
 }
@@ -140,6 +153,7 @@ struct Peer {
     status: watch::Sender<SessionStatus>,
     events: broadcast::Sender<SessionEvent>,
     drained: Arc<Notify>,
+    latency: Arc<Histogram>,
     /// Why the session last went down: decides graceful-restart retention.
     last_down: Option<DownReason>,
     /// When to start again after a max-prefix Cease.
@@ -194,8 +208,10 @@ impl Peer {
             notification: n.clone(),
             at: SystemTime::now(),
         };
-        self.status
-            .send_modify(|st| st.last_notification = Some(last.clone()));
+        self.status.send_modify(|st| {
+            st.last_notification = Some(last.clone());
+            count_notification(&mut st.notifications, direction, n);
+        });
     }
 
     fn connect(&mut self) {
@@ -407,6 +423,7 @@ impl Peer {
                     break;
                 }
             };
+            let received = std::time::Instant::now();
             let d = match Message::decode(&bytes, &self.rx_ctx) {
                 Ok(d) => d,
                 Err(e) => {
@@ -456,7 +473,7 @@ impl Peer {
                         }
                     }
                     if established {
-                        batch.push((u, d.verdict));
+                        batch.push((u, d.verdict, received));
                         if batch.len() >= UPDATE_BATCH {
                             self.to_rib(&mut batch).await;
                         }
@@ -468,7 +485,7 @@ impl Peer {
     }
 
     /// Hand the received UPDATEs to the RIB, in order.
-    async fn to_rib(&self, batch: &mut Vec<(Update, rbgp_wire::Verdict)>) {
+    async fn to_rib(&self, batch: &mut Vec<(Update, rbgp_wire::Verdict, std::time::Instant)>) {
         if batch.is_empty() {
             return;
         }
@@ -478,20 +495,66 @@ impl Peer {
             .send(RibMsg::Updates {
                 addr: self.addr(),
                 updates,
+                latency: Arc::clone(&self.latency),
             })
             .await;
     }
 
-    async fn send_routes(&mut self, msg: ToPeer, events: &mut VecDeque<Event>) {
+    /// Route batches already waiting behind `first` join it (up to
+    /// [`MERGE`] exports), so that a peer slower than the RIB gets fuller
+    /// UPDATEs (fewer of them: a receiver's cost is largely per UPDATE).
+    /// Whether any joined; a waiting message that is not routes ends the
+    /// merge and is returned, to be sent after.
+    fn merge_waiting(&mut self, first: &mut ToPeer) -> (bool, Option<ToPeer>) {
+        let (ToPeer::Routes(batch), Some(rx)) = (first, self.exports.as_mut()) else {
+            return (false, None);
+        };
+        let mut merged = false;
+        while batch.len() < MERGE {
+            match rx.try_recv() {
+                Ok(ToPeer::Routes(more)) => {
+                    self.drained.notify_one();
+                    batch.extend(more);
+                    merged = true;
+                }
+                Ok(other) => {
+                    self.drained.notify_one();
+                    return (merged, Some(other));
+                }
+                Err(_) => break,
+            }
+        }
+        (merged, None)
+    }
+
+    /// `merged`: the batch joins several, where a route may come again (the
+    /// last export of it is the one that counts).
+    async fn send_routes(&mut self, msg: ToPeer, merged: bool, events: &mut VecDeque<Event>) {
         match msg {
             ToPeer::Routes(batch) => {
+                let n = batch.len();
+                let keep: Vec<bool> = if merged {
+                    let mut seen = std::collections::HashSet::with_capacity(n);
+                    let mut k: Vec<bool> = batch
+                        .iter()
+                        .rev()
+                        .map(|e| seen.insert((e.family, e.path_id, &e.nlri)))
+                        .collect();
+                    k.reverse();
+                    k
+                } else {
+                    Vec::new()
+                };
                 // Group announcements by attribute set (shared `Arc`s from
                 // the Adj-RIB-Out) so each set goes out packed (RFC 4271
                 // §4.3: many NLRI per UPDATE).
                 let mut groups: FxHashMap<(AfiSafi, usize), (Arc<Attrs>, Vec<NlriEntry>)> =
                     FxHashMap::default();
                 let mut withdrawals: FxHashMap<AfiSafi, Vec<NlriEntry>> = FxHashMap::default();
-                for e in batch {
+                for (i, e) in batch.into_iter().enumerate() {
+                    if keep.get(i) == Some(&false) {
+                        continue;
+                    }
                     let entry = NlriEntry {
                         path_id: e.path_id,
                         nlri: e.nlri,
@@ -731,6 +794,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         events: session_events,
         drained,
         gone,
+        latency,
     } = w;
     let (connect_tx, mut connect_rx) = mpsc::channel(2);
     let fsm = Fsm::new(setup.fsm.clone());
@@ -751,6 +815,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         status,
         events: session_events,
         drained,
+        latency,
         last_down: None,
         restart_at: None,
         held: false,
@@ -758,7 +823,12 @@ pub async fn run(setup: Setup, w: Wiring) {
         pending: None,
         pending_buf: vec![0u8; 4096],
     };
-    let mut events = VecDeque::from([Event::ManualStart]);
+    let mut events = VecDeque::new();
+    if p.setup.enabled {
+        events.push_back(Event::ManualStart);
+    } else {
+        p.status.send_modify(|st| st.enabled = false);
+    }
     let mut buf = vec![0u8; 65536];
     loop {
         p.run_events(&mut events).await;
@@ -893,9 +963,13 @@ pub async fn run(setup: Setup, w: Wiring) {
                 p.framer.push(buf.get(..n).unwrap_or(&[]));
                 p.messages(&mut events).await;
             }
-            Input::Export(m) => {
+            Input::Export(mut m) => {
                 p.drained.notify_one();
-                p.send_routes(m, &mut events).await;
+                let (merged, next) = p.merge_waiting(&mut m);
+                p.send_routes(m, merged, &mut events).await;
+                if let Some(next) = next {
+                    p.send_routes(next, false, &mut events).await;
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 //! file, SIGHUP reloads, the API and dynamic-neighbor ranges, routes
 //! inbound connections to them, and answers status questions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +13,8 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::control::{
-    Command, ControlError, LocalRoute, NeighborStatus, ReloadSummary, SessionEvent, SessionStatus,
-    SoftReset,
+    Command, ControlError, Histogram, Identity, LocalRoute, NeighborStatus, ReloadSummary,
+    SessionEvent, SessionStatus, SoftReset,
 };
 use crate::peer::{self, PeerCtl, Setup, Wiring};
 use crate::rib_task::{self, RibMsg};
@@ -40,6 +40,11 @@ pub struct Supervisor {
     events: broadcast::Sender<SessionEvent>,
     drained: Arc<Notify>,
     gone_tx: mpsc::Sender<IpAddr>,
+    latency: Arc<Histogram>,
+    /// Neighbors disabled through the API: they stay disabled when their
+    /// task is restarted (reload, SetGlobal) and, stored by the API, when
+    /// rbgpd is.
+    disabled: HashSet<IpAddr>,
     /// Keyed with each neighbor's MD5 password (RFC 2385) while it exists.
     pub listeners: Listeners,
 }
@@ -51,6 +56,8 @@ impl Supervisor {
         events: broadcast::Sender<SessionEvent>,
         drained: Arc<Notify>,
         gone_tx: mpsc::Sender<IpAddr>,
+        latency: Arc<Histogram>,
+        disabled: HashSet<IpAddr>,
     ) -> Self {
         Supervisor {
             config,
@@ -59,6 +66,8 @@ impl Supervisor {
             events,
             drained,
             gone_tx,
+            latency,
+            disabled,
             listeners: Listeners::default(),
         }
     }
@@ -69,6 +78,7 @@ impl Supervisor {
         let (status_tx, status) = watch::channel(SessionStatus::default());
         let mut setup = Setup::new(&self.config, n.clone());
         setup.dynamic = dynamic;
+        setup.enabled = !self.disabled.contains(&n.address);
         let wiring = Wiring {
             rib: self.rib.clone(),
             conn_rx,
@@ -77,6 +87,7 @@ impl Supervisor {
             events: self.events.clone(),
             drained: Arc::clone(&self.drained),
             gone: self.gone_tx.clone(),
+            latency: Arc::clone(&self.latency),
         };
         if !dynamic {
             // Before the task runs; dynamic neighbors use their range's key.
@@ -127,6 +138,29 @@ impl Supervisor {
         Ok(())
     }
 
+    /// The dynamic-neighbor range `ip` falls in.
+    fn range_of(&self, ip: IpAddr) -> Option<&rbgp_config::DynamicNeighbor> {
+        let host = rbgp_wire::Prefix::new(ip, if ip.is_ipv4() { 32 } else { 128 })?;
+        self.config
+            .dynamic_neighbors
+            .iter()
+            .find(|d| d.prefix.contains(&host))
+    }
+
+    /// The neighbor a connection from `ip` makes through its dynamic range;
+    /// `Err(None)` when no range has `ip`.
+    fn dynamic_neighbor(&self, ip: IpAddr) -> Result<Neighbor, Option<String>> {
+        let d = self.range_of(ip).ok_or(None)?;
+        let nc = NeighborConfig::in_group(ip, &d.peer_group);
+        let mut n = self
+            .config
+            .resolve(&nc)
+            .map_err(|e| Some(format!("peer group {:?}: {e}", d.peer_group)))?;
+        // RFC 4271 §8.2.1: a passive peer waits for the connection.
+        n.passive = true;
+        Ok(n)
+    }
+
     /// A connection from `ip`: to its neighbor, or a new dynamic neighbor.
     fn inbound(&mut self, s: TcpStream, ip: IpAddr) {
         let asn = self.config.global.asn;
@@ -139,19 +173,8 @@ impl Supervisor {
             }
             return;
         }
-        let range = self.config.dynamic_neighbors.iter().find(|d| {
-            let host = rbgp_wire::Prefix::new(ip, if ip.is_ipv4() { 32 } else { 128 });
-            host.is_some_and(|h| d.prefix.contains(&h))
-        });
-        let Some(d) = range else {
-            tracing::info!(from = %ip, "connection from an unconfigured address closed");
-            return;
-        };
-        let nc = NeighborConfig::in_group(ip, &d.peer_group);
-        match self.config.resolve(&nc) {
-            Ok(mut n) => {
-                // RFC 4271 §8.2.1: a passive peer waits for the connection.
-                n.passive = true;
+        match self.dynamic_neighbor(ip) {
+            Ok(n) => {
                 if !sockets::accepted(&s, &n, asn) {
                     return;
                 }
@@ -164,8 +187,11 @@ impl Supervisor {
                     tracing::warn!(peer = %ip, "new dynamic neighbor busy, connection dropped");
                 }
             }
-            Err(e) => {
-                tracing::warn!(from = %ip, group = %d.peer_group, error = %e, "dynamic neighbor refused")
+            Err(None) => {
+                tracing::info!(from = %ip, "connection from an unconfigured address closed")
+            }
+            Err(Some(e)) => {
+                tracing::warn!(from = %ip, error = %e, "dynamic neighbor refused")
             }
         }
     }
@@ -243,6 +269,21 @@ impl Supervisor {
                 }
             }
         }
+        // Dynamic neighbors whose range is gone or would now give them
+        // other settings: closed (they may connect again).
+        let orphans: Vec<IpAddr> = self
+            .peers
+            .iter()
+            .filter(|(a, h)| {
+                h.dynamic && self.dynamic_neighbor(**a).ok() != Some(h.neighbor.clone())
+            })
+            .map(|(a, _)| *a)
+            .collect();
+        for addr in orphans {
+            self.stop(addr, Some("dynamic neighbor range removed".into()))
+                .await;
+            summary.removed.push(addr);
+        }
         for n in wanted {
             if !self.peers.contains_key(&n.address) {
                 summary.added.push(n.address);
@@ -291,6 +332,45 @@ impl Supervisor {
         Ok(summary)
     }
 
+    /// New AS and router ID, applied as a reload applies a changed
+    /// neighbor: the sessions whose OPEN changes are stopped, the RIB takes
+    /// the new identity, and they start again (dynamic ones reconnect).
+    async fn set_identity(&mut self, id: Identity) -> ReloadSummary {
+        let mut new = self.config.clone();
+        new.global.asn = id.asn;
+        new.global.router_id = id.router_id;
+        let mut summary = ReloadSummary::default();
+        let mut restart = Vec::new();
+        for h in self.peers.values() {
+            let before = Setup::new(&self.config, h.neighbor.clone()).fsm;
+            let after = Setup::new(&new, h.neighbor.clone()).fsm;
+            if before == after {
+                summary.unchanged += 1;
+            } else {
+                restart.push((h.neighbor.clone(), h.dynamic, h.from_api));
+            }
+        }
+        for (n, _, _) in &restart {
+            self.stop(n.address, Some("BGP identity changed".into()))
+                .await;
+        }
+        self.config.global = new.global;
+        let local = rbgp_rib::policy::Local {
+            asn: id.asn,
+            router_id: id.router_id,
+            cluster_id: id.router_id,
+        };
+        let _ = self.rib.send(RibMsg::SetLocal { local }).await;
+        for (n, dynamic, from_api) in restart {
+            summary.changed.push(n.address);
+            if !dynamic {
+                self.spawn(n, false, from_api);
+            }
+        }
+        tracing::info!(asn = id.asn, router_id = %id.router_id, ?summary, "BGP identity changed");
+        summary
+    }
+
     async fn command(&mut self, c: Command) -> bool {
         match c {
             Command::AddNeighbor(n, reply) => {
@@ -305,6 +385,7 @@ impl Supervisor {
             Command::DeleteNeighbor(addr, reply) => {
                 let r = if self.stop(addr, Some("neighbor deleted".into())).await {
                     self.listeners.key(addr, None);
+                    self.disabled.remove(&addr);
                     Ok(())
                 } else {
                     Err(ControlError::NoSuchNeighbor(addr))
@@ -312,10 +393,21 @@ impl Supervisor {
                 let _ = reply.send(r);
             }
             Command::Enable(addr, reply) => {
-                let _ = reply.send(self.ctl(addr, PeerCtl::Enable).await);
+                let r = self.ctl(addr, PeerCtl::Enable).await;
+                if r.is_ok() {
+                    self.disabled.remove(&addr);
+                }
+                let _ = reply.send(r);
             }
             Command::Disable(addr, message, reply) => {
-                let _ = reply.send(self.ctl(addr, PeerCtl::Disable(message)).await);
+                let r = self.ctl(addr, PeerCtl::Disable(message)).await;
+                if r.is_ok() && self.peers.get(&addr).is_some_and(|h| !h.dynamic) {
+                    self.disabled.insert(addr);
+                }
+                let _ = reply.send(r);
+            }
+            Command::SetIdentity(id, reply) => {
+                let _ = reply.send(Ok(self.set_identity(id).await));
             }
             Command::SoftReset(addr, which, reply) => {
                 let mut r = Ok(());

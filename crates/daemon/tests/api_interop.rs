@@ -34,11 +34,7 @@ graceful_restart = false
 
 /// BIRD's `show protocols` line of the session (state and since-time).
 fn bird_session_line(lab: &Lab) -> String {
-    lab.birdc("show protocols dut")
-        .lines()
-        .find(|l| l.starts_with("dut"))
-        .unwrap_or_default()
-        .to_string()
+    lab.bird_protocol("dut")
 }
 
 #[test]

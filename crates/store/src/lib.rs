@@ -1,8 +1,9 @@
 //! # rbgp-store
 //!
 //! What rbgpd's API accepted, kept across restarts and crashes: injected
-//! paths, FlowSpec rules, API-added neighbors, peer groups and
-//! dynamic-neighbor ranges. One [redb](https://docs.rs/redb) file,
+//! paths, FlowSpec rules, API-added neighbors, peer groups,
+//! dynamic-neighbor ranges, disabled neighbors and the global settings
+//! changed through the API. One [redb](https://docs.rs/redb) file,
 //! `<state_dir>/rbgpd.redb`; every write is a committed (fsynced)
 //! transaction before it returns, so the API replies OK only for what a
 //! SIGKILL cannot undo.
@@ -79,12 +80,22 @@ pub const PEER_GROUPS: Table<v1::PeerGroup> = Table::new("peer_groups");
 /// Dynamic-neighbor ranges by prefix.
 pub const DYNAMIC_NEIGHBORS: Table<v1::DynamicNeighbor> = Table::new("dynamic_neighbors");
 
-const ALL: [&str; 5] = [
+/// Neighbors disabled through the API, by address (the request, with its
+/// shutdown communication).
+pub const DISABLED: Table<v1::DisableNeighborRequest> = Table::new("disabled");
+/// The global settings set through the API (GlobalService.SetGlobal):
+/// one record, [`GLOBAL_KEY`], holding the fields ever set.
+pub const GLOBAL: Table<v1::SetGlobalRequest> = Table::new("global");
+pub const GLOBAL_KEY: &str = "global";
+
+const ALL: [&str; 7] = [
     PATHS.name,
     FLOWSPEC.name,
     NEIGHBORS.name,
     PEER_GROUPS.name,
     DYNAMIC_NEIGHBORS.name,
+    DISABLED.name,
+    GLOBAL.name,
 ];
 
 pub struct Store {

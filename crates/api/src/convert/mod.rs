@@ -50,3 +50,35 @@ where
 pub fn parse_ip(text: &str, field: &str) -> Result<std::net::IpAddr, FieldError> {
     parse_field(text, field)
 }
+
+/// The fields of a SetGlobal request (`None`: left unset), validated: a
+/// local AS other than 0 and AS_TRANS 23456 (RFC 7607, RFC 6793), a
+/// non-zero IPv4 router ID (RFC 6286).
+pub fn identity_from_proto(
+    r: &crate::v1::SetGlobalRequest,
+) -> Result<(Option<u32>, Option<std::net::Ipv4Addr>), FieldError> {
+    let asn = match r.asn {
+        Some(0) => return Err(FieldError::new("asn", "AS 0 is reserved (RFC 7607)")),
+        Some(23456) => {
+            return Err(FieldError::new(
+                "asn",
+                "AS_TRANS 23456 is not a local AS (RFC 6793)",
+            ))
+        }
+        a => a,
+    };
+    let router_id = match &r.router_id {
+        Some(t) => {
+            let id: std::net::Ipv4Addr = parse_field(t, "router_id")?;
+            if id.is_unspecified() {
+                return Err(FieldError::new(
+                    "router_id",
+                    "must not be 0.0.0.0 (RFC 6286)",
+                ));
+            }
+            Some(id)
+        }
+        None => None,
+    };
+    Ok((asn, router_id))
+}

@@ -1,11 +1,37 @@
-//! `rbgpctl health|shutdown|reload`.
+//! `rbgpctl global [set]|health|shutdown|reload`.
 
 use rbgp_api::v1::*;
 
 use super::{done, print_json};
 use crate::connect::Clients;
 
-pub async fn global(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+#[derive(clap::Subcommand, Debug)]
+pub enum GlobalCmd {
+    /// Change the AS and/or router ID at runtime (GlobalService.SetGlobal).
+    Set {
+        #[arg(long)]
+        asn: Option<u32>,
+        /// Checked by rbgpd (a non-zero IPv4 address).
+        #[arg(long)]
+        router_id: Option<String>,
+    },
+}
+
+pub async fn global(c: &mut Clients, set: Option<GlobalCmd>, json: bool) -> anyhow::Result<()> {
+    if let Some(GlobalCmd::Set { asn, router_id }) = set {
+        anyhow::ensure!(
+            asn.is_some() || router_id.is_some(),
+            "global set: give --asn and/or --router-id"
+        );
+        let r = c
+            .global
+            .set_global(SetGlobalRequest { asn, router_id })
+            .await?
+            .into_inner();
+        if json {
+            return print_json(&r);
+        }
+    }
     let r = c.global.get_global(GetGlobalRequest {}).await?.into_inner();
     if json {
         return print_json(&r);

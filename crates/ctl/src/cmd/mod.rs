@@ -2,6 +2,7 @@
 
 pub mod control;
 pub mod flowspec;
+pub mod group;
 pub mod neighbor;
 pub mod rib;
 pub mod watch;

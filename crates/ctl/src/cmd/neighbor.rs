@@ -44,13 +44,20 @@ enum Action {
 
 #[derive(clap::Args)]
 struct AddArgs {
+    /// Peer group to take settings from.
+    #[arg(long)]
+    group: Option<String>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+/// A neighbor's or peer group's settings.
+#[derive(clap::Args)]
+pub struct SettingsArgs {
     #[arg(long)]
     asn: Option<u32>,
     #[arg(long)]
     description: Option<String>,
-    /// Peer group to take settings from.
-    #[arg(long)]
-    group: Option<String>,
     /// Family to negotiate (ipv4_unicast, ipv6_unicast, ipv4_flowspec...), repeatable.
     #[arg(long = "family")]
     families: Vec<String>,
@@ -68,6 +75,31 @@ struct AddArgs {
     route_reflector_client: bool,
     #[arg(long)]
     next_hop_self: bool,
+    #[arg(long)]
+    max_prefixes: Option<u32>,
+}
+
+impl SettingsArgs {
+    pub fn into_proto(self) -> anyhow::Result<PeerSettings> {
+        Ok(PeerSettings {
+            remote_asn: self.asn,
+            description: self.description,
+            families: self
+                .families
+                .iter()
+                .map(|f| family(f))
+                .collect::<anyhow::Result<_>>()?,
+            port: self.port,
+            local_address: self.local_address,
+            passive: self.passive.then_some(true),
+            hold_time: self.hold_time,
+            multihop: self.multihop,
+            route_reflector_client: self.route_reflector_client.then_some(true),
+            next_hop_self: self.next_hop_self.then_some(true),
+            max_prefixes: self.max_prefixes,
+            ..Default::default()
+        })
+    }
 }
 
 fn family(name: &str) -> anyhow::Result<Family> {
@@ -82,23 +114,7 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
     match a.action {
         None => show(c, addr, json).await,
         Some(Action::Add(x)) => {
-            let settings = PeerSettings {
-                remote_asn: x.asn,
-                description: x.description,
-                families: x
-                    .families
-                    .iter()
-                    .map(|f| family(f))
-                    .collect::<anyhow::Result<_>>()?,
-                port: x.port,
-                local_address: x.local_address,
-                passive: x.passive.then_some(true),
-                hold_time: x.hold_time,
-                multihop: x.multihop,
-                route_reflector_client: x.route_reflector_client.then_some(true),
-                next_hop_self: x.next_hop_self.then_some(true),
-                ..Default::default()
-            };
+            let settings = x.settings.into_proto()?;
             let neighbor = NeighborConfig {
                 address: addr.clone(),
                 peer_group: x.group.unwrap_or_default(),

@@ -47,7 +47,7 @@ enum Sub {
     /// for stdin), `PREFIX NEXTHOP [COMMUNITY...]`.
     AddBulk {
         file: String,
-        /// Paths per streamed message (one store transaction each).
+        /// Paths per streamed message (each stored atomically).
         #[arg(long, default_value_t = 2000)]
         batch: usize,
     },

@@ -1,6 +1,8 @@
 //! InjectionService: paths and FlowSpec rules originated through the API,
 //! stored before they are announced.
 
+use std::sync::Arc;
+
 use rbgp_api::convert::{self, FlowRule, InjectedPath};
 use rbgp_api::v1::injection_service_server::InjectionService;
 use rbgp_api::v1::*;
@@ -9,11 +11,19 @@ use rbgp_rib::Attrs;
 use rbgp_store::{FLOWSPEC, PATHS};
 use rbgp_wire::attr::Origin;
 use rbgp_wire::{AfiSafi, Nlri, Safi};
+use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{status, store_status, RpcStream, Service};
-use crate::control::LocalRoute;
+use super::{status, store_status, Inner, RpcStream, Service};
+use crate::control::{ControlError, LocalRoute};
+
+/// A validated path: its store key, canonical message and value.
+type Checked = (String, Path, InjectedPath);
+
+/// Validated batches of an AddPaths stream waiting to be stored: while
+/// one commit runs, the next batches are validated.
+const AHEAD: usize = 4;
 
 pub(super) fn local_route(p: InjectedPath) -> LocalRoute {
     LocalRoute {
@@ -56,7 +66,7 @@ fn unicast(p: &rbgp_wire::Prefix) -> AfiSafi {
 }
 
 /// Validated paths with their store keys and canonical messages.
-fn checked(paths: &[Path], first: usize) -> Result<Vec<(String, Path, InjectedPath)>, Status> {
+fn checked(paths: &[Path], first: usize) -> Result<Vec<Checked>, Status> {
     paths
         .iter()
         .enumerate()
@@ -69,14 +79,62 @@ fn checked(paths: &[Path], first: usize) -> Result<Vec<(String, Path, InjectedPa
         .collect()
 }
 
-impl Service {
-    async fn add_paths(&self, batch: Vec<(String, Path, InjectedPath)>) -> Result<(), Status> {
-        self.inner
+/// Commit a batch to the store, on a blocking thread.
+async fn store_paths(inner: &Arc<Inner>, batch: Vec<Checked>) -> Result<Vec<Checked>, Status> {
+    let inner = Arc::clone(inner);
+    tokio::task::spawn_blocking(move || {
+        inner
             .store
             .put_many(&PATHS, batch.iter().map(|(k, p, _)| (k.as_str(), p)))
-            .map_err(store_status)?;
-        let routes = batch.into_iter().map(|(_, _, v)| local_route(v)).collect();
-        self.inner.handle.add_routes(routes).await.map_err(status)
+            .map(|()| batch)
+            .map_err(store_status)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("state store task: {e}")))?
+}
+
+fn routes(batch: Vec<Checked>) -> Vec<LocalRoute> {
+    batch.into_iter().map(|(_, _, v)| local_route(v)).collect()
+}
+
+/// The second stage of AddPaths: each batch committed (batches that queued
+/// up during a commit share the next one: group commit), then queued to
+/// the RIB without waiting for it; at the end, the RIB's answer to the last
+/// batch (it takes them in order). How many paths were applied.
+async fn apply_batches(
+    inner: Arc<Inner>,
+    mut rx: mpsc::Receiver<Vec<Checked>>,
+) -> Result<u64, Status> {
+    let mut applied = 0u64;
+    let mut last = None;
+    while let Some(mut batch) = rx.recv().await {
+        while let Ok(more) = rx.try_recv() {
+            batch.extend(more);
+        }
+        let batch = store_paths(&inner, batch).await?;
+        applied += batch.len() as u64;
+        last = Some(
+            inner
+                .handle
+                .queue_routes(routes(batch))
+                .await
+                .map_err(status)?,
+        );
+    }
+    if let Some(rib) = last {
+        rib.await.map_err(|_| status(ControlError::ShuttingDown))?;
+    }
+    Ok(applied)
+}
+
+impl Service {
+    async fn add_paths(&self, batch: Vec<Checked>) -> Result<(), Status> {
+        let batch = store_paths(&self.inner, batch).await?;
+        self.inner
+            .handle
+            .add_routes(routes(batch))
+            .await
+            .map_err(status)
     }
 
     async fn delete_paths(&self, keys: &[PathKey], first: usize) -> Result<usize, Status> {
@@ -143,16 +201,34 @@ impl InjectionService for Service {
     ) -> Result<Response<AddPathsResponse>, Status> {
         self.writable()?;
         let mut stream = req.into_inner();
-        let mut added = 0usize;
+        let (tx, rx) = mpsc::channel(AHEAD);
+        let apply = tokio::spawn(apply_batches(Arc::clone(&self.inner), rx));
+        // Validate here while the batches before are stored and applied.
+        let mut seen = 0usize;
+        let mut failed = None;
         while let Some(msg) = stream.next().await {
-            let batch = checked(&msg?.paths, added)?;
-            let n = batch.len();
-            Service::add_paths(self, batch).await?;
-            added += n;
+            let batch = match msg.and_then(|m| checked(&m.paths, seen)) {
+                Ok(b) => b,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            };
+            seen += batch.len();
+            if tx.send(batch).await.is_err() {
+                break; // the store failed: its error below
+            }
         }
-        Ok(Response::new(AddPathsResponse {
-            added: added as u64,
-        }))
+        drop(tx);
+        // Everything before a bad batch is stored and in the RIB before
+        // the error goes out (the error's index says where it stopped).
+        let added = apply
+            .await
+            .map_err(|e| Status::internal(format!("AddPaths task: {e}")))??;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(Response::new(AddPathsResponse { added }))
     }
 
     async fn delete_paths(

@@ -1,11 +1,13 @@
 //! The API listeners: the Unix socket (mode 0600) and the configured TCP
 //! listeners, each with its own access (read-only, token, mTLS), plus
-//! server reflection and the metrics endpoint.
+//! server reflection and the metrics endpoint. Every listener counts its
+//! calls and errors per method for /metrics (`rbgp_api::observe`).
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use rbgp_api::observe::{CallObserver, ObserveLayer};
 use rbgp_api::v1::{
     control_service_server::ControlServiceServer, event_service_server::EventServiceServer,
     global_service_server::GlobalServiceServer, injection_service_server::InjectionServiceServer,
@@ -21,7 +23,7 @@ use super::auth::{self, Auth};
 use super::{Inner, Service};
 
 /// Every service of one listener.
-fn router(mut server: Server, svc: Service, auth: Auth) -> anyhow::Result<Router> {
+fn router<L: Clone>(mut server: Server<L>, svc: Service, auth: Auth) -> anyhow::Result<Router<L>> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(rbgp_api::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -56,6 +58,9 @@ pub(super) async fn serve(
     config: &Config,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut tasks = Vec::new();
+    // A server whose calls are counted for /metrics.
+    let calls: Arc<dyn CallObserver> = inner.calls.clone();
+    let server = || Server::builder().layer(ObserveLayer::new(Arc::clone(&calls)));
     let path = config.api.socket_path(&config.global.state_dir);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -72,7 +77,7 @@ pub(super) async fn serve(
         inner: Arc::clone(inner),
         read_only: config.api.read_only,
     };
-    let r = router(Server::builder(), svc, Auth::open())?;
+    let r = router(server(), svc, Auth::open())?;
     tasks.push(tokio::spawn(async move {
         if let Err(e) = r.serve_with_incoming(UnixListenerStream::new(unix)).await {
             tracing::error!(error = %e, "API socket server stopped");
@@ -80,7 +85,7 @@ pub(super) async fn serve(
     }));
     for l in &config.api.listeners {
         let l = l.get_ref();
-        let mut server = Server::builder();
+        let mut server = server();
         if let Some(m) = l.mtls() {
             server = server
                 .tls_config(auth::tls(&m)?)

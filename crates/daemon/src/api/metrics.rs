@@ -1,10 +1,13 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4), written by
-//! hand: a handful of gauges and counters do not need a metrics library,
-//! and the values are read from the daemon at scrape time.
+//! hand: a handful of gauges, counters and one histogram do not need a
+//! metrics library. Peer and RIB values are read from the daemon at scrape
+//! time; API calls are counted as they happen ([`ApiCalls`], fed by
+//! `rbgp_api::observe`), UPDATE latency by the peer and RIB tasks.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -12,7 +15,94 @@ use tokio::task::JoinHandle;
 
 use super::status::state;
 use super::Inner;
-use crate::control::NeighborStatus;
+use crate::control::{Direction, Histogram, NeighborStatus, RibSizes};
+
+/// Calls per API method, and their errors per gRPC code.
+#[derive(Default)]
+pub struct ApiCalls {
+    by_method: Mutex<BTreeMap<String, MethodCalls>>,
+}
+
+#[derive(Default, Clone)]
+struct MethodCalls {
+    started: u64,
+    errors: BTreeMap<&'static str, u64>,
+}
+
+/// The gRPC code's name as in the spec (`INVALID_ARGUMENT`).
+fn code_name(c: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match c {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+impl ApiCalls {
+    fn with<T>(&self, f: impl FnOnce(&mut BTreeMap<String, MethodCalls>) -> T) -> T {
+        let mut g = match self.by_method.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(&mut g)
+    }
+
+    fn snapshot(&self) -> Vec<(String, MethodCalls)> {
+        self.with(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+}
+
+impl rbgp_api::observe::CallObserver for ApiCalls {
+    fn started(&self, method: &str) {
+        self.with(|m| match m.get_mut(method) {
+            Some(c) => c.started += 1,
+            None => {
+                m.insert(
+                    method.to_string(),
+                    MethodCalls {
+                        started: 1,
+                        ..MethodCalls::default()
+                    },
+                );
+            }
+        });
+    }
+
+    fn finished(&self, method: &str, code: tonic::Code) {
+        if code == tonic::Code::Ok {
+            return;
+        }
+        self.with(|m| {
+            if let Some(c) = m.get_mut(method) {
+                *c.errors.entry(code_name(code)).or_default() += 1;
+            }
+        });
+    }
+}
+
+/// Everything one scrape shows.
+pub struct Scrape<'a> {
+    pub uptime: u64,
+    pub neighbors: &'a [NeighborStatus],
+    pub rib: Option<&'a RibSizes>,
+    pub latency: &'a Histogram,
+    pub calls: &'a ApiCalls,
+}
 
 pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result<JoinHandle<()>> {
     let l = tokio::net::TcpListener::bind(addr)
@@ -37,10 +127,15 @@ pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result
                     };
                 let head = String::from_utf8_lossy(buf.get(..n).unwrap_or(&[]));
                 let reply = if head.starts_with("GET /metrics ") {
-                    let body = match inner.handle.neighbors().await {
-                        Ok(ns) => render(&ns, inner.started.elapsed().as_secs()),
-                        Err(_) => String::new(),
-                    };
+                    let ns = inner.handle.neighbors().await.unwrap_or_default();
+                    let rib = inner.handle.rib_sizes().await.ok();
+                    let body = render(&Scrape {
+                        uptime: inner.started.elapsed().as_secs(),
+                        neighbors: &ns,
+                        rib: rib.as_ref(),
+                        latency: &inner.handle.update_latency,
+                        calls: &inner.calls,
+                    });
                     format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
                 } else {
                     "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -53,7 +148,7 @@ pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result
 }
 
 /// The exposition text.
-pub fn render(ns: &[NeighborStatus], uptime: u64) -> String {
+pub fn render(s: &Scrape<'_>) -> String {
     let mut o = String::new();
     let mut family = |name: &str, kind: &str, help: &str| {
         let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -84,51 +179,134 @@ pub fn render(ns: &[NeighborStatus], uptime: u64) -> String {
         "BGP messages per peer, direction and type.",
     );
     family(
+        "rbgp_peer_notifications_total",
+        "counter",
+        "NOTIFICATIONs per peer, direction (sent/received), code and subcode.",
+    );
+    family(
         "rbgp_peer_flaps_total",
         "counter",
         "Times the session left Established.",
     );
+    family(
+        "rbgp_rib_routes",
+        "gauge",
+        "Loc-RIB: NLRIs with at least one path, per family.",
+    );
+    family(
+        "rbgp_rib_paths",
+        "gauge",
+        "Paths in the RIB from every source (peers, API, config), per family.",
+    );
+    family(
+        "rbgp_rib_attribute_sets",
+        "gauge",
+        "Distinct path attribute sets interned (shared by the paths that carry them).",
+    );
+    family(
+        "rbgp_update_latency_seconds",
+        "histogram",
+        "Per received UPDATE: from the peer task taking it off the socket (before decoding) to the RIB task having applied it to the RIB (best path selected, peers' exports marked; sending them to peers is not included). Includes the wait in the RIB task's queue.",
+    );
+    family(
+        "rbgp_api_requests_total",
+        "counter",
+        "gRPC API calls per method (every listener, reflection included).",
+    );
+    family(
+        "rbgp_api_errors_total",
+        "counter",
+        "gRPC API calls per method that ended with a status other than OK, per code (CANCELLED: the client went away mid-stream).",
+    );
     let mut o2 = o;
-    let _ = writeln!(o2, "rbgpd_uptime_seconds {uptime}");
-    for n in ns {
-        let p = n.neighbor.address;
-        let s = &n.session;
+    let _ = writeln!(o2, "rbgpd_uptime_seconds {}", s.uptime);
+    for n in s.neighbors {
+        peer(&mut o2, n);
+    }
+    if let Some(r) = s.rib {
+        for (f, routes, paths) in &r.families {
+            let _ = writeln!(o2, "rbgp_rib_routes{{family=\"{f}\"}} {routes}");
+            let _ = writeln!(o2, "rbgp_rib_paths{{family=\"{f}\"}} {paths}");
+        }
+        let _ = writeln!(o2, "rbgp_rib_attribute_sets {}", r.attribute_sets);
+    }
+    let (buckets, sum) = s.latency.snapshot();
+    let mut count = 0;
+    for (bound, n) in buckets {
+        let le = bound.map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+        let _ = writeln!(o2, "rbgp_update_latency_seconds_bucket{{le=\"{le}\"}} {n}");
+        count = n;
+    }
+    let _ = writeln!(o2, "rbgp_update_latency_seconds_sum {sum}");
+    let _ = writeln!(o2, "rbgp_update_latency_seconds_count {count}");
+    for (method, c) in s.calls.snapshot() {
         let _ = writeln!(
             o2,
-            "rbgp_peer_state{{peer=\"{p}\"}} {}",
-            state(s.state) as i32
+            "rbgp_api_requests_total{{method=\"{method}\"}} {}",
+            c.started
         );
-        let up = s
-            .established_at
-            .filter(|_| s.state == rbgp_fsm::State::Established)
-            .and_then(|t| t.elapsed().ok())
-            .map_or(0, |d| d.as_secs());
-        let _ = writeln!(o2, "rbgp_peer_uptime_seconds{{peer=\"{p}\"}} {up}");
-        for c in &n.prefixes {
-            for (kind, v) in [
-                ("received", c.received),
-                ("accepted", c.accepted),
-                ("advertised", c.advertised),
-            ] {
-                let _ = writeln!(
-                    o2,
-                    "rbgp_peer_prefixes{{peer=\"{p}\",family=\"{}\",kind=\"{kind}\"}} {v}",
-                    c.family
-                );
-            }
+        for (code, n) in c.errors {
+            let _ = writeln!(
+                o2,
+                "rbgp_api_errors_total{{method=\"{method}\",code=\"{code}\"}} {n}"
+            );
         }
-        for (dir, m) in [("in", &s.messages_in), ("out", &s.messages_out)] {
-            for (ty, v) in [
-                ("open", m.open),
-                ("update", m.update),
-                ("notification", m.notification),
-                ("keepalive", m.keepalive),
-                ("route_refresh", m.route_refresh),
-            ] {
-                let _ = writeln!(o2, "rbgp_peer_messages_total{{peer=\"{p}\",direction=\"{dir}\",type=\"{ty}\"}} {v}");
-            }
-        }
-        let _ = writeln!(o2, "rbgp_peer_flaps_total{{peer=\"{p}\"}} {}", s.flaps);
     }
     o2
+}
+
+/// One peer's series.
+fn peer(o2: &mut String, n: &NeighborStatus) {
+    let p = n.neighbor.address;
+    let s = &n.session;
+    let _ = writeln!(
+        o2,
+        "rbgp_peer_state{{peer=\"{p}\"}} {}",
+        state(s.state) as i32
+    );
+    let up = s
+        .established_at
+        .filter(|_| s.state == rbgp_fsm::State::Established)
+        .and_then(|t| t.elapsed().ok())
+        .map_or(0, |d| d.as_secs());
+    let _ = writeln!(o2, "rbgp_peer_uptime_seconds{{peer=\"{p}\"}} {up}");
+    for c in &n.prefixes {
+        for (kind, v) in [
+            ("received", c.received),
+            ("accepted", c.accepted),
+            ("advertised", c.advertised),
+        ] {
+            let _ = writeln!(
+                o2,
+                "rbgp_peer_prefixes{{peer=\"{p}\",family=\"{}\",kind=\"{kind}\"}} {v}",
+                c.family
+            );
+        }
+    }
+    for (dir, m) in [("in", &s.messages_in), ("out", &s.messages_out)] {
+        for (ty, v) in [
+            ("open", m.open),
+            ("update", m.update),
+            ("notification", m.notification),
+            ("keepalive", m.keepalive),
+            ("route_refresh", m.route_refresh),
+        ] {
+            let _ = writeln!(
+                o2,
+                "rbgp_peer_messages_total{{peer=\"{p}\",direction=\"{dir}\",type=\"{ty}\"}} {v}"
+            );
+        }
+    }
+    for c in &s.notifications {
+        let dir = match c.direction {
+            Direction::Sent => "sent",
+            Direction::Received => "received",
+        };
+        let _ = writeln!(
+            o2,
+            "rbgp_peer_notifications_total{{peer=\"{p}\",direction=\"{dir}\",code=\"{}\",subcode=\"{}\"}} {}",
+            c.code, c.subcode, c.count
+        );
+    }
+    let _ = writeln!(o2, "rbgp_peer_flaps_total{{peer=\"{p}\"}} {}", s.flaps);
 }

@@ -4,8 +4,9 @@
 //! Flow of a mutating RPC: validate (rbgp_api::convert, INVALID_ARGUMENT
 //! naming the field) -> write to the store (committed before we go on) ->
 //! apply through the Handle -> OK. At start, [`start`] merges stored peer
-//! groups and dynamic ranges into the configuration, starts the daemon,
-//! then re-adds stored neighbors, paths and FlowSpec rules.
+//! groups, dynamic ranges and global settings into the configuration,
+//! starts the daemon with the stored disabled neighbors down, then re-adds
+//! stored neighbors, paths and FlowSpec rules.
 
 mod auth;
 mod control_svc;
@@ -20,6 +21,7 @@ mod rib;
 mod status;
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -40,11 +42,21 @@ type RpcStream<T> = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, 
 struct Overlay {
     groups: BTreeMap<String, PeerSettings>,
     dynamic: Vec<DynamicNeighbor>,
+    /// [global] fields set through GlobalService.SetGlobal: they win over
+    /// the file's.
+    asn: Option<u32>,
+    router_id: Option<Ipv4Addr>,
 }
 
 impl Overlay {
     fn merged(&self, file: &Config) -> Config {
         let mut c = file.clone();
+        if let Some(asn) = self.asn {
+            c.global.asn = asn;
+        }
+        if let Some(id) = self.router_id {
+            c.global.router_id = id;
+        }
         for (name, g) in &self.groups {
             c.peer_groups.insert(name.clone(), g.clone());
         }
@@ -61,6 +73,10 @@ pub struct Inner {
     file: Mutex<(Config, Overlay)>,
     config_path: Option<PathBuf>,
     started: Instant,
+    /// API calls and errors per method (metrics).
+    calls: Arc<metrics::ApiCalls>,
+    /// Serialises SetGlobal (read-modify-write of its stored record).
+    set_global: tokio::sync::Mutex<()>,
 }
 
 impl Inner {
@@ -147,13 +163,16 @@ pub struct Running {
 pub async fn start(file: Config, config_path: Option<PathBuf>) -> anyhow::Result<Running> {
     let store = Store::open(&file.global.state_dir)?;
     let overlay = restore::overlay(&store)?;
-    let (handle, done) = crate::daemon::start(overlay.merged(&file)).await?;
+    let disabled = restore::disabled(&store)?;
+    let (handle, done) = crate::daemon::start(overlay.merged(&file), disabled).await?;
     let inner = Arc::new(Inner {
         handle: handle.clone(),
         store,
         file: Mutex::new((file.clone(), overlay)),
         config_path,
         started: Instant::now(),
+        calls: Arc::default(),
+        set_global: tokio::sync::Mutex::new(()),
     });
     restore::state(&inner).await?;
     let servers = listen::serve(&inner, &file).await?;

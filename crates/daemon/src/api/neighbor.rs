@@ -7,7 +7,7 @@ use rbgp_api::v1::neighbor_service_server::NeighborService;
 use rbgp_api::v1::*;
 use rbgp_api::FieldError;
 use rbgp_config::ConfigError;
-use rbgp_store::{DYNAMIC_NEIGHBORS, NEIGHBORS, PEER_GROUPS};
+use rbgp_store::{DISABLED, DYNAMIC_NEIGHBORS, NEIGHBORS, PEER_GROUPS};
 use std::net::IpAddr;
 use tonic::{Request, Response, Status};
 
@@ -84,9 +84,14 @@ impl NeighborService for Service {
                 "neighbor {addr} is in the configuration file: remove it there and reload"
             )));
         }
+        let key = addr.to_string();
         self.inner
             .store
-            .delete(&NEIGHBORS, &addr.to_string())
+            .delete(&NEIGHBORS, &key)
+            .map_err(store_status)?;
+        self.inner
+            .store
+            .delete(&DISABLED, &key)
             .map_err(store_status)?;
         self.inner
             .handle
@@ -131,6 +136,11 @@ impl NeighborService for Service {
     ) -> Result<Response<EnableNeighborResponse>, Status> {
         self.writable()?;
         let addr = address(&req.get_ref().address)?;
+        self.inner.handle.neighbor(addr).await.map_err(status)?;
+        self.inner
+            .store
+            .delete(&DISABLED, &addr.to_string())
+            .map_err(store_status)?;
         self.inner.handle.enable(addr).await.map_err(status)?;
         Ok(Response::new(EnableNeighborResponse {}))
     }
@@ -145,6 +155,18 @@ impl NeighborService for Service {
         // RFC 9003: at most 255 octets.
         if r.communication.len() > 255 {
             return Err(FieldError::new("communication", "at most 255 octets (RFC 9003)").into());
+        }
+        let n = self.inner.handle.neighbor(addr).await.map_err(status)?;
+        if !n.dynamic {
+            // Kept across restarts (a dynamic neighbor lasts one session).
+            let canon = DisableNeighborRequest {
+                address: addr.to_string(),
+                communication: r.communication.clone(),
+            };
+            self.inner
+                .store
+                .put(&DISABLED, &canon.address, &canon)
+                .map_err(store_status)?;
         }
         let msg = (!r.communication.is_empty()).then_some(r.communication);
         self.inner.handle.disable(addr, msg).await.map_err(status)?;

@@ -2,8 +2,13 @@
 //! (an older rbgpd accepted something this one refuses) is logged and
 //! skipped rather than keeping the daemon down.
 
+use std::collections::HashSet;
+use std::net::IpAddr;
+
 use rbgp_api::convert;
-use rbgp_store::{Store, DYNAMIC_NEIGHBORS, FLOWSPEC, NEIGHBORS, PATHS, PEER_GROUPS};
+use rbgp_store::{
+    Store, DISABLED, DYNAMIC_NEIGHBORS, FLOWSPEC, GLOBAL, GLOBAL_KEY, NEIGHBORS, PATHS, PEER_GROUPS,
+};
 
 use super::injection::{flow_route, local_route};
 use super::{Inner, Overlay};
@@ -24,7 +29,30 @@ pub(super) fn overlay(store: &Store) -> anyhow::Result<Overlay> {
             Err(e) => tracing::error!(key, error = %e, "stored dynamic range skipped"),
         }
     }
+    if let Some(g) = store.get(&GLOBAL, GLOBAL_KEY)? {
+        match convert::identity_from_proto(&g) {
+            Ok((asn, router_id)) => {
+                o.asn = asn;
+                o.router_id = router_id;
+            }
+            Err(e) => tracing::error!(error = %e, "stored global settings skipped"),
+        }
+    }
     Ok(o)
+}
+
+/// Neighbors disabled through the API: they start down.
+pub(super) fn disabled(store: &Store) -> anyhow::Result<HashSet<IpAddr>> {
+    let mut set = HashSet::new();
+    for (key, d) in store.load(&DISABLED)? {
+        match convert::parse_ip(&d.address, "address") {
+            Ok(a) => {
+                set.insert(a);
+            }
+            Err(e) => tracing::error!(key, error = %e, "stored disabled neighbor skipped"),
+        }
+    }
+    Ok(set)
 }
 
 pub(super) async fn state(inner: &Inner) -> anyhow::Result<()> {

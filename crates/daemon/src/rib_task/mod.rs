@@ -65,10 +65,13 @@ pub enum RibMsg {
         addr: IpAddr,
         retain: Option<Retain>,
     },
-    /// UPDATEs received, in order.
+    /// UPDATEs received, in order, each with when its peer task took it
+    /// off the socket: the time until it is applied goes into `latency`
+    /// (metrics).
     Updates {
         addr: IpAddr,
-        updates: Vec<(Update, Verdict)>,
+        updates: Vec<(Update, Verdict, std::time::Instant)>,
+        latency: Arc<crate::control::Histogram>,
     },
     /// ROUTE-REFRESH received (RFC 2918, RFC 7313).
     RouteRefresh {
@@ -101,6 +104,15 @@ pub enum RibMsg {
     },
     Counts {
         reply: oneshot::Sender<HashMap<IpAddr, Vec<FamilyCounts>>>,
+    },
+    /// Table sizes (metrics).
+    Sizes {
+        reply: oneshot::Sender<crate::control::RibSizes>,
+    },
+    /// Our AS or router ID changed (GlobalService.SetGlobal); the
+    /// supervisor has stopped the sessions that depend on them.
+    SetLocal {
+        local: Local,
     },
 }
 
@@ -738,9 +750,14 @@ fn handle(st: &mut State, m: RibMsg) {
     match m {
         RibMsg::Up(up) => st.up(*up),
         RibMsg::Down { addr, retain } => st.down(addr, retain),
-        RibMsg::Updates { addr, updates } => {
-            for (update, verdict) in &updates {
+        RibMsg::Updates {
+            addr,
+            updates,
+            latency,
+        } => {
+            for (update, verdict, at) in &updates {
                 st.update_msg(addr, update, verdict);
+                latency.observe(at.elapsed());
             }
         }
         RibMsg::RouteRefresh { addr, refresh } => st.route_refresh(addr, refresh),
@@ -776,6 +793,26 @@ fn handle(st: &mut State, m: RibMsg) {
         }
         RibMsg::Counts { reply } => {
             let _ = reply.send(st.counts());
+        }
+        RibMsg::Sizes { reply } => {
+            let mut paths: FxHashMap<AfiSafi, u64> = FxHashMap::default();
+            let ids = std::iter::once(st.local_id).chain(st.peers.values().map(|p| p.id));
+            for (f, n) in ids.flat_map(|id| st.rib.path_counts(id)) {
+                *paths.entry(f).or_default() += n as u64;
+            }
+            let families = paths
+                .into_iter()
+                .map(|(f, n)| (f, st.rib.len(f) as u64, n))
+                .collect();
+            let _ = reply.send(crate::control::RibSizes {
+                families,
+                attribute_sets: st.interner.len() as u64,
+            });
+        }
+        RibMsg::SetLocal { local } => {
+            let info = PeerInfo::local(local.asn, local.router_id);
+            st.rib.set_peer(st.local_id, info);
+            st.local = local;
         }
     }
     if st.updates_since_collect > 100_000 {

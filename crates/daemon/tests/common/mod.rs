@@ -230,6 +230,15 @@ impl Lab {
         self.run_in("b", &format!("birdc -s {} {cmd}", self.path("bird.ctl")))
     }
 
+    /// BIRD's `show protocols` line of one protocol (state and since-time).
+    pub fn bird_protocol(&self, name: &str) -> String {
+        self.birdc(&format!("show protocols {name}"))
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// GoBGP at 10.88.0.3 peering with rbgpd, for these families.
     pub fn gobgp(&mut self, asn: u32, families: &[&str]) {
         self.gobgp_with(asn, families, "");
@@ -250,20 +259,23 @@ impl Lab {
 
     /// Start GoBGP with this configuration, without waiting.
     pub fn gobgp_start(&mut self, conf: &str) {
-        let conf = self.write("gobgpd.toml", conf);
-        self.spawn(
-            "g",
-            &[
-                "gobgpd",
-                "-f",
-                &conf,
-                "--api-hosts",
-                "127.0.0.1:50051",
-                "--pprof-disable",
-                "-p",
-            ],
-            "gobgpd.log",
-        );
+        self.gobgpd_in("g", "gobgpd", conf);
+    }
+
+    /// A gobgpd in namespace `ns` (API on its loopback, port 50051) with
+    /// this configuration, written to NAME.toml and logging to NAME.log.
+    pub fn gobgpd_in(&mut self, ns: &str, name: &str, conf: &str) {
+        let conf = self.write(&format!("{name}.toml"), conf);
+        let args = [
+            "gobgpd",
+            "-f",
+            &conf,
+            "--api-hosts",
+            "127.0.0.1:50051",
+            "--pprof-disable",
+            "-p",
+        ];
+        self.spawn(ns, &args, &format!("{name}.log"));
     }
 
     /// The pid of the rbgpd process (`ip netns exec` execs into it).
