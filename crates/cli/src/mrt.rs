@@ -380,6 +380,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn in_time(args: &Args, h: &rbgp_mrt::Header) -> bool {
+    if args.start.is_none() && args.end.is_none() {
+        return true;
+    }
     let t = h.time();
     args.start.is_none_or(|s| t >= s) && args.end.is_none_or(|e| t <= e)
 }

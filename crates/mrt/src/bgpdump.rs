@@ -1250,6 +1250,24 @@ impl Formatter {
         // LOCAL_ADDPATH subtypes print the local side.
         let sent = matches!(sub, MESSAGE_LOCAL | MESSAGE_AS4_LOCAL);
         let addpath = sub >= MESSAGE_ADDPATH;
+        // The usual record, whole, an UPDATE: straight from its bytes,
+        // with only the peer's fields read.
+        if let Some((peer, [2, update @ ..])) = peer_in_place(body, four, swapped && !sent) {
+            let start = self.line_start_text(h, et, sent, addpath);
+            let ctx = Line {
+                start: &start,
+                peer_v6: peer.v6,
+                peer_ip: peer.ip,
+                peer_as: peer.asn,
+                sent,
+                addpath,
+            };
+            let done = self.update_fast(&ctx, update, four, out);
+            self.linestart = start;
+            if done {
+                return;
+            }
+        }
         let mut s = Ms::new(body);
         let Some((f, marker)) = self.msg_fields(&mut s, body, four) else {
             return;
@@ -1287,8 +1305,24 @@ impl Formatter {
         } else {
             (src_as, src_ip)
         };
-        let peer_v6 = afi == 2;
+        let start = self.line_start_text(h, et, sent, addpath);
+        let ctx = Line {
+            start: &start,
+            peer_v6: afi == 2,
+            peer_ip,
+            peer_as,
+            sent,
+            addpath,
+        };
+        if !self.update_fast(&ctx, m.rest(), four, out) {
+            self.update_slow(&ctx, &mut m, four, out);
+        }
+        self.linestart = start;
+    }
 
+    /// `FORMAT|time|` of a BGP4MP message line, in `self.linestart`
+    /// (taken: the caller puts it back).
+    fn line_start_text(&mut self, h: &Header, et: bool, sent: bool, addpath: bool) -> Vec<u8> {
         let fmt: &[u8] = match (et, sent, addpath) {
             (true, true, true) => b"BGP4MP_ET_LOCAL_AP",
             (true, true, false) => b"BGP4MP_ET_LOCAL",
@@ -1312,24 +1346,16 @@ impl Formatter {
             push_u32(&mut start, h.timestamp);
             self.start_key = Some(key);
             self.second_len = start.len();
+            if !et {
+                start.push(b'|');
+            }
         }
-        start.truncate(self.second_len);
         if et {
+            start.truncate(self.second_len);
             push_micros(&mut start, h.microseconds.unwrap_or(0));
+            start.push(b'|');
         }
-        start.push(b'|');
-        let ctx = Line {
-            start: &start,
-            peer_v6,
-            peer_ip,
-            peer_as,
-            sent,
-            addpath,
-        };
-        if !self.update_fast(&ctx, m.rest(), four, out) {
-            self.update_slow(&ctx, &mut m, four, out);
-        }
-        self.linestart = start;
+        start
     }
 
     /// The fields of a BGP4MP message record before the BGP message length:
@@ -1713,6 +1739,60 @@ fn msg_fields_in_place(body: &[u8], four: bool) -> Option<(MsgFields, usize)> {
     Some((f, body.len() - rest.len() + n))
 }
 
+/// The side of a BGP4MP message record its lines name.
+struct Peer {
+    asn: u32,
+    v6: bool,
+    ip: [u8; 16],
+}
+
+/// The peer of a BGP4MP message record (the `second` side or the first)
+/// and its BGP message after the marker and length, read in place: `None`
+/// unless the fields are all there for IPv4 or IPv6, the marker is whole
+/// and the message as long as its length says (bgpdump's reading of
+/// anything else is [`Formatter::msg_fields`] and `Ms`).
+fn peer_in_place(body: &[u8], four: bool, second: bool) -> Option<(Peer, &[u8])> {
+    let (asn, rest) = if four {
+        let (a, rest) = body.split_first_chunk::<8>()?;
+        let [a0, a1, a2, a3, b0, b1, b2, b3] = *a;
+        let asn = if second {
+            [b0, b1, b2, b3]
+        } else {
+            [a0, a1, a2, a3]
+        };
+        (u32::from_be_bytes(asn), rest)
+    } else {
+        let (a, rest) = body.split_first_chunk::<4>()?;
+        let [a0, a1, b0, b1] = *a;
+        let asn = if second { [b0, b1] } else { [a0, a1] };
+        (u32::from(u16::from_be_bytes(asn)), rest)
+    };
+    // The interface index, then the AFI.
+    let (v6, ip, rest) = match *rest {
+        [_, _, 0, 1, a0, a1, a2, a3, b0, b1, b2, b3, ref rest @ ..] => {
+            let ip = if second {
+                [b0, b1, b2, b3]
+            } else {
+                [a0, a1, a2, a3]
+            };
+            (false, v4_in16(ip), rest)
+        }
+        [_, _, 0, 2, ref rest @ ..] => {
+            let (a, rest) = rest.split_first_chunk::<16>()?;
+            let (b, rest) = rest.split_first_chunk::<16>()?;
+            (true, if second { *b } else { *a }, rest)
+        }
+        _ => return None,
+    };
+    let (marker, rest) = rest.split_first_chunk::<16>()?;
+    let (len, rest) = rest.split_first_chunk::<2>()?;
+    if *marker != [0xff; 16] {
+        return None;
+    }
+    let msg = rest.get(..usize::from(u16::from_be_bytes(*len)).checked_sub(18)?)?;
+    Some((Peer { asn, v6, ip }, msg))
+}
+
 /// What every line of one BGP4MP message shares.
 struct Line<'a> {
     /// `FORMAT|time|`, formatted once per message.
@@ -1743,6 +1823,83 @@ fn set(t: &mut [[Option<MpNlri>; 4]; 3], afi: u16, safi: u8, v: MpNlri) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A BGP4MP message record of `subtype` carrying `update` (after its
+    /// type octet); `len_extra` is added to the BGP length field.
+    fn message_body(subtype: u16, v6: bool, update: &[u8], len_extra: u16) -> Vec<u8> {
+        let four = matches!(subtype, 4 | 7 | 9 | 11);
+        let mut b = Vec::new();
+        for asn in [64_501u32, 64_502] {
+            if four {
+                b.extend(asn.to_be_bytes());
+            } else {
+                b.extend((asn as u16).to_be_bytes());
+            }
+        }
+        b.extend([0, 0, 0, if v6 { 2 } else { 1 }]);
+        for last in [1u8, 2] {
+            if v6 {
+                b.extend([32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]);
+            } else {
+                b.extend([192, 0, 2, last]);
+            }
+        }
+        b.extend([0xff; 16]);
+        b.extend((19 + update.len() as u16 + len_extra).to_be_bytes());
+        b.push(2);
+        b.extend_from_slice(update);
+        b
+    }
+
+    /// The direct path reads only the peer's side of a message record:
+    /// for every subtype and family it prints what the long way (taken
+    /// when the BGP length runs past the record) prints, naming the side
+    /// bgpdump names.
+    #[test]
+    fn direct_message_path_names_the_same_peer() {
+        let (withdrawn, nlri) = ([0u8, 0], [24u8, 198, 51, 100]);
+        // ORIGIN IGP, an empty AS_PATH, NEXT_HOP 192.0.2.9.
+        let attrs = [64, 1, 1, 0, 64, 2, 0, 64, 3, 4, 192, 0, 2, 9];
+        for subtype in [1u16, 4, 6, 7, 8, 9, 10, 11] {
+            // ADD-PATH subtypes: path id 7.
+            let id: &[u8] = if subtype >= 8 { &[0, 0, 0, 7] } else { &[] };
+            let update = [&withdrawn[..], &[0, attrs.len() as u8], &attrs, id, &nlri].concat();
+            for v6 in [false, true] {
+                let h = Header {
+                    mrt_type: 16,
+                    subtype,
+                    ..Header::default()
+                };
+                let direct = message_body(subtype, v6, &update, 0);
+                assert!(peer_in_place(&direct, matches!(subtype, 4 | 7 | 9 | 11), false).is_some());
+                let long = message_body(subtype, v6, &update, 1);
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                Formatter::new().format(&h, &direct, &mut a);
+                Formatter::new().format(&h, &long, &mut b);
+                let a = String::from_utf8(a).unwrap();
+                assert_eq!(a, String::from_utf8(b).unwrap(), "{subtype} {v6}");
+                let second = subtype >= 10;
+                let (peer, asn) = match (v6, second) {
+                    (false, false) => ("192.0.2.1", 64_501),
+                    (false, true) => ("192.0.2.2", 64_502),
+                    (true, false) => ("2001:db8::1", 64_501),
+                    (true, true) => ("2001:db8::2", 64_502),
+                };
+                let id = if subtype >= 8 { "|7" } else { "" };
+                assert!(
+                    a.contains(&format!("|A|{peer}|{asn}|198.51.100.0/24{id}|")),
+                    "{a}"
+                );
+            }
+        }
+        // A bad marker or a short message is not read in place.
+        let update = [&withdrawn[..], &[0, attrs.len() as u8], &attrs, &nlri].concat();
+        let mut bad = message_body(1, false, &update, 0);
+        bad[20] = 0;
+        assert!(peer_in_place(&bad, false, false).is_none());
+        let short = message_body(4, false, &update, 1);
+        assert!(peer_in_place(&short, true, false).is_none());
+    }
 
     #[test]
     fn garbage_never_panics() {

@@ -32,16 +32,19 @@ pub(super) struct Unreach<'a> {
     pub nlri: &'a [u8],
 }
 
-#[derive(Default)]
+/// The printed values kept as bgpdump prints them when absent (so that
+/// the whole-text key is a few plain words): ORIGIN -1 (INCOMPLETE),
+/// NEXT_HOP 255.255.255.255, MED and LOCAL_PREF 0, AGGREGATOR with the
+/// address 255.255.255.255 (not printed).
 pub(super) struct Plain<'a> {
     four: bool,
-    origin: Option<u8>,
+    origin: i32,
     path: Option<&'a [u8]>,
-    next_hop: Option<[u8; 4]>,
-    med: Option<u32>,
-    local_pref: Option<u32>,
+    next_hop: [u8; 4],
+    med: u32,
+    local_pref: u32,
     atomic: bool,
-    aggregator: Option<(u32, [u8; 4])>,
+    aggregator: (u32, [u8; 4]),
     communities: Option<&'a [u8]>,
     pub reach: Option<Reach<'a>>,
     pub unreach: Option<Unreach<'a>>,
@@ -126,7 +129,16 @@ impl<'a> Plain<'a> {
     pub(super) fn new(four: bool) -> Self {
         Plain {
             four,
-            ..Plain::default()
+            origin: -1,
+            path: None,
+            next_hop: [255; 4],
+            med: 0,
+            local_pref: 0,
+            atomic: false,
+            aggregator: (0, [255; 4]),
+            communities: None,
+            reach: None,
+            unreach: None,
         }
     }
 
@@ -158,21 +170,21 @@ impl<'a> Plain<'a> {
             }
             seen |= bit;
             match t {
-                1 => p.origin = Some(padded::<1>(val, 0)[0]),
+                1 => p.origin = i32::from(padded::<1>(val, 0)[0]),
                 2 => p.path = Some(val),
-                3 => p.next_hop = Some(padded(val, 0)),
-                4 => p.med = Some(u32::from_be_bytes(padded(val, 0))),
-                5 => p.local_pref = Some(u32::from_be_bytes(padded(val, 0))),
+                3 => p.next_hop = padded(val, 0),
+                4 => p.med = u32::from_be_bytes(padded(val, 0)),
+                5 => p.local_pref = u32::from_be_bytes(padded(val, 0)),
                 6 => p.atomic = true,
                 7 => {
-                    p.aggregator = Some(if four {
+                    p.aggregator = if four {
                         (u32::from_be_bytes(padded(val, 0)), padded(val, 4))
                     } else {
                         (
                             u32::from(u16::from_be_bytes(padded(val, 0))),
                             padded(val, 2),
                         )
-                    })
+                    }
                 }
                 8 => p.communities = Some(val),
                 14 => p.reach = Some(reach(val)?),
@@ -195,12 +207,12 @@ impl<'a> Plain<'a> {
                 .text_of(u8::from(four), path, out, |o| write_aspath(o, path, four));
         }
         out.push(b'|');
-        out.extend_from_slice(origin_text(self.origin.map_or(-1, i32::from)));
+        out.extend_from_slice(origin_text(self.origin));
         out.push(b'|');
     }
 
     fn lp_med(&self) -> (u32, u32) {
-        (self.local_pref.unwrap_or(0), self.med.unwrap_or(0))
+        (self.local_pref, self.med)
     }
 
     /// `communities|AG|aggregator|` and the newline.
@@ -213,7 +225,8 @@ impl<'a> Plain<'a> {
         }
         out.extend_from_slice(if self.atomic { b"|AG|" } else { b"|NAG|" });
         // bgpdump's "no aggregator" value is the address 255.255.255.255.
-        if let Some((asn, addr)) = self.aggregator.filter(|a| a.1 != [255; 4]) {
+        let (asn, addr) = self.aggregator;
+        if addr != [255; 4] {
             push_u32(out, asn);
             out.push(b' ');
             push_v4(out, addr);
@@ -222,7 +235,7 @@ impl<'a> Plain<'a> {
     }
 
     fn next_hop_v4(&self) -> [u8; 4] {
-        self.next_hop.unwrap_or([255; 4])
+        self.next_hop
     }
 
     /// A BGP4MP line for the classic NLRI, after the prefix.
@@ -347,6 +360,6 @@ mod tests {
         assert!(Plain::parse(&safi_4, true).is_none());
         let short_med = [0x80, 4, 2, 1, 2];
         let p = Plain::parse(&short_med, true).unwrap();
-        assert_eq!(p.med, Some(0x0102_0000), "zero padded");
+        assert_eq!(p.med, 0x0102_0000, "zero padded");
     }
 }

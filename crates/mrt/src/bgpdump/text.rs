@@ -259,6 +259,15 @@ pub(super) fn first4(a: &[u8; 16]) -> [u8; 4] {
 /// longest run of zero groups compressed even when it is one group long.
 pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
     let x = u128::from_be_bytes(*a);
+    let high = (x >> 64) as u64;
+    if x as u64 == 0 && high != 0 {
+        // Most prefixes: the low four groups are zero, the longest run
+        // (a zero run among the first four is at most three long, or it
+        // joins them), so the text is the groups up to the last non-zero
+        // one, then "::".
+        push_v6_high(out, high);
+        return;
+    }
     let low = x as u32;
     let mapped = x >> 32 == 0xffff;
     if mapped || (x >> 32 == 0 && low > 1) {
@@ -298,11 +307,36 @@ pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
     }
 }
 
-/// A group in lower-case hex without leading zeros, and a colon if
-/// `colon`: the nibbles spread into octets and turned into characters
-/// in one register.
+/// The text of the upper half `high` (not zero) of an address whose
+/// lower half is zero: the groups up to the last non-zero one, each with
+/// a colon, then a colon ("2001:db8::"). Up to three groups and the
+/// final colon are built in one register and written at once.
 #[inline]
-fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
+fn push_v6_high(out: &mut Vec<u8>, high: u64) {
+    let groups = 4 - high.trailing_zeros() / 16;
+    let (mut text, mut n) = (0u128, 0u32);
+    for i in 0..groups.min(3) {
+        let (t, len) = hex16((high >> (48 - 16 * i)) as u16);
+        text |= u128::from(t) << (8 * n);
+        n += len;
+    }
+    if groups == 4 {
+        append(out, &text.to_le_bytes(), n as usize);
+        let (t, len) = hex16(high as u16);
+        let t = t | u64::from(b':') << (8 * len);
+        append(out, &t.to_le_bytes(), len as usize + 1);
+    } else {
+        // At most 15 octets so far.
+        text |= u128::from(b':') << (8 * n);
+        append(out, &text.to_le_bytes(), n as usize + 1);
+    }
+}
+
+/// A group in lower-case hex without leading zeros followed by a colon,
+/// and the length with the colon: the nibbles spread into octets and
+/// turned into characters in one register.
+#[inline]
+fn hex16(w: u16) -> (u64, u32) {
     let x = u64::from(w);
     // First (most significant) nibble in the low octet.
     let nibbles = x >> 12 | (x >> 8 & 0xf) << 8 | (x >> 4 & 0xf) << 16 | (x & 0xf) << 24;
@@ -310,12 +344,18 @@ fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
     let chars = nibbles + 0x3030_3030 + letters * (b'a' - b'0' - 10) as u64;
     let digits = (16 - w.leading_zeros()).div_ceil(4).max(1);
     let skip = 4 - digits;
-    let text = chars >> (8 * skip) | (b':' as u64) << (8 * digits);
-    append(
-        out,
-        &text.to_le_bytes(),
-        (digits + u32::from(colon)) as usize,
-    );
+    (
+        chars >> (8 * skip) | (b':' as u64) << (8 * digits),
+        digits + 1,
+    )
+}
+
+/// A group in lower-case hex without leading zeros, and a colon if
+/// `colon`.
+#[inline]
+fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
+    let (text, len) = hex16(w);
+    append(out, &text.to_le_bytes(), (len - u32::from(!colon)) as usize);
 }
 
 pub(super) fn origin_text(o: i32) -> &'static [u8] {
@@ -352,6 +392,14 @@ mod tests {
         assert_eq!(v6("1:0:0:2:0:0:0:3"), "1:0:0:2::3");
         assert_eq!(v6("1:0:0:2:3:0:0:4"), "1::2:3:0:0:4");
         assert_eq!(v6("abcd:ef01:a:fff:1000:0:0:0"), "abcd:ef01:a:fff:1000::");
+        // The low half zero (most prefixes).
+        assert_eq!(v6("2001:db8:100::"), "2001:db8:100::");
+        assert_eq!(v6("2001:0:0:1::"), "2001:0:0:1::");
+        assert_eq!(v6("2a00::"), "2a00::");
+        assert_eq!(v6("0:0:0:1::"), "0:0:0:1::");
+        assert_eq!(v6("abcd:ef01:a:fff::"), "abcd:ef01:a:fff::");
+        assert_eq!(v6("abcd:ef01:a:f::"), "abcd:ef01:a:f::");
+        assert_eq!(v6("2001:db8:ffff::"), "2001:db8:ffff::");
         assert_eq!(
             v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
             "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
