@@ -306,6 +306,9 @@ pub struct RouteEntry {
     pub attrs: Arc<Attrs>,
     pub best: bool,
     pub stale: bool,
+    /// Seconds since the path was received (0 where not known: the
+    /// Adj-RIB-Out and the pre-policy table).
+    pub age: u32,
 }
 
 /// A Loc-RIB change for WatchRoutes: the new best path, or `None` when the

@@ -63,6 +63,15 @@ fn pre_policy_routes_are_listed_as_received() {
     let (_, loc) = ctl("rib");
     assert!(!loc.contains("100.64.2.0/24"), "{loc}");
 
+    // Paths carry their age (seconds since received).
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (ok, out) = ctl("--json rib received 10.88.0.2");
+    assert!(ok, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ages = ages(&v);
+    assert_eq!(ages.len(), 2, "{out}");
+    assert!(ages.iter().all(|a| (2..60).contains(a)), "{ages:?}\n{out}");
+
     // A withdrawal leaves the pre-policy table too.
     lab.birdc("disable s4");
     lab.wait("the withdrawals in the pre-policy table", 20, || {
@@ -75,4 +84,26 @@ fn pre_policy_routes_are_listed_as_received() {
     let (ok, out) = ctl("rib received 10.88.0.3 --pre-policy");
     assert!(!ok, "{out}");
     assert!(out.contains("keep_pre_policy"), "{out}");
+}
+
+/// Every `age_seconds` in a JSON answer (protobuf JSON writes 64-bit
+/// integers as strings).
+fn ages(v: &serde_json::Value) -> Vec<u64> {
+    match v {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, x)| {
+                if k == "age_seconds" || k == "ageSeconds" {
+                    x.as_u64()
+                        .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+                        .into_iter()
+                        .collect()
+                } else {
+                    ages(x)
+                }
+            })
+            .collect(),
+        serde_json::Value::Array(a) => a.iter().flat_map(ages).collect(),
+        _ => Vec::new(),
+    }
 }

@@ -128,6 +128,7 @@ fn bench(c: &mut Criterion) {
             path_id: 0,
             attrs: Arc::clone(&sets_a[i as usize * 13]),
             stale: false,
+            since: 0,
         })
         .collect();
     c.bench_function("best_path_8_candidates", |b| {

@@ -35,6 +35,8 @@ pub struct Path {
     pub attrs: Arc<Attrs>,
     /// Kept through a peer's graceful restart (RFC 4724 §4.2).
     pub stale: bool,
+    /// When it was received, on the RIB's clock ([`Rib::set_clock`]).
+    pub since: u32,
 }
 
 impl Path {
@@ -169,6 +171,8 @@ pub struct Rib {
     /// kept as paths come and go so that reading them costs no scan.
     counts: Vec<SmallVec<[(AfiSafi, usize); 2]>>,
     options: SelectionOptions,
+    /// Seconds on the owner's clock: the RIB reads no clock itself.
+    clock: u32,
 }
 
 /// Add `delta` to the counter of `family` in `c`.
@@ -223,6 +227,16 @@ impl Rib {
             options,
             ..Rib::default()
         }
+    }
+
+    /// Set the time, in seconds from any origin, that paths received from
+    /// now on are stamped with (their age is the clock minus the stamp).
+    pub fn set_clock(&mut self, secs: u32) {
+        self.clock = secs;
+    }
+
+    pub fn clock(&self) -> u32 {
+        self.clock
     }
 
     pub fn add_peer(&mut self, info: PeerInfo) -> PeerId {
@@ -345,6 +359,7 @@ impl Rib {
             path_id,
             attrs,
             stale: false,
+            since: self.clock,
         };
         let inserted = match s
             .paths
@@ -707,6 +722,21 @@ mod tests {
         assert_eq!(rib.route(y.id).unwrap().nlri(), p);
         assert_eq!(rib.route(y.id).unwrap().family(), AfiSafi::IPV4_MULTICAST);
         assert_eq!(rib.best(V4, &p).unwrap().attrs.med, Some(1));
+    }
+
+    #[test]
+    fn paths_are_stamped_with_the_clock() {
+        let mut rib = Rib::default();
+        let a = rib.add_peer(peer(1));
+        let p = n("192.0.2.0/24");
+        rib.set_clock(100);
+        rib.update(a, V4, &p, 0, attrs(1));
+        rib.set_clock(160);
+        assert_eq!(rib.best(V4, &p).unwrap().since, 100);
+        // A new announcement of the path restarts its age.
+        rib.update(a, V4, &p, 0, attrs(2));
+        assert_eq!(rib.best(V4, &p).unwrap().since, 160);
+        assert_eq!(rib.clock(), 160);
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn p(peer: u32, a: Attrs) -> Path {
         path_id: 0,
         attrs: Arc::new(a),
         stale: false,
+        since: 0,
     }
 }
 

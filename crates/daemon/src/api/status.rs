@@ -151,7 +151,7 @@ pub(super) fn route(r: &RouteEntry) -> v1::Route {
             Origin::Peer(a) => a.to_string(),
         },
         best: r.best,
-        age_seconds: 0,
+        age_seconds: u64::from(r.age),
         stale: r.stale,
     }
 }

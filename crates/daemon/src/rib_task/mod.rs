@@ -227,6 +227,7 @@ impl State {
             attrs: Arc::clone(&p.attrs),
             best,
             stale: p.stale,
+            age: self.rib.clock().saturating_sub(p.since),
         }
     }
 
@@ -698,6 +699,12 @@ pub async fn run(
         release_at: 0,
     };
     st.inject(routes.iter().map(config_route).collect());
+    let started = std::time::Instant::now();
+    // The RIB's clock (path ages), set as each message is taken.
+    let clock = |st: &mut State| {
+        st.rib
+            .set_clock(u32::try_from(started.elapsed().as_secs()).unwrap_or(u32::MAX));
+    };
     loop {
         let deadline = st.peers.values().filter_map(|p| p.gr.deadline()).min();
         let timer = async {
@@ -708,7 +715,10 @@ pub async fn run(
         };
         tokio::select! {
             m = rx.recv() => match m {
-                Some(m) => handle(&mut st, m),
+                Some(m) => {
+                    clock(&mut st);
+                    handle(&mut st, m);
+                }
                 None => return,
             },
             () = drained.notified() => {}

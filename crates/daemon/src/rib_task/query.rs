@@ -90,6 +90,7 @@ pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
                         attrs: Arc::clone(attrs),
                         best: false,
                         stale: false,
+                        age: 0,
                     });
                 }
             }
@@ -111,6 +112,7 @@ pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
                             attrs: r.attrs,
                             best: true,
                             stale: false,
+                            age: 0,
                         });
                     }
                 }
