@@ -57,6 +57,10 @@ pub struct Wiring {
     pub latency: Arc<Histogram>,
 }
 
+/// Without a hold time (0), how long a write may make no progress before
+/// the connection is given up.
+const WRITE_STALL_NO_HOLD: u64 = 240;
+
 /// UPDATEs per message to the RIB task (its inbox holds `RIB_QUEUE` of
 /// them, so this multiplies what a busy RIB may have waiting).
 const UPDATE_BATCH: usize = 8;
@@ -184,14 +188,36 @@ impl Peer {
     }
 
     async fn write(&mut self, bytes: &[u8], events: &mut VecDeque<Event>) {
-        if let Some(s) = self.conn.as_mut() {
-            if let Err(e) = s.write_all(bytes).await {
-                tracing::info!(peer = %self.addr(), error = %e, "write failed");
-                self.status
-                    .send_modify(|st| st.last_error = Some(format!("write failed: {e}")));
-                events.push_back(Event::TcpFails);
+        // A peer that stops reading must not hold this task (its timers,
+        // its control messages) forever: once no byte has gone out for a
+        // hold time, our KEEPALIVEs cannot have reached it either, so by
+        // RFC 4271 §6.5 the session is over on its side too.
+        let stall = Duration::from_secs(match self.negotiated.as_ref().map(|n| n.hold_time) {
+            Some(h) if h > 0 => u64::from(h),
+            _ => WRITE_STALL_NO_HOLD,
+        });
+        let Some(s) = self.conn.as_mut() else {
+            return;
+        };
+        let mut rest = bytes;
+        let error = loop {
+            if rest.is_empty() {
+                return;
             }
-        }
+            match tokio::time::timeout(stall, s.write(rest)).await {
+                Ok(Ok(0)) => break "connection closed".to_string(),
+                Ok(Ok(n)) => rest = rest.get(n..).unwrap_or(&[]),
+                Ok(Err(e)) => break e.to_string(),
+                Err(_) => {
+                    break format!("peer not reading: nothing sent for {} s", stall.as_secs())
+                }
+            }
+        };
+        tracing::warn!(peer = %self.addr(), %error, "write failed");
+        self.status
+            .send_modify(|st| st.last_error = Some(format!("write failed: {error}")));
+        self.conn = None;
+        events.push_back(Event::TcpFails);
     }
 
     /// Encode, count and send one message.
