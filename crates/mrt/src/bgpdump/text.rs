@@ -56,26 +56,118 @@ pub(super) fn push_u32(out: &mut Vec<u8>, v: u32) {
     if v >= 100_000_000 {
         return push_u32_long(out, v);
     }
+    let (w, n) = dec8(v);
+    append(out, &w.to_le_bytes(), n);
+}
+
+/// Decimal text of `v` (below 100 000 000) in the low octets of a word,
+/// first character lowest, and its length.
+#[inline]
+fn dec8(v: u32) -> (u64, usize) {
     // Eight digit values in a register; the leading zeros are the zero
     // octets at the low end, shifted out (at least one digit stays).
     let d = quad(v / 10_000) | quad(v % 10_000) << 32;
     let z = (d.trailing_zeros() / 8).min(7);
-    let chars = (d + ASCII_ZEROS) >> (8 * z);
-    append(out, &chars.to_le_bytes(), 8 - z as usize);
+    ((d + ASCII_ZEROS) >> (8 * z), 8 - z as usize)
 }
 
-/// Nine or ten digits: the one or two leading ones, then eight.
-#[cold]
-fn push_u32_long(out: &mut Vec<u8>, v: u32) {
+/// Nine or ten digits: the one or two leading ones (in the low octets of
+/// a word, and how many), then the eight others.
+fn dec10(v: u32) -> (u64, usize, u64) {
     let top = v / 100_000_000;
     let [a, b] = PAIRS.get(top as usize).copied().unwrap_or([b'0'; 2]);
-    if top >= 10 {
-        out.push(a);
-    }
-    out.push(b);
     let low = v % 100_000_000;
     let d = quad(low / 10_000) | quad(low % 10_000) << 32;
-    out.extend_from_slice(&(d + ASCII_ZEROS).to_le_bytes());
+    let (lead, n) = if top >= 10 {
+        (u64::from(u16::from_le_bytes([a, b])), 2)
+    } else {
+        (u64::from(b), 1)
+    };
+    (lead, n, d + ASCII_ZEROS)
+}
+
+#[cold]
+fn push_u32_long(out: &mut Vec<u8>, v: u32) {
+    let (lead, n, low) = dec10(v);
+    append(out, &lead.to_le_bytes(), n);
+    out.extend_from_slice(&low.to_le_bytes());
+}
+
+/// Decimal text of `v` (below 100 000) in the low octets of a word, first
+/// character lowest, nothing above it; and its length.
+#[inline]
+pub(super) fn dec5(v: u32) -> (u64, usize) {
+    let hi = v / 10_000;
+    let d = u64::from(hi) | quad(v - hi * 10_000) << 8;
+    // The leading zeros are the zero octets at the low end (one digit
+    // stays), shifted out.
+    let z = (d.trailing_zeros() / 8).min(4);
+    ((d + 0x30_3030_3030) >> (8 * z), 5 - z as usize)
+}
+
+/// Text written by a [`Cursor`] is at most this long (a power of two).
+pub(super) const SCRATCH: usize = 1024;
+
+/// A [`Cursor`]'s buffer: [`SCRATCH`] octets and room for the last store.
+pub(super) type ScratchBuf = [u8; SCRATCH + 16];
+
+/// Writes text into a fixed-size buffer with 8-octet stores and no
+/// checks: each store goes to the position masked to [`SCRATCH`], which
+/// the buffer holds with room to spare, so it needs neither a capacity
+/// nor a bounds check. A store may write past the text's end (the next
+/// one overwrites it). The text is good if it ends within [`SCRATCH`]
+/// octets (positions only grow, so no store was masked); longer text is
+/// refused by [`Cursor::text`] and written the general way.
+pub(super) struct Cursor<'a> {
+    buf: &'a mut ScratchBuf,
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(super) fn new(buf: &'a mut ScratchBuf) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    /// The text written, if it fitted.
+    pub(super) fn text(&self) -> Option<&[u8]> {
+        self.buf.get(..self.pos).filter(|_| self.pos <= SCRATCH)
+    }
+
+    /// The low `n` (at most 8) octets of `w`.
+    #[inline]
+    pub(super) fn put8(&mut self, w: u64, n: usize) {
+        let p = self.pos & (SCRATCH - 1);
+        if let Some(d) = self.buf.get_mut(p..p + 8) {
+            d.copy_from_slice(&w.to_le_bytes());
+        }
+        self.pos += n;
+    }
+
+    #[inline]
+    pub(super) fn byte(&mut self, b: u8) {
+        self.put8(u64::from(b), 1);
+    }
+
+    /// `v` in decimal, as `push_u32` writes it.
+    #[inline]
+    pub(super) fn dec(&mut self, v: u32) {
+        if v < 100_000 {
+            let (w, n) = dec5(v);
+            return self.put8(w, n);
+        }
+        self.dec_long(v);
+    }
+
+    /// [`Cursor::dec`] for `v` of six digits or more.
+    fn dec_long(&mut self, v: u32) {
+        if v >= 100_000_000 {
+            let (lead, n, low) = dec10(v);
+            self.put8(lead, n);
+            return self.put8(low, 8);
+        }
+        let (w, n) = dec8(v);
+        self.put8(w, n);
+    }
 }
 
 /// `/len` in one register-built write.
@@ -455,6 +547,45 @@ mod tests {
         let mut o = b"x".to_vec();
         push_u32(&mut o, v);
         String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn cursor_numbers_like_push_u32() {
+        let mut buf = [0u8; SCRATCH + 16];
+        for v in (0..200_000u32)
+            .step_by(7)
+            .chain([
+                0,
+                9,
+                10,
+                99_999,
+                100_000,
+                99_999_999,
+                100_000_000,
+                999_999_999,
+            ])
+            .chain([1_000_000_000, u32::MAX])
+        {
+            let mut c = Cursor::new(&mut buf);
+            c.byte(b'x');
+            c.dec(v);
+            c.dec(v);
+            assert_eq!(c.text().unwrap(), format!("x{v}{v}").as_bytes());
+            if v < 100_000 {
+                let (w, n) = dec5(v);
+                assert_eq!(&w.to_le_bytes()[..n], v.to_string().as_bytes());
+                assert_eq!(w >> (8 * n), 0, "{v}: nothing above the text");
+            }
+        }
+        // Text longer than SCRATCH is refused.
+        let mut c = Cursor::new(&mut buf);
+        for _ in 0..SCRATCH / 4 {
+            c.put8(u64::from_le_bytes(*b"abcdefgh"), 4);
+        }
+        assert_eq!(c.text().unwrap().len(), SCRATCH);
+        assert_eq!(&c.text().unwrap()[SCRATCH - 4..], b"abcd");
+        c.byte(b'x');
+        assert!(c.text().is_none());
     }
 
     #[test]
