@@ -10,7 +10,10 @@
 //! padding, so both give the same text.
 
 use super::attr_text::{write_aspath_fast, write_communities_fast};
-use super::text::{origin_text, push_lp_med, push_mp_nexthop, push_u32, push_v4, push_v6, v4_in16};
+use super::text::{
+    push_atomic, push_lp_med, push_mp_nexthop, push_origin_between_bars, push_u32, push_v4,
+    push_v6, v4_in16,
+};
 use super::text_cache::ValueTexts;
 
 /// MP_REACH_NLRI up to its NLRI, and the NLRI.
@@ -208,9 +211,7 @@ impl<'a> Plain<'a> {
                 write_aspath_fast(o, path, four, scratch)
             });
         }
-        out.push(b'|');
-        out.extend_from_slice(origin_text(self.origin));
-        out.push(b'|');
+        push_origin_between_bars(out, self.origin);
     }
 
     fn lp_med(&self) -> (u32, u32) {
@@ -226,7 +227,7 @@ impl<'a> Plain<'a> {
                 0
             });
         }
-        out.extend_from_slice(if self.atomic { b"|AG|" } else { b"|NAG|" });
+        push_atomic(out, self.atomic);
         // bgpdump's "no aggregator" value is the address 255.255.255.255.
         let (asn, addr) = self.aggregator;
         if addr != [255; 4] {

@@ -451,6 +451,28 @@ fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
     append(out, &text.to_le_bytes(), (len - u32::from(!colon)) as usize);
 }
 
+/// `|origin|` in one 16-octet write (a slice of varying length is a
+/// memcpy call).
+#[inline]
+pub(super) fn push_origin_between_bars(out: &mut Vec<u8>, o: i32) {
+    let (w, n): (&[u8; 16], usize) = match o {
+        0 => (b"|IGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
+        1 => (b"|EGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
+        _ => (b"|INCOMPLETE|\0\0\0\0", 12),
+    };
+    append(out, w, n);
+}
+
+/// `|AG|` or `|NAG|` in one 8-octet write.
+#[inline]
+pub(super) fn push_atomic(out: &mut Vec<u8>, atomic: bool) {
+    if atomic {
+        append(out, b"|AG|\0\0\0\0", 4);
+    } else {
+        append(out, b"|NAG|\0\0\0", 5);
+    }
+}
+
 pub(super) fn origin_text(o: i32) -> &'static [u8] {
     match o {
         0 => b"IGP",
@@ -586,6 +608,25 @@ mod tests {
         assert_eq!(&c.text().unwrap()[SCRATCH - 4..], b"abcd");
         c.byte(b'x');
         assert!(c.text().is_none());
+    }
+
+    #[test]
+    fn origin_and_atomic_words() {
+        for (o, want) in [
+            (0, "|IGP|"),
+            (1, "|EGP|"),
+            (2, "|INCOMPLETE|"),
+            (-1, "|INCOMPLETE|"),
+        ] {
+            let mut v = b"x".to_vec();
+            push_origin_between_bars(&mut v, o);
+            assert_eq!(String::from_utf8(v).unwrap(), format!("x{want}"));
+            assert_eq!(want.trim_matches('|').as_bytes(), origin_text(o));
+        }
+        let mut v = Vec::new();
+        push_atomic(&mut v, true);
+        push_atomic(&mut v, false);
+        assert_eq!(v, b"|AG||NAG|");
     }
 
     #[test]
