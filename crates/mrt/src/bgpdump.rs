@@ -1456,9 +1456,7 @@ impl Formatter {
 
     /// Everything before the prefix, the same for every line of a group.
     fn line_head(&mut self, c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
-        Self::line_start(c, kind, out);
-        let v6 = c.peer_v6 || v6_peer_text;
-        out.extend_from_slice(self.addrs.peer(v6, &c.peer_ip, c.peer_as));
+        line_head(&mut self.addrs, c, kind, v6_peer_text, out);
     }
 
     #[inline]
@@ -1737,6 +1735,19 @@ fn msg_fields_in_place(body: &[u8], four: bool) -> Option<(MsgFields, usize)> {
         second_ip,
     };
     Some((f, body.len() - rest.len() + n))
+}
+
+/// Everything before the prefix, the same for every line of a group.
+fn line_head(
+    addrs: &mut AddrTexts,
+    c: &Line<'_>,
+    kind: &[u8],
+    v6_peer_text: bool,
+    out: &mut Vec<u8>,
+) {
+    Formatter::line_start(c, kind, out);
+    let v6 = c.peer_v6 || v6_peer_text;
+    out.extend_from_slice(addrs.peer(v6, &c.peer_ip, c.peer_as));
 }
 
 /// The side of a BGP4MP message record its lines name.

@@ -2,7 +2,7 @@
 //! (`process_attr_aspath_string`, `process_attr_community_string`), written
 //! from the raw attribute value into any buffer.
 
-use super::text::push_u32;
+use super::text::{dec5, push_u32, Cursor, ScratchBuf, SCRATCH};
 
 /// `process_attr_aspath_string`: the path text stops with "..." here.
 const MAX_ASPATH_LEN: usize = 8000;
@@ -23,6 +23,37 @@ fn delim(t: u8, end: bool) -> u8 {
         (AS_CONFED_SEQUENCE, false) => b'(',
         (AS_CONFED_SEQUENCE, true) => b')',
         _ => b' ',
+    }
+}
+
+/// What a segment of type `t` starts with: the closing bracket of the
+/// segment before it (of type `prev`), a space if that one printed an ASN
+/// (`space`), its own opening bracket. Up to three octets in the low
+/// octets of a word, and how many.
+#[inline]
+fn segment_open(prev: u8, space: bool, t: u8) -> (u32, usize) {
+    let (mut w, mut k) = (0u32, 0);
+    if prev != AS_SEQUENCE {
+        w = u32::from(delim(prev, true));
+        k = 1;
+    }
+    if space {
+        w |= u32::from(b' ') << (8 * k);
+        k += 1;
+    }
+    if t != AS_SEQUENCE {
+        w |= u32::from(delim(t, false)) << (8 * k);
+        k += 1;
+    }
+    (w, k)
+}
+
+/// The separator between the ASNs of a segment of type `t` with `n` ASNs,
+/// and what it adds to the AS count.
+fn segment_kind(t: u8, n: u8) -> (u8, i64) {
+    match t {
+        AS_SEQUENCE | AS_CONFED_SEQUENCE => (b' ', i64::from(n)),
+        _ => (b',', 1),
     }
 }
 
@@ -50,25 +81,11 @@ pub(super) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
             out.extend_from_slice(b"! Error !");
             return 0;
         };
-        if prev != AS_SEQUENCE {
-            out.push(delim(prev, true));
-        }
-        if space {
-            out.push(b' ');
-        }
-        if t != AS_SEQUENCE {
-            out.push(delim(t, false));
-        }
+        let (open, k) = segment_open(prev, space, t);
+        out.extend_from_slice(open.to_le_bytes().get(..k).unwrap_or_default());
         space = false;
-        count += match t {
-            AS_SEQUENCE | AS_CONFED_SEQUENCE => i64::from(n),
-            _ => 1,
-        };
-        let sep = if t == AS_SET || t == AS_CONFED_SET {
-            b','
-        } else {
-            b' '
-        };
+        let (sep, added) = segment_kind(t, n);
+        count += added;
         for c in seg.chunks_exact(w) {
             if space {
                 out.push(sep);
@@ -96,6 +113,144 @@ pub(super) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
         }
     }
     count
+}
+
+/// [`write_aspath`] for paths whose text fits in `scratch` (at most
+/// [`SCRATCH`] octets): written there with [`Cursor`], then copied once.
+/// Others, and malformed paths, are written the general way.
+pub(super) fn write_aspath_fast(
+    out: &mut Vec<u8>,
+    data: &[u8],
+    four: bool,
+    scratch: &mut ScratchBuf,
+) -> i64 {
+    let mut c = Cursor::new(scratch);
+    if let Some(count) = aspath_into(&mut c, data, four) {
+        if let Some(text) = c.text() {
+            out.extend_from_slice(text);
+            return count;
+        }
+    }
+    write_aspath(out, data, four)
+}
+
+/// The text of a well-formed AS path `data` no longer than a third of the
+/// buffer (the text has at most three octets per octet of the path: a
+/// 2-octet ASN prints at most six, a 4-octet one eleven, a segment header
+/// three, plus the last closing bracket) written by `c`; `None` for
+/// anything else.
+fn aspath_into(c: &mut Cursor<'_>, data: &[u8], four: bool) -> Option<i64> {
+    if data.len() * 3 + 1 > SCRATCH {
+        return None;
+    }
+    let mut count = 0i64;
+    let mut rest = data;
+    let mut space = false;
+    let mut prev = AS_SEQUENCE;
+    while let [t, n, ref asns @ ..] = *rest {
+        if !(AS_SET..=AS_CONFED_SET).contains(&t) {
+            return None;
+        }
+        let (seg, after) = asns.split_at_checked(usize::from(n) * if four { 4 } else { 2 })?;
+        // Most paths are one AS_SEQUENCE: nothing before it.
+        if prev != AS_SEQUENCE || space || t != AS_SEQUENCE {
+            let (open, k) = segment_open(prev, space, t);
+            c.put8(u64::from(open), k);
+        }
+        let (sep, added) = segment_kind(t, n);
+        count += added;
+        if four {
+            let (asns, _) = seg.as_chunks::<4>();
+            for (i, a) in asns.iter().enumerate() {
+                let v = u32::from_be_bytes(*a);
+                if v >= 100_000 {
+                    if i > 0 {
+                        c.byte(sep);
+                    }
+                    c.dec(v);
+                    continue;
+                }
+                sep_dec5(c, i > 0, sep, v);
+            }
+        } else {
+            let (asns, _) = seg.as_chunks::<2>();
+            for (i, a) in asns.iter().enumerate() {
+                sep_dec5(c, i > 0, sep, u32::from(u16::from_be_bytes(*a)));
+            }
+        }
+        space = n > 0;
+        prev = t;
+        rest = after;
+    }
+    // A lone type octet: the general way prints the error.
+    if !rest.is_empty() {
+        return None;
+    }
+    if prev != AS_SEQUENCE {
+        c.byte(delim(prev, true));
+    }
+    Some(count)
+}
+
+/// `v` (below 100 000), after `sep` if `with_sep`, in one store.
+#[inline]
+fn sep_dec5(c: &mut Cursor<'_>, with_sep: bool, sep: u8, v: u32) {
+    let (w, n) = dec5(v);
+    if with_sep {
+        c.put8(u64::from(sep) | w << 8, n + 1);
+    } else {
+        c.put8(w, n);
+    }
+}
+
+/// [`write_communities`] for lists whose text fits in `scratch`, written
+/// there with [`Cursor`] and copied once.
+pub(super) fn write_communities_fast(out: &mut Vec<u8>, val: &[u8], scratch: &mut ScratchBuf) {
+    let (list, _) = val.as_chunks::<4>();
+    // At most 13 octets per community (" no-advertise"); longer lists
+    // may reach bgpdump's cap.
+    if list.len() * 13 > SCRATCH || list.len() * 13 + 13 >= BUFSIZ - 1 {
+        return write_communities(out, val);
+    }
+    let mut c = Cursor::new(scratch);
+    for (i, v) in list.iter().enumerate() {
+        let v = u32::from_be_bytes(*v);
+        let (sep, n0) = if i > 0 { (u64::from(b' '), 1) } else { (0, 0) };
+        if v >> 8 == 0xFF_FFFF && matches!(v & 0xff, 1..=3) {
+            if i > 0 {
+                c.byte(b' ');
+            }
+            for part in community_name(v).chunks(8) {
+                let mut w = [0u8; 8];
+                for (d, s) in w.iter_mut().zip(part) {
+                    *d = *s;
+                }
+                c.put8(u64::from_le_bytes(w), part.len());
+            }
+            continue;
+        }
+        // " hi:" in one store, "lo" in another.
+        let (a, na) = dec5(v >> 16);
+        let (b, nb) = dec5(v & 0xffff);
+        c.put8(
+            sep | a << (8 * n0) | u64::from(b':') << (8 * (n0 + na)),
+            n0 + na + 1,
+        );
+        c.put8(b, nb);
+    }
+    match c.text() {
+        Some(text) => out.extend_from_slice(text),
+        None => write_communities(out, val),
+    }
+}
+
+/// The well-known communities bgpdump names.
+fn community_name(v: u32) -> &'static [u8] {
+    match v {
+        0xFFFF_FF01 => b"no-export",
+        0xFFFF_FF02 => b"no-advertise",
+        _ => b"local-AS",
+    }
 }
 
 /// One community as bgpdump names it, without the leading space.
@@ -203,6 +358,94 @@ mod tests {
         // 719 ten-digit ASNs make 7908 octets, the first length past 7900.
         assert_eq!(t.len(), 1 + 7908 + 3);
         assert_eq!(n, 3 * 255);
+    }
+
+    /// Paths of every segment type, ASN size and width, and malformed
+    /// ones: the scratch writer prints what the general one does.
+    #[test]
+    fn aspath_fast_like_general() {
+        let mut scratch = [0u8; SCRATCH + 16];
+        let mut seed = 5u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % m
+        };
+        let (mut fast, mut total) = (0, 0);
+        for i in 0..20_000 {
+            let four = next(2) == 0;
+            let mut data = Vec::new();
+            for _ in 0..next(4) {
+                // Mostly valid types; 0 and 5 are not.
+                let t = [2, 2, 2, 1, 3, 4, 0, 5][next(8) as usize];
+                let long = next(10) == 0;
+                let n = next(if long { 120 } else { 8 }) as u8;
+                data.extend([t, n]);
+                for _ in 0..n {
+                    let asn = match next(5) {
+                        0 => next(10) as u32,
+                        1 => next(100_000) as u32,
+                        2 => next(1 << 32) as u32,
+                        3 => u32::MAX - next(3) as u32,
+                        _ => next(70_000) as u32,
+                    };
+                    if four {
+                        data.extend(asn.to_be_bytes());
+                    } else {
+                        data.extend((asn as u16).to_be_bytes());
+                    }
+                }
+            }
+            // Now and then cut short, or a lone octet after the segments.
+            match next(12) {
+                0 => data.truncate(next(data.len() as u64 + 1) as usize),
+                1 => data.push(2),
+                _ => {}
+            }
+            let mut want = b"x".to_vec();
+            let n_want = write_aspath(&mut want, &data, four);
+            let mut got = b"x".to_vec();
+            let n_got = write_aspath_fast(&mut got, &data, four, &mut scratch);
+            assert_eq!(
+                (String::from_utf8_lossy(&got), n_got),
+                (String::from_utf8_lossy(&want), n_want),
+                "{i}: {data:?}"
+            );
+            total += 1;
+            let mut c = Cursor::new(&mut scratch);
+            fast += usize::from(aspath_into(&mut c, &data, four).is_some());
+        }
+        assert!(fast > total / 2, "{fast} of {total} the fast way");
+    }
+
+    #[test]
+    fn communities_fast_like_general() {
+        let mut scratch = [0u8; SCRATCH + 16];
+        let mut val = Vec::new();
+        for i in 0..200u32 {
+            let v = match i % 7 {
+                0 => 0xFFFF_FF02,
+                1 => 0xFFFF_FF01,
+                2 => 0xFFFF_FF03,
+                3 => 0xFFFF_FFFF,
+                4 => i,
+                _ => i.wrapping_mul(2_654_435_761),
+            };
+            val.extend(v.to_be_bytes());
+        }
+        for n in [0usize, 1, 2, 3, 7, 40, 76, 77, 78, 200] {
+            for extra in [0usize, 1, 3] {
+                let v = &val[..(n * 4 + extra).min(val.len())];
+                let mut want = b"x".to_vec();
+                write_communities(&mut want, v);
+                let mut got = b"x".to_vec();
+                write_communities_fast(&mut got, v, &mut scratch);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{n}+{extra}"
+                );
+            }
+        }
     }
 
     #[test]

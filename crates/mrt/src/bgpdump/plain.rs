@@ -9,8 +9,11 @@
 //! (short fixed-size values), the bytes are read with bgpdump's zero
 //! padding, so both give the same text.
 
-use super::attr_text::{write_aspath, write_communities};
-use super::text::{origin_text, push_lp_med, push_mp_nexthop, push_u32, push_v4, push_v6, v4_in16};
+use super::attr_text::{write_aspath_fast, write_communities_fast};
+use super::text::{
+    push_atomic, push_lp_med, push_mp_nexthop, push_origin_between_bars, push_u32, push_v4,
+    push_v6, v4_in16,
+};
 use super::text_cache::ValueTexts;
 
 /// MP_REACH_NLRI up to its NLRI, and the NLRI.
@@ -203,12 +206,12 @@ impl<'a> Plain<'a> {
         out.push(b'|');
         if let Some(path) = self.path {
             let four = self.four;
-            t.paths
-                .text_of(u8::from(four), path, out, |o| write_aspath(o, path, four));
+            let scratch = &mut t.scratch;
+            t.paths.text_of(u8::from(four), path, out, |o| {
+                write_aspath_fast(o, path, four, scratch)
+            });
         }
-        out.push(b'|');
-        out.extend_from_slice(origin_text(self.origin));
-        out.push(b'|');
+        push_origin_between_bars(out, self.origin);
     }
 
     fn lp_med(&self) -> (u32, u32) {
@@ -218,12 +221,13 @@ impl<'a> Plain<'a> {
     /// `communities|AG|aggregator|` and the newline.
     fn tail(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
         if let Some(c) = self.communities {
+            let scratch = &mut t.scratch;
             t.communities.text_of(0, c, out, |o| {
-                write_communities(o, c);
+                write_communities_fast(o, c, scratch);
                 0
             });
         }
-        out.extend_from_slice(if self.atomic { b"|AG|" } else { b"|NAG|" });
+        push_atomic(out, self.atomic);
         // bgpdump's "no aggregator" value is the address 255.255.255.255.
         let (asn, addr) = self.aggregator;
         if addr != [255; 4] {

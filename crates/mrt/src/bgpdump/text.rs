@@ -56,26 +56,118 @@ pub(super) fn push_u32(out: &mut Vec<u8>, v: u32) {
     if v >= 100_000_000 {
         return push_u32_long(out, v);
     }
+    let (w, n) = dec8(v);
+    append(out, &w.to_le_bytes(), n);
+}
+
+/// Decimal text of `v` (below 100 000 000) in the low octets of a word,
+/// first character lowest, and its length.
+#[inline]
+fn dec8(v: u32) -> (u64, usize) {
     // Eight digit values in a register; the leading zeros are the zero
     // octets at the low end, shifted out (at least one digit stays).
     let d = quad(v / 10_000) | quad(v % 10_000) << 32;
     let z = (d.trailing_zeros() / 8).min(7);
-    let chars = (d + ASCII_ZEROS) >> (8 * z);
-    append(out, &chars.to_le_bytes(), 8 - z as usize);
+    ((d + ASCII_ZEROS) >> (8 * z), 8 - z as usize)
 }
 
-/// Nine or ten digits: the one or two leading ones, then eight.
-#[cold]
-fn push_u32_long(out: &mut Vec<u8>, v: u32) {
+/// Nine or ten digits: the one or two leading ones (in the low octets of
+/// a word, and how many), then the eight others.
+fn dec10(v: u32) -> (u64, usize, u64) {
     let top = v / 100_000_000;
     let [a, b] = PAIRS.get(top as usize).copied().unwrap_or([b'0'; 2]);
-    if top >= 10 {
-        out.push(a);
-    }
-    out.push(b);
     let low = v % 100_000_000;
     let d = quad(low / 10_000) | quad(low % 10_000) << 32;
-    out.extend_from_slice(&(d + ASCII_ZEROS).to_le_bytes());
+    let (lead, n) = if top >= 10 {
+        (u64::from(u16::from_le_bytes([a, b])), 2)
+    } else {
+        (u64::from(b), 1)
+    };
+    (lead, n, d + ASCII_ZEROS)
+}
+
+#[cold]
+fn push_u32_long(out: &mut Vec<u8>, v: u32) {
+    let (lead, n, low) = dec10(v);
+    append(out, &lead.to_le_bytes(), n);
+    out.extend_from_slice(&low.to_le_bytes());
+}
+
+/// Decimal text of `v` (below 100 000) in the low octets of a word, first
+/// character lowest, nothing above it; and its length.
+#[inline]
+pub(super) fn dec5(v: u32) -> (u64, usize) {
+    let hi = v / 10_000;
+    let d = u64::from(hi) | quad(v - hi * 10_000) << 8;
+    // The leading zeros are the zero octets at the low end (one digit
+    // stays), shifted out.
+    let z = (d.trailing_zeros() / 8).min(4);
+    ((d + 0x30_3030_3030) >> (8 * z), 5 - z as usize)
+}
+
+/// Text written by a [`Cursor`] is at most this long (a power of two).
+pub(super) const SCRATCH: usize = 1024;
+
+/// A [`Cursor`]'s buffer: [`SCRATCH`] octets and room for the last store.
+pub(super) type ScratchBuf = [u8; SCRATCH + 16];
+
+/// Writes text into a fixed-size buffer with 8-octet stores and no
+/// checks: each store goes to the position masked to [`SCRATCH`], which
+/// the buffer holds with room to spare, so it needs neither a capacity
+/// nor a bounds check. A store may write past the text's end (the next
+/// one overwrites it). The text is good if it ends within [`SCRATCH`]
+/// octets (positions only grow, so no store was masked); longer text is
+/// refused by [`Cursor::text`] and written the general way.
+pub(super) struct Cursor<'a> {
+    buf: &'a mut ScratchBuf,
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(super) fn new(buf: &'a mut ScratchBuf) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    /// The text written, if it fitted.
+    pub(super) fn text(&self) -> Option<&[u8]> {
+        self.buf.get(..self.pos).filter(|_| self.pos <= SCRATCH)
+    }
+
+    /// The low `n` (at most 8) octets of `w`.
+    #[inline]
+    pub(super) fn put8(&mut self, w: u64, n: usize) {
+        let p = self.pos & (SCRATCH - 1);
+        if let Some(d) = self.buf.get_mut(p..p + 8) {
+            d.copy_from_slice(&w.to_le_bytes());
+        }
+        self.pos += n;
+    }
+
+    #[inline]
+    pub(super) fn byte(&mut self, b: u8) {
+        self.put8(u64::from(b), 1);
+    }
+
+    /// `v` in decimal, as `push_u32` writes it.
+    #[inline]
+    pub(super) fn dec(&mut self, v: u32) {
+        if v < 100_000 {
+            let (w, n) = dec5(v);
+            return self.put8(w, n);
+        }
+        self.dec_long(v);
+    }
+
+    /// [`Cursor::dec`] for `v` of six digits or more.
+    fn dec_long(&mut self, v: u32) {
+        if v >= 100_000_000 {
+            let (lead, n, low) = dec10(v);
+            self.put8(lead, n);
+            return self.put8(low, 8);
+        }
+        let (w, n) = dec8(v);
+        self.put8(w, n);
+    }
 }
 
 /// `/len` in one register-built write.
@@ -206,8 +298,9 @@ pub(super) fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
 }
 
 /// An IPv4 prefix, `a.b.c.d/len`, in one 16-octet write when it fits
-/// (all but the longest: this is written once per line).
-#[inline]
+/// (all but the longest: this is written once per line, and inlined:
+/// a call costs a fifth of it).
+#[inline(always)]
 pub(super) fn push_v4_prefix(out: &mut Vec<u8>, a: [u8; 4], len: u8) {
     let e = |x: u8| DOTTED.get(usize::from(x)).copied().unwrap_or(0);
     let [a, b, c, d] = a.map(e);
@@ -358,6 +451,28 @@ fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
     append(out, &text.to_le_bytes(), (len - u32::from(!colon)) as usize);
 }
 
+/// `|origin|` in one 16-octet write (a slice of varying length is a
+/// memcpy call).
+#[inline]
+pub(super) fn push_origin_between_bars(out: &mut Vec<u8>, o: i32) {
+    let (w, n): (&[u8; 16], usize) = match o {
+        0 => (b"|IGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
+        1 => (b"|EGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
+        _ => (b"|INCOMPLETE|\0\0\0\0", 12),
+    };
+    append(out, w, n);
+}
+
+/// `|AG|` or `|NAG|` in one 8-octet write.
+#[inline]
+pub(super) fn push_atomic(out: &mut Vec<u8>, atomic: bool) {
+    if atomic {
+        append(out, b"|AG|\0\0\0\0", 4);
+    } else {
+        append(out, b"|NAG|\0\0\0", 5);
+    }
+}
+
 pub(super) fn origin_text(o: i32) -> &'static [u8] {
     match o {
         0 => b"IGP",
@@ -454,6 +569,64 @@ mod tests {
         let mut o = b"x".to_vec();
         push_u32(&mut o, v);
         String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn cursor_numbers_like_push_u32() {
+        let mut buf = [0u8; SCRATCH + 16];
+        for v in (0..200_000u32)
+            .step_by(7)
+            .chain([
+                0,
+                9,
+                10,
+                99_999,
+                100_000,
+                99_999_999,
+                100_000_000,
+                999_999_999,
+            ])
+            .chain([1_000_000_000, u32::MAX])
+        {
+            let mut c = Cursor::new(&mut buf);
+            c.byte(b'x');
+            c.dec(v);
+            c.dec(v);
+            assert_eq!(c.text().unwrap(), format!("x{v}{v}").as_bytes());
+            if v < 100_000 {
+                let (w, n) = dec5(v);
+                assert_eq!(&w.to_le_bytes()[..n], v.to_string().as_bytes());
+                assert_eq!(w >> (8 * n), 0, "{v}: nothing above the text");
+            }
+        }
+        // Text longer than SCRATCH is refused.
+        let mut c = Cursor::new(&mut buf);
+        for _ in 0..SCRATCH / 4 {
+            c.put8(u64::from_le_bytes(*b"abcdefgh"), 4);
+        }
+        assert_eq!(c.text().unwrap().len(), SCRATCH);
+        assert_eq!(&c.text().unwrap()[SCRATCH - 4..], b"abcd");
+        c.byte(b'x');
+        assert!(c.text().is_none());
+    }
+
+    #[test]
+    fn origin_and_atomic_words() {
+        for (o, want) in [
+            (0, "|IGP|"),
+            (1, "|EGP|"),
+            (2, "|INCOMPLETE|"),
+            (-1, "|INCOMPLETE|"),
+        ] {
+            let mut v = b"x".to_vec();
+            push_origin_between_bars(&mut v, o);
+            assert_eq!(String::from_utf8(v).unwrap(), format!("x{want}"));
+            assert_eq!(want.trim_matches('|').as_bytes(), origin_text(o));
+        }
+        let mut v = Vec::new();
+        push_atomic(&mut v, true);
+        push_atomic(&mut v, false);
+        assert_eq!(v, b"|AG||NAG|");
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! text.
 
 use super::addr_text::AddrTexts;
+use super::text::{ScratchBuf, SCRATCH};
+
+const SCRATCH_LEN: usize = SCRATCH + 16;
 use super::hash::fx;
 use super::hit_rate::HitRate;
 
@@ -106,13 +109,25 @@ impl TextCache {
 }
 
 /// The caches a line's attribute text is made with.
-#[derive(Default)]
 pub(super) struct ValueTexts {
     /// AS paths; the tag is 1 for 4-octet ASNs.
     pub paths: TextCache,
     pub communities: TextCache,
     /// IPv6 next hops.
     pub nexthops: AddrTexts,
+    /// Where AS path and communities text is written on a miss.
+    pub scratch: Box<ScratchBuf>,
+}
+
+impl Default for ValueTexts {
+    fn default() -> Self {
+        ValueTexts {
+            paths: TextCache::default(),
+            communities: TextCache::default(),
+            nexthops: AddrTexts::default(),
+            scratch: Box::new([0; SCRATCH_LEN]),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use super::plain::Plain;
 use super::text::{push_slash_len, push_u32, push_v4_prefix, push_v6};
-use super::{Formatter, Line, MAX_PREFIXES};
+use super::{line_head, Formatter, Line, MAX_PREFIXES};
 
 /// A field preceded by its 2-octet length, and what follows it.
 fn split_field(b: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -21,60 +21,94 @@ fn split_field(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((rest.get(..n)?, rest.get(n..)?))
 }
 
-/// One line per prefix of the NLRI field `nlri`: the head of the line,
-/// the prefix (and path id), the rest of the line. `joint` is the rest
-/// followed by the head (the rest starting at `head_at`): the text between
-/// two prefixes, copied once per line. False if the field is not a list
-/// of whole prefixes.
+/// The path id (0 without ADD-PATH) and length of the prefix at the
+/// start of `b`, its octets and what follows them; `None` if it is not
+/// whole or too long for its family.
+#[inline]
+fn next_prefix(b: &[u8], v6: bool, addpath: bool) -> Option<(u32, u8, &[u8], &[u8])> {
+    let (id, after) = match (addpath, b) {
+        (false, _) => (0, b),
+        (true, &[p0, p1, p2, p3, ref after @ ..]) => (u32::from_be_bytes([p0, p1, p2, p3]), after),
+        _ => return None,
+    };
+    let [len, ref after @ ..] = *after else {
+        return None;
+    };
+    let nb = usize::from(len).div_ceil(8);
+    if len > if v6 { 128 } else { 32 } {
+        return None;
+    }
+    let (octets, next) = after.split_at_checked(nb)?;
+    Some((id, len, octets, next))
+}
+
+/// The prefix (and path id) of a line. The octets as they are (bits past
+/// the length within the last octet included, as bgpdump prints them).
+/// Inlined into each line's loop: a call per line costs a fifth of it.
+#[inline(always)]
+fn push_prefix(out: &mut Vec<u8>, v6: bool, addpath: bool, (id, len, octets): (u32, u8, &[u8])) {
+    let nb = octets.len();
+    if v6 {
+        push_v6(out, &v6_octets(octets, nb));
+        push_slash_len(out, len);
+    } else {
+        push_v4_prefix(out, v4_octets(octets, nb), len);
+    }
+    if addpath {
+        out.push(b'|');
+        push_u32(out, id);
+    }
+}
+
+/// One line per prefix of the NLRI field `nlri` (not empty): the head of
+/// the line (already in `out`, from `head_at` on), the prefix (and path
+/// id), the rest of the line (`rest` writes it, once, into the first
+/// line). The second line copies the first line's head; from the third on
+/// each copies `joint`, the rest and head between two prefixes (taken
+/// from the first two lines). False if the field is not a list of whole
+/// prefixes.
 fn nlri_lines(
     nlri: &[u8],
     v6: bool,
     addpath: bool,
-    joint: &[u8],
     head_at: usize,
     out: &mut Vec<u8>,
+    joint: &mut Vec<u8>,
+    rest: &mut dyn FnMut(&mut Vec<u8>),
 ) -> bool {
-    let (rest, head) = joint.split_at(head_at.min(joint.len()));
-    let max = if v6 { 128 } else { 32 };
-    let mut b = nlri;
-    let mut n = 0usize;
+    let (h0, hlen) = (head_at, out.len().saturating_sub(head_at));
+    let Some((id, len, octets, mut b)) = next_prefix(nlri, v6, addpath) else {
+        return false;
+    };
+    push_prefix(out, v6, addpath, (id, len, octets));
+    let r0 = out.len();
+    rest(out);
+    let rlen = out.len() - r0;
+    if b.is_empty() {
+        return true;
+    }
+    let Some((id, len, octets, next)) = next_prefix(b, v6, addpath) else {
+        return false;
+    };
+    out.extend_from_within(h0..h0 + hlen);
+    push_prefix(out, v6, addpath, (id, len, octets));
+    b = next;
+    joint.clear();
+    joint.extend_from_slice(out.get(r0..r0 + rlen + hlen).unwrap_or_default());
+    let mut n = 2usize;
     while !b.is_empty() {
-        let (id, after) = match (addpath, b) {
-            (false, _) => (0, b),
-            (true, &[p0, p1, p2, p3, ref after @ ..]) => {
-                (u32::from_be_bytes([p0, p1, p2, p3]), after)
-            }
-            _ => return false,
-        };
-        let [len, ref after @ ..] = *after else {
+        let Some((id, len, octets, next)) = next_prefix(b, v6, addpath) else {
             return false;
         };
-        let nb = usize::from(len).div_ceil(8);
-        if len > max || after.len() < nb {
-            return false;
-        }
         n += 1;
         // bgpdump reads past the limit but prints no more.
         if n <= MAX_PREFIXES {
-            out.extend_from_slice(if n == 1 { head } else { joint });
-            // The prefix octets as they are (bits past the length within
-            // the last octet included, as bgpdump prints them).
-            if v6 {
-                push_v6(out, &v6_octets(after, nb));
-                push_slash_len(out, len);
-            } else {
-                push_v4_prefix(out, v4_octets(after, nb), len);
-            }
-            if addpath {
-                out.push(b'|');
-                push_u32(out, id);
-            }
+            out.extend_from_slice(joint);
+            push_prefix(out, v6, addpath, (id, len, octets));
         }
-        b = after.get(nb..).unwrap_or_default();
+        b = next;
     }
-    if n > 0 {
-        out.extend_from_slice(rest);
-    }
+    out.extend_from_slice(joint.get(..rlen).unwrap_or_default());
     true
 }
 
@@ -150,39 +184,39 @@ impl Formatter {
         nlri: &[u8],
         out: &mut Vec<u8>,
     ) -> bool {
-        // The rest of a line, then the head of the next (see `nlri_lines`).
-        let mut joint = std::mem::take(&mut self.tailbuf);
-        let mut ok = true;
+        let (addrs, texts, joint) = (&mut self.addrs, &mut self.texts, &mut self.tailbuf);
+        let newline = &mut |o: &mut Vec<u8>| o.push(b'\n');
         if !withdrawn.is_empty() {
-            joint.clear();
-            joint.push(b'\n');
-            self.line_head(c, b"W", false, &mut joint);
-            ok &= nlri_lines(withdrawn, false, c.addpath, &joint, 1, out);
+            let at = out.len();
+            line_head(addrs, c, b"W", false, out);
+            if !nlri_lines(withdrawn, false, c.addpath, at, out, joint, newline) {
+                return false;
+            }
         }
-        if let Some(u) = p.unreach.filter(|u| ok && !u.nlri.is_empty()) {
+        if let Some(u) = p.unreach.filter(|u| !u.nlri.is_empty()) {
             let v6 = u.afi == 2;
-            joint.clear();
-            joint.push(b'\n');
+            let at = out.len();
             // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-            self.line_head(c, b"W", v6 && c.sent, &mut joint);
-            ok &= nlri_lines(u.nlri, v6, c.addpath, &joint, 1, out);
+            line_head(addrs, c, b"W", v6 && c.sent, out);
+            if !nlri_lines(u.nlri, v6, c.addpath, at, out, joint, newline) {
+                return false;
+            }
         }
-        if ok && !nlri.is_empty() {
-            joint.clear();
-            p.classic_rest(&mut self.texts, &mut joint);
-            let at = joint.len();
-            self.line_head(c, b"A", false, &mut joint);
-            ok &= nlri_lines(nlri, false, c.addpath, &joint, at, out);
+        if !nlri.is_empty() {
+            let at = out.len();
+            line_head(addrs, c, b"A", false, out);
+            let rest = &mut |o: &mut Vec<u8>| p.classic_rest(texts, o);
+            if !nlri_lines(nlri, false, c.addpath, at, out, joint, rest) {
+                return false;
+            }
         }
-        if let Some(r) = p.reach.filter(|r| ok && !r.nlri.is_empty()) {
-            joint.clear();
-            p.mp_rest(&mut self.texts, &r, &mut joint);
-            let at = joint.len();
-            self.line_head(c, b"A", false, &mut joint);
-            ok &= nlri_lines(r.nlri, r.afi == 2, c.addpath, &joint, at, out);
+        if let Some(r) = p.reach.filter(|r| !r.nlri.is_empty()) {
+            let at = out.len();
+            line_head(addrs, c, b"A", false, out);
+            let rest = &mut |o: &mut Vec<u8>| p.mp_rest(texts, &r, o);
+            return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, joint, rest);
         }
-        self.tailbuf = joint;
-        ok
+        true
     }
 }
 
@@ -253,23 +287,66 @@ mod tests {
         assert_eq!(v6_octets(&full, 1)[..2], [1, 0]);
     }
 
+    /// `nlri_lines` with the head "h|" and the rest "|r\n", or `None`.
+    fn lines(nlri: &[u8], v6: bool, addpath: bool) -> Option<String> {
+        let mut out = b"xh|".to_vec();
+        let rest = &mut |o: &mut Vec<u8>| o.extend_from_slice(b"|r\n");
+        nlri_lines(nlri, v6, addpath, 1, &mut out, &mut Vec::new(), rest)
+            .then(|| String::from_utf8_lossy(&out).into_owned())
+    }
+
     #[test]
     fn nlri_lines_or_false_for_damaged_fields() {
-        let mut out = Vec::new();
-        let nlri = [24, 192, 0, 2, 0];
-        assert!(nlri_lines(&nlri, false, false, b"|r\nh|", 3, &mut out));
-        assert_eq!(out, b"h|192.0.2.0/24|r\nh|0.0.0.0/0|r\n");
-        out.clear();
-        let with_id = [0, 0, 0, 7, 8, 10];
-        assert!(nlri_lines(&with_id, false, true, b"\n", 1, &mut out));
-        assert_eq!(out, b"10.0.0.0/8|7\n");
-        for bad in [&[24, 192, 0][..], &[33, 1, 2, 3, 4, 5], &[8]] {
-            assert!(!nlri_lines(bad, false, false, b"\n", 1, &mut out));
+        let one = [24, 192, 0, 2];
+        assert_eq!(lines(&one, false, false).unwrap(), "xh|192.0.2.0/24|r\n");
+        // Later lines copy the head and rest of the first (the second its
+        // head alone, the third on the rest and head between them).
+        let four = [24, 192, 0, 2, 0, 8, 10, 16, 172, 16, 32, 1, 2, 3, 4];
+        assert_eq!(
+            lines(&four, false, false).unwrap(),
+            "xh|192.0.2.0/24|r\nh|0.0.0.0/0|r\nh|10.0.0.0/8|r\nh|172.16.0.0/16|r\nh|1.2.3.4/32|r\n"
+        );
+        let with_id = [0, 0, 0, 7, 8, 10, 0, 0, 0, 9, 8, 11];
+        assert_eq!(
+            lines(&with_id, false, true).unwrap(),
+            "xh|10.0.0.0/8|7|r\nh|11.0.0.0/8|9|r\n"
+        );
+        for bad in [
+            &[24, 192, 0][..],
+            &[33, 1, 2, 3, 4, 5],
+            &[8],
+            &[8, 10, 24, 1],
+        ] {
+            assert_eq!(lines(bad, false, false), None);
         }
         // A path id cut short.
-        assert!(!nlri_lines(&[0, 0, 7], false, true, b"\n", 1, &mut out));
+        assert_eq!(lines(&[0, 0, 7], false, true), None);
         // IPv6 lengths up to 128.
-        assert!(nlri_lines(&[128; 17], true, false, b"\n", 1, &mut out));
-        assert!(!nlri_lines(&[129; 18], true, false, b"\n", 1, &mut out));
+        assert!(lines(&[128; 17], true, false).is_some());
+        assert_eq!(lines(&[129; 18], true, false), None);
+        let v6 = [32, 32, 1, 13, 184, 48, 32, 1, 13, 184, 0, 1];
+        assert_eq!(
+            lines(&v6, true, false).unwrap(),
+            "xh|2001:db8::/32|r\nh|2001:db8:1::/48|r\n"
+        );
+    }
+
+    /// Past `MAX_PREFIXES` prefixes are read but print no line; the last
+    /// printed line still ends with the rest.
+    #[test]
+    fn no_lines_past_the_limit() {
+        let nlri: Vec<u8> = (0..MAX_PREFIXES + 3)
+            .flat_map(|i| [16, (i >> 8) as u8, i as u8])
+            .collect();
+        let text = lines(&nlri, false, false).unwrap();
+        assert_eq!(text.lines().count(), MAX_PREFIXES);
+        assert!(
+            text.ends_with("h|31.255.0.0/16|r\n"),
+            "{}",
+            &text[text.len() - 40..]
+        );
+        assert!(text
+            .lines()
+            .all(|l| l.trim_start_matches('x').starts_with("h|") && l.ends_with("|r")));
     }
 }
