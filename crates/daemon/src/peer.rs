@@ -66,12 +66,13 @@ const WRITE_STALL_NO_HOLD: u64 = 240;
 const UPDATE_BATCH: usize = 8;
 
 /// Capacity of the RIB-to-peer channel, in batches: enough to keep the
-/// socket busy, small enough that a stuck peer holds little memory.
-const EXPORT_QUEUE: usize = 8;
+/// socket busy, small enough that a stuck peer holds little memory (with
+/// the merge below, a peer task holds at most twice this many batches).
+const EXPORT_QUEUE: usize = 4;
 
 /// At most this many exports are packed together when several batches
 /// wait in the export channel (the peer reads slower than the RIB exports).
-const MERGE: usize = 16 * 1024;
+const MERGE: usize = 8 * 1024;
 
 /// Everything a peer task needs from the configuration.
 pub struct Setup {
