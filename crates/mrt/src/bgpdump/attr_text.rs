@@ -139,7 +139,7 @@ pub(super) fn write_aspath_fast(
 /// 2-octet ASN prints at most six, a 4-octet one eleven, a segment header
 /// three, plus the last closing bracket) written by `c`; `None` for
 /// anything else.
-fn aspath_into(c: &mut Cursor<'_>, data: &[u8], four: bool) -> Option<i64> {
+pub(super) fn aspath_into(c: &mut Cursor<'_>, data: &[u8], four: bool) -> Option<i64> {
     if data.len() * 3 + 1 > SCRATCH {
         return None;
     }
@@ -206,13 +206,26 @@ fn sep_dec5(c: &mut Cursor<'_>, with_sep: bool, sep: u8, v: u32) {
 /// [`write_communities`] for lists whose text fits in `scratch`, written
 /// there with [`Cursor`] and copied once.
 pub(super) fn write_communities_fast(out: &mut Vec<u8>, val: &[u8], scratch: &mut ScratchBuf) {
+    let mut c = Cursor::new(scratch);
+    if communities_into(&mut c, val).is_none() {
+        return write_communities(out, val);
+    }
+    match c.text() {
+        Some(text) => out.extend_from_slice(text),
+        None => write_communities(out, val),
+    }
+}
+
+/// The text of the communities `val` written by `c`; `None` (nothing
+/// written) for lists that may not fit in the buffer or may reach
+/// bgpdump's cap.
+pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8]) -> Option<()> {
     let (list, _) = val.as_chunks::<4>();
     // At most 13 octets per community (" no-advertise"); longer lists
     // may reach bgpdump's cap.
     if list.len() * 13 > SCRATCH || list.len() * 13 + 13 >= BUFSIZ - 1 {
-        return write_communities(out, val);
+        return None;
     }
-    let mut c = Cursor::new(scratch);
     for (i, v) in list.iter().enumerate() {
         let v = u32::from_be_bytes(*v);
         let (sep, n0) = if i > 0 { (u64::from(b' '), 1) } else { (0, 0) };
@@ -238,10 +251,7 @@ pub(super) fn write_communities_fast(out: &mut Vec<u8>, val: &[u8], scratch: &mu
         );
         c.put8(b, nb);
     }
-    match c.text() {
-        Some(text) => out.extend_from_slice(text),
-        None => write_communities(out, val),
-    }
+    Some(())
 }
 
 /// The well-known communities bgpdump names.

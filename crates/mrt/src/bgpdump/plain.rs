@@ -9,12 +9,12 @@
 //! (short fixed-size values), the bytes are read with bgpdump's zero
 //! padding, so both give the same text.
 
-use super::attr_text::{write_aspath_fast, write_communities_fast};
+use super::attr_text::{aspath_into, communities_into, write_aspath_fast, write_communities_fast};
 use super::text::{
-    push_atomic, push_lp_med, push_mp_nexthop, push_origin_between_bars, push_u32, push_v4,
-    push_v6, v4_in16,
+    first4, origin_between_bars, push_atomic, push_lp_med, push_mp_nexthop,
+    push_origin_between_bars, push_u32, push_v4, push_v6, v4_in16, Cursor,
 };
-use super::text_cache::ValueTexts;
+use super::text_cache::{Lookup, ValueTexts};
 
 /// MP_REACH_NLRI up to its NLRI, and the NLRI.
 #[derive(Clone, Copy)]
@@ -33,6 +33,13 @@ pub(super) struct Reach<'a> {
 pub(super) struct Unreach<'a> {
     pub afi: u16,
     pub nlri: &'a [u8],
+}
+
+/// The next hop of a line: IPv4, or IPv6 (its text kept by address).
+#[derive(Clone, Copy)]
+enum Hop<'a> {
+    V4([u8; 4]),
+    V6(&'a [u8; 16]),
 }
 
 /// The printed values kept as bgpdump prints them when absent (so that
@@ -242,8 +249,96 @@ impl<'a> Plain<'a> {
         self.next_hop
     }
 
+    /// The text after the prefix (AS path to aggregator, and the newline)
+    /// written into the scratch buffer with [`Cursor`] and appended to
+    /// `out` once: no capacity check or length update per piece, and the
+    /// kept path and communities texts copied in 8-octet stores. `signed`
+    /// as for [`push_lp_med`]. False, with nothing appended, when a part
+    /// needs the general writers (a malformed or long path, a long
+    /// communities list) or the text outgrows the buffer.
+    #[inline]
+    fn rest_fast(&self, t: &mut ValueTexts, hop: Hop<'_>, signed: bool, out: &mut Vec<u8>) -> bool {
+        let ValueTexts {
+            paths,
+            communities,
+            nexthops,
+            scratch,
+        } = t;
+        let mut c = Cursor::new(scratch);
+        c.byte(b'|');
+        if let Some(path) = self.path {
+            let (four, tag) = (self.four, u8::from(self.four));
+            match paths.lookup(tag, path) {
+                Lookup::Hit(text, _) => c.copy(text),
+                Lookup::Pass => {
+                    if aspath_into(&mut c, path, four).is_none() {
+                        return false;
+                    }
+                }
+                Lookup::Miss(i) => {
+                    let at = c.pos();
+                    let Some(count) = aspath_into(&mut c, path, four) else {
+                        return false;
+                    };
+                    if let Some(text) = c.since(at) {
+                        paths.store(i, tag, path, text, count);
+                    }
+                }
+            }
+        }
+        let (w, n) = origin_between_bars(self.origin);
+        c.put16(u128::from_le_bytes(*w), n);
+        match hop {
+            Hop::V4(a) => c.v4(a),
+            Hop::V6(ip) => c.copy(nexthops.v6(ip)),
+        }
+        c.lp_med(self.lp_med(), signed);
+        if let Some(v) = self.communities {
+            match communities.lookup(0, v) {
+                Lookup::Hit(text, _) => c.copy(text),
+                Lookup::Pass => {
+                    if communities_into(&mut c, v).is_none() {
+                        return false;
+                    }
+                }
+                Lookup::Miss(i) => {
+                    let at = c.pos();
+                    if communities_into(&mut c, v).is_none() {
+                        return false;
+                    }
+                    if let Some(text) = c.since(at) {
+                        communities.store(i, 0, v, text, 0);
+                    }
+                }
+            }
+        }
+        if self.atomic {
+            c.put8(u64::from_le_bytes(*b"|AG|\0\0\0\0"), 4);
+        } else {
+            c.put8(u64::from_le_bytes(*b"|NAG|\0\0\0"), 5);
+        }
+        // bgpdump's "no aggregator" value is the address 255.255.255.255.
+        let (asn, addr) = self.aggregator;
+        if addr != [255; 4] {
+            c.dec(asn);
+            c.byte(b' ');
+            c.v4(addr);
+        }
+        c.put8(u64::from(u16::from_le_bytes(*b"|\n")), 2);
+        match c.text() {
+            Some(text) => {
+                out.extend_from_slice(text);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A BGP4MP line for the classic NLRI, after the prefix.
     pub(super) fn classic_rest(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
+        if self.rest_fast(t, Hop::V4(self.next_hop_v4()), false, out) {
+            return;
+        }
         self.path_origin(t, out);
         push_v4(out, self.next_hop_v4());
         push_lp_med(out, self.lp_med(), false);
@@ -254,6 +349,14 @@ impl<'a> Plain<'a> {
     /// families print local preference and MED signed
     /// (`table_line_announce_1`), IPv6 unsigned (`table_line_announce6`).
     pub(super) fn mp_rest(&self, t: &mut ValueTexts, r: &Reach<'_>, out: &mut Vec<u8>) {
+        let hop = if r.nh_len == 4 {
+            Hop::V4(first4(&r.nexthop))
+        } else {
+            Hop::V6(&r.nexthop)
+        };
+        if self.rest_fast(t, hop, r.afi == 1, out) {
+            return;
+        }
         self.path_origin(t, out);
         if r.nh_len == 4 {
             push_mp_nexthop(out, &r.nexthop, r.nh_len);
@@ -322,12 +425,15 @@ mod tests {
             plain += 1;
             f.read_attributes(Ms::new(&attrs), four, false);
             let want = text(|o| f.announce_rest(None, o));
+            // Twice: the second time from the kept path and communities.
             assert_eq!(text(|o| p.classic_rest(&mut t, o)), want, "{i}: classic");
+            assert_eq!(text(|o| p.classic_rest(&mut t, o)), want, "{i}: again");
             if let Some(r) = p.reach.filter(|r| !r.abbreviated) {
                 mp += 1;
                 let m = get(&f.attr.announce, r.afi, r.safi).unwrap();
                 let want = text(|o| f.announce_rest(Some((r.afi == 2, m)), o));
                 assert_eq!(text(|o| p.mp_rest(&mut t, &r, o)), want, "{i}: MP");
+                assert_eq!(text(|o| p.mp_rest(&mut t, &r, o)), want, "{i}: MP again");
             }
             assert_eq!(
                 text(|o| p.v1_rest(&mut t, o)),

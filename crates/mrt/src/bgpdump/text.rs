@@ -143,6 +143,81 @@ impl<'a> Cursor<'a> {
         self.pos += n;
     }
 
+    /// The low `n` (at most 16) octets of `w`.
+    #[inline]
+    pub(super) fn put16(&mut self, w: u128, n: usize) {
+        let p = self.pos & (SCRATCH - 1);
+        if let Some(d) = self.buf.get_mut(p..p + 16) {
+            d.copy_from_slice(&w.to_le_bytes());
+        }
+        self.pos += n;
+    }
+
+    /// Where the next octet goes (past [`SCRATCH`]: the text is too long).
+    #[inline]
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The text written since `start`, if it fitted.
+    #[inline]
+    pub(super) fn since(&self, start: usize) -> Option<&[u8]> {
+        self.buf
+            .get(start..self.pos)
+            .filter(|_| self.pos <= SCRATCH)
+    }
+
+    /// `t` in 8-octet stores (the last one overlapping the one before it
+    /// when `t` is eight octets or longer): no memcpy call for the short
+    /// texts of a line.
+    #[inline]
+    pub(super) fn copy(&mut self, t: &[u8]) {
+        let end = self.pos + t.len();
+        let (words, tail) = t.as_chunks::<8>();
+        for w in words {
+            self.put8(u64::from_le_bytes(*w), 8);
+        }
+        if !tail.is_empty() {
+            if let Some(last) = t.last_chunk::<8>() {
+                self.pos = end - 8;
+                self.put8(u64::from_le_bytes(*last), 8);
+            } else {
+                let mut w = 0u64;
+                for (i, b) in tail.iter().enumerate() {
+                    w |= u64::from(*b) << (8 * i);
+                }
+                self.put8(w, tail.len());
+            }
+        }
+    }
+
+    /// A dotted quad, as [`push_v4`] writes it.
+    #[inline]
+    pub(super) fn v4(&mut self, a: [u8; 4]) {
+        let (ab, n_ab, cd, n_cd) = v4_words(a);
+        self.put8(ab, n_ab);
+        self.put8(cd, n_cd);
+    }
+
+    /// `|lp|med|`, as [`push_lp_med`] writes it.
+    #[inline]
+    pub(super) fn lp_med(&mut self, (lp, med): (u32, u32), signed: bool) {
+        if lp < 10 && med < 10 {
+            let w = [b'|', b'0' + lp as u8, b'|', b'0' + med as u8, b'|', 0, 0, 0];
+            return self.put8(u64::from_le_bytes(w), 5);
+        }
+        for v in [lp, med] {
+            self.byte(b'|');
+            if signed && (v as i32) < 0 {
+                self.byte(b'-');
+                self.dec((v as i32).unsigned_abs());
+            } else {
+                self.dec(v);
+            }
+        }
+        self.byte(b'|');
+    }
+
     #[inline]
     pub(super) fn byte(&mut self, b: u8) {
         self.put8(u64::from(b), 1);
@@ -287,14 +362,26 @@ static DOTTED: [u64; 256] = {
 /// followed by one wide load stall on store forwarding).
 #[inline]
 pub(super) fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
+    let (ab, n_ab, cd, n_cd) = v4_words(a);
+    append(out, &ab.to_le_bytes(), n_ab);
+    append(out, &cd.to_le_bytes(), n_cd);
+}
+
+/// A dotted quad as two words, "a.b." and "c.d" (the last octet without
+/// its dot), with their lengths.
+#[inline]
+fn v4_words(a: [u8; 4]) -> (u64, usize, u64, usize) {
     let e = |x: u8| DOTTED.get(usize::from(x)).copied().unwrap_or(0);
     let [a, b, c, d] = a.map(e);
     let (la, lc) = (a >> 32, c >> 32);
     let ab = (a & 0xffff_ffff) | (b & 0xffff_ffff) << (8 * la);
     let cd = (c & 0xffff_ffff) | (d & 0xffff_ffff) << (8 * lc);
-    append(out, &ab.to_le_bytes(), (la + (b >> 32)) as usize);
-    // The last octet without its dot.
-    append(out, &cd.to_le_bytes(), (lc + (d >> 32) - 1) as usize);
+    (
+        ab,
+        (la + (b >> 32)) as usize,
+        cd,
+        (lc + (d >> 32) - 1) as usize,
+    )
 }
 
 /// An IPv4 prefix, `a.b.c.d/len`, in one 16-octet write when it fits
@@ -455,12 +542,18 @@ fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
 /// memcpy call).
 #[inline]
 pub(super) fn push_origin_between_bars(out: &mut Vec<u8>, o: i32) {
-    let (w, n): (&[u8; 16], usize) = match o {
+    let (w, n) = origin_between_bars(o);
+    append(out, w, n);
+}
+
+/// `|origin|` in 16 octets, and its length.
+#[inline]
+pub(super) fn origin_between_bars(o: i32) -> (&'static [u8; 16], usize) {
+    match o {
         0 => (b"|IGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
         1 => (b"|EGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
         _ => (b"|INCOMPLETE|\0\0\0\0", 12),
-    };
-    append(out, w, n);
+    }
 }
 
 /// `|AG|` or `|NAG|` in one 8-octet write.
@@ -608,6 +701,58 @@ mod tests {
         assert_eq!(&c.text().unwrap()[SCRATCH - 4..], b"abcd");
         c.byte(b'x');
         assert!(c.text().is_none());
+    }
+
+    /// The Cursor's copies, dotted quads and `|lp|med|` write what the
+    /// `Vec` writers do, after text of every alignment.
+    #[test]
+    fn cursor_pieces_like_the_vec_writers() {
+        let mut buf = [0u8; SCRATCH + 16];
+        let src: Vec<u8> = (b'a'..=b'z').cycle().take(40).collect();
+        for lead in 0..9 {
+            for n in 0..src.len() {
+                let mut c = Cursor::new(&mut buf);
+                for _ in 0..lead {
+                    c.byte(b'.');
+                }
+                c.copy(&src[..n]);
+                c.byte(b'|');
+                let want = [".".repeat(lead).as_bytes(), &src[..n], b"|"].concat();
+                assert_eq!(c.text().unwrap(), want, "{lead} {n}");
+                assert_eq!(c.since(lead).unwrap(), &want[lead..]);
+            }
+        }
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [1, 22, 103, 9],
+            [10, 0, 200, 7],
+        ] {
+            let (mut c, mut v) = (Cursor::new(&mut buf), Vec::new());
+            c.v4(a);
+            push_v4(&mut v, a);
+            assert_eq!(c.text().unwrap(), v);
+        }
+        let values = [0, 1, 9, 10, 100, 65_535, 100_000, 2_147_483_648, u32::MAX];
+        for lp in values {
+            for med in values {
+                for signed in [false, true] {
+                    let (mut c, mut v) = (Cursor::new(&mut buf), Vec::new());
+                    c.lp_med((lp, med), signed);
+                    push_lp_med(&mut v, (lp, med), signed);
+                    assert_eq!(c.text().unwrap(), v, "{lp} {med} {signed}");
+                }
+            }
+        }
+        for o in [-1, 0, 1, 2] {
+            let (mut c, mut v) = (Cursor::new(&mut buf), Vec::new());
+            let (w, n) = origin_between_bars(o);
+            c.put16(u128::from_le_bytes(*w), n);
+            c.byte(b'x');
+            push_origin_between_bars(&mut v, o);
+            v.push(b'x');
+            assert_eq!(c.text().unwrap(), v);
+        }
     }
 
     #[test]

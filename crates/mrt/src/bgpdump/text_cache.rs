@@ -12,7 +12,6 @@ use super::addr_text::AddrTexts;
 use super::text::{ScratchBuf, SCRATCH};
 
 const SCRATCH_LEN: usize = SCRATCH + 16;
-use super::hash::fx;
 use super::hit_rate::HitRate;
 
 /// Slots in the direct-mapped table (a power of two). A few thousand
@@ -62,11 +61,89 @@ impl Default for TextCache {
     }
 }
 
+/// The slot of `raw` (at least [`MIN_RAW`] octets) under `tag`: its
+/// first, middle and last eight octets and its length mixed with one
+/// multiply (values that differ only elsewhere share a slot).
+#[inline]
 fn slot(tag: u8, raw: &[u8]) -> usize {
-    fx(u64::from(tag) << 32, raw) as usize & (SLOTS - 1)
+    let word = |at: usize| {
+        raw.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let n = raw.len();
+    let h = word(0)
+        ^ word(n / 2 - 4).rotate_left(21)
+        ^ word(n - 8).rotate_left(42)
+        ^ (n as u64) << 8
+        ^ u64::from(tag);
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+}
+
+/// `a == b` for values of [`MIN_RAW`] octets or more, in 8-octet words
+/// (the last one overlapping the one before it): no memcmp call.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (wa, _) = a.as_chunks::<8>();
+    let (wb, _) = b.as_chunks::<8>();
+    let mut diff = 0u64;
+    for (x, y) in wa.iter().zip(wb) {
+        diff |= u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y);
+    }
+    let last = |v: &[u8]| v.last_chunk::<8>().map_or(0, |w| u64::from_ne_bytes(*w));
+    diff | (last(a) ^ last(b)) == 0
+}
+
+/// What [`TextCache::lookup`] found.
+pub(super) enum Lookup<'c> {
+    /// The text and what was kept with it.
+    Hit(&'c [u8], i64),
+    /// Not there: the slot to [`TextCache::store`] it in.
+    Miss(usize),
+    /// Not kept (too short or long, or the cache is resting).
+    Pass,
 }
 
 impl TextCache {
+    /// The kept text of `raw` under `tag`, or where to keep it.
+    #[inline]
+    pub(super) fn lookup(&mut self, tag: u8, raw: &[u8]) -> Lookup<'_> {
+        if !(MIN_RAW..=MAX_RAW).contains(&raw.len()) || !self.rate.active() {
+            return Lookup::Pass;
+        }
+        let i = slot(tag, raw);
+        let Some(s) = self.slots.get(i) else {
+            return Lookup::Pass;
+        };
+        let (key, text) = s.data.split_at(s.raw_len.min(s.data.len()));
+        let hit = s.used && s.tag == tag && same(key, raw);
+        self.rate.record(hit);
+        if hit {
+            Lookup::Hit(text, s.extra)
+        } else {
+            Lookup::Miss(i)
+        }
+    }
+
+    /// Keep `text` (and `extra`) as the text of `raw` under `tag` in slot
+    /// `i` (from [`TextCache::lookup`]).
+    pub(super) fn store(&mut self, i: usize, tag: u8, raw: &[u8], text: &[u8], extra: i64) {
+        let Some(s) = self.slots.get_mut(i) else {
+            return;
+        };
+        s.used = true;
+        s.tag = tag;
+        s.extra = extra;
+        s.data.clear();
+        s.data.reserve(FIRST_CAPACITY.max(raw.len() + text.len()));
+        s.data.extend_from_slice(raw);
+        s.data.extend_from_slice(text);
+        s.raw_len = raw.len();
+    }
+
     /// Append the text of `raw` to `out`: the cached one, or the one
     /// `write` appends (then kept). `tag` tells apart values whose text
     /// depends on more than their bytes (such as the ASN width). Returns
@@ -79,31 +156,18 @@ impl TextCache {
         out: &mut Vec<u8>,
         write: impl FnOnce(&mut Vec<u8>) -> i64,
     ) -> i64 {
-        if !(MIN_RAW..=MAX_RAW).contains(&raw.len()) || !self.rate.active() {
-            return write(out);
-        }
-        let i = slot(tag, raw);
-        let Some(s) = self.slots.get_mut(i) else {
-            return write(out);
+        let i = match self.lookup(tag, raw) {
+            Lookup::Hit(text, extra) => {
+                out.extend_from_slice(text);
+                return extra;
+            }
+            Lookup::Pass => return write(out),
+            Lookup::Miss(i) => i,
         };
-        let (key, text) = s.data.split_at(s.raw_len.min(s.data.len()));
-        let hit = s.used && s.tag == tag && key == raw;
-        self.rate.record(hit);
-        if hit {
-            out.extend_from_slice(text);
-            return s.extra;
-        }
         let at = out.len();
         let extra = write(out);
         let text = out.get(at..).unwrap_or_default();
-        s.used = true;
-        s.tag = tag;
-        s.extra = extra;
-        s.data.clear();
-        s.data.reserve(FIRST_CAPACITY.max(raw.len() + text.len()));
-        s.data.extend_from_slice(raw);
-        s.data.extend_from_slice(text);
-        s.raw_len = raw.len();
+        self.store(i, tag, raw, text, extra);
         extra
     }
 }
@@ -161,5 +225,21 @@ mod tests {
             text(&mut c, 0, &v);
         }
         assert_eq!(calls, 7, "one hit");
+    }
+
+    /// The word-wise comparison finds a difference in any octet, and in
+    /// the length.
+    #[test]
+    fn same_octets_in_words() {
+        for len in MIN_RAW..40 {
+            let a: Vec<u8> = (0..len as u8).collect();
+            assert!(same(&a, &a.clone()));
+            assert!(!same(&a, &a[..len - 1]));
+            for i in 0..len {
+                let mut b = a.clone();
+                b[i] ^= 0x40;
+                assert!(!same(&a, &b), "{len} {i}");
+            }
+        }
     }
 }
