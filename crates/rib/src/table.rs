@@ -558,11 +558,6 @@ impl Rib {
         self.emptied.len()
     }
 
-    /// One past the highest route id in use (size for per-id bitsets).
-    pub fn id_bound(&self) -> usize {
-        self.slots.len()
-    }
-
     /// The route in slot `id`, if the slot holds one (it may have no path
     /// left).
     pub fn route(&self, id: RouteId) -> Option<Route<'_>> {
@@ -666,12 +661,6 @@ impl Rib {
             .iter()
             .find(|(f, _)| *f == family)
             .map_or(0, |(_, n)| *n)
-    }
-
-    /// NLRIs with at least one path, per family (families with none left
-    /// out).
-    pub fn lens(&self) -> Vec<(AfiSafi, usize)> {
-        self.lens.iter().copied().filter(|(_, n)| *n > 0).collect()
     }
 
     pub fn is_empty(&self) -> bool {
