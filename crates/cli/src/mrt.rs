@@ -413,7 +413,7 @@ fn bgpdump_file(
     warn: &mut Warn,
 ) -> Result<()> {
     let mut f = Formatter::new();
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut buf = Vec::with_capacity(1 << 17);
     let line_filter = filters.any_elem_filter();
     loop {
         // Records are lent from the reader's buffer: no copy per record.
@@ -453,7 +453,7 @@ fn bgpdump_file(
                 format_args!("record at offset {}: {n}", reader.record_offset()),
             );
         }
-        if buf.len() >= 1 << 18 {
+        if buf.len() >= 1 << 16 {
             out.write_all(&buf)?;
             buf.clear();
         }

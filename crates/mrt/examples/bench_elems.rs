@@ -89,6 +89,14 @@ fn main() {
                 let _ = r;
             }
         }
+        "bgpkit-text-once" => {
+            // One element pass, as a user runs it: for whole-process timing.
+            let p = bgpkit_parser::BgpkitParser::from_reader(open());
+            for e in p.into_elem_iter() {
+                elems += 1;
+                writeln!(sink, "{e}").unwrap();
+            }
+        }
         "bgpkit-elems" | "bgpkit-text" => {
             let p = bgpkit_parser::BgpkitParser::from_reader(open());
             for r in p.into_record_iter() {

@@ -62,7 +62,9 @@ pub(super) struct AttrCache {
 impl Default for AttrCache {
     fn default() -> Self {
         AttrCache {
-            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
+            // Made at the first lookup: update files never use it, and
+            // its 8192 slots are ~150 pages to fault in at start.
+            slots: Vec::new(),
             key: Vec::with_capacity(MAX_KEY),
             slot: 0,
             rate: HitRate::new(WINDOW, MIN_HITS, PAUSE),
@@ -129,6 +131,9 @@ impl AttrCache {
     /// entry is then [`AttrCache::current`].
     pub(super) fn hit(&mut self) -> bool {
         self.slot = fx(0, &self.key) as usize & (SLOTS - 1);
+        if self.slots.is_empty() {
+            self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
+        }
         let hit = self
             .slots
             .get(self.slot)
