@@ -24,6 +24,7 @@ mod attr_cache;
 mod attr_text;
 mod hash;
 mod hit_rate;
+mod num_text;
 mod plain;
 #[cfg(test)]
 mod test_gen;

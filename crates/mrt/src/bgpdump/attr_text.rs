@@ -2,7 +2,9 @@
 //! (`process_attr_aspath_string`, `process_attr_community_string`), written
 //! from the raw attribute value into any buffer.
 
-use super::text::{dec5, push_u32, Cursor, ScratchBuf, SCRATCH};
+use super::num_text::{asn_text, community_text as community_num_text};
+use super::text::{push_u32, Cursor, ScratchBuf, SCRATCH};
+use super::text_cache::Nums;
 
 /// `process_attr_aspath_string`: the path text stops with "..." here.
 const MAX_ASPATH_LEN: usize = 8000;
@@ -123,9 +125,10 @@ pub(super) fn write_aspath_fast(
     data: &[u8],
     four: bool,
     scratch: &mut ScratchBuf,
+    nums: &mut Nums,
 ) -> i64 {
     let mut c = Cursor::new(scratch);
-    if let Some(count) = aspath_into(&mut c, data, four) {
+    if let Some(count) = aspath_into(&mut c, data, four, nums) {
         if let Some(text) = c.text() {
             out.extend_from_slice(text);
             return count;
@@ -139,7 +142,12 @@ pub(super) fn write_aspath_fast(
 /// 2-octet ASN prints at most six, a 4-octet one eleven, a segment header
 /// three, plus the last closing bracket) written by `c`; `None` for
 /// anything else.
-pub(super) fn aspath_into(c: &mut Cursor<'_>, data: &[u8], four: bool) -> Option<i64> {
+pub(super) fn aspath_into(
+    c: &mut Cursor<'_>,
+    data: &[u8],
+    four: bool,
+    nums: &mut Nums,
+) -> Option<i64> {
     if data.len() * 3 + 1 > SCRATCH {
         return None;
     }
@@ -162,20 +170,12 @@ pub(super) fn aspath_into(c: &mut Cursor<'_>, data: &[u8], four: bool) -> Option
         if four {
             let (asns, _) = seg.as_chunks::<4>();
             for (i, a) in asns.iter().enumerate() {
-                let v = u32::from_be_bytes(*a);
-                if v >= 100_000 {
-                    if i > 0 {
-                        c.byte(sep);
-                    }
-                    c.dec(v);
-                    continue;
-                }
-                sep_dec5(c, i > 0, sep, v);
+                asn_into(c, nums, i > 0, sep, u32::from_be_bytes(*a));
             }
         } else {
             let (asns, _) = seg.as_chunks::<2>();
             for (i, a) in asns.iter().enumerate() {
-                sep_dec5(c, i > 0, sep, u32::from(u16::from_be_bytes(*a)));
+                asn_into(c, nums, i > 0, sep, u32::from(u16::from_be_bytes(*a)));
             }
         }
         space = n > 0;
@@ -192,22 +192,27 @@ pub(super) fn aspath_into(c: &mut Cursor<'_>, data: &[u8], four: bool) -> Option
     Some(count)
 }
 
-/// `v` (below 100 000), after `sep` if `with_sep`, in one store.
-#[inline]
-fn sep_dec5(c: &mut Cursor<'_>, with_sep: bool, sep: u8, v: u32) {
-    let (w, n) = dec5(v);
+/// The ASN `v` of a path, after `sep` unless it is the first of its
+/// segment.
+#[inline(always)]
+fn asn_into(c: &mut Cursor<'_>, nums: &mut Nums, with_sep: bool, sep: u8, v: u32) {
     if with_sep {
-        c.put8(u64::from(sep) | w << 8, n + 1);
-    } else {
-        c.put8(w, n);
+        c.byte(sep);
     }
+    let (w, n) = nums.asns.get(v, asn_text);
+    c.put16(w, n);
 }
 
 /// [`write_communities`] for lists whose text fits in `scratch`, written
 /// there with [`Cursor`] and copied once.
-pub(super) fn write_communities_fast(out: &mut Vec<u8>, val: &[u8], scratch: &mut ScratchBuf) {
+pub(super) fn write_communities_fast(
+    out: &mut Vec<u8>,
+    val: &[u8],
+    scratch: &mut ScratchBuf,
+    nums: &mut Nums,
+) {
     let mut c = Cursor::new(scratch);
-    if communities_into(&mut c, val).is_none() {
+    if communities_into(&mut c, val, nums).is_none() {
         return write_communities(out, val);
     }
     match c.text() {
@@ -219,7 +224,7 @@ pub(super) fn write_communities_fast(out: &mut Vec<u8>, val: &[u8], scratch: &mu
 /// The text of the communities `val` written by `c`; `None` (nothing
 /// written) for lists that may not fit in the buffer or may reach
 /// bgpdump's cap.
-pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8]) -> Option<()> {
+pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) -> Option<()> {
     let (list, _) = val.as_chunks::<4>();
     // At most 13 octets per community (" no-advertise"); longer lists
     // may reach bgpdump's cap.
@@ -242,14 +247,9 @@ pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8]) -> Option<()> {
             }
             continue;
         }
-        // " hi:" in one store, "lo" in another.
-        let (a, na) = dec5(v >> 16);
-        let (b, nb) = dec5(v & 0xffff);
-        c.put8(
-            sep | a << (8 * n0) | u64::from(b':') << (8 * (n0 + na)),
-            n0 + na + 1,
-        );
-        c.put8(b, nb);
+        let (w, n) = nums.communities.get(v, community_num_text);
+        c.put8(sep, n0);
+        c.put16(w, n);
     }
     Some(())
 }
@@ -375,6 +375,7 @@ mod tests {
     #[test]
     fn aspath_fast_like_general() {
         let mut scratch = [0u8; SCRATCH + 16];
+        let mut nums = Nums::default();
         let mut seed = 5u64;
         let mut next = |m: u64| {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -414,7 +415,8 @@ mod tests {
             let mut want = b"x".to_vec();
             let n_want = write_aspath(&mut want, &data, four);
             let mut got = b"x".to_vec();
-            let n_got = write_aspath_fast(&mut got, &data, four, &mut scratch);
+            // The number texts are shared by all paths: later ones hit.
+            let n_got = write_aspath_fast(&mut got, &data, four, &mut scratch, &mut nums);
             assert_eq!(
                 (String::from_utf8_lossy(&got), n_got),
                 (String::from_utf8_lossy(&want), n_want),
@@ -422,7 +424,7 @@ mod tests {
             );
             total += 1;
             let mut c = Cursor::new(&mut scratch);
-            fast += usize::from(aspath_into(&mut c, &data, four).is_some());
+            fast += usize::from(aspath_into(&mut c, &data, four, &mut nums).is_some());
         }
         assert!(fast > total / 2, "{fast} of {total} the fast way");
     }
@@ -430,6 +432,7 @@ mod tests {
     #[test]
     fn communities_fast_like_general() {
         let mut scratch = [0u8; SCRATCH + 16];
+        let mut nums = Nums::default();
         let mut val = Vec::new();
         for i in 0..200u32 {
             let v = match i % 7 {
@@ -447,13 +450,16 @@ mod tests {
                 let v = &val[..(n * 4 + extra).min(val.len())];
                 let mut want = b"x".to_vec();
                 write_communities(&mut want, v);
-                let mut got = b"x".to_vec();
-                write_communities_fast(&mut got, v, &mut scratch);
-                assert_eq!(
-                    String::from_utf8_lossy(&got),
-                    String::from_utf8_lossy(&want),
-                    "{n}+{extra}"
-                );
+                // Twice: the second time from the kept number texts.
+                for _ in 0..2 {
+                    let mut got = b"x".to_vec();
+                    write_communities_fast(&mut got, v, &mut scratch, &mut nums);
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&want),
+                        "{n}+{extra}"
+                    );
+                }
             }
         }
     }

@@ -213,9 +213,9 @@ impl<'a> Plain<'a> {
         out.push(b'|');
         if let Some(path) = self.path {
             let four = self.four;
-            let scratch = &mut t.scratch;
+            let (scratch, nums) = (&mut t.scratch, &mut t.nums);
             t.paths.text_of(u8::from(four), path, out, |o| {
-                write_aspath_fast(o, path, four, scratch)
+                write_aspath_fast(o, path, four, scratch, nums)
             });
         }
         push_origin_between_bars(out, self.origin);
@@ -228,9 +228,9 @@ impl<'a> Plain<'a> {
     /// `communities|AG|aggregator|` and the newline.
     fn tail(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
         if let Some(c) = self.communities {
-            let scratch = &mut t.scratch;
+            let (scratch, nums) = (&mut t.scratch, &mut t.nums);
             t.communities.text_of(0, c, out, |o| {
-                write_communities_fast(o, c, scratch);
+                write_communities_fast(o, c, scratch, nums);
                 0
             });
         }
@@ -263,6 +263,7 @@ impl<'a> Plain<'a> {
             communities,
             nexthops,
             scratch,
+            nums,
         } = t;
         let mut c = Cursor::new(scratch);
         c.byte(b'|');
@@ -271,13 +272,13 @@ impl<'a> Plain<'a> {
             match paths.lookup(tag, path) {
                 Lookup::Hit(text, _) => c.copy(text),
                 Lookup::Pass => {
-                    if aspath_into(&mut c, path, four).is_none() {
+                    if aspath_into(&mut c, path, four, nums).is_none() {
                         return false;
                     }
                 }
                 Lookup::Miss(i) => {
                     let at = c.pos();
-                    let Some(count) = aspath_into(&mut c, path, four) else {
+                    let Some(count) = aspath_into(&mut c, path, four, nums) else {
                         return false;
                     };
                     if let Some(text) = c.since(at) {
@@ -297,13 +298,13 @@ impl<'a> Plain<'a> {
             match communities.lookup(0, v) {
                 Lookup::Hit(text, _) => c.copy(text),
                 Lookup::Pass => {
-                    if communities_into(&mut c, v).is_none() {
+                    if communities_into(&mut c, v, nums).is_none() {
                         return false;
                     }
                 }
                 Lookup::Miss(i) => {
                     let at = c.pos();
-                    if communities_into(&mut c, v).is_none() {
+                    if communities_into(&mut c, v, nums).is_none() {
                         return false;
                     }
                     if let Some(text) = c.since(at) {

@@ -63,7 +63,7 @@ pub(super) fn push_u32(out: &mut Vec<u8>, v: u32) {
 /// Decimal text of `v` (below 100 000 000) in the low octets of a word,
 /// first character lowest, and its length.
 #[inline]
-fn dec8(v: u32) -> (u64, usize) {
+pub(super) fn dec8(v: u32) -> (u64, usize) {
     // Eight digit values in a register; the leading zeros are the zero
     // octets at the low end, shifted out (at least one digit stays).
     let d = quad(v / 10_000) | quad(v % 10_000) << 32;
@@ -73,7 +73,7 @@ fn dec8(v: u32) -> (u64, usize) {
 
 /// Nine or ten digits: the one or two leading ones (in the low octets of
 /// a word, and how many), then the eight others.
-fn dec10(v: u32) -> (u64, usize, u64) {
+pub(super) fn dec10(v: u32) -> (u64, usize, u64) {
     let top = v / 100_000_000;
     let [a, b] = PAIRS.get(top as usize).copied().unwrap_or([b'0'; 2]);
     let low = v % 100_000_000;

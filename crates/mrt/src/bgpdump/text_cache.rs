@@ -9,6 +9,7 @@
 //! text.
 
 use super::addr_text::AddrTexts;
+use super::num_text::NumTexts;
 use super::text::{ScratchBuf, SCRATCH};
 
 const SCRATCH_LEN: usize = SCRATCH + 16;
@@ -186,6 +187,13 @@ impl TextCache {
     }
 }
 
+/// The texts of single ASNs and communities.
+#[derive(Default)]
+pub(super) struct Nums {
+    pub asns: NumTexts,
+    pub communities: NumTexts,
+}
+
 /// The caches a line's attribute text is made with.
 pub(super) struct ValueTexts {
     /// AS paths; the tag is 1 for 4-octet ASNs.
@@ -193,6 +201,9 @@ pub(super) struct ValueTexts {
     pub communities: TextCache,
     /// IPv6 next hops.
     pub nexthops: AddrTexts,
+    /// Single ASNs and communities, for the paths and lists above that
+    /// are not kept.
+    pub nums: Nums,
     /// Where AS path and communities text is written on a miss.
     pub scratch: Box<ScratchBuf>,
 }
@@ -203,6 +214,7 @@ impl Default for ValueTexts {
             paths: TextCache::default(),
             communities: TextCache::default(),
             nexthops: AddrTexts::default(),
+            nums: Nums::default(),
             scratch: Box::new([0; SCRATCH_LEN]),
         }
     }
