@@ -1449,14 +1449,13 @@ impl Formatter {
         }
     }
 
-    fn line_start(c: &Line<'_>, kind: &[u8], out: &mut Vec<u8>) {
+    fn line_start(c: &Line<'_>, kind: u8, out: &mut Vec<u8>) {
         out.extend_from_slice(c.start);
-        out.extend_from_slice(kind);
-        out.push(b'|');
+        out.extend_from_slice(&[kind, b'|']);
     }
 
     /// Everything before the prefix, the same for every line of a group.
-    fn line_head(&mut self, c: &Line<'_>, kind: &[u8], v6_peer_text: bool, out: &mut Vec<u8>) {
+    fn line_head(&mut self, c: &Line<'_>, kind: u8, v6_peer_text: bool, out: &mut Vec<u8>) {
         line_head(&mut self.addrs, c, kind, v6_peer_text, out);
     }
 
@@ -1487,7 +1486,7 @@ impl Formatter {
         let mut head = std::mem::take(&mut self.head);
         head.clear();
         // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-        self.line_head(c, b"W", v6 && c.sent, &mut head);
+        self.line_head(c, b'W', v6 && c.sent, &mut head);
         let pfx = self.pfx.get(start..start + count).unwrap_or_default();
         write_lines(pfx, &head, v6, c.addpath, b"\n", out);
         self.head = head;
@@ -1505,7 +1504,7 @@ impl Formatter {
         }
         let mut head = std::mem::take(&mut self.head);
         head.clear();
-        self.line_head(c, b"A", false, &mut head);
+        self.line_head(c, b'A', false, &mut head);
         let mut tail = std::mem::take(&mut self.tailbuf);
         tail.clear();
         self.announce_rest(mp, &mut tail);
@@ -1739,13 +1738,7 @@ fn msg_fields_in_place(body: &[u8], four: bool) -> Option<(MsgFields, usize)> {
 }
 
 /// Everything before the prefix, the same for every line of a group.
-fn line_head(
-    addrs: &mut AddrTexts,
-    c: &Line<'_>,
-    kind: &[u8],
-    v6_peer_text: bool,
-    out: &mut Vec<u8>,
-) {
+fn line_head(addrs: &mut AddrTexts, c: &Line<'_>, kind: u8, v6_peer_text: bool, out: &mut Vec<u8>) {
     Formatter::line_start(c, kind, out);
     let v6 = c.peer_v6 || v6_peer_text;
     out.extend_from_slice(addrs.peer(v6, &c.peer_ip, c.peer_as));

@@ -188,7 +188,7 @@ impl Formatter {
         let newline = &mut |o: &mut Vec<u8>| o.push(b'\n');
         if !withdrawn.is_empty() {
             let at = out.len();
-            line_head(addrs, c, b"W", false, out);
+            line_head(addrs, c, b'W', false, out);
             if !nlri_lines(withdrawn, false, c.addpath, at, out, joint, newline) {
                 return false;
             }
@@ -197,14 +197,14 @@ impl Formatter {
             let v6 = u.afi == 2;
             let at = out.len();
             // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-            line_head(addrs, c, b"W", v6 && c.sent, out);
+            line_head(addrs, c, b'W', v6 && c.sent, out);
             if !nlri_lines(u.nlri, v6, c.addpath, at, out, joint, newline) {
                 return false;
             }
         }
         if !nlri.is_empty() {
             let at = out.len();
-            line_head(addrs, c, b"A", false, out);
+            line_head(addrs, c, b'A', false, out);
             let rest = &mut |o: &mut Vec<u8>| p.classic_rest(texts, o);
             if !nlri_lines(nlri, false, c.addpath, at, out, joint, rest) {
                 return false;
@@ -212,7 +212,7 @@ impl Formatter {
         }
         if let Some(r) = p.reach.filter(|r| !r.nlri.is_empty()) {
             let at = out.len();
-            line_head(addrs, c, b"A", false, out);
+            line_head(addrs, c, b'A', false, out);
             let rest = &mut |o: &mut Vec<u8>| p.mp_rest(texts, &r, o);
             return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, joint, rest);
         }
