@@ -40,6 +40,7 @@ use text::{
     push_u32, push_v4, push_v6, v4_in16,
 };
 use text_cache::{TextCache, ValueTexts};
+use update::{update_fast, Direct};
 
 /// Notes kept between two calls of [`Formatter::take_notes`].
 pub const MAX_NOTES: usize = 64;
@@ -1254,18 +1255,21 @@ impl Formatter {
         // The usual record, whole, an UPDATE: straight from its bytes,
         // with only the peer's fields read.
         if let Some((peer, [2, update @ ..])) = peer_in_place(body, four, swapped && !sent) {
-            let start = self.line_start_text(h, et, sent, addpath);
+            self.refresh_line_start(h, et, sent, addpath);
             let ctx = Line {
-                start: &start,
+                start: &self.linestart,
                 peer_v6: peer.v6,
                 peer_ip: peer.ip,
                 peer_as: peer.asn,
                 sent,
                 addpath,
             };
-            let done = self.update_fast(&ctx, update, four, out);
-            self.linestart = start;
-            if done {
+            let w = Direct {
+                addrs: &mut self.addrs,
+                texts: &mut self.texts,
+                joint: &mut self.tailbuf,
+            };
+            if update_fast(w, &ctx, update, four, out) {
                 return;
             }
         }
@@ -1306,7 +1310,8 @@ impl Formatter {
         } else {
             (src_as, src_ip)
         };
-        let start = self.line_start_text(h, et, sent, addpath);
+        self.refresh_line_start(h, et, sent, addpath);
+        let start = std::mem::take(&mut self.linestart);
         let ctx = Line {
             start: &start,
             peer_v6: afi == 2,
@@ -1321,9 +1326,8 @@ impl Formatter {
         self.linestart = start;
     }
 
-    /// `FORMAT|time|` of a BGP4MP message line, in `self.linestart`
-    /// (taken: the caller puts it back).
-    fn line_start_text(&mut self, h: &Header, et: bool, sent: bool, addpath: bool) -> Vec<u8> {
+    /// `FORMAT|time|` of a BGP4MP message line, made in `self.linestart`.
+    fn refresh_line_start(&mut self, h: &Header, et: bool, sent: bool, addpath: bool) {
         let fmt: &[u8] = match (et, sent, addpath) {
             (true, true, true) => b"BGP4MP_ET_LOCAL_AP",
             (true, true, false) => b"BGP4MP_ET_LOCAL",
@@ -1339,12 +1343,12 @@ impl Formatter {
         // In _ET files the microseconds change with every record: only
         // they are rewritten while the format and second stay the same.
         let key = (fmt.as_ptr() as usize, h.timestamp);
-        let mut start = std::mem::take(&mut self.linestart);
+        let start = &mut self.linestart;
         if self.start_key != Some(key) {
             start.clear();
             start.extend_from_slice(fmt);
             start.push(b'|');
-            push_u32(&mut start, h.timestamp);
+            push_u32(start, h.timestamp);
             self.start_key = Some(key);
             self.second_len = start.len();
             if !et {
@@ -1353,10 +1357,9 @@ impl Formatter {
         }
         if et {
             start.truncate(self.second_len);
-            push_micros(&mut start, h.microseconds.unwrap_or(0));
+            push_micros(start, h.microseconds.unwrap_or(0));
             start.push(b'|');
         }
-        start
     }
 
     /// The fields of a BGP4MP message record before the BGP message length:

@@ -8,8 +8,10 @@
 //! written so far are dropped and the caller formats the message the long
 //! way, which imitates bgpdump's handling of damaged data.
 
+use super::addr_text::AddrTexts;
 use super::plain::Plain;
 use super::text::{push_slash_len, push_u32, push_v4_prefix, push_v6};
+use super::text_cache::ValueTexts;
 use super::{line_head, Formatter, Line, MAX_PREFIXES};
 
 /// A field preceded by its 2-octet length, and what follows it.
@@ -142,10 +144,17 @@ fn short_octets<const N: usize>(b: &[u8], nb: usize) -> [u8; N] {
     a
 }
 
+/// The Formatter's parts the direct path writes with (borrowed apart
+/// from the line start that [`Line`] holds).
+pub(super) struct Direct<'f> {
+    pub addrs: &'f mut AddrTexts,
+    pub texts: &'f mut ValueTexts,
+    /// Scratch: the rest of one line and the head of the next.
+    pub joint: &'f mut Vec<u8>,
+}
+
 impl Formatter {
-    /// The lines of an UPDATE (`msg`: the message after its type octet)
-    /// written from its bytes. False, with nothing written, when the
-    /// message needs the long way.
+    /// [`update_fast`] with this formatter's caches.
     pub(super) fn update_fast(
         &mut self,
         c: &Line<'_>,
@@ -153,71 +162,93 @@ impl Formatter {
         four: bool,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some((withdrawn, rest)) = split_field(msg) else {
-            return false;
+        let w = Direct {
+            addrs: &mut self.addrs,
+            texts: &mut self.texts,
+            joint: &mut self.tailbuf,
         };
-        let Some((attrs, nlri)) = split_field(rest) else {
-            return false;
-        };
-        let mut p = Plain::new(four);
-        if p.read(attrs).is_none() {
-            return false;
-        }
-        if p.reach.is_some_and(|r| r.abbreviated) {
-            return false;
-        }
-        let mark = out.len();
-        if self.update_lines(c, &p, withdrawn, nlri, out) {
-            return true;
-        }
-        out.truncate(mark);
-        false
+        update_fast(w, c, msg, four, out)
     }
+}
 
-    /// Withdrawals, then announcements, classic NLRI before MP, as bgpdump
-    /// prints them.
-    fn update_lines(
-        &mut self,
-        c: &Line<'_>,
-        p: &Plain<'_>,
-        withdrawn: &[u8],
-        nlri: &[u8],
-        out: &mut Vec<u8>,
-    ) -> bool {
-        let (addrs, texts, joint) = (&mut self.addrs, &mut self.texts, &mut self.tailbuf);
-        let newline = &mut |o: &mut Vec<u8>| o.push(b'\n');
-        if !withdrawn.is_empty() {
-            let at = out.len();
-            line_head(addrs, c, b'W', false, out);
-            if !nlri_lines(withdrawn, false, c.addpath, at, out, joint, newline) {
-                return false;
-            }
-        }
-        if let Some(u) = p.unreach.filter(|u| !u.nlri.is_empty()) {
-            let v6 = u.afi == 2;
-            let at = out.len();
-            // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
-            line_head(addrs, c, b'W', v6 && c.sent, out);
-            if !nlri_lines(u.nlri, v6, c.addpath, at, out, joint, newline) {
-                return false;
-            }
-        }
-        if !nlri.is_empty() {
-            let at = out.len();
-            line_head(addrs, c, b'A', false, out);
-            let rest = &mut |o: &mut Vec<u8>| p.classic_rest(texts, o);
-            if !nlri_lines(nlri, false, c.addpath, at, out, joint, rest) {
-                return false;
-            }
-        }
-        if let Some(r) = p.reach.filter(|r| !r.nlri.is_empty()) {
-            let at = out.len();
-            line_head(addrs, c, b'A', false, out);
-            let rest = &mut |o: &mut Vec<u8>| p.mp_rest(texts, &r, o);
-            return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, joint, rest);
-        }
-        true
+/// The lines of an UPDATE (`msg`: the message after its type octet)
+/// written from its bytes. False, with nothing written, when the message
+/// needs the long way.
+pub(super) fn update_fast(
+    w: Direct<'_>,
+    c: &Line<'_>,
+    msg: &[u8],
+    four: bool,
+    out: &mut Vec<u8>,
+) -> bool {
+    let Some((withdrawn, rest)) = split_field(msg) else {
+        return false;
+    };
+    let Some((attrs, nlri)) = split_field(rest) else {
+        return false;
+    };
+    let mut p = Plain::new(four);
+    if p.read(attrs).is_none() {
+        return false;
     }
+    if p.reach.is_some_and(|r| r.abbreviated) {
+        return false;
+    }
+    let mark = out.len();
+    if update_lines(w, c, &p, withdrawn, nlri, out) {
+        return true;
+    }
+    out.truncate(mark);
+    false
+}
+
+/// Withdrawals, then announcements, classic NLRI before MP, as bgpdump
+/// prints them.
+fn update_lines(
+    w: Direct<'_>,
+    c: &Line<'_>,
+    p: &Plain<'_>,
+    withdrawn: &[u8],
+    nlri: &[u8],
+    out: &mut Vec<u8>,
+) -> bool {
+    let Direct {
+        addrs,
+        texts,
+        joint,
+    } = w;
+    let newline = &mut |o: &mut Vec<u8>| o.push(b'\n');
+    if !withdrawn.is_empty() {
+        let at = out.len();
+        line_head(addrs, c, b'W', false, out);
+        if !nlri_lines(withdrawn, false, c.addpath, at, out, joint, newline) {
+            return false;
+        }
+    }
+    if let Some(u) = p.unreach.filter(|u| !u.nlri.is_empty()) {
+        let v6 = u.afi == 2;
+        let at = out.len();
+        // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
+        line_head(addrs, c, b'W', v6 && c.sent, out);
+        if !nlri_lines(u.nlri, v6, c.addpath, at, out, joint, newline) {
+            return false;
+        }
+    }
+    if !nlri.is_empty() {
+        let at = out.len();
+        line_head(addrs, c, b'A', false, out);
+        let rest = &mut |o: &mut Vec<u8>| p.classic_rest(texts, o);
+        if !nlri_lines(nlri, false, c.addpath, at, out, joint, rest) {
+            return false;
+        }
+    }
+    if let Some(r) = p.reach.filter(|r| !r.nlri.is_empty()) {
+        let at = out.len();
+        line_head(addrs, c, b'A', false, out);
+        let rest = &mut |o: &mut Vec<u8>| p.mp_rest(texts, &r, o);
+        return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, joint, rest);
+    }
+    true
 }
 
 #[cfg(test)]
