@@ -155,6 +155,7 @@ fn filters_agree_across_formats() {
         &["--peer-ip", "2001:7f8:54::188"],
         &["--community", "59689:200"],
         &["--as-path", " 3356 "],
+        &["--as-path", r"\b1299 \d+$"],
         &["--start", "1470931300", "--end", "2016-08-11T16:02:00Z"],
     ];
     for c in cases {
