@@ -26,6 +26,7 @@ mod hash;
 mod hit_rate;
 mod num_text;
 mod plain;
+mod prefix_text;
 #[cfg(test)]
 mod test_gen;
 mod text;
@@ -40,7 +41,7 @@ use text::{
     push_u32, push_v4, push_v6, v4_in16,
 };
 use text_cache::{TextCache, ValueTexts};
-use update::{update_fast, Direct};
+use update::{update_fast, Direct, LineBufs};
 
 /// Notes kept between two calls of [`Formatter::take_notes`].
 pub const MAX_NOTES: usize = 64;
@@ -405,6 +406,8 @@ pub struct Formatter {
     second_len: usize,
     /// BGP4MP `peer|peer_as|` texts.
     addrs: AddrTexts,
+    /// Scratch and IPv6 prefix texts of the direct UPDATE path.
+    lines: LineBufs,
     /// AS path and communities text by raw value.
     texts: ValueTexts,
     attrs: AttrCache,
@@ -1267,7 +1270,7 @@ impl Formatter {
             let w = Direct {
                 addrs: &mut self.addrs,
                 texts: &mut self.texts,
-                joint: &mut self.tailbuf,
+                lines: &mut self.lines,
             };
             if update_fast(w, &ctx, update, four, out) {
                 return;

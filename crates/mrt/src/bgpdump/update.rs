@@ -10,7 +10,8 @@
 
 use super::addr_text::AddrTexts;
 use super::plain::Plain;
-use super::text::{push_slash_len, push_u32, push_v4_prefix, push_v6};
+use super::prefix_text::PrefixTexts;
+use super::text::{push_u32, push_v4_prefix};
 use super::text_cache::ValueTexts;
 use super::{line_head, Formatter, Line, MAX_PREFIXES};
 
@@ -48,11 +49,16 @@ fn next_prefix(b: &[u8], v6: bool, addpath: bool) -> Option<(u32, u8, &[u8], &[u
 /// the length within the last octet included, as bgpdump prints them).
 /// Inlined into each line's loop: a call per line costs a fifth of it.
 #[inline(always)]
-fn push_prefix(out: &mut Vec<u8>, v6: bool, addpath: bool, (id, len, octets): (u32, u8, &[u8])) {
+fn push_prefix(
+    out: &mut Vec<u8>,
+    v6_texts: &mut PrefixTexts,
+    v6: bool,
+    addpath: bool,
+    (id, len, octets): (u32, u8, &[u8]),
+) {
     let nb = octets.len();
     if v6 {
-        push_v6(out, &v6_octets(octets, nb));
-        push_slash_len(out, len);
+        v6_texts.push(out, &v6_octets(octets, nb), len);
     } else {
         push_v4_prefix(out, v4_octets(octets, nb), len);
     }
@@ -75,14 +81,15 @@ fn nlri_lines(
     addpath: bool,
     head_at: usize,
     out: &mut Vec<u8>,
-    joint: &mut Vec<u8>,
+    bufs: &mut LineBufs,
     rest: &mut dyn FnMut(&mut Vec<u8>),
 ) -> bool {
+    let LineBufs { joint, v6_texts } = bufs;
     let (h0, hlen) = (head_at, out.len().saturating_sub(head_at));
     let Some((id, len, octets, mut b)) = next_prefix(nlri, v6, addpath) else {
         return false;
     };
-    push_prefix(out, v6, addpath, (id, len, octets));
+    push_prefix(out, v6_texts, v6, addpath, (id, len, octets));
     let r0 = out.len();
     rest(out);
     let rlen = out.len() - r0;
@@ -93,7 +100,7 @@ fn nlri_lines(
         return false;
     };
     out.extend_from_within(h0..h0 + hlen);
-    push_prefix(out, v6, addpath, (id, len, octets));
+    push_prefix(out, v6_texts, v6, addpath, (id, len, octets));
     b = next;
     joint.clear();
     joint.extend_from_slice(out.get(r0..r0 + rlen + hlen).unwrap_or_default());
@@ -106,7 +113,7 @@ fn nlri_lines(
         // bgpdump reads past the limit but prints no more.
         if n <= MAX_PREFIXES {
             out.extend_from_slice(joint);
-            push_prefix(out, v6, addpath, (id, len, octets));
+            push_prefix(out, v6_texts, v6, addpath, (id, len, octets));
         }
         b = next;
     }
@@ -149,8 +156,16 @@ fn short_octets<const N: usize>(b: &[u8], nb: usize) -> [u8; N] {
 pub(super) struct Direct<'f> {
     pub addrs: &'f mut AddrTexts,
     pub texts: &'f mut ValueTexts,
+    pub lines: &'f mut LineBufs,
+}
+
+/// What the lines of an NLRI field are made with besides the output.
+#[derive(Default)]
+pub(super) struct LineBufs {
     /// Scratch: the rest of one line and the head of the next.
-    pub joint: &'f mut Vec<u8>,
+    joint: Vec<u8>,
+    /// IPv6 prefix texts.
+    v6_texts: PrefixTexts,
 }
 
 impl Formatter {
@@ -165,7 +180,7 @@ impl Formatter {
         let w = Direct {
             addrs: &mut self.addrs,
             texts: &mut self.texts,
-            joint: &mut self.tailbuf,
+            lines: &mut self.lines,
         };
         update_fast(w, c, msg, four, out)
     }
@@ -215,13 +230,13 @@ fn update_lines(
     let Direct {
         addrs,
         texts,
-        joint,
+        lines,
     } = w;
     let newline = &mut |o: &mut Vec<u8>| o.push(b'\n');
     if !withdrawn.is_empty() {
         let at = out.len();
         line_head(addrs, c, b'W', false, out);
-        if !nlri_lines(withdrawn, false, c.addpath, at, out, joint, newline) {
+        if !nlri_lines(withdrawn, false, c.addpath, at, out, lines, newline) {
             return false;
         }
     }
@@ -230,7 +245,7 @@ fn update_lines(
         let at = out.len();
         // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
         line_head(addrs, c, b'W', v6 && c.sent, out);
-        if !nlri_lines(u.nlri, v6, c.addpath, at, out, joint, newline) {
+        if !nlri_lines(u.nlri, v6, c.addpath, at, out, lines, newline) {
             return false;
         }
     }
@@ -238,7 +253,7 @@ fn update_lines(
         let at = out.len();
         line_head(addrs, c, b'A', false, out);
         let rest = &mut |o: &mut Vec<u8>| p.classic_rest(texts, o);
-        if !nlri_lines(nlri, false, c.addpath, at, out, joint, rest) {
+        if !nlri_lines(nlri, false, c.addpath, at, out, lines, rest) {
             return false;
         }
     }
@@ -246,7 +261,7 @@ fn update_lines(
         let at = out.len();
         line_head(addrs, c, b'A', false, out);
         let rest = &mut |o: &mut Vec<u8>| p.mp_rest(texts, &r, o);
-        return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, joint, rest);
+        return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, lines, rest);
     }
     true
 }
@@ -322,8 +337,16 @@ mod tests {
     fn lines(nlri: &[u8], v6: bool, addpath: bool) -> Option<String> {
         let mut out = b"xh|".to_vec();
         let rest = &mut |o: &mut Vec<u8>| o.extend_from_slice(b"|r\n");
-        nlri_lines(nlri, v6, addpath, 1, &mut out, &mut Vec::new(), rest)
-            .then(|| String::from_utf8_lossy(&out).into_owned())
+        nlri_lines(
+            nlri,
+            v6,
+            addpath,
+            1,
+            &mut out,
+            &mut LineBufs::default(),
+            rest,
+        )
+        .then(|| String::from_utf8_lossy(&out).into_owned())
     }
 
     #[test]
