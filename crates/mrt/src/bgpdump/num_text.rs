@@ -10,12 +10,13 @@
 
 use super::text::{dec10, dec5, dec8};
 
-/// Slots in the direct-mapped table (a power of two): 256 KiB, enough
-/// for the ASNs of a full table to rarely meet in a slot.
-const BITS: u32 = 14;
+/// Slots in the direct-mapped table (a power of two): 128 KiB.
+const BITS: u32 = 13;
 
 /// A slot: the text in the low 11 octets (first character lowest), its
-/// length in octet 11 (0: empty), the number in octets 12-15. A hit is
+/// length in octet 11 (0: empty; empty slots are 1, not 0, see
+/// [`super::text_cache`] on why the tables are written at the start),
+/// the number in octets 12-15. A hit is
 /// stored whole: the octets past the text are overwritten by what
 /// follows (see [`super::text::Cursor`]).
 type Slot = u128;
@@ -27,7 +28,7 @@ pub(super) struct NumTexts {
 impl Default for NumTexts {
     fn default() -> Self {
         NumTexts {
-            slots: vec![0; 1 << BITS],
+            slots: vec![1; 1 << BITS],
         }
     }
 }
