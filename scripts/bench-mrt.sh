@@ -4,7 +4,10 @@
 # updates and RIB files of the shared data, decompressed first so that only
 # parsing and formatting are timed. Each figure is the best of RUNS (default
 # 3) wall-clock runs; max RSS shows whether memory grows with file size
-# (each file is also measured concatenated 4 times).
+# (each file is also measured concatenated 4 times). bgpkit-process is
+# bgpkit-parser's element pass as a whole process (start, file, text),
+# timed like rbgp and bgpdump; bgpkit-text and bgpkit-elems time the
+# element pass inside the process, after a first pass over the file.
 # Not a test: results go to docs/BENCHMARKS.md by hand.
 #   scripts/bench-mrt.sh            # needs bgpdump (apt-get install bgpdump)
 set -euo pipefail
@@ -45,10 +48,11 @@ for f in updates.et-header.2015 updates.20160811.1600 bview.20020722.2337; do
     for v in "$f" "$f.x4"; do
         p="$tmp/$v"
         recs=$($ex rbgp-elems "$p" | awk '{print $2}')
-        for tool in rbgp-bgpdump bgpdump-m bgpkit-text bgpkit-elems bgpkit-records rbgp-elems; do
+        for tool in rbgp-bgpdump bgpdump-m bgpkit-process bgpkit-text bgpkit-elems bgpkit-records rbgp-elems; do
             case $tool in
                 rbgp-bgpdump) read -r s m < <(best "$rbgp" mrt --format bgpdump "$p") ;;
                 bgpdump-m) read -r s m < <(best bgpdump -m "$p") ;;
+                bgpkit-process) read -r s m < <(best "$ex" bgpkit-text-once "$p") ;;
                 bgpkit-text) read -r s m < <(best "$ex" bgpkit-text "$p") ;;
                 bgpkit-elems) read -r s m < <(best "$ex" bgpkit-elems "$p") ;;
                 bgpkit-records) read -r s m < <(best "$ex" bgpkit-records "$p") ;;

@@ -65,7 +65,8 @@ pub struct Args {
     /// Records up to this time (inclusive).
     #[arg(long, value_parser = parse_time)]
     end: Option<f64>,
-    /// Only announcements whose AS path (text, space separated) matches.
+    /// Only announcements whose AS path (text, space separated) matches
+    /// this regular expression (\d, \w, \b and \s are ASCII classes).
     #[arg(long, value_parser = parse_as_path)]
     as_path: Option<regex::Regex>,
     /// Only announcements carrying this community (e.g. 65000:1, no-export).

@@ -7,7 +7,9 @@
 //! Modes: `rbgp-elems` (typed records → `Elem`s), `rbgp-text` (elements
 //! printed as PSV lines), `rbgp-bgpdump` (bgpdump -m lines), `bgpkit-elems`
 //! (bgpkit-parser's element iterator), `bgpkit-text` (its elements printed
-//! with `Display`), `bgpkit-records` (its records only, no elements). Text goes to a sink, so output I/O is not measured.
+//! with `Display`), `bgpkit-text-once` (the same in one pass, for timing
+//! the whole process), `bgpkit-records` (its records only, no elements).
+//! Text goes to a sink, so output I/O is not measured.
 //! Prints `mode records elements seconds records/s` on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
