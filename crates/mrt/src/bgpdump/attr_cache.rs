@@ -20,8 +20,11 @@ use super::hit_rate::HitRate;
 use super::Ms;
 
 /// Slots in the direct-mapped table (a power of two). Each keeps its
-/// buffers, so the table stops allocating once warm (about 2 MB).
-const SLOTS: usize = 8192;
+/// buffers, so the table stops allocating once warm (about 300 KB).
+/// 8192 slots hit more often (2002 RIB dump: 2 % fewer instructions)
+/// but touched 2 MB, whose first touch cost more than that on dumps of
+/// a few megabytes (a page costs about a microsecond).
+const SLOTS: usize = 1024;
 /// Longer keys are formatted every time (rare, and they would make every
 /// slot's buffers large).
 const MAX_KEY: usize = 512;
