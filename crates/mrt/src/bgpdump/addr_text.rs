@@ -3,6 +3,7 @@
 //! by record, each with its next hop, and an IPv6 address costs a few
 //! hundred instructions to write: each is written once.
 
+use super::hash::slot_of;
 use super::text::{push_peer, push_v6};
 
 /// Slots in the direct-mapped table (a power of two).
@@ -47,8 +48,7 @@ impl AddrTexts {
     #[inline]
     fn text(&mut self, ip: &[u8; 16], tag: u64, write: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
         let x = u128::from_be_bytes(*ip);
-        let h = ((x >> 64) as u64 ^ x as u64 ^ tag).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let i = (h >> 58) as usize & (SLOTS - 1);
+        let i = slot_of((x >> 64) as u64 ^ x as u64 ^ tag, SLOTS.trailing_zeros());
         let Some(s) = self.slots.get_mut(i) else {
             return b"";
         };

@@ -2,8 +2,8 @@
 //! (`process_attr_aspath_string`, `process_attr_community_string`), written
 //! from the raw attribute value into any buffer.
 
-use super::num_text::{asn_text, community_text as community_num_text};
-use super::text::{push_u32, Cursor, ScratchBuf, SCRATCH};
+use super::num_text::hi_lo_text;
+use super::text::{dec_text, push_u32, Cursor, ScratchBuf, SCRATCH};
 use super::text_cache::Nums;
 
 /// `process_attr_aspath_string`: the path text stops with "..." here.
@@ -199,7 +199,7 @@ fn asn_into(c: &mut Cursor<'_>, nums: &mut Nums, with_sep: bool, sep: u8, v: u32
     if with_sep {
         c.byte(sep);
     }
-    let (w, n) = nums.asns.get(v, asn_text);
+    let (w, n) = nums.asns.get(v, dec_text);
     c.put16(w, n);
 }
 
@@ -247,7 +247,7 @@ pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) 
             }
             continue;
         }
-        let (w, n) = nums.communities.get(v, community_num_text);
+        let (w, n) = nums.communities.get(v, hi_lo_text);
         c.put8(sep, n0);
         c.put16(w, n);
     }

@@ -8,7 +8,8 @@
 //! of the decimal conversion (callgrind on RIPE RIS updates: about a
 //! fifth of the cost of a path or list miss).
 
-use super::text::{dec10, dec5, dec8};
+use super::hash::slot_of;
+use super::text::dec5;
 
 /// Slots in the direct-mapped table (a power of two): 128 KiB.
 const BITS: u32 = 13;
@@ -16,9 +17,8 @@ const BITS: u32 = 13;
 /// A slot: the text in the low 11 octets (first character lowest), its
 /// length in octet 11 (0: empty; empty slots are 1, not 0, see
 /// [`super::text_cache`] on why the tables are written at the start),
-/// the number in octets 12-15. A hit is
-/// stored whole: the octets past the text are overwritten by what
-/// follows (see [`super::text::Cursor`]).
+/// the number in octets 12-15. A hit is stored whole: the octets past
+/// the text are overwritten by what follows (see [`super::text::Cursor`]).
 type Slot = u128;
 
 pub(super) struct NumTexts {
@@ -43,7 +43,7 @@ impl NumTexts {
         key: u32,
         make: impl FnOnce(u32) -> (u128, usize),
     ) -> (u128, usize) {
-        let i = (key.wrapping_mul(0x9E37_79B1) >> (32 - BITS)) as usize;
+        let i = slot_of(u64::from(key), BITS);
         let Some(s) = self.slots.get_mut(i) else {
             return make(key);
         };
@@ -58,26 +58,10 @@ impl NumTexts {
     }
 }
 
-/// `v` in decimal, as [`super::text::push_u32`] writes it, for
-/// [`NumTexts::get`].
-#[inline]
-pub(super) fn asn_text(v: u32) -> (u128, usize) {
-    if v < 100_000 {
-        let (w, n) = dec5(v);
-        return (u128::from(w), n);
-    }
-    if v < 100_000_000 {
-        let (w, n) = dec8(v);
-        return (u128::from(w), n);
-    }
-    let (lead, n, low) = dec10(v);
-    (u128::from(lead) | u128::from(low) << (8 * n), n + 8)
-}
-
 /// A community (not one of the named ones) as `hi:lo`, for
 /// [`NumTexts::get`].
 #[inline]
-pub(super) fn community_text(v: u32) -> (u128, usize) {
+pub(super) fn hi_lo_text(v: u32) -> (u128, usize) {
     let (a, na) = dec5(v >> 16);
     let (b, nb) = dec5(v & 0xffff);
     let w = u128::from(a) | u128::from(b':') << (8 * na) | u128::from(b) << (8 * (na + 1));
@@ -87,6 +71,7 @@ pub(super) fn community_text(v: u32) -> (u128, usize) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::super::text::dec_text;
     use super::*;
 
     fn text((w, n): (u128, usize)) -> String {
@@ -106,11 +91,11 @@ mod tests {
             12_345_678,
             123_456_789,
         ] {
-            assert_eq!(text(asn_text(v)), v.to_string());
+            assert_eq!(text(dec_text(v)), v.to_string());
         }
-        assert_eq!(text(community_text(0)), "0:0");
-        assert_eq!(text(community_text(0xFFFF_FFFF)), "65535:65535");
-        assert_eq!(text(community_text(3356 << 16 | 2)), "3356:2");
+        assert_eq!(text(hi_lo_text(0)), "0:0");
+        assert_eq!(text(hi_lo_text(0xFFFF_FFFF)), "65535:65535");
+        assert_eq!(text(hi_lo_text(3356 << 16 | 2)), "3356:2");
     }
 
     /// A kept text is the one made for the same number only; numbers that
@@ -122,7 +107,7 @@ mod tests {
         let mut get = |v: u32| {
             text(t.get(v, |v| {
                 made.set(made.get() + 1);
-                asn_text(v)
+                dec_text(v)
             }))
         };
         for v in [3356, 0, u32::MAX] {

@@ -6,6 +6,7 @@
 //! line: a kept text is copied instead (about a tenth of the cost).
 //! IPv4 prefixes are cheap enough to write each time.
 
+use super::hash::slot_of;
 use super::text::{push_slash_len, push_v6};
 
 /// Slots in the direct-mapped table (a power of two): 64 KiB.
@@ -47,8 +48,11 @@ impl PrefixTexts {
     #[inline]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, addr: &[u8; 16], len: u8) {
         let a = u128::from_be_bytes(*addr);
-        let h = ((a >> 64) as u64 ^ a as u64 ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let Some(s) = self.slots.get_mut((h >> 54) as usize & (SLOTS - 1)) else {
+        let i = slot_of(
+            (a >> 64) as u64 ^ a as u64 ^ u64::from(len),
+            SLOTS.trailing_zeros(),
+        );
+        let Some(s) = self.slots.get_mut(i) else {
             return push_text(out, addr, len);
         };
         if s.addr != a || s.len != len.wrapping_add(1) {

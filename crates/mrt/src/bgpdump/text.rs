@@ -63,7 +63,7 @@ pub(super) fn push_u32(out: &mut Vec<u8>, v: u32) {
 /// Decimal text of `v` (below 100 000 000) in the low octets of a word,
 /// first character lowest, and its length.
 #[inline]
-pub(super) fn dec8(v: u32) -> (u64, usize) {
+fn dec8(v: u32) -> (u64, usize) {
     // Eight digit values in a register; the leading zeros are the zero
     // octets at the low end, shifted out (at least one digit stays).
     let d = quad(v / 10_000) | quad(v % 10_000) << 32;
@@ -73,7 +73,7 @@ pub(super) fn dec8(v: u32) -> (u64, usize) {
 
 /// Nine or ten digits: the one or two leading ones (in the low octets of
 /// a word, and how many), then the eight others.
-pub(super) fn dec10(v: u32) -> (u64, usize, u64) {
+fn dec10(v: u32) -> (u64, usize, u64) {
     let top = v / 100_000_000;
     let [a, b] = PAIRS.get(top as usize).copied().unwrap_or([b'0'; 2]);
     let low = v % 100_000_000;
@@ -230,19 +230,25 @@ impl<'a> Cursor<'a> {
             let (w, n) = dec5(v);
             return self.put8(w, n);
         }
-        self.dec_long(v);
+        let (w, n) = dec_text(v);
+        self.put16(w, n);
     }
+}
 
-    /// [`Cursor::dec`] for `v` of six digits or more.
-    fn dec_long(&mut self, v: u32) {
-        if v >= 100_000_000 {
-            let (lead, n, low) = dec10(v);
-            self.put8(lead, n);
-            return self.put8(low, 8);
-        }
-        let (w, n) = dec8(v);
-        self.put8(w, n);
+/// `v` in decimal, as [`push_u32`] writes it, in the low octets of a
+/// word (first character lowest), and its length.
+#[inline]
+pub(super) fn dec_text(v: u32) -> (u128, usize) {
+    if v < 100_000 {
+        let (w, n) = dec5(v);
+        return (u128::from(w), n);
     }
+    if v < 100_000_000 {
+        let (w, n) = dec8(v);
+        return (u128::from(w), n);
+    }
+    let (lead, n, low) = dec10(v);
+    (u128::from(lead) | u128::from(low) << (8 * n), n + 8)
 }
 
 /// `/len` in one register-built write.

@@ -9,11 +9,10 @@
 //! text.
 
 use super::addr_text::AddrTexts;
-use super::num_text::NumTexts;
-use super::text::{ScratchBuf, SCRATCH};
-
-const SCRATCH_LEN: usize = SCRATCH + 16;
+use super::hash::slot_of;
 use super::hit_rate::HitRate;
+use super::num_text::NumTexts;
+use super::text::ScratchBuf;
 
 /// Slots in the direct-mapped table (a power of two). Every page of
 /// memory costs its first touch (about a microsecond on our test
@@ -80,7 +79,7 @@ fn slot(tag: u8, raw: &[u8]) -> usize {
         ^ word(n - 8).rotate_left(42)
         ^ (n as u64) << 8
         ^ u64::from(tag);
-    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+    slot_of(h, SLOTS.trailing_zeros())
 }
 
 /// `a == b` for values of [`MIN_RAW`] octets or more, in 8-octet words
@@ -222,7 +221,7 @@ impl Default for ValueTexts {
             communities: TextCache::default(),
             nexthops: AddrTexts::default(),
             nums: Nums::default(),
-            scratch: Box::new([0; SCRATCH_LEN]),
+            scratch: Box::new([0; size_of::<ScratchBuf>()]),
         }
     }
 }
