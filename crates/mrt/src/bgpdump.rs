@@ -1763,38 +1763,14 @@ struct Peer {
 /// and the message as long as its length says (bgpdump's reading of
 /// anything else is [`Formatter::msg_fields`] and `Ms`).
 fn peer_in_place(body: &[u8], four: bool, second: bool) -> Option<(Peer, &[u8])> {
-    let (asn, rest) = if four {
-        let (a, rest) = body.split_first_chunk::<8>()?;
-        let [a0, a1, a2, a3, b0, b1, b2, b3] = *a;
-        let asn = if second {
-            [b0, b1, b2, b3]
-        } else {
-            [a0, a1, a2, a3]
-        };
-        (u32::from_be_bytes(asn), rest)
+    let (f, marker_at) = msg_fields_in_place(body, four)?;
+    let (asn, ip) = if second {
+        (f.second_as, f.second_ip)
     } else {
-        let (a, rest) = body.split_first_chunk::<4>()?;
-        let [a0, a1, b0, b1] = *a;
-        let asn = if second { [b0, b1] } else { [a0, a1] };
-        (u32::from(u16::from_be_bytes(asn)), rest)
+        (f.first_as, f.first_ip)
     };
-    // The interface index, then the AFI.
-    let (v6, ip, rest) = match *rest {
-        [_, _, 0, 1, a0, a1, a2, a3, b0, b1, b2, b3, ref rest @ ..] => {
-            let ip = if second {
-                [b0, b1, b2, b3]
-            } else {
-                [a0, a1, a2, a3]
-            };
-            (false, v4_in16(ip), rest)
-        }
-        [_, _, 0, 2, ref rest @ ..] => {
-            let (a, rest) = rest.split_first_chunk::<16>()?;
-            let (b, rest) = rest.split_first_chunk::<16>()?;
-            (true, if second { *b } else { *a }, rest)
-        }
-        _ => return None,
-    };
+    let v6 = f.afi == 2;
+    let rest = body.get(marker_at..)?;
     let (marker, rest) = rest.split_first_chunk::<16>()?;
     let (len, rest) = rest.split_first_chunk::<2>()?;
     if *marker != [0xff; 16] {

@@ -14,7 +14,7 @@ use super::text::{
     first4, origin_between_bars, push_atomic, push_lp_med, push_mp_nexthop,
     push_origin_between_bars, push_u32, push_v4, push_v6, v4_in16, Cursor,
 };
-use super::text_cache::{Lookup, ValueTexts};
+use super::text_cache::ValueTexts;
 
 /// MP_REACH_NLRI up to its NLRI, and the NLRI.
 #[derive(Clone, Copy)]
@@ -253,11 +253,17 @@ impl<'a> Plain<'a> {
     /// written into the scratch buffer with [`Cursor`] and appended to
     /// `out` once: no capacity check or length update per piece, and the
     /// kept path and communities texts copied in 8-octet stores. `signed`
-    /// as for [`push_lp_med`]. False, with nothing appended, when a part
+    /// as for [`push_lp_med`]. `None`, with nothing appended, when a part
     /// needs the general writers (a malformed or long path, a long
     /// communities list) or the text outgrows the buffer.
     #[inline]
-    fn rest_fast(&self, t: &mut ValueTexts, hop: Hop<'_>, signed: bool, out: &mut Vec<u8>) -> bool {
+    fn rest_fast(
+        &self,
+        t: &mut ValueTexts,
+        hop: Hop<'_>,
+        signed: bool,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
         let ValueTexts {
             paths,
             communities,
@@ -268,24 +274,10 @@ impl<'a> Plain<'a> {
         let mut c = Cursor::new(scratch);
         c.byte(b'|');
         if let Some(path) = self.path {
-            let (four, tag) = (self.four, u8::from(self.four));
-            match paths.lookup(tag, path) {
-                Lookup::Hit(text, _) => c.copy(text),
-                Lookup::Pass => {
-                    if aspath_into(&mut c, path, four, nums).is_none() {
-                        return false;
-                    }
-                }
-                Lookup::Miss(i) => {
-                    let at = c.pos();
-                    let Some(count) = aspath_into(&mut c, path, four, nums) else {
-                        return false;
-                    };
-                    if let Some(text) = c.since(at) {
-                        paths.store(i, tag, path, text, count);
-                    }
-                }
-            }
+            let four = self.four;
+            paths.text_into(u8::from(four), path, &mut c, |c| {
+                aspath_into(c, path, four, nums)
+            })?;
         }
         let (w, n) = origin_between_bars(self.origin);
         c.put16(u128::from_le_bytes(*w), n);
@@ -295,23 +287,7 @@ impl<'a> Plain<'a> {
         }
         c.lp_med(self.lp_med(), signed);
         if let Some(v) = self.communities {
-            match communities.lookup(0, v) {
-                Lookup::Hit(text, _) => c.copy(text),
-                Lookup::Pass => {
-                    if communities_into(&mut c, v, nums).is_none() {
-                        return false;
-                    }
-                }
-                Lookup::Miss(i) => {
-                    let at = c.pos();
-                    if communities_into(&mut c, v, nums).is_none() {
-                        return false;
-                    }
-                    if let Some(text) = c.since(at) {
-                        communities.store(i, 0, v, text, 0);
-                    }
-                }
-            }
+            communities.text_into(0, v, &mut c, |c| communities_into(c, v, nums).map(|()| 0))?;
         }
         if self.atomic {
             c.put8(u64::from_le_bytes(*b"|AG|\0\0\0\0"), 4);
@@ -326,18 +302,16 @@ impl<'a> Plain<'a> {
             c.v4(addr);
         }
         c.put8(u64::from(u16::from_le_bytes(*b"|\n")), 2);
-        match c.text() {
-            Some(text) => {
-                out.extend_from_slice(text);
-                true
-            }
-            None => false,
-        }
+        out.extend_from_slice(c.text()?);
+        Some(())
     }
 
     /// A BGP4MP line for the classic NLRI, after the prefix.
     pub(super) fn classic_rest(&self, t: &mut ValueTexts, out: &mut Vec<u8>) {
-        if self.rest_fast(t, Hop::V4(self.next_hop_v4()), false, out) {
+        if self
+            .rest_fast(t, Hop::V4(self.next_hop_v4()), false, out)
+            .is_some()
+        {
             return;
         }
         self.path_origin(t, out);
@@ -355,7 +329,7 @@ impl<'a> Plain<'a> {
         } else {
             Hop::V6(&r.nexthop)
         };
-        if self.rest_fast(t, hop, r.afi == 1, out) {
+        if self.rest_fast(t, hop, r.afi == 1, out).is_some() {
             return;
         }
         self.path_origin(t, out);

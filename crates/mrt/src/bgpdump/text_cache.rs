@@ -12,7 +12,7 @@ use super::addr_text::AddrTexts;
 use super::hash::slot_of;
 use super::hit_rate::HitRate;
 use super::num_text::NumTexts;
-use super::text::ScratchBuf;
+use super::text::{Cursor, ScratchBuf};
 
 /// Slots in the direct-mapped table (a power of two). Every page of
 /// memory costs its first touch (about a microsecond on our test
@@ -100,7 +100,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// What [`TextCache::lookup`] found.
-pub(super) enum Lookup<'c> {
+enum Lookup<'c> {
     /// The text and what was kept with it.
     Hit(&'c [u8], i64),
     /// Not there: the slot to [`TextCache::store`] it in.
@@ -112,7 +112,7 @@ pub(super) enum Lookup<'c> {
 impl TextCache {
     /// The kept text of `raw` under `tag`, or where to keep it.
     #[inline]
-    pub(super) fn lookup(&mut self, tag: u8, raw: &[u8]) -> Lookup<'_> {
+    fn lookup(&mut self, tag: u8, raw: &[u8]) -> Lookup<'_> {
         if !(MIN_RAW..=MAX_RAW).contains(&raw.len()) || !self.rate.active() {
             return Lookup::Pass;
         }
@@ -145,7 +145,7 @@ impl TextCache {
 
     /// Keep `text` (and `extra`) as the text of `raw` under `tag` in slot
     /// `i` (from [`TextCache::lookup`]), if they fit.
-    pub(super) fn store(&mut self, i: usize, tag: u8, raw: &[u8], text: &[u8], extra: i64) {
+    fn store(&mut self, i: usize, tag: u8, raw: &[u8], text: &[u8], extra: i64) {
         let Some(s) = self.slots.get_mut(i) else {
             return;
         };
@@ -190,6 +190,33 @@ impl TextCache {
         let text = out.get(at..).unwrap_or_default();
         self.store(i, tag, raw, text, extra);
         extra
+    }
+
+    /// [`TextCache::text_of`] for text written with a [`Cursor`]: the
+    /// kept text copied in, or the one `write` writes (then kept). `None`
+    /// when `write` gives up.
+    #[inline]
+    pub(super) fn text_into(
+        &mut self,
+        tag: u8,
+        raw: &[u8],
+        c: &mut Cursor<'_>,
+        write: impl FnOnce(&mut Cursor<'_>) -> Option<i64>,
+    ) -> Option<()> {
+        match self.lookup(tag, raw) {
+            Lookup::Hit(text, _) => c.copy(text),
+            Lookup::Pass => {
+                write(c)?;
+            }
+            Lookup::Miss(i) => {
+                let at = c.pos();
+                let extra = write(c)?;
+                if let Some(text) = c.since(at) {
+                    self.store(i, tag, raw, text, extra);
+                }
+            }
+        }
+        Some(())
     }
 }
 
