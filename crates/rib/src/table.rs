@@ -619,11 +619,13 @@ impl Rib {
     /// ADD-PATH best-N sends them (RFC 7911 §5 leaves the choice open; the
     /// natural one is the N best). Each next path is the best of those
     /// left, so the order follows the same decision process, deterministic
-    /// MED included. Asking for every path ranks only the best.
+    /// MED included. Asking for more paths than there are ranks only the
+    /// best (the caller takes them all); asking for exactly as many ranks
+    /// them all.
     pub fn ranked(&self, r: &Route<'_>, n: usize) -> SmallVec<[usize; 4]> {
         let paths = r.paths();
         let mut out: SmallVec<[usize; 4]> = r.best_index().into_iter().collect();
-        if n >= paths.len() {
+        if n > paths.len() {
             out.extend((0..paths.len()).filter(|i| r.best_index() != Some(*i)));
             return out;
         }
@@ -801,7 +803,9 @@ mod tests {
         };
         assert_eq!(prefs(&rib.ranked(&r, 1)), [300]);
         assert_eq!(prefs(&rib.ranked(&r, 3)), [300, 200, 150]);
-        // All: the best first, then every other.
+        // Exactly as many as there are: every one in order.
+        assert_eq!(prefs(&rib.ranked(&r, 4)), [300, 200, 150, 100]);
+        // More than there are: the best first, then every other.
         let all = rib.ranked(&r, usize::MAX);
         assert_eq!(all.len(), 4);
         assert_eq!(prefs(&all[..1]), [300]);

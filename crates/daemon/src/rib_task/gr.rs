@@ -109,7 +109,14 @@ impl Restart {
             held.retain(|(g, _)| *g != f);
             held.push((f, true));
         }
-        self.long_lived.clear();
+        // Back within the restart time: families kept only for long-lived
+        // retention hold stale routes too (they were marked when the
+        // session went down), judged by the long-lived capability.
+        for (f, _) in self.long_lived.drain(..) {
+            if !held.iter().any(|(g, _)| *g == f) {
+                held.push((f, true));
+            }
+        }
         let (keep, sweep): (Vec<_>, Vec<_>) = held
             .into_iter()
             .partition(|(f, ll)| forwarding(*f, gr, llgr, *ll));
@@ -265,6 +272,37 @@ mod tests {
         assert_eq!(r.reestablished(None, &llgr), vec![v6]);
         assert_eq!(r.end_of_rib(v4), vec![v4]);
         assert_eq!(r.deadline(), None);
+    }
+
+    /// A family kept only for long-lived retention, the peer back within
+    /// the restart time: its stale routes are swept at its End-of-RIB or
+    /// at once without the LLGR F bit, not left stale for good.
+    #[test]
+    fn back_within_the_restart_time_covers_long_lived_only_families() {
+        let (v4, fs) = (AfiSafi::IPV4_UNICAST, AfiSafi::IPV4_FLOWSPEC);
+        let mut r = Restart::default();
+        r.start(Retain {
+            families: vec![v4],
+            restart_time: 120,
+            long_lived: vec![(fs, 100)],
+        });
+        let gr = cap(&[(v4, true)]);
+        let llgr = [LlgrFamily {
+            family: fs,
+            forwarding: true,
+            stale_time: 100,
+        }];
+        assert!(r.reestablished(Some(&gr), &llgr).is_empty());
+        assert_eq!(r.end_of_rib(fs), vec![fs]);
+        assert_eq!(r.end_of_rib(v4), vec![v4]);
+        assert_eq!(r.deadline(), None);
+        // Without the F bit for it: swept at once.
+        r.start(Retain {
+            families: vec![v4],
+            restart_time: 120,
+            long_lived: vec![(fs, 100)],
+        });
+        assert_eq!(r.reestablished(Some(&gr), &[]), vec![fs]);
     }
 
     #[test]

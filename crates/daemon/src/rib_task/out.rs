@@ -390,7 +390,14 @@ impl Out {
         // The most preferred first. Some are not sent (this peer's own,
         // or refused by export policy): rank further until `limit` are
         // found or none are left.
-        let mut n = limit.saturating_add(1);
+        // When every path is sent, their order does not matter (`ranked`
+        // then ranks only the best); otherwise never ask for more than
+        // there are, which would give them unranked.
+        let mut n = if limit >= paths.len() {
+            usize::MAX
+        } else {
+            limit.saturating_add(1).min(paths.len())
+        };
         let want = loop {
             let order = cx.rib.ranked(&r, n);
             let mut want: SmallVec<[(SrcKey, Arc<Attrs>); 2]> = SmallVec::new();
@@ -408,7 +415,7 @@ impl Out {
             if want.len() >= limit || order.len() < n || n >= paths.len() {
                 break want;
             }
-            n = n.saturating_mul(2);
+            n = n.saturating_mul(2).min(paths.len());
         };
         let forced = self.forced.contains(&family);
         let nlri = r.nlri();
