@@ -80,8 +80,7 @@ impl Attrs {
 
 /// Shares identical attribute sets. Entries no route uses any more are
 /// dropped by [`Interner::collect`]. Hashed with Fx: one lookup per UPDATE
-/// received, and the number of sets a peer can make is bounded by its
-/// max-prefix limit.
+/// received; a peer makes at most one set per route it holds.
 #[derive(Debug, Default)]
 pub struct Interner {
     set: FxHashSet<Arc<Attrs>>,

@@ -20,7 +20,7 @@ pub struct PeerInfo {
 
 impl PeerInfo {
     /// The entry for routes we originate ourselves (static or API).
-    pub fn local(asn: u32, router_id: Ipv4Addr) -> Self {
+    pub const fn local(asn: u32, router_id: Ipv4Addr) -> Self {
         PeerInfo {
             asn,
             router_id,

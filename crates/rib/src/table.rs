@@ -221,6 +221,10 @@ fn matches(
     }
 }
 
+/// Stands in for a path's peer that is not registered (never expected:
+/// peers are removed after their paths).
+const UNKNOWN_PEER: PeerInfo = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
+
 impl Rib {
     pub fn new(options: SelectionOptions) -> Self {
         Rib {
@@ -272,7 +276,6 @@ impl Rib {
     }
 
     fn reselect(peers: &[Option<PeerInfo>], options: &SelectionOptions, s: &mut Slot) {
-        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
         s.best = match s.paths.len() {
             0 => NONE,
             1 => 0,
@@ -281,7 +284,7 @@ impl Rib {
                     peers
                         .get(p.peer as usize)
                         .and_then(Option::as_ref)
-                        .unwrap_or(&fallback)
+                        .unwrap_or(&UNKNOWN_PEER)
                 };
                 best_path(&s.paths, lookup, options)
                     .and_then(|i| u32::try_from(i).ok())
@@ -469,8 +472,10 @@ impl Rib {
     ) -> Vec<Change> {
         self.rework(peer, which, |_, p| {
             let a = f(&p.attrs)?;
+            // The same set back (already stamped) is no change.
+            let changed = !Arc::ptr_eq(&a, &p.attrs);
             p.attrs = a;
-            Some(true)
+            Some(changed)
         })
     }
 
@@ -584,11 +589,6 @@ impl Rib {
             })
     }
 
-    /// Every route of `family` with at least one path.
-    pub fn iter_family(&self, family: AfiSafi) -> impl Iterator<Item = Route<'_>> {
-        self.iter().filter(move |r| r.family() == family)
-    }
-
     /// Every route id of `family` whose slot is in use, with or without
     /// paths (a full re-send must withdraw what went too).
     pub fn ids(&self, family: AfiSafi) -> impl Iterator<Item = RouteId> + '_ {
@@ -629,8 +629,7 @@ impl Rib {
             out.extend((0..paths.len()).filter(|i| r.best_index() != Some(*i)));
             return out;
         }
-        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
-        let lookup = |p: &Path| self.peer(p.peer).unwrap_or(&fallback);
+        let lookup = |p: &Path| self.peer(p.peer).unwrap_or(&UNKNOWN_PEER);
         let mut left: Vec<usize> = (0..paths.len()).filter(|i| !out.contains(i)).collect();
         while out.len() < n && !left.is_empty() {
             let cand: Vec<Path> = left.iter().filter_map(|&i| paths.get(i).cloned()).collect();
@@ -648,11 +647,10 @@ impl Rib {
 
     /// Why the best path of `nlri` won.
     pub fn explain(&self, family: AfiSafi, nlri: &Nlri) -> Option<Explanation> {
-        let fallback = PeerInfo::local(0, std::net::Ipv4Addr::UNSPECIFIED);
         let paths = self.paths(family, nlri);
         explain(
             paths,
-            |p| self.peer(p.peer).unwrap_or(&fallback),
+            |p| self.peer(p.peer).unwrap_or(&UNKNOWN_PEER),
             &self.options,
         )
     }

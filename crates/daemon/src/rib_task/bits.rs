@@ -67,8 +67,9 @@ impl Bits {
 
 /// Routes waiting to be exported: a bitset with a summary level (one bit
 /// per non-empty word), taken in id order from a cursor that wraps. Ids
-/// follow first arrival, so routes that came in one UPDATE leave together;
-/// a full table of dirty routes costs 130 KiB, not a queue entry each.
+/// mostly follow first arrival (freed ids are reused), so routes that came
+/// in one UPDATE mostly leave together; a full table of dirty routes costs
+/// 130 KiB, not a queue entry each.
 #[derive(Debug, Default)]
 pub struct Dirty {
     bits: Bits,

@@ -1,5 +1,5 @@
 //! Adj-RIB-Out of one peer with back-pressure: route changes only mark
-//! routes dirty (a bit and a queue entry per RIB route id); what the peer
+//! routes dirty (a bit per RIB route id, see [`super::bits::Dirty`]); what the peer
 //! gets is computed from the current Loc-RIB when its channel has room. A
 //! slow peer therefore costs a few bytes per changed route (changes
 //! coalesce) and never blocks the RIB task.
@@ -182,8 +182,9 @@ impl Out {
     }
 
     /// A route changed; `best_peer` is where its best path now comes from.
-    /// The peer a best path came from is not told of it (RFC 4271 §9.2)
-    /// unless it holds something to replace: then nothing needs marking.
+    /// Not marked when this peer is the best path's source and holds
+    /// nothing to withdraw (RFC 4271 §9.2: a route is not sent back to
+    /// the peer it came from).
     pub fn offer(&mut self, c: &Change, best_peer: Option<PeerId>) {
         let all = self.sends_all_paths(c.family);
         if !c.best && !all {
