@@ -481,8 +481,15 @@ impl State {
 
     /// Record the UPDATE in the peer's pre-policy Adj-RIB-In, if it keeps
     /// one: announcements as received (RFC 7606 treat-as-withdraw counts as
-    /// a withdrawal there too).
-    fn keep_pre(&mut self, addr: IpAddr, update: &Update, verdict: &Verdict) {
+    /// a withdrawal there too). `received`: the UPDATE's attributes before
+    /// import policy (`None` when it is treated as withdraw).
+    fn keep_pre(
+        &mut self,
+        addr: IpAddr,
+        update: &Update,
+        verdict: &Verdict,
+        received: Option<&Attrs>,
+    ) {
         let Some(pre) = self.peers.get_mut(&addr).and_then(|p| p.pre.as_mut()) else {
             return;
         };
@@ -496,10 +503,10 @@ impl State {
             return;
         }
         let mut announced = update.announced().peekable();
-        if announced.peek().is_none() {
+        let Some(received) = received.filter(|_| announced.peek().is_some()) else {
             return;
-        }
-        let attrs = self.interner.intern(Attrs::from_update(update));
+        };
+        let attrs = self.interner.intern(received.clone());
         for (f, n) in announced {
             if !verdict.disable_families.contains(&f) {
                 pre.insert(
@@ -535,7 +542,12 @@ impl State {
             return;
         }
         let rules = self.sources.get(&id).cloned();
-        self.keep_pre(addr, update, verdict);
+        // Built once: kept as received (pre-policy) and run through import.
+        let received = verdict
+            .treat_as_withdraw
+            .is_none()
+            .then(|| Attrs::from_update(update));
+        self.keep_pre(addr, update, verdict, received.as_ref());
         for (f, n) in update.withdrawals() {
             let path_id = n.path_id.unwrap_or(0);
             self.withdraw(id, f, &n.nlri, path_id);
@@ -546,8 +558,7 @@ impl State {
             for (f, n) in w {
                 self.withdraw(id, *f, &n.nlri, n.path_id.unwrap_or(0));
             }
-        } else {
-            let mut attrs = Attrs::from_update(update);
+        } else if let Some(mut attrs) = received {
             let accepted = match &rules {
                 Some(r) => policy::import(&mut attrs, r, &self.local),
                 None => Ok(()),
