@@ -34,7 +34,10 @@ best() {
     for ((i = 0; i < runs; i++)); do
         local t0 t1
         t0=$(date +%s%N)
-        /usr/bin/time -o "$tmp/time" -f "%M" "$@" >/dev/null 2>&1
+        /usr/bin/time -o "$tmp/time" -f "%M" "$@" >/dev/null 2>&1 || {
+            echo "failed: $*" >&2
+            return 1
+        }
         t1=$(date +%s%N)
         read -r r < "$tmp/time"
         t=$(awk "BEGIN{print ($t1 - $t0) / 1e9}")
@@ -50,14 +53,15 @@ for f in updates.et-header.2015 updates.20160811.1600 bview.20020722.2337; do
         recs=$($ex rbgp-elems "$p" | awk '{print $2}')
         for tool in rbgp-bgpdump bgpdump-m bgpkit-process bgpkit-text bgpkit-elems bgpkit-records rbgp-elems; do
             case $tool in
-                rbgp-bgpdump) read -r s m < <(best "$rbgp" mrt --format bgpdump "$p") ;;
-                bgpdump-m) read -r s m < <(best bgpdump -m "$p") ;;
-                bgpkit-process) read -r s m < <(best "$ex" bgpkit-text-once "$p") ;;
-                bgpkit-text) read -r s m < <(best "$ex" bgpkit-text "$p") ;;
-                bgpkit-elems) read -r s m < <(best "$ex" bgpkit-elems "$p") ;;
-                bgpkit-records) read -r s m < <(best "$ex" bgpkit-records "$p") ;;
-                rbgp-elems) read -r s m < <(best "$ex" rbgp-elems "$p") ;;
+                rbgp-bgpdump) cmd=("$rbgp" mrt --format bgpdump "$p") ;;
+                bgpdump-m) cmd=(bgpdump -m "$p") ;;
+                bgpkit-process) cmd=("$ex" bgpkit-text-once "$p") ;;
+                *) cmd=("$ex" "$tool" "$p") ;;
             esac
+            # An assignment keeps the exit status: a failing tool stops the
+            # script instead of printing a tiny time.
+            res=$(best "${cmd[@]}")
+            read -r s m <<<"$res"
             # bgpkit modes time a record-counting pass too: use their own
             # timing of the element pass instead of the process wall time.
             if [[ $tool == bgpkit-text || $tool == bgpkit-elems ]]; then

@@ -11,6 +11,9 @@
 //!    the MRT RIB's paths) into a gobgpd at 10.88.0.2, timed until the same
 //!    receiving GoBGP (its session to rbgpd disabled, so it again has one
 //!    source and no peer to pass them on to) has them all.
+//! 3. GoBGP's own intake: BIRD at 10.88.0.2 sends the same number of
+//!    routes to that GoBGP, timed from the session coming up until it has
+//!    them all (what bounds step 1's time at GoBGP).
 //!
 //! Prints `BENCH` lines for docs/BENCHMARKS.md. `RBGP_BENCH_PERF=FILE`
 //! records rbgpd with `perf record -g` during step 1.

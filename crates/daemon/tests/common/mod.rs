@@ -14,14 +14,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// rbgpd's `[global]` in the lab (AS 65001 at 10.88.0.1), then `rest`.
+/// [`Lab::rbgpd`] puts its state directory (and API socket) in the lab's
+/// `state`.
 pub fn with_global(rest: &str) -> String {
-    with_global_in("/tmp", rest)
-}
-
-/// The same with the state directory (and so the API socket) in `state`.
-pub fn with_global_in(state: &str, rest: &str) -> String {
     format!(
-        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = [\"10.88.0.1:179\"]\nstate_dir = \"{state}\"\n{rest}"
+        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = [\"10.88.0.1:179\"]\nstate_dir = \"/tmp\"\n{rest}"
     )
 }
 
