@@ -121,7 +121,7 @@ impl<R: Read> Reader<R> {
         } else {
             (Header::LEN, header.length as usize)
         };
-        if avail.len() < hdr_len + body_len {
+        if avail.len() < hdr_len.checked_add(body_len)? {
             return None;
         }
         Some((header, self.advance(hdr_len, body_len), body_len))
