@@ -44,6 +44,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     std::fs::write(out.join("enum_names.rs"), names)?;
+    // Every gRPC method path, for labels taken from request paths.
+    let mut methods = String::from(
+        "/// Every rbgp.v1 method, as `package.Service/Method`.\npub const METHODS: &[&str] = &[\n",
+    );
+    for file in &fds.file {
+        for s in &file.service {
+            for m in &s.method {
+                writeln!(
+                    methods,
+                    "    \"{}.{}/{}\",",
+                    file.package(),
+                    s.name(),
+                    m.name()
+                )?;
+            }
+        }
+    }
+    methods.push_str("];\n");
+    std::fs::write(out.join("methods.rs"), methods)?;
     builder.compile_fds(fds)?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())

@@ -20,6 +20,7 @@ pub use error::FieldError;
 pub mod v1 {
     tonic::include_proto!("rbgp.v1");
     include!(concat!(env!("OUT_DIR"), "/enum_names.rs"));
+    include!(concat!(env!("OUT_DIR"), "/methods.rs"));
 }
 
 /// The encoded `FileDescriptorSet` of every rbgp.v1 file, for

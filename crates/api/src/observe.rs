@@ -17,8 +17,8 @@ use tonic::Code;
 
 /// Told about each call (implemented by the server's metrics).
 pub trait CallObserver: Send + Sync + 'static {
-    /// `method` is the request path without its leading `/`:
-    /// `rbgp.v1.NeighborService/GetNeighbor`.
+    /// `method` is the rbgp.v1 method the request path names
+    /// (`rbgp.v1.NeighborService/GetNeighbor`), or `other`.
     fn started(&self, method: &str);
     fn finished(&self, method: &str, code: Code);
 }
@@ -51,6 +51,18 @@ pub struct Observed<S> {
     observer: Arc<dyn CallObserver>,
 }
 
+/// The method a request path names, or `other`: labels come from
+/// untrusted paths (requests are counted before any token check), so only
+/// the service's own methods get one of their own.
+fn method_label(path: &str) -> &'static str {
+    let name = path.trim_start_matches('/');
+    crate::v1::METHODS
+        .iter()
+        .find(|m| **m == name)
+        .copied()
+        .unwrap_or("other")
+}
+
 fn code_of(headers: &http::HeaderMap) -> Option<Code> {
     let v = headers.get("grpc-status")?.to_str().ok()?;
     v.parse::<i32>().ok().map(Code::from_i32)
@@ -72,7 +84,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let method = req.uri().path().trim_start_matches('/').to_string();
+        let method = method_label(req.uri().path()).to_string();
         self.observer.started(&method);
         let observer = Arc::clone(&self.observer);
         let fut = self.inner.call(req);
@@ -148,5 +160,22 @@ impl http_body::Body for Watched {
 impl Drop for Watched {
     fn drop(&mut self) {
         self.report(Code::Cancelled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_methods_get_their_own_label() {
+        assert_eq!(
+            method_label("/rbgp.v1.NeighborService/GetNeighbor"),
+            "rbgp.v1.NeighborService/GetNeighbor"
+        );
+        assert!(crate::v1::METHODS.len() > 10);
+        for p in ["/x/random-1", "/rbgp.v1.NeighborService/Nope", "", "/"] {
+            assert_eq!(method_label(p), "other", "{p}");
+        }
     }
 }
