@@ -437,6 +437,8 @@ impl Peer {
         // UPDATEs go to the RIB a few at a time: one channel operation and
         // one wake-up per batch instead of per message.
         let mut batch = Vec::new();
+        // They all came off the socket in the read that woke us.
+        let received = std::time::Instant::now();
         loop {
             let next = self.framer.next_message(&self.rx_ctx);
             let bytes = match next {
@@ -450,7 +452,6 @@ impl Peer {
                     break;
                 }
             };
-            let received = std::time::Instant::now();
             let d = match Message::decode(&bytes, &self.rx_ctx) {
                 Ok(d) => d,
                 Err(e) => {
@@ -561,7 +562,8 @@ impl Peer {
             ToPeer::Routes(batch) => {
                 let n = batch.len();
                 let keep: Vec<bool> = if merged {
-                    let mut seen = std::collections::HashSet::with_capacity(n);
+                    let mut seen = rustc_hash::FxHashSet::default();
+                    seen.reserve(n);
                     let mut k: Vec<bool> = batch
                         .iter()
                         .rev()

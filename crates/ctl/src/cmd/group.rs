@@ -7,6 +7,7 @@ use rbgp_api::v1::*;
 use super::neighbor::SettingsArgs;
 use super::{done, print_json};
 use crate::connect::Clients;
+use crate::format::family;
 use crate::table::Table;
 
 #[derive(clap::Args)]
@@ -59,13 +60,7 @@ pub async fn peer_group(c: &mut Clients, a: GroupArgs, json: bool) -> anyhow::Re
             let mut t = Table::new(&["Group", "AS", "Families", "Description"]);
             for g in r.groups {
                 let s = g.settings.unwrap_or_default();
-                let fams: Vec<String> = s
-                    .families
-                    .iter()
-                    .filter_map(|f| rbgp_api::convert::family_from_proto(Some(f), "f").ok())
-                    .flatten()
-                    .map(|f| f.to_string())
-                    .collect();
+                let fams: Vec<String> = s.families.iter().map(|f| family(Some(f))).collect();
                 t.row(vec![
                     g.name.into(),
                     s.remote_asn
