@@ -183,25 +183,25 @@ fn bump<const N: usize>(c: &mut SmallVec<[(AfiSafi, usize); N]>, family: AfiSafi
     }
 }
 
-fn hash_key(family: AfiSafi, nlri: &Nlri, v4: Option<Ipv4Prefix>) -> u64 {
+fn hash_v4(p: &Ipv4Prefix) -> u64 {
     let mut h = FxBuildHasher.build_hasher();
-    match v4 {
-        Some(p) => h.write_u64(v4_bits(&p)),
-        None => {
-            family.hash(&mut h);
-            nlri.hash(&mut h);
-        }
+    h.write_u64(v4_bits(p));
+    h.finish()
+}
+
+fn hash_key(family: AfiSafi, nlri: &Nlri, v4: Option<Ipv4Prefix>) -> u64 {
+    if let Some(p) = v4 {
+        return hash_v4(&p);
     }
+    let mut h = FxBuildHasher.build_hasher();
+    family.hash(&mut h);
+    nlri.hash(&mut h);
     h.finish()
 }
 
 fn hash_slot(slots: &[Slot], id: RouteId) -> u64 {
     match slots.get(id as usize).map(|s| &s.key) {
-        Some(Key::V4(p)) => {
-            let mut h = FxBuildHasher.build_hasher();
-            h.write_u64(v4_bits(p));
-            h.finish()
-        }
+        Some(Key::V4(p)) => hash_v4(p),
         Some(Key::Other(b)) => hash_key(b.0, &b.1, None),
         Some(Key::Free) | None => 0,
     }
