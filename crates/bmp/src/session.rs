@@ -392,7 +392,11 @@ impl BmpSession {
                 }),
                 // decode() of the Route Monitoring checked the type.
                 _ => Err(MessageError {
-                    notification: rbgp_wire::Notification::new(1, 3, vec![]),
+                    notification: rbgp_wire::Notification::new(
+                        rbgp_wire::notification::codes::MESSAGE_HEADER,
+                        rbgp_wire::notification::header_sub::BAD_MESSAGE_TYPE,
+                        vec![],
+                    ),
                     error: rbgp_wire::WireError::Malformed {
                         what: "Route Monitoring",
                         detail: "not an UPDATE".into(),

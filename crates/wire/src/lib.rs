@@ -40,6 +40,7 @@ pub mod capability;
 pub mod context;
 pub mod elem;
 pub mod error;
+pub mod header;
 pub mod message;
 pub mod nlri;
 pub mod notification;
@@ -62,11 +63,3 @@ pub use open::Open;
 pub use prefix::{Ipv4Prefix, Ipv6Prefix, Prefix};
 pub use route_refresh::RouteRefresh;
 pub use update::{Update, UpdateError, Verdict};
-
-/// Message size limits.
-pub mod header {
-    /// RFC 4271 §4.1.
-    pub const MAX_MESSAGE_LEN: usize = 4096;
-    /// RFC 8654.
-    pub const MAX_EXTENDED_MESSAGE_LEN: usize = 65535;
-}

@@ -1,27 +1,16 @@
-//! The message header (RFC 4271 §4.1), framing of a byte stream, and the
-//! [`Message`] enum over all message types.
+//! Framing of a byte stream into messages and the [`Message`] enum over
+//! all message types. The header itself (RFC 4271 §4.1) is in
+//! [`crate::header`], which the message bodies' encoders share.
 
 use crate::context::Context;
 use crate::error::WireError;
-use crate::header::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
-use crate::notification::{codes, header_sub, Notification};
+use crate::header::{encode_with_header, MAX_MESSAGE_LEN};
+pub use crate::header::{MessageType, HEADER_LEN, MARKER};
+use crate::notification::{codes, header_sub, route_refresh_sub, Notification};
 use crate::open::Open;
 use crate::reader::Reader;
 use crate::route_refresh::RouteRefresh;
 use crate::update::{Update, Verdict};
-
-pub const HEADER_LEN: usize = 19;
-pub const MARKER: [u8; 16] = [0xff; 16];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum MessageType {
-    Open = 1,
-    Update = 2,
-    Notification = 3,
-    Keepalive = 4,
-    RouteRefresh = 5,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -188,7 +177,11 @@ impl Message {
             5 => {
                 // RFC 7313 §5: wrong length is a ROUTE-REFRESH Message Error.
                 let rr = RouteRefresh::decode(body).map_err(|error| MessageError {
-                    notification: Notification::new(codes::ROUTE_REFRESH, 1, msg.to_vec()),
+                    notification: Notification::new(
+                        codes::ROUTE_REFRESH,
+                        route_refresh_sub::INVALID_MESSAGE_LENGTH,
+                        msg.to_vec(),
+                    ),
                     error,
                 })?;
                 Message::RouteRefresh(rr)
@@ -233,24 +226,6 @@ impl Message {
         let mut v = Vec::new();
         self.encode(ctx, &mut v);
         v
-    }
-}
-
-/// Write marker, length placeholder and type, then the body, then patch
-/// the length. Bodies too long for a u16 are the caller's bug: the length
-/// saturates (and a peer will reject the message) rather than wrapping.
-pub(crate) fn encode_with_header(
-    out: &mut Vec<u8>,
-    ty: MessageType,
-    body: impl FnOnce(&mut Vec<u8>),
-) {
-    let start = out.len();
-    out.extend_from_slice(&MARKER);
-    out.extend_from_slice(&[0, 0, ty as u8]);
-    body(out);
-    let len = (out.len() - start).min(MAX_EXTENDED_MESSAGE_LEN) as u16;
-    if let Some(l) = out.get_mut(start + 16..start + 18) {
-        l.copy_from_slice(&len.to_be_bytes());
     }
 }
 

@@ -45,6 +45,11 @@ pub mod update_sub {
     pub const MALFORMED_AS_PATH: u8 = 11;
 }
 
+/// RFC 7313 §5: ROUTE-REFRESH Message Error subcodes.
+pub mod route_refresh_sub {
+    pub const INVALID_MESSAGE_LENGTH: u8 = 1;
+}
+
 pub mod cease_sub {
     pub const MAX_PREFIXES: u8 = 1;
     pub const ADMINISTRATIVE_SHUTDOWN: u8 = 2;

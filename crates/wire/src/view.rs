@@ -51,11 +51,11 @@ impl<'a> UpdateView<'a> {
     /// View a whole message (header included).
     pub fn from_message(msg: &'a [u8], ctx: &Context) -> Result<Self, WireError> {
         let body = msg
-            .get(crate::message::HEADER_LEN..)
+            .get(crate::header::HEADER_LEN..)
             .ok_or(WireError::Truncated {
                 what: "UPDATE message",
                 offset: 0,
-                need: crate::message::HEADER_LEN,
+                need: crate::header::HEADER_LEN,
                 have: msg.len(),
             })?;
         if msg.get(18) != Some(&2) {

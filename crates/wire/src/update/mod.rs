@@ -66,7 +66,7 @@ impl Update {
 
     /// Encode the whole message, header included.
     pub fn encode(&self, ctx: &Context, out: &mut Vec<u8>) {
-        crate::message::encode_with_header(out, crate::message::MessageType::Update, |o| {
+        crate::header::encode_with_header(out, crate::header::MessageType::Update, |o| {
             self.encode_body(ctx, o)
         });
     }

@@ -4,7 +4,7 @@
 use crate::afi::AfiSafi;
 use crate::attr::{code, flags, NextHop, PathAttribute};
 use crate::context::Context;
-use crate::message::{MessageType, HEADER_LEN};
+use crate::header::{MessageType, HEADER_LEN};
 use crate::nlri::NlriEntry;
 
 fn entry_len(n: &NlriEntry, scratch: &mut Vec<u8>) -> usize {
