@@ -10,16 +10,14 @@ use rbgp_config::Config;
 use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use crate::control::{Handle, Histogram, LATENCY_BOUNDS};
+use crate::control::LocalRoute;
+use crate::handle::Handle;
+use crate::listener;
+use crate::metrics::{Histogram, LATENCY_BOUNDS};
+use crate::rib_task::{self, RibTask};
 use crate::sockets::Listeners;
 use crate::supervisor::{self, Supervisor};
-use crate::{listener, rib_task};
-
-/// Capacity of the RIB task's inbox: peers wait (TCP back-pressure on
-/// their senders) when the RIB is behind. Each entry may be a few decoded
-/// UPDATEs of a thousand prefixes each, so the queue is short: a full one
-/// costs memory, not speed.
-const RIB_QUEUE: usize = 64;
+use crate::tasks::{COMMAND_Q, CONN_Q, EVENTS, GONE_Q, RIB_Q};
 
 /// Start everything. The returned task ends when the daemon has shut down
 /// (after `Handle::shutdown`). The `disabled` neighbors start
@@ -28,23 +26,25 @@ pub async fn start(
     config: Config,
     disabled: HashSet<IpAddr>,
 ) -> anyhow::Result<(Handle, JoinHandle<()>)> {
-    let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
+    let (rib_tx, rib_rx) = mpsc::channel(RIB_Q);
     let drained = Arc::new(Notify::new());
-    let local = rbgp_rib::policy::Local {
+    let local = rbgp_rib::rules::Local {
         asn: config.global.asn,
         router_id: config.global.router_id,
         cluster_id: config.global.router_id,
     };
+    let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
+    let routes = config.routes.iter().map(LocalRoute::from_config).collect();
     let rib = tokio::spawn(rib_task::run(
-        local,
-        config.routes.clone(),
+        RibTask::new(local, Arc::clone(&latency)),
+        routes,
         rib_rx,
         Arc::clone(&drained),
     ));
-    let (events, _) = broadcast::channel(1024);
-    let (cmd_tx, cmd_rx) = mpsc::channel(64);
-    let (conn_tx, conn_rx) = mpsc::channel(64);
-    let (gone_tx, gone_rx) = mpsc::channel(64);
+    let (events, _) = broadcast::channel(EVENTS);
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_Q);
+    let (conn_tx, conn_rx) = mpsc::channel(CONN_Q);
+    let (gone_tx, gone_rx) = mpsc::channel(GONE_Q);
 
     let sockets = Listeners::bind(&config)?;
     let listeners: Vec<_> = sockets
@@ -52,14 +52,12 @@ pub async fn start(
         .map(|l| tokio::spawn(listener::run(l, conn_tx.clone())))
         .collect();
     let (asn, router_id) = (config.global.asn, config.global.router_id);
-    let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
     let mut sup = Supervisor::new(
         config,
         rib_tx.clone(),
         events.clone(),
         drained,
         gone_tx,
-        Arc::clone(&latency),
         disabled,
     );
     sup.listeners = sockets;

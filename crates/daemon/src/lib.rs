@@ -1,19 +1,22 @@
 //! rbgpd as a library: the daemon's tasks and its control interface, so
 //! that the API layer and tests can start a daemon in-process and drive it
-//! through [`control::Handle`]. The `rbgpd` binary is a thin `main` on top.
+//! through [`handle::Handle`]. The `rbgpd` binary is a thin `main` on top.
 //!
+//! - [`tasks`] is the map: every task, every channel, every message that
+//!   crosses between them.
 //! - [`daemon::start`] wires the tasks: one RIB task (sole owner of
 //!   routing state), a supervisor owning one task per peer, listeners.
-//! - [`control`] is the request/answer vocabulary between them and users.
+//! - [`control`] is the vocabulary of requests and answers, [`handle`] the
+//!   way to send them, [`metrics`] the counters the tasks keep.
 
 pub mod api;
-mod collision;
 pub mod control;
-mod convert;
 pub mod daemon;
+pub mod handle;
 mod listener;
+pub mod metrics;
 mod peer;
 pub mod rib_task;
 mod sockets;
 mod supervisor;
-mod timers;
+pub mod tasks;

@@ -4,10 +4,12 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-pub async fn run(l: Arc<TcpListener>, to: mpsc::Sender<(TcpStream, IpAddr)>) {
+use crate::tasks::Inbound;
+
+pub async fn run(l: Arc<TcpListener>, to: mpsc::Sender<Inbound>) {
     loop {
         match l.accept().await {
             Ok((stream, from)) => {

@@ -13,12 +13,11 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::control::{
-    Command, ControlError, Histogram, Identity, LocalRoute, NeighborStatus, ReloadSummary,
-    SessionEvent, SessionStatus, SoftReset,
+    ControlError, Identity, LocalRoute, NeighborStatus, ReloadSummary, SessionStatus, SoftReset,
 };
-use crate::peer::{self, PeerCtl, Setup, Wiring};
-use crate::rib_task::{self, RibMsg};
+use crate::peer::{self, Setup, Wiring};
 use crate::sockets::{self, Listeners};
+use crate::tasks::{Command, Inbound, PeerCtl, RibMsg, SessionEvent, CTL_Q, PEER_CONN_Q};
 
 /// How long a stopping peer task may take to send its Cease.
 const STOP_WAIT: Duration = Duration::from_secs(3);
@@ -40,7 +39,6 @@ pub struct Supervisor {
     events: broadcast::Sender<SessionEvent>,
     drained: Arc<Notify>,
     gone_tx: mpsc::Sender<IpAddr>,
-    latency: Arc<Histogram>,
     /// Neighbors disabled through the API: they stay disabled when their
     /// task is restarted (reload, SetGlobal) and, stored by the API, when
     /// rbgpd is.
@@ -56,7 +54,6 @@ impl Supervisor {
         events: broadcast::Sender<SessionEvent>,
         drained: Arc<Notify>,
         gone_tx: mpsc::Sender<IpAddr>,
-        latency: Arc<Histogram>,
         disabled: HashSet<IpAddr>,
     ) -> Self {
         Supervisor {
@@ -66,15 +63,14 @@ impl Supervisor {
             events,
             drained,
             gone_tx,
-            latency,
             disabled,
             listeners: Listeners::default(),
         }
     }
 
     fn spawn(&mut self, n: Neighbor, dynamic: bool, from_api: bool) {
-        let (conn, conn_rx) = mpsc::channel(4);
-        let (ctl, ctl_rx) = mpsc::channel(16);
+        let (conn, conn_rx) = mpsc::channel(PEER_CONN_Q);
+        let (ctl, ctl_rx) = mpsc::channel(CTL_Q);
         let (status_tx, status) = watch::channel(SessionStatus::default());
         let mut setup = Setup::new(&self.config, n.clone());
         setup.dynamic = dynamic;
@@ -87,7 +83,6 @@ impl Supervisor {
             events: self.events.clone(),
             drained: Arc::clone(&self.drained),
             gone: self.gone_tx.clone(),
-            latency: Arc::clone(&self.latency),
         };
         if !dynamic {
             // Before the task runs; dynamic neighbors use their range's key.
@@ -296,17 +291,14 @@ impl Supervisor {
         let removed: Vec<_> = old_routes
             .iter()
             .filter(|r| !self.config.routes.contains(r))
-            .map(|r| {
-                let l = rib_task::config_route(r);
-                (l.family, l.nlri, l.path_id)
-            })
+            .map(|r| LocalRoute::from_config(r).key())
             .collect();
         let added: Vec<LocalRoute> = self
             .config
             .routes
             .iter()
             .filter(|r| !old_routes.contains(r))
-            .map(rib_task::config_route)
+            .map(LocalRoute::from_config)
             .collect();
         if !removed.is_empty() {
             let (reply, _) = oneshot::channel();
@@ -355,7 +347,7 @@ impl Supervisor {
                 .await;
         }
         self.config.global = new.global;
-        let local = rbgp_rib::policy::Local {
+        let local = rbgp_rib::rules::Local {
             asn: id.asn,
             router_id: id.router_id,
             cluster_id: id.router_id,
@@ -451,7 +443,7 @@ impl Supervisor {
 pub async fn run(
     mut sup: Supervisor,
     mut cmd_rx: mpsc::Receiver<Command>,
-    mut conn_rx: mpsc::Receiver<(TcpStream, IpAddr)>,
+    mut conn_rx: mpsc::Receiver<Inbound>,
     mut gone_rx: mpsc::Receiver<IpAddr>,
 ) {
     loop {

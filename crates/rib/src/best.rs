@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rbgp_wire::attr::{Community, Origin};
 
-use crate::table::Path;
+use crate::path::Path;
 
 /// What best-path needs to know about the peer a path came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

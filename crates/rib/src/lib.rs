@@ -9,11 +9,13 @@
 
 mod attrs;
 mod best;
-pub mod policy;
+mod path;
+pub mod rules;
 mod table;
 
 pub use attrs::{Attrs, Interner};
 pub use best::{
     best_path, compare, explain, Decision, Explanation, PeerInfo, SelectionOptions, Step,
 };
-pub use table::{Change, Path, PeerId, Rib, Route, RouteId};
+pub use path::{Path, PeerId, RouteId};
+pub use table::{Change, Rib, Route};

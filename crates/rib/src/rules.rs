@@ -1,8 +1,10 @@
-//! The built-in propagation rules every BGP speaker applies, before and
-//! after user policy: loop detection on import (RFC 4271 §9.1.2, RFC 4456
-//! §8), RFC 9234 only-to-customer, and what an exported path looks like to
-//! each kind of peer (RFC 4271 §5.1, RFC 4456 route reflection, RFC 7947
-//! transparent route server, RFC 1997 well-known communities).
+//! The built-in propagation rules every BGP speaker applies whatever the
+//! operator's policy says: loop detection on import (RFC 4271 §9.1.2, RFC
+//! 4456 §8), RFC 9234 only-to-customer, and what an exported path looks
+//! like to each kind of peer (RFC 4271 §5.1, RFC 4456 route reflection,
+//! RFC 7947 transparent route server, RFC 1997 well-known communities).
+//! Not to be confused with user routing policy (the `rbgp-policy` layer),
+//! which the daemon runs beside these.
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -18,39 +18,7 @@ use smallvec::SmallVec;
 
 use crate::attrs::Attrs;
 use crate::best::{best_path, explain, Explanation, PeerInfo, SelectionOptions};
-
-/// Index of a peer in the RIB's peer table.
-pub type PeerId = u32;
-
-/// A route's slot: stable from the first path of an NLRI until the slot is
-/// released ([`Rib::release_unused`]).
-pub type RouteId = u32;
-
-/// One path to an NLRI.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Path {
-    pub peer: PeerId,
-    /// ADD-PATH identifier as received (0 without ADD-PATH).
-    pub path_id: u32,
-    pub attrs: Arc<Attrs>,
-    /// Kept through a peer's graceful restart (RFC 4724 §4.2).
-    pub stale: bool,
-    /// When it was received, on the RIB's clock ([`Rib::set_clock`]).
-    pub since: u32,
-}
-
-impl Path {
-    /// Who sent it and with which attributes (pointer identity: attributes
-    /// are interned).
-    fn identity(&self) -> (PeerId, u32, *const Attrs, bool) {
-        (
-            self.peer,
-            self.path_id,
-            Arc::as_ptr(&self.attrs),
-            self.stale,
-        )
-    }
-}
+use crate::path::{Path, PeerId, RouteId};
 
 /// What a slot is the route of.
 #[derive(Debug)]

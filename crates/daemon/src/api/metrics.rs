@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 
 use super::status::state;
 use super::Inner;
-use crate::control::{Direction, Histogram, NeighborStatus, RibSizes};
+use crate::control::{Direction, NeighborStatus, RibSizes};
+use crate::metrics::Histogram;
 
 /// Calls per API method, and their errors per gRPC code.
 #[derive(Default)]

@@ -31,7 +31,8 @@ use rbgp_store::Store;
 use tokio::task::JoinHandle;
 use tonic::Status;
 
-use crate::control::{ControlError, Handle, ReloadSummary};
+use crate::control::{ControlError, ReloadSummary};
+use crate::handle::Handle;
 
 /// The stream type of every server-streaming RPC.
 type RpcStream<T> = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send>>;

@@ -4,13 +4,16 @@
 //! connection initiated by the higher identifier survives and the other is
 //! closed with Cease/7 (Connection Collision Resolution).
 
+use std::collections::VecDeque;
+
 use rbgp_fsm::{Action, Event, Fsm, PeerConfig, State};
 use rbgp_wire::message::Framer;
 use rbgp_wire::{Context, Message};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::timers::Timers;
+use super::timers::Timers;
+use super::Peer;
 
 /// The second connection and its own state machine.
 pub struct Pending {
@@ -109,5 +112,46 @@ impl Pending {
         let actions = self.fsm.handle(Event::OpenCollisionDump);
         let _ = self.perform(actions).await;
         let _ = self.stream.shutdown().await;
+    }
+}
+
+impl Peer {
+    /// The colliding connection's OPEN arrived: keep the connection
+    /// initiated by the higher BGP Identifier (RFC 4271 §6.8, RFC 6286).
+    pub(super) async fn resolve_collision(&mut self, events: &mut VecDeque<Event>) {
+        let Some(pd) = self.pending.take() else {
+            return;
+        };
+        let Some(peer) = pd.fsm.negotiated().map(|n| (n.peer_id, n.peer_asn)) else {
+            pd.dump().await;
+            return;
+        };
+        let cfg = &self.setup.fsm;
+        let winner = rbgp_fsm::collision_winner(cfg.router_id, cfg.local_asn, peer.0, peer.1);
+        if self.fsm.state() == State::Established || winner == rbgp_fsm::CollisionWinner::Outbound {
+            tracing::info!(peer = %self.addr(), "connection collision: keeping ours");
+            pd.dump().await;
+            return;
+        }
+        tracing::info!(peer = %self.addr(), "connection collision: keeping the peer's");
+        // Close ours with Cease/7, then carry on with the peer's machine.
+        let actions = self.fsm.handle(Event::OpenCollisionDump);
+        self.perform(actions, events).await;
+        let Pending {
+            stream,
+            framer,
+            mut fsm,
+            timers,
+        } = pd;
+        fsm.set_passive(self.setup.fsm.passive);
+        let before = self.fsm.state();
+        self.fsm = fsm;
+        self.timers = timers;
+        self.conn = Some(stream);
+        self.conn_outbound = false;
+        self.framer = framer;
+        self.publish(before);
+        // Anything after the OPEN is already in the framer.
+        self.messages(events).await;
     }
 }

@@ -4,40 +4,19 @@
 //! 9494 §4.2) the routes of the families it covers outlive the restart
 //! time, marked LLGR_STALE, for the peer's long-lived stale time.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rbgp_wire::capability::{GracefulRestart, LlgrFamily};
 use rbgp_wire::AfiSafi;
+use tokio::time::Instant;
+
+use crate::tasks::Retain;
 
 /// How long stale routes may outlive a re-established session without an
 /// End-of-RIB (FRR's and GoBGP's default stale-path time).
 const STALE_TIME: Duration = Duration::from_secs(360);
 
-/// What to keep when a session is lost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retain {
-    /// Families kept through the restart (GR; may be empty).
-    pub families: Vec<AfiSafi>,
-    /// The peer's restart time, seconds (0: long-lived retention at once).
-    pub restart_time: u16,
-    /// Families kept long-lived after the restart time, with the peer's
-    /// long-lived stale time in seconds.
-    pub long_lived: Vec<(AfiSafi, u32)>,
-}
-
-impl Retain {
-    /// Every family whose routes are kept for now.
-    pub fn all_families(&self) -> Vec<AfiSafi> {
-        let mut v = self.families.clone();
-        for (f, _) in &self.long_lived {
-            if !v.contains(f) {
-                v.push(*f);
-            }
-        }
-        v
-    }
-}
-
+/// One peer's graceful-restart state, as seen by the helper (us).
 #[derive(Debug, Default)]
 pub struct Restart {
     /// Down: the families kept and when the restart time runs out.

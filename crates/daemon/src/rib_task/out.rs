@@ -9,22 +9,14 @@ use std::sync::Arc;
 
 use super::adv::Advertised;
 use super::bits::Dirty;
-use rbgp_rib::policy::{self, Local, PeerRules, Source};
+use rbgp_rib::rules::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
 use rbgp_wire::{AfiSafi, Nlri};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
-/// One route to send a peer: `attrs: None` withdraws it.
-#[derive(Debug, Clone)]
-pub struct Export {
-    pub family: AfiSafi,
-    pub nlri: Nlri,
-    /// The path identifier, on families where ADD-PATH send was negotiated.
-    pub path_id: Option<u32>,
-    pub attrs: Option<Arc<Attrs>>,
-}
+use crate::tasks::{Export, ToPeer};
 
 /// A route of a peer's Adj-RIB-Out, for queries.
 pub struct OutRoute {
@@ -34,19 +26,6 @@ pub struct OutRoute {
     /// The RIB peer the path came from.
     pub source: PeerId,
     pub attrs: Arc<Attrs>,
-}
-
-/// What the RIB task sends a peer task.
-#[derive(Debug)]
-pub enum ToPeer {
-    Routes(Vec<Export>),
-    /// The initial table has been sent (RFC 4724 §2).
-    EndOfRib(Vec<AfiSafi>),
-    /// Enhanced route refresh: re-advertisement begins / ends (RFC 7313 §4).
-    RefreshBegin(AfiSafi),
-    RefreshEnd(AfiSafi),
-    /// The peer sent more routes than its max_prefixes.
-    MaxPrefix(u32),
 }
 
 /// NLRIs exported per channel message: big enough to pack well, small
@@ -279,7 +258,7 @@ impl Out {
                 continue;
             };
             let f = r.family();
-            if let Some(a) = policy::export(&best.attrs, &source, &self.rules, cx.local, f) {
+            if let Some(a) = rules::export(&best.attrs, &source, &self.rules, cx.local, f) {
                 v.push(OutRoute {
                     family: f,
                     nlri: r.nlri(),
@@ -327,7 +306,7 @@ impl Out {
             return out.clone();
         }
         let source = cx.source(path.peer)?;
-        let out = policy::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new);
+        let out = rules::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new);
         if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
         }

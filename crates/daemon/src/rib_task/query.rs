@@ -1,12 +1,21 @@
-//! Answers to RIB queries from the control handle: snapshots of the
-//! matching paths (the API streams them out in pages).
+//! Answers to the control handle's questions: snapshots of the matching
+//! paths (the API streams them out in pages), explanations, counters,
+//! sizes, and the route watch.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rbgp_wire::{AfiSafi, Nlri, Prefix};
+use rustc_hash::FxHashMap;
+use tokio::sync::broadcast;
 
-use super::{Explained, State};
-use crate::control::{ControlError, PrefixMatch, RibQuery, RouteEntry, Table};
+use super::RibTask;
+use crate::control::{
+    ControlError, Explained, FamilyCounts, Origin as Source, PrefixMatch, RibQuery, RibSizes,
+    RouteEntry, Table,
+};
+use crate::tasks::RouteEvent;
 
 fn prefix(n: &Nlri) -> Option<&Prefix> {
     match n {
@@ -38,101 +47,195 @@ fn longest_only(m: &PrefixMatch, mut v: Vec<RouteEntry>) -> Vec<RouteEntry> {
     v
 }
 
-pub fn run(st: &State, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
-    let family_ok = |f: AfiSafi| q.family.is_none_or(|w| w == f);
-    let mut v = Vec::new();
-    match q.table {
-        Table::Loc | Table::AdjIn(_) => {
-            let only = match q.table {
-                Table::AdjIn(addr) => Some(
-                    st.peers
-                        .get(&addr)
-                        .map(|p| p.id)
-                        .ok_or(ControlError::NoSuchNeighbor(addr))?,
-                ),
-                _ => None,
-            };
-            for r in st.rib.iter() {
-                let f = r.family();
-                if !family_ok(f) {
-                    continue;
+impl RibTask {
+    pub(super) fn source(&self, peer: rbgp_rib::PeerId) -> Source {
+        if peer == self.local_id {
+            Source::Local
+        } else {
+            self.by_id
+                .get(&peer)
+                .map_or(Source::Local, |a| Source::Peer(*a))
+        }
+    }
+
+    pub(super) fn entry(
+        &self,
+        family: AfiSafi,
+        nlri: &Nlri,
+        p: &rbgp_rib::Path,
+        best: bool,
+    ) -> RouteEntry {
+        RouteEntry {
+            family,
+            nlri: nlri.clone(),
+            path_id: p.path_id,
+            source: self.source(p.peer),
+            attrs: Arc::clone(&p.attrs),
+            best,
+            stale: p.stale,
+            age: self.rib.clock().saturating_sub(p.since),
+        }
+    }
+
+    /// Prefix counters of every peer.
+    pub(super) fn counts(&self) -> HashMap<IpAddr, Vec<FamilyCounts>> {
+        let mut all = HashMap::new();
+        for (addr, p) in &self.peers {
+            let mut m: FxHashMap<AfiSafi, FamilyCounts> = FxHashMap::default();
+            for (f, n) in self.rib.path_counts(p.id) {
+                let c = m.entry(f).or_insert_with(|| FamilyCounts::new(f));
+                c.accepted = n as u64;
+                c.received = n as u64;
+            }
+            for (f, _, _) in &p.rejected {
+                m.entry(*f)
+                    .or_insert_with(|| FamilyCounts::new(*f))
+                    .received += 1;
+            }
+            if let Some(o) = &p.out {
+                for (f, n) in o.advertised_counts(&self.rib) {
+                    m.entry(f)
+                        .or_insert_with(|| FamilyCounts::new(f))
+                        .advertised = n;
                 }
-                let n = r.nlri();
-                if !matches(&n, &q.prefix) {
-                    continue;
-                }
-                let best = r.best_index();
-                for (i, p) in r.paths().iter().enumerate() {
-                    if only.is_none_or(|id| id == p.peer) {
-                        v.push(st.entry(f, &n, p, Some(i) == best));
+            }
+            let mut v: Vec<FamilyCounts> = m.into_values().collect();
+            v.sort_by_key(|c| (c.family.afi.0, c.family.safi.0));
+            all.insert(*addr, v);
+        }
+        all
+    }
+
+    /// Table sizes (metrics).
+    pub(super) fn sizes(&self) -> RibSizes {
+        let st = self;
+        let mut paths: FxHashMap<AfiSafi, u64> = FxHashMap::default();
+        let ids = std::iter::once(st.local_id).chain(st.peers.values().map(|p| p.id));
+        for (f, n) in ids.flat_map(|id| st.rib.path_counts(id)) {
+            *paths.entry(f).or_default() += n as u64;
+        }
+        let families = paths
+            .into_iter()
+            .map(|(f, n)| (f, st.rib.len(f) as u64, n))
+            .collect();
+        RibSizes {
+            families,
+            attribute_sets: st.interner.len() as u64,
+        }
+    }
+
+    /// The current best paths and a subscription to their changes, in one
+    /// step: no change is missed or seen twice.
+    pub(super) fn subscribe(&self) -> (Vec<RouteEntry>, broadcast::Receiver<RouteEvent>) {
+        let rx = self.watch.subscribe();
+        let snapshot = self
+            .rib
+            .iter()
+            .filter_map(|r| r.best().map(|p| self.entry(r.family(), &r.nlri(), p, true)))
+            .collect();
+        (snapshot, rx)
+    }
+
+    /// A snapshot of the paths a query matches.
+    pub(super) fn query(&self, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
+        let st = self;
+        let family_ok = |f: AfiSafi| q.family.is_none_or(|w| w == f);
+        let mut v = Vec::new();
+        match q.table {
+            Table::Loc | Table::AdjIn(_) => {
+                let only = match q.table {
+                    Table::AdjIn(addr) => Some(
+                        st.peers
+                            .get(&addr)
+                            .map(|p| p.id)
+                            .ok_or(ControlError::NoSuchNeighbor(addr))?,
+                    ),
+                    _ => None,
+                };
+                for r in st.rib.iter() {
+                    let f = r.family();
+                    if !family_ok(f) {
+                        continue;
+                    }
+                    let n = r.nlri();
+                    if !matches(&n, &q.prefix) {
+                        continue;
+                    }
+                    let best = r.best_index();
+                    for (i, p) in r.paths().iter().enumerate() {
+                        if only.is_none_or(|id| id == p.peer) {
+                            v.push(st.entry(f, &n, p, Some(i) == best));
+                        }
                     }
                 }
             }
-        }
-        Table::AdjInPre(addr) => {
-            let p = st
-                .peers
-                .get(&addr)
-                .ok_or(ControlError::NoSuchNeighbor(addr))?;
-            let pre = p.pre.as_ref().ok_or_else(|| {
-                ControlError::invalid(
-                    "table",
-                    format!("neighbor {addr} does not keep pre-policy routes (set keep_pre_policy = true)"),
-                )
-            })?;
-            for ((f, n, id), attrs) in pre {
-                if family_ok(*f) && matches(n, &q.prefix) {
-                    v.push(RouteEntry {
-                        family: *f,
-                        nlri: n.clone(),
-                        path_id: *id,
-                        source: st.source(p.id),
-                        attrs: Arc::clone(attrs),
-                        best: false,
-                        stale: false,
-                        age: 0,
-                    });
-                }
-            }
-        }
-        Table::AdjOut(addr) => {
-            let p = st
-                .peers
-                .get(&addr)
-                .ok_or(ControlError::NoSuchNeighbor(addr))?;
-            if let Some(o) = &p.out {
-                let cx = st.ctx();
-                for r in o.adj_rib_out(&cx, q.family) {
-                    if matches(&r.nlri, &q.prefix) {
+            Table::AdjInPre(addr) => {
+                let p = st
+                    .peers
+                    .get(&addr)
+                    .ok_or(ControlError::NoSuchNeighbor(addr))?;
+                let pre = p.pre.as_ref().ok_or_else(|| {
+                    ControlError::invalid(
+                        "table",
+                        format!("neighbor {addr} does not keep pre-policy routes (set keep_pre_policy = true)"),
+                    )
+                })?;
+                for ((f, n, id), attrs) in pre {
+                    if family_ok(*f) && matches(n, &q.prefix) {
                         v.push(RouteEntry {
-                            family: r.family,
-                            nlri: r.nlri,
-                            path_id: r.path_id,
-                            source: st.source(r.source),
-                            attrs: r.attrs,
-                            best: true,
+                            family: *f,
+                            nlri: n.clone(),
+                            path_id: *id,
+                            source: st.source(p.id),
+                            attrs: Arc::clone(attrs),
+                            best: false,
                             stale: false,
                             age: 0,
                         });
                     }
                 }
             }
+            Table::AdjOut(addr) => {
+                let p = st
+                    .peers
+                    .get(&addr)
+                    .ok_or(ControlError::NoSuchNeighbor(addr))?;
+                if let Some(o) = &p.out {
+                    let cx = st.ctx();
+                    for r in o.adj_rib_out(&cx, q.family) {
+                        if matches(&r.nlri, &q.prefix) {
+                            v.push(RouteEntry {
+                                family: r.family,
+                                nlri: r.nlri,
+                                path_id: r.path_id,
+                                source: st.source(r.source),
+                                attrs: r.attrs,
+                                best: true,
+                                stale: false,
+                                age: 0,
+                            });
+                        }
+                    }
+                }
+            }
         }
+        Ok(longest_only(&q.prefix, v))
     }
-    Ok(longest_only(&q.prefix, v))
-}
 
-pub fn explain(st: &State, family: AfiSafi, nlri: &Nlri) -> Option<Explained> {
-    let explanation = st.rib.explain(family, nlri)?;
-    let candidates = st
-        .rib
-        .paths(family, nlri)
-        .iter()
-        .enumerate()
-        .map(|(i, p)| st.entry(family, nlri, p, i == explanation.best))
-        .collect();
-    Some(Explained {
-        candidates,
-        explanation,
-    })
+    /// Every candidate path of an NLRI and the step that decided.
+    pub(super) fn explain(&self, family: AfiSafi, nlri: &Nlri) -> Option<Explained> {
+        let st = self;
+        let explanation = st.rib.explain(family, nlri)?;
+        let candidates = st
+            .rib
+            .paths(family, nlri)
+            .iter()
+            .enumerate()
+            .map(|(i, p)| st.entry(family, nlri, p, i == explanation.best))
+            .collect();
+        Some(Explained {
+            candidates,
+            explanation,
+        })
+    }
 }

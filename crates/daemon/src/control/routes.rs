@@ -1,0 +1,142 @@
+//! RIB queries and the routes they answer with, routes to originate, and
+//! the RIB's sizes.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rbgp_config::RouteConfig;
+use rbgp_rib::Attrs;
+use rbgp_wire::attr::{AsPath, Community, ExtCommunity, LargeCommunity};
+use rbgp_wire::{AfiSafi, Nlri, Prefix};
+
+/// Which table a RIB query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Best and other paths from every source.
+    Loc,
+    /// Paths received from this peer (after import policy).
+    AdjIn(IpAddr),
+    /// Paths as this peer sent them, before import policy (only for
+    /// neighbors with `keep_pre_policy`).
+    AdjInPre(IpAddr),
+    /// What we advertise to this peer.
+    AdjOut(IpAddr),
+}
+
+/// How a query's prefix matches routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixMatch {
+    All,
+    Exact(Prefix),
+    /// The most specific route covering the prefix or address.
+    LongestMatch(Prefix),
+    /// The prefix and every more specific one.
+    MoreSpecifics(Prefix),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RibQuery {
+    pub table: Table,
+    /// `None`: every family.
+    pub family: Option<AfiSafi>,
+    pub prefix: PrefixMatch,
+}
+
+/// Where a path came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Injected through the API or listed in the config.
+    Local,
+    Peer(IpAddr),
+}
+
+/// One path in a query answer or a route event.
+#[derive(Debug, Clone)]
+pub struct RouteEntry {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    pub path_id: u32,
+    pub source: Origin,
+    pub attrs: Arc<Attrs>,
+    pub best: bool,
+    pub stale: bool,
+    /// Seconds since the path was received (0 where not known: the
+    /// Adj-RIB-Out and the pre-policy table).
+    pub age: u32,
+}
+
+/// A route to originate (API injection or config `[[routes]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalRoute {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    pub path_id: u32,
+    pub attrs: Attrs,
+}
+
+impl LocalRoute {
+    /// A `[[routes]]` entry of the config file (validated when the file
+    /// was read: texts that do not parse are left out, not guessed).
+    pub fn from_config(r: &RouteConfig) -> Self {
+        let family = if r.prefix.is_ipv4() {
+            AfiSafi::IPV4_UNICAST
+        } else {
+            AfiSafi::IPV6_UNICAST
+        };
+        let attrs = Attrs {
+            origin: Some(rbgp_wire::attr::Origin::Igp),
+            as_path: r
+                .as_path
+                .as_deref()
+                .and_then(|p| p.parse::<AsPath>().ok())
+                .unwrap_or_default(),
+            next_hop: Some(r.next_hop),
+            med: r.med,
+            local_pref: r.local_pref,
+            communities: r
+                .communities
+                .iter()
+                .filter_map(|c| c.parse::<Community>().ok())
+                .collect(),
+            large_communities: r
+                .large_communities
+                .iter()
+                .filter_map(|c| c.parse::<LargeCommunity>().ok())
+                .collect(),
+            ext_communities: r
+                .ext_communities
+                .iter()
+                .filter_map(|c| c.parse::<ExtCommunity>().ok())
+                .collect(),
+            ..Attrs::default()
+        };
+        LocalRoute {
+            family,
+            nlri: Nlri::Prefix(r.prefix),
+            path_id: 0,
+            attrs,
+        }
+    }
+
+    /// The key the RIB knows it by.
+    pub fn key(&self) -> (AfiSafi, Nlri, u32) {
+        (self.family, self.nlri.clone(), self.path_id)
+    }
+}
+
+/// Every candidate path of an NLRI and why the best won.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub candidates: Vec<RouteEntry>,
+    pub explanation: rbgp_rib::Explanation,
+}
+
+/// How big the RIB is (metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RibSizes {
+    /// Per family: NLRIs with at least one path (the Loc-RIB's routes), and
+    /// paths from every source.
+    pub families: Vec<(AfiSafi, u64, u64)>,
+    /// Distinct attribute sets interned.
+    pub attribute_sets: u64,
+}

@@ -1,0 +1,133 @@
+//! Received bytes to messages: session messages to the FSM, UPDATEs to
+//! the RIB in batches (in order), ROUTE-REFRESH handled per RFC 2918/7313;
+//! and asking the peer for its routes again (soft reset in).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use rbgp_fsm::{Event, State};
+use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
+use rbgp_wire::{Message, Update, Verdict};
+
+use super::Peer;
+use crate::control::Direction;
+use crate::metrics::count_message;
+use crate::tasks::RibMsg;
+
+/// UPDATEs per message to the RIB task (its inbox holds
+/// [`crate::tasks::RIB_Q`] of them, so this multiplies what a busy RIB may
+/// have waiting).
+const UPDATE_BATCH: usize = 8;
+
+impl Peer {
+    /// Decode every whole message in the buffer.
+    pub(super) async fn messages(&mut self, events: &mut VecDeque<Event>) {
+        // UPDATEs go to the RIB a few at a time: one channel operation and
+        // one wake-up per batch instead of per message.
+        let mut batch = Vec::new();
+        // They all came off the socket in the read that woke us.
+        let received = Instant::now();
+        loop {
+            let next = self.framer.next_message(&self.rx_ctx);
+            let bytes = match next {
+                Ok(Some(b)) => b,
+                Ok(None) => break,
+                Err(e) => {
+                    self.status.send_modify(|st| {
+                        st.last_error = Some(format!("bad message header: {}", e.error))
+                    });
+                    events.push_back(Event::MessageError(e.notification));
+                    break;
+                }
+            };
+            let d = match Message::decode(&bytes, &self.rx_ctx) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(peer = %self.addr(), error = %e, "malformed message");
+                    self.status
+                        .send_modify(|st| st.last_error = Some(format!("malformed message: {e}")));
+                    events.push_back(Event::MessageError(e.notification));
+                    break;
+                }
+            };
+            self.status
+                .send_modify(|st| count_message(&mut st.messages_in, &d.message));
+            let established = self.fsm.state() == State::Established && self.exports.is_some();
+            match d.message {
+                Message::Open(o) => events.push_back(Event::OpenReceived(Box::new(o))),
+                Message::Keepalive => events.push_back(Event::KeepaliveReceived),
+                Message::Notification(n) => {
+                    tracing::warn!(peer = %self.addr(), notification = %n, "NOTIFICATION received");
+                    self.notification(Direction::Received, &n);
+                    events.push_back(Event::NotificationReceived(n));
+                }
+                Message::RouteRefresh(r) => {
+                    events.push_back(Event::RouteRefreshReceived);
+                    let negotiated = self
+                        .negotiated
+                        .as_ref()
+                        .is_some_and(|n| n.route_refresh && n.families.contains(&r.family));
+                    if established && negotiated {
+                        self.to_rib(&mut batch).await;
+                        let _ = self
+                            .rib
+                            .send(RibMsg::RouteRefresh {
+                                addr: self.addr(),
+                                refresh: r,
+                            })
+                            .await;
+                    } else if established {
+                        // RFC 2918 §4: a family not negotiated is ignored.
+                        tracing::info!(peer = %self.addr(), family = %r.family, "ROUTE-REFRESH for a family not negotiated: ignored");
+                    }
+                }
+                Message::Update(u) => {
+                    events.push_back(Event::UpdateReceived);
+                    if !d.verdict.is_clean() {
+                        for i in &d.verdict.issues {
+                            tracing::warn!(peer = %self.addr(), issue = %i, "RFC 7606");
+                        }
+                    }
+                    if established {
+                        batch.push((u, d.verdict, received));
+                        if batch.len() >= UPDATE_BATCH {
+                            self.to_rib(&mut batch).await;
+                        }
+                    }
+                }
+            }
+        }
+        self.to_rib(&mut batch).await;
+    }
+
+    /// Hand the received UPDATEs to the RIB, in order.
+    async fn to_rib(&self, batch: &mut Vec<(Update, Verdict, Instant)>) {
+        if batch.is_empty() {
+            return;
+        }
+        let updates = std::mem::take(batch);
+        let _ = self
+            .rib
+            .send(RibMsg::Updates {
+                addr: self.addr(),
+                updates,
+            })
+            .await;
+    }
+
+    /// Soft reset in: ask the peer for its routes again (RFC 2918).
+    pub(super) async fn request_refresh(&mut self, events: &mut VecDeque<Event>) {
+        let Some(n) = self.negotiated.as_ref().filter(|n| n.route_refresh) else {
+            tracing::info!(peer = %self.addr(), "soft reset in: route refresh not negotiated");
+            return;
+        };
+        for f in n.families.clone() {
+            let r = RouteRefresh {
+                family: f,
+                subtype: RefreshSubtype::Normal,
+                trailing: Vec::new(),
+            };
+            self.send(Message::RouteRefresh(r), events).await;
+        }
+    }
+}

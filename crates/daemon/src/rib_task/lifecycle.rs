@@ -1,0 +1,127 @@
+//! A peer's session in the RIB: up (its Adj-RIB-Out built from the whole
+//! table, then End-of-RIB), down (routes kept stale for a graceful
+//! restart, or forgotten).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rbgp_rib::{Change, PeerInfo};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{gr, out, PeerState, RibTask};
+use crate::tasks::{Retain, ToPeer, Up};
+
+impl RibTask {
+    pub(super) fn up(&mut self, up: Up) {
+        let Up {
+            addr,
+            rules,
+            families,
+            add_path_send,
+            max_prefixes,
+            enhanced_refresh,
+            graceful_restart,
+            long_lived,
+            keep_pre_policy,
+            tx,
+        } = up;
+        let info = PeerInfo {
+            asn: rules.asn,
+            router_id: rules.router_id,
+            address: addr,
+            ibgp: rules.ibgp,
+        };
+        // A peer back from a graceful restart keeps its id and stale paths.
+        let (id, sweep) = match self.peers.get_mut(&addr) {
+            Some(p) => {
+                self.rib.set_peer(p.id, info);
+                (
+                    p.id,
+                    p.gr.reestablished(graceful_restart.as_ref(), &long_lived),
+                )
+            }
+            None => {
+                let id = self.rib.add_peer(info);
+                self.peers.insert(
+                    addr,
+                    PeerState {
+                        id,
+                        max_prefixes,
+                        max_told: false,
+                        enhanced_refresh,
+                        out: None,
+                        rejected: FxHashSet::default(),
+                        pre: None,
+                        gr: gr::Restart::default(),
+                    },
+                );
+                (id, Vec::new())
+            }
+        };
+        self.sweep(addr, &sweep);
+        let rules = Arc::new(rules);
+        self.sources.insert(id, Arc::clone(&rules));
+        self.by_id.insert(id, addr);
+        let mut o = out::Out::new(id, rules, families.clone(), add_path_send, tx);
+        // The initial table, then End-of-RIB (RFC 4724 §2).
+        for r in self.rib.iter() {
+            let c = Change {
+                id: r.id(),
+                family: r.family(),
+                best: true,
+            };
+            o.offer(&c, r.best().map(|p| p.peer));
+        }
+        o.then(ToPeer::EndOfRib(families));
+        if let Some(p) = self.peers.get_mut(&addr) {
+            p.max_prefixes = max_prefixes;
+            p.max_told = false;
+            p.enhanced_refresh = enhanced_refresh;
+            p.out = Some(o);
+            p.pre = keep_pre_policy.then(FxHashMap::default);
+        }
+        // Other peers' exports may depend on this peer's rules.
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut() {
+                o.clear_cache();
+            }
+        }
+        tracing::info!(%addr, "peer up in the RIB");
+    }
+
+    pub(super) fn down(&mut self, addr: IpAddr, retain: Option<Retain>) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        p.out = None;
+        p.rejected.clear();
+        p.pre = None;
+        let id = p.id;
+        match retain {
+            Some(r) if r.restart_time > 0 || !r.long_lived.is_empty() => {
+                // RFC 4724 §4.2: keep the routes, stale, for the restart
+                // time (RFC 9494: then long-lived where negotiated).
+                let families = r.all_families();
+                let n = self.rib.mark_stale(id, |f| families.contains(&f));
+                let gone = self.rib.remove_paths(id, |f, _| !families.contains(&f));
+                let time = r.restart_time;
+                p.gr.start(r);
+                tracing::info!(%addr, stale = n, restart_time = time, "peer restarting: routes kept stale");
+                self.changes(gone);
+            }
+            _ => self.forget(addr),
+        }
+    }
+
+    /// Remove a peer and all its routes.
+    pub(super) fn forget(&mut self, addr: IpAddr) {
+        if let Some(p) = self.peers.remove(&addr) {
+            self.by_id.remove(&p.id);
+            self.sources.remove(&p.id);
+            let changes = self.rib.remove_peer(p.id);
+            tracing::info!(%addr, changed = changes.len(), "peer down: its routes removed");
+            self.changes(changes);
+            self.collect();
+        }
+    }
+}

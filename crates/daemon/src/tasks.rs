@@ -1,0 +1,271 @@
+//! The task map: every task of rbgpd, the channels between them, and every
+//! message type that crosses a task boundary. Start here to find where a
+//! feature plugs in.
+//!
+//! ```text
+//!   main.rs: signals         api:: gRPC servers, /metrics (a task per call)
+//!              \               /
+//!             handle::Handle ---------- RibMsg: queries, injection ---------+
+//!                   | Command                                                |
+//!                   v                                                        v
+//!   listener:: -> supervisor:: ---- RibMsg: Down, Resend, SetLocal, ---> rib_task::RibTask
+//!    Inbound        |      ^         Inject, Remove, Counts                  |        ^
+//!          PeerCtl, |      | gone                                   ToPeer   |        | RibMsg: Up, Down,
+//!         TcpStream |      |                                        per peer |        | Updates, RouteRefresh;
+//!                   v      |                                                 |        | drained (Notify)
+//!                 peer:: one task per neighbor <-----------------------------+        |
+//!                   |  |                                                              |
+//!                   |  +--------------------------------------------------------------+
+//!                   +--> SessionStatus (watch) --> supervisor, api
+//!                   +--> SessionEvent (broadcast) --> api WatchEvents
+//!   rib_task ---> RouteEvent (broadcast) --> api WatchRoutes
+//!   peer:: also spawns a short task per outbound connection attempt.
+//! ```
+//!
+//! Channel capacities are the constants below.
+//!
+//! Ownership rules: routing state lives only in the RIB task; everything
+//! else asks it through [`RibMsg`] (bounded: senders wait, so a busy RIB
+//! slows its feeders by TCP back-pressure, never by growing queues). The
+//! RIB never waits on a peer: each peer's Adj-RIB-Out is flushed into its
+//! [`ToPeer`] channel only when there is room ([`crate::rib_task`]'s
+//! `out.rs`). Sessions live only in peer tasks; the supervisor owns the
+//! tasks, not their state (it reads their [`watch`] status).
+//!
+//! Planned taps (see ARCHITECTURE.md, "Where to extend"): an RPKI task
+//! feeding validated ROA/ASPA changes to the RIB as a new [`RibMsg`], BMP
+//! and MRT tasks fed by the RIB task beside `RouteEvent`, a looking glass
+//! reading through [`crate::handle::Handle`].
+//!
+//! [`watch`]: tokio::sync::watch
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rbgp_config::{Config, Neighbor};
+use rbgp_fsm::State;
+use rbgp_rib::rules::{Local, PeerRules};
+use rbgp_rib::Attrs;
+use rbgp_wire::capability::{GracefulRestart, LlgrFamily};
+use rbgp_wire::route_refresh::RouteRefresh;
+use rbgp_wire::{AfiSafi, Nlri, Update, Verdict};
+use tokio::net::TcpStream;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::control::{
+    ControlError, Explained, FamilyCounts, Identity, LastNotification, LocalRoute, NeighborStatus,
+    ReloadSummary, RibQuery, RibSizes, RouteEntry, SoftReset,
+};
+
+// Channel capacities, in messages.
+
+/// The RIB task's inbox. Each entry may be a few decoded UPDATEs of a
+/// thousand prefixes each, so the queue is short: a full one costs memory,
+/// not speed (peers wait, TCP back-pressure on their senders).
+pub const RIB_Q: usize = 64;
+/// RIB -> one peer, in batches: enough to keep the socket busy, small
+/// enough that a stuck peer holds little memory (a peer task merges what
+/// waits, so it holds at most twice this many batches).
+pub const EXPORT_Q: usize = 4;
+/// Commands to the supervisor.
+pub const COMMAND_Q: usize = 64;
+/// Accepted connections, listener -> supervisor.
+pub const CONN_Q: usize = 64;
+/// Accepted connections, supervisor -> one peer task.
+pub const PEER_CONN_Q: usize = 4;
+/// Control messages, supervisor -> one peer task.
+pub const CTL_Q: usize = 16;
+/// Dynamic neighbors whose task ended, peer -> supervisor.
+pub const GONE_Q: usize = 64;
+/// Session events kept for slow WatchEvents readers (they see `Lagged`).
+pub const EVENTS: usize = 1024;
+/// Loc-RIB changes kept for slow WatchRoutes readers (they see `Lagged`).
+pub const WATCH: usize = 4096;
+
+/// A reply to a control request.
+pub type Reply<T> = oneshot::Sender<Result<T, ControlError>>;
+
+/// A connection a listener accepted, with the peer's address.
+pub type Inbound = (TcpStream, IpAddr);
+
+/// Commands the supervisor carries out (from the [`crate::handle::Handle`]).
+#[derive(Debug)]
+pub enum Command {
+    AddNeighbor(Box<Neighbor>, Reply<()>),
+    DeleteNeighbor(IpAddr, Reply<()>),
+    Enable(IpAddr, Reply<()>),
+    /// Disable with an optional RFC 9003 shutdown communication.
+    Disable(IpAddr, Option<String>, Reply<()>),
+    SoftReset(IpAddr, SoftReset, Reply<()>),
+    Neighbors(Reply<Vec<NeighborStatus>>),
+    Reload(Box<Config>, Reply<ReloadSummary>),
+    /// New AS and router ID: sessions whose OPEN changes are restarted.
+    SetIdentity(Identity, Reply<ReloadSummary>),
+    Shutdown(Option<String>),
+}
+
+/// What the supervisor asks of a peer task.
+#[derive(Debug)]
+pub enum PeerCtl {
+    /// Disable: close the session (Cease/Administrative Shutdown with this
+    /// RFC 9003 message) and stay idle.
+    Disable(Option<String>),
+    Enable,
+    /// Close the session and end the task (neighbor deleted or changed).
+    Stop(Option<String>),
+    /// Soft reset in: ask the peer to send its routes again (RFC 2918).
+    RouteRefresh,
+}
+
+/// Everything the RIB task is asked.
+#[derive(Debug)]
+pub enum RibMsg {
+    Up(Box<Up>),
+    /// The session went down. `retain`: what is kept stale, and how long
+    /// (RFC 4724 §4.2 helper, RFC 9494 long-lived retention).
+    Down {
+        addr: IpAddr,
+        retain: Option<Retain>,
+    },
+    /// UPDATEs received, in order, each with when its peer task took it
+    /// off the socket (the time until it is applied is the UPDATE latency
+    /// metric).
+    Updates {
+        addr: IpAddr,
+        updates: Vec<(Update, Verdict, std::time::Instant)>,
+    },
+    /// ROUTE-REFRESH received (RFC 2918, RFC 7313).
+    RouteRefresh {
+        addr: IpAddr,
+        refresh: RouteRefresh,
+    },
+    /// Soft reset out: send the peer everything again.
+    Resend {
+        addr: IpAddr,
+    },
+    Inject {
+        routes: Vec<LocalRoute>,
+        reply: oneshot::Sender<()>,
+    },
+    Remove {
+        keys: Vec<(AfiSafi, Nlri, u32)>,
+        reply: oneshot::Sender<usize>,
+    },
+    Query {
+        query: RibQuery,
+        reply: oneshot::Sender<Result<Vec<RouteEntry>, ControlError>>,
+    },
+    Explain {
+        family: AfiSafi,
+        nlri: Nlri,
+        reply: oneshot::Sender<Option<Explained>>,
+    },
+    /// The current best paths and a subscription to their changes.
+    Subscribe {
+        reply: oneshot::Sender<(Vec<RouteEntry>, broadcast::Receiver<RouteEvent>)>,
+    },
+    /// Prefix counters of every peer.
+    Counts {
+        reply: oneshot::Sender<std::collections::HashMap<IpAddr, Vec<FamilyCounts>>>,
+    },
+    /// Table sizes (metrics).
+    Sizes {
+        reply: oneshot::Sender<RibSizes>,
+    },
+    /// Our AS or router ID changed (GlobalService.SetGlobal); the
+    /// supervisor has stopped the sessions that depend on them.
+    SetLocal {
+        local: Local,
+    },
+}
+
+/// A session came up: what the RIB needs to serve it.
+#[derive(Debug)]
+pub struct Up {
+    pub addr: IpAddr,
+    pub rules: PeerRules,
+    pub families: Vec<AfiSafi>,
+    /// ADD-PATH send per family: how many paths (usize::MAX = all).
+    pub add_path_send: Vec<(AfiSafi, usize)>,
+    pub max_prefixes: Option<u32>,
+    /// RFC 7313 negotiated: refreshes are bracketed by BoRR/EoRR.
+    pub enhanced_refresh: bool,
+    /// The peer's graceful-restart capability (RFC 4724), if any.
+    pub graceful_restart: Option<GracefulRestart>,
+    /// The peer's long-lived graceful-restart capability (RFC 9494).
+    pub long_lived: Vec<LlgrFamily>,
+    /// Keep what the peer sends before import policy.
+    pub keep_pre_policy: bool,
+    /// Where the RIB sends this peer its routes.
+    pub tx: mpsc::Sender<ToPeer>,
+}
+
+/// What to keep when a session is lost (decided by the peer task from
+/// what was negotiated and why the session ended).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retain {
+    /// Families kept through the restart (GR; may be empty).
+    pub families: Vec<AfiSafi>,
+    /// The peer's restart time, seconds (0: long-lived retention at once).
+    pub restart_time: u16,
+    /// Families kept long-lived after the restart time, with the peer's
+    /// long-lived stale time in seconds.
+    pub long_lived: Vec<(AfiSafi, u32)>,
+}
+
+impl Retain {
+    /// Every family whose routes are kept for now.
+    pub fn all_families(&self) -> Vec<AfiSafi> {
+        let mut v = self.families.clone();
+        for (f, _) in &self.long_lived {
+            if !v.contains(f) {
+                v.push(*f);
+            }
+        }
+        v
+    }
+}
+
+/// What the RIB task sends a peer task.
+#[derive(Debug)]
+pub enum ToPeer {
+    Routes(Vec<Export>),
+    /// The initial table has been sent (RFC 4724 §2).
+    EndOfRib(Vec<AfiSafi>),
+    /// Enhanced route refresh: re-advertisement begins / ends (RFC 7313 §4).
+    RefreshBegin(AfiSafi),
+    RefreshEnd(AfiSafi),
+    /// The peer sent more routes than its max_prefixes.
+    MaxPrefix(u32),
+}
+
+/// One route to send a peer: `attrs: None` withdraws it.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    /// The path identifier, on families where ADD-PATH send was negotiated.
+    pub path_id: Option<u32>,
+    pub attrs: Option<Arc<Attrs>>,
+}
+
+/// A session event for EventService / `rbgpctl watch` (broadcast by the
+/// peer tasks).
+#[derive(Debug, Clone)]
+pub struct SessionEvent {
+    pub peer: IpAddr,
+    pub from: State,
+    pub to: State,
+    pub notification: Option<LastNotification>,
+    pub at: SystemTime,
+}
+
+/// A Loc-RIB change for WatchRoutes (broadcast by the RIB task): the new
+/// best path, or `None` when the NLRI has no path left.
+#[derive(Debug, Clone)]
+pub struct RouteEvent {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    pub best: Option<RouteEntry>,
+}
