@@ -17,6 +17,8 @@ mod listener;
 pub mod metrics;
 mod peer;
 pub mod rib_task;
+#[cfg(test)]
+mod sim;
 mod sockets;
 mod supervisor;
 pub mod tasks;

@@ -1,0 +1,230 @@
+//! Routes moving through: withdraw and re-announce, best-path changes,
+//! the initial table and End-of-RIB, route refresh, RFC 7606
+//! treat-as-withdraw, max-prefix, and a peer that stops reading.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use rbgp_wire::route_refresh::RefreshSubtype;
+
+use super::harness::{attrs, Signal, Sim, V4, V6};
+
+#[tokio::test]
+async fn withdraw_and_reannounce_reach_the_other_peers() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    let p = "203.0.113.0/24";
+    sim.announce("192.0.2.1", V4, &[p], &attrs("65001", "192.0.2.1"))
+        .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec![p]);
+    sim.withdraw("192.0.2.1", V4, &[p]).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    let mut again = attrs("65001 7", "192.0.2.1");
+    again
+        .communities
+        .push(rbgp_wire::attr::Community(0xfde9_0007));
+    sim.announce("192.0.2.1", V4, &[p], &again).await;
+    let b = sim.peer("192.0.2.2").route(V4, p).unwrap();
+    assert_eq!(b.as_path.to_string(), "65000 65001 7");
+    assert_eq!(b.communities.as_slice(), again.communities.as_slice());
+    sim.stop();
+}
+
+#[tokio::test]
+async fn a_better_path_replaces_and_its_loss_restores() {
+    let p = "2001:db8:1::/48";
+    let v6 = |path: &str, nh: &str| attrs(path, nh);
+    let mut sim6 = Sim::new(Vec::new());
+    for (a, asn) in [
+        ("2001:db8::11", 65001),
+        ("2001:db8::12", 65002),
+        ("2001:db8::13", 65003),
+    ] {
+        sim6.up(
+            a,
+            &format!("remote_asn = {asn}\nfamilies = [\"ipv6_unicast\"]"),
+        )
+        .await;
+    }
+    sim6.announce("2001:db8::11", V6, &[p], &v6("65001 9 9", "2001:db8::11"))
+        .await;
+    sim6.announce("2001:db8::12", V6, &[p], &v6("65002 9", "2001:db8::12"))
+        .await;
+    let seen = |sim: &Sim| {
+        sim.peer("2001:db8::13")
+            .route(V6, p)
+            .map(|a| a.as_path.to_string())
+    };
+    assert_eq!(seen(&sim6).as_deref(), Some("65000 65002 9"));
+    // The shorter path goes: the longer one is sent instead.
+    sim6.withdraw("2001:db8::12", V6, &[p]).await;
+    assert_eq!(seen(&sim6).as_deref(), Some("65000 65001 9 9"));
+    // The first peer also gets the second's path now that its own lost.
+    sim6.announce("2001:db8::12", V6, &[p], &v6("65002 9", "2001:db8::12"))
+        .await;
+    assert_eq!(
+        sim6.peer("2001:db8::11")
+            .route(V6, p)
+            .map(|a| a.as_path.to_string())
+            .as_deref(),
+        Some("65000 65002 9")
+    );
+    assert!(
+        sim6.peer("2001:db8::12").route(V6, p).is_none(),
+        "not sent back to the source of the best path"
+    );
+    sim6.stop();
+}
+
+#[tokio::test]
+async fn new_peer_gets_the_table_then_end_of_rib() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    let prefixes: Vec<String> = (0..100).map(|i| format!("10.0.{i}.0/24")).collect();
+    let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    sim.announce("192.0.2.1", V4, &refs, &attrs("65001", "192.0.2.1"))
+        .await;
+    sim.up(
+        "192.0.2.2",
+        "remote_asn = 65002\nfamilies = [\"ipv4_unicast\", \"ipv6_unicast\"]",
+    )
+    .await;
+    let b = sim.peer("192.0.2.2");
+    assert_eq!(b.table.len(), 100);
+    assert_eq!(
+        b.signals,
+        vec![Signal::EndOfRib(V4), Signal::EndOfRib(V6)],
+        "End-of-RIB per family after the table (RFC 4724 §2)"
+    );
+    // Packed: 100 routes sharing one attribute set fit one UPDATE.
+    assert_eq!(b.updates, 1 + 2);
+    sim.stop();
+}
+
+#[tokio::test]
+async fn route_refresh_sends_the_family_again() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    let before = sim.peer("192.0.2.2").updates;
+    sim.route_refresh("192.0.2.2", V4, RefreshSubtype::Normal)
+        .await;
+    let b = sim.peer("192.0.2.2");
+    assert_eq!(b.updates, before + 1, "the route sent again");
+    assert_eq!(b.prefixes(V4), vec!["203.0.113.0/24"]);
+    // Enhanced route refresh (RFC 7313): BoRR, the routes, EoRR.
+    sim.up_with("192.0.2.3", "remote_asn = 65003", |n| {
+        n.enhanced_route_refresh = true;
+    })
+    .await;
+    sim.route_refresh("192.0.2.3", V4, RefreshSubtype::Normal)
+        .await;
+    let c = sim.peer("192.0.2.3");
+    assert_eq!(
+        c.signals[1..],
+        [Signal::RefreshBegin(V4), Signal::RefreshEnd(V4)]
+    );
+    sim.stop();
+}
+
+#[tokio::test]
+async fn enhanced_refresh_from_the_peer_sweeps_what_it_did_not_resend() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/24", "10.2.0.0/24"], &a)
+        .await;
+    sim.route_refresh("192.0.2.1", V4, RefreshSubtype::BeginOfRefresh)
+        .await;
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/24"], &a).await;
+    sim.route_refresh("192.0.2.1", V4, RefreshSubtype::EndOfRefresh)
+        .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["10.1.0.0/24"]);
+    sim.stop();
+}
+
+#[tokio::test]
+async fn treat_as_withdraw_removes_the_route() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    let p = "203.0.113.0/24";
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &[p], &a).await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec![p]);
+    // The same UPDATE with ORIGIN 5: RFC 7606 §7.1, treat-as-withdraw.
+    let ctx = sim.peer("192.0.2.1").negotiated.rx_context();
+    let entry = rbgp_wire::NlriEntry {
+        path_id: None,
+        nlri: rbgp_wire::Nlri::Prefix(p.parse().unwrap()),
+    };
+    let mut bytes = a.announce(V4, &[entry], &ctx).concat();
+    let origin = bytes
+        .windows(4)
+        .position(|w| w == [0x40, 0x01, 0x01, 0x00])
+        .unwrap();
+    bytes[origin + 3] = 5;
+    sim.send_bytes("192.0.2.1", &bytes).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    let loc = sim.loc_rib().await;
+    assert!(loc.is_empty());
+    sim.stop();
+}
+
+#[tokio::test]
+async fn max_prefixes_tells_the_peer_task_once() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001\nmax_prefixes = 2")
+        .await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/24", "10.2.0.0/24"], &a)
+        .await;
+    assert!(!sim
+        .peer("192.0.2.1")
+        .signals
+        .contains(&Signal::MaxPrefix(2)));
+    sim.announce("192.0.2.1", V4, &["10.3.0.0/24"], &a).await;
+    sim.announce("192.0.2.1", V4, &["10.4.0.0/24"], &a).await;
+    let told: Vec<&Signal> = sim
+        .peer("192.0.2.1")
+        .signals
+        .iter()
+        .filter(|s| matches!(s, Signal::MaxPrefix(_)))
+        .collect();
+    assert_eq!(told, vec![&Signal::MaxPrefix(2)]);
+    sim.stop();
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_does_not_hold_up_the_others() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.up("192.0.2.3", "remote_asn = 65003").await;
+    sim.peer_mut("192.0.2.2").stalled = true;
+    let a = attrs("65001", "192.0.2.1");
+    let prefixes: Vec<String> = (0..20_000u32)
+        .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+        .collect();
+    for chunk in prefixes.chunks(1000) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        sim.announce("192.0.2.1", V4, &refs, &a).await;
+    }
+    assert_eq!(sim.peer("192.0.2.3").table.len(), 20_000);
+    // The stuck peer got at most what its channel holds.
+    assert!(sim.peer("192.0.2.2").table.len() < 20_000);
+    // Once it reads again it catches up with the current table.
+    sim.withdraw("192.0.2.1", V4, &["10.0.0.0/24"]).await;
+    sim.peer_mut("192.0.2.2").stalled = false;
+    sim.settle().await;
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 19_999);
+    assert_eq!(sim.peer("192.0.2.3").table.len(), 19_999);
+    sim.stop();
+}

@@ -1,0 +1,480 @@
+//! The simulation: [`Sim`] runs a RIB task, [`SimPeer`]s talk to it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rbgp_config::Config;
+use rbgp_fsm::{DownReason, Negotiated};
+use rbgp_rib::rules::Local;
+use rbgp_rib::Attrs;
+use rbgp_wire::capability::{GrFamily, GracefulRestart, LlgrFamily};
+use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
+use rbgp_wire::{AfiSafi, Context, Message, Nlri, NlriEntry, Update};
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+use crate::control::{FamilyCounts, LocalRoute, PrefixMatch, RibQuery, RouteEntry, Table};
+use crate::metrics::{Histogram, LATENCY_BOUNDS};
+use crate::peer::{pack, session, Setup};
+use crate::rib_task::{self, RibTask};
+use crate::tasks::{RibMsg, ToPeer, EXPORT_Q, RIB_Q};
+
+/// Our AS and router ID in every simulation.
+pub const LOCAL_AS: u32 = 65000;
+pub const ROUTER_ID: &str = "10.0.0.1";
+
+pub const V4: AfiSafi = AfiSafi::IPV4_UNICAST;
+pub const V6: AfiSafi = AfiSafi::IPV6_UNICAST;
+
+/// A RIB task and the peers around it.
+pub struct Sim {
+    rib: mpsc::Sender<RibMsg>,
+    drained: Arc<Notify>,
+    task: JoinHandle<()>,
+    peers: HashMap<IpAddr, SimPeer>,
+}
+
+/// Something a peer was sent besides routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    EndOfRib(AfiSafi),
+    RefreshBegin(AfiSafi),
+    RefreshEnd(AfiSafi),
+    MaxPrefix(u32),
+}
+
+/// One simulated neighbor.
+pub struct SimPeer {
+    pub setup: Setup,
+    pub negotiated: Negotiated,
+    rx: Option<mpsc::Receiver<ToPeer>>,
+    /// Stops reading what the RIB sends (a stuck peer).
+    pub stalled: bool,
+    /// What the peer holds from us, as decoded from the UPDATEs it got:
+    /// (family, NLRI text, path id) -> attributes.
+    pub table: BTreeMap<(AfiSafi, String, u32), Attrs>,
+    /// Everything else it got, in order.
+    pub signals: Vec<Signal>,
+    /// UPDATE messages it got (End-of-RIB included).
+    pub updates: usize,
+}
+
+impl SimPeer {
+    /// The routes the peer holds for `family`, as "prefix" or
+    /// "prefix#path-id" texts, sorted.
+    pub fn prefixes(&self, family: AfiSafi) -> Vec<String> {
+        self.table
+            .keys()
+            .filter(|(f, _, _)| *f == family)
+            .map(|(_, n, id)| {
+                if *id == 0 {
+                    n.clone()
+                } else {
+                    format!("{n}#{id}")
+                }
+            })
+            .collect()
+    }
+
+    /// The attributes the peer holds for `prefix` (path id 0).
+    pub fn route(&self, family: AfiSafi, prefix: &str) -> Option<&Attrs> {
+        self.table.get(&(family, prefix.to_string(), 0))
+    }
+
+    fn ctx(&self) -> Context {
+        self.negotiated.tx_context()
+    }
+
+    /// Take one message from the RIB the way the peer task does.
+    fn receive(&mut self, m: ToPeer) {
+        match m {
+            ToPeer::Routes(batch) => {
+                // The real encoder, then the real decoder: the peer's view
+                // of what went on the wire.
+                let ctx = self.ctx();
+                let packed = pack::pack(batch, false, &ctx);
+                let mut rest = packed.bytes.as_slice();
+                // The peer decodes with what we encode with.
+                let rx_ctx = ctx;
+                while !rest.is_empty() {
+                    let d = Message::decode(rest, &rx_ctx).expect("we sent a valid message");
+                    rest = &rest[d.len..];
+                    let Message::Update(u) = d.message else {
+                        panic!("not an UPDATE");
+                    };
+                    self.updates += 1;
+                    self.apply(&u);
+                }
+            }
+            ToPeer::EndOfRib(fs) => {
+                self.updates += fs.len();
+                self.signals.extend(fs.into_iter().map(Signal::EndOfRib));
+            }
+            ToPeer::RefreshBegin(f) => self.signals.push(Signal::RefreshBegin(f)),
+            ToPeer::RefreshEnd(f) => self.signals.push(Signal::RefreshEnd(f)),
+            ToPeer::MaxPrefix(n) => self.signals.push(Signal::MaxPrefix(n)),
+        }
+    }
+
+    fn apply(&mut self, u: &Update) {
+        for (f, n) in u.withdrawals() {
+            self.table
+                .remove(&(f, n.nlri.to_string(), n.path_id.unwrap_or(0)));
+        }
+        let attrs = Attrs::from_update(u);
+        for (f, n) in u.announced() {
+            self.table.insert(
+                (f, n.nlri.to_string(), n.path_id.unwrap_or(0)),
+                attrs.clone(),
+            );
+        }
+    }
+}
+
+/// A neighbor as the configuration file would have it.
+pub fn setup(address: &str, neighbor: &str) -> Setup {
+    let text = format!(
+        "[global]\nasn = {LOCAL_AS}\nrouter_id = \"{ROUTER_ID}\"\nlisten = []\n\
+         [[neighbors]]\naddress = \"{address}\"\n{neighbor}"
+    );
+    let c = Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let n = c.neighbors().unwrap().remove(0);
+    Setup::new(&c, n)
+}
+
+/// What a session with this neighbor negotiates when the peer offers what
+/// we do (families, ADD-PATH both ways, graceful restart with the
+/// forwarding bit, LLGR with a stale time of 3600 s).
+pub fn negotiated(s: &Setup) -> Negotiated {
+    let add_path: Vec<AfiSafi> = s.fsm.add_path.iter().map(|(f, _)| *f).collect();
+    Negotiated {
+        peer_asn: s.neighbor.remote_asn,
+        peer_id: match s.neighbor.address {
+            IpAddr::V4(a) => a,
+            IpAddr::V6(_) => "192.0.2.254".parse().unwrap(),
+        },
+        hold_time: 90,
+        keepalive_time: 30,
+        families: s.fsm.families.clone(),
+        four_octet_as: true,
+        extended_message: false,
+        route_refresh: true,
+        enhanced_route_refresh: false,
+        add_path_rx: add_path.clone(),
+        add_path_tx: add_path,
+        peer_graceful_restart: s.fsm.graceful_restart.map(|_| GracefulRestart {
+            restarting: false,
+            notification: true,
+            time: 120,
+            families: s
+                .fsm
+                .families
+                .iter()
+                .map(|f| GrFamily {
+                    family: *f,
+                    forwarding: true,
+                })
+                .collect(),
+        }),
+        peer_llgr: match s.fsm.long_lived_stale_time {
+            Some(_) => s
+                .fsm
+                .families
+                .iter()
+                .map(|f| LlgrFamily {
+                    family: *f,
+                    forwarding: true,
+                    stale_time: 3600,
+                })
+                .collect(),
+            None => Vec::new(),
+        },
+        peer_role: None,
+        extended_next_hop: Vec::new(),
+    }
+}
+
+/// Attributes of a route a peer announces.
+pub fn attrs(as_path: &str, next_hop: &str) -> Attrs {
+    Attrs {
+        origin: Some(rbgp_wire::attr::Origin::Igp),
+        as_path: as_path.parse().unwrap(),
+        next_hop: Some(next_hop.parse().unwrap()),
+        ..Attrs::default()
+    }
+}
+
+fn nlri(prefix: &str) -> Nlri {
+    Nlri::Prefix(prefix.parse().unwrap())
+}
+
+impl Sim {
+    /// A RIB task as `daemon::start` makes it (AS 65000, router ID
+    /// 10.0.0.1), with these routes originated.
+    pub fn new(routes: Vec<LocalRoute>) -> Sim {
+        let (rib, rx) = mpsc::channel(RIB_Q);
+        let drained = Arc::new(Notify::new());
+        let router_id = ROUTER_ID.parse().unwrap();
+        let local = Local {
+            asn: LOCAL_AS,
+            router_id,
+            cluster_id: router_id,
+        };
+        let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
+        let task = tokio::spawn(rib_task::run(
+            RibTask::new(local, latency),
+            routes,
+            rx,
+            Arc::clone(&drained),
+        ));
+        Sim {
+            rib,
+            drained,
+            task,
+            peers: HashMap::new(),
+        }
+    }
+
+    pub fn peer(&self, addr: &str) -> &SimPeer {
+        self.peers
+            .get(&addr.parse::<IpAddr>().unwrap())
+            .unwrap_or_else(|| panic!("no peer {addr}"))
+    }
+
+    pub fn peer_mut(&mut self, addr: &str) -> &mut SimPeer {
+        self.peers
+            .get_mut(&addr.parse::<IpAddr>().unwrap())
+            .unwrap_or_else(|| panic!("no peer {addr}"))
+    }
+
+    async fn send(&self, m: RibMsg) {
+        self.rib.send(m).await.expect("RIB task running");
+    }
+
+    /// A neighbor (its TOML lines after `address`) establishes its session
+    /// (our end of it: 10.0.0.1 or 2001:db8::1).
+    pub async fn up(&mut self, addr: &str, neighbor: &str) {
+        self.up_with(addr, neighbor, |_| {}).await;
+    }
+
+    /// As [`Sim::up`], with the negotiated session changed by `f`.
+    pub async fn up_with(&mut self, addr: &str, neighbor: &str, f: impl FnOnce(&mut Negotiated)) {
+        let s = setup(addr, neighbor);
+        let mut n = negotiated(&s);
+        f(&mut n);
+        let local = Some(std::net::SocketAddr::new(
+            if s.neighbor.address.is_ipv4() {
+                ROUTER_ID.parse().unwrap()
+            } else {
+                "2001:db8::1".parse().unwrap()
+            },
+            179,
+        ));
+        let (tx, rx) = mpsc::channel(EXPORT_Q);
+        let up = session::up(&s, &n, local, tx);
+        self.send(RibMsg::Up(Box::new(up))).await;
+        let ip = s.neighbor.address;
+        let peer = SimPeer {
+            setup: s,
+            negotiated: n,
+            rx: Some(rx),
+            stalled: false,
+            table: BTreeMap::new(),
+            signals: Vec::new(),
+            updates: 0,
+        };
+        self.peers.insert(ip, peer);
+        self.settle().await;
+    }
+
+    /// The session goes down for `reason`; what is retained follows the
+    /// peer task's rules (`peer::session::retain`).
+    pub async fn down(&mut self, addr: &str, reason: DownReason) {
+        let ip: IpAddr = addr.parse().unwrap();
+        let p = self.peers.get_mut(&ip).expect("peer");
+        let retain = session::retain(&p.setup.fsm, &p.negotiated, &reason);
+        p.rx = None;
+        p.table.clear();
+        self.send(RibMsg::Down { addr: ip, retain }).await;
+        self.settle().await;
+    }
+
+    /// The peer sends UPDATE bytes: decoded as the peer task decodes them.
+    pub async fn send_bytes(&mut self, addr: &str, bytes: &[u8]) {
+        let ip: IpAddr = addr.parse().unwrap();
+        let ctx = self.peers.get(&ip).expect("peer").negotiated.rx_context();
+        let mut rest = bytes;
+        let mut updates = Vec::new();
+        while !rest.is_empty() {
+            let d = Message::decode(rest, &ctx).expect("test UPDATE decodes");
+            rest = &rest[d.len..];
+            if let Message::Update(u) = d.message {
+                updates.push((u, d.verdict, std::time::Instant::now()));
+            }
+        }
+        self.send(RibMsg::Updates { addr: ip, updates }).await;
+        self.settle().await;
+    }
+
+    /// The peer announces `prefixes` of `family` with `a`.
+    pub async fn announce(&mut self, addr: &str, family: AfiSafi, prefixes: &[&str], a: &Attrs) {
+        self.announce_ids(
+            addr,
+            family,
+            &prefixes.iter().map(|p| (*p, 0)).collect::<Vec<_>>(),
+            a,
+        )
+        .await;
+    }
+
+    /// The peer announces (prefix, path id) pairs (path ids only go on
+    /// the wire where ADD-PATH receive was negotiated).
+    pub async fn announce_ids(
+        &mut self,
+        addr: &str,
+        family: AfiSafi,
+        prefixes: &[(&str, u32)],
+        a: &Attrs,
+    ) {
+        let ip: IpAddr = addr.parse().unwrap();
+        let ctx = self.peers.get(&ip).expect("peer").negotiated.rx_context();
+        let entries = entries(&ctx, family, prefixes);
+        let bytes: Vec<u8> = a.announce(family, &entries, &ctx).concat();
+        self.send_bytes(addr, &bytes).await;
+    }
+
+    /// The peer withdraws `prefixes` of `family`.
+    pub async fn withdraw(&mut self, addr: &str, family: AfiSafi, prefixes: &[&str]) {
+        let ids: Vec<(&str, u32)> = prefixes.iter().map(|p| (*p, 0)).collect();
+        self.withdraw_ids(addr, family, &ids).await;
+    }
+
+    /// The peer withdraws (prefix, path id) pairs.
+    pub async fn withdraw_ids(&mut self, addr: &str, family: AfiSafi, prefixes: &[(&str, u32)]) {
+        let ip: IpAddr = addr.parse().unwrap();
+        let ctx = self.peers.get(&ip).expect("peer").negotiated.rx_context();
+        let bytes: Vec<u8> =
+            rbgp_wire::update::pack_withdrawals(family, &entries(&ctx, family, prefixes), &ctx)
+                .concat();
+        self.send_bytes(addr, &bytes).await;
+    }
+
+    /// The peer sends End-of-RIB for `family` (RFC 4724 §2).
+    pub async fn end_of_rib(&mut self, addr: &str, family: AfiSafi) {
+        let ip: IpAddr = addr.parse().unwrap();
+        let ctx = self.peers.get(&ip).expect("peer").negotiated.rx_context();
+        let bytes = Message::Update(Update::end_of_rib(family)).to_bytes(&ctx);
+        self.send_bytes(addr, &bytes).await;
+    }
+
+    /// The peer sends ROUTE-REFRESH.
+    pub async fn route_refresh(&mut self, addr: &str, family: AfiSafi, subtype: RefreshSubtype) {
+        let refresh = RouteRefresh {
+            family,
+            subtype,
+            trailing: Vec::new(),
+        };
+        self.send(RibMsg::RouteRefresh {
+            addr: addr.parse().unwrap(),
+            refresh,
+        })
+        .await;
+        self.settle().await;
+    }
+
+    pub async fn inject(&mut self, routes: Vec<LocalRoute>) {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Inject { routes, reply }).await;
+        rx.await.unwrap();
+        self.settle().await;
+    }
+
+    pub async fn remove(&mut self, keys: Vec<(AfiSafi, Nlri, u32)>) -> usize {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Remove { keys, reply }).await;
+        let n = rx.await.unwrap();
+        self.settle().await;
+        n
+    }
+
+    pub async fn query(&self, query: RibQuery) -> Vec<RouteEntry> {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Query { query, reply }).await;
+        rx.await.unwrap().unwrap()
+    }
+
+    /// Every path of the Loc-RIB.
+    pub async fn loc_rib(&self) -> Vec<RouteEntry> {
+        self.query(RibQuery {
+            table: Table::Loc,
+            family: None,
+            prefix: PrefixMatch::All,
+        })
+        .await
+    }
+
+    /// (received, accepted) paths of one peer's first family.
+    pub async fn counts(&self, addr: &str) -> (u64, u64) {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Counts { reply }).await;
+        let all: HashMap<IpAddr, Vec<FamilyCounts>> = rx.await.unwrap();
+        let c = &all[&addr.parse().unwrap()][0];
+        (c.received, c.accepted)
+    }
+
+    /// Move the paused clock and let the RIB's timers fire.
+    pub async fn advance(&mut self, d: Duration) {
+        tokio::time::advance(d).await;
+        self.settle().await;
+    }
+
+    /// Until nothing moves: each round waits for the RIB to have handled
+    /// everything sent so far (a request answered in order), then hands
+    /// every reading peer what its channel holds, which makes room for
+    /// more. Relies on the current-thread runtime of `#[tokio::test]`: the
+    /// RIB task flushes before it yields after answering.
+    pub async fn settle(&mut self) {
+        for _ in 0..100_000 {
+            let (reply, rx) = oneshot::channel();
+            self.send(RibMsg::Sizes { reply }).await;
+            rx.await.expect("RIB task answers");
+            let mut got = false;
+            for p in self.peers.values_mut().filter(|p| !p.stalled) {
+                let Some(rx) = p.rx.as_mut() else {
+                    continue;
+                };
+                let mut taken = Vec::new();
+                while let Ok(m) = rx.try_recv() {
+                    taken.push(m);
+                }
+                for m in taken {
+                    got = true;
+                    p.receive(m);
+                    self.drained.notify_one();
+                }
+            }
+            if !got {
+                return;
+            }
+        }
+        panic!("the RIB task never settled");
+    }
+
+    /// Stop the task (every peer's channel closes).
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+fn entries(ctx: &Context, family: AfiSafi, prefixes: &[(&str, u32)]) -> Vec<NlriEntry> {
+    prefixes
+        .iter()
+        .map(|(p, id)| NlriEntry {
+            path_id: ctx.add_path(family).then_some(*id),
+            nlri: nlri(p),
+        })
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! Graceful restart (RFC 4724 helper) and long-lived graceful restart (RFC
+//! 9494) as other peers see them, on a paused clock.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::time::Duration;
+
+use rbgp_fsm::DownReason;
+use rbgp_wire::attr::Community;
+use rbgp_wire::notification::{cease_sub, codes};
+use rbgp_wire::Notification;
+
+use super::harness::{attrs, Sim, V4};
+
+const GR: &str = "remote_asn = 65001\ngraceful_restart = true";
+const LLGR: &str = "remote_asn = 65001\ngraceful_restart = true\nlong_lived_stale_time = 3600";
+
+async fn stale(sim: &Sim) -> Vec<(String, bool)> {
+    sim.loc_rib()
+        .await
+        .into_iter()
+        .map(|e| (e.nlri.to_string(), e.stale))
+        .collect()
+}
+
+async fn restarting_peer_with_two_routes(neighbor: &str, sim: &mut Sim) {
+    sim.up("192.0.2.1", neighbor).await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["10.1.0.0/24", "10.2.0.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    sim.down("192.0.2.1", DownReason::ConnectionLost).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn stale_routes_kept_then_swept_at_end_of_rib() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    restarting_peer_with_two_routes(GR, &mut sim).await;
+    // RFC 4724 §4.2: kept, marked stale; still advertised.
+    assert_eq!(
+        stale(&sim).await,
+        vec![("10.1.0.0/24".into(), true), ("10.2.0.0/24".into(), true)]
+    );
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 2);
+    // Back within the restart time; it re-sends one route only.
+    sim.advance(Duration::from_secs(30)).await;
+    sim.up("192.0.2.1", GR).await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["10.1.0.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 2, "until End-of-RIB");
+    sim.end_of_rib("192.0.2.1", V4).await;
+    assert_eq!(stale(&sim).await, vec![("10.1.0.0/24".into(), false)]);
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["10.1.0.0/24"]);
+    sim.stop();
+}
+
+#[tokio::test(start_paused = true)]
+async fn stale_routes_go_when_the_restart_time_runs_out() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    restarting_peer_with_two_routes(GR, &mut sim).await;
+    sim.advance(Duration::from_secs(119)).await;
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 2);
+    sim.advance(Duration::from_secs(2)).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    assert!(stale(&sim).await.is_empty());
+    sim.stop();
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_retention_without_graceful_restart_or_after_hard_reset() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    restarting_peer_with_two_routes("remote_asn = 65001\ngraceful_restart = false", &mut sim).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    // With graceful restart, but the session ends with Cease/Hard Reset
+    // (RFC 8538 §3).
+    sim.up("192.0.2.1", GR).await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["10.1.0.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 1);
+    let hard = Notification::new(codes::CEASE, cease_sub::HARD_RESET, Vec::new());
+    sim.down("192.0.2.1", DownReason::NotificationReceived(hard))
+        .await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    sim.stop();
+}
+
+#[tokio::test(start_paused = true)]
+async fn long_lived_stale_routes_only_to_llgr_peers_until_their_time() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.up(
+        "10.0.0.3",
+        "remote_asn = 65000\ngraceful_restart = true\nlong_lived_stale_time = 3600",
+    )
+    .await;
+    restarting_peer_with_two_routes(LLGR, &mut sim).await;
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 2);
+    // The restart time (120 s) is over: LLGR_STALE added (RFC 9494 §4.2),
+    // withdrawn from the peer that does not know LLGR (§4.3).
+    sim.advance(Duration::from_secs(121)).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    let llgr = sim.peer("10.0.0.3");
+    assert_eq!(llgr.table.len(), 2);
+    assert!(llgr
+        .route(V4, "10.1.0.0/24")
+        .unwrap()
+        .has_community(Community::LLGR_STALE));
+    // The peer's long-lived stale time (3600 s) runs out: gone.
+    sim.advance(Duration::from_secs(3600)).await;
+    assert!(sim.peer("10.0.0.3").table.is_empty());
+    assert!(stale(&sim).await.is_empty());
+    sim.stop();
+}
+
+#[tokio::test(start_paused = true)]
+async fn routes_marked_no_llgr_are_not_kept_long_lived() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up(
+        "10.0.0.3",
+        "remote_asn = 65000\ngraceful_restart = true\nlong_lived_stale_time = 3600",
+    )
+    .await;
+    sim.up("192.0.2.1", LLGR).await;
+    let mut no_llgr = attrs("65001", "192.0.2.1");
+    no_llgr.communities.push(Community::NO_LLGR);
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["10.1.0.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    sim.announce("192.0.2.1", V4, &["10.2.0.0/24"], &no_llgr)
+        .await;
+    sim.down("192.0.2.1", DownReason::ConnectionLost).await;
+    sim.advance(Duration::from_secs(121)).await;
+    assert_eq!(sim.peer("10.0.0.3").prefixes(V4), vec!["10.1.0.0/24"]);
+    sim.stop();
+}
