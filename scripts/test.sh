@@ -31,6 +31,9 @@ python3 -c 'import exabgp' 2>/dev/null || python3 -m pip install -q exabgp
 # Real captures live in ../shared/data beside the project.
 export RBGP_SHARED_DATA="${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 
+echo "== module structure (no two modules of a crate import each other)"
+python3 scripts/module-cycles.py crates/*/src
+
 echo "== cargo test (workspace)"
 cargo test --workspace --all-targets --locked 2>&1
 echo "== rbgp-wire without optional features (no serde)"
