@@ -1,0 +1,120 @@
+//! What a policy sees of a route besides its attributes, and of the
+//! session it is evaluated for.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use rbgp_wire::{AfiSafi, Prefix};
+
+/// Where a route came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Originated here: the configuration's `[[routes]]` or the API.
+    Injected,
+    Ebgp,
+    Ibgp,
+    /// From an iBGP route-reflector client.
+    Reflected,
+}
+
+/// RPKI route origin validation state (RFC 6811).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Rpki {
+    Valid,
+    Invalid,
+    #[default]
+    NotFound,
+}
+
+/// ASPA path verification state (draft-ietf-sidrops-aspa-verification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Aspa {
+    Valid,
+    Invalid,
+    #[default]
+    Unknown,
+}
+
+macro_rules! names {
+    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$(<$t>::$v),*];
+            pub fn name(self) -> &'static str {
+                match self { $(<$t>::$v => $s),* }
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+        impl FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok(<$t>::$v),)*
+                    _ => Err(format!(
+                        "{s:?}: expected one of {}",
+                        [$($s),*].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+names!(Source { Injected = "injected", Ebgp = "ebgp", Ibgp = "ibgp", Reflected = "reflected" });
+names!(Rpki { Valid = "valid", Invalid = "invalid", NotFound = "not-found" });
+names!(Aspa { Valid = "valid", Invalid = "invalid", Unknown = "unknown" });
+
+/// The route a policy decides on, apart from its attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteCtx<'a> {
+    pub family: AfiSafi,
+    /// The NLRI's prefix (unicast and labeled families); `None` for other
+    /// NLRI (FlowSpec, EVPN...), which match no prefix condition.
+    pub prefix: Option<Prefix>,
+    /// The neighbor it was learned from (`None`: originated here).
+    pub neighbor: Option<IpAddr>,
+    /// That neighbor's AS.
+    pub neighbor_asn: Option<u32>,
+    /// That neighbor's peer group.
+    pub peer_group: Option<&'a str>,
+    pub source: Source,
+    pub rpki: Rpki,
+    pub aspa: Aspa,
+}
+
+impl<'a> RouteCtx<'a> {
+    /// A route learned from `neighbor` (AS `asn`).
+    pub fn learned(
+        family: AfiSafi,
+        prefix: Option<Prefix>,
+        neighbor: IpAddr,
+        asn: u32,
+        source: Source,
+    ) -> Self {
+        RouteCtx {
+            family,
+            prefix,
+            neighbor: Some(neighbor),
+            neighbor_asn: Some(asn),
+            peer_group: None,
+            source,
+            rpki: Rpki::NotFound,
+            aspa: Aspa::Unknown,
+        }
+    }
+}
+
+/// The session a chain is evaluated for: whose AS `prepend_own` adds and
+/// which addresses `next_hop = "self"` / `"peer"` mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub local_asn: u32,
+    /// Our address on the session.
+    pub local_address: Option<IpAddr>,
+    /// The neighbor's address.
+    pub peer_address: Option<IpAddr>,
+}
