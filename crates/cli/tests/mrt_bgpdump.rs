@@ -9,31 +9,13 @@ use std::process::Command;
 
 use rbgp_mrt::record::{Peer, PeerIndexTable, Rib, RibEntry};
 use rbgp_mrt::{MrtRecord, Record, Writer};
+use rbgp_testkit::{data_dir, need};
 use rbgp_wire::attr::{Aggregator, AsPath};
 use rbgp_wire::view::AttrIter;
 
-fn data_dir() -> PathBuf {
-    let d = std::env::var_os("RBGP_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(
-        d.join("bgpdump/test_data").is_dir(),
-        "shared data not found at {} (set RBGP_SHARED_DATA)",
-        d.display()
-    );
-    d
-}
-
+/// bgpdump, which must be installed (a missing one fails the test).
 fn bgpdump_bin() -> &'static str {
-    let ok = Command::new("bgpdump")
-        .arg("-T")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "bgpdump is not installed: scripts/test.sh installs it (apt-get install bgpdump)"
-    );
+    need("bgpdump");
     "bgpdump"
 }
 
