@@ -11,6 +11,7 @@
 //!   `scripts/test.sh` installs it), [`free_port`], [`wait_connect`].
 //! - [`data_dir`]: the shared real captures; [`unhex`].
 //! - [`tshark`]: running it and reading its JSON.
+//! - [`mrt_gen`]: deterministic generators of BGP attribute and MRT bytes.
 //!
 //! Depends on nothing of ours (see Cargo.toml), so any crate's own unit
 //! tests can use it.
@@ -23,6 +24,7 @@ mod exabgp;
 mod frr;
 mod gobgp;
 mod lab;
+pub mod mrt_gen;
 mod pmacct;
 mod process;
 pub mod tshark;
