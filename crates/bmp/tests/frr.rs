@@ -20,14 +20,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rbgp_bmp::message::BmpMessage;
 use rbgp_bmp::session::{ContextSource, Processed};
 use rbgp_bmp::tlv::{INIT_SYS_DESCR, INIT_SYS_NAME};
+use rbgp_testkit::{Lab, Topology, FRR_BGPD};
 use rbgp_wire::elem::ElemType;
 use serde_json::Value;
 
@@ -48,159 +47,26 @@ const FRR_OWN: [&str; 2] = ["100.64.201.0/24", "2001:db8:201::/48"];
 /// The collector's port on the loopback of FRR's namespace.
 const BMP_PORT: u16 = 11790;
 
-fn sh(cmd: &str) -> (bool, String) {
-    let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 /// Namespaces `f` (FRR, 10.89.0.1) and `b` (BIRD, .2) on a bridge in
 /// `sw`, the processes started in them and their files; all removed on
-/// drop.
-struct Lab {
-    tag: String,
-    dir: PathBuf,
-    children: Vec<Child>,
+/// drop, the daemons given a moment to stop on SIGTERM first.
+fn lab() -> Lab {
+    Lab::new(&Topology {
+        prefix: "bf",
+        test: "",
+        dir: "bmp-frr",
+        hosts: &[("f", 1), ("b", 2)],
+        v4: "10.89.0",
+        v6: "fd89::",
+        tools: &["bird", "birdc", "vtysh", "python3", FRR_BGPD],
+        grace: Duration::from_secs(5),
+    })
 }
 
-impl Lab {
-    fn new() -> Lab {
-        for t in ["ip", "bird", "birdc", "vtysh", "python3"] {
-            assert!(
-                sh(&format!("command -v {t}")).0,
-                "{t} is required by this test (scripts/test.sh installs it: \
-                 apt-get install iproute2 frr bird2 python3)"
-            );
-        }
-        assert!(
-            Path::new("/usr/lib/frr/bgpd").exists(),
-            "FRR's bgpd is required (apt-get install frr)"
-        );
-        // Short: interface names are at most 15 characters.
-        let tag = format!("bf{}", std::process::id() % 100_000);
-        let dir = std::env::temp_dir().join(format!("rbgp-bmp-frr-{tag}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let lab = Lab {
-            tag,
-            dir,
-            children: Vec::new(),
-        };
-        let t = &lab.tag;
-        let mut script = format!(
-            "set -e\nip netns add {t}sw\nip -n {t}sw link set lo up\n\
-             ip -n {t}sw link add br0 type bridge\nip -n {t}sw link set br0 up\n"
-        );
-        for (ns, n) in [("f", 1), ("b", 2)] {
-            script += &format!(
-                "ip netns add {t}{ns}\nip -n {t}{ns} link set lo up\n\
-                 ip link add {t}v{n} netns {t}sw type veth peer name eth0 netns {t}{ns}\n\
-                 ip -n {t}sw link set {t}v{n} master br0 up\n\
-                 ip -n {t}{ns} addr add 10.89.0.{n}/24 dev eth0\n\
-                 ip -n {t}{ns} addr add fd89::{n}/64 dev eth0 nodad\n\
-                 ip -n {t}{ns} link set eth0 up\n"
-            );
-        }
-        let (ok, out) = sh(&script);
-        assert!(
-            ok,
-            "creating network namespaces failed (root needed):\n{out}"
-        );
-        lab
-    }
-
-    fn path(&self, f: &str) -> String {
-        self.dir.join(f).display().to_string()
-    }
-
-    fn write(&self, f: &str, text: &str) -> String {
-        std::fs::write(self.path(f), text).unwrap();
-        self.path(f)
-    }
-
-    /// Start `args` in namespace `ns`, stderr to `log`; stdout too unless
-    /// `pipe_stdout` (then the caller takes it from the returned child).
-    fn spawn(&mut self, ns: &str, args: &[&str], log: &str, pipe_stdout: bool) -> &mut Child {
-        let logf = std::fs::File::create(self.path(log)).unwrap();
-        let stdout = if pipe_stdout {
-            Stdio::piped()
-        } else {
-            logf.try_clone().unwrap().into()
-        };
-        // `ip netns exec` execs the command: the child is the daemon.
-        let child = Command::new("ip")
-            .args(["netns", "exec", &format!("{}{ns}", self.tag)])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(logf)
-            .spawn()
-            .unwrap();
-        self.children.push(child);
-        self.children.last_mut().unwrap()
-    }
-
-    /// A `show ... json` of FRR's; Null while bgpd is not up yet (the
-    /// caller's bounded wait reports it).
-    fn vtysh(&self, cmd: &str) -> Value {
-        let (_, out) = sh(&format!(
-            "vtysh --vty_socket {} -d bgpd -c '{cmd}'",
-            self.dir.display()
-        ));
-        serde_json::from_str(&out).unwrap_or(Value::Null)
-    }
-
-    fn birdc(&self, cmd: &str) -> String {
-        sh(&format!("birdc -s {} {cmd}", self.path("bird.ctl"))).1
-    }
-
-    /// Every log of the test, for failure messages.
-    fn diag(&self) -> String {
-        let mut out = String::new();
-        for f in [
-            "frr.log",
-            "frr.out",
-            "bird.log",
-            "bird.out",
-            "collector.log",
-        ] {
-            out += &format!(
-                "--- {f}\n{}\n",
-                std::fs::read_to_string(self.path(f)).unwrap_or_default()
-            );
-        }
-        out
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
-        }
-        let t = Instant::now();
-        for c in &mut self.children {
-            while t.elapsed() < Duration::from_secs(5) && matches!(c.try_wait(), Ok(None)) {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let t = &self.tag;
-        sh(&format!(
-            "for n in {t}f {t}b {t}sw; do ip netns pids $n 2>/dev/null | xargs -r kill -9; \
-             ip netns del $n 2>/dev/null; done"
-        ));
-        if std::env::var_os("KEEP").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
+/// A `show ... json` of FRR's; Null while bgpd is not up yet (the
+/// caller's bounded wait reports it).
+fn vtysh(lab: &Lab, cmd: &str) -> Value {
+    serde_json::from_str(&lab.vtysh(cmd)).unwrap_or(Value::Null)
 }
 
 /// Accepts one connection on 127.0.0.1:`BMP_PORT` of the namespace it
@@ -220,15 +86,15 @@ while True:
     sys.stdout.buffer.flush()
 ";
 
-fn bird_conf(dir: &str) -> String {
+/// BIRD's configuration after the router ID, log and device protocol.
+fn bird_conf() -> String {
     let statics = |list: &[&str]| -> String {
         list.iter()
             .map(|p| format!("  route {p} blackhole {{ bgp_community.add(({BIRD_AS},1)); }};\n"))
             .collect()
     };
     format!(
-        "router id {BIRD4};\nlog \"{dir}/bird.log\" all;\nprotocol device {{ }}\n\
-         protocol static s4 {{\n  ipv4;\n{}}}\n\
+        "protocol static s4 {{\n  ipv4;\n{}}}\n\
          protocol static s6 {{\n  ipv6;\n{}}}\n\
          template bgp tpl {{ local as {BIRD_AS}; hold time 30; connect delay time 1; \
            connect retry time 2; error wait time 1, 5; }}\n\
@@ -306,7 +172,7 @@ struct FrrView {
 }
 
 fn frr_view(lab: &Lab, afi: &str, peer: &str) -> FrrView {
-    let table = lab.vtysh(&format!("show bgp {afi} unicast json"));
+    let table = vtysh(lab, &format!("show bgp {afi} unicast json"));
     let own = table["routes"]
         .as_object()
         .map(|o| {
@@ -323,15 +189,17 @@ fn frr_view(lab: &Lab, afi: &str, peer: &str) -> FrrView {
         .unwrap_or_default();
     FrrView {
         received: keys(
-            &lab.vtysh(&format!(
-                "show bgp {afi} unicast neighbors {peer} received-routes json"
-            )),
+            &vtysh(
+                lab,
+                &format!("show bgp {afi} unicast neighbors {peer} received-routes json"),
+            ),
             "receivedRoutes",
         ),
         accepted: keys(
-            &lab.vtysh(&format!(
-                "show bgp {afi} unicast neighbors {peer} routes json"
-            )),
+            &vtysh(
+                lab,
+                &format!("show bgp {afi} unicast neighbors {peer} routes json"),
+            ),
             "routes",
         ),
         own,
@@ -384,16 +252,14 @@ fn rejected(processed: &[Processed], peer: &str) -> Option<u64> {
 
 #[test]
 fn frr_exports_bird_routes_over_bmp() {
-    let mut lab = Lab::new();
-    let dir = lab.dir.display().to_string();
+    let mut lab = lab();
 
     // The collector first: FRR retries its BMP connection every 100 ms
     // to 1 s until it is there.
-    let collector = lab.spawn(
+    let collector = lab.spawn_piped(
         "f",
         &["python3", "-c", COLLECTOR, &BMP_PORT.to_string()],
         "collector.log",
-        true,
     );
     let mut out = collector.stdout.take().unwrap();
     let received = Arc::new(Mutex::new(Vec::<u8>::new()));
@@ -410,45 +276,12 @@ fn frr_exports_bird_routes_over_bmp() {
         });
     }
 
-    let bird = lab.write("bird.conf", &bird_conf(&dir));
-    let ctl = lab.path("bird.ctl");
-    let pid = lab.path("bird.pid");
-    lab.spawn(
-        "b",
-        &["bird", "-f", "-c", &bird, "-s", &ctl, "-P", &pid],
-        "bird.out",
-        false,
-    );
-    let frr = lab.write("frr.conf", &frr_conf(&dir));
-    let (pid, zserv) = (lab.path("bgpd.pid"), lab.path("zserv.api"));
-    // -Z: no zebra; -S: no user switch; -P 0: no TCP vty.
-    lab.spawn(
+    lab.bird_in("b", BIRD4, &bird_conf(), &[], "bird.out");
+    let frr = frr_conf(&lab.frr_dir());
+    lab.frr_bgpd(
         "f",
-        &[
-            "/usr/lib/frr/bgpd",
-            "-M",
-            "bmp",
-            "-f",
-            &frr,
-            "-i",
-            &pid,
-            "--vty_socket",
-            &dir,
-            "-z",
-            &zserv,
-            "-Z",
-            "-S",
-            "-l",
-            "10.89.0.1",
-            "-l",
-            "fd89::1",
-            "-p",
-            "179",
-            "-P",
-            "0",
-        ],
-        "frr.out",
-        false,
+        &frr,
+        &["-M", "bmp", "-l", "10.89.0.1", "-l", "fd89::1", "-p", "179"],
     );
 
     // Until the BMP view equals FRR's and BIRD's own (bounded wait): per

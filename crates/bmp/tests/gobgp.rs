@@ -14,7 +14,6 @@ mod common;
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,53 +21,7 @@ use rbgp_bmp::framer::{split, Frame};
 use rbgp_bmp::message::BmpMessage;
 use rbgp_bmp::session::{BmpSession, ContextSource};
 use rbgp_bmp::tlv::INIT_SYS_NAME;
-
-/// A daemon we started, stopped (SIGTERM, then kill) when dropped.
-struct Daemon {
-    name: &'static str,
-    child: Child,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(name: &'static str, cmd: &mut Command) -> Daemon {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{name} is required by this test but could not be run ({e}); install it \
-                 (Debian: `apt-get install gobgpd bird2`, as scripts/test.sh does)"
-            )
-        });
-    Daemon { name, child }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use rbgp_testkit::{bird_local, free_port, gobgpd_local};
 
 const PREFIXES: [&str; 2] = ["198.51.100.0/24", "203.0.113.0/24"];
 
@@ -144,26 +97,8 @@ fn gobgp_exports_bird_routes_over_bmp() {
     )
     .unwrap();
 
-    let _bird = spawn(
-        "bird",
-        Command::new("bird")
-            .arg("-f")
-            .arg("-c")
-            .arg(&bird_conf)
-            .arg("-s")
-            .arg(dir.join("bird.ctl"))
-            .arg("-P")
-            .arg(dir.join("bird.pid")),
-    );
-    let _gobgp = spawn(
-        "gobgpd",
-        Command::new("gobgpd").arg("-f").arg(&gobgp_conf).args([
-            "--api-hosts",
-            &format!("127.0.0.1:{api_port}"),
-            "--pprof-disable",
-            "-p",
-        ]),
-    );
+    let _bird = bird_local(&bird_conf, &dir.join("bird.ctl"), &dir.join("bird.pid"));
+    let _gobgp = gobgpd_local(&gobgp_conf, api_port);
 
     // Decode what arrived until BIRD's routes are there (bounded wait).
     let t = Instant::now();

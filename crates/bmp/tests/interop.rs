@@ -10,22 +10,15 @@
 mod common;
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::sample;
 use rbgp_bmp::message::BmpMessage;
 use rbgp_bmp::session::BmpSession;
+use rbgp_testkit::tshark::{all, require_tshark};
+use rbgp_testkit::{free_port, pmbmpd, wait_connect};
 use serde_json::Value;
-
-fn all(v: Option<&Value>) -> Vec<&Value> {
-    match v {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(x) => vec![x],
-    }
-}
 
 /// Every value of `key` anywhere under `v`.
 fn find<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
@@ -70,7 +63,7 @@ fn problems(v: &Value, out: &mut Vec<String>) {
 
 #[test]
 fn tshark_dissects_what_we_encode() {
-    common::require_tshark();
+    require_tshark();
     // tshark 4.0 reads what follows the two OPENs of a Peer Up as more
     // BGP messages, not as the information TLVs of RFC 7854 §4.10 (it
     // flags IOS XR's Peer Up in pmacct's test 204 as malformed the same
@@ -156,70 +149,15 @@ fn tshark_dissects_what_we_encode() {
     );
 }
 
-/// A pmbmpd on 127.0.0.1:`port` logging to `log`, stopped (SIGINT, then
-/// kill) when dropped.
-struct Pmbmpd {
-    child: Child,
-}
-
-impl Drop for Pmbmpd {
-    fn drop(&mut self) {
-        // RECIPE.md: pmbmpd stops cleanly on SIGINT.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn pmbmpd_accepts_what_we_encode() {
     let dir = std::env::temp_dir().join(format!("rbgp-bmp-pmbmpd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("bmp.json");
     let port = free_port();
-    let child = Command::new("pmbmpd")
-        .args(["-L", "127.0.0.1", "-l", &port.to_string(), "-o"])
-        .arg(&log)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "pmbmpd is required by this test but could not be run ({e}); \
-                 install it (Debian: `apt-get install pmacct`, as scripts/test.sh does)"
-            )
-        });
-    let _guard = Pmbmpd { child };
-
+    let _guard = pmbmpd(port, &log);
     // Wait (bounded) for it to listen.
-    let t = Instant::now();
-    let mut conn = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(c) => break c,
-            Err(e) if t.elapsed() < Duration::from_secs(10) => {
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(e) => panic!("pmbmpd did not listen on {port}: {e}"),
-        }
-    };
+    let mut conn = wait_connect("pmbmpd", port, 10);
     // Everything up to (not including) the Peer Downs and Termination, so
     // pmbmpd still holds the session when we read its log.
     let msgs = sample::messages(true);

@@ -3,17 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn data(rel: &str) -> PathBuf {
-    let d = std::env::var_os("RBGP_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let p = d.join(rel);
-    assert!(p.exists(), "{} missing (set RBGP_SHARED_DATA)", p.display());
-    p
-}
+use rbgp_testkit::data;
 
 struct Run {
     code: i32,

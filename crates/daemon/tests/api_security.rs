@@ -9,31 +9,24 @@
 mod ctl;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ctl::ctl;
+use rbgp_testkit::{free_port, Daemon};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
-struct Daemon {
-    child: Child,
+/// rbgpd, killed when dropped, then its directory removed.
+struct Rbgpd {
+    daemon: Daemon,
     dir: PathBuf,
 }
 
-impl Drop for Daemon {
+impl Drop for Rbgpd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.daemon.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -117,8 +110,8 @@ read_only = true
         .stderr(log)
         .spawn()
         .unwrap();
-    let d = Daemon {
-        child,
+    let d = Rbgpd {
+        daemon: Daemon::new("rbgpd", child, "KILL"),
         dir: dir.clone(),
     };
     let sock = format!("unix://{}", state.join("rbgpd.sock").display());

@@ -66,18 +66,11 @@ fn routes_of_a_restarting_peer_are_kept_then_refreshed_or_swept() {
 
     // BIRD restarts in graceful-restart recovery mode without 100.64.2.0/24
     // and with 100.64.3.0/24: after its End-of-RIB only the new set is left.
-    let conf = lab.write(
-        "bird.conf",
-        &format!(
-            "router id 10.88.0.2;\nlog \"{}\" all;\nprotocol device {{ }}\n{}",
-            lab.path("bird.log"),
-            bird_conf(&["100.64.1.0/24", "100.64.3.0/24"], 12)
-        ),
-    );
-    let ctl = lab.path("bird.ctl");
-    lab.spawn(
+    lab.bird_in(
         "b",
-        &["bird", "-R", "-f", "-c", &conf, "-s", &ctl],
+        "10.88.0.2",
+        &bird_conf(&["100.64.1.0/24", "100.64.3.0/24"], 12),
+        &["-R"],
         "bird2.out",
     );
     lab.gobgp_route("ipv4", "100.64.3.0/24");

@@ -261,14 +261,11 @@ communities = ["65001:7"]
 large_communities = ["65001:2:3"]
 "#,
     ));
-    let fdir = lab.path("frr");
-    std::fs::create_dir_all(&fdir).unwrap();
+    let fdir = lab.frr_dir();
     // FRR without zebra: no connected routes, so no connected check, and
     // `network` needs no import check.
-    let fconf = lab.write(
-        "frr.conf",
-        &format!(
-            "frr defaults traditional
+    let fconf = format!(
+        "frr defaults traditional
 hostname r-frr
 log file {fdir}/bgpd.log informational
 route-map TAG permit 10
@@ -287,15 +284,12 @@ router bgp 65002
  exit-address-family
 exit
 "
-        ),
     );
     let logger = lab.write(
         "exa-log.py",
         "import sys\nwith open(sys.argv[1], 'a') as f:\n    for line in sys.stdin:\n        f.write(line)\n        f.flush()\n",
     );
-    let econf = lab.write(
-        "exabgp.conf",
-        &format!(
+    let econf = format!(
             "process log {{
   run python3 {logger} {};
   encoder json;
@@ -313,53 +307,20 @@ neighbor 10.88.0.1 {{
   }}
 }}
 ",
-            lab.path("exa-received.json")
-        ),
+        lab.path("exa-received.json")
     );
-    let (pid, zserv) = (format!("{fdir}/bgpd.pid"), format!("{fdir}/zserv.api"));
-    lab.spawn(
-        "b",
-        &[
-            "/usr/lib/frr/bgpd",
-            "-f",
-            &fconf,
-            "-i",
-            &pid,
-            "--vty_socket",
-            &fdir,
-            "-z",
-            &zserv,
-            "-Z",
-            "-S",
-            "-P",
-            "0",
-        ],
-        "frr.out",
-    );
-    lab.spawn(
-        "g",
-        &[
-            "env",
-            "exabgp_daemon_drop=false",
-            "exabgp_api_cli=false",
-            "python3",
-            "-m",
-            "exabgp",
-            &econf,
-        ],
-        "exabgp.out",
-    );
-    let vtysh = |c: &str| lab.run_in("b", &format!("vtysh --vty_socket {fdir} -d bgpd -c '{c}'"));
+    lab.frr_bgpd("b", &fconf, &[]);
+    lab.exabgp_in("g", &econf);
     // FRR gets ExaBGP's route through us, and ours, with attributes.
     let j = lab.wait("FRR to have 100.64.3.0/24 and 192.0.2.0/24", 40, || {
-        let r = vtysh("show bgp ipv4 unicast json");
+        let r = lab.vtysh("show bgp ipv4 unicast json");
         (r.contains("100.64.3.0/24") && r.contains("192.0.2.0/24")).then_some(r)
     });
-    let detail = vtysh("show bgp ipv4 unicast 100.64.3.0/24 json");
+    let detail = lab.vtysh("show bgp ipv4 unicast 100.64.3.0/24 json");
     assert!(detail.contains("65001 65003"), "{detail}");
     assert!(detail.contains("65003:30"), "{detail}");
     assert!(detail.contains("65003:3:3"), "{detail}");
-    let ours = vtysh("show bgp ipv4 unicast 192.0.2.0/24 json");
+    let ours = lab.vtysh("show bgp ipv4 unicast 192.0.2.0/24 json");
     assert!(
         ours.contains("65001:7") && ours.contains("65001:2:3"),
         "{ours}\n{j}"

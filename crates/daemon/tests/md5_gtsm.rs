@@ -120,22 +120,8 @@ fn md5_sessions_need_the_right_password() {
             "password \"wrong-secret\";"
         ),
     ));
-    let gobgp = lab.write(
-        "gobgpd.toml",
+    lab.gobgp_start(
         "[global.config]\n  as = 65003\n  router-id = \"10.88.0.3\"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.88.0.1\"\n    peer-as = 65001\n    auth-password = \"gobgp-secret\"\n  [neighbors.timers.config]\n    connect-retry = 2\n",
-    );
-    lab.spawn(
-        "g",
-        &[
-            "gobgpd",
-            "-f",
-            &gobgp,
-            "--api-hosts",
-            "127.0.0.1:50051",
-            "--pprof-disable",
-            "-p",
-        ],
-        "gobgpd.log",
     );
 
     lab.wait("BIRD sessions act and pas established", 40, || {

@@ -27,8 +27,6 @@ mod hit_rate;
 mod num_text;
 mod plain;
 mod prefix_text;
-#[cfg(test)]
-mod test_gen;
 mod text;
 mod text_cache;
 mod update;

@@ -4,11 +4,10 @@
 // Test code: panicking on unexpected input is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::fs;
 
+use rbgp_testkit::{data_dir, unhex};
 use rbgp_wire::attr::{AttrValue, SegmentType};
 use rbgp_wire::{AfiSafi, Context, Message, Nlri, Update};
 use serde_json::Value;
@@ -367,7 +366,7 @@ const RAW_FAMILIES: &[&str] = &["ipv4 sr-policy", "ipv6 sr-policy", "ipv4 mup", 
 
 #[test]
 fn encoding_corpus_decodes_round_trips_and_matches_exabgp() {
-    let base = common::shared_data().join("exabgp");
+    let base = data_dir().join("exabgp");
     let mut files: Vec<_> = fs::read_dir(base.join("qa/encoding"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -426,7 +425,7 @@ fn check_ci_file(base: &std::path::Path, file: &std::path::Path) -> (usize, usiz
             let (_, kind, rest) = (parts.next(), parts.next(), parts.next());
             match (kind, rest) {
                 (Some("raw"), Some(hex)) => {
-                    let bytes = common::unhex(hex);
+                    let bytes = unhex(hex);
                     if bytes.get(18) == Some(&255)
                         || name == "unknown-message.ci" && bytes.get(18) > Some(&5)
                     {
@@ -488,7 +487,7 @@ fn check_ci_file(base: &std::path::Path, file: &std::path::Path) -> (usize, usiz
 
 #[test]
 fn decoding_corpus_matches_exabgp() {
-    let dir = common::shared_data().join("exabgp/qa/decoding");
+    let dir = data_dir().join("exabgp/qa/decoding");
     let mut n = 0;
     let mut failures = Vec::new();
     for e in fs::read_dir(&dir).unwrap() {
@@ -521,7 +520,7 @@ fn check_decoding_file(path: &std::path::Path) -> bool {
         if ctxline.starts_with("nlri") {
             return false; // a bare NLRI, covered by the family's own tests
         }
-        let mut bytes = common::unhex(hex);
+        let mut bytes = unhex(hex);
         if !bytes.starts_with(&[0xff; 16]) {
             // Some files hold only the message body: add the header.
             let ty = if ctxline.starts_with("open") { 1 } else { 2 };

@@ -26,8 +26,6 @@
 // Test code: panicking on unexpected input is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -35,6 +33,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use rbgp_testkit::tshark::{all, require_tshark};
+use rbgp_testkit::{data_dir, unhex};
 use rbgp_wire::capability::Capability;
 use rbgp_wire::message::{split_messages, HEADER_LEN, MARKER};
 use rbgp_wire::{Afi, AfiSafi, Context, Decoded, Message, MessageError, Nlri, Open, Safi, Update};
@@ -209,21 +209,6 @@ fn lookup<'a, T: Copy>(list: &'a [T], rel: &str, key: impl Fn(&T) -> &'a str) ->
 // ---------------------------------------------------------------------------
 // Running tshark and reading its JSON.
 
-fn require_tshark() {
-    match Command::new("tshark").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!(
-            "`tshark --version` failed ({}): {}",
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!(
-            "tshark is required by this test but could not be run ({e}); \
-             install it (Debian: `apt-get install tshark`, as scripts/test.sh does)"
-        ),
-    }
-}
-
 /// tshark's JSON for the BGP-bearing packets of a file, or why there is none.
 type TsharkRun = Result<Vec<Value>, String>;
 
@@ -248,16 +233,6 @@ fn run_tshark(path: &Path) -> TsharkRun {
             "tshark output is not JSON ({e}); stderr: {}",
             String::from_utf8_lossy(&out.stderr)
         )),
-    }
-}
-
-/// With `--no-duplicate-keys` a key seen once maps to its value and a key
-/// seen several times to an array of the values: always give a list.
-fn all(v: Option<&Value>) -> Vec<&Value> {
-    match v {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(x) => vec![x],
     }
 }
 
@@ -336,7 +311,7 @@ fn parse_packets(json: &[Value]) -> Result<Vec<Packet>, String> {
             let stream = field("tcp.stream")?.parse().map_err(|_| "tcp.stream")?;
             // tshark's relative sequence number: no 32-bit wrap to handle.
             let seq = field("tcp.seq")?.parse().map_err(|_| "tcp.seq")?;
-            let payload = common::unhex(field("tcp.payload")?);
+            let payload = unhex(field("tcp.payload")?);
             let dir = (
                 stream,
                 endpoint(layers, "src", field("tcp.srcport")?),
@@ -769,7 +744,7 @@ fn find_captures(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn bgp_in_captures_matches_tshark() {
     require_tshark();
-    let root = common::shared_data();
+    let root = data_dir();
     let mut files = Vec::new();
     find_captures(&root, &mut files);
 

@@ -1,49 +1,16 @@
-//! Shared by the BMP integration tests: the shared data directory, tshark,
-//! TCP payload streams out of pcaps, and a minimal pcap writer.
+//! Shared by the BMP integration tests: TCP payload streams out of pcaps
+//! (tshark), decoding a stream, a minimal pcap writer and sample messages.
+//! The shared data directory and tshark checks are rbgp-testkit's.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use rbgp_bmp::framer::{split, Frame};
 use rbgp_bmp::session::{BmpSession, Processed};
 use rbgp_bmp::BmpError;
-
-pub fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("RBGP_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(
-        dir.join("INDEX.md").exists(),
-        "shared test data not found at {} (set RBGP_SHARED_DATA)",
-        dir.display()
-    );
-    dir
-}
-
-/// tshark is a hard requirement: a missing tshark fails the test, never
-/// skips it (scripts/test.sh installs it).
-pub fn require_tshark() {
-    match Command::new("tshark").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!(
-            "`tshark --version` failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!(
-            "tshark is required by this test but could not be run ({e}); \
-             install it (Debian: `apt-get install tshark`, as scripts/test.sh does)"
-        ),
-    }
-}
-
-pub fn unhex(s: &str) -> Vec<u8> {
-    let s: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
-    s.chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
-}
+use rbgp_testkit::unhex;
 
 /// One direction of one TCP connection: its payload in sequence order.
 pub struct TcpStream {

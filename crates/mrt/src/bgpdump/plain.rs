@@ -373,9 +373,10 @@ impl<'a> Plain<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_gen::{attributes, Gen};
     use super::super::{get, Formatter, Ms};
     use super::*;
+    use rbgp_testkit::mrt_gen::formatter::attributes;
+    use rbgp_testkit::mrt_gen::Gen;
 
     fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut v = Vec::new();

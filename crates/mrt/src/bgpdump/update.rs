@@ -268,9 +268,10 @@ fn update_lines(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_gen::{attributes, nlri, Gen};
     use super::super::Ms;
     use super::*;
+    use rbgp_testkit::mrt_gen::formatter::{attributes, nlri};
+    use rbgp_testkit::mrt_gen::Gen;
 
     fn field(b: &[u8]) -> Vec<u8> {
         let mut v = (b.len() as u16).to_be_bytes().to_vec();

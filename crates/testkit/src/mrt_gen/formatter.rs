@@ -1,64 +1,17 @@
-//! Random attribute lists and NLRI for the tests that hold the direct
-//! paths ([`super::plain`], [`super::update`]) to the long way: mostly
-//! the usual forms, with the odd ones (short values, repeats, odd next
-//! hops, SNPAs, AS4_PATH, damaged segments) mixed in.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+//! Attribute lists and NLRI of every kind the bgpdump formatter may meet,
+//! for rbgp-mrt's tests of its direct paths against its long way.
 
-/// xorshift64*: deterministic, so failures replay.
-pub(super) struct Gen(pub u64);
-
-impl Gen {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-    fn num(&mut self, four: bool) -> u32 {
-        match self.below(4) {
-            0 => self.below(10) as u32,
-            1 => self.below(65_536) as u32,
-            _ if four => self.next() as u32,
-            _ => self.below(65_536) as u32,
-        }
-    }
-}
-
-fn attr(out: &mut Vec<u8>, g: &mut Gen, flags: u8, code: u8, value: &[u8]) {
-    if value.len() > 255 || g.chance(10) {
-        out.extend([flags | 0x10, code]);
-        out.extend((value.len() as u16).to_be_bytes());
-    } else {
-        out.extend([flags & !0x10, code, value.len() as u8]);
-    }
-    out.extend_from_slice(value);
-}
+use super::{attr, prefix, Gen};
 
 /// Prefixes of a family (lengths past its maximum now and then).
-pub(super) fn nlri(g: &mut Gen, v6: bool, addpath: bool, count: u64) -> Vec<u8> {
+pub fn nlri(g: &mut Gen, v6: bool, addpath: bool, count: u64) -> Vec<u8> {
     let mut out = Vec::new();
     let max = if v6 { 128 } else { 32 };
     for _ in 0..count {
         if addpath {
             out.extend((g.below(70_000) as u32).to_be_bytes());
         }
-        let len = if g.chance(2) {
-            g.below(256) as u8
-        } else {
-            g.below(max + 1) as u8
-        };
-        out.push(len);
-        let n = usize::from(len).div_ceil(8);
-        out.extend(g.bytes(n));
+        prefix(&mut out, g, max, 2);
     }
     if g.chance(2) {
         out.push(24); // cut short
@@ -119,7 +72,7 @@ fn mp_unreach(g: &mut Gen, addpath: bool) -> Vec<u8> {
 }
 
 /// One attribute list, in random order, most types at most once.
-pub(super) fn attributes(g: &mut Gen, four: bool, addpath: bool) -> Vec<u8> {
+pub fn attributes(g: &mut Gen, four: bool, addpath: bool) -> Vec<u8> {
     let mut parts: Vec<(u8, u8, Vec<u8>)> = Vec::new();
     let w = if four { 4 } else { 2 };
     let fixed = |g: &mut Gen, n: usize| {
