@@ -23,7 +23,7 @@ start_rbgpd() {
     local dir=$1 conf=$1/rbgpd.toml rs=false
     [ "$3" = 1 ] && rs=true
     mkdir -p "$dir/state"
-    printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n' "$dir/state" >"$conf"
+    printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n# RFC 8212: eBGP needs a policy; the bench passes everything on.\nimport_policy = ["accept_all"]\nexport_policy = ["accept_all"]\n' "$dir/state" >"$conf"
     peers "$2" | while read -r addr asn; do
         printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\n' "$addr" "$asn" "$rs"
     done >>"$conf"

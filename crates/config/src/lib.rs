@@ -13,7 +13,10 @@ use rbgp_wire::{AfiSafi, Prefix};
 use serde::{Deserialize, Deserializer};
 
 mod api;
+mod policy;
 pub use api::{Api, ApiListener, Metrics, MutualTls};
+pub use policy::{Attachments, PeerPolicy};
+pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};
 
 /// The configuration rbgpd runs with when given no file.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -28,7 +31,7 @@ pub enum ConfigError {
     Invalid { field: String, reason: String },
 }
 
-fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         field: field.into(),
         reason: reason.into(),
@@ -65,6 +68,29 @@ pub struct Global {
     pub listen: Vec<SocketAddr>,
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
+    /// Policies for every neighbor that has none of its own or from its
+    /// group (see `Attachments`).
+    pub import_policy: Option<Vec<String>>,
+    pub export_policy: Option<Vec<String>>,
+    pub default_import_policy: Option<Disposition>,
+    pub default_export_policy: Option<Disposition>,
+    pub family_import_policy: Option<BTreeMap<String, Vec<String>>>,
+    pub family_export_policy: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl Global {
+    /// Everything but the policy attachments (which apply on reload).
+    pub fn session_settings(&self) -> Global {
+        Global {
+            import_policy: None,
+            export_policy: None,
+            default_import_policy: None,
+            default_export_policy: None,
+            family_import_policy: None,
+            family_export_policy: None,
+            ..self.clone()
+        }
+    }
 }
 
 fn default_listen() -> Vec<SocketAddr> {
@@ -185,6 +211,13 @@ peer_keys! {
     graceful_restart: Option<bool>,
     long_lived_stale_time: Option<u32>,
     keep_pre_policy: Option<bool>,
+    import_policy: Option<Vec<String>>,
+    export_policy: Option<Vec<String>>,
+    default_import_policy: Option<Disposition>,
+    default_export_policy: Option<Disposition>,
+    family_import_policy: Option<BTreeMap<String, Vec<String>>>,
+    family_export_policy: Option<BTreeMap<String, Vec<String>>>,
+    keep_filtered: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -228,12 +261,17 @@ pub struct Config {
     #[serde(default)]
     pub api: Api,
     pub metrics: Option<Metrics>,
+    /// Defined sets and policies (`[policy.sets.*]`, `[[policy.definitions]]`).
+    #[serde(default)]
+    pub policy: PolicyConfig,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Neighbor {
     pub address: IpAddr,
+    /// The peer group it takes settings from.
+    pub peer_group: Option<String>,
     pub remote_asn: u32,
     pub description: Option<String>,
     pub families: Vec<AfiSafi>,
@@ -268,6 +306,24 @@ pub struct Neighbor {
     /// Keep what the peer sent before import policy (listed as the
     /// pre-policy Adj-RIB-In); costs memory per route, so off by default.
     pub keep_pre_policy: bool,
+    /// Import and export chains per family, and whether rejected routes
+    /// are kept. Changing these never restarts the session.
+    pub policy: PeerPolicy,
+}
+
+impl Neighbor {
+    /// Everything but the policy: a change here restarts the session.
+    pub fn session_settings(&self) -> Neighbor {
+        Neighbor {
+            policy: PeerPolicy::default(),
+            ..self.clone()
+        }
+    }
+
+    /// An eBGP neighbor of a speaker in AS `local_asn`.
+    pub fn is_ebgp(&self, local_asn: u32) -> bool {
+        self.remote_asn != local_asn
+    }
 }
 
 /// `a` where set, else `b` (a neighbor's own setting beats its group's).
@@ -279,7 +335,16 @@ impl Config {
     /// Parse and validate.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let c: Config = toml::from_str(text)?;
-        c.validate()?;
+        c.validate().map_err(|e| match e {
+            ConfigError::Invalid { field, reason } => {
+                let field = match policy::line_of(text, &field) {
+                    Some(line) => format!("{field} (line {line})"),
+                    None => field,
+                };
+                ConfigError::Invalid { field, reason }
+            }
+            other => other,
+        })?;
         c.api.check(text)?;
         Ok(c)
     }
@@ -290,6 +355,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        policy::check_global(&self.global)?;
         if self.global.asn == 0 || self.global.asn == rbgp_wire::attr::AS_TRANS {
             return Err(invalid(
                 "global.asn",
@@ -326,6 +392,7 @@ impl Config {
                 ));
             }
         }
+        policy::validate(self)?;
         for (i, r) in self.routes.iter().enumerate() {
             check_route(r).map_err(|e| match e {
                 ConfigError::Invalid { field, reason } => {
@@ -358,9 +425,9 @@ impl Config {
         });
         Ok(Neighbor {
             address: n.address,
+            peer_group: n.peer_group.clone(),
             remote_asn,
             description: or(&s.description, &g.description),
-            families,
             port: or(&s.port, &g.port).unwrap_or(179),
             local_address: or(&s.local_address, &g.local_address),
             passive: or(&s.passive, &g.passive).unwrap_or(false),
@@ -388,6 +455,16 @@ impl Config {
             long_lived_stale_time: or(&s.long_lived_stale_time, &g.long_lived_stale_time)
                 .filter(|t| *t > 0),
             keep_pre_policy: or(&s.keep_pre_policy, &g.keep_pre_policy).unwrap_or(false),
+            policy: PeerPolicy::resolve(
+                &families,
+                [
+                    Attachments::of_settings(s),
+                    Attachments::of_settings(g),
+                    Attachments::of_global(&self.global),
+                ],
+                or(&s.keep_filtered, &g.keep_filtered).unwrap_or(false),
+            ),
+            families,
         })
     }
 
@@ -445,6 +522,7 @@ fn check_settings(s: &PeerSettings) -> Result<(), ConfigError> {
     if s.port == Some(0) {
         return Err(invalid("port", "must not be 0"));
     }
+    Attachments::of_settings(s).check_families()?;
     Ok(())
 }
 

@@ -35,8 +35,9 @@ pub async fn start(
     };
     let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
     let routes = config.routes.iter().map(LocalRoute::from_config).collect();
+    let policies = Arc::new(rbgp_policy::Policies::compile(&config.policy)?);
     let rib = tokio::spawn(rib_task::run(
-        RibTask::new(local, Arc::clone(&latency)),
+        RibTask::new(local, Arc::clone(&latency), policies),
         routes,
         rib_rx,
         Arc::clone(&drained),
@@ -61,7 +62,9 @@ pub async fn start(
         disabled,
     );
     sup.listeners = sockets;
-    sup.start_configured().map_err(|e| anyhow::anyhow!("{e}"))?;
+    sup.start_configured()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(asn, %router_id, "rbgpd started");
     let handle = Handle {
         cmd: cmd_tx,

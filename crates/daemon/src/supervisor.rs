@@ -17,7 +17,7 @@ use crate::control::{
 };
 use crate::peer::{self, Setup, Wiring};
 use crate::sockets::{self, Listeners};
-use crate::tasks::{Command, Inbound, PeerCtl, RibMsg, SessionEvent, CTL_Q, PEER_CONN_Q};
+use crate::tasks::{Command, Inbound, PeerCtl, PeerSpec, RibMsg, SessionEvent, CTL_Q, PEER_CONN_Q};
 
 /// How long a stopping peer task may take to send its Cease.
 const STOP_WAIT: Duration = Duration::from_secs(3);
@@ -68,7 +68,9 @@ impl Supervisor {
         }
     }
 
-    fn spawn(&mut self, n: Neighbor, dynamic: bool, from_api: bool) {
+    /// Start a neighbor's task; the RIB learns its policy first.
+    async fn spawn(&mut self, n: Neighbor, dynamic: bool, from_api: bool) {
+        self.send_policy(&n).await;
         let (conn, conn_rx) = mpsc::channel(PEER_CONN_Q);
         let (ctl, ctl_rx) = mpsc::channel(CTL_Q);
         let (status_tx, status) = watch::channel(SessionStatus::default());
@@ -118,17 +120,63 @@ impl Supervisor {
         }
         // A peer in graceful restart has routes but no session: drop them.
         let _ = self.rib.send(RibMsg::Down { addr, retain: None }).await;
+        let _ = self
+            .rib
+            .send(RibMsg::SetPeerPolicy { addr, spec: None })
+            .await;
         tracing::info!(peer = %addr, "neighbor stopped");
         true
     }
 
-    pub fn start_configured(&mut self) -> Result<(), ControlError> {
+    /// A running neighbor whose session settings did not change: its policy
+    /// may have, which applies without a reset.
+    async fn update_policy(&mut self, n: &Neighbor) {
+        let Some(h) = self.peers.get_mut(&n.address) else {
+            return;
+        };
+        if h.neighbor.policy == n.policy {
+            return;
+        }
+        h.neighbor.policy = n.policy.clone();
+        tracing::info!(peer = %n.address, "neighbor policy changed: applied without a session reset");
+        self.send_policy(n).await;
+    }
+
+    /// Tell the RIB a neighbor's chains; warn when RFC 8212 leaves an
+    /// eBGP neighbor with nothing accepted or sent.
+    async fn send_policy(&self, n: &Neighbor) {
+        let asn = self.config.global.asn;
+        let ebgp = n.is_ebgp(asn);
+        let (no_import, no_export) = n.policy.unattached();
+        if ebgp && !(no_import.is_empty() && no_export.is_empty()) {
+            tracing::warn!(
+                peer = %n.address,
+                import = %crate::control::families_text(&no_import),
+                export = %crate::control::families_text(&no_export),
+                "eBGP neighbor without import/export policy for these families: nothing is accepted/sent (RFC 8212); attach a policy, or import_policy/export_policy = [\"accept_all\"]"
+            );
+        }
+        let spec = PeerSpec {
+            policy: n.policy.clone(),
+            group: n.peer_group.as_deref().map(Arc::from),
+            ebgp,
+        };
+        let _ = self
+            .rib
+            .send(RibMsg::SetPeerPolicy {
+                addr: n.address,
+                spec: Some(spec),
+            })
+            .await;
+    }
+
+    pub async fn start_configured(&mut self) -> Result<(), ControlError> {
         let neighbors = self
             .config
             .neighbors()
             .map_err(|e| ControlError::invalid("neighbors", e.to_string()))?;
         for n in neighbors {
-            self.spawn(n, false, false);
+            self.spawn(n, false, false).await;
         }
         Ok(())
     }
@@ -157,7 +205,7 @@ impl Supervisor {
     }
 
     /// A connection from `ip`: to its neighbor, or a new dynamic neighbor.
-    fn inbound(&mut self, s: TcpStream, ip: IpAddr) {
+    async fn inbound(&mut self, s: TcpStream, ip: IpAddr) {
         let asn = self.config.global.asn;
         if let Some(h) = self.peers.get(&ip) {
             if !sockets::accepted(&s, &h.neighbor, asn) {
@@ -173,7 +221,7 @@ impl Supervisor {
                 if !sockets::accepted(&s, &n, asn) {
                     return;
                 }
-                self.spawn(n, true, false);
+                self.spawn(n, true, false).await;
                 let busy = self
                     .peers
                     .get(&ip)
@@ -228,15 +276,37 @@ impl Supervisor {
         let wanted = new
             .neighbors()
             .map_err(|e| ControlError::invalid("neighbors", e.to_string()))?;
-        if new.global != self.config.global {
-            tracing::warn!("[global] changes take effect at the next restart");
+        if new.global.session_settings() != self.config.global.session_settings() {
+            tracing::warn!("[global] changes other than policy take effect at the next restart");
         }
         let mut summary = ReloadSummary::default();
         let old_routes = std::mem::take(&mut self.config.routes);
-        let global = self.config.global.clone();
+        let old_policy = std::mem::take(&mut self.config.policy);
+        // The identity and listeners stay; policy attachments apply now.
+        let global = rbgp_config::Global {
+            import_policy: new.global.import_policy.clone(),
+            export_policy: new.global.export_policy.clone(),
+            default_import_policy: new.global.default_import_policy,
+            default_export_policy: new.global.default_export_policy,
+            family_import_policy: new.global.family_import_policy.clone(),
+            family_export_policy: new.global.family_export_policy.clone(),
+            ..self.config.global.clone()
+        };
         self.config = new;
         self.config.global = global;
         self.listeners.key_ranges(&self.config);
+        if self.config.policy != old_policy {
+            // Checked when the file was read; compiled again here.
+            let policies = rbgp_policy::Policies::compile(&self.config.policy)
+                .map_err(|e| ControlError::invalid(format!("policy.{}", e.field), e.reason))?;
+            tracing::info!("policy definitions changed: applied without session resets");
+            let _ = self
+                .rib
+                .send(RibMsg::SetPolicies {
+                    policies: Arc::new(policies),
+                })
+                .await;
+        }
         // Neighbors from the old file that are gone or changed.
         let configured: Vec<IpAddr> = self
             .peers
@@ -246,16 +316,22 @@ impl Supervisor {
             .collect();
         for addr in configured {
             let keep = wanted.iter().find(|n| n.address == addr);
-            let same =
-                keep.is_some_and(|n| self.peers.get(&addr).is_some_and(|h| h.neighbor == *n));
+            let same = keep.is_some_and(|n| {
+                self.peers
+                    .get(&addr)
+                    .is_some_and(|h| h.neighbor.session_settings() == n.session_settings())
+            });
             if same {
                 summary.unchanged += 1;
+                if let Some(n) = keep {
+                    self.update_policy(n).await;
+                }
                 continue;
             }
             self.stop(addr, Some("configuration changed".into())).await;
             match keep {
                 Some(n) => {
-                    self.spawn(n.clone(), false, false);
+                    self.spawn(n.clone(), false, false).await;
                     summary.changed.push(addr);
                 }
                 None => {
@@ -266,23 +342,31 @@ impl Supervisor {
         }
         // Dynamic neighbors whose range is gone or would now give them
         // other settings: closed (they may connect again).
-        let orphans: Vec<IpAddr> = self
+        let dynamic: Vec<(IpAddr, Option<Neighbor>)> = self
             .peers
             .iter()
-            .filter(|(a, h)| {
-                h.dynamic && self.dynamic_neighbor(**a).ok() != Some(h.neighbor.clone())
-            })
-            .map(|(a, _)| *a)
+            .filter(|(_, h)| h.dynamic)
+            .map(|(a, _)| (*a, self.dynamic_neighbor(*a).ok()))
             .collect();
-        for addr in orphans {
-            self.stop(addr, Some("dynamic neighbor range removed".into()))
-                .await;
-            summary.removed.push(addr);
+        for (addr, now) in dynamic {
+            let same = now.as_ref().is_some_and(|n| {
+                self.peers
+                    .get(&addr)
+                    .is_some_and(|h| h.neighbor.session_settings() == n.session_settings())
+            });
+            match now {
+                Some(n) if same => self.update_policy(&n).await,
+                _ => {
+                    self.stop(addr, Some("dynamic neighbor range removed".into()))
+                        .await;
+                    summary.removed.push(addr);
+                }
+            }
         }
         for n in wanted {
             if !self.peers.contains_key(&n.address) {
                 summary.added.push(n.address);
-                self.spawn(n, false, false);
+                self.spawn(n, false, false).await;
             }
         }
         // Originated routes: withdraw those gone, inject the new ones. The
@@ -356,7 +440,7 @@ impl Supervisor {
         for (n, dynamic, from_api) in restart {
             summary.changed.push(n.address);
             if !dynamic {
-                self.spawn(n, false, from_api);
+                self.spawn(n, false, from_api).await;
             }
         }
         tracing::info!(asn = id.asn, router_id = %id.router_id, ?summary, "BGP identity changed");
@@ -369,7 +453,7 @@ impl Supervisor {
                 let r = if self.peers.contains_key(&n.address) {
                     Err(ControlError::NeighborExists(n.address))
                 } else {
-                    self.spawn(*n, false, true);
+                    self.spawn(*n, false, true).await;
                     Ok(())
                 };
                 let _ = reply.send(r);
@@ -456,7 +540,7 @@ pub async fn run(
                 }
                 None => return,
             },
-            Some((s, ip)) = conn_rx.recv() => sup.inbound(s, ip),
+            Some((s, ip)) = conn_rx.recv() => sup.inbound(s, ip).await,
             Some(ip) = gone_rx.recv() => {
                 if sup.peers.get(&ip).is_some_and(|h| h.dynamic) {
                     sup.peers.remove(&ip);

@@ -43,8 +43,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use rbgp_config::{Config, Neighbor};
+use rbgp_config::{Config, Neighbor, PeerPolicy};
 use rbgp_fsm::State;
+use rbgp_policy::Policies;
 use rbgp_rib::rules::{Local, PeerRules};
 use rbgp_rib::Attrs;
 use rbgp_wire::capability::{GracefulRestart, LlgrFamily};
@@ -178,6 +179,26 @@ pub enum RibMsg {
     SetLocal {
         local: Local,
     },
+    /// New policy definitions (start, reload, the API): every peer's
+    /// chains are rebuilt and its routes run through them again.
+    SetPolicies {
+        policies: Arc<Policies>,
+    },
+    /// A neighbor's chains (sent before its task starts, and when a
+    /// reload or the API changes them; `None`: the neighbor is gone).
+    SetPeerPolicy {
+        addr: IpAddr,
+        spec: Option<PeerSpec>,
+    },
+}
+
+/// What policy needs to know of a neighbor: its chains per family, its
+/// peer group, and whether it is eBGP (RFC 8212 applies).
+#[derive(Debug, Clone)]
+pub struct PeerSpec {
+    pub policy: PeerPolicy,
+    pub group: Option<Arc<str>>,
+    pub ebgp: bool,
 }
 
 /// A session came up: what the RIB needs to serve it.
@@ -189,6 +210,8 @@ pub struct Up {
     /// ADD-PATH send per family: how many paths (usize::MAX = all).
     pub add_path_send: Vec<(AfiSafi, usize)>,
     pub max_prefixes: Option<u32>,
+    /// RFC 2918 negotiated: the peer can be asked to send its routes again.
+    pub route_refresh: bool,
     /// RFC 7313 negotiated: refreshes are bracketed by BoRR/EoRR.
     pub enhanced_refresh: bool,
     /// The peer's graceful-restart capability (RFC 4724), if any.
@@ -238,6 +261,9 @@ pub enum ToPeer {
     RefreshEnd(AfiSafi),
     /// The peer sent more routes than its max_prefixes.
     MaxPrefix(u32),
+    /// Ask the peer to send its routes again (ROUTE-REFRESH, RFC 2918):
+    /// its import policy changed and its pre-policy routes are not kept.
+    RequestRefresh,
 }
 
 /// One route to send a peer: `attrs: None` withdraws it.

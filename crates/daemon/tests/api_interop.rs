@@ -20,6 +20,8 @@ asn = 65001
 router_id = "10.88.0.1"
 listen = ["10.88.0.1:179"]
 state_dir = "{state}"
+import_policy = ["accept_all"]
+export_policy = ["accept_all"]
 
 # No graceful restart: BIRD must drop our routes when rbgpd dies, so that
 # seeing them again proves they were restored.

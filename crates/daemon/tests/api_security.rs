@@ -84,6 +84,8 @@ asn = 65001
 router_id = "192.0.2.1"
 listen = []
 state_dir = "{}"
+import_policy = ["accept_all"]
+export_policy = ["accept_all"]
 
 [api]
 read_only = true

@@ -51,7 +51,8 @@ fn add_addrs(lab: &Lab, ns: &str, addrs: &[&str]) {
 /// (BIRD's AS, quick hold time).
 fn rbgpd_head(listen: &str) -> String {
     format!(
-        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = {listen}\nstate_dir = \"/tmp\"\n\n\
+        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = {listen}\nstate_dir = \"/tmp\"\n\
+         import_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]\n\n\
          [peer_groups.lab]\nremote_asn = 65002\nfamilies = [\"ipv4_unicast\"]\nhold_time = 30\n"
     )
 }

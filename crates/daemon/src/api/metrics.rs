@@ -205,6 +205,11 @@ pub fn render(s: &Scrape<'_>) -> String {
         "Distinct path attribute sets interned (shared by the paths that carry them).",
     );
     family(
+        "rbgp_policy_term_hits_total",
+        "counter",
+        "Routes each policy term matched (import and export evaluations; restarts when the policy definitions change).",
+    );
+    family(
         "rbgp_update_latency_seconds",
         "histogram",
         "Per received UPDATE: from the peer task taking it off the socket (before decoding) to the RIB task having applied it to the RIB (best path selected, peers' exports marked; sending them to peers is not included). Includes the wait in the RIB task's queue.",
@@ -230,6 +235,14 @@ pub fn render(s: &Scrape<'_>) -> String {
             let _ = writeln!(o2, "rbgp_rib_paths{{family=\"{f}\"}} {paths}");
         }
         let _ = writeln!(o2, "rbgp_rib_attribute_sets {}", r.attribute_sets);
+        // Policy and term names are letters, digits, '_', '-', '.': no
+        // escaping needed in label values.
+        for (policy, term, hits) in &r.policy_hits {
+            let _ = writeln!(
+                o2,
+                "rbgp_policy_term_hits_total{{policy=\"{policy}\",term=\"{term}\"}} {hits}"
+            );
+        }
     }
     let (buckets, sum) = s.latency.snapshot();
     let mut count = 0;

@@ -74,6 +74,9 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         allow_own_as: Some(c.allow_own_as),
         long_lived_stale_time: c.long_lived_stale_time,
         keep_pre_policy: Some(c.keep_pre_policy),
+        keep_filtered: Some(c.policy.keep_filtered),
+        // Policy attachments are not in the neighbor messages yet.
+        ..rbgp_config::PeerSettings::default()
     };
     let fams = |v: &[rbgp_wire::AfiSafi]| v.iter().map(|f| family_to_proto(*f)).collect();
     let caps = s.negotiated.as_ref().map(|g| v1::NegotiatedCapabilities {

@@ -21,6 +21,9 @@ pub enum Table {
     AdjInPre(IpAddr),
     /// What we advertise to this peer.
     AdjOut(IpAddr),
+    /// Paths this peer sent that import rejected, with the reason (the
+    /// attributes only for neighbors with `keep_filtered`).
+    Filtered(IpAddr),
 }
 
 /// How a query's prefix matches routes.
@@ -63,6 +66,8 @@ pub struct RouteEntry {
     /// Seconds since the path was received (0 where not known: the
     /// Adj-RIB-Out and the pre-policy table).
     pub age: u32,
+    /// Why import rejected it (the filtered table only).
+    pub reason: Option<String>,
 }
 
 /// A route to originate (API injection or config `[[routes]]`).
@@ -139,4 +144,6 @@ pub struct RibSizes {
     pub families: Vec<(AfiSafi, u64, u64)>,
     /// Distinct attribute sets interned.
     pub attribute_sets: u64,
+    /// Routes each policy term matched: (policy, term, hits).
+    pub policy_hits: Vec<(String, String, u64)>,
 }

@@ -81,6 +81,7 @@ impl Peer {
                     .max_prefixes_restart
                     .map(|s| tokio::time::Instant::now() + Duration::from_secs(u64::from(s)));
             }
+            ToPeer::RequestRefresh => self.request_refresh(events).await,
             ToPeer::EndOfRib(families) => {
                 for f in families {
                     self.send(Message::Update(Update::end_of_rib(f)), events)

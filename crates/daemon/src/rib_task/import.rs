@@ -1,14 +1,16 @@
 //! Received UPDATEs into the RIB: the pre-policy Adj-RIB-In (when kept),
 //! withdrawals, RFC 7606 treat-as-withdraw, the built-in import rules
-//! (`rbgp_rib::rules::import`), End-of-RIB, and the max-prefix limit.
+//! (`rbgp_rib::rules::import`), the peer's import policy (`policy.rs`),
+//! rejected paths with their reason, End-of-RIB, and the max-prefix limit.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rbgp_rib::rules;
-use rbgp_rib::Attrs;
+use rbgp_rib::rules::{self, Rejection};
+use rbgp_rib::{Attrs, PeerId};
 use rbgp_wire::{AfiSafi, Nlri, Update, Verdict};
 
+use super::policy::{Filter, Gate};
 use super::RibTask;
 use crate::tasks::ToPeer;
 
@@ -51,8 +53,8 @@ impl RibTask {
         }
     }
 
-    /// The path is no longer one import policy rejected (the key is only
-    /// built when the peer has rejected paths: this runs per prefix).
+    /// The path is no longer one import rejected (the key is only built
+    /// when the peer has rejected paths: this runs per prefix).
     pub(super) fn unreject(&mut self, addr: IpAddr, family: AfiSafi, nlri: &Nlri, path_id: u32) {
         if let Some(p) = self.peers.get_mut(&addr).filter(|p| !p.rejected.is_empty()) {
             p.rejected.remove(&(family, nlri.clone(), path_id));
@@ -76,7 +78,6 @@ impl RibTask {
             self.sweep(addr, &done);
             return;
         }
-        let rules = self.sources.get(&id).cloned();
         // Built once: kept as received (pre-policy) and run through import.
         let received = verdict
             .treat_as_withdraw
@@ -93,30 +94,14 @@ impl RibTask {
             for (f, n) in w {
                 self.withdraw(id, *f, &n.nlri, n.path_id.unwrap_or(0));
             }
-        } else if let Some(mut attrs) = received {
-            let accepted = match &rules {
-                Some(r) => rules::import(&mut attrs, r, &self.local),
-                None => Ok(()),
-            };
-            let shared = self.interner.intern(attrs);
+        } else if let Some(attrs) = received {
+            let (shared, checked) = self.checked(id, attrs);
             for (f, n) in update.announced() {
                 if verdict.disable_families.contains(&f) {
                     continue;
                 }
                 let path_id = n.path_id.unwrap_or(0);
-                match accepted {
-                    Ok(()) => {
-                        self.update(id, f, &n.nlri, path_id, Arc::clone(&shared));
-                        self.unreject(addr, f, &n.nlri, path_id);
-                    }
-                    Err(why) => {
-                        tracing::debug!(%addr, nlri = %n.nlri, ?why, "path rejected");
-                        self.withdraw(id, f, &n.nlri, path_id);
-                        if let Some(p) = self.peers.get_mut(&addr) {
-                            p.rejected.insert((f, n.nlri.clone(), path_id));
-                        }
-                    }
-                }
+                self.admit(addr, id, (f, &n.nlri, path_id), &shared, checked);
             }
         }
         self.updates_since_collect += 1;
@@ -132,4 +117,98 @@ impl RibTask {
             }
         }
     }
+
+    /// One path of the pre-policy table through import again.
+    pub(super) fn import_path(
+        &mut self,
+        addr: IpAddr,
+        id: PeerId,
+        key: (AfiSafi, &Nlri, u32),
+        received: &Arc<Attrs>,
+    ) {
+        let (shared, checked) = self.checked(id, Attrs::clone(received));
+        self.admit(addr, id, key, &shared, checked);
+    }
+
+    /// The built-in import rules on a received set (RFC 4271 §9.1.2 loops,
+    /// RFC 9234 OTC), which may add OTC; the result interned.
+    fn checked(&mut self, id: PeerId, mut attrs: Attrs) -> (Arc<Attrs>, Result<(), Rejection>) {
+        let checked = match self.sources.get(&id) {
+            Some(r) => rules::import(&mut attrs, r, &self.local),
+            None => Ok(()),
+        };
+        (self.interner.intern(attrs), checked)
+    }
+
+    /// A path the rules checked, through the peer's import policy into the
+    /// RIB, or out of it with the reason.
+    fn admit(
+        &mut self,
+        addr: IpAddr,
+        id: PeerId,
+        (f, nlri, path_id): (AfiSafi, &Nlri, u32),
+        attrs: &Arc<Attrs>,
+        checked: Result<(), Rejection>,
+    ) {
+        let verdict = match checked {
+            Err(why) => Err(Filter::Rules(why)),
+            Ok(()) => self.import_policy(addr, id, f, nlri, attrs),
+        };
+        match verdict {
+            Ok(a) => {
+                self.update(id, f, nlri, path_id, a);
+                self.unreject(addr, f, nlri, path_id);
+            }
+            Err(why) => {
+                tracing::trace!(%addr, %nlri, ?why, "path rejected");
+                self.withdraw(id, f, nlri, path_id);
+                if let Some(p) = self.peers.get_mut(&addr) {
+                    let kept = p.keep_filtered.then(|| Arc::clone(attrs));
+                    p.rejected
+                        .insert((f, nlri.clone(), path_id), Filtered { why, attrs: kept });
+                }
+            }
+        }
+    }
+
+    /// The peer's import gate for the family: the attributes to keep, or
+    /// why not.
+    fn import_policy(
+        &mut self,
+        addr: IpAddr,
+        id: PeerId,
+        f: AfiSafi,
+        nlri: &Nlri,
+        attrs: &Arc<Attrs>,
+    ) -> Result<Arc<Attrs>, Filter> {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return Ok(Arc::clone(attrs));
+        };
+        match p.import.get_mut(f) {
+            None | Some(Gate::Fixed(true, _)) => Ok(Arc::clone(attrs)),
+            Some(Gate::Fixed(false, why)) => Err(*why),
+            Some(Gate::Eval(e)) => {
+                let Some(origin) = self.origins.get(&id) else {
+                    return Ok(Arc::clone(attrs));
+                };
+                let route = origin.route(f, nlri);
+                let interner = &mut self.interner;
+                let o = e.evaluate(&route, attrs, &mut |x| interner.intern(x));
+                if o.accept {
+                    Ok(o.attrs)
+                } else {
+                    Err(Filter::Policy(o.decided))
+                }
+            }
+        }
+    }
+}
+
+/// A received path import rejected.
+#[derive(Debug, Clone)]
+pub struct Filtered {
+    pub why: Filter,
+    /// The attributes (after the built-in rules), when the neighbor keeps
+    /// filtered routes.
+    pub attrs: Option<Arc<Attrs>>,
 }

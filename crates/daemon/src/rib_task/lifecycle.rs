@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use rbgp_rib::{Change, PeerInfo};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
+use super::policy::{Gates, Origin};
 use super::{gr, out, PeerState, RibTask};
 use crate::tasks::{Retain, ToPeer, Up};
 
@@ -19,6 +20,7 @@ impl RibTask {
             families,
             add_path_send,
             max_prefixes,
+            route_refresh,
             enhanced_refresh,
             graceful_restart,
             long_lived,
@@ -50,7 +52,10 @@ impl RibTask {
                         max_told: false,
                         enhanced_refresh,
                         out: None,
-                        rejected: FxHashSet::default(),
+                        rejected: FxHashMap::default(),
+                        keep_filtered: false,
+                        import: Gates::default(),
+                        route_refresh,
                         pre: None,
                         gr: gr::Restart::default(),
                     },
@@ -59,10 +64,15 @@ impl RibTask {
             }
         };
         self.sweep(addr, &sweep);
+        let spec = self.specs.get(&addr);
+        let group = spec.and_then(|s| s.group.clone());
+        let keep_filtered = spec.is_some_and(|s| s.policy.keep_filtered);
+        self.origins.insert(id, Origin::of(addr, &rules, group));
+        let (import, export) = self.gates(addr, &families, rules.local_address);
         let rules = Arc::new(rules);
         self.sources.insert(id, Arc::clone(&rules));
         self.by_id.insert(id, addr);
-        let mut o = out::Out::new(id, rules, families.clone(), add_path_send, tx);
+        let mut o = out::Out::new(id, rules, families.clone(), add_path_send, tx, export);
         // The initial table, then End-of-RIB (RFC 4724 §2).
         for r in self.rib.iter() {
             let c = Change {
@@ -76,7 +86,10 @@ impl RibTask {
         if let Some(p) = self.peers.get_mut(&addr) {
             p.max_prefixes = max_prefixes;
             p.max_told = false;
+            p.route_refresh = route_refresh;
             p.enhanced_refresh = enhanced_refresh;
+            p.import = import;
+            p.keep_filtered = keep_filtered;
             p.out = Some(o);
             p.pre = keep_pre_policy.then(FxHashMap::default);
         }
@@ -118,6 +131,7 @@ impl RibTask {
         if let Some(p) = self.peers.remove(&addr) {
             self.by_id.remove(&p.id);
             self.sources.remove(&p.id);
+            self.origins.remove(&p.id);
             let changes = self.rib.remove_peer(p.id);
             tracing::info!(%addr, changed = changes.len(), "peer down: its routes removed");
             self.changes(changes);

@@ -7,7 +7,8 @@
 //! | file | concern |
 //! |---|---|
 //! | `mod.rs` | the task loop, message dispatch, a change offered to every Adj-RIB-Out, flushing, releasing slots |
-//! | `import.rs` | received UPDATEs: pre-policy table, built-in import rules, treat-as-withdraw, max-prefix |
+//! | `import.rs` | received UPDATEs: pre-policy table, built-in import rules, import policy, filtered paths and why, treat-as-withdraw, max-prefix |
+//! | `policy.rs` | each peer's import/export chains as gates, policy changes applied without a session reset |
 //! | `lifecycle.rs` | a peer's session up (initial table, End-of-RIB) and down (retained or forgotten) |
 //! | `retention.rs` | graceful restart / LLGR timers ran out: sweep, long-lived stale, forget (`gr.rs`: the per-peer timers) |
 //! | `refresh.rs` | ROUTE-REFRESH from a peer (RFC 2918/7313), soft reset out |
@@ -22,6 +23,7 @@ mod import;
 mod inject;
 mod lifecycle;
 mod out;
+mod policy;
 mod query;
 mod refresh;
 mod retention;
@@ -30,15 +32,31 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use rbgp_policy::Policies;
 use rbgp_rib::rules::{Local, PeerRules};
 use rbgp_rib::{Attrs, Change, Interner, PeerId, PeerInfo, Rib, SelectionOptions};
 use rbgp_wire::{AfiSafi, Nlri};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::control::LocalRoute;
 use crate::metrics::Histogram;
 use crate::tasks::{RibMsg, RouteEvent, WATCH};
+
+/// The read-only context an Adj-RIB-Out export needs, from the task's
+/// fields (a macro, so the peers can be borrowed mutably beside it).
+macro_rules! ctx {
+    ($s:expr) => {
+        out::Ctx {
+            rib: &$s.rib,
+            local: &$s.local,
+            local_id: $s.local_id,
+            sources: &$s.sources,
+            origins: &$s.origins,
+        }
+    };
+}
+use ctx;
 
 /// UPDATEs after which attribute sets no route uses any more are let go.
 const COLLECT_EVERY: usize = 100_000;
@@ -52,9 +70,15 @@ struct PeerState {
     enhanced_refresh: bool,
     /// Up: its Adj-RIB-Out. `None` while it restarts gracefully.
     out: Option<out::Out>,
-    /// Paths the peer announces that import policy rejected (they count as
-    /// received, not accepted).
-    rejected: FxHashSet<(AfiSafi, Nlri, u32)>,
+    /// Paths the peer announces that import rejected, and why (they count
+    /// as received, not accepted).
+    rejected: FxHashMap<(AfiSafi, Nlri, u32), import::Filtered>,
+    /// Keep the attributes of rejected paths (`keep_filtered`).
+    keep_filtered: bool,
+    /// Its import policy, per family.
+    import: policy::Gates,
+    /// RFC 2918 negotiated.
+    route_refresh: bool,
     /// The pre-policy Adj-RIB-In, when the neighbor keeps it.
     pre: Option<FxHashMap<(AfiSafi, Nlri, u32), Arc<Attrs>>>,
     gr: gr::Restart,
@@ -78,12 +102,18 @@ pub struct RibTask {
     release_at: usize,
     /// UPDATE received by a peer task -> applied here (metrics).
     latency: Arc<Histogram>,
+    /// The compiled policy definitions.
+    policies: Arc<Policies>,
+    /// Each configured neighbor's chains.
+    specs: policy::Specs,
+    /// Where each source peer's routes come from, as policy sees it.
+    origins: FxHashMap<PeerId, policy::Origin>,
     /// Start of the RIB's clock (path ages).
     started: std::time::Instant,
 }
 
 impl RibTask {
-    pub fn new(local: Local, latency: Arc<Histogram>) -> Self {
+    pub fn new(local: Local, latency: Arc<Histogram>, policies: Arc<Policies>) -> Self {
         let mut rib = Rib::new(SelectionOptions::default());
         let local_id = rib.add_peer(PeerInfo::local(local.asn, local.router_id));
         let (watch, _) = broadcast::channel(WATCH);
@@ -100,15 +130,9 @@ impl RibTask {
             release_at: 0,
             latency,
             started: std::time::Instant::now(),
-        }
-    }
-
-    pub(super) fn ctx(&self) -> out::Ctx<'_> {
-        out::Ctx {
-            rib: &self.rib,
-            local: &self.local,
-            local_id: self.local_id,
-            sources: &self.sources,
+            policies,
+            specs: policy::Specs::default(),
+            origins: FxHashMap::default(),
         }
     }
 
@@ -161,12 +185,7 @@ impl RibTask {
 
     /// Let every peer send what its channel has room for.
     pub(super) fn flush(&mut self) {
-        let cx = out::Ctx {
-            rib: &self.rib,
-            local: &self.local,
-            local_id: self.local_id,
-            sources: &self.sources,
-        };
+        let cx = ctx!(self);
         for (addr, p) in self.peers.iter_mut() {
             if let Some(o) = p.out.as_mut().filter(|o| o.has_work()) {
                 if !o.flush(&cx) {
@@ -245,6 +264,8 @@ impl RibTask {
             RibMsg::Sizes { reply } => {
                 let _ = reply.send(self.sizes());
             }
+            RibMsg::SetPolicies { policies } => self.set_policies(policies),
+            RibMsg::SetPeerPolicy { addr, spec } => self.set_peer_policy(addr, spec),
             RibMsg::SetLocal { local } => {
                 let info = PeerInfo::local(local.asn, local.router_id);
                 self.rib.set_peer(self.local_id, info);

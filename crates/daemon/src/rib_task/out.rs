@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use super::adv::Advertised;
 use super::bits::Dirty;
+use super::policy::{self, Gate, Gates, Origin};
+use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
 use rbgp_wire::{AfiSafi, Nlri};
@@ -91,6 +93,8 @@ pub struct Out {
     /// The source `Arc` is kept so its address cannot be reused while
     /// cached.
     cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
+    /// Its export policy, per family.
+    pub export: Gates,
 }
 
 /// Read-only context an export needs.
@@ -100,6 +104,8 @@ pub struct Ctx<'a> {
     pub local_id: PeerId,
     /// Rules of every source peer, by RIB id.
     pub sources: &'a FxHashMap<PeerId, Arc<PeerRules>>,
+    /// Where every source peer's routes come from, for export policy.
+    pub origins: &'a FxHashMap<PeerId, Origin>,
 }
 
 impl Ctx<'_> {
@@ -120,8 +126,10 @@ impl Out {
         families: Vec<AfiSafi>,
         add_path: Vec<(AfiSafi, usize)>,
         tx: mpsc::Sender<ToPeer>,
+        export: Gates,
     ) -> Self {
         Out {
+            export,
             id,
             rules,
             families,
@@ -195,8 +203,10 @@ impl Out {
         self.after.push_back(m);
     }
 
-    /// Re-send `family` whole (route refresh from the peer, soft reset out).
-    pub fn refresh(&mut self, rib: &Rib, family: AfiSafi, enhanced: bool) {
+    /// Re-send `family` whole (route refresh from the peer, soft reset
+    /// out: `forced`, every path goes out even when unchanged), or
+    /// recompute it (a policy change: only what differs goes out).
+    pub fn refresh(&mut self, rib: &Rib, family: AfiSafi, forced: bool, enhanced: bool) {
         if !self.wants(family) {
             return;
         }
@@ -204,7 +214,7 @@ impl Out {
             // RFC 7313 §4: BoRR, the routes, EoRR.
             self.first.push_back(ToPeer::RefreshBegin(family));
         }
-        if !self.forced.contains(&family) {
+        if forced && !self.forced.contains(&family) {
             self.forced.push(family);
         }
         // Routes without paths left are re-checked too (withdrawn if the
@@ -230,7 +240,7 @@ impl Out {
 
     /// The Adj-RIB-Out: (family, NLRI, path id, attributes). Without
     /// ADD-PATH the attributes are those the current best path exports to.
-    pub fn adj_rib_out(&self, cx: &Ctx<'_>, family: Option<AfiSafi>) -> Vec<OutRoute> {
+    pub fn adj_rib_out(&mut self, cx: &Ctx<'_>, family: Option<AfiSafi>) -> Vec<OutRoute> {
         let wanted = |f: AfiSafi| family.is_none_or(|w| w == f);
         let mut v = Vec::new();
         for (id, sent) in &self.sent {
@@ -247,24 +257,23 @@ impl Out {
                 });
             }
         }
-        for id in self.adv.iter() {
+        let ids: Vec<RouteId> = self.adv.iter().collect();
+        for id in ids {
             let Some(r) = cx.rib.route(id).filter(|r| wanted(r.family())) else {
                 continue;
             };
             let Some(best) = r.best() else {
                 continue;
             };
-            let Some(source) = cx.source(best.peer) else {
-                continue;
-            };
             let f = r.family();
-            if let Some(a) = rules::export(&best.attrs, &source, &self.rules, cx.local, f) {
+            let nlri = r.nlri();
+            if let Some(a) = self.exported(cx, f, &nlri, best) {
                 v.push(OutRoute {
                     family: f,
-                    nlri: r.nlri(),
+                    nlri,
                     path_id: 0,
                     source: best.peer,
-                    attrs: Arc::new(a),
+                    attrs: a,
                 });
             }
         }
@@ -299,19 +308,51 @@ impl Out {
         send_queued(&tx, &mut self.after) || !tx.is_closed()
     }
 
-    /// The attributes `path` is exported with, through the cache.
-    fn exported(&mut self, cx: &Ctx<'_>, family: AfiSafi, path: &Path) -> Option<Arc<Attrs>> {
+    /// The attributes `path` to `nlri` is exported with: export policy,
+    /// then the built-in rules; cached per source attribute set when the
+    /// policy looks at nothing but the attributes.
+    fn exported(
+        &mut self,
+        cx: &Ctx<'_>,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path: &Path,
+    ) -> Option<Arc<Attrs>> {
+        let per_route = match self.export.get_mut(family) {
+            Some(Gate::Fixed(false, _)) => return None,
+            Some(Gate::Eval(e)) => e.needs_route(),
+            None | Some(Gate::Fixed(true, _)) => false,
+        };
         let key = (Arc::as_ptr(&path.attrs) as usize, path.peer, family);
-        if let Some((_, out)) = self.cache.get(&key) {
-            return out.clone();
+        if !per_route {
+            if let Some((_, out)) = self.cache.get(&key) {
+                return out.clone();
+            }
         }
         let source = cx.source(path.peer)?;
-        let out = rules::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new);
-        if self.cache.len() >= CACHE_MAX {
-            self.cache.clear();
+        let out = match self.export.get_mut(family) {
+            Some(Gate::Eval(e)) => {
+                let route = match cx.origins.get(&path.peer) {
+                    Some(o) => o.route(family, nlri),
+                    None => policy::injected(family, nlri),
+                };
+                let o = e.evaluate(&route, &path.attrs, &mut |x| Arc::new(x));
+                if o.accept {
+                    rules::export(&o.attrs, &source, &self.rules, cx.local, family)
+                        .map(|a| Arc::new(policy_wins(a, &o)))
+                } else {
+                    None
+                }
+            }
+            _ => rules::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new),
+        };
+        if !per_route {
+            if self.cache.len() >= CACHE_MAX {
+                self.cache.clear();
+            }
+            self.cache
+                .insert(key, (Arc::clone(&path.attrs), out.clone()));
         }
-        self.cache
-            .insert(key, (Arc::clone(&path.attrs), out.clone()));
         out
     }
 
@@ -338,10 +379,11 @@ impl Out {
     /// 4271 §9.2); without ADD-PATH nothing else is sent instead.
     fn export_best(&mut self, cx: &Ctx<'_>, r: rbgp_rib::Route<'_>, batch: &mut Vec<Export>) {
         let family = r.family();
+        let nlri = r.nlri();
         let attrs = r
             .best()
             .filter(|p| p.peer != self.id)
-            .and_then(|p| self.exported(cx, family, p));
+            .and_then(|p| self.exported(cx, family, &nlri, p));
         if attrs.is_some() {
             self.adv.insert(family, r.id());
         } else if !self.adv.remove(family, r.id()) {
@@ -350,7 +392,7 @@ impl Out {
         }
         batch.push(Export {
             family,
-            nlri: r.nlri(),
+            nlri,
             path_id: None,
             attrs,
         });
@@ -366,6 +408,7 @@ impl Out {
         batch: &mut Vec<Export>,
     ) {
         let family = r.family();
+        let nlri = r.nlri();
         let paths = r.paths();
         // The most preferred first. Some are not sent (this peer's own,
         // or refused by export policy): rank further until `limit` are
@@ -388,7 +431,7 @@ impl Out {
                 if p.peer == self.id {
                     continue;
                 }
-                if let Some(a) = self.exported(cx, family, p) {
+                if let Some(a) = self.exported(cx, family, &nlri, p) {
                     want.push(((p.peer, p.path_id), a));
                 }
             }
@@ -398,7 +441,6 @@ impl Out {
             n = n.saturating_mul(2).min(paths.len());
         };
         let forced = self.forced.contains(&family);
-        let nlri = r.nlri();
         let old = self.sent.remove(&r.id()).unwrap_or_default();
         let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
         for (src, attrs) in want {
@@ -432,4 +474,18 @@ impl Out {
             self.sent.insert(r.id(), new);
         }
     }
+}
+
+/// What export policy set explicitly survives the built-in rules: a MED
+/// (which the rules drop towards eBGP for routes from other ASes, as BIRD
+/// keeps only a MED its export filter set) and a next hop action (self,
+/// peer, an address, or unchanged towards eBGP).
+fn policy_wins(mut a: Attrs, o: &Outcome) -> Attrs {
+    if o.med_set {
+        a.med = o.attrs.med;
+    }
+    if o.next_hop.is_some() {
+        a.next_hop = o.attrs.next_hop;
+    }
+    a
 }

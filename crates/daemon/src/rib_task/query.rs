@@ -10,7 +10,7 @@ use rbgp_wire::{AfiSafi, Nlri, Prefix};
 use rustc_hash::FxHashMap;
 use tokio::sync::broadcast;
 
-use super::RibTask;
+use super::{ctx, out, RibTask};
 use crate::control::{
     ControlError, Explained, FamilyCounts, Origin as Source, PrefixMatch, RibQuery, RibSizes,
     RouteEntry, Table,
@@ -74,6 +74,29 @@ impl RibTask {
             best,
             stale: p.stale,
             age: self.rib.clock().saturating_sub(p.since),
+            reason: None,
+        }
+    }
+
+    /// A path a peer's table holds outside the Loc-RIB (pre-policy,
+    /// filtered): no age is kept for those.
+    fn held(
+        &self,
+        (family, nlri, path_id): (AfiSafi, &Nlri, u32),
+        peer: rbgp_rib::PeerId,
+        attrs: &Arc<rbgp_rib::Attrs>,
+        reason: Option<String>,
+    ) -> RouteEntry {
+        RouteEntry {
+            family,
+            nlri: nlri.clone(),
+            path_id,
+            source: self.source(peer),
+            attrs: Arc::clone(attrs),
+            best: false,
+            stale: false,
+            age: 0,
+            reason,
         }
     }
 
@@ -87,7 +110,7 @@ impl RibTask {
                 c.accepted = n as u64;
                 c.received = n as u64;
             }
-            for (f, _, _) in &p.rejected {
+            for (f, _, _) in p.rejected.keys() {
                 m.entry(*f)
                     .or_insert_with(|| FamilyCounts::new(*f))
                     .received += 1;
@@ -121,6 +144,12 @@ impl RibTask {
         RibSizes {
             families,
             attribute_sets: st.interner.len() as u64,
+            policy_hits: st
+                .policies
+                .hits()
+                .into_iter()
+                .map(|h| (h.policy, h.term, h.hits))
+                .collect(),
         }
     }
 
@@ -137,22 +166,21 @@ impl RibTask {
     }
 
     /// A snapshot of the paths a query matches.
-    pub(super) fn query(&self, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
-        let st = self;
+    pub(super) fn query(&mut self, q: &RibQuery) -> Result<Vec<RouteEntry>, ControlError> {
         let family_ok = |f: AfiSafi| q.family.is_none_or(|w| w == f);
         let mut v = Vec::new();
         match q.table {
             Table::Loc | Table::AdjIn(_) => {
                 let only = match q.table {
                     Table::AdjIn(addr) => Some(
-                        st.peers
+                        self.peers
                             .get(&addr)
                             .map(|p| p.id)
                             .ok_or(ControlError::NoSuchNeighbor(addr))?,
                     ),
                     _ => None,
                 };
-                for r in st.rib.iter() {
+                for r in self.rib.iter() {
                     let f = r.family();
                     if !family_ok(f) {
                         continue;
@@ -164,13 +192,13 @@ impl RibTask {
                     let best = r.best_index();
                     for (i, p) in r.paths().iter().enumerate() {
                         if only.is_none_or(|id| id == p.peer) {
-                            v.push(st.entry(f, &n, p, Some(i) == best));
+                            v.push(self.entry(f, &n, p, Some(i) == best));
                         }
                     }
                 }
             }
             Table::AdjInPre(addr) => {
-                let p = st
+                let p = self
                     .peers
                     .get(&addr)
                     .ok_or(ControlError::NoSuchNeighbor(addr))?;
@@ -182,37 +210,50 @@ impl RibTask {
                 })?;
                 for ((f, n, id), attrs) in pre {
                     if family_ok(*f) && matches(n, &q.prefix) {
-                        v.push(RouteEntry {
-                            family: *f,
-                            nlri: n.clone(),
-                            path_id: *id,
-                            source: st.source(p.id),
-                            attrs: Arc::clone(attrs),
-                            best: false,
-                            stale: false,
-                            age: 0,
-                        });
+                        v.push(self.held((*f, n, *id), p.id, attrs, None));
+                    }
+                }
+            }
+            Table::Filtered(addr) => {
+                let p = self
+                    .peers
+                    .get(&addr)
+                    .ok_or(ControlError::NoSuchNeighbor(addr))?;
+                if !p.keep_filtered {
+                    return Err(ControlError::invalid(
+                        "table",
+                        format!("neighbor {addr} does not keep filtered routes (set keep_filtered = true)"),
+                    ));
+                }
+                for ((f, n, id), x) in &p.rejected {
+                    let Some(attrs) = x.attrs.as_ref() else {
+                        continue;
+                    };
+                    if family_ok(*f) && matches(n, &q.prefix) {
+                        let why = x.why.describe(&self.policies);
+                        v.push(self.held((*f, n, *id), p.id, attrs, Some(why)));
                     }
                 }
             }
             Table::AdjOut(addr) => {
-                let p = st
+                let cx = ctx!(self);
+                let p = self
                     .peers
-                    .get(&addr)
+                    .get_mut(&addr)
                     .ok_or(ControlError::NoSuchNeighbor(addr))?;
-                if let Some(o) = &p.out {
-                    let cx = st.ctx();
+                if let Some(o) = p.out.as_mut() {
                     for r in o.adj_rib_out(&cx, q.family) {
                         if matches(&r.nlri, &q.prefix) {
                             v.push(RouteEntry {
                                 family: r.family,
                                 nlri: r.nlri,
                                 path_id: r.path_id,
-                                source: st.source(r.source),
+                                source: self.source(r.source),
                                 attrs: r.attrs,
                                 best: true,
                                 stale: false,
                                 age: 0,
+                                reason: None,
                             });
                         }
                     }

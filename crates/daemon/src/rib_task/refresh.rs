@@ -18,7 +18,7 @@ impl RibTask {
                 let enhanced = p.enhanced_refresh;
                 tracing::info!(%addr, family = %r.family, "route refresh: re-sending");
                 if let Some(o) = self.peers.get_mut(&addr).and_then(|p| p.out.as_mut()) {
-                    o.refresh(&self.rib, r.family, enhanced);
+                    o.refresh(&self.rib, r.family, true, enhanced);
                 }
             }
             // RFC 7313 §4: the peer re-sends everything; what it does not
@@ -40,7 +40,7 @@ impl RibTask {
         let enhanced = p.enhanced_refresh;
         if let Some(o) = p.out.as_mut() {
             for f in o.families.clone() {
-                o.refresh(&self.rib, f, enhanced);
+                o.refresh(&self.rib, f, true, enhanced);
             }
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rbgp_config::Config;
 use rbgp_fsm::{DownReason, Negotiated};
+use rbgp_policy::Policies;
 use rbgp_rib::rules::Local;
 use rbgp_rib::Attrs;
 use rbgp_wire::capability::{GrFamily, GracefulRestart, LlgrFamily};
@@ -20,7 +21,7 @@ use crate::control::{FamilyCounts, LocalRoute, PrefixMatch, RibQuery, RouteEntry
 use crate::metrics::{Histogram, LATENCY_BOUNDS};
 use crate::peer::{pack, session, Setup};
 use crate::rib_task::{self, RibTask};
-use crate::tasks::{RibMsg, ToPeer, EXPORT_Q, RIB_Q};
+use crate::tasks::{PeerSpec, RibMsg, ToPeer, EXPORT_Q, RIB_Q};
 
 /// Our AS and router ID in every simulation.
 pub const LOCAL_AS: u32 = 65000;
@@ -35,7 +36,15 @@ pub struct Sim {
     drained: Arc<Notify>,
     task: JoinHandle<()>,
     peers: HashMap<IpAddr, SimPeer>,
+    /// Extra `[global]` lines and the `[policy]` part of the configuration
+    /// every simulated neighbor is read from.
+    global: String,
+    policy: String,
 }
+
+/// `[global]` lines that turn RFC 8212 off: tests of the built-in rules
+/// run with every route accepted and sent.
+pub const ACCEPT_ALL: &str = "import_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]\n";
 
 /// Something a peer was sent besides routes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +53,7 @@ pub enum Signal {
     RefreshBegin(AfiSafi),
     RefreshEnd(AfiSafi),
     MaxPrefix(u32),
+    RequestRefresh,
 }
 
 /// One simulated neighbor.
@@ -116,6 +126,7 @@ impl SimPeer {
             ToPeer::RefreshBegin(f) => self.signals.push(Signal::RefreshBegin(f)),
             ToPeer::RefreshEnd(f) => self.signals.push(Signal::RefreshEnd(f)),
             ToPeer::MaxPrefix(n) => self.signals.push(Signal::MaxPrefix(n)),
+            ToPeer::RequestRefresh => self.signals.push(Signal::RequestRefresh),
         }
     }
 
@@ -134,15 +145,27 @@ impl SimPeer {
     }
 }
 
-/// A neighbor as the configuration file would have it.
-pub fn setup(address: &str, neighbor: &str) -> Setup {
-    let text = format!(
-        "[global]\nasn = {LOCAL_AS}\nrouter_id = \"{ROUTER_ID}\"\nlisten = []\n\
+/// The configuration text of one neighbor with `global` lines and the
+/// `policy` part.
+fn config_text(global: &str, policy: &str, address: &str, neighbor: &str) -> String {
+    format!(
+        "[global]\nasn = {LOCAL_AS}\nrouter_id = \"{ROUTER_ID}\"\nlisten = []\n{global}\n{policy}\n\
          [[neighbors]]\naddress = \"{address}\"\n{neighbor}"
-    );
+    )
+}
+
+fn setup_in(global: &str, policy: &str, address: &str, neighbor: &str) -> Setup {
+    let text = config_text(global, policy, address, neighbor);
     let c = Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let n = c.neighbors().unwrap().remove(0);
     Setup::new(&c, n)
+}
+
+/// Compiled policy definitions from a `[policy]` TOML part.
+pub fn compile(policy: &str) -> Arc<Policies> {
+    let text = config_text("", policy, "192.0.2.250", "remote_asn = 1");
+    let c = Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    Arc::new(Policies::compile(&c.policy).unwrap())
 }
 
 /// What a session with this neighbor negotiates when the peer offers what
@@ -215,6 +238,12 @@ impl Sim {
     /// A RIB task as `daemon::start` makes it (AS 65000, router ID
     /// 10.0.0.1), with these routes originated.
     pub fn new(routes: Vec<LocalRoute>) -> Sim {
+        Sim::with_policy(routes, ACCEPT_ALL, "")
+    }
+
+    /// A simulation whose neighbors are read with these `[global]` lines
+    /// and `[policy]` part (sets and definitions).
+    pub fn with_policy(routes: Vec<LocalRoute>, global: &str, policy: &str) -> Sim {
         let (rib, rx) = mpsc::channel(RIB_Q);
         let drained = Arc::new(Notify::new());
         let router_id = ROUTER_ID.parse().unwrap();
@@ -225,7 +254,7 @@ impl Sim {
         };
         let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
         let task = tokio::spawn(rib_task::run(
-            RibTask::new(local, latency),
+            RibTask::new(local, latency, compile(policy)),
             routes,
             rx,
             Arc::clone(&drained),
@@ -235,6 +264,8 @@ impl Sim {
             drained,
             task,
             peers: HashMap::new(),
+            global: global.to_string(),
+            policy: policy.to_string(),
         }
     }
 
@@ -262,7 +293,12 @@ impl Sim {
 
     /// As [`Sim::up`], with the negotiated session changed by `f`.
     pub async fn up_with(&mut self, addr: &str, neighbor: &str, f: impl FnOnce(&mut Negotiated)) {
-        let s = setup(addr, neighbor);
+        let s = setup_in(&self.global, &self.policy, addr, neighbor);
+        self.send(RibMsg::SetPeerPolicy {
+            addr: s.neighbor.address,
+            spec: Some(spec_of(&s)),
+        })
+        .await;
         let mut n = negotiated(&s);
         f(&mut n);
         let local = Some(std::net::SocketAddr::new(
@@ -287,6 +323,28 @@ impl Sim {
             updates: 0,
         };
         self.peers.insert(ip, peer);
+        self.settle().await;
+    }
+
+    /// New policy definitions, as a reload or the API sends them.
+    pub async fn set_policies(&mut self, policy: &str) {
+        self.policy = policy.to_string();
+        self.send(RibMsg::SetPolicies {
+            policies: compile(policy),
+        })
+        .await;
+        self.settle().await;
+    }
+
+    /// A neighbor's settings read again (its policy may have changed).
+    pub async fn set_neighbor(&mut self, addr: &str, neighbor: &str) {
+        let s = setup_in(&self.global, &self.policy, addr, neighbor);
+        self.send(RibMsg::SetPeerPolicy {
+            addr: s.neighbor.address,
+            spec: Some(spec_of(&s)),
+        })
+        .await;
+        self.peer_mut(addr).setup = s;
         self.settle().await;
     }
 
@@ -466,6 +524,14 @@ impl Sim {
     /// Stop the task (every peer's channel closes).
     pub fn stop(self) {
         self.task.abort();
+    }
+}
+
+fn spec_of(s: &Setup) -> PeerSpec {
+    PeerSpec {
+        policy: s.neighbor.policy.clone(),
+        group: s.neighbor.peer_group.as_deref().map(Arc::from),
+        ebgp: s.neighbor.is_ebgp(LOCAL_AS),
     }
 }
 

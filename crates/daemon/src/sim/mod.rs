@@ -16,4 +16,5 @@ mod add_path;
 mod export_rules;
 mod flow;
 mod injection;
+mod policy;
 mod retention;

@@ -15,12 +15,16 @@ use std::time::Duration;
 pub use rbgp_testkit as testkit;
 pub use rbgp_testkit::sh;
 
+/// `[global]` lines that pass every route (RFC 8212 would otherwise keep
+/// an eBGP session from accepting or sending anything).
+pub const ACCEPT_ALL: &str = "import_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]\n";
+
 /// rbgpd's `[global]` in the lab (AS 65001 at 10.88.0.1), then `rest`.
 /// [`Lab::rbgpd`] puts its state directory (and API socket) in the lab's
 /// `state`.
 pub fn with_global(rest: &str) -> String {
     format!(
-        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = [\"10.88.0.1:179\"]\nstate_dir = \"/tmp\"\n{rest}"
+        "[global]\nasn = 65001\nrouter_id = \"10.88.0.1\"\nlisten = [\"10.88.0.1:179\"]\nstate_dir = \"/tmp\"\n{ACCEPT_ALL}{rest}"
     )
 }
 

@@ -1,0 +1,304 @@
+//! User routing policy in the RIB task: each peer's import and export
+//! chains per family as [`Gate`]s, the reasons routes are filtered, and
+//! applying a policy change without resetting any session (import is run
+//! again over the pre-policy table, or the peer is asked to send its
+//! routes again; export recomputes every route for the peer).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rbgp_policy::{ChainDef, Decided, Evaluator, Policies, RouteCtx, Session, Source};
+use rbgp_rib::rules::{PeerRules, Rejection};
+use rbgp_wire::{AfiSafi, Nlri, Prefix};
+
+use super::RibTask;
+use crate::tasks::{PeerSpec, ToPeer};
+
+/// How one family of one direction of a peer decides.
+pub enum Gate {
+    /// Every route passes (or none): nothing to evaluate per route.
+    Fixed(bool, Filter),
+    Eval(Box<Evaluator>),
+}
+
+/// The gates of one direction, per family.
+#[derive(Default)]
+pub struct Gates {
+    by_family: Vec<(AfiSafi, Gate)>,
+}
+
+impl Gates {
+    /// Gates for a peer's chains. Nothing attached: eBGP rejects (RFC
+    /// 8212 §3), iBGP accepts.
+    pub fn build(
+        policies: &Arc<Policies>,
+        chains: &[(AfiSafi, Option<ChainDef>)],
+        ebgp: bool,
+        session: Session,
+        what: &str,
+    ) -> Gates {
+        let by_family = chains
+            .iter()
+            .map(|(f, def)| {
+                let gate = match def {
+                    None if ebgp => Gate::Fixed(false, Filter::NoPolicy),
+                    None => Gate::Fixed(true, Filter::NoPolicy),
+                    Some(def) => match policies.chain(def, what) {
+                        Ok(chain) => {
+                            let e = Evaluator::new(Arc::clone(policies), chain, session);
+                            match e.is_fixed() {
+                                Some(accept) => Gate::Fixed(accept, Filter::Policy(Decided::Chain)),
+                                None => Gate::Eval(Box::new(e)),
+                            }
+                        }
+                        Err(e) => {
+                            // The configuration was checked; a name that went
+                            // missing since rejects rather than lets through.
+                            tracing::error!(error = %e, "policy chain refers to a missing policy: rejecting");
+                            Gate::Fixed(false, Filter::Policy(Decided::Chain))
+                        }
+                    },
+                };
+                (*f, gate)
+            })
+            .collect();
+        Gates { by_family }
+    }
+
+    /// Everything passes (iBGP without policy, tests).
+    pub fn open(families: &[AfiSafi]) -> Gates {
+        Gates {
+            by_family: families
+                .iter()
+                .map(|f| (*f, Gate::Fixed(true, Filter::NoPolicy)))
+                .collect(),
+        }
+    }
+
+    pub fn get_mut(&mut self, f: AfiSafi) -> Option<&mut Gate> {
+        self.by_family
+            .iter_mut()
+            .find(|(x, _)| *x == f)
+            .map(|(_, g)| g)
+    }
+}
+
+/// Why a received route is not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// The built-in rules (a loop, a route leak...).
+    Rules(Rejection),
+    /// eBGP with no import policy attached (RFC 8212).
+    NoPolicy,
+    /// A policy decided (the term, a policy's default or the chain's).
+    Policy(Decided),
+}
+
+impl Filter {
+    /// The reason as an operator reads it.
+    pub fn describe(&self, policies: &Policies) -> String {
+        match self {
+            Filter::Rules(r) => format!("rejected by the built-in rules: {r:?}"),
+            Filter::NoPolicy => {
+                "no import policy for this eBGP neighbor (RFC 8212): set import_policy".into()
+            }
+            Filter::Policy(Decided::Term { policy, term }) => format!(
+                "policy {} term {}",
+                policies.policy_name(*policy),
+                policies.term_name(*policy, *term)
+            ),
+            Filter::Policy(Decided::Default { policy }) => {
+                format!("policy {} default", policies.policy_name(*policy))
+            }
+            Filter::Policy(Decided::Chain) => "the chain's default".into(),
+        }
+    }
+}
+
+/// Where a route came from, as policy conditions see it.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub addr: IpAddr,
+    pub asn: u32,
+    pub group: Option<Arc<str>>,
+    pub source: Source,
+}
+
+impl Origin {
+    pub fn of(addr: IpAddr, rules: &PeerRules, group: Option<Arc<str>>) -> Origin {
+        let source = match (rules.ibgp, rules.rr_client) {
+            (false, _) => Source::Ebgp,
+            (true, false) => Source::Ibgp,
+            (true, true) => Source::Reflected,
+        };
+        Origin {
+            addr,
+            asn: rules.asn,
+            group,
+            source,
+        }
+    }
+
+    /// The route as policy sees it.
+    pub fn route<'a>(&'a self, family: AfiSafi, nlri: &Nlri) -> RouteCtx<'a> {
+        RouteCtx {
+            family,
+            prefix: prefix_of(nlri),
+            neighbor: Some(self.addr),
+            neighbor_asn: Some(self.asn),
+            peer_group: self.group.as_deref(),
+            source: self.source,
+            rpki: Default::default(),
+            aspa: Default::default(),
+        }
+    }
+}
+
+/// A route originated here, as policy sees it.
+pub fn injected(family: AfiSafi, nlri: &Nlri) -> RouteCtx<'static> {
+    RouteCtx {
+        family,
+        prefix: prefix_of(nlri),
+        neighbor: None,
+        neighbor_asn: None,
+        peer_group: None,
+        source: Source::Injected,
+        rpki: Default::default(),
+        aspa: Default::default(),
+    }
+}
+
+/// The prefix policy prefix conditions look at.
+pub fn prefix_of(nlri: &Nlri) -> Option<Prefix> {
+    match nlri {
+        Nlri::Prefix(p) => Some(*p),
+        _ => None,
+    }
+}
+
+impl RibTask {
+    /// The chains of one neighbor changed (or it was added): its gates
+    /// are rebuilt and its routes run through them again.
+    pub(super) fn set_peer_policy(&mut self, addr: IpAddr, spec: Option<PeerSpec>) {
+        match spec {
+            Some(s) => {
+                self.specs.insert(addr, s);
+            }
+            None => {
+                self.specs.remove(&addr);
+                return;
+            }
+        }
+        if self.peers.get(&addr).is_some_and(|p| p.out.is_some()) {
+            self.apply_policy(&[addr]);
+        }
+    }
+
+    /// New definitions: every peer's gates are rebuilt.
+    pub(super) fn set_policies(&mut self, policies: Arc<Policies>) {
+        self.policies = policies;
+        let up: Vec<IpAddr> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.out.is_some())
+            .map(|(a, _)| *a)
+            .collect();
+        self.apply_policy(&up);
+    }
+
+    /// Rebuild the gates of these peers, then: export recomputes every
+    /// route for them; import runs the pre-policy table again, or asks
+    /// the peer to send its routes again (ROUTE-REFRESH).
+    fn apply_policy(&mut self, addrs: &[IpAddr]) {
+        for addr in addrs {
+            let Some(p) = self.peers.get(addr) else {
+                continue;
+            };
+            let families = p
+                .out
+                .as_ref()
+                .map(|o| o.families.clone())
+                .unwrap_or_default();
+            let local = self.sources.get(&p.id).and_then(|r| r.local_address);
+            let keep_filtered = self.specs.get(addr).is_some_and(|s| s.policy.keep_filtered);
+            let (import, export) = self.gates(*addr, &families, local);
+            let Some(p) = self.peers.get_mut(addr) else {
+                continue;
+            };
+            p.import = import;
+            p.keep_filtered = keep_filtered;
+            if let Some(o) = p.out.as_mut() {
+                o.export = export;
+                o.clear_cache();
+                for f in o.families.clone() {
+                    o.refresh(&self.rib, f, false, false);
+                }
+            }
+            if p.pre.is_some() {
+                self.reimport(*addr);
+            } else if p.route_refresh {
+                tracing::info!(peer = %addr, "import policy changed: asking the peer for its routes again");
+                if let Some(o) = p.out.as_mut() {
+                    o.urgent(ToPeer::RequestRefresh);
+                }
+            } else {
+                tracing::warn!(peer = %addr, "import policy changed, but the peer supports no route refresh and its pre-policy routes are not kept (keep_pre_policy): the new policy applies to routes it sends from now on");
+            }
+        }
+    }
+
+    /// Import and export gates of a peer from its spec and the current
+    /// definitions; `local_address`: our end of its session.
+    pub(super) fn gates(
+        &self,
+        addr: IpAddr,
+        families: &[AfiSafi],
+        local_address: Option<IpAddr>,
+    ) -> (Gates, Gates) {
+        let session = Session {
+            local_asn: self.local.asn,
+            local_address,
+            peer_address: Some(addr),
+        };
+        match self.specs.get(&addr) {
+            Some(s) => (
+                Gates::build(
+                    &self.policies,
+                    &s.policy.import,
+                    s.ebgp,
+                    session,
+                    "import_policy",
+                ),
+                Gates::build(
+                    &self.policies,
+                    &s.policy.export,
+                    s.ebgp,
+                    session,
+                    "export_policy",
+                ),
+            ),
+            // Not configured through the supervisor (in-process tests of
+            // the rules alone): everything passes.
+            None => (Gates::open(families), Gates::open(families)),
+        }
+    }
+
+    /// Run a peer's pre-policy table through import again.
+    fn reimport(&mut self, addr: IpAddr) {
+        let Some(pre) = self.peers.get(&addr).and_then(|p| p.pre.clone()) else {
+            return;
+        };
+        let Some(id) = self.peers.get(&addr).map(|p| p.id) else {
+            return;
+        };
+        let n = pre.len();
+        for ((f, nlri, path_id), received) in pre {
+            self.import_path(addr, id, (f, &nlri, path_id), &received);
+        }
+        tracing::info!(peer = %addr, routes = n, "import policy applied again to the pre-policy routes");
+    }
+}
+
+/// Specs of every configured neighbor, by address.
+pub type Specs = HashMap<IpAddr, PeerSpec>;

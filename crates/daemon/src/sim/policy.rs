@@ -1,0 +1,320 @@
+//! User policy in the RIB task: RFC 8212 defaults, import and export
+//! chains, filtered routes with their reasons, and policy changes applied
+//! without a session reset.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use rbgp_wire::attr::Community;
+
+use super::harness::{attrs, Signal, Sim, V4};
+use crate::control::{LocalRoute, PrefixMatch, RibQuery, Table};
+
+const BOGONS: &str = r#"
+[policy.sets.prefix]
+bogons = ["10.0.0.0/8 le 32", "192.168.0.0/16 le 32"]
+
+[policy.sets.community]
+tagged = ["65000:1"]
+
+[[policy.definitions]]
+name = "clean"
+[[policy.definitions.terms]]
+name = "bogons"
+if = { prefix_in = "bogons" }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "tag"
+then = { add_communities = ["65000:1"], local_pref = 200, result = "accept" }
+
+[[policy.definitions]]
+name = "prepend"
+[[policy.definitions.terms]]
+name = "twice"
+then = { prepend_own = 2, med = 7, result = "accept" }
+"#;
+
+fn c(s: &str) -> Community {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn rfc8212_ebgp_without_policy_accepts_and_sends_nothing() {
+    let mut sim = Sim::with_policy(Vec::new(), "", "");
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.up("10.0.0.3", "remote_asn = 65000").await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    assert_eq!(
+        sim.counts("192.0.2.1").await,
+        (1, 0),
+        "received, not accepted"
+    );
+    // iBGP: no default applies; it sends and receives everything.
+    sim.announce(
+        "10.0.0.3",
+        V4,
+        &["198.51.100.0/24"],
+        &attrs("65009", "10.0.0.3"),
+    )
+    .await;
+    assert_eq!(sim.counts("10.0.0.3").await, (1, 1));
+    assert!(
+        sim.peer("192.0.2.2").table.is_empty(),
+        "nothing sent to eBGP without an export policy"
+    );
+    let route = LocalRoute {
+        family: V4,
+        nlri: rbgp_wire::Nlri::Prefix("192.0.2.128/25".parse().unwrap()),
+        path_id: 0,
+        attrs: attrs("", "10.0.0.1"),
+    };
+    sim.inject(vec![route]).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    assert_eq!(
+        sim.peer("10.0.0.3").prefixes(V4),
+        vec!["192.0.2.128/25"],
+        "iBGP gets the injected route"
+    );
+    sim.stop();
+}
+
+#[tokio::test]
+async fn import_chain_rejects_tags_and_keeps_filtered_routes_with_the_reason() {
+    let mut sim = Sim::with_policy(Vec::new(), "", BOGONS);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"clean\"]\nkeep_filtered = true",
+    )
+    .await;
+    sim.up("10.0.0.3", "remote_asn = 65000").await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/16", "203.0.113.0/24"], &a)
+        .await;
+    let got = sim.peer("10.0.0.3").route(V4, "203.0.113.0/24").unwrap();
+    assert_eq!(got.local_pref, Some(200));
+    assert!(got.has_community(c("65000:1")));
+    assert!(sim.peer("10.0.0.3").route(V4, "10.1.0.0/16").is_none());
+    assert_eq!(sim.counts("192.0.2.1").await, (2, 1));
+    let filtered = sim
+        .query(RibQuery {
+            table: Table::Filtered("192.0.2.1".parse().unwrap()),
+            family: None,
+            prefix: PrefixMatch::All,
+        })
+        .await;
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0].nlri.to_string(), "10.1.0.0/16");
+    assert_eq!(
+        filtered[0].reason.as_deref(),
+        Some("policy clean term bogons")
+    );
+    assert_eq!(
+        filtered[0].attrs.as_path.to_string(),
+        "65001",
+        "as received"
+    );
+    // Withdrawn: gone from the filtered table too.
+    sim.withdraw("192.0.2.1", V4, &["10.1.0.0/16"]).await;
+    assert_eq!(sim.counts("192.0.2.1").await, (1, 1));
+    sim.stop();
+}
+
+#[tokio::test]
+async fn export_chain_changes_what_one_neighbor_gets() {
+    let mut sim = Sim::with_policy(
+        Vec::new(),
+        "import_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]",
+        BOGONS,
+    );
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up(
+        "192.0.2.2",
+        "remote_asn = 65002\nexport_policy = [\"prepend\"]",
+    )
+    .await;
+    sim.up("192.0.2.3", "remote_asn = 65003").await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    let b = sim.peer("192.0.2.2").route(V4, "203.0.113.0/24").unwrap();
+    // Policy prepends twice, eBGP export once more; the MED the policy set
+    // survives the rules (which drop another AS's MED towards eBGP).
+    assert_eq!(b.as_path.to_string(), "65000 65000 65000 65001");
+    assert_eq!(b.med, Some(7));
+    let plain = sim.peer("192.0.2.3").route(V4, "203.0.113.0/24").unwrap();
+    assert_eq!(plain.as_path.to_string(), "65000 65001");
+    assert_eq!(plain.med, None);
+    sim.stop();
+}
+
+const RS: &str = r#"
+[policy.sets.prefix]
+as65001 = ["203.0.113.0/24 le 24", "198.51.100.0/24"]
+
+[policy.sets.community]
+not_to_65002 = ["0:65002"]
+not_to_anyone = ["0:65000"]
+
+[[policy.definitions]]
+name = "rs-in-65001"
+[[policy.definitions.terms]]
+name = "first-as"
+if = { first_as_is_neighbor = false }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "irr"
+if = { prefix_in = "as65001" }
+then = { result = "accept" }
+
+[[policy.definitions]]
+name = "rs-out-65002"
+default = "accept"
+[[policy.definitions.terms]]
+name = "blocked"
+if = { community = { any_of = "not_to_65002" } }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "none"
+if = { community = { any_of = "not_to_anyone" } }
+then = { result = "reject" }
+"#;
+
+#[tokio::test]
+async fn route_server_per_client_import_and_community_driven_export() {
+    let rs =
+        |asn: u32, more: &str| format!("remote_asn = {asn}\nroute_server_client = true\n{more}");
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", RS);
+    sim.up("192.0.2.1", &rs(65001, "import_policy = [\"rs-in-65001\"]"))
+        .await;
+    sim.up(
+        "192.0.2.2",
+        &rs(
+            65002,
+            "import_policy = [\"reject_all\"]\nexport_policy = [\"rs-out-65002\"]",
+        ),
+    )
+    .await;
+    sim.up("192.0.2.3", &rs(65003, "import_policy = [\"reject_all\"]"))
+        .await;
+    let mut no_b = attrs("65001", "192.0.2.1");
+    no_b.communities.push(c("0:65002"));
+    sim.announce("192.0.2.1", V4, &["203.0.113.0/24"], &no_b)
+        .await;
+    // The second is not in the client's IRR set.
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["198.51.100.0/24", "192.0.2.128/25"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    // A path not starting with the client's AS.
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["198.51.100.128/25"],
+        &attrs("65099 65001", "192.0.2.1"),
+    )
+    .await;
+    assert_eq!(sim.counts("192.0.2.1").await, (4, 2));
+    assert_eq!(
+        sim.peer("192.0.2.2").prefixes(V4),
+        vec!["198.51.100.0/24"],
+        "0:65002 keeps the route from AS65002"
+    );
+    assert_eq!(
+        sim.peer("192.0.2.3").prefixes(V4),
+        vec!["198.51.100.0/24", "203.0.113.0/24"]
+    );
+    // Transparent: the client's path and next hop as sent.
+    let r = sim.peer("192.0.2.3").route(V4, "203.0.113.0/24").unwrap();
+    assert_eq!(r.as_path.to_string(), "65001");
+    assert_eq!(r.next_hop, Some("192.0.2.1".parse().unwrap()));
+    sim.stop();
+}
+
+#[tokio::test]
+async fn changed_definitions_apply_without_reset_from_the_pre_policy_table() {
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", BOGONS);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"clean\"]\nkeep_pre_policy = true",
+    )
+    .await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/16", "203.0.113.0/24"], &a)
+        .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["203.0.113.0/24"]);
+    // 10/8 is no bogon any more; 203.0.113.0/24 now is.
+    sim.set_policies(&BOGONS.replace(
+        "bogons = [\"10.0.0.0/8 le 32\", \"192.168.0.0/16 le 32\"]",
+        "bogons = [\"203.0.113.0/24\"]",
+    ))
+    .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["10.1.0.0/16"]);
+    assert!(
+        !sim.peer("192.0.2.1")
+            .signals
+            .contains(&Signal::RequestRefresh),
+        "the pre-policy table was enough"
+    );
+    assert_eq!(sim.counts("192.0.2.1").await, (2, 1));
+    sim.stop();
+}
+
+#[tokio::test]
+async fn changed_attachment_asks_the_peer_again_without_a_pre_policy_table() {
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", BOGONS);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"clean\"]",
+    )
+    .await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["10.1.0.0/16"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    sim.set_neighbor(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"accept_all\"]",
+    )
+    .await;
+    assert_eq!(
+        sim.peer("192.0.2.1").signals.last(),
+        Some(&Signal::RequestRefresh),
+        "ROUTE-REFRESH asked for"
+    );
+    // The peer answers by sending its routes again.
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["10.1.0.0/16"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["10.1.0.0/16"]);
+    // Export side: the same neighbor's export chain changes, its table
+    // follows at once.
+    sim.set_neighbor(
+        "192.0.2.2",
+        "remote_asn = 65002\nexport_policy = [\"reject_all\"]",
+    )
+    .await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    sim.stop();
+}
