@@ -39,6 +39,13 @@ pub struct FeedArgs {
     /// Give up if the sessions are not up after this many seconds.
     #[arg(long, default_value_t = 60)]
     pub connect_timeout: u64,
+    /// Announce a real table instead: one peer's IPv4 unicast routes of
+    /// this MRT RIB dump (split over the sessions; --prefixes is ignored).
+    #[arg(long)]
+    pub mrt: Option<std::path::PathBuf>,
+    /// With --mrt: this peer's routes (default: the peer with the most).
+    #[arg(long)]
+    pub mrt_peer: Option<std::net::IpAddr>,
 }
 
 /// Print one JSON line and flush: the harness reads these while we run.
@@ -113,30 +120,53 @@ fn send(
     Err(anyhow!("{local}: session lost while idle"))
 }
 
+/// Each session's share of the MRT dump's routes, encoded.
+fn mrt_feeds(a: &FeedArgs, path: &std::path::Path) -> anyhow::Result<Vec<Feed>> {
+    let routes = crate::mrt::routes(path, a.mrt_peer)?;
+    let n = a.sessions.max(1) as usize;
+    let per = routes.len().div_ceil(n);
+    Ok((0..a.sessions)
+        .map(|i| {
+            let slice = routes
+                .get(i as usize * per..((i as usize + 1) * per).min(routes.len()))
+                .unwrap_or(&[]);
+            crate::mrt::encode(slice, a.asn + i, local_of(a, i))
+        })
+        .collect())
+}
+
+fn local_of(a: &FeedArgs, i: u32) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(a.local).wrapping_add(i))
+}
+
 pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
     let t = Instant::now();
-    let total = a.prefixes * a.sessions as usize;
-    let all = prefixes(total, a.seed);
-    let local = |i: u32| Ipv4Addr::from(u32::from(a.local).wrapping_add(i));
-    let feeds: Vec<Feed> = (0..a.sessions)
-        .map(|i| {
-            let slice = all
-                .get(i as usize * a.prefixes..(i as usize + 1) * a.prefixes)
-                .unwrap_or(&[]);
-            encode_feed(
-                slice,
-                a.asn + i,
-                local(i),
-                a.attr_ratio,
-                a.seed ^ (u64::from(i + 1) << 32),
-            )
-        })
-        .collect();
-    drop(all);
+    let local = |i: u32| local_of(a, i);
+    let feeds: Vec<Feed> = match &a.mrt {
+        Some(path) => mrt_feeds(a, path)?,
+        None => {
+            let total = a.prefixes * a.sessions as usize;
+            let all = prefixes(total, a.seed);
+            (0..a.sessions)
+                .map(|i| {
+                    let slice = all
+                        .get(i as usize * a.prefixes..(i as usize + 1) * a.prefixes)
+                        .unwrap_or(&[]);
+                    encode_feed(
+                        slice,
+                        a.asn + i,
+                        local(i),
+                        a.attr_ratio,
+                        a.seed ^ (u64::from(i + 1) << 32),
+                    )
+                })
+                .collect()
+        }
+    };
     eprintln!(
-        "rbgp-bench feed: {} sessions x {} prefixes encoded ({} UPDATEs, {} MB) in {:.2}s",
+        "rbgp-bench feed: {} sessions, {} prefixes encoded ({} UPDATEs, {} MB) in {:.2}s",
         a.sessions,
-        a.prefixes,
+        feeds.iter().map(|f| f.prefixes).sum::<usize>(),
         feeds.iter().map(|f| f.updates).sum::<usize>(),
         feeds.iter().map(|f| f.bytes.len()).sum::<usize>() >> 20,
         t.elapsed().as_secs_f64()

@@ -189,9 +189,25 @@ pub fn encode_feed(
             m.push(NlriEntry::new(Prefix::V4(*p).into()));
         }
     }
-    let mut bytes = Vec::new();
-    let mut updates = 0;
-    for (attrs, nlri) in sets.iter().zip(&members) {
+    pack(sets.iter().zip(&members), nh)
+}
+
+/// Each attribute set's prefixes packed into as few UPDATEs as fit, back
+/// to back, then End-of-RIB.
+pub fn pack<'a>(
+    groups: impl Iterator<Item = (&'a Vec<PathAttribute>, &'a Vec<NlriEntry>)>,
+    nh: Ipv4Addr,
+) -> Feed {
+    let ctx = Context::default();
+    let mut f = Feed {
+        bytes: Vec::new(),
+        updates: 0,
+        prefixes: 0,
+        attr_sets: 0,
+    };
+    for (attrs, nlri) in groups {
+        f.attr_sets += 1;
+        f.prefixes += nlri.len();
         for m in rbgp_wire::update::pack_announcements(
             attrs,
             AfiSafi::IPV4_UNICAST,
@@ -199,17 +215,12 @@ pub fn encode_feed(
             nlri,
             &ctx,
         ) {
-            bytes.extend_from_slice(&m);
-            updates += 1;
+            f.bytes.extend_from_slice(&m);
+            f.updates += 1;
         }
     }
-    Message::Update(Update::end_of_rib(AfiSafi::IPV4_UNICAST)).encode(&ctx, &mut bytes);
-    Feed {
-        bytes,
-        updates,
-        prefixes: prefixes.len(),
-        attr_sets: k,
-    }
+    Message::Update(Update::end_of_rib(AfiSafi::IPV4_UNICAST)).encode(&ctx, &mut f.bytes);
+    f
 }
 
 #[cfg(test)]

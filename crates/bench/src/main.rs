@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod feed;
 mod gen;
 mod monitor;
+mod mrt;
 mod prefix_set;
 mod rng;
 mod session;
