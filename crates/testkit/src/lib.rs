@@ -35,4 +35,4 @@ pub use frr::FRR_BGPD;
 pub use gobgp::{gobgpd_local, GOBGP_API_PORT};
 pub use lab::{Lab, Topology};
 pub use pmacct::pmbmpd;
-pub use process::{free_port, need, sh, wait_connect, Daemon};
+pub use process::{free_port, need, sh, wait_connect, workspace_bin, Daemon};

@@ -148,3 +148,20 @@ impl Drop for Daemon {
         self.stop();
     }
 }
+
+/// A binary of another workspace package, next to `beside` (a binary of
+/// the package under test, e.g. `env!("CARGO_BIN_EXE_rbgpd")`): `cargo
+/// test --workspace` builds every binary; when it is missing (a test run
+/// of one package) it is built here.
+pub fn workspace_bin(beside: &str, name: &str, package: &str) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(beside).with_file_name(name);
+    if !p.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "-p", package])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok && p.exists(), "building {name} ({package}) failed");
+    }
+    p
+}

@@ -15,17 +15,7 @@ use std::sync::OnceLock;
 pub fn rbgpctl() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let p = PathBuf::from(env!("CARGO_BIN_EXE_rbgpd")).with_file_name("rbgpctl");
-        if !p.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let ok = Command::new(cargo)
-                .args(["build", "-p", "rbgp-ctl"])
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok && p.exists(), "building rbgpctl failed");
-        }
-        p
+        rbgp_testkit::workspace_bin(env!("CARGO_BIN_EXE_rbgpd"), "rbgpctl", "rbgp-ctl")
     })
     .clone()
 }
