@@ -17,6 +17,7 @@ const PROTOS: &[&str] = &[
     "rbgp/v1/injection.proto",
     "rbgp/v1/event.proto",
     "rbgp/v1/control.proto",
+    "rbgp/v1/policy.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

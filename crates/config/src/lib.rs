@@ -349,6 +349,12 @@ impl Config {
         Ok(c)
     }
 
+    /// Validate a configuration built in code (the API's additions merged
+    /// into the file's): what `parse` checks beyond TOML syntax.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.validate()
+    }
+
     /// The built-in default.
     pub fn default_config() -> Result<Config, ConfigError> {
         Config::parse(DEFAULT_CONFIG)

@@ -8,7 +8,8 @@ use hyper_util::rt::TokioIo;
 use rbgp_api::v1::{
     control_service_client::ControlServiceClient, event_service_client::EventServiceClient,
     global_service_client::GlobalServiceClient, injection_service_client::InjectionServiceClient,
-    neighbor_service_client::NeighborServiceClient, rib_service_client::RibServiceClient,
+    neighbor_service_client::NeighborServiceClient, policy_service_client::PolicyServiceClient,
+    rib_service_client::RibServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
@@ -55,6 +56,7 @@ pub struct Clients {
     pub injection: InjectionServiceClient<Ch>,
     pub event: EventServiceClient<Ch>,
     pub control: ControlServiceClient<Ch>,
+    pub policy: PolicyServiceClient<Ch>,
 }
 
 async fn channel(t: &Target) -> anyhow::Result<Channel> {
@@ -130,6 +132,7 @@ pub async fn connect(t: &Target) -> anyhow::Result<Clients> {
         rib: RibServiceClient::new(i(ch.clone())),
         injection: InjectionServiceClient::new(i(ch.clone())),
         event: EventServiceClient::new(i(ch.clone())),
-        control: ControlServiceClient::new(i(ch)),
+        control: ControlServiceClient::new(i(ch.clone())),
+        policy: PolicyServiceClient::new(i(ch)),
     })
 }

@@ -52,6 +52,15 @@ pub fn family(f: Option<&v1::Family>) -> String {
     .unwrap_or_default()
 }
 
+/// A policy disposition's name.
+pub fn disposition(d: i32) -> String {
+    match v1::Disposition::try_from(d) {
+        Ok(v1::Disposition::Accept) => "accept".into(),
+        Ok(v1::Disposition::Reject) => "reject".into(),
+        _ => "next".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]

@@ -65,6 +65,12 @@ enum Command {
     Flowspec(cmd::flowspec::Args),
     /// Live route changes and session events.
     Watch(cmd::watch::Args),
+    /// Routing policy: list, show, set FILE, delete, attachments,
+    /// attach/detach chains, test a route.
+    Policy(cmd::policy::Args),
+    /// Defined sets (prefixes, AS paths, ASNs, communities, addresses):
+    /// list, `add KIND NAME ENTRY...`, `delete KIND NAME`.
+    Set(cmd::policy::SetArgs),
     /// rbgpd's AS, router ID, listeners and state directory; `global set`
     /// changes the AS or router ID (stored; affected sessions restart).
     Global {
@@ -134,6 +140,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rib(a) => cmd::rib::run(&mut c, a, json).await,
         Command::Flowspec(a) => cmd::flowspec::run(&mut c, a, json).await,
         Command::Watch(a) => cmd::watch::run(&mut c, a, json).await,
+        Command::Policy(a) => cmd::policy::policy(&mut c, a, json).await,
+        Command::Set(a) => cmd::policy::sets(&mut c, a, json).await,
         Command::Global { set } => cmd::control::global(&mut c, set, json).await,
         Command::Health => cmd::control::health(&mut c, json).await,
         Command::Shutdown { message } => cmd::control::shutdown(&mut c, message, json).await,

@@ -94,6 +94,16 @@ impl Handle {
         self.ask(|r| Command::SetIdentity(id, r)).await
     }
 
+    /// A running neighbor's policy chains (applied without a reset).
+    pub async fn set_neighbor_policy(
+        &self,
+        addr: IpAddr,
+        policy: rbgp_config::PeerPolicy,
+    ) -> Result<(), ControlError> {
+        self.ask(|r| Command::SetNeighborPolicy(addr, Box::new(policy), r))
+            .await
+    }
+
     /// The RIB's sizes (metrics).
     pub async fn rib_sizes(&self) -> Result<RibSizes, ControlError> {
         self.ask_rib(|reply| RibMsg::Sizes { reply }).await

@@ -482,6 +482,18 @@ impl Supervisor {
                 }
                 let _ = reply.send(r);
             }
+            Command::SetNeighborPolicy(addr, policy, reply) => {
+                let r = match self.peers.get(&addr) {
+                    Some(h) => {
+                        let mut n = h.neighbor.clone();
+                        n.policy = *policy;
+                        self.update_policy(&n).await;
+                        Ok(())
+                    }
+                    None => Err(ControlError::NoSuchNeighbor(addr)),
+                };
+                let _ = reply.send(r);
+            }
             Command::SetIdentity(id, reply) => {
                 let _ = reply.send(Ok(self.set_identity(id).await));
             }

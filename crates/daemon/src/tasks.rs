@@ -103,6 +103,9 @@ pub enum Command {
     Reload(Box<Config>, Reply<ReloadSummary>),
     /// New AS and router ID: sessions whose OPEN changes are restarted.
     SetIdentity(Identity, Reply<ReloadSummary>),
+    /// A running neighbor's chains (an API-added neighbor's, which no
+    /// reload of the file covers); applied without a reset.
+    SetNeighborPolicy(IpAddr, Box<PeerPolicy>, Reply<()>),
     Shutdown(Option<String>),
 }
 

@@ -71,7 +71,7 @@ pub struct PolicyDef {
 #[serde(deny_unknown_fields)]
 pub struct TermDef {
     pub name: String,
-    #[serde(rename = "if", default)]
+    #[serde(rename = "if", default, skip_serializing_if = "Conditions::is_empty")]
     pub conditions: Conditions,
     #[serde(default)]
     pub then: Actions,
@@ -201,6 +201,13 @@ pub struct Conditions {
     /// ASPA path verification state: `valid`, `invalid`, `unknown`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aspa: Option<Vec<String>>,
+}
+
+impl Conditions {
+    /// No condition: the term always matches.
+    pub fn is_empty(&self) -> bool {
+        *self == Conditions::default()
+    }
 }
 
 /// Actions of a term, applied in this order: communities (replace, then

@@ -88,7 +88,14 @@ pub const DISABLED: Table<v1::DisableNeighborRequest> = Table::new("disabled");
 pub const GLOBAL: Table<v1::SetGlobalRequest> = Table::new("global");
 pub const GLOBAL_KEY: &str = "global";
 
-const ALL: [&str; 7] = [
+/// Defined sets set through PolicyService, by `kind:name`.
+pub const POLICY_SETS: Table<v1::DefinedSet> = Table::new("policy_sets");
+/// Policies set through PolicyService, by name.
+pub const POLICIES: Table<v1::Policy> = Table::new("policies");
+/// Chains attached through PolicyService, by `scope/direction/family`.
+pub const ATTACHMENTS: Table<v1::Attachment> = Table::new("attachments");
+
+const ALL: [&str; 10] = [
     PATHS.name,
     FLOWSPEC.name,
     NEIGHBORS.name,
@@ -96,6 +103,9 @@ const ALL: [&str; 7] = [
     DYNAMIC_NEIGHBORS.name,
     DISABLED.name,
     GLOBAL.name,
+    POLICY_SETS.name,
+    POLICIES.name,
+    ATTACHMENTS.name,
 ];
 
 pub struct Store {

@@ -5,6 +5,7 @@ mod family;
 mod flowspec;
 mod neighbor;
 mod path;
+pub mod policy;
 
 pub use family::{family_from_proto, family_to_proto};
 pub use flowspec::{flowspec_from_proto, flowspec_to_proto, FlowRule};

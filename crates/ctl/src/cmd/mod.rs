@@ -4,6 +4,7 @@ pub mod control;
 pub mod flowspec;
 pub mod group;
 pub mod neighbor;
+pub mod policy;
 pub mod rib;
 pub mod watch;
 

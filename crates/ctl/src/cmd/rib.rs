@@ -36,8 +36,12 @@ enum Sub {
     /// sent, for neighbors with `keep_pre_policy`).
     Received {
         addr: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "filtered")]
         pre_policy: bool,
+        /// What import rejected, with the reason (neighbors with
+        /// `keep_filtered`).
+        #[arg(long)]
+        filtered: bool,
     },
     /// What we send a neighbor.
     Advertised { addr: String },
@@ -60,10 +64,11 @@ enum Sub {
 }
 
 #[derive(clap::Args)]
-struct AddArgs {
-    prefix: String,
+pub(crate) struct AddArgs {
+    pub(crate) prefix: String,
+    /// The next hop (required unless the route comes from the RIB).
     #[arg(long)]
-    nexthop: String,
+    pub(crate) nexthop: Option<String>,
     /// 65000:100, 65535:666 (blackhole), no-export..., repeatable.
     #[arg(long)]
     community: Vec<String>,
@@ -87,6 +92,38 @@ struct AddArgs {
     path_id: u32,
 }
 
+impl AddArgs {
+    /// The path these options describe.
+    pub(crate) fn path(&self) -> anyhow::Result<Path> {
+        let origin = match self.origin.to_ascii_lowercase().as_str() {
+            "igp" => Origin::Igp,
+            "egp" => Origin::Egp,
+            "incomplete" => Origin::Incomplete,
+            o => anyhow::bail!("--origin {o}: expected igp, egp or incomplete"),
+        };
+        let Some(next_hop) = self.nexthop.clone() else {
+            anyhow::bail!("--nexthop is required");
+        };
+        Ok(Path {
+            prefix: self.prefix.clone(),
+            path_id: self.path_id,
+            next_hop,
+            origin: origin as i32,
+            as_path: self
+                .as_path
+                .as_deref()
+                .map(as_path)
+                .transpose()?
+                .unwrap_or_default(),
+            med: self.med,
+            local_pref: self.local_pref,
+            communities: self.community.clone(),
+            large_communities: self.large_community.clone(),
+            ext_communities: self.ext_community.clone(),
+        })
+    }
+}
+
 fn family(name: &Option<String>) -> anyhow::Result<Option<Family>> {
     name.as_deref()
         .map(|n| {
@@ -106,9 +143,15 @@ fn as_path(text: &str) -> anyhow::Result<Vec<AsSegment>> {
 pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
     let fam = family(&a.family)?;
     match a.sub {
-        Some(Sub::Received { addr, pre_policy }) => {
+        Some(Sub::Received {
+            addr,
+            pre_policy,
+            filtered,
+        }) => {
             let t = if pre_policy {
                 Table::AdjRibInPre
+            } else if filtered {
+                Table::AdjRibInFiltered
             } else {
                 Table::AdjRibInPost
             };
@@ -116,29 +159,7 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
         }
         Some(Sub::Advertised { addr }) => list(c, Table::AdjRibOut, addr, fam, None, json).await,
         Some(Sub::Add(x)) => {
-            let origin = match x.origin.to_ascii_lowercase().as_str() {
-                "igp" => Origin::Igp,
-                "egp" => Origin::Egp,
-                "incomplete" => Origin::Incomplete,
-                o => anyhow::bail!("--origin {o}: expected igp, egp or incomplete"),
-            };
-            let path = Path {
-                prefix: x.prefix.clone(),
-                path_id: x.path_id,
-                next_hop: x.nexthop,
-                origin: origin as i32,
-                as_path: x
-                    .as_path
-                    .as_deref()
-                    .map(as_path)
-                    .transpose()?
-                    .unwrap_or_default(),
-                med: x.med,
-                local_pref: x.local_pref,
-                communities: x.community,
-                large_communities: x.large_community,
-                ext_communities: x.ext_community,
-            };
+            let path = x.path()?;
             c.injection
                 .add_path(AddPathRequest { path: Some(path) })
                 .await?;
@@ -234,9 +255,20 @@ async fn list(
     if json {
         return print_json(&routes);
     }
-    let mut t = routes_table(false);
+    let filtered = table == Table::AdjRibInFiltered;
+    let mut t = if filtered {
+        let mut cols: Vec<&str> = ROUTE_COLUMNS.to_vec();
+        cols.push("Reason");
+        TextTable::new(&cols)
+    } else {
+        routes_table(false)
+    };
     for r in &routes {
-        t.row(route_row(Some(r)));
+        let mut row = route_row(Some(r));
+        if filtered {
+            row.push(r.filter_reason.clone().into());
+        }
+        t.row(row);
     }
     t.print();
     Ok(())

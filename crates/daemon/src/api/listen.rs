@@ -11,7 +11,8 @@ use rbgp_api::observe::{CallObserver, ObserveLayer};
 use rbgp_api::v1::{
     control_service_server::ControlServiceServer, event_service_server::EventServiceServer,
     global_service_server::GlobalServiceServer, injection_service_server::InjectionServiceServer,
-    neighbor_service_server::NeighborServiceServer, rib_service_server::RibServiceServer,
+    neighbor_service_server::NeighborServiceServer, policy_service_server::PolicyServiceServer,
+    rib_service_server::RibServiceServer,
 };
 use rbgp_config::Config;
 use tokio::task::JoinHandle;
@@ -47,6 +48,10 @@ fn router<L: Clone>(mut server: Server<L>, svc: Service, auth: Auth) -> anyhow::
             auth.clone(),
         ))
         .add_service(EventServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(PolicyServiceServer::with_interceptor(
             svc.clone(),
             auth.clone(),
         ))

@@ -16,6 +16,8 @@ mod injection;
 mod listen;
 pub mod metrics;
 mod neighbor;
+mod policy;
+mod policy_overlay;
 mod restore;
 mod rib;
 mod status;
@@ -47,6 +49,8 @@ struct Overlay {
     /// the file's.
     asn: Option<u32>,
     router_id: Option<Ipv4Addr>,
+    /// Sets, policies and attachments added through PolicyService.
+    policy: policy_overlay::PolicyOverlay,
 }
 
 impl Overlay {
@@ -62,6 +66,7 @@ impl Overlay {
             c.peer_groups.insert(name.clone(), g.clone());
         }
         c.dynamic_neighbors.extend(self.dynamic.iter().cloned());
+        self.policy.apply(&mut c);
         c
     }
 }
@@ -100,6 +105,41 @@ impl Inner {
         f(c, o)
     }
 
+    /// An API-added neighbor resolved with the file, the API's groups and
+    /// its attachments.
+    fn resolve_api(
+        &self,
+        n: &rbgp_config::NeighborConfig,
+    ) -> Result<rbgp_config::Neighbor, rbgp_config::ConfigError> {
+        let (merged, n) = self.with_file(|file, o| (o.merged(file), o.policy.neighbor(n)));
+        merged.resolve(&n)
+    }
+
+    /// After a change of policy, groups or the file: the API-added
+    /// neighbors' chains again (a reload covers the others).
+    async fn refresh_api_neighbors(&self) {
+        let stored = match self.store.load(&rbgp_store::NEIGHBORS) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "reading stored neighbors");
+                return;
+            }
+        };
+        for (key, n) in stored {
+            let resolved = rbgp_api::convert::neighbor_from_proto(&n)
+                .map_err(|e| e.to_string())
+                .and_then(|c| self.resolve_api(&c).map_err(|e| e.to_string()));
+            match resolved {
+                Ok(n) => {
+                    if let Err(e) = self.handle.set_neighbor_policy(n.address, n.policy).await {
+                        tracing::debug!(key, error = %e, "policy of an API neighbor not applied");
+                    }
+                }
+                Err(e) => tracing::warn!(key, error = %e, "API neighbor no longer resolves"),
+            }
+        }
+    }
+
     /// Re-reads the configuration file (SIGHUP, ControlService.Reload) and
     /// applies it with the API's groups and ranges added.
     pub async fn reload(&self) -> anyhow::Result<ReloadSummary> {
@@ -113,7 +153,12 @@ impl Inner {
             *file = c;
             overlay.merged(file)
         });
-        Ok(self.handle.reload(merged).await?)
+        merged
+            .check()
+            .map_err(|e| anyhow::anyhow!("with the API's additions: {e}"))?;
+        let summary = self.handle.reload(merged).await?;
+        self.refresh_api_neighbors().await;
+        Ok(summary)
     }
 }
 

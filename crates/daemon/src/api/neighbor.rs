@@ -32,6 +32,7 @@ impl Service {
     async fn apply_overlay(&self) -> Result<(), Status> {
         let merged = self.inner.merged();
         self.inner.handle.reload(merged).await.map_err(status)?;
+        self.inner.refresh_api_neighbors().await;
         Ok(())
     }
 }
@@ -50,8 +51,7 @@ impl NeighborService for Service {
         let c = convert::neighbor_from_proto(&n).map_err(|e| e.in_field("neighbor"))?;
         let resolved = self
             .inner
-            .merged()
-            .resolve(&c)
+            .resolve_api(&c)
             .map_err(|e| config_status(e, "neighbor.settings"))?;
         if self.inner.handle.neighbor(c.address).await.is_ok() {
             return Err(Status::already_exists(format!(

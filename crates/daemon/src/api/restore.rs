@@ -7,7 +7,8 @@ use std::net::IpAddr;
 
 use rbgp_api::convert;
 use rbgp_store::{
-    Store, DISABLED, DYNAMIC_NEIGHBORS, FLOWSPEC, GLOBAL, GLOBAL_KEY, NEIGHBORS, PATHS, PEER_GROUPS,
+    Store, ATTACHMENTS, DISABLED, DYNAMIC_NEIGHBORS, FLOWSPEC, GLOBAL, GLOBAL_KEY, NEIGHBORS,
+    PATHS, PEER_GROUPS, POLICIES, POLICY_SETS,
 };
 
 use super::injection::{flow_route, local_route};
@@ -27,6 +28,30 @@ pub(super) fn overlay(store: &Store) -> anyhow::Result<Overlay> {
         match convert::dynamic_from_proto(&d) {
             Ok(d) => o.dynamic.push(d),
             Err(e) => tracing::error!(key, error = %e, "stored dynamic range skipped"),
+        }
+    }
+    for (key, s) in store.load(&POLICY_SETS)? {
+        let kind = convert::policy::kind_from_proto(s.kind, "kind");
+        match kind
+            .ok()
+            .and_then(|k| convert::policy::sets_of(&mut o.policy.sets, k))
+        {
+            Some(map) => {
+                map.insert(s.name.clone(), s.entries.clone());
+            }
+            None => tracing::error!(key, "stored defined set of no known kind skipped"),
+        }
+    }
+    for (key, p) in store.load(&POLICIES)? {
+        match convert::policy::policy_from_proto(&p) {
+            Ok(d) => o.policy.definitions.push(d),
+            Err(e) => tracing::error!(key, error = %e, "stored policy skipped"),
+        }
+    }
+    for (key, a) in store.load(&ATTACHMENTS)? {
+        match super::policy_overlay::Attach::from_proto(&a) {
+            Ok(a) => o.policy.attachments.push(a),
+            Err(e) => tracing::error!(key, error = %e, "stored attachment skipped"),
         }
     }
     if let Some(g) = store.get(&GLOBAL, GLOBAL_KEY)? {
@@ -56,12 +81,11 @@ pub(super) fn disabled(store: &Store) -> anyhow::Result<HashSet<IpAddr>> {
 }
 
 pub(super) async fn state(inner: &Inner) -> anyhow::Result<()> {
-    let config = inner.merged();
     let mut neighbors = 0;
     for (key, n) in inner.store.load(&NEIGHBORS)? {
         let resolved = convert::neighbor_from_proto(&n)
             .map_err(|e| e.to_string())
-            .and_then(|c| config.resolve(&c).map_err(|e| e.to_string()));
+            .and_then(|c| inner.resolve_api(&c).map_err(|e| e.to_string()));
         match resolved {
             Ok(n) => match inner.handle.add_neighbor(n).await {
                 Ok(()) => neighbors += 1,

@@ -106,6 +106,7 @@ impl RibService for Service {
             Ok(Table::AdjRibInPost) => T::AdjIn(neighbor()?),
             Ok(Table::AdjRibOut) => T::AdjOut(neighbor()?),
             Ok(Table::AdjRibInPre) => T::AdjInPre(neighbor()?),
+            Ok(Table::AdjRibInFiltered) => T::Filtered(neighbor()?),
             Err(_) => {
                 return Err(FieldError::new("table", format!("unknown value {}", r.table)).into())
             }

@@ -156,5 +156,6 @@ pub(super) fn route(r: &RouteEntry) -> v1::Route {
         best: r.best,
         age_seconds: u64::from(r.age),
         stale: r.stale,
+        filter_reason: r.reason.clone().unwrap_or_default(),
     }
 }
