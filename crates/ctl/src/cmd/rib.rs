@@ -214,6 +214,34 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
                 t.row(row);
             }
             t.print();
+            // Each path's import policy, where its pre-policy form is kept.
+            for (i, cand) in r.candidates.iter().enumerate() {
+                if cand.policy_decided_by.is_empty() {
+                    continue;
+                }
+                outln!("\n#{i} import policy: {}", cand.policy_decided_by);
+                for s in &cand.policy_trace {
+                    let term = if s.term.is_empty() {
+                        "(default)"
+                    } else {
+                        &s.term
+                    };
+                    if s.matched {
+                        outln!(
+                            "   {} {term}: matched, {}{}",
+                            s.policy,
+                            format::disposition(s.result),
+                            if s.changes.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", s.changes.join("; "))
+                            }
+                        );
+                    } else {
+                        outln!("   {} {term}: no match", s.policy);
+                    }
+                }
+            }
             Ok(())
         }
         None => {

@@ -503,16 +503,7 @@ impl PolicyService for Service {
             accepted: o.accept,
             result: Some(convert::path_to_proto(&prefix, path_id, &o.attrs)),
             decided_by,
-            trace: trace
-                .into_iter()
-                .map(|s| TraceStep {
-                    policy: s.policy,
-                    term: s.term.unwrap_or_default(),
-                    matched: s.matched,
-                    changes: s.changes,
-                    result: pconv::disposition_to_proto(s.result),
-                })
-                .collect(),
+            trace: trace.iter().map(super::rib::trace_step).collect(),
         }))
     }
 }

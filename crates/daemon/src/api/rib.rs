@@ -193,6 +193,18 @@ impl RibService for Service {
                     reason: lost
                         .map(|d| format!("lost to candidate {} at {}", d.winner, step_name(d.step)))
                         .unwrap_or_default(),
+                    policy_trace: e
+                        .policy
+                        .get(i)
+                        .and_then(|t| t.as_ref())
+                        .map(|t| t.steps.iter().map(trace_step).collect())
+                        .unwrap_or_default(),
+                    policy_decided_by: e
+                        .policy
+                        .get(i)
+                        .and_then(|t| t.as_ref())
+                        .map(|t| t.decided_by.clone())
+                        .unwrap_or_default(),
                 }
             })
             .collect();
@@ -271,5 +283,16 @@ impl RibService for Service {
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(out))))
+    }
+}
+
+/// A policy trace step as a message.
+pub(super) fn trace_step(s: &rbgp_policy::Step) -> TraceStep {
+    TraceStep {
+        policy: s.policy.clone(),
+        term: s.term.clone().unwrap_or_default(),
+        matched: s.matched,
+        changes: s.changes.clone(),
+        result: rbgp_api::convert::policy::disposition_to_proto(s.result),
     }
 }

@@ -10,7 +10,7 @@ mod session;
 
 pub use error::ControlError;
 pub use routes::{
-    Explained, LocalRoute, Origin, PrefixMatch, RibQuery, RibSizes, RouteEntry, Table,
+    Explained, LocalRoute, Origin, PolicyTrace, PrefixMatch, RibQuery, RibSizes, RouteEntry, Table,
 };
 pub use session::{
     Direction, FamilyCounts, Identity, LastNotification, MessageCounts, NeighborStatus,

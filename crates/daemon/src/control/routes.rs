@@ -134,6 +134,19 @@ impl LocalRoute {
 pub struct Explained {
     pub candidates: Vec<RouteEntry>,
     pub explanation: rbgp_rib::Explanation,
+    /// Per candidate, the import policy run again on the path as its
+    /// neighbor sent it (`None`: not kept, see `keep_pre_policy`).
+    pub policy: Vec<Option<PolicyTrace>>,
+}
+
+/// A policy evaluation, term by term.
+#[derive(Debug, Clone)]
+pub struct PolicyTrace {
+    pub steps: Vec<rbgp_policy::Step>,
+    /// "policy P term T", "policy P default", "the chain's default", or
+    /// why no policy ran.
+    pub decided_by: String,
+    pub accepted: bool,
 }
 
 /// How big the RIB is (metrics).

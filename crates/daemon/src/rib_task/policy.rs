@@ -13,6 +13,7 @@ use rbgp_rib::rules::{PeerRules, Rejection};
 use rbgp_wire::{AfiSafi, Nlri, Prefix};
 
 use super::RibTask;
+use crate::control::PolicyTrace;
 use crate::tasks::{PeerSpec, ToPeer};
 
 /// How one family of one direction of a peer decides.
@@ -282,6 +283,64 @@ impl RibTask {
             // the rules alone): everything passes.
             None => (Gates::open(families), Gates::open(families)),
         }
+    }
+
+    /// The import policy run again, traced, on a path as its neighbor sent
+    /// it (its pre-policy form, after the built-in rules); `None` when that
+    /// form is not kept or the path is ours.
+    pub(super) fn import_trace(
+        &mut self,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path: &rbgp_rib::Path,
+    ) -> Option<PolicyTrace> {
+        let addr = *self.by_id.get(&path.peer)?;
+        let received = self
+            .peers
+            .get(&addr)?
+            .pre
+            .as_ref()?
+            .get(&(family, nlri.clone(), path.path_id))?
+            .clone();
+        let mut attrs = rbgp_rib::Attrs::clone(&received);
+        if let Some(r) = self.sources.get(&path.peer) {
+            if let Err(why) = rbgp_rib::rules::import(&mut attrs, r, &self.local) {
+                return Some(PolicyTrace {
+                    steps: Vec::new(),
+                    decided_by: Filter::Rules(why).describe(&self.policies),
+                    accepted: false,
+                });
+            }
+        }
+        let origin = self.origins.get(&path.peer)?.clone();
+        let p = self.peers.get_mut(&addr)?;
+        Some(match p.import.get_mut(family) {
+            None => PolicyTrace {
+                steps: Vec::new(),
+                decided_by: "no import policy for the family".into(),
+                accepted: true,
+            },
+            Some(Gate::Fixed(accept, why)) => PolicyTrace {
+                steps: Vec::new(),
+                decided_by: if *accept {
+                    "accepted without evaluation (accept_all or iBGP without policy)".into()
+                } else {
+                    why.describe(&self.policies)
+                },
+                accepted: *accept,
+            },
+            Some(Gate::Eval(e)) => {
+                let mut steps = Vec::new();
+                let route = origin.route(family, nlri);
+                let o =
+                    e.evaluate_traced(&route, &Arc::new(attrs), &mut |x| Arc::new(x), &mut steps);
+                PolicyTrace {
+                    steps,
+                    decided_by: Filter::Policy(o.decided).describe(&self.policies),
+                    accepted: o.accept,
+                }
+            }
+        })
     }
 
     /// Run a peer's pre-policy table through import again.

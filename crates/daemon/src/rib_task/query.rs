@@ -263,20 +263,24 @@ impl RibTask {
         Ok(longest_only(&q.prefix, v))
     }
 
-    /// Every candidate path of an NLRI and the step that decided.
-    pub(super) fn explain(&self, family: AfiSafi, nlri: &Nlri) -> Option<Explained> {
-        let st = self;
-        let explanation = st.rib.explain(family, nlri)?;
-        let candidates = st
-            .rib
-            .paths(family, nlri)
+    /// Every candidate path of an NLRI and the step that decided, with
+    /// each path's import policy trace where its pre-policy form is kept.
+    pub(super) fn explain(&mut self, family: AfiSafi, nlri: &Nlri) -> Option<Explained> {
+        let explanation = self.rib.explain(family, nlri)?;
+        let paths: Vec<rbgp_rib::Path> = self.rib.paths(family, nlri).to_vec();
+        let candidates = paths
             .iter()
             .enumerate()
-            .map(|(i, p)| st.entry(family, nlri, p, i == explanation.best))
+            .map(|(i, p)| self.entry(family, nlri, p, i == explanation.best))
+            .collect();
+        let policy = paths
+            .iter()
+            .map(|p| self.import_trace(family, nlri, p))
             .collect();
         Some(Explained {
             candidates,
             explanation,
+            policy,
         })
     }
 }

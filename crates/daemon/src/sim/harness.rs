@@ -464,6 +464,21 @@ impl Sim {
         rx.await.unwrap().unwrap()
     }
 
+    pub async fn explain(
+        &self,
+        family: AfiSafi,
+        prefix: &str,
+    ) -> Option<crate::control::Explained> {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Explain {
+            family,
+            nlri: nlri(prefix),
+            reply,
+        })
+        .await;
+        rx.await.unwrap()
+    }
+
     /// Every path of the Loc-RIB.
     pub async fn loc_rib(&self) -> Vec<RouteEntry> {
         self.query(RibQuery {

@@ -318,3 +318,44 @@ async fn changed_attachment_asks_the_peer_again_without_a_pre_policy_table() {
     assert!(sim.peer("192.0.2.2").table.is_empty());
     sim.stop();
 }
+
+#[tokio::test]
+async fn explain_shows_each_paths_import_policy_where_kept() {
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", BOGONS);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"clean\"]\nkeep_pre_policy = true",
+    )
+    .await;
+    sim.up(
+        "192.0.2.2",
+        "remote_asn = 65002\nimport_policy = [\"accept_all\"]",
+    )
+    .await;
+    let p = "203.0.113.0/24";
+    sim.announce("192.0.2.1", V4, &[p], &attrs("65001", "192.0.2.1"))
+        .await;
+    sim.announce("192.0.2.2", V4, &[p], &attrs("65002 7", "192.0.2.2"))
+        .await;
+    let e = sim.explain(V4, p).await.unwrap();
+    assert_eq!(e.candidates.len(), 2);
+    let traced: Vec<String> = e
+        .policy
+        .iter()
+        .flatten()
+        .map(|t| {
+            let steps: Vec<String> = t
+                .steps
+                .iter()
+                .map(|s| format!("{}:{}", s.term.as_deref().unwrap_or("default"), s.matched))
+                .collect();
+            format!("{} [{}] {}", t.decided_by, steps.join(" "), t.accepted)
+        })
+        .collect();
+    assert_eq!(
+        traced,
+        ["policy clean term tag [bogons:false tag:true] true"],
+        "the second neighbor keeps no pre-policy table"
+    );
+    sim.stop();
+}
