@@ -1,5 +1,5 @@
 # Sourced by bench/run.sh: one start_DAEMON per daemon under test.
-#   start_NAME DIR FEEDERS RS   writes its configuration into DIR, starts the
+#   start_NAME DIR FEEDERS RS CASE PREFIXES   writes its configuration into DIR, starts the
 #   daemon in netns $dut at 10.99.0.1 (AS 65000), sets $started to its PID.
 # The same setup everywhere: every peer passive on the DUT side (the tool
 # connects when ready), import and export everything, the monitor
@@ -19,10 +19,19 @@ spawn_dut() {
     started=$!
 }
 
+# The policy cases' configurations come from `rbgp-bench config`, which
+# writes the same policy for rbgpd and BIRD from the feeders' table.
+policy_case() { [ "$1" = p ] || [ "$1" = d ]; }
+
 start_rbgpd() {
     local dir=$1 conf=$1/rbgpd.toml rs=false
     [ "$3" = 1 ] && rs=true
     mkdir -p "$dir/state"
+    if policy_case "$4"; then
+        "$bench" config --daemon rbgpd --case "$4" --sessions "$2" --prefixes "$5" --dir "$dir/state" >"$conf"
+        LOG=$dir/rbgpd.log spawn_dut "$rbgpd" "$conf"
+        return
+    fi
     printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n# RFC 8212: eBGP needs a policy; the bench passes everything on.\nimport_policy = ["accept_all"]\nexport_policy = ["accept_all"]\n' "$dir/state" >"$conf"
     peers "$2" | while read -r addr asn; do
         printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\n' "$addr" "$asn" "$rs"
@@ -33,6 +42,11 @@ start_rbgpd() {
 start_bird() {
     local dir=$1 conf=$1/bird.conf rs=""
     [ "$3" = 1 ] && rs="rs client;"
+    if policy_case "$4"; then
+        "$bench" config --daemon bird --case "$4" --sessions "$2" --prefixes "$5" --dir "$dir" >"$conf"
+        LOG=$dir/bird.out spawn_dut bird -f -c "$conf" -s "$dir/bird.ctl"
+        return
+    fi
     cat >"$conf" <<EOF
 router id 10.99.0.1;
 log "$dir/bird.log" { info, warning, error, fatal };

@@ -9,6 +9,9 @@
 #
 # Cases (P = --prefixes):  a: 1 feeder x P   b: 10 feeders x P/10
 #                          c: 2 feeders x P, every peer a route-server client
+#   p: case a through a 10-term import policy (rbgpd and BIRD only)
+#   d: IXP route server: --rs-clients N (200) feeders x 0.4P/N, each client
+#      with its own import and export policy (rbgpd and BIRD only)
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
 # (10.99.0.2, AS 65100) and the feeders (10.99.0.10+i, AS 65001+i) in
@@ -19,18 +22,20 @@ cd "$(dirname "$0")/.."
 
 daemons=rbgpd,bird,gobgp,frr
 cases=a,b,c
+clients=200
 prefixes=1000000
 timeout=900
 build=1
 perf=0
 out=""
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --timeout SECS --out DIR --no-build"
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --timeout SECS --out DIR --no-build"
     echo "         --perf: perf record -g the DUT while it converges (DIR/DAEMON-CASE/perf.data; slows it down)"; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --daemons) daemons=$2; shift 2 ;;
     --cases) cases=$2; shift 2 ;;
     --prefixes) prefixes=$2; shift 2 ;;
+    --rs-clients) clients=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -73,7 +78,10 @@ ip -n "$gen" link set lo up
 ip -n "$dut" link add eth0 type veth peer name eth0 netns "$gen"
 ip -n "$dut" addr add 10.99.0.1/24 dev eth0
 ip -n "$gen" addr add 10.99.0.2/24 dev eth0
-for i in $(seq 10 19); do ip -n "$gen" addr add "10.99.0.$i/24" dev eth0; done
+# feeders from 10.99.0.10 (up to 240 route-server clients in case d)
+last=$((clients > 10 ? 9 + clients : 19))
+[ "$last" -le 250 ] || { echo "--rs-clients: at most 241"; exit 2; }
+for i in $(seq 10 "$last"); do ip -n "$gen" addr add "10.99.0.$i/24" dev eth0; done
 ip -n "$dut" link set eth0 up
 ip -n "$gen" link set eth0 up
 
@@ -86,6 +94,8 @@ shape() {
     a) echo "1 $prefixes" ;;
     b) echo "10 $((prefixes / 10))" ;;
     c) echo "2 $prefixes" ;;
+    p) echo "1 $prefixes" ;;
+    d) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     esac
 }
 
@@ -123,8 +133,13 @@ echo "|---|---|---:|---:|---:|---:|---:|---:|---|" >>"$results"
 run_case() {
     local d=$1 c=$2 n m rs=0 dir total dpid mpid="" fpid="" note=""
     read -r n m < <(shape "$c")
-    [ "$c" = c ] && rs=1
+    [ "$c" = c ] || [ "$c" = d ] && rs=1
+    case "$c" in p | d)
+        [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case $c: not supported (policy cases: rbgpd, bird)"; return 0; } ;;
+    esac
     total=$((n * m))
+    # the policy cases pass fewer to the monitor (the bogons go)
+    case "$c" in p | d) total=$("$bench" config --daemon rbgpd --case "$c" --sessions "$n" --prefixes "$m" --expect) ;; esac
     dir=$out/$d-$c
     mkdir -p "$dir"
     echo "== $d case $c: $n x $m prefixes (route server: $rs), logs in $dir"
@@ -133,7 +148,7 @@ run_case() {
         [ $SECONDS -lt $end ] || { echo "port 179 still busy"; return 0; }
         sleep 0.2
     done
-    start_"$d" "$dir" "$n" "$rs"
+    start_"$d" "$dir" "$n" "$rs" "$c" "$m"
     dpid=$started
     pids+=("$dpid")
     end=$((SECONDS + 30))

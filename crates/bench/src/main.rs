@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config;
 mod feed;
 mod gen;
 mod monitor;
@@ -32,12 +33,16 @@ enum Cmd {
     Feed(feed::FeedArgs),
     /// Count prefixes received until the expected number is reached.
     Monitor(monitor::MonitorArgs),
+    /// Print the DUT configuration of a policy case (p, d) for rbgpd or
+    /// BIRD, from the same generated table the feeders announce.
+    Config(config::ConfigArgs),
 }
 
 fn main() -> ExitCode {
     let r = match Cli::parse().cmd {
         Cmd::Feed(a) => feed::run(&a),
         Cmd::Monitor(a) => monitor::run(&a),
+        Cmd::Config(a) => config::run(&a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
