@@ -69,7 +69,15 @@ impl<'a> Attachments<'a> {
             Dir::Import => (self.import, self.family_import),
             Dir::Export => (self.export, self.family_export),
         };
-        by_family.and_then(|m| m.get(&family.to_string())).or(all)
+        // Keys are family names in any spelling AfiSafi reads
+        // (`ipv6_unicast`, `ipv6-unicast`...).
+        by_family
+            .and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| k.parse::<AfiSafi>().ok() == Some(family))
+                    .map(|(_, v)| v)
+            })
+            .or(all)
     }
 
     fn default(&self, d: Dir) -> Option<Disposition> {
@@ -302,7 +310,7 @@ export_policy = ["accept_all"]
 {POLICIES}
 [peer_groups.rs]
 remote_asn = 65010
-family_import_policy = {{ ipv6_unicast = ["v6"] }}
+family_import_policy = {{ ipv6-unicast = ["v6"] }}
 
 [[neighbors]]
 address = "192.0.2.2"

@@ -270,6 +270,40 @@ impl Policies {
             .collect()
     }
 
+    /// A fingerprint of what a chain means: its policies' definitions and
+    /// the entries of every set they name. Equal before and after a
+    /// change of definitions: the chain decides as before.
+    pub fn fingerprint(&self, def: &ChainDef) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        def.policies.hash(&mut h);
+        format!("{:?}", def.default).hash(&mut h);
+        let s = &self.config.sets;
+        for name in &def.policies {
+            let Some(d) = self.config.definitions.iter().find(|d| &d.name == name) else {
+                name.hash(&mut h);
+                continue;
+            };
+            format!("{d:?}").hash(&mut h);
+            for t in &d.terms {
+                for (kind, set) in set_refs(&t.conditions, &t.then) {
+                    let entries = match kind {
+                        "prefix" => s.prefix.get(&set),
+                        "as_path" => s.as_path.get(&set),
+                        "asn" => s.asn.get(&set),
+                        "community" => s.community.get(&set),
+                        "large_community" => s.large_community.get(&set),
+                        "ext_community" => s.ext_community.get(&set),
+                        "neighbor" => s.neighbor.get(&set),
+                        _ => s.next_hop.get(&set),
+                    };
+                    (kind, &set, entries).hash(&mut h);
+                }
+            }
+        }
+        h.finish()
+    }
+
     /// Policies (by name) that use each set: `(kind, set) -> policies`,
     /// for refusing to delete a set still in use.
     pub fn set_users(&self) -> Vec<((&'static str, String), String)> {

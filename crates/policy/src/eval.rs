@@ -484,21 +484,23 @@ pub(crate) fn apply(sets: &Sets, actions: &[Act], a: &mut Attrs, s: &Session) {
                 }
             }
             Act::NextHop(n) => {
+                // Only an address of the next hop's own family: an IPv4
+                // route with an IPv6 next hop needs RFC 8950 on the
+                // session, which a policy cannot know it has.
                 let same_family =
                     |x: std::net::IpAddr| a.next_hop.is_none_or(|nh| nh.is_ipv4() == x.is_ipv4());
-                match n {
-                    NextHopAction::SelfAddr => {
-                        if let Some(l) = s.local_address.filter(|l| same_family(*l)) {
-                            a.next_hop = Some(l);
-                        }
+                let to = match n {
+                    NextHopAction::SelfAddr => s.local_address,
+                    NextHopAction::Peer => s.peer_address,
+                    NextHopAction::Unchanged => None,
+                    NextHopAction::Addr(x) => Some(*x),
+                };
+                if let Some(x) = to.filter(|x| same_family(*x)) {
+                    if a.next_hop != Some(x) {
+                        a.next_hop = Some(x);
+                        // The link-local belonged to the old next hop.
+                        a.link_local = None;
                     }
-                    NextHopAction::Peer => {
-                        if let Some(p) = s.peer_address.filter(|p| same_family(*p)) {
-                            a.next_hop = Some(p);
-                        }
-                    }
-                    NextHopAction::Unchanged => {}
-                    NextHopAction::Addr(x) => a.next_hop = Some(*x),
                 }
             }
             Act::Origin(o) => a.origin = Some(*o),

@@ -434,6 +434,15 @@ fn attribute_actions() {
     let o = act("", "next_hop = \"unchanged\"", a.clone());
     assert_eq!(o.attrs.next_hop, a.next_hop);
     assert_eq!(o.next_hop, Some(NextHopAction::Unchanged));
+    // Another family's address is not applied.
+    let o = act("", "next_hop = \"2001:db8::1\"", a.clone());
+    assert_eq!(o.attrs.next_hop, a.next_hop);
+    let mut v6 = attrs("65001");
+    v6.next_hop = Some("2001:db8::9".parse().unwrap());
+    v6.link_local = Some("fe80::9".parse().unwrap());
+    let o = act("", "next_hop = \"2001:db8::1\"", v6);
+    assert_eq!(o.attrs.next_hop, Some("2001:db8::1".parse().unwrap()));
+    assert_eq!(o.attrs.link_local, None, "the old link-local goes too");
     let mut third = a;
     third.next_hop = Some("192.0.2.77".parse().unwrap());
     let o = act("", "next_hop = \"peer\"", third);

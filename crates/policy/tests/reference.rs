@@ -34,7 +34,7 @@ fn as_path_in(cfg: &PolicyConfig, n: &str, a: &Attrs) -> bool {
     let text = a.as_path.to_string();
     set(&cfg.sets.as_path, n)
         .iter()
-        .any(|e| as_path::compile(e).unwrap().is_match(&text))
+        .any(|e| as_path::compile(e).unwrap().is_match(text.as_bytes()))
 }
 
 fn asn_in(cfg: &PolicyConfig, n: &str, x: u32) -> bool {
@@ -336,7 +336,15 @@ fn config() -> impl Strategy<Value = PolicyConfig> {
             entries(&["10.0.0.0/8 le 24", "192.0.2.0/24 ge 25", "0.0.0.0/0 le 32"]),
         ),
         (
-            entries(&["_6939_", "^65001_", "_3$", "^$", "[{]"]),
+            entries(&[
+                "_6939_",
+                "^65001_",
+                "_3$",
+                "^$",
+                "[{]",
+                "^65001 .* [0-9]+$",
+                "_[^ ]+}$",
+            ]),
             entries(&["^65002_"]),
         ),
         entries(&["64500", "3-4", "65001"]),

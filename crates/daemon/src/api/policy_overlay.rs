@@ -102,9 +102,10 @@ macro_rules! attach_to {
         match a.family {
             None => *all = Some(a.policies.clone()),
             Some(f) => {
-                by_family
-                    .get_or_insert_with(Default::default)
-                    .insert(f.to_string(), a.policies.clone());
+                let m = by_family.get_or_insert_with(Default::default);
+                // The file may spell the family otherwise (`ipv6-unicast`).
+                m.retain(|k: &String, _| k.parse::<AfiSafi>().ok() != Some(f));
+                m.insert(f.to_string(), a.policies.clone());
             }
         }
         if a.default.is_some() {

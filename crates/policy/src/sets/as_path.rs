@@ -2,9 +2,11 @@
 //! GoBGP, matched against the path's text (`65001 6939 {3,4}`): `_`
 //! matches a boundary (start, end, a space, or the brackets and commas
 //! of sets and confederation segments); everything else is the `regex`
-//! crate's syntax with ASCII classes.
+//! crate's syntax with ASCII classes. The texts are ASCII, so they are
+//! matched as bytes: `.` and `[^...]` then compile without the Unicode
+//! tables the crate is built without.
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// What `_` stands for.
 const BOUNDARY: &str = r"(?:^|$|[ ,{}()\[\]])";
@@ -12,8 +14,9 @@ const BOUNDARY: &str = r"(?:^|$|[ ,{}()\[\]])";
 /// Rewrite `_` (outside character classes and escapes) as a boundary.
 pub fn translate(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
-    let mut in_class = false;
-    let mut chars = pattern.chars();
+    // Nesting of `[` inside a class (`[[:digit:]_]`, `[a[b]]`).
+    let mut depth = 0u32;
+    let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
@@ -22,15 +25,25 @@ pub fn translate(pattern: &str) -> String {
                     out.push(n);
                 }
             }
-            '[' if !in_class => {
-                in_class = true;
+            '[' => {
+                depth += 1;
+                out.push(c);
+                // A `]` (after an optional `^`) right at the start of a
+                // class is a literal, not its end.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
                 out.push(c);
             }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            '_' if !in_class => out.push_str(BOUNDARY),
+            '_' if depth == 0 => out.push_str(BOUNDARY),
             c => out.push(c),
         }
     }
@@ -66,7 +79,7 @@ impl AsPathSet {
     }
 
     pub fn matches(&self, path_text: &str) -> bool {
-        self.set.is_match(path_text)
+        self.set.is_match(path_text.as_bytes())
     }
 }
 
@@ -94,9 +107,17 @@ mod tests {
         let origin = set(&["_[0-9]+$"]);
         assert!(origin.matches("1 2 3"));
         assert!(!origin.matches("1 2 {3,4}"));
-        // `_` inside a class is literal.
+        // `_` inside a class is literal, however the class is written.
         assert_eq!(translate("[_]"), "[_]");
         assert_eq!(translate(r"\_"), r"\_");
+        assert_eq!(translate("[]_]"), "[]_]");
+        assert_eq!(translate("[^]_]"), "[^]_]");
+        assert_eq!(translate("[[:digit:]_]+"), "[[:digit:]_]+");
+        // Any character and negated classes (bytes: no Unicode tables).
+        let any = set(&["^65001 .* 3$", "_[^ ]+$"]);
+        assert!(any.matches("65001 7 8 3"));
+        assert!(set(&["^65001 [^ ]+ 3$"]).matches("65001 7 3"));
+        assert!(set(&[r"^\d+ \D"]).matches("65001 {3}"));
         // Empty path: `^$`.
         assert!(set(&["^$"]).matches(""));
     }

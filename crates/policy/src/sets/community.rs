@@ -7,7 +7,7 @@
 use std::hash::Hash;
 
 use rbgp_wire::attr::{Community, ExtCommunity, LargeCommunity};
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use rustc_hash::FxHashSet;
 
 /// One community kind.
@@ -138,8 +138,19 @@ impl<K: Kind> Pattern<K> {
                 }
             }
         } else if s.contains('*') {
-            // A wildcard over the text form: `*` is any number.
-            let glob = regex::escape(s).replace(r"\*", "[0-9]+");
+            // A wildcard over the text form: `*` is any number. The text
+            // form names route targets `rt:` and origins `soo:`, whatever
+            // alias the entry used.
+            let s = ["target:", "route-target:"]
+                .iter()
+                .find_map(|a| s.strip_prefix(a).map(|r| format!("rt:{r}")))
+                .or_else(|| {
+                    ["origin:", "ro:"]
+                        .iter()
+                        .find_map(|a| s.strip_prefix(a).map(|r| format!("soo:{r}")))
+                })
+                .unwrap_or_else(|| s.to_string());
+            let glob = regex::escape(&s).replace(r"\*", "[0-9]+");
             return regex(&format!("^{glob}$")).map(Pattern::Text);
         }
         Err(format!(
@@ -151,7 +162,7 @@ impl<K: Kind> Pattern<K> {
         match self {
             Pattern::Exact(k) => k == c,
             Pattern::Fields(f) => f.iter().enumerate().all(|(i, x)| x.holds(c.field(i))),
-            Pattern::Text(r) => r.is_match(&c.text()),
+            Pattern::Text(r) => r.is_match(c.text().as_bytes()),
         }
     }
 }
@@ -272,13 +283,17 @@ mod tests {
         let e: CommunitySet<ExtCommunity> = CommunitySet::parse(&[
             "rt:65000:100".to_string(),
             "rt:65001:*".to_string(),
+            "target:65002:*".to_string(),
             "/^soo:/".to_string(),
+            "/^rt:65009:.*$/".to_string(),
         ])
         .unwrap();
         let ec = |t: &str| t.parse::<ExtCommunity>().unwrap();
         assert!(e.matches(&ec("rt:65000:100")));
         assert!(e.matches(&ec("rt:65001:42")));
-        assert!(!e.matches(&ec("rt:65002:42")));
+        assert!(e.matches(&ec("rt:65002:42")), "target: is rt:");
+        assert!(!e.matches(&ec("rt:65003:42")));
         assert!(e.matches(&ec("soo:65009:1")));
+        assert!(e.matches(&ec("rt:65009:77")), "`.` in a /regex/");
     }
 }
