@@ -286,6 +286,9 @@ pub struct Neighbor {
     pub route_server_client: bool,
     pub next_hop_self: bool,
     pub add_path: Option<AddPath>,
+    /// Paths the neighbor may announce, accepted or filtered by import
+    /// policy alike (filtered paths are kept too, and an IXP client
+    /// leaking a full table must be stopped whatever the filters say).
     pub max_prefixes: Option<u32>,
     /// Over the limit: only log (else Cease/1, RFC 4486).
     pub max_prefixes_warning_only: bool,

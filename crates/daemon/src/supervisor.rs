@@ -129,22 +129,33 @@ impl Supervisor {
     }
 
     /// A running neighbor whose session settings did not change: its policy
-    /// may have, which applies without a reset.
-    async fn update_policy(&mut self, n: &Neighbor) {
-        let Some(h) = self.peers.get_mut(&n.address) else {
-            return;
-        };
+    /// may have, which applies without a reset. The chains to send the RIB
+    /// when it did.
+    fn update_policy(&mut self, n: &Neighbor) -> Option<(IpAddr, PeerSpec)> {
+        let h = self.peers.get_mut(&n.address)?;
         if h.neighbor.policy == n.policy {
-            return;
+            return None;
         }
         h.neighbor.policy = n.policy.clone();
         tracing::info!(peer = %n.address, "neighbor policy changed: applied without a session reset");
-        self.send_policy(n).await;
+        Some((n.address, self.spec(n)))
     }
 
-    /// Tell the RIB a neighbor's chains; warn when RFC 8212 leaves an
-    /// eBGP neighbor with nothing accepted or sent.
+    /// Tell the RIB a neighbor's chains.
     async fn send_policy(&self, n: &Neighbor) {
+        let spec = self.spec(n);
+        let _ = self
+            .rib
+            .send(RibMsg::SetPeerPolicy {
+                addr: n.address,
+                spec: Some(spec),
+            })
+            .await;
+    }
+
+    /// A neighbor's chains as the RIB takes them; warns when RFC 8212
+    /// leaves an eBGP neighbor with nothing accepted or sent.
+    fn spec(&self, n: &Neighbor) -> PeerSpec {
         let asn = self.config.global.asn;
         let ebgp = n.is_ebgp(asn);
         let (no_import, no_export) = n.policy.unattached();
@@ -156,18 +167,11 @@ impl Supervisor {
                 "eBGP neighbor without import/export policy for these families: nothing is accepted/sent (RFC 8212); attach a policy, or import_policy/export_policy = [\"accept_all\"]"
             );
         }
-        let spec = PeerSpec {
+        PeerSpec {
             policy: n.policy.clone(),
             group: n.peer_group.as_deref().map(Arc::from),
             ebgp,
-        };
-        let _ = self
-            .rib
-            .send(RibMsg::SetPeerPolicy {
-                addr: n.address,
-                spec: Some(spec),
-            })
-            .await;
+        }
     }
 
     pub async fn start_configured(&mut self) -> Result<(), ControlError> {
@@ -279,9 +283,17 @@ impl Supervisor {
         if new.global.session_settings() != self.config.global.session_settings() {
             tracing::warn!("[global] changes other than policy take effect at the next restart");
         }
+        // Compiled before anything changes: a reload that fails leaves
+        // the daemon as it was.
+        let policies = if new.policy != self.config.policy {
+            let p = rbgp_policy::Policies::compile(&new.policy)
+                .map_err(|e| ControlError::invalid(format!("policy.{}", e.field), e.reason))?;
+            Some(Arc::new(p))
+        } else {
+            None
+        };
         let mut summary = ReloadSummary::default();
         let old_routes = std::mem::take(&mut self.config.routes);
-        let old_policy = std::mem::take(&mut self.config.policy);
         // The identity and listeners stay; policy attachments apply now.
         let global = rbgp_config::Global {
             import_policy: new.global.import_policy.clone(),
@@ -295,19 +307,10 @@ impl Supervisor {
         self.config = new;
         self.config.global = global;
         self.listeners.key_ranges(&self.config);
-        if self.config.policy != old_policy {
-            // Checked when the file was read; compiled again here.
-            let policies = rbgp_policy::Policies::compile(&self.config.policy)
-                .map_err(|e| ControlError::invalid(format!("policy.{}", e.field), e.reason))?;
-            tracing::info!("policy definitions changed: applied without session resets");
-            let _ = self
-                .rib
-                .send(RibMsg::SetPolicies {
-                    policies: Arc::new(policies),
-                })
-                .await;
-        }
-        // Neighbors from the old file that are gone or changed.
+        // Which running neighbors keep their session (their policy may
+        // change) and which stop: configured ones from the old file...
+        let mut specs = Vec::new();
+        let mut restart: Vec<(IpAddr, Option<Neighbor>)> = Vec::new();
         let configured: Vec<IpAddr> = self
             .peers
             .iter()
@@ -316,22 +319,52 @@ impl Supervisor {
             .collect();
         for addr in configured {
             let keep = wanted.iter().find(|n| n.address == addr);
-            let same = keep.is_some_and(|n| {
+            let same = keep.filter(|n| {
                 self.peers
                     .get(&addr)
                     .is_some_and(|h| h.neighbor.session_settings() == n.session_settings())
             });
-            if same {
-                summary.unchanged += 1;
-                if let Some(n) = keep {
-                    self.update_policy(n).await;
+            match same {
+                Some(n) => {
+                    summary.unchanged += 1;
+                    specs.extend(self.update_policy(n));
                 }
-                continue;
+                None => restart.push((addr, keep.cloned())),
             }
+        }
+        // ...and dynamic ones, closed when their range is gone or would
+        // now give them other settings (they may connect again).
+        let dynamic: Vec<(IpAddr, Option<Neighbor>)> = self
+            .peers
+            .iter()
+            .filter(|(_, h)| h.dynamic)
+            .map(|(a, _)| (*a, self.dynamic_neighbor(*a).ok()))
+            .collect();
+        let mut closed = Vec::new();
+        for (addr, now) in dynamic {
+            let same = now.as_ref().filter(|n| {
+                self.peers
+                    .get(&addr)
+                    .is_some_and(|h| h.neighbor.session_settings() == n.session_settings())
+            });
+            match same {
+                Some(n) => specs.extend(self.update_policy(n)),
+                None => closed.push(addr),
+            }
+        }
+        // New definitions and changed chains reach the RIB as one change,
+        // before any session stops or starts.
+        if policies.is_some() || !specs.is_empty() {
+            if policies.is_some() {
+                tracing::info!("policy definitions changed: applied without session resets");
+            }
+            let _ = self.rib.send(RibMsg::SetPolicies { policies, specs }).await;
+        }
+        for (addr, keep) in restart {
             self.stop(addr, Some("configuration changed".into())).await;
             match keep {
                 Some(n) => {
-                    self.spawn(n.clone(), false, false).await;
+                    self.spawn(n, false, false).await;
                     summary.changed.push(addr);
                 }
                 None => {
@@ -340,28 +373,10 @@ impl Supervisor {
                 }
             }
         }
-        // Dynamic neighbors whose range is gone or would now give them
-        // other settings: closed (they may connect again).
-        let dynamic: Vec<(IpAddr, Option<Neighbor>)> = self
-            .peers
-            .iter()
-            .filter(|(_, h)| h.dynamic)
-            .map(|(a, _)| (*a, self.dynamic_neighbor(*a).ok()))
-            .collect();
-        for (addr, now) in dynamic {
-            let same = now.as_ref().is_some_and(|n| {
-                self.peers
-                    .get(&addr)
-                    .is_some_and(|h| h.neighbor.session_settings() == n.session_settings())
-            });
-            match now {
-                Some(n) if same => self.update_policy(&n).await,
-                _ => {
-                    self.stop(addr, Some("dynamic neighbor range removed".into()))
-                        .await;
-                    summary.removed.push(addr);
-                }
-            }
+        for addr in closed {
+            self.stop(addr, Some("dynamic neighbor range removed".into()))
+                .await;
+            summary.removed.push(addr);
         }
         for n in wanted {
             if !self.peers.contains_key(&n.address) {
@@ -487,7 +502,15 @@ impl Supervisor {
                     Some(h) => {
                         let mut n = h.neighbor.clone();
                         n.policy = *policy;
-                        self.update_policy(&n).await;
+                        if let Some(spec) = self.update_policy(&n) {
+                            let _ = self
+                                .rib
+                                .send(RibMsg::SetPolicies {
+                                    policies: None,
+                                    specs: vec![spec],
+                                })
+                                .await;
+                        }
                         Ok(())
                     }
                     None => Err(ControlError::NoSuchNeighbor(addr)),
@@ -556,6 +579,8 @@ pub async fn run(
             Some(ip) = gone_rx.recv() => {
                 if sup.peers.get(&ip).is_some_and(|h| h.dynamic) {
                     sup.peers.remove(&ip);
+                    // Its chains go too (a range sees many addresses).
+                    let _ = sup.rib.send(RibMsg::SetPeerPolicy { addr: ip, spec: None }).await;
                     tracing::info!(peer = %ip, "dynamic neighbor removed");
                 }
             }

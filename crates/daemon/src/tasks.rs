@@ -182,10 +182,12 @@ pub enum RibMsg {
     SetLocal {
         local: Local,
     },
-    /// New policy definitions (start, reload, the API): every peer's
-    /// chains are rebuilt and its routes run through them again.
+    /// New policy definitions and/or neighbors' chains (reload, the API),
+    /// applied as one change: routes run again only through the chains
+    /// whose meaning changed.
     SetPolicies {
-        policies: Arc<Policies>,
+        policies: Option<Arc<Policies>>,
+        specs: Vec<(IpAddr, PeerSpec)>,
     },
     /// A neighbor's chains (sent before its task starts, and when a
     /// reload or the API changes them; `None`: the neighbor is gone).

@@ -251,6 +251,34 @@ fn policy_set_attached_and_changed_through_rbgpctl_without_resets() {
         "{out}"
     );
     assert!(out.contains("10.4.0.0/16"), "{out}");
+    // TestPolicy on a route from the RIB runs import policy on what the
+    // neighbor sent: a filtered route is there as policy saw it...
+    let (ok, out) = ctl::ctl(
+        &sock,
+        "policy test --neighbor 10.88.0.4 --from 10.88.0.4 100.64.3.0/24",
+    );
+    assert!(
+        ok && out.contains("rejected (policy members-in term bogons)"),
+        "{out}"
+    );
+    // ...an accepted one only with keep_pre_policy (the accepted table
+    // holds what the policy already changed).
+    let (ok, out) = ctl::ctl(
+        &sock,
+        "policy test --neighbor 10.88.0.4 --from 10.88.0.4 100.66.1.0/24",
+    );
+    assert!(!ok && out.contains("keep_pre_policy"), "{out}");
+    // Refused, changing nothing: a default on one family (a scope has
+    // one per direction), a policy nobody defined.
+    let (ok, out) = ctl::ctl(
+        &sock,
+        "policy attach --neighbor 10.88.0.2 --import --family ipv4_unicast --default accept accept_all",
+    );
+    assert!(!ok && out.contains("attachment.default"), "{out}");
+    let (ok, out) = ctl::ctl(&sock, "policy attach --neighbor 10.88.0.2 --import nosuch");
+    assert!(!ok && out.contains("nosuch"), "{out}");
+    let (ok, out) = ctl::ctl(&sock, "policy attachments");
+    assert!(ok && !out.contains("10.88.0.2"), "{out}");
     let (ok, out) = ctl::ctl(&sock, "--json policy");
     assert!(ok, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();

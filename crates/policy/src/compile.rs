@@ -71,7 +71,7 @@ pub(crate) enum Remove<K> {
 }
 
 /// What `next_hop` is set to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NextHopAction {
     /// Our address on the session.
     SelfAddr,
@@ -243,6 +243,11 @@ impl Policies {
 
     pub(crate) fn policy(&self, i: usize) -> Option<&Policy> {
         self.policies.get(i)
+    }
+
+    /// The index of the policy named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.policies.iter().position(|p| p.name == name)
     }
 
     pub fn policy_name(&self, i: usize) -> &str {

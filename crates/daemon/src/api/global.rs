@@ -46,9 +46,9 @@ impl GlobalService for Service {
         self.writable()?;
         let r = req.into_inner();
         let (asn, router_id) = convert::identity_from_proto(&r)?;
-        // One SetGlobal at a time: the stored record is read, merged and
+        // One change at a time: the stored record is read, merged and
         // written back, then applied.
-        let _one = self.inner.set_global.lock().await;
+        let _one = self.inner.config_lock.lock().await;
         let mut stored = self
             .inner
             .store

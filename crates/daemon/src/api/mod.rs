@@ -81,8 +81,11 @@ pub struct Inner {
     started: Instant,
     /// API calls and errors per method (metrics).
     calls: Arc<metrics::ApiCalls>,
-    /// Serialises SetGlobal (read-modify-write of its stored record).
-    set_global: tokio::sync::Mutex<()>,
+    /// Serialises every change of the file or the API's additions (a
+    /// reload, SetGlobal, groups, ranges, neighbors, policy): each checks,
+    /// stores and applies in one piece, so two cannot interleave and
+    /// apply a state neither checked.
+    config_lock: tokio::sync::Mutex<()>,
 }
 
 impl Inner {
@@ -146,17 +149,24 @@ impl Inner {
         let Some(path) = &self.config_path else {
             anyhow::bail!("rbgpd runs its built-in configuration: no file to reload");
         };
+        let _one = self.config_lock.lock().await;
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         let c = Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let merged = self.with_file(|file, overlay| {
-            *file = c;
-            overlay.merged(file)
-        });
+        // Checked with the API's additions before it replaces anything: a
+        // file that does not go with them leaves the daemon as it was.
+        let merged = self.with_file(|_, overlay| overlay.merged(&c));
         merged
             .check()
             .map_err(|e| anyhow::anyhow!("with the API's additions: {e}"))?;
-        let summary = self.handle.reload(merged).await?;
+        let old = self.with_file(|file, _| std::mem::replace(file, c));
+        let summary = match self.handle.reload(merged).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.with_file(|file, _| *file = old);
+                return Err(e.into());
+            }
+        };
         self.refresh_api_neighbors().await;
         Ok(summary)
     }
@@ -218,7 +228,7 @@ pub async fn start(file: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config_path,
         started: Instant::now(),
         calls: Arc::default(),
-        set_global: tokio::sync::Mutex::new(()),
+        config_lock: tokio::sync::Mutex::new(()),
     });
     restore::state(&inner).await?;
     let servers = listen::serve(&inner, &file).await?;

@@ -44,6 +44,7 @@ impl NeighborService for Service {
         req: Request<AddNeighborRequest>,
     ) -> Result<Response<AddNeighborResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let n = req
             .into_inner()
             .neighbor
@@ -77,6 +78,7 @@ impl NeighborService for Service {
         req: Request<DeleteNeighborRequest>,
     ) -> Result<Response<DeleteNeighborResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let addr = address(&req.get_ref().address)?;
         let n = self.inner.handle.neighbor(addr).await.map_err(status)?;
         if !n.from_api && !n.dynamic {
@@ -205,6 +207,7 @@ impl NeighborService for Service {
         req: Request<AddPeerGroupRequest>,
     ) -> Result<Response<AddPeerGroupResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let g = req
             .into_inner()
             .group
@@ -233,6 +236,7 @@ impl NeighborService for Service {
         req: Request<DeletePeerGroupRequest>,
     ) -> Result<Response<DeletePeerGroupResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let name = req.into_inner().name;
         let stored = self.inner.store.load(&NEIGHBORS).map_err(store_status)?;
         let used_by_api = stored.iter().any(|(_, n)| n.peer_group == name);
@@ -291,6 +295,7 @@ impl NeighborService for Service {
         req: Request<AddDynamicNeighborRequest>,
     ) -> Result<Response<AddDynamicNeighborResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let d = req
             .into_inner()
             .range
@@ -330,6 +335,7 @@ impl NeighborService for Service {
         req: Request<DeleteDynamicNeighborRequest>,
     ) -> Result<Response<DeleteDynamicNeighborResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let prefix = convert::prefix_from_proto(&req.get_ref().prefix, "prefix")?;
         if !self
             .inner

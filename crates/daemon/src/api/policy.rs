@@ -62,13 +62,39 @@ impl Service {
         Ok(candidate)
     }
 
-    /// Install the checked overlay and apply the merged configuration.
-    async fn apply_policy(&self, p: PolicyOverlay) -> Result<(), Status> {
-        let merged = self.inner.with_file(|file, overlay| {
-            overlay.policy = p;
-            overlay.merged(file)
-        });
-        self.inner.handle.reload(merged).await.map_err(status)?;
+    /// Store one record (`None`: delete it), install the checked overlay
+    /// and apply the merged configuration. If the daemon refuses, the
+    /// record and the overlay go back to what they were: a failed request
+    /// changes nothing.
+    async fn commit<M: prost::Message + Default>(
+        &self,
+        table: &rbgp_store::Table<M>,
+        key: &str,
+        record: Option<&M>,
+        p: PolicyOverlay,
+    ) -> Result<(), Status> {
+        let store = &self.inner.store;
+        let before = store.get(table, key).map_err(store_status)?;
+        match record {
+            Some(m) => store.put(table, key, m),
+            None => store.delete(table, key).map(|_| ()),
+        }
+        .map_err(store_status)?;
+        let old = self
+            .inner
+            .with_file(|_, overlay| std::mem::replace(&mut overlay.policy, p));
+        let merged = self.inner.merged();
+        if let Err(e) = self.inner.handle.reload(merged).await {
+            self.inner.with_file(|_, overlay| overlay.policy = old);
+            let undone = match &before {
+                Some(m) => store.put(table, key, m),
+                None => store.delete(table, key).map(|_| ()),
+            };
+            if let Err(u) = undone {
+                tracing::error!(error = %u, key, "undoing a policy change in the state store");
+            }
+            return Err(status(e));
+        }
         self.inner.refresh_api_neighbors().await;
         Ok(())
     }
@@ -101,6 +127,7 @@ impl PolicyService for Service {
         req: Request<SetDefinedSetRequest>,
     ) -> Result<Response<SetDefinedSetResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let set = req
             .into_inner()
             .set
@@ -132,11 +159,7 @@ impl PolicyService for Service {
             from_file: false,
             ..set
         };
-        self.inner
-            .store
-            .put(&POLICY_SETS, &key, &stored)
-            .map_err(store_status)?;
-        self.apply_policy(p).await?;
+        self.commit(&POLICY_SETS, &key, Some(&stored), p).await?;
         Ok(Response::new(SetDefinedSetResponse {}))
     }
 
@@ -145,6 +168,7 @@ impl PolicyService for Service {
         req: Request<DeleteDefinedSetRequest>,
     ) -> Result<Response<DeleteDefinedSetResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let r = req.into_inner();
         let kind = pconv::kind_from_proto(r.kind, "kind")?;
         let kind_text = pconv::kind_name(kind).unwrap_or_default();
@@ -181,11 +205,9 @@ impl PolicyService for Service {
             },
             None,
         )?;
-        self.inner
-            .store
-            .delete(&POLICY_SETS, &format!("{kind_text}:{}", r.name))
-            .map_err(store_status)?;
-        self.apply_policy(p).await?;
+        let key = format!("{kind_text}:{}", r.name);
+        self.commit::<DefinedSet>(&POLICY_SETS, &key, None, p)
+            .await?;
         Ok(Response::new(DeleteDefinedSetResponse {}))
     }
 
@@ -234,6 +256,7 @@ impl PolicyService for Service {
         req: Request<SetPolicyRequest>,
     ) -> Result<Response<SetPolicyResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let msg = req
             .into_inner()
             .policy
@@ -248,11 +271,7 @@ impl PolicyService for Service {
             Some((&name, "policy")),
         )?;
         let stored = pconv::policy_to_proto(&def, false, |_| 0);
-        self.inner
-            .store
-            .put(&POLICIES, &name, &stored)
-            .map_err(store_status)?;
-        self.apply_policy(p).await?;
+        self.commit(&POLICIES, &name, Some(&stored), p).await?;
         Ok(Response::new(SetPolicyResponse {}))
     }
 
@@ -261,6 +280,7 @@ impl PolicyService for Service {
         req: Request<DeletePolicyRequest>,
     ) -> Result<Response<DeletePolicyResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let name = req.into_inner().name;
         let mine = self
             .inner
@@ -270,6 +290,28 @@ impl PolicyService for Service {
                 "no policy {name:?} added through the API (policies of the configuration file are changed there)"
             )));
         }
+        // Attachments of API neighbors are not in the merged file, which
+        // the check below reads.
+        let attached: Vec<String> = self.inner.with_file(|_, o| {
+            o.policy
+                .attachments
+                .iter()
+                .filter(|a| a.policies.contains(&name))
+                .map(|a| a.key())
+                .collect()
+        });
+        let in_file = self
+            .file()
+            .policy
+            .definitions
+            .iter()
+            .any(|d| d.name == name);
+        if !attached.is_empty() && !in_file {
+            return Err(Status::failed_precondition(format!(
+                "policy {name:?} is in use: attached at {}",
+                attached.join(", ")
+            )));
+        }
         // A policy of the file by the same name comes back; otherwise
         // every chain naming it must go first.
         let p = self
@@ -277,11 +319,7 @@ impl PolicyService for Service {
             .map_err(|s| {
                 Status::failed_precondition(format!("policy {name:?} is in use: {}", s.message()))
             })?;
-        self.inner
-            .store
-            .delete(&POLICIES, &name)
-            .map_err(store_status)?;
-        self.apply_policy(p).await?;
+        self.commit::<Policy>(&POLICIES, &name, None, p).await?;
         Ok(Response::new(DeletePolicyResponse {}))
     }
 
@@ -305,6 +343,7 @@ impl PolicyService for Service {
         req: Request<SetAttachmentRequest>,
     ) -> Result<Response<SetAttachmentResponse>, Status> {
         self.writable()?;
+        let _one = self.inner.config_lock.lock().await;
         let msg = req
             .into_inner()
             .attachment
@@ -318,10 +357,38 @@ impl PolicyService for Service {
                 }
             }
             Scope::Neighbor(n) => {
-                self.inner.handle.neighbor(*n).await.map_err(status)?;
+                let st = self.inner.handle.neighbor(*n).await.map_err(status)?;
+                if st.dynamic {
+                    return Err(Status::failed_precondition(format!(
+                        "{n} is a dynamic neighbor, which lasts as long as its session: attach to its peer group {:?}",
+                        st.neighbor.peer_group.as_deref().unwrap_or_default()
+                    )));
+                }
             }
         }
+        if a.family.is_some() && a.default.is_some() {
+            // The configuration keeps one default per scope and direction.
+            return Err(FieldError::new(
+                "attachment.default",
+                "a chain's default applies to every family of its scope: set it on an attachment without a family",
+            )
+            .into());
+        }
         let detach = a.policies.is_empty();
+        if !detach {
+            // API neighbors' attachments are not in the merged file, which
+            // the check below reads: their names are checked here.
+            let merged = self.inner.merged();
+            let compiled = Policies::compile(&merged.policy)
+                .map_err(|e| Status::failed_precondition(e.to_string()))?;
+            let def = ChainDef {
+                policies: a.policies.clone(),
+                default: a.default,
+            };
+            compiled
+                .chain(&def, "attachment.policies")
+                .map_err(|e| FieldError::new(e.field, e.reason))?;
+        }
         let place = a.clone();
         let p = self
             .try_policy(
@@ -337,18 +404,9 @@ impl PolicyService for Service {
                 // The chain is the request's.
                 Status::new(s.code(), format!("attachment.policies: {}", s.message()))
             })?;
-        if detach {
-            self.inner
-                .store
-                .delete(&ATTACHMENTS, &a.key())
-                .map_err(store_status)?;
-        } else {
-            self.inner
-                .store
-                .put(&ATTACHMENTS, &a.key(), &attach_to_proto(&a, false))
-                .map_err(store_status)?;
-        }
-        self.apply_policy(p).await?;
+        let record = (!detach).then(|| attach_to_proto(&a, false));
+        self.commit(&ATTACHMENTS, &a.key(), record.as_ref(), p)
+            .await?;
         Ok(Response::new(SetAttachmentResponse {}))
     }
 
@@ -391,9 +449,27 @@ impl PolicyService for Service {
                 prefix: PrefixMatch::Exact(prefix),
             };
             let h = &self.inner.handle;
-            let found = match h.routes(query(Table::AdjInPre(from))).await {
-                Ok(v) if !v.is_empty() => v,
-                _ => h.routes(query(Table::AdjIn(from))).await.map_err(status)?,
+            let found = if import {
+                // Import policy runs on the route as the neighbor sent it:
+                // its pre-policy table, or the filtered one (what import
+                // rejected, as policy saw it). The accepted table holds
+                // what the policy already changed.
+                let pre = h.routes(query(Table::AdjInPre(from))).await;
+                let filtered = h.routes(query(Table::Filtered(from))).await;
+                match (pre, filtered) {
+                    (Ok(v), _) if !v.is_empty() => v,
+                    (_, Ok(v)) if !v.is_empty() => v,
+                    (Ok(_), _) => Vec::new(),
+                    (Err(e), _) if h.neighbor(from).await.is_err() => return Err(status(e)),
+                    (Err(_), _) => {
+                        return Err(Status::failed_precondition(format!(
+                            "neighbor {from} keeps no pre-policy routes to test import policy on (keep_pre_policy = true), or give the route"
+                        )))
+                    }
+                }
+            } else {
+                // Export policy runs on the route as the RIB holds it.
+                h.routes(query(Table::AdjIn(from))).await.map_err(status)?
             };
             let e = found.into_iter().next().ok_or_else(|| {
                 Status::not_found(format!("no route {prefix} from {from} in the RIB"))

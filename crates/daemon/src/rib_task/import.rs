@@ -92,7 +92,9 @@ impl RibTask {
         if let Some(w) = &verdict.treat_as_withdraw {
             // RFC 7606 §2: the UPDATE's routes count as withdrawn.
             for (f, n) in w {
-                self.withdraw(id, *f, &n.nlri, n.path_id.unwrap_or(0));
+                let path_id = n.path_id.unwrap_or(0);
+                self.withdraw(id, *f, &n.nlri, path_id);
+                self.unreject(addr, *f, &n.nlri, path_id);
             }
         } else if let Some(attrs) = received {
             let (shared, checked) = self.checked(id, attrs);
@@ -106,7 +108,9 @@ impl RibTask {
         }
         self.updates_since_collect += 1;
         if let Some(max) = max {
-            if self.rib.path_count(id) > max as usize {
+            // Filtered paths count: they are held too (a receive limit).
+            let rejected = self.peers.get(&addr).map_or(0, |p| p.rejected.len());
+            if self.rib.path_count(id) + rejected > max as usize {
                 if let Some(p) = self.peers.get_mut(&addr).filter(|p| !p.max_told) {
                     tracing::warn!(%addr, max, "max_prefixes exceeded");
                     p.max_told = true;
@@ -185,8 +189,9 @@ impl RibTask {
             return Ok(Arc::clone(attrs));
         };
         match p.import.get_mut(f) {
-            None | Some(Gate::Fixed(true, _)) => Ok(Arc::clone(attrs)),
+            Some(Gate::Fixed(true, _)) => Ok(Arc::clone(attrs)),
             Some(Gate::Fixed(false, why)) => Err(*why),
+            None => Err(Filter::Family),
             Some(Gate::Eval(e)) => {
                 let Some(origin) = self.origins.get(&id) else {
                     return Ok(Arc::clone(attrs));

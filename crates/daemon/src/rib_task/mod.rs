@@ -264,7 +264,7 @@ impl RibTask {
             RibMsg::Sizes { reply } => {
                 let _ = reply.send(self.sizes());
             }
-            RibMsg::SetPolicies { policies } => self.set_policies(policies),
+            RibMsg::SetPolicies { policies, specs } => self.set_policies(policies, specs),
             RibMsg::SetPeerPolicy { addr, spec } => self.set_peer_policy(addr, spec),
             RibMsg::SetLocal { local } => {
                 let info = PeerInfo::local(local.asn, local.router_id);

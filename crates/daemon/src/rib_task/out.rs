@@ -55,6 +55,19 @@ type SrcKey = (PeerId, u32);
 /// not reused) and what they become for this peer (`None`: not exported).
 type CachedExport = (Arc<Attrs>, Option<Arc<Attrs>>);
 
+/// What an exported set is cached under: an attribute set's address
+/// (the source's, or export policy's result when the policy looks at the
+/// route), the source peer (the built-in rules depend on it), the family,
+/// and what of the policy's doing survives the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ExportKey {
+    attrs: usize,
+    peer: PeerId,
+    family: AfiSafi,
+    next_hop: Option<rbgp_policy::NextHopAction>,
+    med_set: bool,
+}
+
 /// Send queued messages while there is room; true if all went.
 fn send_queued(tx: &mpsc::Sender<ToPeer>, q: &mut VecDeque<ToPeer>) -> bool {
     while let Some(m) = q.pop_front() {
@@ -89,10 +102,9 @@ pub struct Out {
     after: VecDeque<ToPeer>,
     /// Families being refreshed: routes go out even when unchanged.
     forced: Vec<AfiSafi>,
-    /// Exported attributes by (source attributes, source peer, family).
-    /// The source `Arc` is kept so its address cannot be reused while
-    /// cached.
-    cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
+    /// Exported attributes by [`ExportKey`]. The keyed `Arc` is kept so
+    /// its address cannot be reused while cached.
+    cache: FxHashMap<ExportKey, CachedExport>,
     /// Its export policy, per family.
     pub export: Gates,
 }
@@ -204,8 +216,11 @@ impl Out {
     }
 
     /// Re-send `family` whole (route refresh from the peer, soft reset
-    /// out: `forced`, every path goes out even when unchanged), or
-    /// recompute it (a policy change: only what differs goes out).
+    /// out: `forced`), or recompute it (its export policy changed). On
+    /// families without ADD-PATH send both re-send every exported route:
+    /// only presence is kept per route (`adv.rs`), not what was sent, so
+    /// unchanged routes cannot be told apart; on ADD-PATH families only
+    /// what differs goes out.
     pub fn refresh(&mut self, rib: &Rib, family: AfiSafi, forced: bool, enhanced: bool) {
         if !self.wants(family) {
             return;
@@ -309,8 +324,10 @@ impl Out {
     }
 
     /// The attributes `path` to `nlri` is exported with: export policy,
-    /// then the built-in rules; cached per source attribute set when the
-    /// policy looks at nothing but the attributes.
+    /// then the built-in rules. Cached per attribute set: before the
+    /// policy when it looks at nothing but the attributes, else after it
+    /// (its results are memoised sets too, so an IXP's per-prefix filters
+    /// still share one exported set per source set).
     fn exported(
         &mut self,
         cx: &Ctx<'_>,
@@ -319,40 +336,67 @@ impl Out {
         path: &Path,
     ) -> Option<Arc<Attrs>> {
         let per_route = match self.export.get_mut(family) {
-            Some(Gate::Fixed(false, _)) => return None,
+            Some(Gate::Fixed(true, _)) => false,
+            // No gate: the family is not configured for the peer.
+            None | Some(Gate::Fixed(false, _)) => return None,
             Some(Gate::Eval(e)) => e.needs_route(),
-            None | Some(Gate::Fixed(true, _)) => false,
         };
-        let key = (Arc::as_ptr(&path.attrs) as usize, path.peer, family);
+        let key = ExportKey {
+            attrs: Arc::as_ptr(&path.attrs) as usize,
+            peer: path.peer,
+            family,
+            next_hop: None,
+            med_set: false,
+        };
         if !per_route {
             if let Some((_, out)) = self.cache.get(&key) {
                 return out.clone();
             }
         }
         let source = cx.source(path.peer)?;
-        let out = match self.export.get_mut(family) {
+        let (key, input, out) = match self.export.get_mut(family) {
             Some(Gate::Eval(e)) => {
                 let route = match cx.origins.get(&path.peer) {
                     Some(o) => o.route(family, nlri),
                     None => policy::injected(family, nlri),
                 };
                 let o = e.evaluate(&route, &path.attrs, &mut |x| Arc::new(x));
-                if o.accept {
-                    rules::export(&o.attrs, &source, &self.rules, cx.local, family)
-                        .map(|a| Arc::new(policy_wins(a, &o)))
-                } else {
-                    None
+                if !o.accept {
+                    return None;
                 }
+                let key = if per_route {
+                    let key = ExportKey {
+                        attrs: Arc::as_ptr(&o.attrs) as usize,
+                        next_hop: o.next_hop,
+                        med_set: o.med_set,
+                        ..key
+                    };
+                    if let Some((_, out)) = self.cache.get(&key) {
+                        return out.clone();
+                    }
+                    key
+                } else {
+                    key
+                };
+                let out = rules::export(&o.attrs, &source, &self.rules, cx.local, family)
+                    .map(|a| Arc::new(policy_wins(a, &o)));
+                let input = if per_route {
+                    Arc::clone(&o.attrs)
+                } else {
+                    Arc::clone(&path.attrs)
+                };
+                (key, input, out)
             }
-            _ => rules::export(&path.attrs, &source, &self.rules, cx.local, family).map(Arc::new),
+            _ => {
+                let out = rules::export(&path.attrs, &source, &self.rules, cx.local, family)
+                    .map(Arc::new);
+                (key, Arc::clone(&path.attrs), out)
+            }
         };
-        if !per_route {
-            if self.cache.len() >= CACHE_MAX {
-                self.cache.clear();
-            }
-            self.cache
-                .insert(key, (Arc::clone(&path.attrs), out.clone()));
+        if self.cache.len() >= CACHE_MAX {
+            self.cache.clear();
         }
+        self.cache.insert(key, (input, out.clone()));
         out
     }
 

@@ -94,9 +94,28 @@ pub enum Filter {
     NoPolicy,
     /// A policy decided (the term, a policy's default or the chain's).
     Policy(Decided),
+    /// The family is not one configured for the neighbor: nothing decides
+    /// for it, so nothing of it is accepted.
+    Family,
 }
 
 impl Filter {
+    /// The same reason with its policy indices in `new` definitions, in
+    /// which the deciding policy is unchanged.
+    fn renumbered(self, old: &Policies, new: &Policies) -> Filter {
+        let moved = |i: usize| new.index_of(old.policy_name(i)).unwrap_or(i);
+        match self {
+            Filter::Policy(Decided::Term { policy, term }) => Filter::Policy(Decided::Term {
+                policy: moved(policy),
+                term,
+            }),
+            Filter::Policy(Decided::Default { policy }) => Filter::Policy(Decided::Default {
+                policy: moved(policy),
+            }),
+            other => other,
+        }
+    }
+
     /// The reason as an operator reads it.
     pub fn describe(&self, policies: &Policies) -> String {
         match self {
@@ -113,6 +132,7 @@ impl Filter {
                 format!("policy {} default", policies.policy_name(*policy))
             }
             Filter::Policy(Decided::Chain) => "the chain's default".into(),
+            Filter::Family => "the family is not configured for this neighbor".into(),
         }
     }
 }
@@ -179,73 +199,147 @@ pub fn prefix_of(nlri: &Nlri) -> Option<Prefix> {
 }
 
 impl RibTask {
-    /// The chains of one neighbor changed (or it was added): its gates
-    /// are rebuilt and its routes run through them again.
+    /// The chains of one neighbor changed (or it was added; `None`: it is
+    /// gone).
     pub(super) fn set_peer_policy(&mut self, addr: IpAddr, spec: Option<PeerSpec>) {
         match spec {
-            Some(s) => {
-                self.specs.insert(addr, s);
-            }
+            Some(s) => self.set_policies(None, vec![(addr, s)]),
             None => {
                 self.specs.remove(&addr);
-                return;
             }
-        }
-        if self.peers.get(&addr).is_some_and(|p| p.out.is_some()) {
-            self.apply_policy(&[addr]);
         }
     }
 
-    /// New definitions: every peer's gates are rebuilt.
-    pub(super) fn set_policies(&mut self, policies: Arc<Policies>) {
-        self.policies = policies;
+    /// New definitions and/or neighbors' chains, as one change: every up
+    /// peer's gates are rebuilt (they point into the definitions), but
+    /// routes run again only in the directions whose chains now decide
+    /// differently, so editing one neighbor's policy re-sends nothing to
+    /// the other hundreds of an IXP.
+    pub(super) fn set_policies(
+        &mut self,
+        policies: Option<Arc<Policies>>,
+        specs: Vec<(IpAddr, PeerSpec)>,
+    ) {
         let up: Vec<IpAddr> = self
             .peers
             .iter()
             .filter(|(_, p)| p.out.is_some())
             .map(|(a, _)| *a)
             .collect();
-        self.apply_policy(&up);
+        let before: Vec<Meaning> = up.iter().map(|a| self.meaning(a)).collect();
+        let old = match policies {
+            Some(p) => Some(std::mem::replace(&mut self.policies, p)),
+            None => None,
+        };
+        let respecified: Vec<IpAddr> = specs.iter().map(|(a, _)| *a).collect();
+        self.specs.extend(specs);
+        for (addr, before) in up.iter().zip(before) {
+            if old.is_none() && !respecified.contains(addr) {
+                continue;
+            }
+            let after = self.meaning(addr);
+            self.apply_policy(
+                *addr,
+                before.import != after.import,
+                before.export != after.export,
+                old.as_deref(),
+            );
+        }
+        // Peers restarting gracefully keep their filtered routes' reasons.
+        if let Some(old) = old.as_deref() {
+            let new = Arc::clone(&self.policies);
+            for (a, p) in self.peers.iter_mut() {
+                if !up.contains(a) {
+                    for r in p.rejected.values_mut() {
+                        r.why = r.why.renumbered(old, &new);
+                    }
+                }
+            }
+        }
     }
 
-    /// Rebuild the gates of these peers, then: export recomputes every
-    /// route for them; import runs the pre-policy table again, or asks
-    /// the peer to send its routes again (ROUTE-REFRESH).
-    fn apply_policy(&mut self, addrs: &[IpAddr]) {
-        for addr in addrs {
-            let Some(p) = self.peers.get(addr) else {
-                continue;
-            };
-            let families = p
-                .out
-                .as_ref()
-                .map(|o| o.families.clone())
-                .unwrap_or_default();
-            let local = self.sources.get(&p.id).and_then(|r| r.local_address);
-            let keep_filtered = self.specs.get(addr).is_some_and(|s| s.policy.keep_filtered);
-            let (import, export) = self.gates(*addr, &families, local);
-            let Some(p) = self.peers.get_mut(addr) else {
-                continue;
-            };
-            p.import = import;
-            p.keep_filtered = keep_filtered;
-            if let Some(o) = p.out.as_mut() {
-                o.export = export;
+    /// What a peer's chains mean, to tell whether a change changes them.
+    fn meaning(&self, addr: &IpAddr) -> Meaning {
+        let Some(s) = self.specs.get(addr) else {
+            return Meaning::default();
+        };
+        let side = |chains: &[(AfiSafi, Option<ChainDef>)]| -> u64 {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            s.ebgp.hash(&mut h);
+            for (f, def) in chains {
+                f.hash(&mut h);
+                def.as_ref()
+                    .map(|d| self.policies.fingerprint(d))
+                    .hash(&mut h);
+            }
+            h.finish()
+        };
+        Meaning {
+            import: (side(&s.policy.import), s.policy.keep_filtered),
+            export: side(&s.policy.export),
+        }
+    }
+
+    /// Rebuild the gates of a peer, then, where its chains changed: export
+    /// recomputes every route for it; import runs the pre-policy table
+    /// again, or asks the peer to send its routes again (ROUTE-REFRESH).
+    /// `old`: the definitions replaced, when they were.
+    fn apply_policy(
+        &mut self,
+        addr: IpAddr,
+        import_changed: bool,
+        export_changed: bool,
+        old: Option<&Policies>,
+    ) {
+        let Some(p) = self.peers.get(&addr) else {
+            return;
+        };
+        let families = p
+            .out
+            .as_ref()
+            .map(|o| o.families.clone())
+            .unwrap_or_default();
+        let local = self.sources.get(&p.id).and_then(|r| r.local_address);
+        let keep_filtered = self
+            .specs
+            .get(&addr)
+            .is_some_and(|s| s.policy.keep_filtered);
+        let (import, export) = self.gates(addr, &families, local);
+        let new = Arc::clone(&self.policies);
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        p.import = import;
+        p.keep_filtered = keep_filtered;
+        if let Some(o) = p.out.as_mut() {
+            o.export = export;
+            if export_changed {
                 o.clear_cache();
                 for f in o.families.clone() {
                     o.refresh(&self.rib, f, false, false);
                 }
             }
-            if p.pre.is_some() {
-                self.reimport(*addr);
-            } else if p.route_refresh {
-                tracing::info!(peer = %addr, "import policy changed: asking the peer for its routes again");
-                if let Some(o) = p.out.as_mut() {
-                    o.urgent(ToPeer::RequestRefresh);
+        }
+        if !import_changed {
+            // The same chains decide as before; the reasons kept for
+            // filtered routes now name the new definitions' indices.
+            if let Some(old) = old {
+                for r in p.rejected.values_mut() {
+                    r.why = r.why.renumbered(old, &new);
                 }
-            } else {
-                tracing::warn!(peer = %addr, "import policy changed, but the peer supports no route refresh and its pre-policy routes are not kept (keep_pre_policy): the new policy applies to routes it sends from now on");
             }
+            return;
+        }
+        if p.pre.is_some() {
+            self.reimport(addr);
+        } else if p.route_refresh {
+            tracing::info!(peer = %addr, "import policy changed: asking the peer for its routes again");
+            if let Some(o) = p.out.as_mut() {
+                o.urgent(ToPeer::RequestRefresh);
+            }
+        } else {
+            tracing::warn!(peer = %addr, "import policy changed, but the peer supports no route refresh and its pre-policy routes are not kept (keep_pre_policy): the new policy applies to routes it sends from now on");
         }
     }
 
@@ -317,8 +411,8 @@ impl RibTask {
         Some(match p.import.get_mut(family) {
             None => PolicyTrace {
                 steps: Vec::new(),
-                decided_by: "no import policy for the family".into(),
-                accepted: true,
+                decided_by: Filter::Family.describe(&self.policies),
+                accepted: false,
             },
             Some(Gate::Fixed(accept, why)) => PolicyTrace {
                 steps: Vec::new(),
@@ -357,6 +451,14 @@ impl RibTask {
         }
         tracing::info!(peer = %addr, routes = n, "import policy applied again to the pre-policy routes");
     }
+}
+
+/// A peer's chains, reduced to what tells a change: the import side
+/// (with whether filtered routes are kept) and the export side.
+#[derive(Debug, Default, PartialEq)]
+struct Meaning {
+    import: (u64, bool),
+    export: u64,
 }
 
 /// Specs of every configured neighbor, by address.

@@ -330,7 +330,8 @@ impl Sim {
     pub async fn set_policies(&mut self, policy: &str) {
         self.policy = policy.to_string();
         self.send(RibMsg::SetPolicies {
-            policies: compile(policy),
+            policies: Some(compile(policy)),
+            specs: Vec::new(),
         })
         .await;
         self.settle().await;
@@ -339,9 +340,9 @@ impl Sim {
     /// A neighbor's settings read again (its policy may have changed).
     pub async fn set_neighbor(&mut self, addr: &str, neighbor: &str) {
         let s = setup_in(&self.global, &self.policy, addr, neighbor);
-        self.send(RibMsg::SetPeerPolicy {
-            addr: s.neighbor.address,
-            spec: Some(spec_of(&s)),
+        self.send(RibMsg::SetPolicies {
+            policies: None,
+            specs: vec![(s.neighbor.address, spec_of(&s))],
         })
         .await;
         self.peer_mut(addr).setup = s;

@@ -36,6 +36,16 @@ fn c(s: &str) -> Community {
     s.parse().unwrap()
 }
 
+/// The routes import rejected from `addr`, with their reasons.
+async fn filtered(sim: &Sim, addr: &str) -> Vec<crate::control::RouteEntry> {
+    sim.query(RibQuery {
+        table: Table::Filtered(addr.parse().unwrap()),
+        family: None,
+        prefix: PrefixMatch::All,
+    })
+    .await
+}
+
 #[tokio::test]
 async fn rfc8212_ebgp_without_policy_accepts_and_sends_nothing() {
     let mut sim = Sim::with_policy(Vec::new(), "", "");
@@ -100,13 +110,7 @@ async fn import_chain_rejects_tags_and_keeps_filtered_routes_with_the_reason() {
     assert!(got.has_community(c("65000:1")));
     assert!(sim.peer("10.0.0.3").route(V4, "10.1.0.0/16").is_none());
     assert_eq!(sim.counts("192.0.2.1").await, (2, 1));
-    let filtered = sim
-        .query(RibQuery {
-            table: Table::Filtered("192.0.2.1".parse().unwrap()),
-            family: None,
-            prefix: PrefixMatch::All,
-        })
-        .await;
+    let filtered = filtered(&sim, "192.0.2.1").await;
     assert_eq!(filtered.len(), 1);
     assert_eq!(filtered[0].nlri.to_string(), "10.1.0.0/16");
     assert_eq!(
@@ -356,6 +360,137 @@ async fn explain_shows_each_paths_import_policy_where_kept() {
         traced,
         ["policy clean term tag [bogons:false tag:true] true"],
         "the second neighbor keeps no pre-policy table"
+    );
+    sim.stop();
+}
+
+/// A change reaches only the peers whose chains it changes: an IXP edits
+/// one client's filter without re-sending the others their tables.
+#[tokio::test]
+async fn a_change_reruns_only_the_chains_it_changes() {
+    let mut sim = Sim::with_policy(Vec::new(), "", BOGONS);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"clean\"]\nexport_policy = [\"accept_all\"]\nkeep_filtered = true",
+    )
+    .await;
+    sim.up(
+        "192.0.2.2",
+        "remote_asn = 65002\nimport_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]",
+    )
+    .await;
+    sim.up(
+        "192.0.2.3",
+        "remote_asn = 65003\nimport_policy = [\"accept_all\"]\nexport_policy = [\"prepend\"]",
+    )
+    .await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/16", "203.0.113.0/24"], &a)
+        .await;
+    let before = (sim.peer("192.0.2.2").updates, sim.peer("192.0.2.3").updates);
+    // A new policy first in the definitions: every index moves, nothing
+    // any chain uses changes.
+    let unused = "[[policy.definitions]]\nname = \"unused\"\n[[policy.definitions.terms]]\nname = \"x\"\nthen = { result = \"reject\" }\n";
+    sim.set_policies(&format!("{unused}{BOGONS}")).await;
+    // Only 192.0.2.3's export chain changes.
+    sim.set_neighbor(
+        "192.0.2.3",
+        "remote_asn = 65003\nimport_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]",
+    )
+    .await;
+    assert_eq!(
+        sim.peer("192.0.2.2").updates,
+        before.0,
+        "untouched chains send nothing again"
+    );
+    assert!(sim.peer("192.0.2.3").updates > before.1);
+    let plain = sim.peer("192.0.2.3").route(V4, "203.0.113.0/24").unwrap();
+    assert_eq!(plain.as_path.to_string(), "65000 65001");
+    assert!(
+        !sim.peer("192.0.2.1")
+            .signals
+            .contains(&Signal::RequestRefresh),
+        "its import chain means what it meant"
+    );
+    // The filtered route's reason still names the policy that decided.
+    let filtered = filtered(&sim, "192.0.2.1").await;
+    assert_eq!(
+        filtered[0].reason.as_deref(),
+        Some("policy clean term bogons")
+    );
+    sim.stop();
+}
+
+/// Export policy that looks at the prefix: results are cached per
+/// attribute set after the policy, so routes sharing a source set but
+/// treated differently each get their own.
+#[tokio::test]
+async fn per_prefix_export_policy_keeps_each_routes_result() {
+    let policy = r#"
+[policy.sets.prefix]
+marked = ["203.0.113.0/24"]
+
+[[policy.definitions]]
+name = "mark"
+default = "accept"
+[[policy.definitions.terms]]
+name = "mark"
+if = { prefix_in = "marked" }
+then = { add_communities = ["65000:9"], result = "accept" }
+[[policy.definitions.terms]]
+name = "others"
+if = { prefix_not_in = "marked" }
+then = { med = 5 }
+"#;
+    let mut sim = Sim::with_policy(Vec::new(), "import_policy = [\"accept_all\"]", policy);
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up(
+        "192.0.2.2",
+        "remote_asn = 65002\nexport_policy = [\"mark\"]",
+    )
+    .await;
+    let a = attrs("65001", "192.0.2.1");
+    let prefixes = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.128/25"];
+    sim.announce("192.0.2.1", V4, &prefixes, &a).await;
+    let b = sim.peer("192.0.2.2");
+    assert_eq!(b.prefixes(V4).len(), 3);
+    for p in prefixes {
+        let r = b.route(V4, p).unwrap();
+        let marked = p == "203.0.113.0/24";
+        assert_eq!(r.has_community(c("65000:9")), marked, "{p}");
+        assert_eq!(r.med, (!marked).then_some(5), "{p}");
+    }
+    sim.stop();
+}
+
+/// max_prefixes is a receive limit: paths import policy filtered count,
+/// so a client leaking a table its filters reject is still stopped.
+#[tokio::test]
+async fn max_prefixes_counts_filtered_paths() {
+    let mut sim = Sim::with_policy(Vec::new(), "", BOGONS);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"clean\"]\nmax_prefixes = 2",
+    )
+    .await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/16", "10.2.0.0/16"], &a)
+        .await;
+    let told = |sim: &Sim| -> Vec<Signal> {
+        sim.peer("192.0.2.1")
+            .signals
+            .iter()
+            .filter(|s| matches!(s, Signal::MaxPrefix(_)))
+            .cloned()
+            .collect()
+    };
+    assert!(told(&sim).is_empty());
+    sim.announce("192.0.2.1", V4, &["203.0.113.0/24"], &a).await;
+    assert_eq!(sim.counts("192.0.2.1").await, (3, 1));
+    assert_eq!(
+        told(&sim),
+        vec![Signal::MaxPrefix(2)],
+        "one accepted, two filtered: over the limit of two"
     );
     sim.stop();
 }
