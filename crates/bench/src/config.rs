@@ -8,7 +8,7 @@
 //!   a community condition (MED), ORIGIN (LOCAL_PREF), first AS, too many
 //!   communities, accept.
 //! - case `d` (IXP route server): N transparent route-server clients, each
-//!   with its own import policy (bogons, at most /24, first AS = the
+//!   with its own import policy (bogons, at most /24 and /48, first AS = the
 //!   client's, the client's own prefix set as an IRR list would give it,
 //!   no AS_SET) and export policy (`0:AS` keeps a route from client AS,
 //!   `65535:0` from everyone, as RFC 7947 route servers commonly do); the
@@ -274,7 +274,8 @@ fn rbgpd_d(a: &ConfigArgs) -> String {
 name = "rs-in-{asn}"
 terms = [
   {{ name = "bogons", if = {{ prefix_in = "bogons" }}, then = {{ result = "reject" }} }},
-  {{ name = "too-specific", if = {{ prefix_length = {{ gt = 24 }} }}, then = {{ result = "reject" }} }},
+  {{ name = "too-specific", if = {{ family = ["ipv4_unicast"], prefix_length = {{ gt = 24 }} }}, then = {{ result = "reject" }} }},
+  {{ name = "too-specific-v6", if = {{ family = ["ipv6_unicast"], prefix_length = {{ gt = 48 }} }}, then = {{ result = "reject" }} }},
   {{ name = "first-as", if = {{ first_as_is_neighbor = false }}, then = {{ result = "reject" }} }},
   {{ name = "as-set", if = {{ as_path_has_set = true }}, then = {{ result = "reject" }} }},
   {{ name = "irr", if = {{ prefix_in = "as{asn}" }}, then = {{ result = "accept" }} }},
@@ -323,7 +324,8 @@ fn bird_d(a: &ConfigArgs) -> String {
             r#"define AS{asn} = [ {own} ];
 filter rs_in_{asn} {{
   if net ~ BOGONS then reject;
-  if net.len > 24 then reject;
+  if net.type = NET_IP4 && net.len > 24 then reject;
+  if net.type = NET_IP6 && net.len > 48 then reject;
   if bgp_path.first != {asn} then reject;
   # No AS_SET test: BIRD's path masks have none, and the generated
   # table has no AS_SETs.
