@@ -14,7 +14,7 @@
 #      with its own import and export policy (rbgpd and BIRD only)
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
-# (10.99.0.2, AS 65100) and the feeders (10.99.0.10+i, AS 65001+i) in
+# (10.99.0.2, AS 64900) and the feeders (10.99.0.10+i, AS 65001+i) in
 # rbb-gen-PID, joined by one veth pair. Needs root, iproute2, bird2,
 # gobgpd, frr. Everything started here is stopped and removed on exit.
 set -euo pipefail

@@ -63,6 +63,10 @@ const BOGONS: &[&str] = &[
     "224.0.0.0/3",
 ];
 
+/// The monitor's AS, as `rbgp-bench monitor` uses it: outside the
+/// feeders' 65001.. range even with hundreds of them.
+pub const MONITOR_ASN: u32 = 64900;
+
 /// Feeder i's address and AS, as `rbgp-bench feed` uses them.
 fn feeder(i: u32) -> (Ipv4Addr, u32) {
     (Ipv4Addr::new(10, 99, 0, 10).saturating_add(i), 65001 + i)
@@ -174,7 +178,10 @@ terms = [
         toml_list(BOGONS.iter().map(|b| format!("{b} le 32"))),
         toml_list(cust.iter().map(|p| format!("{p} le 24"))),
     );
-    s += "[[neighbors]]\naddress = \"10.99.0.2\"\nremote_asn = 65100\npassive = true\nimport_policy = [\"accept_all\"]\n";
+    let _ = write!(
+        s,
+        "[[neighbors]]\naddress = \"10.99.0.2\"\nremote_asn = {MONITOR_ASN}\npassive = true\nimport_policy = [\"accept_all\"]\n"
+    );
     for i in 0..a.sessions {
         let (addr, asn) = feeder(i);
         let _ = write!(
@@ -218,7 +225,7 @@ template bgp peer {{
   local 10.99.0.1 as 65000;
   passive on;
 }}
-protocol bgp monitor from peer {{ neighbor 10.99.0.2 as 65100; ipv4 {{ import all; export all; }}; }}
+protocol bgp monitor from peer {{ neighbor 10.99.0.2 as {MONITOR_ASN}; ipv4 {{ import all; export all; }}; }}
 "#,
         bogons.join(", "),
         cust.join(", ")
@@ -264,7 +271,7 @@ fn rbgpd_d(a: &ConfigArgs) -> String {
         let (_, asn) = feeder(i);
         let _ = writeln!(s, "not_to_{asn} = [\"0:{asn}\"]");
     }
-    s += "not_to_65100 = [\"0:65100\"]\n";
+    let _ = writeln!(s, "not_to_{MONITOR_ASN} = [\"0:{MONITOR_ASN}\"]");
     for i in 0..a.sessions {
         let (_, asn) = feeder(i);
         let _ = write!(
@@ -283,7 +290,7 @@ terms = [
 "#
         );
     }
-    for asn in (0..a.sessions).map(|i| feeder(i).1).chain([65100]) {
+    for asn in (0..a.sessions).map(|i| feeder(i).1).chain([MONITOR_ASN]) {
         let _ = write!(
             s,
             r#"
@@ -297,7 +304,10 @@ terms = [
 "#
         );
     }
-    s += "\n[[neighbors]]\naddress = \"10.99.0.2\"\nremote_asn = 65100\npassive = true\nroute_server_client = true\nimport_policy = [\"reject_all\"]\nexport_policy = [\"rs-out-65100\"]\n";
+    let _ = write!(
+        s,
+        "\n[[neighbors]]\naddress = \"10.99.0.2\"\nremote_asn = {MONITOR_ASN}\npassive = true\nroute_server_client = true\nimport_policy = [\"reject_all\"]\nexport_policy = [\"rs-out-{MONITOR_ASN}\"]\n"
+    );
     for i in 0..a.sessions {
         let (addr, asn) = feeder(i);
         let _ = write!(
@@ -336,7 +346,7 @@ filter rs_in_{asn} {{
             own = own.join(", ")
         );
     }
-    for asn in (0..a.sessions).map(|i| feeder(i).1).chain([65100]) {
+    for asn in (0..a.sessions).map(|i| feeder(i).1).chain([MONITOR_ASN]) {
         let _ = write!(
             s,
             r#"filter rs_out_{asn} {{
@@ -348,7 +358,10 @@ filter rs_in_{asn} {{
         );
     }
     s += "template bgp rsc {\n  local 10.99.0.1 as 65000;\n  passive on;\n  rs client;\n}\n";
-    s += "protocol bgp monitor from rsc { neighbor 10.99.0.2 as 65100; ipv4 { import none; export filter rs_out_65100; }; }\n";
+    let _ = writeln!(
+        s,
+        "protocol bgp monitor from rsc {{ neighbor 10.99.0.2 as {MONITOR_ASN}; ipv4 {{ import none; export filter rs_out_{MONITOR_ASN}; }}; }}"
+    );
     for i in 0..a.sessions {
         let (addr, asn) = feeder(i);
         let _ = writeln!(

@@ -23,7 +23,7 @@ pub struct MonitorArgs {
     pub peer: SocketAddr,
     #[arg(long, default_value = "10.99.0.2")]
     pub local: Ipv4Addr,
-    #[arg(long, default_value_t = 65100)]
+    #[arg(long, default_value_t = crate::config::MONITOR_ASN)]
     pub asn: u32,
     /// Stop when this many prefixes are announced.
     #[arg(long)]

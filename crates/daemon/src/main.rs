@@ -99,6 +99,9 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
 
     // The daemon with its API: stored API state restored, listeners up.
     let running = api::start(config, path).await?;
+    // Reading and compiling a large configuration (an IXP's per-client
+    // prefix lists) leaves its transient memory in the allocator.
+    rbgp_sockopt::release_free_heap();
     let (handle, done) = (running.handle, running.done);
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let stop = shutdown_signal();
@@ -111,7 +114,10 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
                 // SIGHUP: re-read the file (keeping what the API added); a
                 // bad file changes nothing.
                 match running.api.reload().await {
-                    Ok(s) => tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded"),
+                    Ok(s) => {
+                        rbgp_sockopt::release_free_heap();
+                        tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded")
+                    }
                     Err(e) => tracing::error!(error = format!("{e:#}"), "SIGHUP: configuration not reloaded"),
                 }
             }

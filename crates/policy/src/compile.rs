@@ -12,7 +12,8 @@ use rustc_hash::FxHashMap;
 
 use crate::error::PolicyError;
 use crate::model::{
-    Actions, ChainDef, Conditions, Disposition, PolicyConfig, PolicyDef, Range, SetMatch,
+    Actions, ChainDef, Conditions, DefinedSets, Disposition, PolicyConfig, PolicyDef, Range,
+    SetMatch,
 };
 use crate::route::{Aspa, Rpki, Source};
 use crate::sets::community::{CommunitySet, Kind, Pattern};
@@ -130,7 +131,11 @@ pub struct Policies {
     pub(crate) sets: Sets,
     pub(crate) policies: Vec<Policy>,
     names: FxHashMap<String, usize>,
-    config: PolicyConfig,
+    /// The definitions compiled (for change fingerprints and set users).
+    definitions: Vec<PolicyDef>,
+    /// A hash of each set's entries by (kind, name): the entries
+    /// themselves are compiled, not kept twice.
+    set_hashes: FxHashMap<(&'static str, String), u64>,
 }
 
 /// A compiled chain: policy indices, then what happens when none decides.
@@ -158,7 +163,8 @@ impl Policies {
             sets,
             policies: Vec::new(),
             names: FxHashMap::default(),
-            config: config.clone(),
+            definitions: config.definitions.clone(),
+            set_hashes: set_hashes(&config.sets),
         };
         for (name, accept) in [(ACCEPT_ALL, true), (REJECT_ALL, false)] {
             p.names.insert(name.to_string(), p.policies.len());
@@ -195,13 +201,9 @@ impl Policies {
             sets: Sets::default(),
             policies: Vec::new(),
             names: FxHashMap::default(),
-            config: PolicyConfig::default(),
+            definitions: Vec::new(),
+            set_hashes: FxHashMap::default(),
         })
-    }
-
-    /// What this was compiled from.
-    pub fn config(&self) -> &PolicyConfig {
-        &self.config
     }
 
     pub fn has_policy(&self, name: &str) -> bool {
@@ -283,25 +285,15 @@ impl Policies {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         def.policies.hash(&mut h);
         format!("{:?}", def.default).hash(&mut h);
-        let s = &self.config.sets;
         for name in &def.policies {
-            let Some(d) = self.config.definitions.iter().find(|d| &d.name == name) else {
+            let Some(d) = self.definitions.iter().find(|d| &d.name == name) else {
                 name.hash(&mut h);
                 continue;
             };
             format!("{d:?}").hash(&mut h);
             for t in &d.terms {
                 for (kind, set) in set_refs(&t.conditions, &t.then) {
-                    let entries = match kind {
-                        "prefix" => s.prefix.get(&set),
-                        "as_path" => s.as_path.get(&set),
-                        "asn" => s.asn.get(&set),
-                        "community" => s.community.get(&set),
-                        "large_community" => s.large_community.get(&set),
-                        "ext_community" => s.ext_community.get(&set),
-                        "neighbor" => s.neighbor.get(&set),
-                        _ => s.next_hop.get(&set),
-                    };
+                    let entries = self.set_hashes.get(&(kind, set.clone()));
                     (kind, &set, entries).hash(&mut h);
                 }
             }
@@ -313,7 +305,7 @@ impl Policies {
     /// for refusing to delete a set still in use.
     pub fn set_users(&self) -> Vec<((&'static str, String), String)> {
         let mut out = Vec::new();
-        for d in &self.config.definitions {
+        for d in &self.definitions {
             for t in &d.terms {
                 for (kind, set) in set_refs(&t.conditions, &t.then) {
                     out.push(((kind, set), d.name.clone()));
@@ -322,6 +314,29 @@ impl Policies {
         }
         out
     }
+}
+
+/// A hash of each set's entries, by (kind, name).
+fn set_hashes(s: &DefinedSets) -> FxHashMap<(&'static str, String), u64> {
+    use std::hash::{Hash, Hasher};
+    let mut out = FxHashMap::default();
+    for (kind, sets) in [
+        ("prefix", &s.prefix),
+        ("as_path", &s.as_path),
+        ("asn", &s.asn),
+        ("community", &s.community),
+        ("large_community", &s.large_community),
+        ("ext_community", &s.ext_community),
+        ("neighbor", &s.neighbor),
+        ("next_hop", &s.next_hop),
+    ] {
+        for (name, entries) in sets {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            entries.hash(&mut h);
+            out.insert((kind, name.clone()), h.finish());
+        }
+    }
+    out
 }
 
 /// The sets a term names, by kind.

@@ -23,8 +23,11 @@ use crate::sets::community::{CommunitySet, Kind};
 use crate::sets::Sets;
 
 /// Entries each memo table holds before it starts again (bounded memory;
-/// the `Arc`s they keep alive are let go).
-const MEMO_MAX: usize = 1 << 16;
+/// the `Arc`s they keep alive are let go). Routes arrive grouped by
+/// attribute set (an UPDATE's prefixes share one), so a small memo hits
+/// nearly as often as a big one; its memory is per evaluator, and a route
+/// server has two evaluators per client.
+pub const MEMO_MAX: usize = 1 << 12;
 
 /// Which part of a chain decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +80,8 @@ pub struct Evaluator {
     masks: FxHashMap<(usize, usize), (Arc<Attrs>, u64)>,
     /// (attribute set, policy, term) -> the set after the term's actions.
     transforms: FxHashMap<(usize, usize, usize), Transformed>,
+    /// Entries per memo table before it starts again.
+    memo_max: usize,
 }
 
 impl std::fmt::Debug for Evaluator {
@@ -101,7 +106,15 @@ impl Evaluator {
             session,
             masks: FxHashMap::default(),
             transforms: FxHashMap::default(),
+            memo_max: MEMO_MAX,
         }
+    }
+
+    /// At most `n` entries per memo table (an export evaluator behind a
+    /// cache of its own results needs few).
+    pub fn with_memo_limit(mut self, n: usize) -> Evaluator {
+        self.memo_max = n.max(1);
+        self
     }
 
     pub fn policies(&self) -> &Arc<Policies> {
@@ -281,8 +294,9 @@ impl Evaluator {
                 m |= 1u64 << ti;
             }
         }
-        if self.masks.len() >= MEMO_MAX {
-            self.masks.clear();
+        if self.masks.len() >= self.memo_max {
+            // Dropped, not cleared: a cleared map keeps its capacity.
+            self.masks = FxHashMap::default();
         }
         self.masks.insert(key, (Arc::clone(attrs), m));
         m
@@ -307,8 +321,8 @@ impl Evaluator {
         } else {
             intern(a)
         };
-        if self.transforms.len() >= MEMO_MAX {
-            self.transforms.clear();
+        if self.transforms.len() >= self.memo_max {
+            self.transforms = FxHashMap::default();
         }
         self.transforms
             .insert(key, (Arc::clone(attrs), Arc::clone(&out)));

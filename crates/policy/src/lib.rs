@@ -28,7 +28,7 @@ pub mod sets;
 
 pub use compile::{Chain, NextHopAction, Policies, TermHits, ACCEPT_ALL, REJECT_ALL};
 pub use error::PolicyError;
-pub use eval::{Decided, Evaluator, Outcome, Step};
+pub use eval::{Decided, Evaluator, Outcome, Step, MEMO_MAX};
 pub use model::{
     Actions, ChainDef, Conditions, DefinedSets, Disposition, PolicyConfig, PolicyDef, Range,
     SetMatch, TermDef,

@@ -186,9 +186,10 @@ impl RibTask {
     /// Let every peer send what its channel has room for.
     pub(super) fn flush(&mut self) {
         let cx = ctx!(self);
+        let batch = out::batch_size(self.peers.len());
         for (addr, p) in self.peers.iter_mut() {
             if let Some(o) = p.out.as_mut().filter(|o| o.has_work()) {
-                if !o.flush(&cx) {
+                if !o.flush(&cx, batch) {
                     tracing::debug!(%addr, "peer task gone");
                 }
             }

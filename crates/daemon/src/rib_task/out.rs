@@ -30,14 +30,25 @@ pub struct OutRoute {
     pub attrs: Arc<Attrs>,
 }
 
-/// NLRIs exported per channel message: big enough to pack well, small
-/// enough that one message is a bounded amount of memory.
+/// NLRIs exported per channel message at most: big enough to pack well,
+/// small enough that one message is a bounded amount of memory.
 const BATCH: usize = 2048;
+
+/// Exports in flight across all peers stay near this many (each peer's
+/// channel holds `EXPORT_Q` batches and its task packs one more): one
+/// peer gets full batches, hundreds of route-server clients converging at
+/// once get smaller ones instead of megabytes each.
+const IN_FLIGHT: usize = 128 * 1024;
+
+/// The batch size for `peers` peers with an Adj-RIB-Out.
+pub fn batch_size(peers: usize) -> usize {
+    (IN_FLIGHT / (peers.max(1) * (crate::tasks::EXPORT_Q + 1))).clamp(256, BATCH)
+}
 
 /// Exported attribute sets cached per peer: routes sharing a set arrive
 /// together, so a small cache hits almost always, and its memory stays
 /// bounded (the exported sets are not kept for the whole table).
-const CACHE_MAX: usize = 2048;
+const CACHE_MAX: usize = 1024;
 
 /// What a peer was sent for one NLRI: which source path (peer, received
 /// path id), under which path id, with which attributes.
@@ -54,19 +65,6 @@ type SrcKey = (PeerId, u32);
 /// Cached export: the source attributes (kept alive so their address is
 /// not reused) and what they become for this peer (`None`: not exported).
 type CachedExport = (Arc<Attrs>, Option<Arc<Attrs>>);
-
-/// What an exported set is cached under: an attribute set's address
-/// (the source's, or export policy's result when the policy looks at the
-/// route), the source peer (the built-in rules depend on it), the family,
-/// and what of the policy's doing survives the rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct ExportKey {
-    attrs: usize,
-    peer: PeerId,
-    family: AfiSafi,
-    next_hop: Option<rbgp_policy::NextHopAction>,
-    med_set: bool,
-}
 
 /// Send queued messages while there is room; true if all went.
 fn send_queued(tx: &mpsc::Sender<ToPeer>, q: &mut VecDeque<ToPeer>) -> bool {
@@ -102,9 +100,11 @@ pub struct Out {
     after: VecDeque<ToPeer>,
     /// Families being refreshed: routes go out even when unchanged.
     forced: Vec<AfiSafi>,
-    /// Exported attributes by [`ExportKey`]. The keyed `Arc` is kept so
-    /// its address cannot be reused while cached.
-    cache: FxHashMap<ExportKey, CachedExport>,
+    /// Exported attributes by (attribute set, source peer, family): the
+    /// source's set, or export policy's result when the policy looks at
+    /// the route. The keyed `Arc` is kept so its address cannot be reused
+    /// while cached.
+    cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
     /// Its export policy, per family.
     pub export: Gates,
 }
@@ -297,7 +297,7 @@ impl Out {
 
     /// Send what the channel has room for. Returns false if the peer task
     /// is gone.
-    pub fn flush(&mut self, cx: &Ctx<'_>) -> bool {
+    pub fn flush(&mut self, cx: &Ctx<'_>, batch_max: usize) -> bool {
         let tx = self.tx.clone();
         if !send_queued(&tx, &mut self.first) {
             return !tx.is_closed();
@@ -309,7 +309,7 @@ impl Out {
                 Err(mpsc::error::TrySendError::Closed(())) => return false,
             };
             let mut batch = Vec::new();
-            while batch.len() < BATCH {
+            while batch.len() < batch_max {
                 let Some(id) = self.dirty.pop() else {
                     break;
                 };
@@ -327,7 +327,8 @@ impl Out {
     /// then the built-in rules. Cached per attribute set: before the
     /// policy when it looks at nothing but the attributes, else after it
     /// (its results are memoised sets too, so an IXP's per-prefix filters
-    /// still share one exported set per source set).
+    /// still share one exported set per source set) unless it set a next
+    /// hop or MED, which the rules treat apart.
     fn exported(
         &mut self,
         cx: &Ctx<'_>,
@@ -341,13 +342,7 @@ impl Out {
             None | Some(Gate::Fixed(false, _)) => return None,
             Some(Gate::Eval(e)) => e.needs_route(),
         };
-        let key = ExportKey {
-            attrs: Arc::as_ptr(&path.attrs) as usize,
-            peer: path.peer,
-            family,
-            next_hop: None,
-            med_set: false,
-        };
+        let key = (Arc::as_ptr(&path.attrs) as usize, path.peer, family);
         if !per_route {
             if let Some((_, out)) = self.cache.get(&key) {
                 return out.clone();
@@ -364,22 +359,20 @@ impl Out {
                 if !o.accept {
                     return None;
                 }
+                let plain = o.next_hop.is_none() && !o.med_set;
                 let key = if per_route {
-                    let key = ExportKey {
-                        attrs: Arc::as_ptr(&o.attrs) as usize,
-                        next_hop: o.next_hop,
-                        med_set: o.med_set,
-                        ..key
-                    };
-                    if let Some((_, out)) = self.cache.get(&key) {
-                        return out.clone();
+                    let key = (Arc::as_ptr(&o.attrs) as usize, path.peer, family);
+                    if plain {
+                        if let Some((_, out)) = self.cache.get(&key) {
+                            return out.clone();
+                        }
                     }
-                    key
+                    plain.then_some(key)
                 } else {
-                    key
+                    Some(key)
                 };
                 let out = rules::export(&o.attrs, &source, &self.rules, cx.local, family)
-                    .map(|a| Arc::new(policy_wins(a, &o)));
+                    .map(|a| shared(policy_wins(a, &o), &o.attrs));
                 let input = if per_route {
                     Arc::clone(&o.attrs)
                 } else {
@@ -389,14 +382,16 @@ impl Out {
             }
             _ => {
                 let out = rules::export(&path.attrs, &source, &self.rules, cx.local, family)
-                    .map(Arc::new);
-                (key, Arc::clone(&path.attrs), out)
+                    .map(|a| shared(a, &path.attrs));
+                (Some(key), Arc::clone(&path.attrs), out)
             }
         };
-        if self.cache.len() >= CACHE_MAX {
-            self.cache.clear();
+        if let Some(key) = key {
+            if self.cache.len() >= CACHE_MAX {
+                self.cache.clear();
+            }
+            self.cache.insert(key, (input, out.clone()));
         }
-        self.cache.insert(key, (input, out.clone()));
         out
     }
 
@@ -517,6 +512,17 @@ impl Out {
         if !new.is_empty() {
             self.sent.insert(r.id(), new);
         }
+    }
+}
+
+/// The exported set: the input's own `Arc` when the rules changed
+/// nothing (a transparent route server's clients all share the received
+/// set instead of one copy each in flight).
+fn shared(a: Attrs, input: &Arc<Attrs>) -> Arc<Attrs> {
+    if a == **input {
+        Arc::clone(input)
+    } else {
+        Arc::new(a)
     }
 }
 

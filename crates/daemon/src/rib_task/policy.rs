@@ -16,6 +16,10 @@ use super::RibTask;
 use crate::control::PolicyTrace;
 use crate::tasks::{PeerSpec, ToPeer};
 
+/// Memo entries of an export evaluator: its results are cached per
+/// attribute set in front of it (`out.rs`), and there is one per peer.
+const EXPORT_MEMO: usize = 1024;
+
 /// How one family of one direction of a peer decides.
 pub enum Gate {
     /// Every route passes (or none): nothing to evaluate per route.
@@ -38,6 +42,7 @@ impl Gates {
         ebgp: bool,
         session: Session,
         what: &str,
+        memo: usize,
     ) -> Gates {
         let by_family = chains
             .iter()
@@ -47,7 +52,8 @@ impl Gates {
                     None => Gate::Fixed(true, Filter::NoPolicy),
                     Some(def) => match policies.chain(def, what) {
                         Ok(chain) => {
-                            let e = Evaluator::new(Arc::clone(policies), chain, session);
+                            let e = Evaluator::new(Arc::clone(policies), chain, session)
+                                .with_memo_limit(memo);
                             match e.is_fixed() {
                                 Some(accept) => Gate::Fixed(accept, Filter::Policy(Decided::Chain)),
                                 None => Gate::Eval(Box::new(e)),
@@ -364,6 +370,7 @@ impl RibTask {
                     s.ebgp,
                     session,
                     "import_policy",
+                    rbgp_policy::MEMO_MAX,
                 ),
                 Gates::build(
                     &self.policies,
@@ -371,6 +378,7 @@ impl RibTask {
                     s.ebgp,
                     session,
                     "export_policy",
+                    EXPORT_MEMO,
                 ),
             ),
             // Not configured through the supervisor (in-process tests of
