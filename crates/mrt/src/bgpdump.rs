@@ -19,17 +19,18 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
-mod addr_text;
-mod attr_cache;
-mod attr_text;
+// The caches and text writers are shared with `crate::elem_text`.
+pub(crate) mod addr_text;
+pub(crate) mod attr_cache;
+pub(crate) mod attr_text;
 mod hash;
 mod hit_rate;
 mod num_text;
 mod plain;
 mod prefix_text;
-mod text;
-mod text_cache;
-mod update;
+pub(crate) mod text;
+pub(crate) mod text_cache;
+pub(crate) mod update;
 use addr_text::AddrTexts;
 use attr_cache::{AttrCache, Kind};
 use attr_text::{community_text, write_aspath, AS_CONFED_SET, AS_SET};
@@ -434,6 +435,14 @@ fn cached_aspath_text(cache: &mut TextCache, p: &mut AsPathS, buf: &[u8]) {
 impl Formatter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Forget what belongs to the file read so far (its PEER_INDEX_TABLE,
+    /// a stop, notes) before reading the next one; the caches stay.
+    pub fn next_file(&mut self) {
+        self.peers = None;
+        self.stopped = false;
+        self.notes.clear();
     }
 
     /// True once a record has made bgpdump stop reading the file: nothing

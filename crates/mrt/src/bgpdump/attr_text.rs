@@ -11,10 +11,10 @@ const MAX_ASPATH_LEN: usize = 8000;
 /// Communities text is built in a `BUFSIZ` buffer.
 const BUFSIZ: usize = 8192;
 
-pub(super) const AS_SET: u8 = 1;
-pub(super) const AS_SEQUENCE: u8 = 2;
-pub(super) const AS_CONFED_SEQUENCE: u8 = 3;
-pub(super) const AS_CONFED_SET: u8 = 4;
+pub(crate) const AS_SET: u8 = 1;
+pub(crate) const AS_SEQUENCE: u8 = 2;
+pub(crate) const AS_CONFED_SEQUENCE: u8 = 3;
+pub(crate) const AS_CONFED_SET: u8 = 4;
 
 fn delim(t: u8, end: bool) -> u8 {
     match (t, end) {
@@ -62,7 +62,7 @@ fn segment_kind(t: u8, n: u8) -> (u8, i64) {
 /// Append the text of the AS path `data` (`four`-octet ASNs or not) to
 /// `out`; the AS count bgpdump's AS4_PATH merge uses. A malformed path
 /// prints "! Error !" (count 0), an overlong one ends in "...".
-pub(super) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
+pub(crate) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
     let start = out.len();
     let w = if four { 4 } else { 2 };
     let mut count = 0i64;
@@ -120,7 +120,7 @@ pub(super) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
 /// [`write_aspath`] for paths whose text fits in `scratch` (at most
 /// [`SCRATCH`] octets): written there with [`Cursor`], then copied once.
 /// Others, and malformed paths, are written the general way.
-pub(super) fn write_aspath_fast(
+pub(crate) fn write_aspath_fast(
     out: &mut Vec<u8>,
     data: &[u8],
     four: bool,
@@ -142,7 +142,7 @@ pub(super) fn write_aspath_fast(
 /// 2-octet ASN prints at most six, a 4-octet one eleven, a segment header
 /// three, plus the last closing bracket) written by `c`; `None` for
 /// anything else.
-pub(super) fn aspath_into(
+pub(crate) fn aspath_into(
     c: &mut Cursor<'_>,
     data: &[u8],
     four: bool,
@@ -205,7 +205,7 @@ fn asn_into(c: &mut Cursor<'_>, nums: &mut Nums, with_sep: bool, sep: u8, v: u32
 
 /// [`write_communities`] for lists whose text fits in `scratch`, written
 /// there with [`Cursor`] and copied once.
-pub(super) fn write_communities_fast(
+pub(crate) fn write_communities_fast(
     out: &mut Vec<u8>,
     val: &[u8],
     scratch: &mut ScratchBuf,
@@ -224,21 +224,35 @@ pub(super) fn write_communities_fast(
 /// The text of the communities `val` written by `c`; `None` (nothing
 /// written) for lists that may not fit in the buffer or may reach
 /// bgpdump's cap.
-pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) -> Option<()> {
+pub(crate) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) -> Option<()> {
+    // At most 13 octets per community (" no-advertise").
+    communities_list_into(c, val, nums, community_name, (u64::from(b' '), 1), 13)
+}
+
+/// The text of the communities `val` written by `c`: each one's `name`
+/// or `hi:lo`, the ones after the first preceded by the separator `sep`
+/// (in the low octets of a word, and its length); at most `most` octets
+/// per community with its separator. `None` (nothing written) for lists
+/// that may not fit in the buffer or may reach bgpdump's cap.
+#[inline(always)]
+pub(crate) fn communities_list_into(
+    c: &mut Cursor<'_>,
+    val: &[u8],
+    nums: &mut Nums,
+    name: impl Fn(u32) -> Option<&'static [u8]>,
+    (sep, sep_len): (u64, usize),
+    most: usize,
+) -> Option<()> {
     let (list, _) = val.as_chunks::<4>();
-    // At most 13 octets per community (" no-advertise"); longer lists
-    // may reach bgpdump's cap.
-    if list.len() * 13 > SCRATCH || list.len() * 13 + 13 >= BUFSIZ - 1 {
+    if list.len() * most > SCRATCH || list.len() * most + most >= BUFSIZ - 1 {
         return None;
     }
     for (i, v) in list.iter().enumerate() {
         let v = u32::from_be_bytes(*v);
-        let (sep, n0) = if i > 0 { (u64::from(b' '), 1) } else { (0, 0) };
-        if v >> 8 == 0xFF_FFFF && matches!(v & 0xff, 1..=3) {
-            if i > 0 {
-                c.byte(b' ');
-            }
-            for part in community_name(v).chunks(8) {
+        let (sep, n0) = if i > 0 { (sep, sep_len) } else { (0, 0) };
+        c.put8(sep, n0);
+        if let Some(text) = name(v) {
+            for part in text.chunks(8) {
                 let mut w = [0u8; 8];
                 for (d, s) in w.iter_mut().zip(part) {
                     *d = *s;
@@ -248,18 +262,22 @@ pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) 
             continue;
         }
         let (w, n) = nums.communities.get(v, hi_lo_text);
-        c.put8(sep, n0);
         c.put16(w, n);
     }
     Some(())
 }
 
 /// The well-known communities bgpdump names.
-fn community_name(v: u32) -> &'static [u8] {
+#[inline(always)]
+fn community_name(v: u32) -> Option<&'static [u8]> {
+    if v >> 8 != 0xFF_FFFF {
+        return None;
+    }
     match v {
-        0xFFFF_FF01 => b"no-export",
-        0xFFFF_FF02 => b"no-advertise",
-        _ => b"local-AS",
+        0xFFFF_FF01 => Some(b"no-export"),
+        0xFFFF_FF02 => Some(b"no-advertise"),
+        0xFFFF_FF03 => Some(b"local-AS"),
+        _ => None,
     }
 }
 
@@ -287,7 +305,7 @@ fn community(val: &[u8], i: usize) -> u32 {
 
 /// `process_attr_community_string` for the first `size` communities of
 /// `val`: each with a leading space, capped like its `BUFSIZ` buffer.
-pub(super) fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
+pub(crate) fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
     buf.clear();
     for i in 0..size {
         let v = community(val, i);
@@ -317,7 +335,7 @@ pub(super) fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
 
 /// The communities text of a line (bgpdump prints it from its second
 /// character, after the leading space).
-pub(super) fn write_communities(out: &mut Vec<u8>, val: &[u8]) {
+pub(crate) fn write_communities(out: &mut Vec<u8>, val: &[u8]) {
     let size = val.len() / 4;
     if size * 13 + 13 < BUFSIZ - 1 {
         // Too short to reach the cap: written in place.

@@ -21,7 +21,7 @@ const BITS: u32 = 13;
 /// the text are overwritten by what follows (see [`super::text::Cursor`]).
 type Slot = u128;
 
-pub(super) struct NumTexts {
+pub(crate) struct NumTexts {
     slots: Vec<Slot>,
 }
 
@@ -38,7 +38,7 @@ impl NumTexts {
     /// low octets of the word) and its length, in the low octets of a
     /// word that may hold more past them.
     #[inline]
-    pub(super) fn get(
+    pub(crate) fn get(
         &mut self,
         key: u32,
         make: impl FnOnce(u32) -> (u128, usize),
@@ -61,7 +61,7 @@ impl NumTexts {
 /// A community (not one of the named ones) as `hi:lo`, for
 /// [`NumTexts::get`].
 #[inline]
-pub(super) fn hi_lo_text(v: u32) -> (u128, usize) {
+pub(crate) fn hi_lo_text(v: u32) -> (u128, usize) {
     let (a, na) = dec5(v >> 16);
     let (b, nb) = dec5(v & 0xffff);
     let w = u128::from(a) | u128::from(b':') << (8 * na) | u128::from(b) << (8 * (na + 1));
