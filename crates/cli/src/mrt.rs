@@ -3,7 +3,9 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
@@ -35,7 +37,9 @@ pub enum ElemKind {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// MRT files: plain, gzip or bzip2 (recognised by content); "-" for stdin.
+    /// MRT files: plain, gzip or bzip2 (recognised by content); "-" for
+    /// stdin; a directory for every file under it (in name order). Printed
+    /// in the order given.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Psv)]
@@ -76,6 +80,10 @@ pub struct Args {
     /// Show progress on stderr even when it is not a terminal.
     #[arg(long)]
     progress: bool,
+    /// Files read at once (default: one per core); a compressed file is
+    /// also decompressed on a thread of its own. 1: everything on one thread.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// Unix seconds (fractions allowed) or an RFC 3339 UTC time.
@@ -316,12 +324,24 @@ impl Warn {
     }
 }
 
-/// Where a file's output, warnings and progress go.
+/// Where a file's output, warnings and progress go: straight to stdout and
+/// stderr (one file at a time), or to the thread that prints the files
+/// in order.
 trait Sink {
     /// Print `buf` (then emptied) and count `records` more records of
     /// `bytes` octets.
     fn emit(&mut self, buf: &mut Vec<u8>, records: u64, bytes: u64) -> Result<()>;
     fn warn(&mut self, msg: String);
+}
+
+/// The output of one file on its way to the printing thread.
+enum Msg {
+    Out(Vec<u8>, u64, u64),
+    Warn(String),
+    /// The file is done: whether it ended in an error.
+    Done(Result<()>),
+    /// It could not be opened: nothing after it is printed.
+    OpenFailed(anyhow::Error),
 }
 
 /// Output is handed on in blocks of about this size.
@@ -345,6 +365,70 @@ impl<W: Write> Sink for Direct<'_, W> {
     }
 }
 
+/// A worker's end of one file's channel; emptied blocks come back
+/// through `spare`.
+struct Queued<'a> {
+    tx: mpsc::SyncSender<Msg>,
+    spare: &'a Mutex<Vec<Vec<u8>>>,
+}
+
+impl Sink for Queued<'_> {
+    fn emit(&mut self, buf: &mut Vec<u8>, records: u64, bytes: u64) -> Result<()> {
+        let next = self
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_else(|| Vec::with_capacity(BLOCK + BLOCK / 2));
+        let full = std::mem::replace(buf, next);
+        self.tx
+            .send(Msg::Out(full, records, bytes))
+            .map_err(|_| anyhow::anyhow!("output closed"))
+    }
+    fn warn(&mut self, msg: String) {
+        let _ = self.tx.send(Msg::Warn(msg));
+    }
+}
+
+/// The files to read: directories replaced by the files under them (in
+/// name order, hidden ones left out).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading directory {}", dir.display()))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<io::Result<_>>()
+            .with_context(|| format!("reading directory {}", dir.display()))?;
+        entries.sort();
+        for p in entries {
+            if p.file_name()
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+            {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() != "-" && p.is_dir() {
+            let before = out.len();
+            walk(p, &mut out)?;
+            if out.len() == before {
+                bail!("no files in directory {}", p.display());
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(args: Args) -> Result<bool> {
     let filters = Filters {
         prefix: args.prefix,
@@ -360,6 +444,11 @@ pub fn run(args: Args) -> Result<bool> {
     if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         bail!("stdin (\"-\") can be read only once");
     }
+    let files = expand(&args.files)?;
+    let threads = match args.threads {
+        Some(n) => n.max(1),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let stdout = io::stdout();
     // Whole lines are written in large blocks: a BufWriter would only
     // copy them once more.
@@ -369,8 +458,13 @@ pub fn run(args: Args) -> Result<bool> {
     let job = Job {
         args: &args,
         filters: &filters,
+        threaded: threads > 1,
     };
-    let res = run_serial(&job, &args.files, &mut out, &mut progress, &mut warn);
+    let res = if threads > 1 && files.len() > 1 {
+        run_parallel(&job, &files, threads, &mut out, &mut progress, &mut warn)
+    } else {
+        run_serial(&job, &files, &mut out, &mut progress, &mut warn)
+    };
     let ok = match res {
         Err(e) if is_broken_pipe(&e) => return Ok(true),
         r => r?,
@@ -395,6 +489,8 @@ pub fn run(args: Args) -> Result<bool> {
 struct Job<'a> {
     args: &'a Args,
     filters: &'a Filters,
+    /// Decompress on a thread of its own.
+    threaded: bool,
 }
 
 /// The files one after the other on this thread. Whether all ended well.
@@ -414,7 +510,7 @@ fn run_serial(
             progress,
             warn,
         };
-        let reader = rbgp_mrt::open(path).with_context(|| format!("opening {name}"))?;
+        let reader = open(path, job.threaded).with_context(|| format!("opening {name}"))?;
         match read_file(job, &mut state, reader, &name, &mut sink) {
             Ok(()) => {}
             Err(e) if is_broken_pipe(&e) => return Err(e),
@@ -425,6 +521,111 @@ fn run_serial(
         }
     }
     Ok(ok)
+}
+
+/// Up to `threads` files read at once, each on a thread of its own (and
+/// compressed ones decompressed on another), printed here in the order
+/// given. A file read ahead waits once its queue of output blocks is full,
+/// so memory stays bounded whatever the file sizes.
+fn run_parallel(
+    job: &Job<'_>,
+    files: &[PathBuf],
+    threads: usize,
+    out: &mut impl Write,
+    progress: &mut Progress,
+    warn: &mut Warn,
+) -> Result<bool> {
+    let (senders, receivers): (Vec<_>, Vec<_>) = files
+        .iter()
+        .map(|_| {
+            let (tx, rx) = mpsc::sync_channel::<Msg>(4);
+            (Mutex::new(Some(tx)), rx)
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let spare = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(files.len()) {
+            s.spawn(|| {
+                let mut state = FileState::new(job.args.format);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(path), Some(tx)) = (
+                        files.get(i),
+                        senders
+                            .get(i)
+                            .and_then(|t| t.lock().ok().and_then(|mut t| t.take())),
+                    ) else {
+                        return;
+                    };
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let name = path.display().to_string();
+                    let reader = match open(path, true) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let e = anyhow::Error::new(e).context(format!("opening {name}"));
+                            let _ = tx.send(Msg::OpenFailed(e));
+                            continue;
+                        }
+                    };
+                    let mut sink = Queued { tx, spare: &spare };
+                    let r = read_file(job, &mut state, reader, &name, &mut sink);
+                    let _ = sink.tx.send(Msg::Done(r));
+                }
+            });
+        }
+        let r = print_in_order(files, receivers, &spare, out, progress, warn);
+        // Stop the workers: their queues are closed (dropped) by now.
+        stop.store(true, Ordering::Relaxed);
+        r
+    })
+}
+
+/// Print each file's blocks and warnings as they come, file after file.
+fn print_in_order(
+    files: &[PathBuf],
+    receivers: Vec<mpsc::Receiver<Msg>>,
+    spare: &Mutex<Vec<Vec<u8>>>,
+    out: &mut impl Write,
+    progress: &mut Progress,
+    warn: &mut Warn,
+) -> Result<bool> {
+    let mut ok = true;
+    for (path, rx) in files.iter().zip(receivers) {
+        for msg in rx {
+            match msg {
+                Msg::Out(mut b, records, bytes) => {
+                    progress.add(records, bytes);
+                    out.write_all(&b)?;
+                    b.clear();
+                    if let Ok(mut s) = spare.lock() {
+                        if s.len() < 8 {
+                            s.push(b);
+                        }
+                    }
+                }
+                Msg::Warn(m) => warn.say(&m),
+                Msg::Done(Ok(())) => {}
+                Msg::Done(Err(e)) => {
+                    eprintln!("rbgp mrt: {}: {e:#}", path.display());
+                    ok = false;
+                }
+                Msg::OpenFailed(e) => return Err(e),
+            }
+        }
+    }
+    Ok(ok)
+}
+
+fn open(path: &Path, threaded: bool) -> io::Result<rbgp_mrt::Reader<Box<dyn io::Read + Send>>> {
+    if threaded {
+        rbgp_mrt::io::open_threaded(path)
+    } else {
+        rbgp_mrt::io::open(path)
+    }
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -475,7 +676,7 @@ impl FileState {
 fn read_file(
     job: &Job<'_>,
     state: &mut FileState,
-    mut reader: rbgp_mrt::Reader<Box<dyn io::Read>>,
+    mut reader: rbgp_mrt::Reader<Box<dyn io::Read + Send>>,
     name: &str,
     sink: &mut dyn Sink,
 ) -> Result<()> {
@@ -776,7 +977,6 @@ fn psv(e: &Elem, s: &mut String) {
 mod tests {
     use super::*;
     use rbgp_mrt::Header;
-    use std::path::Path;
 
     #[test]
     fn times() {
@@ -864,24 +1064,13 @@ mod tests {
     fn mrt_files() -> Vec<PathBuf> {
         let d = shared_data();
         let mut v = Vec::new();
-        let mut dirs: Vec<PathBuf> = [
+        for dir in [
             "bgpdump/test_data",
             "mrtparse/samples",
             "ryu/ryu/tests/packet_data/mrt",
             "bgpkit-parser/tests/fixtures/ripe",
-        ]
-        .iter()
-        .map(|p| d.join(p))
-        .collect();
-        while let Some(dir) = dirs.pop() {
-            for e in std::fs::read_dir(&dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else {
-                    v.push(p);
-                }
-            }
+        ] {
+            v.extend(expand(&[d.join(dir)]).unwrap());
         }
         v.retain(|p| {
             let n = p.to_string_lossy();
