@@ -460,7 +460,10 @@ pub fn run(args: Args) -> Result<bool> {
         filters: &filters,
         threaded: threads > 1,
     };
-    let res = if threads > 1 && files.len() > 1 {
+    // Standard input is not read ahead: it may be a terminal, or wait on
+    // a pipe that is never closed after a file before it fails.
+    let stdin = files.iter().any(|f| f.as_os_str() == "-");
+    let res = if threads > 1 && files.len() > 1 && !stdin {
         run_parallel(&job, &files, threads, &mut out, &mut progress, &mut warn)
     } else {
         run_serial(&job, &files, &mut out, &mut progress, &mut warn)
@@ -577,9 +580,12 @@ fn run_parallel(
                 }
             });
         }
-        let r = print_in_order(files, receivers, &spare, out, progress, warn);
-        // Stop the workers: their queues are closed (dropped) by now.
+        let r = print_in_order(files, &receivers, &spare, out, progress, warn);
+        // Done, or stopped early (a broken pipe, a file that would not
+        // open): no worker takes another file, and with their queues
+        // closed each stops at its next block.
         stop.store(true, Ordering::Relaxed);
+        drop(receivers);
         r
     })
 }
@@ -587,7 +593,7 @@ fn run_parallel(
 /// Print each file's blocks and warnings as they come, file after file.
 fn print_in_order(
     files: &[PathBuf],
-    receivers: Vec<mpsc::Receiver<Msg>>,
+    receivers: &[mpsc::Receiver<Msg>],
     spare: &Mutex<Vec<Vec<u8>>>,
     out: &mut impl Write,
     progress: &mut Progress,
@@ -595,7 +601,7 @@ fn print_in_order(
 ) -> Result<bool> {
     let mut ok = true;
     for (path, rx) in files.iter().zip(receivers) {
-        for msg in rx {
+        for msg in rx.iter() {
             match msg {
                 Msg::Out(mut b, records, bytes) => {
                     progress.add(records, bytes);

@@ -377,3 +377,47 @@ fn a_file_that_cannot_be_opened_stops_the_run_there() {
         );
     }
 }
+
+/// Output closed early (`| head`): the run ends at once, successfully,
+/// whatever the number of threads and files still to read.
+#[test]
+fn a_closed_output_ends_the_run() {
+    let files = mixed_files();
+    for threads in ["1", "2"] {
+        let mut a = vec!["mrt", "--threads", threads];
+        a.extend(files.iter().map(|f| path_str(f)));
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rbgp"))
+            .args(&a)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = c.stdout.take().unwrap();
+        let mut head = [0u8; 4096];
+        out.read_exact(&mut head).unwrap();
+        drop(out);
+        let t0 = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = c.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                t0.elapsed() < std::time::Duration::from_secs(30),
+                "{threads} threads: still running"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(0), "{threads} threads");
+    }
+}
+
+/// Standard input among files takes its place in the order.
+#[test]
+fn stdin_among_files_prints_in_its_place() {
+    let files = mixed_files();
+    let (a, b) = (path_str(&files[1]), path_str(&files[5]));
+    let want = rbgp(&["mrt", a, path_str(&files[0]), b], None).out;
+    let got = rbgp(&["mrt", a, "-", b], Some(std::fs::read(&files[0]).unwrap()));
+    assert_eq!(got.code, 0, "{}", got.err);
+    assert!(got.out == want, "stdin's output in its place");
+}
