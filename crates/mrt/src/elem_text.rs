@@ -283,10 +283,13 @@ impl ElemWriter {
         }
         self.time_key = None;
         if self.json {
-            for (t, end) in self.time_json.iter_mut().zip(JSON_END) {
-                t.clear();
-                t.extend_from_slice(JSON_TIME);
-                time_text(h.timestamp, h.microseconds, true, t)?;
+            let [a, w] = &mut self.time_json;
+            a.clear();
+            a.extend_from_slice(JSON_TIME);
+            time_text(h.timestamp, h.microseconds, true, a)?;
+            w.clear();
+            w.extend_from_slice(a);
+            for (t, end) in [a, w].into_iter().zip(JSON_END) {
                 t.extend_from_slice(end);
             }
         } else {

@@ -240,6 +240,7 @@ impl<'a> Attrs<'a> {
     ) -> Option<Self> {
         let mut a = Attrs::default();
         let mut seen = Seen::default();
+        let expected: &[u8; 256] = &EXPECTED;
         let mut rest = list;
         let reading = if rib.is_some() {
             Reading::Rib
@@ -260,7 +261,7 @@ impl<'a> Attrs<'a> {
                 return None;
             }
             if reading == Reading::Update {
-                match EXPECTED.get(usize::from(c)).copied().unwrap_or(UNKNOWN) {
+                match expected.get(usize::from(c)).copied().unwrap_or(UNKNOWN) {
                     // An unrecognised well-known attribute refuses it.
                     UNKNOWN if f & flags::OPTIONAL == 0 => return None,
                     UNKNOWN => {}
