@@ -22,7 +22,9 @@
 #     TABLE_DUMP_V2 dumps), a gzip file of four members (memory against file
 #     size), and a directory of five updates files (several files at once).
 #     Median CPU time (perf task-clock, all threads) and wall time of RUNS
-#     interleaved rounds, max RSS of one more run; ratios: the reference
+#     interleaved rounds, each file's round started once the machine is
+#     idle (waiting up to QUIET_WAIT seconds), max RSS of one more run;
+#     ratios: the reference
 #     tool's CPU time over rbgp's (bgpkit-parser for PSV and JSON, bgpdump
 #     for bgpdump), and rbgp's wall time over the floor's.
 #
@@ -111,6 +113,27 @@ perf_run() {
          END {printf "%.2f %.2f\n", cpu, wall}' "$tmp/perf"
 }
 
+# Wait (up to QUIET_WAIT seconds, default 60) until the machine has been
+# idle for a second: under 10 % of its CPU time busy. Another process on
+# the two cores changes wall times most (a pipeline of two threads then
+# shares a core). False if it never was.
+wait_quiet() {
+    local t0=$SECONDS a b
+    while ((SECONDS - t0 < ${QUIET_WAIT:-60})); do
+        a=$(head -1 /proc/stat)
+        sleep 1
+        b=$(head -1 /proc/stat)
+        # user nice system idle iowait irq softirq steal
+        if awk -v a="$a" -v b="$b" 'BEGIN {
+            split(a, x); split(b, y); busy = 0; all = 0
+            for (i = 2; i <= 9; i++) { d = y[i] - x[i]; all += d; if (i != 5 && i != 6) busy += d }
+            exit !(all > 0 && busy / all < 0.10) }'; then
+            return 0
+        fi
+    done
+    return 1
+}
+
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 processes() {
@@ -155,9 +178,10 @@ processes() {
     }
     # bgpkit-parser reads the first member of a gzip file only.
     skip() { [[ $1 == "$x4" && $2 == bgpkit-* ]]; }
-    local f t r
+    local f t r busy=0
     for ((r = 0; r < runs; r++)); do
         for f in "${files[@]}"; do
+            wait_quiet || busy=$((busy + 1))
             for t in "${tools[@]}"; do
                 skip "$f" "$t" && continue
                 cmd_of "$f" "$t"
@@ -169,6 +193,7 @@ processes() {
             done
         done
     done
+    echo "rounds of a file started on a busy machine: $busy of $((runs * ${#files[@]}))"
     printf "%-34s %-17s %9s %9s %8s %8s %8s\n" file tool "CPU ms" "wall ms" "xCPU" "xfloor" "RSS MB"
     for f in "${files[@]}"; do
         local b
