@@ -1546,8 +1546,8 @@ mod tests {
             &["--prefix", "2804::/16", "--more-specific"],
             &["--prefix", "192.140.252.0/24", "--less-specific"],
             &["--prefix", "12.0.0.0/8", "--more-specific"],
-            &["--peer-asn", "59689"],
-            &["--peer-ip", "2001:7f8:54::188", "--peer-ip", "193.0.0.56"],
+            &["--peer-asn", "59689", "--peer-asn", "1853"],
+            &["--peer-ip", "2001:7f8:54::188", "--peer-ip", "193.203.0.1"],
             &["--community", "59689:200"],
             &["--community", "1273:8000"],
             &["--as-path", " 3356 "],
@@ -1583,11 +1583,20 @@ mod tests {
                 community: a.community,
             };
             let mut lines = 0;
-            for file in ["updates.20160811.1600.gz", "bview.20020722.2337.gz"] {
+            // The RIB dump's first 30 000 routes (a debug build's typed path
+            // is slow).
+            for (file, most) in [
+                ("updates.20160811.1600.gz", usize::MAX),
+                ("bview.20020722.2337.gz", 30_000),
+            ] {
                 for format in [ElemFormat::Psv, ElemFormat::Json] {
                     let mut c = Compare::new(format);
                     let what = format!("{case:?} {file} {format:?}");
-                    for_records(&d.join(file), |h, body| c.record(&f, h, body, &what));
+                    for_records(&d.join(file), |h, body| {
+                        if c.records < most {
+                            c.record(&f, h, body, &what)
+                        }
+                    });
                     assert!(c.handled * 100 >= c.records * 99, "{what}");
                     lines += c.lines;
                 }
