@@ -19,18 +19,17 @@
 
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 
-// The caches and text writers are shared with `crate::elem_text`.
-pub(crate) mod addr_text;
-pub(crate) mod attr_cache;
-pub(crate) mod attr_text;
+mod addr_text;
+mod attr_cache;
+mod attr_text;
 mod hash;
 mod hit_rate;
 mod num_text;
 mod plain;
 mod prefix_text;
-pub(crate) mod text;
-pub(crate) mod text_cache;
-pub(crate) mod update;
+mod text;
+mod text_cache;
+mod update;
 use addr_text::AddrTexts;
 use attr_cache::{AttrCache, Kind};
 use attr_text::{community_text, write_aspath, AS_CONFED_SET, AS_SET};
@@ -41,6 +40,18 @@ use text::{
 };
 use text_cache::{TextCache, ValueTexts};
 use update::{update_fast, Direct, LineBufs};
+
+/// The caches and text writers [`crate::elem_text`] writes its lines with.
+pub(crate) mod shared {
+    pub(crate) use super::addr_text::AddrTexts;
+    pub(crate) use super::attr_cache::AttrCache;
+    pub(crate) use super::attr_text::{aspath_into, communities_list_into};
+    pub(crate) use super::text::{
+        push_micros, push_u32, push_v4, push_v6_std, v4_in16, Cursor, SCRATCH,
+    };
+    pub(crate) use super::text_cache::{Nums, TextCache, ValueTexts};
+    pub(crate) use super::update::{next_prefix, nlri_lines, push_prefix, LineBufs};
+}
 
 /// Notes kept between two calls of [`Formatter::take_notes`].
 pub const MAX_NOTES: usize = 64;

@@ -23,10 +23,10 @@ use rbgp_wire::attr::Community;
 use rbgp_wire::elem::{Elem, ElemType};
 use rbgp_wire::Prefix;
 
-use crate::bgpdump::addr_text::AddrTexts;
-use crate::bgpdump::attr_cache::AttrCache;
-use crate::bgpdump::text::{push_u32, push_v4, push_v6_std, v4_in16};
-use crate::bgpdump::update::{next_prefix, nlri_lines, push_prefix, LineBufs};
+use crate::bgpdump::shared::{
+    next_prefix, nlri_lines, push_prefix, push_u32, push_v4, push_v6_std, v4_in16, AddrTexts,
+    AttrCache, LineBufs,
+};
 use crate::elem::elem_prefix;
 use crate::record::{bgp4mp, mrt_type, td2, Header};
 

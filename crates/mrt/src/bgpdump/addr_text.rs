@@ -43,7 +43,7 @@ impl AddrTexts {
 
     /// `peer|peer_as|` for the peer at `ip` (IPv6 text if `v6`).
     #[inline]
-    pub(crate) fn peer(&mut self, v6: bool, ip: &[u8; 16], asn: u32) -> &[u8] {
+    pub(super) fn peer(&mut self, v6: bool, ip: &[u8; 16], asn: u32) -> &[u8] {
         let tag = u64::from(v6) << 33 | 1 << 32 | u64::from(asn);
         self.text(ip, tag, |t| push_peer(t, v6, ip, asn))
     }

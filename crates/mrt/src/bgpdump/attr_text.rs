@@ -11,10 +11,10 @@ const MAX_ASPATH_LEN: usize = 8000;
 /// Communities text is built in a `BUFSIZ` buffer.
 const BUFSIZ: usize = 8192;
 
-pub(crate) const AS_SET: u8 = 1;
-pub(crate) const AS_SEQUENCE: u8 = 2;
-pub(crate) const AS_CONFED_SEQUENCE: u8 = 3;
-pub(crate) const AS_CONFED_SET: u8 = 4;
+pub(super) const AS_SET: u8 = 1;
+pub(super) const AS_SEQUENCE: u8 = 2;
+pub(super) const AS_CONFED_SEQUENCE: u8 = 3;
+pub(super) const AS_CONFED_SET: u8 = 4;
 
 fn delim(t: u8, end: bool) -> u8 {
     match (t, end) {
@@ -62,7 +62,7 @@ fn segment_kind(t: u8, n: u8) -> (u8, i64) {
 /// Append the text of the AS path `data` (`four`-octet ASNs or not) to
 /// `out`; the AS count bgpdump's AS4_PATH merge uses. A malformed path
 /// prints "! Error !" (count 0), an overlong one ends in "...".
-pub(crate) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
+pub(super) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
     let start = out.len();
     let w = if four { 4 } else { 2 };
     let mut count = 0i64;
@@ -120,7 +120,7 @@ pub(crate) fn write_aspath(out: &mut Vec<u8>, data: &[u8], four: bool) -> i64 {
 /// [`write_aspath`] for paths whose text fits in `scratch` (at most
 /// [`SCRATCH`] octets): written there with [`Cursor`], then copied once.
 /// Others, and malformed paths, are written the general way.
-pub(crate) fn write_aspath_fast(
+pub(super) fn write_aspath_fast(
     out: &mut Vec<u8>,
     data: &[u8],
     four: bool,
@@ -205,7 +205,7 @@ fn asn_into(c: &mut Cursor<'_>, nums: &mut Nums, with_sep: bool, sep: u8, v: u32
 
 /// [`write_communities`] for lists whose text fits in `scratch`, written
 /// there with [`Cursor`] and copied once.
-pub(crate) fn write_communities_fast(
+pub(super) fn write_communities_fast(
     out: &mut Vec<u8>,
     val: &[u8],
     scratch: &mut ScratchBuf,
@@ -224,7 +224,7 @@ pub(crate) fn write_communities_fast(
 /// The text of the communities `val` written by `c`; `None` (nothing
 /// written) for lists that may not fit in the buffer or may reach
 /// bgpdump's cap.
-pub(crate) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) -> Option<()> {
+pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) -> Option<()> {
     // At most 13 octets per community (" no-advertise").
     communities_list_into(c, val, nums, community_name, (u64::from(b' '), 1), 13)
 }
@@ -305,7 +305,7 @@ fn community(val: &[u8], i: usize) -> u32 {
 
 /// `process_attr_community_string` for the first `size` communities of
 /// `val`: each with a leading space, capped like its `BUFSIZ` buffer.
-pub(crate) fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
+pub(super) fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
     buf.clear();
     for i in 0..size {
         let v = community(val, i);
@@ -335,7 +335,7 @@ pub(crate) fn community_text(val: &[u8], size: usize, buf: &mut Vec<u8>) {
 
 /// The communities text of a line (bgpdump prints it from its second
 /// character, after the leading space).
-pub(crate) fn write_communities(out: &mut Vec<u8>, val: &[u8]) {
+pub(super) fn write_communities(out: &mut Vec<u8>, val: &[u8]) {
     let size = val.len() / 4;
     if size * 13 + 13 < BUFSIZ - 1 {
         // Too short to reach the cap: written in place.

@@ -38,7 +38,7 @@ impl NumTexts {
     /// low octets of the word) and its length, in the low octets of a
     /// word that may hold more past them.
     #[inline]
-    pub(crate) fn get(
+    pub(super) fn get(
         &mut self,
         key: u32,
         make: impl FnOnce(u32) -> (u128, usize),
@@ -61,7 +61,7 @@ impl NumTexts {
 /// A community (not one of the named ones) as `hi:lo`, for
 /// [`NumTexts::get`].
 #[inline]
-pub(crate) fn hi_lo_text(v: u32) -> (u128, usize) {
+pub(super) fn hi_lo_text(v: u32) -> (u128, usize) {
     let (a, na) = dec5(v >> 16);
     let (b, nb) = dec5(v & 0xffff);
     let w = u128::from(a) | u128::from(b':') << (8 * na) | u128::from(b) << (8 * (na + 1));

@@ -46,7 +46,7 @@ impl Default for PrefixTexts {
 impl PrefixTexts {
     /// Addresses as Rust's `Ipv6Addr` prints them if `std`, else as
     /// bgpdump does.
-    pub(crate) fn new(std: bool) -> Self {
+    pub(super) fn new(std: bool) -> Self {
         PrefixTexts {
             slots: vec![EMPTY; SLOTS],
             std,
@@ -55,7 +55,7 @@ impl PrefixTexts {
 
     /// Append `addr/len`.
     #[inline]
-    pub(crate) fn push(&mut self, out: &mut Vec<u8>, addr: &[u8; 16], len: u8) {
+    pub(super) fn push(&mut self, out: &mut Vec<u8>, addr: &[u8; 16], len: u8) {
         let std = self.std;
         let a = u128::from_be_bytes(*addr);
         let i = slot_of(

@@ -96,7 +96,7 @@ fn push_u32_long(out: &mut Vec<u8>, v: u32) {
 /// Decimal text of `v` (below 100 000) in the low octets of a word, first
 /// character lowest, nothing above it; and its length.
 #[inline]
-pub(crate) fn dec5(v: u32) -> (u64, usize) {
+pub(super) fn dec5(v: u32) -> (u64, usize) {
     let hi = v / 10_000;
     let d = u64::from(hi) | quad(v - hi * 10_000) << 8;
     // The leading zeros are the zero octets at the low end (one digit
@@ -109,7 +109,7 @@ pub(crate) fn dec5(v: u32) -> (u64, usize) {
 pub(crate) const SCRATCH: usize = 1024;
 
 /// A [`Cursor`]'s buffer: [`SCRATCH`] octets and room for the last store.
-pub(crate) type ScratchBuf = [u8; SCRATCH + 16];
+pub(super) type ScratchBuf = [u8; SCRATCH + 16];
 
 /// Writes text into a fixed-size buffer with 8-octet stores and no
 /// checks: each store goes to the position masked to [`SCRATCH`], which
@@ -161,7 +161,7 @@ impl<'a> Cursor<'a> {
 
     /// The text written since `start`, if it fitted.
     #[inline]
-    pub(crate) fn since(&self, start: usize) -> Option<&[u8]> {
+    pub(super) fn since(&self, start: usize) -> Option<&[u8]> {
         self.buf
             .get(start..self.pos)
             .filter(|_| self.pos <= SCRATCH)
@@ -201,7 +201,7 @@ impl<'a> Cursor<'a> {
 
     /// `|lp|med|`, as [`push_lp_med`] writes it.
     #[inline]
-    pub(crate) fn lp_med(&mut self, (lp, med): (u32, u32), signed: bool) {
+    pub(super) fn lp_med(&mut self, (lp, med): (u32, u32), signed: bool) {
         if lp < 10 && med < 10 {
             let w = [b'|', b'0' + lp as u8, b'|', b'0' + med as u8, b'|', 0, 0, 0];
             return self.put8(u64::from_le_bytes(w), 5);
@@ -238,7 +238,7 @@ impl<'a> Cursor<'a> {
 /// `v` in decimal, as [`push_u32`] writes it, in the low octets of a
 /// word (first character lowest), and its length.
 #[inline]
-pub(crate) fn dec_text(v: u32) -> (u128, usize) {
+pub(super) fn dec_text(v: u32) -> (u128, usize) {
     if v < 100_000 {
         let (w, n) = dec5(v);
         return (u128::from(w), n);
@@ -253,7 +253,7 @@ pub(crate) fn dec_text(v: u32) -> (u128, usize) {
 
 /// `/len` in one register-built write.
 #[inline]
-pub(crate) fn push_slash_len(out: &mut Vec<u8>, len: u8) {
+pub(super) fn push_slash_len(out: &mut Vec<u8>, len: u8) {
     let [n, d0, d1, d2] = OCTETS
         .get(usize::from(len))
         .copied()
@@ -292,7 +292,7 @@ fn push_i32(out: &mut Vec<u8>, v: i32) {
 
 /// `|lp|med|`: `%u`, or `%d` where bgpdump prints them signed.
 #[inline]
-pub(crate) fn push_lp_med(out: &mut Vec<u8>, (lp, med): (u32, u32), signed: bool) {
+pub(super) fn push_lp_med(out: &mut Vec<u8>, (lp, med): (u32, u32), signed: bool) {
     if lp < 10 && med < 10 {
         // Most often both absent (zero): one write.
         let w = u64::from_le_bytes([b'|', b'0' + lp as u8, b'|', b'0' + med as u8, b'|', 0, 0, 0]);
@@ -313,7 +313,7 @@ pub(crate) fn push_lp_med(out: &mut Vec<u8>, (lp, med): (u32, u32), signed: bool
 }
 
 /// An MP_REACH next hop by its length: IPv4 for 4 octets, else IPv6.
-pub(crate) fn push_mp_nexthop(out: &mut Vec<u8>, nh: &[u8; 16], nh_len: u8) {
+pub(super) fn push_mp_nexthop(out: &mut Vec<u8>, nh: &[u8; 16], nh_len: u8) {
     if nh_len == 4 {
         push_v4(out, first4(nh));
     } else {
@@ -394,7 +394,7 @@ fn v4_words(a: [u8; 4]) -> (u64, usize, u64, usize) {
 /// (all but the longest: this is written once per line, and inlined:
 /// a call costs a fifth of it).
 #[inline(always)]
-pub(crate) fn push_v4_prefix(out: &mut Vec<u8>, a: [u8; 4], len: u8) {
+pub(super) fn push_v4_prefix(out: &mut Vec<u8>, a: [u8; 4], len: u8) {
     let e = |x: u8| DOTTED.get(usize::from(x)).copied().unwrap_or(0);
     let [a, b, c, d] = a.map(e);
     let (la, lc) = (a >> 32, c >> 32);
@@ -420,7 +420,7 @@ pub(crate) fn push_v4_prefix(out: &mut Vec<u8>, a: [u8; 4], len: u8) {
 }
 
 /// `peer|peer_as|`
-pub(crate) fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
+pub(super) fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
     if v6 {
         push_v6(out, ip);
     } else {
@@ -436,14 +436,14 @@ pub(crate) fn v4_in16(a: [u8; 4]) -> [u8; 16] {
     [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 }
 
-pub(crate) fn first4(a: &[u8; 16]) -> [u8; 4] {
+pub(super) fn first4(a: &[u8; 16]) -> [u8; 4] {
     let [a, b, c, d, ..] = *a;
     [a, b, c, d]
 }
 
 /// bgpdump's own `fmt_ipv6`: IPv4-mapped and -compatible forms, and the
 /// longest run of zero groups compressed even when it is one group long.
-pub(crate) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
+pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
     push_v6_in::<false>(out, a)
 }
 
@@ -566,14 +566,14 @@ fn push_hex16(out: &mut Vec<u8>, w: u16, colon: bool) {
 /// `|origin|` in one 16-octet write (a slice of varying length is a
 /// memcpy call).
 #[inline]
-pub(crate) fn push_origin_between_bars(out: &mut Vec<u8>, o: i32) {
+pub(super) fn push_origin_between_bars(out: &mut Vec<u8>, o: i32) {
     let (w, n) = origin_between_bars(o);
     append(out, w, n);
 }
 
 /// `|origin|` in 16 octets, and its length.
 #[inline]
-pub(crate) fn origin_between_bars(o: i32) -> (&'static [u8; 16], usize) {
+pub(super) fn origin_between_bars(o: i32) -> (&'static [u8; 16], usize) {
     match o {
         0 => (b"|IGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
         1 => (b"|EGP|\0\0\0\0\0\0\0\0\0\0\0", 5),
@@ -583,7 +583,7 @@ pub(crate) fn origin_between_bars(o: i32) -> (&'static [u8; 16], usize) {
 
 /// `|AG|` or `|NAG|` in one 8-octet write.
 #[inline]
-pub(crate) fn push_atomic(out: &mut Vec<u8>, atomic: bool) {
+pub(super) fn push_atomic(out: &mut Vec<u8>, atomic: bool) {
     if atomic {
         append(out, b"|AG|\0\0\0\0", 4);
     } else {
@@ -591,7 +591,7 @@ pub(crate) fn push_atomic(out: &mut Vec<u8>, atomic: bool) {
     }
 }
 
-pub(crate) fn origin_text(o: i32) -> &'static [u8] {
+pub(super) fn origin_text(o: i32) -> &'static [u8] {
     match o {
         0 => b"IGP",
         1 => b"EGP",

@@ -170,7 +170,7 @@ impl TextCache {
     /// depends on more than their bytes (such as the ASN width). Returns
     /// what `write` returned with the text (an AS count, say).
     #[inline]
-    pub(crate) fn text_of(
+    pub(super) fn text_of(
         &mut self,
         tag: u8,
         raw: &[u8],

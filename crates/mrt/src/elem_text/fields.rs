@@ -5,10 +5,10 @@
 use rbgp_wire::attr::{Community, ExtCommunity};
 
 use super::attrs::{origin_asn, Attrs, Hop};
-use crate::bgpdump::addr_text::AddrTexts;
-use crate::bgpdump::attr_text::{aspath_into, communities_list_into};
-use crate::bgpdump::text::{push_micros, push_u32, Cursor, SCRATCH};
-use crate::bgpdump::text_cache::{Nums, TextCache, ValueTexts};
+use crate::bgpdump::shared::{
+    aspath_into, communities_list_into, push_micros, push_u32, AddrTexts, Cursor, Nums, TextCache,
+    ValueTexts, SCRATCH,
+};
 
 /// The caches the attribute text is made with: the bgpdump formatter's
 /// (IPv6 next hops as Rust prints them), and the extended communities'
