@@ -983,6 +983,8 @@ fn psv(e: &Elem, s: &mut String) {
 mod tests {
     use super::*;
     use rbgp_mrt::Header;
+    use rbgp_testkit::data_dir;
+    use rbgp_testkit::mrt_gen::{self, attr, prefix, Gen};
 
     #[test]
     fn times() {
@@ -1060,15 +1062,9 @@ mod tests {
         }
     }
 
-    fn shared_data() -> PathBuf {
-        std::env::var_os("RBGP_SHARED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-    }
-
     /// Every MRT file of the shared data.
     fn mrt_files() -> Vec<PathBuf> {
-        let d = shared_data();
+        let d = data_dir();
         let mut v = Vec::new();
         for dir in [
             "bgpdump/test_data",
@@ -1125,87 +1121,44 @@ mod tests {
         }
     }
 
-    // The generator's primitives (Gen, attr, the shuffle) are those of
-    // rbgp-mrt's bgpdump/test_gen.rs and tests/mrt_bgpdump.rs, which are
-    // moving to crates/testkit: these belong there with them. What they
-    // generate differs: the cases the typed decoder reads its own way.
+    // The byte generators' primitives are rbgp-testkit's; what is made
+    // here is the cases the typed decoder reads its own way.
 
-    /// xorshift64*: deterministic, so failures replay.
-    struct Gen(u64);
+    /// Now and then one octet more or less than `n`.
+    fn odd_len(g: &mut Gen, n: usize) -> usize {
+        match g.below(40) {
+            0 => n + 1,
+            1 => n.saturating_sub(1),
+            _ => n,
+        }
+    }
 
-    impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        /// True `percent` % of the time.
-        fn p(&mut self, percent: u64) -> bool {
-            self.below(100) < percent
-        }
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            (0..n).map(|_| self.next() as u8).collect()
-        }
-        /// Now and then one octet more or less than `n`.
-        fn len(&mut self, n: usize) -> usize {
-            match self.below(40) {
-                0 => n + 1,
-                1 => n.saturating_sub(1),
-                _ => n,
-            }
-        }
-        fn asn(&mut self, four: bool) -> Vec<u8> {
-            let v = match self.below(3) {
-                0 => self.below(100) as u32,
-                1 => self.below(65_536) as u32,
-                _ => self.next() as u32,
-            };
-            if four {
-                v.to_be_bytes().to_vec()
-            } else {
-                (v as u16).to_be_bytes().to_vec()
-            }
-        }
+    /// An AS number's octets (2 or 4).
+    fn asn(g: &mut Gen, four: bool) -> Vec<u8> {
+        let v = g.asn(four).to_be_bytes();
+        v.get(if four { 0 } else { 2 }..).unwrap().to_vec()
     }
 
     /// Prefixes of a family, host bits set at random, now and then too
     /// long or cut short.
     fn prefixes(g: &mut Gen, v6: bool, addpath: bool, n: u64) -> Vec<u8> {
         let mut v = Vec::new();
-        let max = if v6 { 128 } else { 32 };
         for _ in 0..n {
             if addpath {
                 v.extend((g.below(5) as u32).to_be_bytes());
             }
-            let len = if g.p(2) {
-                max as u8 + 1
-            } else {
-                g.below(max + 1) as u8
-            };
-            v.push(len);
-            let nb = usize::from(len).div_ceil(8);
-            v.extend(g.bytes(nb));
+            prefix(&mut v, g, if v6 { 128 } else { 32 }, 2);
         }
-        if g.p(2) {
+        if g.chance(2) {
             v.push(24);
         }
         v
     }
 
-    fn attr(out: &mut Vec<u8>, g: &mut Gen, flags: u8, code: u8, value: &[u8]) {
-        // Wrong flags now and then.
-        let flags = if g.p(2) { flags ^ 0x40 } else { flags };
-        if value.len() > 255 || g.p(10) {
-            out.extend([flags | 0x10, code]);
-            out.extend((value.len() as u16).to_be_bytes());
-        } else {
-            out.extend([flags & !0x10, code, value.len() as u8]);
-        }
-        out.extend_from_slice(value);
+    /// An attribute, its flags wrong now and then.
+    fn attr_odd(out: &mut Vec<u8>, g: &mut Gen, flags: u8, code: u8, value: &[u8]) {
+        let flags = if g.chance(2) { flags ^ 0x40 } else { flags };
+        attr(out, g, flags, code, value);
     }
 
     fn as_path(g: &mut Gen, four: bool) -> Vec<u8> {
@@ -1215,16 +1168,16 @@ mod tests {
                 0 => 1,
                 1 => 3,
                 2 => 4,
-                3 if g.p(20) => 0,
+                3 if g.chance(20) => 0,
                 _ => 2,
             };
-            let n = if g.p(3) { 0 } else { 1 + g.below(8) as u8 };
+            let n = if g.chance(3) { 0 } else { 1 + g.below(8) as u8 };
             v.extend([t, n]);
             for _ in 0..n {
-                v.extend(g.asn(four));
+                v.extend(asn(g, four));
             }
         }
-        if g.p(3) {
+        if g.chance(3) {
             v.pop();
         }
         v
@@ -1235,42 +1188,42 @@ mod tests {
     fn attributes(g: &mut Gen, four: bool, addpath: bool, rib: bool) -> Vec<u8> {
         let mut parts: Vec<(u8, u8, Vec<u8>)> = Vec::new();
         let w = if four { 4 } else { 2 };
-        if g.p(90) {
-            let o = if g.p(97) { g.below(3) as u8 } else { 3 };
-            let n = g.len(1);
+        if g.chance(90) {
+            let o = if g.chance(97) { g.below(3) as u8 } else { 3 };
+            let n = odd_len(g, 1);
             parts.push((0x40, 1, vec![o; n]));
         }
-        if g.p(90) {
+        if g.chance(90) {
             parts.push((0x40, 2, as_path(g, four)));
         }
-        if g.p(70) {
-            let n = g.len(4);
+        if g.chance(70) {
+            let n = odd_len(g, 4);
             parts.push((0x40, 3, g.bytes(n)));
         }
         for (code, flags) in [(4u8, 0x80u8), (5, 0x40)] {
-            if g.p(40) {
+            if g.chance(40) {
                 let v = match g.below(4) {
                     0 => vec![0; 4],
                     1 => vec![0xff; 4],
                     _ => {
-                        let n = g.len(4);
+                        let n = odd_len(g, 4);
                         g.bytes(n)
                     }
                 };
                 parts.push((flags, code, v));
             }
         }
-        if g.p(15) {
-            let n = g.len(0);
+        if g.chance(15) {
+            let n = odd_len(g, 0);
             parts.push((0x40, 6, vec![0; n]));
         }
-        if g.p(25) {
-            let n = g.len(w + 4);
+        if g.chance(25) {
+            let n = odd_len(g, w + 4);
             parts.push((0xc0, 7, g.bytes(n)));
         }
-        if g.p(50) {
+        if g.chance(50) {
             let mut c = Vec::new();
-            let most = if g.p(5) { 80 } else { 8 };
+            let most = if g.chance(5) { 80 } else { 8 };
             for _ in 0..g.below(most) {
                 match g.below(8) {
                     0 => c.extend([0xff, 0xff, 0xff, 1 + g.below(5) as u8]),
@@ -1279,17 +1232,17 @@ mod tests {
                     _ => c.extend(g.bytes(4)),
                 }
             }
-            if g.p(3) {
+            if g.chance(3) {
                 c.push(1);
             }
             parts.push((0xc0, 8, c));
         }
-        if g.p(15) {
+        if g.chance(15) {
             let n = 12 * g.below(4) as usize;
-            let n = g.len(n);
+            let n = odd_len(g, n);
             parts.push((0xc0, 32, g.bytes(n)));
         }
-        if g.p(20) {
+        if g.chance(20) {
             // Transitive two-octet AS, IPv4 and opaque types, route
             // targets and origins, and odd ones.
             let mut e = Vec::new();
@@ -1298,26 +1251,26 @@ mod tests {
                 e.push(t);
                 e.extend(g.bytes(7));
             }
-            let n = g.len(e.len());
+            let n = odd_len(g, e.len());
             e.resize(n, 0);
             parts.push((0xc0, 16, e));
         }
-        if g.p(10) {
-            let n = g.len(4);
+        if g.chance(10) {
+            let n = odd_len(g, 4);
             parts.push((0xc0, 35, g.bytes(n)));
         }
-        if g.p(10) {
-            let n = g.len(4);
+        if g.chance(10) {
+            let n = odd_len(g, 4);
             parts.push((0x80, 9, g.bytes(n)));
         }
-        if g.p(10) {
+        if g.chance(10) {
             let n = 4 * g.below(3) as usize;
             parts.push((0x80, 10, g.bytes(n)));
         }
-        if g.p(40) {
+        if g.chance(40) {
             parts.push((0x80, 14, mp_reach(g, addpath, rib)));
         }
-        if g.p(25) {
+        if g.chance(25) {
             let afi = [1u16, 2, 2, 3][g.below(4) as usize];
             let mut v = afi.to_be_bytes().to_vec();
             v.push([1u8, 1, 2, 4][g.below(4) as usize]);
@@ -1325,19 +1278,19 @@ mod tests {
             v.extend(prefixes(g, afi == 2, addpath, n));
             parts.push((0x80, 15, v));
         }
-        if g.p(4) {
+        if g.chance(4) {
             parts.push((0xc0, 17, as_path(g, true)));
         }
-        if g.p(3) {
+        if g.chance(3) {
             parts.push((0xc0, 18, g.bytes(8)));
         }
-        if g.p(5) {
+        if g.chance(5) {
             // Unknown, optional or (refused) well-known.
-            let flags = if g.p(70) { 0xc0 } else { 0x40 };
+            let flags = if g.chance(70) { 0xc0 } else { 0x40 };
             let n = g.below(6) as usize;
             parts.push((flags, 99, g.bytes(n)));
         }
-        if g.p(3) && !parts.is_empty() {
+        if g.chance(3) && !parts.is_empty() {
             let again = parts[g.below(parts.len() as u64) as usize].clone();
             parts.push(again);
         }
@@ -1347,9 +1300,9 @@ mod tests {
         }
         let mut out = Vec::new();
         for (f, t, v) in parts {
-            attr(&mut out, g, f, t, &v);
+            attr_odd(&mut out, g, f, t, &v);
         }
-        if g.p(2) {
+        if g.chance(2) {
             out.extend([0x40, 1]);
         }
         out
@@ -1357,7 +1310,7 @@ mod tests {
 
     fn mp_reach(g: &mut Gen, addpath: bool, rib: bool) -> Vec<u8> {
         let nh = [4usize, 16, 16, 32, 12, 0][g.below(6) as usize];
-        if rib && g.p(90) {
+        if rib && g.chance(90) {
             // RFC 6396 §4.3.4: the next hop alone.
             let mut v = vec![nh as u8];
             v.extend(g.bytes(nh));
@@ -1368,7 +1321,7 @@ mod tests {
         v.push([1u8, 1, 2, 128][g.below(4) as usize]);
         v.push(nh as u8);
         v.extend(g.bytes(nh));
-        v.push(if g.p(5) { 1 } else { 0 });
+        v.push(if g.chance(5) { 1 } else { 0 });
         let n = g.below(4);
         v.extend(prefixes(g, afi == 2, addpath, n));
         v
@@ -1385,11 +1338,11 @@ mod tests {
         let us = match g.below(4) {
             0 => 0,
             1 => g.below(1000) as u32 * 1000,
-            2 if g.p(5) => 1_000_000 + g.below(10) as u32,
+            2 if g.chance(5) => 1_000_000 + g.below(10) as u32,
             _ => g.below(1_000_000) as u32,
         };
         Header {
-            timestamp: if g.p(2) {
+            timestamp: if g.chance(2) {
                 0
             } else {
                 1_400_000_000 + g.below(1 << 28) as u32
@@ -1421,13 +1374,17 @@ mod tests {
         for _ in 0..60 {
             let (t, sub, body) = match g.below(10) {
                 0..=5 => {
-                    let t = if g.p(30) { 17 } else { 16 };
+                    let t = if g.chance(30) { 17 } else { 16 };
                     let sub = [1u16, 4, 4, 4, 6, 7, 8, 9, 10, 11][g.below(10) as usize];
                     let four = matches!(sub, 4 | 7 | 9 | 11);
                     let addpath = sub >= 8;
-                    let afi = if g.p(2) { 3 } else { 1 + g.below(2) as u16 };
-                    let mut b = g.asn(four);
-                    b.extend(g.asn(four));
+                    let afi = if g.chance(2) {
+                        3
+                    } else {
+                        1 + g.below(2) as u16
+                    };
+                    let mut b = asn(g, four);
+                    b.extend(asn(g, four));
                     b.extend([0, 0]);
                     b.extend(afi.to_be_bytes());
                     b.extend(g.bytes(if afi == 2 { 32 } else { 8 }));
@@ -1446,22 +1403,22 @@ mod tests {
                         _ => 2,
                     };
                     b.extend([0xff; 16]);
-                    let len = 19 + msg.len() as u16 + if g.p(2) { 1 } else { 0 };
+                    let len = 19 + msg.len() as u16 + if g.chance(2) { 1 } else { 0 };
                     b.extend(len.to_be_bytes());
                     b.push(ty);
                     b.extend(msg);
                     (t, sub, b)
                 }
                 6 => {
-                    let four = g.p(50);
-                    let mut b = g.asn(four);
-                    b.extend(g.asn(four));
+                    let four = g.chance(50);
+                    let mut b = asn(g, four);
+                    b.extend(asn(g, four));
                     let afi = 1 + g.below(3) as u16;
                     b.extend([0, 0]);
                     b.extend(afi.to_be_bytes());
                     b.extend(g.bytes(if afi == 2 { 32 } else { 8 }));
                     b.extend([0, 1, 0, 6]);
-                    let n = g.len(b.len());
+                    let n = odd_len(g, b.len());
                     b.resize(n, 0);
                     (16, if four { 5 } else { 0 }, b)
                 }
@@ -1474,7 +1431,7 @@ mod tests {
                     let n = 1 + g.below(4) as u16;
                     b.extend(n.to_be_bytes());
                     for _ in 0..n {
-                        let idx = if g.p(3) {
+                        let idx = if g.chance(3) {
                             peers
                         } else {
                             g.below(u64::from(peers)) as u16
@@ -1486,7 +1443,7 @@ mod tests {
                         }
                         b.extend(field(&attributes(g, true, false, true)));
                     }
-                    if g.p(3) {
+                    if g.chance(3) {
                         b.push(0);
                     }
                     (13, sub, b)
@@ -1537,6 +1494,35 @@ mod tests {
         }
     }
 
+    /// And on rbgp-testkit's generated MRT files (every BGP4MP subtype,
+    /// _ET, ADD-PATH, RIBs, TABLE_DUMP, the deprecated BGP type, damaged
+    /// and odd fields), as the bgpdump format is held to bgpdump on them.
+    #[test]
+    fn written_lines_equal_typed_lines_on_testkit_files() {
+        let f = no_filters();
+        for format in [ElemFormat::Psv, ElemFormat::Json] {
+            let mut c = Compare::new(format);
+            for seed in 0..100u64 {
+                c.fast.next_file();
+                c.typed.next_file();
+                let file = mrt_gen::bgpdump::file(seed * 0x9E37_79B9);
+                let mut r = rbgp_mrt::Reader::new(&file[..]);
+                let mut i = 0;
+                while let Ok(Some((h, body))) = r.next_ref() {
+                    c.record(&f, &h, body, &format!("{format:?} seed {seed} record {i}"));
+                    i += 1;
+                }
+            }
+            assert!(
+                c.handled * 4 > c.records && c.lines > 10_000,
+                "{format:?}: {} of {} records, {} lines",
+                c.handled,
+                c.records,
+                c.lines
+            );
+        }
+    }
+
     /// With filters too, on updates and a RIB dump.
     #[test]
     fn filters_on_written_lines_equal_typed_ones() {
@@ -1554,7 +1540,7 @@ mod tests {
             &["--as-path", r"\b1299 \d+$"],
             &["--origin-asn", "701"],
         ];
-        let d = shared_data().join("bgpdump/test_data");
+        let d = data_dir().join("bgpdump/test_data");
         for case in cases {
             let mut argv = vec!["mrt", "x"];
             argv.extend_from_slice(case);
