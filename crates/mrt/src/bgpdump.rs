@@ -41,6 +41,18 @@ use text::{
 use text_cache::{TextCache, ValueTexts};
 use update::{update_fast, Direct, LineBufs};
 
+/// The caches and text writers [`crate::elem_text`] writes its lines with.
+pub(crate) mod shared {
+    pub(crate) use super::addr_text::AddrTexts;
+    pub(crate) use super::attr_cache::AttrCache;
+    pub(crate) use super::attr_text::{aspath_into, communities_list_into};
+    pub(crate) use super::text::{
+        push_micros, push_u32, push_v4, push_v6_std, v4_in16, Cursor, SCRATCH,
+    };
+    pub(crate) use super::text_cache::{Nums, TextCache, ValueTexts};
+    pub(crate) use super::update::{next_prefix, nlri_lines, push_prefix, LineBufs};
+}
+
 /// Notes kept between two calls of [`Formatter::take_notes`].
 pub const MAX_NOTES: usize = 64;
 
@@ -434,6 +446,14 @@ fn cached_aspath_text(cache: &mut TextCache, p: &mut AsPathS, buf: &[u8]) {
 impl Formatter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Forget what belongs to the file read so far (its PEER_INDEX_TABLE,
+    /// a stop, notes) before reading the next one; the caches stay.
+    pub fn next_file(&mut self) {
+        self.peers = None;
+        self.stopped = false;
+        self.notes.clear();
     }
 
     /// True once a record has made bgpdump stop reading the file: nothing

@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::mpsc;
 
 use crate::error::MrtError;
 use crate::record::{Header, MrtRecord, RawRecord};
@@ -280,7 +281,7 @@ pub fn sniff(head: &[u8]) -> Compression {
 }
 
 /// Wrap `r` in the decompressor its magic bytes call for.
-pub fn decompress<R: Read + 'static>(r: R) -> io::Result<Box<dyn Read>> {
+pub fn decompress<R: Read + Send + 'static>(r: R) -> io::Result<Box<dyn Read + Send>> {
     let mut br = BufReader::with_capacity(1 << 17, r);
     let kind = sniff(br.fill_buf()?);
     Ok(match kind {
@@ -298,14 +299,122 @@ pub fn decompress<R: Read + 'static>(r: R) -> io::Result<Box<dyn Read>> {
 }
 
 /// Open a file ("-" for standard input), decompressing as needed.
-pub fn open(path: impl AsRef<Path>) -> io::Result<Reader<Box<dyn Read>>> {
+pub fn open(path: impl AsRef<Path>) -> io::Result<Reader<Box<dyn Read + Send>>> {
     let path = path.as_ref();
-    let input: Box<dyn Read> = if path.as_os_str() == "-" {
+    let input: Box<dyn Read + Send> = if path.as_os_str() == "-" {
         decompress(io::stdin())?
     } else {
         decompress(File::open(path)?)?
     };
     Ok(Reader::new(input))
+}
+
+/// Decompressed chunks in flight between the threads of [`open_threaded`]
+/// (with the one being filled and the one being read: at most this plus
+/// two chunks of memory).
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// [`open`] with a compressed input decompressed on a thread of its own,
+/// so that decompressing and reading the records (formatting them, say)
+/// run on two cores. The thread ends with the stream, or when the reader
+/// is dropped. Plain input is read as [`open`] reads it.
+pub fn open_threaded(path: impl AsRef<Path>) -> io::Result<Reader<Box<dyn Read + Send>>> {
+    let path = path.as_ref();
+    let input: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path)?)
+    };
+    let mut br = BufReader::with_capacity(1 << 17, input);
+    let kind = sniff(br.fill_buf()?);
+    if kind == Compression::None {
+        return Ok(Reader::new(Box::new(br)));
+    }
+    let (tx, rx) = mpsc::sync_channel(CHUNKS_IN_FLIGHT);
+    let (back, spare) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("rbgp-mrt-decompress".into())
+        .spawn(move || {
+            let mut d: Box<dyn Read> = match kind {
+                Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(br)),
+                _ => Box::new(bzip2::bufread::MultiBzDecoder::new(br)),
+            };
+            decompress_chunks(&mut d, &tx, &spare)
+        })?;
+    Ok(Reader::new(Box::new(Chunks {
+        rx,
+        back,
+        cur: Vec::new(),
+        pos: 0,
+    })))
+}
+
+/// The decompressing thread: fill chunks (reused once read) and send
+/// them until the stream ends, fails, or nobody reads any more.
+fn decompress_chunks(
+    d: &mut dyn Read,
+    tx: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut buf = spare.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
+        let mut n = 0;
+        let res = loop {
+            match buf.get_mut(n..).map(|b| d.read(b)) {
+                Some(Ok(0)) | None => break Ok(()),
+                Some(Ok(got)) => n += got,
+                Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Some(Err(e)) => break Err(e),
+            }
+        };
+        buf.truncate(n);
+        let last = n < CHUNK;
+        if n > 0 && tx.send(Ok(buf)).is_err() {
+            return;
+        }
+        if let Err(e) = res {
+            let _ = tx.send(Err(e));
+            return;
+        }
+        if last {
+            return;
+        }
+    }
+}
+
+/// The reading side of [`open_threaded`]: the chunks in order, each sent
+/// back for reuse once read.
+struct Chunks {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    back: mpsc::Sender<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Chunks {
+    fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.cur.len() {
+            match self.rx.recv() {
+                Ok(next) => {
+                    let done = std::mem::replace(&mut self.cur, next?);
+                    // The decompressing thread may have ended: then the
+                    // buffer is simply dropped.
+                    let _ = self.back.send(done);
+                    self.pos = 0;
+                }
+                // The stream ended.
+                Err(_) => return Ok(0),
+            }
+        }
+        let src = self.cur.get(self.pos..).unwrap_or_default();
+        let n = src.len().min(dst.len());
+        if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+            d.copy_from_slice(s);
+        }
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Writes records to any [`Write`] (wrap files in a `BufWriter`).
@@ -381,22 +490,110 @@ mod tests {
         }
     }
 
+    /// `data` gzip- and bzip2-compressed.
+    fn compressed(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(data).unwrap();
+        (gz.finish().unwrap(), bz.finish().unwrap())
+    }
+
     #[test]
     fn compression_is_sniffed_from_magic() {
-        use std::io::Write as _;
         let data = record(7);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&data).unwrap();
-        let gz = gz.finish().unwrap();
-        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
-        bz.write_all(&data).unwrap();
-        let bz = bz.finish().unwrap();
+        let (gz, bz) = compressed(&data);
         for input in [data.clone(), gz, bz] {
             let r = Reader::new(decompress(std::io::Cursor::new(input)).unwrap());
             let recs: Vec<_> = r.collect::<Result<_, _>>().unwrap();
             assert_eq!(recs.len(), 1);
             assert_eq!(recs[0].header.timestamp, 7);
         }
+    }
+
+    fn temp_file(name: &str, data: &[u8]) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("rbgp-mrt-io-{}-{name}", std::process::id()));
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    /// Decompressed on its own thread, a stream of many chunks gives the
+    /// records the plain one does, and the reader stops at a damaged one
+    /// with an error rather than a short clean end.
+    #[test]
+    fn threaded_decompression_gives_the_same_records() {
+        let mut data = Vec::new();
+        for ts in 0..200_000 {
+            data.extend(record(ts));
+        }
+        assert!(data.len() > 20 * CHUNK);
+        let (gz, bz) = compressed(&data);
+        let stamps = |r: Reader<Box<dyn Read + Send>>| -> Vec<u32> {
+            r.map(|r| r.unwrap().header.timestamp).collect()
+        };
+        let want: Vec<u32> = (0..200_000).collect();
+        for (name, bytes) in [("plain", &data), ("gz", &gz), ("bz2", &bz)] {
+            let p = temp_file(name, bytes);
+            assert_eq!(stamps(open_threaded(&p).unwrap()), want, "{name}");
+            assert_eq!(stamps(open(&p).unwrap()), want, "{name}");
+            std::fs::remove_file(&p).unwrap();
+        }
+        // A gzip stream damaged half way: whole records, then an error.
+        let mut bad = gz.clone();
+        let mid = bad.len() / 2;
+        for b in &mut bad[mid..mid + 64] {
+            *b ^= 0x55;
+        }
+        let p = temp_file("bad.gz", &bad);
+        let mut r = open_threaded(&p).unwrap();
+        let mut n = 0;
+        let err = loop {
+            match r.next_ref() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => panic!("damaged stream ended cleanly after {n} records"),
+                Err(e) => break e,
+            }
+        };
+        assert!(n < 200_000);
+        assert!(matches!(err, MrtError::Io(_)), "{err}");
+        std::fs::remove_file(&p).unwrap();
+
+        // A reader dropped early ends its decompressing thread (which
+        // would otherwise wait on its full queue for ever): each notices
+        // at its next chunk. (In this test: no other opens them.)
+        let p = temp_file("drop.gz", &gz);
+        drop(r);
+        let settle = || {
+            let t0 = std::time::Instant::now();
+            while threads() > 0 && t0.elapsed() < std::time::Duration::from_secs(10) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            threads()
+        };
+        assert_eq!(settle(), 0, "the threads of the readers above have ended");
+        let readers: Vec<_> = (0..20)
+            .map(|_| {
+                let mut r = open_threaded(&p).unwrap();
+                r.next_ref().unwrap();
+                r
+            })
+            .collect();
+        assert_eq!(threads(), 20, "each reader has its thread");
+        drop(readers);
+        assert_eq!(settle(), 0, "threads left");
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    /// Threads of this process whose name is the decompressing thread's.
+    fn threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|d| {
+                d.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                    .filter(|c| c.trim() == "rbgp-mrt-decomp")
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     #[test]

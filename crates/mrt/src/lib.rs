@@ -31,6 +31,7 @@
 
 pub mod bgpdump;
 pub mod elem;
+pub mod elem_text;
 pub mod error;
 pub mod io;
 pub mod record;

@@ -1,6 +1,6 @@
 //! Property tests: typed records → bytes → typed records → bytes is the
 //! identity, through the streaming reader; arbitrary bytes never panic the
-//! reader, the decoders or the bgpdump formatter.
+//! reader, the decoders, the bgpdump formatter or the element writer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use proptest::prelude::*;
 use rbgp_mrt::bgpdump::Formatter;
 use rbgp_mrt::elem::ElemDecoder;
+use rbgp_mrt::elem_text::{ElemFormat, ElemWriter, KeepAll};
 use rbgp_mrt::record::{
     Bgp4mpMessage, Bgp4mpStateChange, Peer, PeerIndexTable, Rib, RibEntry, TableDump,
 };
@@ -271,10 +272,14 @@ proptest! {
     fn arbitrary_bytes_never_panic(data in bytes(2000)) {
         let mut fmt = Formatter::new();
         let mut elems = ElemDecoder::new();
+        let mut lines = [ElemWriter::new(ElemFormat::Psv), ElemWriter::new(ElemFormat::Json)];
         let (mut text, mut out) = (Vec::new(), Vec::new());
         for raw in Reader::new(&data[..]) {
             let Ok(raw) = raw else { break };
             fmt.format(&raw.header, &raw.body, &mut text);
+            for w in &mut lines {
+                w.write(&raw.header, &raw.body, &KeepAll, &mut text);
+            }
             if let Ok(r) = raw.decode() {
                 elems.decode(&r, &mut out);
             }
@@ -291,5 +296,8 @@ proptest! {
         let _ = raw.decode();
         let mut text = Vec::new();
         Formatter::new().format(&raw.header, &raw.body, &mut text);
+        for f in [ElemFormat::Psv, ElemFormat::Json] {
+            ElemWriter::new(f).write(&raw.header, &raw.body, &KeepAll, &mut text);
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! hundred instructions to write: each is written once.
 
 use super::hash::slot_of;
-use super::text::{push_peer, push_v6};
+use super::text::{push_peer, push_v6, push_v6_std};
 
 /// Slots in the direct-mapped table (a power of two).
 const SLOTS: usize = 64;
@@ -19,19 +19,28 @@ struct Slot {
     text: Vec<u8>,
 }
 
-pub(super) struct AddrTexts {
+pub(crate) struct AddrTexts {
     slots: Vec<Slot>,
+    /// IPv6 text as Rust prints it (RFC 5952), not as bgpdump does.
+    std: bool,
 }
 
 impl Default for AddrTexts {
     fn default() -> Self {
-        AddrTexts {
-            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
-        }
+        AddrTexts::new(false)
     }
 }
 
 impl AddrTexts {
+    /// IPv6 addresses as Rust's `Ipv6Addr` prints them if `std`, else as
+    /// bgpdump does.
+    pub(crate) fn new(std: bool) -> Self {
+        AddrTexts {
+            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
+            std,
+        }
+    }
+
     /// `peer|peer_as|` for the peer at `ip` (IPv6 text if `v6`).
     #[inline]
     pub(super) fn peer(&mut self, v6: bool, ip: &[u8; 16], asn: u32) -> &[u8] {
@@ -41,12 +50,27 @@ impl AddrTexts {
 
     /// The IPv6 text of `ip`.
     #[inline]
-    pub(super) fn v6(&mut self, ip: &[u8; 16]) -> &[u8] {
-        self.text(ip, 1 << 33, |t| push_v6(t, ip))
+    pub(crate) fn v6(&mut self, ip: &[u8; 16]) -> &[u8] {
+        let std = self.std;
+        self.text(ip, 1 << 33, |t| {
+            if std {
+                push_v6_std(t, ip)
+            } else {
+                push_v6(t, ip)
+            }
+        })
     }
 
+    /// The text `write` makes of `ip` and `tag` (a number below 2^40 that
+    /// tells apart the texts of one address: bit 33 for [`AddrTexts::v6`],
+    /// bits 32-33 and the AS for [`AddrTexts::peer`]), made once.
     #[inline]
-    fn text(&mut self, ip: &[u8; 16], tag: u64, write: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+    pub(crate) fn text(
+        &mut self,
+        ip: &[u8; 16],
+        tag: u64,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> &[u8] {
         let x = u128::from_be_bytes(*ip);
         let i = slot_of((x >> 64) as u64 ^ x as u64 ^ tag, SLOTS.trailing_zeros());
         let Some(s) = self.slots.get_mut(i) else {

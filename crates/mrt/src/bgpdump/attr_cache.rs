@@ -54,7 +54,7 @@ struct Slot {
     nh: (usize, usize),
 }
 
-pub(super) struct AttrCache {
+pub(crate) struct AttrCache {
     slots: Vec<Slot>,
     /// The key of the current record, built by [`AttrCache::scan`].
     key: Vec<u8>,
@@ -78,7 +78,7 @@ impl Default for AttrCache {
 impl AttrCache {
     /// Whether to use the cache for the next record: false for a while
     /// after a window with few hits.
-    pub(super) fn active(&mut self) -> bool {
+    pub(crate) fn active(&mut self) -> bool {
         self.rate.active()
     }
 
@@ -88,6 +88,16 @@ impl AttrCache {
     /// attribute list is not cached.
     pub(super) fn scan(&mut self, region: Ms<'_>, four: bool, kind: Kind) -> bool {
         self.make_key(region.rest(), four, kind).is_some()
+    }
+
+    /// The key for text that depends on all of `attrs` (and `tag`, which
+    /// tells apart the layouts): the bytes as they are. False: too long
+    /// to cache.
+    pub(crate) fn scan_all(&mut self, tag: u8, attrs: &[u8]) -> bool {
+        self.key.clear();
+        self.key.push(tag);
+        self.key.extend_from_slice(attrs);
+        self.key.len() <= MAX_KEY
     }
 
     fn make_key(&mut self, all: &[u8], four: bool, kind: Kind) -> Option<()> {
@@ -132,7 +142,7 @@ impl AttrCache {
 
     /// Whether the key of the last [`AttrCache::scan`] is cached; its
     /// entry is then [`AttrCache::current`].
-    pub(super) fn hit(&mut self) -> bool {
+    pub(crate) fn hit(&mut self) -> bool {
         self.slot = fx(0, &self.key) as usize & (SLOTS - 1);
         if self.slots.is_empty() {
             self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
@@ -147,7 +157,7 @@ impl AttrCache {
 
     /// Keep the text for the key of the last missed [`AttrCache::hit`];
     /// it becomes [`AttrCache::current`].
-    pub(super) fn store(&mut self, text: &[u8], nh: (usize, usize)) {
+    pub(crate) fn store(&mut self, text: &[u8], nh: (usize, usize)) {
         let Some(s) = self.slots.get_mut(self.slot) else {
             return;
         };
@@ -161,7 +171,7 @@ impl AttrCache {
 
     /// The text (and where its next hop is) found by [`AttrCache::hit`]
     /// or kept by [`AttrCache::store`].
-    pub(super) fn current(&self) -> (&[u8], (usize, usize)) {
+    pub(crate) fn current(&self) -> (&[u8], (usize, usize)) {
         match self.slots.get(self.slot) {
             Some(s) => (&s.text, s.nh),
             None => (b"", (0, 0)),

@@ -142,7 +142,7 @@ pub(super) fn write_aspath_fast(
 /// 2-octet ASN prints at most six, a 4-octet one eleven, a segment header
 /// three, plus the last closing bracket) written by `c`; `None` for
 /// anything else.
-pub(super) fn aspath_into(
+pub(crate) fn aspath_into(
     c: &mut Cursor<'_>,
     data: &[u8],
     four: bool,
@@ -225,20 +225,34 @@ pub(super) fn write_communities_fast(
 /// written) for lists that may not fit in the buffer or may reach
 /// bgpdump's cap.
 pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) -> Option<()> {
+    // At most 13 octets per community (" no-advertise").
+    communities_list_into(c, val, nums, community_name, (u64::from(b' '), 1), 13)
+}
+
+/// The text of the communities `val` written by `c`: each one's `name`
+/// or `hi:lo`, the ones after the first preceded by the separator `sep`
+/// (in the low octets of a word, and its length); at most `most` octets
+/// per community with its separator. `None` (nothing written) for lists
+/// that may not fit in the buffer or may reach bgpdump's cap.
+#[inline(always)]
+pub(crate) fn communities_list_into(
+    c: &mut Cursor<'_>,
+    val: &[u8],
+    nums: &mut Nums,
+    name: impl Fn(u32) -> Option<&'static [u8]>,
+    (sep, sep_len): (u64, usize),
+    most: usize,
+) -> Option<()> {
     let (list, _) = val.as_chunks::<4>();
-    // At most 13 octets per community (" no-advertise"); longer lists
-    // may reach bgpdump's cap.
-    if list.len() * 13 > SCRATCH || list.len() * 13 + 13 >= BUFSIZ - 1 {
+    if list.len() * most > SCRATCH || list.len() * most + most >= BUFSIZ - 1 {
         return None;
     }
     for (i, v) in list.iter().enumerate() {
         let v = u32::from_be_bytes(*v);
-        let (sep, n0) = if i > 0 { (u64::from(b' '), 1) } else { (0, 0) };
-        if v >> 8 == 0xFF_FFFF && matches!(v & 0xff, 1..=3) {
-            if i > 0 {
-                c.byte(b' ');
-            }
-            for part in community_name(v).chunks(8) {
+        let (sep, n0) = if i > 0 { (sep, sep_len) } else { (0, 0) };
+        c.put8(sep, n0);
+        if let Some(text) = name(v) {
+            for part in text.chunks(8) {
                 let mut w = [0u8; 8];
                 for (d, s) in w.iter_mut().zip(part) {
                     *d = *s;
@@ -248,18 +262,22 @@ pub(super) fn communities_into(c: &mut Cursor<'_>, val: &[u8], nums: &mut Nums) 
             continue;
         }
         let (w, n) = nums.communities.get(v, hi_lo_text);
-        c.put8(sep, n0);
         c.put16(w, n);
     }
     Some(())
 }
 
 /// The well-known communities bgpdump names.
-fn community_name(v: u32) -> &'static [u8] {
+#[inline(always)]
+fn community_name(v: u32) -> Option<&'static [u8]> {
+    if v >> 8 != 0xFF_FFFF {
+        return None;
+    }
     match v {
-        0xFFFF_FF01 => b"no-export",
-        0xFFFF_FF02 => b"no-advertise",
-        _ => b"local-AS",
+        0xFFFF_FF01 => Some(b"no-export"),
+        0xFFFF_FF02 => Some(b"no-advertise"),
+        0xFFFF_FF03 => Some(b"local-AS"),
+        _ => None,
     }
 }
 

@@ -21,7 +21,7 @@ const BITS: u32 = 13;
 /// the text are overwritten by what follows (see [`super::text::Cursor`]).
 type Slot = u128;
 
-pub(super) struct NumTexts {
+pub(crate) struct NumTexts {
     slots: Vec<Slot>,
 }
 

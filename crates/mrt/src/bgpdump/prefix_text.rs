@@ -7,7 +7,7 @@
 //! IPv4 prefixes are cheap enough to write each time.
 
 use super::hash::slot_of;
-use super::text::{push_slash_len, push_v6};
+use super::text::{push_slash_len, push_v6, push_v6_std};
 
 /// Slots in the direct-mapped table (a power of two): 64 KiB.
 const SLOTS: usize = 1024;
@@ -31,33 +31,43 @@ const EMPTY: Slot = Slot {
     text: [0; TEXT],
 };
 
-pub(super) struct PrefixTexts {
+pub(crate) struct PrefixTexts {
     slots: Vec<Slot>,
+    /// Addresses as Rust prints them (RFC 5952), not as bgpdump does.
+    std: bool,
 }
 
 impl Default for PrefixTexts {
     fn default() -> Self {
-        PrefixTexts {
-            slots: vec![EMPTY; SLOTS],
-        }
+        PrefixTexts::new(false)
     }
 }
 
 impl PrefixTexts {
-    /// Append `addr/len` (the address as bgpdump prints it).
+    /// Addresses as Rust's `Ipv6Addr` prints them if `std`, else as
+    /// bgpdump does.
+    pub(super) fn new(std: bool) -> Self {
+        PrefixTexts {
+            slots: vec![EMPTY; SLOTS],
+            std,
+        }
+    }
+
+    /// Append `addr/len`.
     #[inline]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, addr: &[u8; 16], len: u8) {
+        let std = self.std;
         let a = u128::from_be_bytes(*addr);
         let i = slot_of(
             (a >> 64) as u64 ^ a as u64 ^ u64::from(len),
             SLOTS.trailing_zeros(),
         );
         let Some(s) = self.slots.get_mut(i) else {
-            return push_text(out, addr, len);
+            return push_text(out, addr, len, std);
         };
         if s.addr != a || s.len != len.wrapping_add(1) {
             let at = out.len();
-            push_text(out, addr, len);
+            push_text(out, addr, len, std);
             let text = out.get(at..).unwrap_or_default();
             match s.text.get_mut(..text.len()) {
                 Some(t) => t.copy_from_slice(text),
@@ -70,8 +80,12 @@ impl PrefixTexts {
     }
 }
 
-fn push_text(out: &mut Vec<u8>, addr: &[u8; 16], len: u8) {
-    push_v6(out, addr);
+fn push_text(out: &mut Vec<u8>, addr: &[u8; 16], len: u8, std: bool) {
+    if std {
+        push_v6_std(out, addr);
+    } else {
+        push_v6(out, addr);
+    }
     push_slash_len(out, len);
 }
 
@@ -89,7 +103,7 @@ mod tests {
                 addr[..4].copy_from_slice(&(0x2001_0000 | (i * 7)).to_be_bytes());
                 for len in [32u8, 48, 128] {
                     let mut want = b"x".to_vec();
-                    push_text(&mut want, &addr, len);
+                    push_text(&mut want, &addr, len, false);
                     let mut got = b"x".to_vec();
                     t.push(&mut got, &addr, len);
                     assert_eq!(got, want, "{round} {i} {len}");
@@ -103,8 +117,8 @@ mod tests {
             t.push(&mut got, &full, len);
             t.push(&mut got, &full, len);
             let mut want = Vec::new();
-            push_text(&mut want, &full, len);
-            push_text(&mut want, &full, len);
+            push_text(&mut want, &full, len, false);
+            push_text(&mut want, &full, len, false);
             assert_eq!(got, want);
         }
     }

@@ -52,7 +52,7 @@ fn quad(v: u32) -> u64 {
 const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 
 #[inline]
-pub(super) fn push_u32(out: &mut Vec<u8>, v: u32) {
+pub(crate) fn push_u32(out: &mut Vec<u8>, v: u32) {
     if v >= 100_000_000 {
         return push_u32_long(out, v);
     }
@@ -106,7 +106,7 @@ pub(super) fn dec5(v: u32) -> (u64, usize) {
 }
 
 /// Text written by a [`Cursor`] is at most this long (a power of two).
-pub(super) const SCRATCH: usize = 1024;
+pub(crate) const SCRATCH: usize = 1024;
 
 /// A [`Cursor`]'s buffer: [`SCRATCH`] octets and room for the last store.
 pub(super) type ScratchBuf = [u8; SCRATCH + 16];
@@ -118,24 +118,24 @@ pub(super) type ScratchBuf = [u8; SCRATCH + 16];
 /// one overwrites it). The text is good if it ends within [`SCRATCH`]
 /// octets (positions only grow, so no store was masked); longer text is
 /// refused by [`Cursor::text`] and written the general way.
-pub(super) struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     buf: &'a mut ScratchBuf,
     pos: usize,
 }
 
 impl<'a> Cursor<'a> {
-    pub(super) fn new(buf: &'a mut ScratchBuf) -> Self {
+    pub(crate) fn new(buf: &'a mut ScratchBuf) -> Self {
         Cursor { buf, pos: 0 }
     }
 
     /// The text written, if it fitted.
-    pub(super) fn text(&self) -> Option<&[u8]> {
+    pub(crate) fn text(&self) -> Option<&[u8]> {
         self.buf.get(..self.pos).filter(|_| self.pos <= SCRATCH)
     }
 
     /// The low `n` (at most 8) octets of `w`.
     #[inline]
-    pub(super) fn put8(&mut self, w: u64, n: usize) {
+    pub(crate) fn put8(&mut self, w: u64, n: usize) {
         let p = self.pos & (SCRATCH - 1);
         if let Some(d) = self.buf.get_mut(p..p + 8) {
             d.copy_from_slice(&w.to_le_bytes());
@@ -145,7 +145,7 @@ impl<'a> Cursor<'a> {
 
     /// The low `n` (at most 16) octets of `w`.
     #[inline]
-    pub(super) fn put16(&mut self, w: u128, n: usize) {
+    pub(crate) fn put16(&mut self, w: u128, n: usize) {
         let p = self.pos & (SCRATCH - 1);
         if let Some(d) = self.buf.get_mut(p..p + 16) {
             d.copy_from_slice(&w.to_le_bytes());
@@ -155,7 +155,7 @@ impl<'a> Cursor<'a> {
 
     /// Where the next octet goes (past [`SCRATCH`]: the text is too long).
     #[inline]
-    pub(super) fn pos(&self) -> usize {
+    pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
@@ -171,7 +171,7 @@ impl<'a> Cursor<'a> {
     /// when `t` is eight octets or longer): no memcpy call for the short
     /// texts of a line.
     #[inline]
-    pub(super) fn copy(&mut self, t: &[u8]) {
+    pub(crate) fn copy(&mut self, t: &[u8]) {
         let end = self.pos + t.len();
         let (words, tail) = t.as_chunks::<8>();
         for w in words {
@@ -193,7 +193,7 @@ impl<'a> Cursor<'a> {
 
     /// A dotted quad, as [`push_v4`] writes it.
     #[inline]
-    pub(super) fn v4(&mut self, a: [u8; 4]) {
+    pub(crate) fn v4(&mut self, a: [u8; 4]) {
         let (ab, n_ab, cd, n_cd) = v4_words(a);
         self.put8(ab, n_ab);
         self.put8(cd, n_cd);
@@ -219,13 +219,13 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
-    pub(super) fn byte(&mut self, b: u8) {
+    pub(crate) fn byte(&mut self, b: u8) {
         self.put8(u64::from(b), 1);
     }
 
     /// `v` in decimal, as `push_u32` writes it.
     #[inline]
-    pub(super) fn dec(&mut self, v: u32) {
+    pub(crate) fn dec(&mut self, v: u32) {
         if v < 100_000 {
             let (w, n) = dec5(v);
             return self.put8(w, n);
@@ -264,7 +264,7 @@ pub(super) fn push_slash_len(out: &mut Vec<u8>, len: u8) {
 
 /// `.` and the microseconds as `"%06ld"`: at least six digits.
 #[inline]
-pub(super) fn push_micros(out: &mut Vec<u8>, us: u32) {
+pub(crate) fn push_micros(out: &mut Vec<u8>, us: u32) {
     if us >= 1_000_000 {
         out.push(b'.');
         push_u32(out, us);
@@ -367,7 +367,7 @@ static DOTTED: [u64; 256] = {
 /// stored with one 8-octet write (byte stores into a stack buffer
 /// followed by one wide load stall on store forwarding).
 #[inline]
-pub(super) fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
+pub(crate) fn push_v4(out: &mut Vec<u8>, a: [u8; 4]) {
     let (ab, n_ab, cd, n_cd) = v4_words(a);
     append(out, &ab.to_le_bytes(), n_ab);
     append(out, &cd.to_le_bytes(), n_cd);
@@ -431,7 +431,7 @@ pub(super) fn push_peer(out: &mut Vec<u8>, v6: bool, ip: &[u8; 16], asn: u32) {
     out.push(b'|');
 }
 
-pub(super) fn v4_in16(a: [u8; 4]) -> [u8; 16] {
+pub(crate) fn v4_in16(a: [u8; 4]) -> [u8; 16] {
     let [a, b, c, d] = a;
     [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 }
@@ -444,6 +444,20 @@ pub(super) fn first4(a: &[u8; 16]) -> [u8; 4] {
 /// bgpdump's own `fmt_ipv6`: IPv4-mapped and -compatible forms, and the
 /// longest run of zero groups compressed even when it is one group long.
 pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
+    push_v6_in::<false>(out, a)
+}
+
+/// An IPv6 address as Rust's `Ipv6Addr` prints it (RFC 5952): only the
+/// IPv4-mapped form, and a run of zero groups compressed only when it is
+/// two groups or longer.
+pub(crate) fn push_v6_std(out: &mut Vec<u8>, a: &[u8; 16]) {
+    push_v6_in::<true>(out, a)
+}
+
+/// [`push_v6`], or [`push_v6_std`] if `STD`: the two differ only in the
+/// IPv4-compatible form and single zero groups.
+#[inline]
+fn push_v6_in<const STD: bool>(out: &mut Vec<u8>, a: &[u8; 16]) {
     let x = u128::from_be_bytes(*a);
     let high = (x >> 64) as u64;
     if x as u64 == 0 && high != 0 {
@@ -456,7 +470,7 @@ pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
     }
     let low = x as u32;
     let mapped = x >> 32 == 0xffff;
-    if mapped || (x >> 32 == 0 && low > 1) {
+    if mapped || (!STD && x >> 32 == 0 && low > 1) {
         out.extend_from_slice(if mapped { b"::ffff:" } else { b"::" });
         push_v4(out, low.to_be_bytes());
         return;
@@ -476,7 +490,12 @@ pub(super) fn push_v6(out: &mut Vec<u8>, a: &[u8; 16]) {
         m &= m >> 1;
         best_len += 1;
     }
-    let best = starts.trailing_zeros();
+    // RFC 5952 §4.2.2: a single zero group is not compressed.
+    let best = if STD && best_len < 2 {
+        8
+    } else {
+        starts.trailing_zeros()
+    };
     let mut i = 0;
     while i < 8 {
         if i == best {
@@ -661,6 +680,48 @@ mod tests {
             let mut o = Vec::new();
             push_v6(&mut o, &a);
             assert_eq!(String::from_utf8(o).unwrap(), want, "{pattern:08b}");
+        }
+    }
+
+    /// The RFC 5952 text is what `Ipv6Addr` prints, for every pattern of
+    /// zero groups and the IPv4 forms.
+    #[test]
+    fn ipv6_std_text_like_display() {
+        let groups = [0x2001, 0xdb8, 0xa, 0xffff, 0x10, 0xbeef, 0x1, 0xf00];
+        let mut addrs: Vec<u128> = (0..256u32)
+            .map(|pattern| {
+                (0..8).fold(0u128, |x, i| {
+                    let w = if pattern >> i & 1 == 0 { groups[i] } else { 0 };
+                    x << 16 | w as u128
+                })
+            })
+            .collect();
+        addrs.extend([
+            0,
+            1,
+            2,
+            0xffff_0a00_0001,
+            0x0a00_0001,
+            0x1_0000_0000,
+            0xffff << 64,
+        ]);
+        let mut seed = 3u64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            // Sparse groups, so zero runs of every length turn up.
+            let mut x = 0u128;
+            for i in 0..8 {
+                if (seed >> (i * 7)) & 3 == 0 {
+                    x |= u128::from((seed >> 20) as u16 | 1) << (16 * i);
+                }
+            }
+            addrs.push(x);
+        }
+        for x in addrs {
+            let a = std::net::Ipv6Addr::from(x);
+            let mut o = Vec::new();
+            push_v6_std(&mut o, &a.octets());
+            assert_eq!(String::from_utf8(o).unwrap(), a.to_string(), "{x:032x}");
         }
     }
 

@@ -44,7 +44,7 @@ const MAX_RAW: usize = 112;
 /// more through the cache).
 const MIN_RAW: usize = 12;
 
-pub(super) struct TextCache {
+pub(crate) struct TextCache {
     /// `SLOTS` slots of `SLOT` octets.
     slots: Vec<[u8; SLOT]>,
     rate: HitRate,
@@ -196,7 +196,7 @@ impl TextCache {
     /// kept text copied in, or the one `write` writes (then kept). `None`
     /// when `write` gives up.
     #[inline]
-    pub(super) fn text_into(
+    pub(crate) fn text_into(
         &mut self,
         tag: u8,
         raw: &[u8],
@@ -222,13 +222,13 @@ impl TextCache {
 
 /// The texts of single ASNs and communities.
 #[derive(Default)]
-pub(super) struct Nums {
+pub(crate) struct Nums {
     pub asns: NumTexts,
     pub communities: NumTexts,
 }
 
 /// The caches a line's attribute text is made with.
-pub(super) struct ValueTexts {
+pub(crate) struct ValueTexts {
     /// AS paths; the tag is 1 for 4-octet ASNs.
     pub paths: TextCache,
     pub communities: TextCache,
@@ -249,6 +249,16 @@ impl Default for ValueTexts {
             nexthops: AddrTexts::default(),
             nums: Nums::default(),
             scratch: Box::new([0; size_of::<ScratchBuf>()]),
+        }
+    }
+}
+
+impl ValueTexts {
+    /// The same caches with IPv6 next hops as Rust prints them (RFC 5952).
+    pub(crate) fn with_std_v6() -> Self {
+        ValueTexts {
+            nexthops: AddrTexts::new(true),
+            ..ValueTexts::default()
         }
     }
 }

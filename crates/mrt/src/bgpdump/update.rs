@@ -28,7 +28,7 @@ fn split_field(b: &[u8]) -> Option<(&[u8], &[u8])> {
 /// start of `b`, its octets and what follows them; `None` if it is not
 /// whole or too long for its family.
 #[inline]
-fn next_prefix(b: &[u8], v6: bool, addpath: bool) -> Option<(u32, u8, &[u8], &[u8])> {
+pub(crate) fn next_prefix(b: &[u8], v6: bool, addpath: bool) -> Option<(u32, u8, &[u8], &[u8])> {
     let (id, after) = match (addpath, b) {
         (false, _) => (0, b),
         (true, &[p0, p1, p2, p3, ref after @ ..]) => (u32::from_be_bytes([p0, p1, p2, p3]), after),
@@ -45,11 +45,13 @@ fn next_prefix(b: &[u8], v6: bool, addpath: bool) -> Option<(u32, u8, &[u8], &[u
     Some((id, len, octets, next))
 }
 
-/// The prefix (and path id) of a line. The octets as they are (bits past
-/// the length within the last octet included, as bgpdump prints them).
+/// The prefix (and path id) of a line. Without `MASKED` the octets as
+/// they are (bits past the length within the last octet included, as
+/// bgpdump prints them) and the path id after a bar; with it the prefix
+/// as the typed decoder reads it (host bits cleared) and no path id.
 /// Inlined into each line's loop: a call per line costs a fifth of it.
 #[inline(always)]
-fn push_prefix(
+pub(crate) fn push_prefix<const MASKED: bool>(
     out: &mut Vec<u8>,
     v6_texts: &mut PrefixTexts,
     v6: bool,
@@ -58,24 +60,35 @@ fn push_prefix(
 ) {
     let nb = octets.len();
     if v6 {
-        v6_texts.push(out, &v6_octets(octets, nb), len);
+        let mut a = v6_octets(octets, nb);
+        if MASKED {
+            let keep = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            a = (u128::from_be_bytes(a) & keep).to_be_bytes();
+        }
+        v6_texts.push(out, &a, len);
     } else {
-        push_v4_prefix(out, v4_octets(octets, nb), len);
+        let mut a = v4_octets(octets, nb);
+        if MASKED {
+            let keep = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            a = (u32::from_be_bytes(a) & keep).to_be_bytes();
+        }
+        push_v4_prefix(out, a, len);
     }
-    if addpath {
+    if addpath && !MASKED {
         out.push(b'|');
         push_u32(out, id);
     }
 }
 
 /// One line per prefix of the NLRI field `nlri` (not empty): the head of
-/// the line (already in `out`, from `head_at` on), the prefix (and path
-/// id), the rest of the line (`rest` writes it, once, into the first
-/// line). The second line copies the first line's head; from the third on
-/// each copies `joint`, the rest and head between two prefixes (taken
-/// from the first two lines). False if the field is not a list of whole
-/// prefixes.
-fn nlri_lines(
+/// the line (already in `out`, from `head_at` on), the prefix (see
+/// [`push_prefix`] for `MASKED`), the rest of the line (`rest` writes it,
+/// once, into the first line). The second line copies the first line's
+/// head; from the third on each copies `joint`, the rest and head between
+/// two prefixes (taken from the first two lines). Without `MASKED`, no
+/// line past bgpdump's limit of [`MAX_PREFIXES`]. False if the field is
+/// not a list of whole prefixes.
+pub(crate) fn nlri_lines<const MASKED: bool>(
     nlri: &[u8],
     v6: bool,
     addpath: bool,
@@ -89,7 +102,7 @@ fn nlri_lines(
     let Some((id, len, octets, mut b)) = next_prefix(nlri, v6, addpath) else {
         return false;
     };
-    push_prefix(out, v6_texts, v6, addpath, (id, len, octets));
+    push_prefix::<MASKED>(out, v6_texts, v6, addpath, (id, len, octets));
     let r0 = out.len();
     rest(out);
     let rlen = out.len() - r0;
@@ -100,7 +113,7 @@ fn nlri_lines(
         return false;
     };
     out.extend_from_within(h0..h0 + hlen);
-    push_prefix(out, v6_texts, v6, addpath, (id, len, octets));
+    push_prefix::<MASKED>(out, v6_texts, v6, addpath, (id, len, octets));
     b = next;
     joint.clear();
     joint.extend_from_slice(out.get(r0..r0 + rlen + hlen).unwrap_or_default());
@@ -111,9 +124,9 @@ fn nlri_lines(
         };
         n += 1;
         // bgpdump reads past the limit but prints no more.
-        if n <= MAX_PREFIXES {
+        if MASKED || n <= MAX_PREFIXES {
             out.extend_from_slice(joint);
-            push_prefix(out, v6_texts, v6, addpath, (id, len, octets));
+            push_prefix::<MASKED>(out, v6_texts, v6, addpath, (id, len, octets));
         }
         b = next;
     }
@@ -161,11 +174,21 @@ pub(super) struct Direct<'f> {
 
 /// What the lines of an NLRI field are made with besides the output.
 #[derive(Default)]
-pub(super) struct LineBufs {
+pub(crate) struct LineBufs {
     /// Scratch: the rest of one line and the head of the next.
     joint: Vec<u8>,
     /// IPv6 prefix texts.
-    v6_texts: PrefixTexts,
+    pub v6_texts: PrefixTexts,
+}
+
+impl LineBufs {
+    /// IPv6 prefixes as Rust prints them if `std`, else as bgpdump does.
+    pub(crate) fn new(std: bool) -> Self {
+        LineBufs {
+            joint: Vec::new(),
+            v6_texts: PrefixTexts::new(std),
+        }
+    }
 }
 
 impl Formatter {
@@ -236,7 +259,7 @@ fn update_lines(
     if !withdrawn.is_empty() {
         let at = out.len();
         line_head(addrs, c, b'W', false, out);
-        if !nlri_lines(withdrawn, false, c.addpath, at, out, lines, newline) {
+        if !nlri_lines::<false>(withdrawn, false, c.addpath, at, out, lines, newline) {
             return false;
         }
     }
@@ -245,7 +268,7 @@ fn update_lines(
         let at = out.len();
         // table_line_withdraw6 prints a "sent" IPv4 peer as IPv6.
         line_head(addrs, c, b'W', v6 && c.sent, out);
-        if !nlri_lines(u.nlri, v6, c.addpath, at, out, lines, newline) {
+        if !nlri_lines::<false>(u.nlri, v6, c.addpath, at, out, lines, newline) {
             return false;
         }
     }
@@ -253,7 +276,7 @@ fn update_lines(
         let at = out.len();
         line_head(addrs, c, b'A', false, out);
         let rest = &mut |o: &mut Vec<u8>| p.classic_rest(texts, o);
-        if !nlri_lines(nlri, false, c.addpath, at, out, lines, rest) {
+        if !nlri_lines::<false>(nlri, false, c.addpath, at, out, lines, rest) {
             return false;
         }
     }
@@ -261,7 +284,7 @@ fn update_lines(
         let at = out.len();
         line_head(addrs, c, b'A', false, out);
         let rest = &mut |o: &mut Vec<u8>| p.mp_rest(texts, &r, o);
-        return nlri_lines(r.nlri, r.afi == 2, c.addpath, at, out, lines, rest);
+        return nlri_lines::<false>(r.nlri, r.afi == 2, c.addpath, at, out, lines, rest);
     }
     true
 }
@@ -338,7 +361,7 @@ mod tests {
     fn lines(nlri: &[u8], v6: bool, addpath: bool) -> Option<String> {
         let mut out = b"xh|".to_vec();
         let rest = &mut |o: &mut Vec<u8>| o.extend_from_slice(b"|r\n");
-        nlri_lines(
+        nlri_lines::<false>(
             nlri,
             v6,
             addpath,
