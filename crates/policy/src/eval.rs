@@ -1,11 +1,12 @@
 //! Running a chain on a route. An [`Evaluator`] belongs to one session and
-//! direction; it memoises, per attribute set (interned `Arc`s, found by
-//! address), which terms' attribute conditions hold and what each term's
-//! actions make of the set. A real table has ~150k attribute sets per
-//! million routes and an UPDATE's prefixes share one, so AS-path regular
-//! expressions, community matching and the building of new attribute
-//! sets run once per set, not once per route; only prefix, neighbor and
-//! state conditions are checked per route.
+//! direction. It memoises whole outcomes by (attribute set, neighbor AS,
+//! the route-only conditions of every term): a real table has ~150k
+//! attribute sets per million routes and an UPDATE's prefixes share one,
+//! so AS-path regular expressions, community matching and the building of
+//! the resulting set run about once per set, and per route only prefix,
+//! neighbor and state conditions are checked and one lookup made. Actions
+//! apply to one working copy, interned once; after an action only the
+//! conditions reading what it wrote are evaluated again.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use rbgp_wire::attr::{AsPath, SegmentType};
 use rustc_hash::FxHashMap;
 
 use crate::compile::{
-    Act, AttrCond, Chain, Mode, NextHopAction, Policies, Remove, RouteCond, Term,
+    Act, AttrCond, Chain, Mode, NextHopAction, Policies, Policy, Remove, RouteCond,
 };
 use crate::model::Disposition;
 use crate::route::{RouteCtx, Session};
@@ -66,10 +67,6 @@ pub struct Step {
     pub result: Disposition,
 }
 
-/// A memoised transform: the input set (kept alive so its address is not
-/// reused while cached) and the result.
-type Transformed = (Arc<Attrs>, Arc<Attrs>);
-
 /// Runs one chain for one session.
 pub struct Evaluator {
     policies: Arc<Policies>,
@@ -78,10 +75,38 @@ pub struct Evaluator {
     /// (attribute set, policy) -> which of its first 64 terms' attribute
     /// conditions hold.
     masks: FxHashMap<(usize, usize), (Arc<Attrs>, u64)>,
-    /// (attribute set, policy, term) -> the set after the term's actions.
-    transforms: FxHashMap<(usize, usize, usize), Transformed>,
     /// Entries per memo table before it starts again.
     memo_max: usize,
+    /// Term hits not yet added to the shared counters, per chain position
+    /// and term (`offsets[ci] + ti`): a shared atomic per matched term per
+    /// route costs more than the rest of the evaluation.
+    pending: Vec<u64>,
+    offsets: Vec<usize>,
+    /// Evaluations since the pending hits were last added.
+    unflushed: u32,
+    /// (attribute set, neighbor AS, route bits) -> the whole outcome and
+    /// the terms that matched. Route bits are the route-only conditions of
+    /// every term (prefix, family, neighbor, source, RPKI...), so with the
+    /// set and the neighbor AS (`first_as_is_neighbor`) they decide the
+    /// evaluation: an UPDATE's prefixes of the same kind cost one lookup.
+    outcomes: FxHashMap<(usize, Option<u32>, u64), Memoised>,
+    /// Terms with route conditions, by flat index (`offsets[ci] + ti`), or
+    /// `None` when the chain has more than 64 terms (no outcome memo).
+    route_terms: Option<Vec<(usize, usize, usize)>>,
+}
+
+/// A memoised outcome: the input set (kept alive so its address is not
+/// reused while cached), the outcome, and the terms that matched.
+type Memoised = (Arc<Attrs>, Outcome, u64);
+
+/// Evaluations between additions of the pending hits to the shared
+/// counters (also added on [`Evaluator::flush_hits`] and on drop).
+const FLUSH_EVERY: u32 = 4096;
+
+impl Drop for Evaluator {
+    fn drop(&mut self) {
+        self.flush_hits();
+    }
 }
 
 impl std::fmt::Debug for Evaluator {
@@ -89,7 +114,7 @@ impl std::fmt::Debug for Evaluator {
         f.debug_struct("Evaluator")
             .field("chain", &self.chain)
             .field("session", &self.session)
-            .field("memo", &(self.masks.len(), self.transforms.len()))
+            .field("memo", &(self.masks.len(), self.outcomes.len()))
             .finish()
     }
 }
@@ -105,8 +130,79 @@ impl Evaluator {
             chain,
             session,
             masks: FxHashMap::default(),
-            transforms: FxHashMap::default(),
             memo_max: MEMO_MAX,
+            pending: Vec::new(),
+            offsets: Vec::new(),
+            unflushed: 0,
+            outcomes: FxHashMap::default(),
+            route_terms: None,
+        }
+        .with_counters()
+    }
+
+    fn with_counters(mut self) -> Evaluator {
+        let mut at = 0;
+        let mut route_terms = Vec::new();
+        for &pi in &self.chain.policies {
+            self.offsets.push(at);
+            if let Some(p) = self.policies.policy(pi) {
+                for (ti, t) in p.terms.iter().enumerate() {
+                    if !t.route.is_empty() {
+                        route_terms.push((at + ti, pi, ti));
+                    }
+                }
+                at += p.terms.len();
+            }
+        }
+        self.pending = vec![0; at];
+        self.route_terms = (at <= 64).then_some(route_terms);
+        self
+    }
+
+    /// The route-only conditions of every term on `route`, a bit per flat
+    /// term index (terms without any: set).
+    fn route_bits(&self, route: &RouteCtx<'_>) -> Option<u64> {
+        let terms = self.route_terms.as_ref()?;
+        let mut bits = u64::MAX;
+        for &(flat, pi, ti) in terms {
+            let holds = self
+                .policies
+                .policy(pi)
+                .and_then(|p| p.terms.get(ti))
+                .is_some_and(|t| route_only_holds(&self.policies.sets, &t.route, route));
+            if !holds {
+                bits &= !(1u64 << flat);
+            }
+        }
+        Some(bits)
+    }
+
+    /// Count the terms of `matched` (flat indices) as hit.
+    fn count(&mut self, matched: u64) {
+        let mut m = matched;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            if let Some(n) = self.pending.get_mut(i) {
+                *n += 1;
+            }
+            m &= m - 1;
+        }
+    }
+
+    /// Add the hits counted here to the shared counters (metrics, the
+    /// API read those).
+    pub fn flush_hits(&mut self) {
+        self.unflushed = 0;
+        for (ci, &pi) in self.chain.policies.iter().enumerate() {
+            let (Some(policy), Some(&at)) = (self.policies.policy(pi), self.offsets.get(ci)) else {
+                continue;
+            };
+            for (ti, term) in policy.terms.iter().enumerate() {
+                if let Some(n) = self.pending.get_mut(at + ti).filter(|n| **n > 0) {
+                    term.hits.fetch_add(*n, Ordering::Relaxed);
+                    *n = 0;
+                }
+            }
         }
     }
 
@@ -184,33 +280,75 @@ impl Evaluator {
         route: &RouteCtx<'_>,
         attrs: &Arc<Attrs>,
         intern: &mut dyn FnMut(Attrs) -> Arc<Attrs>,
-        mut trace: Option<&mut Vec<Step>>,
+        trace: Option<&mut Vec<Step>>,
     ) -> Outcome {
+        self.unflushed += 1;
+        if self.unflushed >= FLUSH_EVERY {
+            self.flush_hits();
+        }
+        let bits = self.route_bits(route);
+        let key = bits.map(|b| (ptr(attrs), route.neighbor_asn, b));
+        if let (Some(k), None) = (key, trace.as_ref()) {
+            if let Some((_, o, matched)) = self.outcomes.get(&k) {
+                let (o, matched) = (o.clone(), *matched);
+                self.count(matched);
+                return o;
+            }
+        }
+        let (o, matched) = self.full(route, attrs, intern, trace, bits);
+        self.count(matched);
+        if let Some(k) = key {
+            if self.outcomes.len() >= self.memo_max {
+                self.outcomes.clear();
+            }
+            self.outcomes
+                .insert(k, (Arc::clone(attrs), o.clone(), matched));
+        }
+        o
+    }
+
+    /// The evaluation itself; the outcome and the terms that matched (flat
+    /// indices). `bits`: the route-only conditions, when computed.
+    fn full(
+        &mut self,
+        route: &RouteCtx<'_>,
+        attrs: &Arc<Attrs>,
+        intern: &mut dyn FnMut(Attrs) -> Arc<Attrs>,
+        mut trace: Option<&mut Vec<Step>>,
+        bits: Option<u64>,
+    ) -> (Outcome, u64) {
+        let mut matched_terms = 0u64;
         let policies = Arc::clone(&self.policies);
-        let mut cur = Arc::clone(attrs);
+        // The actions apply to one working copy, made at the first of them
+        // and interned once at the end (not a new interned set per term).
+        let mut work: Option<Attrs> = None;
         let mut next_hop = None;
         let mut med_set = false;
-        let done = |accept: bool, attrs: Arc<Attrs>, decided, next_hop, med_set| Outcome {
-            accept,
-            attrs,
-            decided,
-            next_hop,
-            med_set,
-        };
-        for ci in 0..self.chain.policies.len() {
+        let mut decided = Decided::Chain;
+        let mut accept = None;
+        'chain: for ci in 0..self.chain.policies.len() {
             let Some(&pi) = self.chain.policies.get(ci) else {
                 continue;
             };
             let Some(policy) = policies.policy(pi) else {
                 continue;
             };
-            let mut mask = self.mask(pi, &cur);
+            let mut mask = match &work {
+                Some(w) => term_mask(&policies.sets, policy, w, None),
+                None => self.mask(pi, attrs),
+            };
             for (ti, term) in policy.terms.iter().enumerate() {
+                let cur: &Attrs = work.as_ref().unwrap_or(attrs);
                 let attr_ok = match u32::try_from(ti).ok().filter(|t| *t < 64) {
                     Some(bit) => mask & (1u64 << bit) != 0,
-                    None => attr_holds(&policies.sets, &term.attr, &cur, &mut None),
+                    None => attr_holds(&policies.sets, &term.attr, cur, &mut None),
                 };
-                let matched = attr_ok && route_holds(&policies.sets, &term.route, route, &cur);
+                let flat = self.offsets.get(ci).map_or(usize::MAX, |o| o + ti);
+                let route_ok = match bits {
+                    Some(b) if flat < 64 => b & (1u64 << flat) != 0,
+                    _ => route_only_holds(&policies.sets, &term.route, route),
+                };
+                let matched = attr_ok && route_ok && route_attr_holds(&term.route, route, cur);
                 if let Some(t) = trace.as_deref_mut() {
                     t.push(Step {
                         policy: policy.name.clone(),
@@ -227,13 +365,14 @@ impl Evaluator {
                 if !matched {
                     continue;
                 }
-                term.hits.fetch_add(1, Ordering::Relaxed);
+                if flat < 64 {
+                    matched_terms |= 1u64 << flat;
+                }
                 if !term.actions.is_empty() {
-                    let next = self.transform(pi, ti, term, &cur, intern);
-                    if !Arc::ptr_eq(&next, &cur) {
-                        cur = next;
-                        mask = self.mask(pi, &cur);
-                    }
+                    let w = work.get_or_insert_with(|| Attrs::clone(attrs));
+                    apply(&policies.sets, &term.actions, w, &self.session);
+                    let wrote = writes(&term.actions);
+                    mask = term_mask(&policies.sets, policy, w, Some((mask, wrote)));
                     for a in &term.actions {
                         match a {
                             Act::NextHop(n) => next_hop = Some(*n),
@@ -242,13 +381,15 @@ impl Evaluator {
                         }
                     }
                 }
-                let decided = crate::eval::Decided::Term {
-                    policy: pi,
-                    term: ti,
-                };
                 match term.result {
-                    Disposition::Accept => return done(true, cur, decided, next_hop, med_set),
-                    Disposition::Reject => return done(false, cur, decided, next_hop, med_set),
+                    Disposition::Accept | Disposition::Reject => {
+                        decided = Decided::Term {
+                            policy: pi,
+                            term: ti,
+                        };
+                        accept = Some(term.result == Disposition::Accept);
+                        break 'chain;
+                    }
                     Disposition::Next => {}
                 }
             }
@@ -261,20 +402,24 @@ impl Evaluator {
                     result: policy.default,
                 });
             }
-            let decided = Decided::Default { policy: pi };
-            match policy.default {
-                Disposition::Accept => return done(true, cur, decided, next_hop, med_set),
-                Disposition::Reject => return done(false, cur, decided, next_hop, med_set),
-                Disposition::Next => {}
+            if policy.default != Disposition::Next {
+                decided = Decided::Default { policy: pi };
+                accept = Some(policy.default == Disposition::Accept);
+                break;
             }
         }
-        done(
-            self.chain.accept_by_default,
-            cur,
-            Decided::Chain,
+        let attrs = match work {
+            Some(w) if w != **attrs => intern(w),
+            _ => Arc::clone(attrs),
+        };
+        let o = Outcome {
+            accept: accept.unwrap_or(self.chain.accept_by_default),
+            attrs,
+            decided,
             next_hop,
             med_set,
-        )
+        };
+        (o, matched_terms)
     }
 
     /// Which of policy `pi`'s first 64 terms hold on `attrs`' attribute
@@ -287,46 +432,14 @@ impl Evaluator {
         let Some(policy) = self.policies.policy(pi) else {
             return 0;
         };
-        let mut text = None;
-        let mut m = 0u64;
-        for (ti, term) in policy.terms.iter().take(64).enumerate() {
-            if attr_holds(&self.policies.sets, &term.attr, attrs, &mut text) {
-                m |= 1u64 << ti;
-            }
-        }
+        let m = term_mask(&self.policies.sets, policy, attrs, None);
         if self.masks.len() >= self.memo_max {
-            // Dropped, not cleared: a cleared map keeps its capacity.
-            self.masks = FxHashMap::default();
+            // Cleared, keeping its capacity (bounded by memo_max): no
+            // regrowth and rehashing each round.
+            self.masks.clear();
         }
         self.masks.insert(key, (Arc::clone(attrs), m));
         m
-    }
-
-    fn transform(
-        &mut self,
-        pi: usize,
-        ti: usize,
-        term: &Term,
-        attrs: &Arc<Attrs>,
-        intern: &mut dyn FnMut(Attrs) -> Arc<Attrs>,
-    ) -> Arc<Attrs> {
-        let key = (ptr(attrs), pi, ti);
-        if let Some((_, out)) = self.transforms.get(&key) {
-            return Arc::clone(out);
-        }
-        let mut a = Attrs::clone(attrs);
-        apply(&self.policies.sets, &term.actions, &mut a, &self.session);
-        let out = if a == **attrs {
-            Arc::clone(attrs)
-        } else {
-            intern(a)
-        };
-        if self.transforms.len() >= self.memo_max {
-            self.transforms = FxHashMap::default();
-        }
-        self.transforms
-            .insert(key, (Arc::clone(attrs), Arc::clone(&out)));
-        out
     }
 }
 
@@ -354,7 +467,11 @@ pub(crate) fn attr_holds(
 ) -> bool {
     conds.iter().all(|c| match c {
         AttrCond::AsPath { set, want } => {
-            let t = text.get_or_insert_with(|| a.as_path.to_string());
+            let t = text.get_or_insert_with(|| {
+                let mut t = String::with_capacity(64);
+                a.as_path.write_text(&mut t);
+                t
+            });
             sets.as_path.get(*set).is_some_and(|s| s.matches(t)) == *want
         }
         AttrCond::AsPathLen(r) => r.holds(a.as_path.path_len().try_into().unwrap_or(u32::MAX)),
@@ -391,7 +508,74 @@ fn len32(n: usize) -> u32 {
 }
 
 /// The route conditions of a term.
-pub(crate) fn route_holds(sets: &Sets, conds: &[RouteCond], r: &RouteCtx<'_>, a: &Attrs) -> bool {
+/// Which of `policy`'s first 64 terms hold on `a`'s attribute conditions.
+/// `carry`: the mask of the set `a` was made from and the attribute kinds
+/// the making wrote; conditions reading none of those keep their result
+/// (no AS-path text or regular expression again for a set that only
+/// gained a community).
+fn term_mask(sets: &Sets, policy: &Policy, a: &Attrs, carry: Option<(u64, u8)>) -> u64 {
+    let mut text = None;
+    let mut m = 0u64;
+    for (ti, term) in policy.terms.iter().take(64).enumerate() {
+        let bit = 1u64 << ti;
+        let holds = match carry {
+            Some((old, wrote)) if reads(&term.attr) & wrote == 0 => old & bit != 0,
+            _ => attr_holds(sets, &term.attr, a, &mut text),
+        };
+        if holds {
+            m |= bit;
+        }
+    }
+    m
+}
+
+/// Attribute kinds, as bits: what conditions read and actions write.
+const K_PATH: u8 = 1;
+const K_COMM: u8 = 2;
+const K_LARGE: u8 = 4;
+const K_EXT: u8 = 8;
+const K_MED: u8 = 16;
+const K_LP: u8 = 32;
+const K_ORIGIN: u8 = 64;
+const K_NH: u8 = 128;
+
+/// The attribute kinds these conditions read.
+fn reads(conds: &[AttrCond]) -> u8 {
+    conds.iter().fold(0, |k, c| {
+        k | match c {
+            AttrCond::AsPath { .. }
+            | AttrCond::AsPathLen(_)
+            | AttrCond::OriginAs { .. }
+            | AttrCond::AsPathHasSet(_) => K_PATH,
+            AttrCond::Community(..) | AttrCond::CommunityCount(_) => K_COMM,
+            AttrCond::LargeCommunity(..) | AttrCond::LargeCommunityCount(_) => K_LARGE,
+            AttrCond::ExtCommunity(..) | AttrCond::ExtCommunityCount(_) => K_EXT,
+            AttrCond::NextHop { .. } => K_NH,
+            AttrCond::Origin(_) => K_ORIGIN,
+            AttrCond::LocalPref(_) => K_LP,
+            AttrCond::Med(_) => K_MED,
+        }
+    })
+}
+
+/// The attribute kinds these actions write.
+fn writes(acts: &[Act]) -> u8 {
+    acts.iter().fold(0, |k, a| {
+        k | match a {
+            Act::SetCommunities(_) | Act::RemoveCommunities(_) | Act::AddCommunities(_) => K_COMM,
+            Act::SetLarge(_) | Act::RemoveLarge(_) | Act::AddLarge(_) => K_LARGE,
+            Act::SetExt(_) | Act::RemoveExt(_) | Act::AddExt(_) => K_EXT,
+            Act::LocalPref(_) => K_LP,
+            Act::Med(_) | Act::MedAdd(_) | Act::MedSubtract(_) => K_MED,
+            Act::PrependOwn(_) | Act::PrependLast(_) => K_PATH,
+            Act::NextHop(_) => K_NH,
+            Act::Origin(_) => K_ORIGIN,
+        }
+    })
+}
+
+/// The route conditions of a term that look at the route alone.
+pub(crate) fn route_only_holds(sets: &Sets, conds: &[RouteCond], r: &RouteCtx<'_>) -> bool {
     conds.iter().all(|c| match c {
         RouteCond::Prefix { set, want } => {
             r.prefix
@@ -399,10 +583,8 @@ pub(crate) fn route_holds(sets: &Sets, conds: &[RouteCond], r: &RouteCtx<'_>, a:
                 == *want
         }
         RouteCond::PrefixLen(x) => r.prefix.is_some_and(|p| x.holds(u32::from(p.len()))),
-        RouteCond::FirstAsIsNeighbor(b) => {
-            let first = a.as_path.first_as();
-            (first.is_some() && first == r.neighbor_asn) == *b
-        }
+        // With the attributes: `route_attr_holds`.
+        RouteCond::FirstAsIsNeighbor(_) => true,
         RouteCond::Neighbor { set, want } => {
             r.neighbor
                 .is_some_and(|n| sets.neighbor.get(*set).is_some_and(|s| s.contains_addr(n)))
@@ -413,6 +595,17 @@ pub(crate) fn route_holds(sets: &Sets, conds: &[RouteCond], r: &RouteCtx<'_>, a:
         RouteCond::Source(v) => v.contains(&r.source),
         RouteCond::Rpki(v) => v.contains(&r.rpki),
         RouteCond::Aspa(v) => v.contains(&r.aspa),
+    })
+}
+
+/// The route conditions of a term that also look at the attributes.
+pub(crate) fn route_attr_holds(conds: &[RouteCond], r: &RouteCtx<'_>, a: &Attrs) -> bool {
+    conds.iter().all(|c| match c {
+        RouteCond::FirstAsIsNeighbor(b) => {
+            let first = a.as_path.first_as();
+            (first.is_some() && first == r.neighbor_asn) == *b
+        }
+        _ => true,
     })
 }
 

@@ -560,6 +560,9 @@ fn trace_and_hit_counters() {
             "prefer default true Accept []",
         ]
     );
+    // Counted in the evaluator, shared once flushed (or dropped).
+    assert!(p.hits().iter().all(|h| h.hits == 0));
+    e.flush_hits();
     let hits: Vec<(String, String, u64)> = p
         .hits()
         .into_iter()

@@ -83,6 +83,16 @@ impl Gates {
         }
     }
 
+    /// Add every evaluator's locally counted term hits to the shared
+    /// counters.
+    pub fn flush_hits(&mut self) {
+        for (_, g) in &mut self.by_family {
+            if let Gate::Eval(e) = g {
+                e.flush_hits();
+            }
+        }
+    }
+
     pub fn get_mut(&mut self, f: AfiSafi) -> Option<&mut Gate> {
         self.by_family
             .iter_mut()

@@ -130,8 +130,15 @@ impl RibTask {
     }
 
     /// Table sizes (metrics).
-    pub(super) fn sizes(&self) -> RibSizes {
-        let st = self;
+    pub(super) fn sizes(&mut self) -> RibSizes {
+        // Evaluators count term hits locally: add them before reading.
+        for p in self.peers.values_mut() {
+            p.import.flush_hits();
+            if let Some(o) = p.out.as_mut() {
+                o.export.flush_hits();
+            }
+        }
+        let st = &*self;
         let mut paths: FxHashMap<AfiSafi, u64> = FxHashMap::default();
         let ids = std::iter::once(st.local_id).chain(st.peers.values().map(|p| p.id));
         for (f, n) in ids.flat_map(|id| st.rib.path_counts(id)) {

@@ -1,11 +1,12 @@
 //! Prefix sets: entries with an optional ge/le length range, compiled per
-//! address family into sorted groups by entry length: a lookup is one
-//! binary search per distinct entry length up to the route's (IRR lists
-//! have a handful), and an entry costs a few bytes.
+//! address family into groups by entry length: a lookup is one hash probe
+//! per distinct entry length up to the route's (IRR lists have a handful),
+//! small sets a linear scan; an entry costs around ten bytes.
 
 use std::net::IpAddr;
 
 use rbgp_wire::Prefix;
+use rustc_hash::FxHashMap;
 
 /// One entry: prefixes under `prefix` whose length is in `ge..=le`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,19 +90,44 @@ pub fn host(a: IpAddr) -> Prefix {
 }
 
 /// One family's entries, grouped by prefix length (shortest first), each
-/// group sorted by address: a lookup masks the route's address to each
-/// entry length up to its own and binary-searches that group. A few bytes
+/// group a hash of masked addresses: a lookup masks the route's address to
+/// each entry length up to its own and probes that group. Around ten bytes
 /// an entry (a 2,000-prefix IRR list per route-server client, hundreds of
 /// clients), where a bit-per-level trie took hundreds.
 #[derive(Debug, Clone)]
 struct Family<A> {
-    by_len: Vec<(u8, Vec<Entry<A>>)>,
+    groups: Vec<Group<A>>,
+    /// Per value of the address's first octet, the entry lengths present
+    /// there (bit L: some entry of length L covers that octet): a lookup
+    /// probes only those lengths, one or two for an IRR list.
+    slots: Vec<u128>,
+    /// Sets of at most [`SMALL`] entries (bogon lists) are scanned
+    /// instead: (length, entry), one pass without hashing.
+    small: Vec<(u8, Entry<A>)>,
 }
+
+/// Entries up to which a linear scan beats a probe per length.
+const SMALL: usize = 32;
 
 impl<A> Default for Family<A> {
     fn default() -> Self {
-        Family { by_len: Vec::new() }
+        Family {
+            groups: Vec::new(),
+            slots: Vec::new(),
+            small: Vec::new(),
+        }
     }
+}
+
+/// The entries of one prefix length.
+#[derive(Debug, Clone)]
+struct Group<A> {
+    len: u8,
+    /// Masked address -> the length range of its first entry.
+    first: FxHashMap<A, (u8, u8)>,
+    /// Further ranges of addresses already in `first` (rare: the same
+    /// prefix listed with several ranges), sorted by address.
+    more: Vec<Entry<A>>,
 }
 
 /// A masked address and the length range it admits.
@@ -113,8 +139,10 @@ struct Entry<A> {
 }
 
 /// An address type of a family: masking to a prefix length.
-trait Addr: Copy + Ord {
+trait Addr: Copy + Ord + std::hash::Hash {
     fn masked(self, len: u8) -> Self;
+    /// The first octet.
+    fn top(self) -> usize;
 }
 
 impl Addr for u32 {
@@ -123,6 +151,10 @@ impl Addr for u32 {
             Some(m) => self & m,
             None => 0,
         }
+    }
+
+    fn top(self) -> usize {
+        (self >> 24) as usize
     }
 }
 
@@ -133,34 +165,94 @@ impl Addr for u128 {
             None => 0,
         }
     }
+
+    fn top(self) -> usize {
+        (self >> 120) as usize
+    }
 }
 
 impl<A: Addr> Family<A> {
     fn build(mut entries: Vec<(u8, Entry<A>)>) -> Family<A> {
         entries.sort_unstable();
         entries.dedup();
-        let mut by_len: Vec<(u8, Vec<Entry<A>>)> = Vec::new();
+        if entries.len() <= SMALL {
+            return Family {
+                groups: Vec::new(),
+                slots: Vec::new(),
+                small: entries,
+            };
+        }
+        let mut slots = vec![0u128; 256];
+        let mut groups: Vec<Group<A>> = Vec::new();
         for (len, e) in entries {
-            match by_len.last_mut() {
-                Some((l, v)) if *l == len => v.push(e),
-                _ => by_len.push((len, vec![e])),
+            // An entry shorter than an octet covers 2^(8-len) first octets.
+            let first = e.addr.top();
+            let span = 1usize << (8 - len.min(8));
+            for slot in slots.iter_mut().skip(first).take(span) {
+                *slot |= 1u128 << len.min(127);
+            }
+            let g = match groups.last_mut() {
+                Some(g) if g.len == len => g,
+                _ => {
+                    groups.push(Group {
+                        len,
+                        first: FxHashMap::default(),
+                        more: Vec::new(),
+                    });
+                    match groups.last_mut() {
+                        Some(g) => g,
+                        None => continue,
+                    }
+                }
+            };
+            match g.first.entry(e.addr) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((e.ge, e.le));
+                }
+                std::collections::hash_map::Entry::Occupied(_) => g.more.push(e),
             }
         }
-        for (_, v) in &mut by_len {
-            v.shrink_to_fit();
+        for g in &mut groups {
+            g.first.shrink_to_fit();
+            g.more.shrink_to_fit();
         }
-        Family { by_len }
+        Family {
+            groups,
+            slots,
+            small: Vec::new(),
+        }
     }
 
     fn matches(&self, addr: A, len: u8) -> bool {
-        for (l, group) in &self.by_len {
-            if *l > len {
+        if self
+            .small
+            .iter()
+            .any(|(l, e)| *l <= len && e.ge <= len && len <= e.le && addr.masked(*l) == e.addr)
+        {
+            return true;
+        }
+        let lens = self.slots.get(addr.top()).copied().unwrap_or(0);
+        if lens == 0 {
+            return false;
+        }
+        for g in &self.groups {
+            if g.len > len {
                 break;
             }
-            let key = addr.masked(*l);
-            let first = group.partition_point(|e| e.addr < key);
-            let hit = group
-                .get(first..)
+            if lens & (1u128 << g.len.min(127)) == 0 {
+                continue;
+            }
+            let key = addr.masked(g.len);
+            let Some((ge, le)) = g.first.get(&key) else {
+                continue;
+            };
+            if *ge <= len && len <= *le {
+                return true;
+            }
+            let from = g.more.partition_point(|e| e.addr < key);
+            let hit = g
+                .more
+                .get(from..)
                 .unwrap_or_default()
                 .iter()
                 .take_while(|e| e.addr == key)
@@ -279,6 +371,23 @@ mod tests {
     }
 
     #[test]
+    fn large_ipv6_sets() {
+        let mut entries: Vec<PrefixEntry> = (0..40u32)
+            .map(|i| PrefixEntry::parse(&format!("2001:db8:{i:x}::/48")).unwrap())
+            .collect();
+        entries.push(PrefixEntry::parse("2a00::/12 le 48").unwrap());
+        entries.push(PrefixEntry::parse("::/0").unwrap());
+        let s = PrefixSet::new(&entries);
+        assert!(s.matches(&p("2001:db8:27::/48")));
+        assert!(!s.matches(&p("2001:db8:28::/48")));
+        assert!(!s.matches(&p("2001:db8:27::/49")));
+        assert!(s.matches(&p("2a0f:1::/32")));
+        assert!(!s.matches(&p("2a0f:1::/56")));
+        assert!(s.matches(&p("::/0")));
+        assert!(!s.matches(&p("3000::/8")));
+    }
+
+    #[test]
     fn address_sets() {
         let s = PrefixSet::new(&[
             PrefixEntry::parse_address("192.0.2.1").unwrap(),
@@ -301,10 +410,11 @@ mod tests {
         /// The compiled set agrees with testing every entry.
         #[test]
         fn compiled_equals_linear_scan(
-            entries in prop::collection::vec((any_v4_prefix(), 0u8..=32, 0u8..=32), 0..40),
+            entries in prop::collection::vec((any_v4_prefix(), 0u8..=32, 0u8..=32), 0..80),
             probes in prop::collection::vec(any_v4_prefix(), 1..40),
         ) {
-            // Few distinct top bits so probes fall under entries often.
+            // Up to 80 entries: small sets are scanned, larger ones hashed
+            // per length; both must agree with the scan of every entry.
             let entries: Vec<PrefixEntry> = entries
                 .into_iter()
                 .map(|(p, a, b)| {

@@ -54,6 +54,31 @@ pub struct AsPath {
 }
 
 impl AsPath {
+    /// Append the [`Display`](fmt::Display) text to `out` without the
+    /// formatting machinery: policy AS-path expressions run on it once per
+    /// attribute set of a full table.
+    pub fn write_text(&self, out: &mut String) {
+        for (i, seg) in self.segments.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let (open, sep, close) = match seg.kind {
+                SegmentType::Sequence => (None, ' ', None),
+                SegmentType::Set => (Some('{'), ',', Some('}')),
+                SegmentType::ConfedSequence => (Some('('), ' ', Some(')')),
+                SegmentType::ConfedSet => (Some('['), ',', Some(']')),
+            };
+            out.extend(open);
+            for (j, a) in seg.asns.iter().enumerate() {
+                if j > 0 {
+                    out.push(sep);
+                }
+                push_decimal(out, *a);
+            }
+            out.extend(close);
+        }
+    }
+
     /// A single AS_SEQUENCE.
     pub fn from_sequence(asns: impl IntoIterator<Item = u32>) -> Self {
         let asns: SmallVec<[u32; 6]> = asns.into_iter().collect();
@@ -258,6 +283,26 @@ impl AsPath {
     }
 }
 
+/// `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    while i > 0 {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            // n % 10 < 10: the cast keeps the digit.
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(*d));
+    }
+}
+
 impl fmt::Display for AsPath {
     /// bgpdump/Cisco style: `1 2 {3,4} (65001 65002) [65003,65004]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -360,9 +405,18 @@ mod tests {
 
     #[test]
     fn text_round_trip() {
-        for s in ["1 2 3", "1 {2,3}", "(65001 65002) 1 [7,8] 9", ""] {
+        for s in [
+            "1 2 3",
+            "1 {2,3}",
+            "(65001 65002) 1 [7,8] 9",
+            "",
+            "0 4294967295 10 {100,65535}",
+        ] {
             let p: AsPath = s.parse().unwrap();
             assert_eq!(p.to_string(), s);
+            let mut t = String::from("x");
+            p.write_text(&mut t);
+            assert_eq!(t, format!("x{s}"), "write_text is Display");
         }
         assert!("1 {2".parse::<AsPath>().is_err());
         assert!("1 x".parse::<AsPath>().is_err());
