@@ -17,8 +17,10 @@ use crate::control::PolicyTrace;
 use crate::tasks::{PeerSpec, ToPeer};
 
 /// Memo entries of an export evaluator: its results are cached per
-/// attribute set in front of it (`out.rs`), and there is one per peer.
-const EXPORT_MEMO: usize = 1024;
+/// attribute set in front of it (`out.rs`), routes come in route-id order
+/// (an UPDATE's prefixes together), and a route server has one per client:
+/// a few hundred entries each, not thousands.
+const EXPORT_MEMO: usize = 128;
 
 /// How one family of one direction of a peer decides.
 pub enum Gate {
