@@ -15,6 +15,9 @@ use common::*;
 type Scenario = (&'static str, Option<(u64, u64)>, bool);
 
 const SCENARIOS: &[Scenario] = &[
+    // Nothing malformed: the UPDATE that came in the KEEPALIVE's segment
+    // (every scenario sends them so) is in the RIB.
+    ("none", None, true),
     ("bad_origin", None, false),
     ("bad_med_length", None, false),
     ("missing_as_path", None, false),

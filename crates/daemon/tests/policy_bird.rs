@@ -321,8 +321,16 @@ fn rbgpd_policy_equals_bird_filter_on_a_real_table() {
     // Converged: both counts equal and still for 5 s.
     let mut last = (0, 0);
     let mut still = 0;
+    let give_up = std::time::Instant::now() + Duration::from_secs(290);
     lab.wait("both routers' routes at the monitor", 300, || {
         let now = received(&lab);
+        assert!(
+            std::time::Instant::now() < give_up,
+            "not converged: the monitor has {} routes from rbgpd, {} from BIRD\n{}",
+            now.0,
+            now.1,
+            lab.diag()
+        );
         still = if now == last && now.0 > 0 {
             still + 1
         } else {

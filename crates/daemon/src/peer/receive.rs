@@ -54,12 +54,21 @@ impl Peer {
                 .send_modify(|st| count_message(&mut st.messages_in, &d.message));
             let established = self.fsm.state() == State::Established && self.exports.is_some();
             match d.message {
-                Message::Open(o) => events.push_back(Event::OpenReceived(Box::new(o))),
-                Message::Keepalive => events.push_back(Event::KeepaliveReceived),
+                Message::Open(o) => {
+                    events.push_back(Event::OpenReceived(Box::new(o)));
+                    self.session_message(&mut batch, events).await;
+                }
+                Message::Keepalive => {
+                    events.push_back(Event::KeepaliveReceived);
+                    if !established {
+                        self.session_message(&mut batch, events).await;
+                    }
+                }
                 Message::Notification(n) => {
                     tracing::warn!(peer = %self.addr(), notification = %n, "NOTIFICATION received");
                     self.notification(Direction::Received, &n);
                     events.push_back(Event::NotificationReceived(n));
+                    self.session_message(&mut batch, events).await;
                 }
                 Message::RouteRefresh(r) => {
                     events.push_back(Event::RouteRefreshReceived);
@@ -98,6 +107,21 @@ impl Peer {
             }
         }
         self.to_rib(&mut batch).await;
+    }
+
+    /// A message that may change the session's state was queued: the FSM
+    /// takes it before the next message is decoded. A fast speaker sends
+    /// its KEEPALIVE and first UPDATEs in one segment; those UPDATEs must
+    /// be decoded with the negotiated context (ADD-PATH, 4-octet AS) and
+    /// reach the RIB of the session they belong to, not be dropped as
+    /// arriving before Established.
+    async fn session_message(
+        &mut self,
+        batch: &mut Vec<(Update, Verdict, Instant)>,
+        events: &mut VecDeque<Event>,
+    ) {
+        self.to_rib(batch).await;
+        self.run_events(events).await;
     }
 
     /// Hand the received UPDATEs to the RIB, in order.
