@@ -14,9 +14,11 @@ use serde::{Deserialize, Deserializer};
 
 mod api;
 mod policy;
+mod rpki;
 pub use api::{Api, ApiListener, Metrics, MutualTls};
 pub use policy::{Attachments, PeerPolicy};
 pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};
+pub use rpki::{NeighborRole, Rpki, RtrCache};
 
 /// The configuration rbgpd runs with when given no file.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -218,6 +220,12 @@ peer_keys! {
     family_import_policy: Option<BTreeMap<String, Vec<String>>>,
     family_export_policy: Option<BTreeMap<String, Vec<String>>>,
     keep_filtered: Option<bool>,
+    /// What the neighbor is to us (RFC 9234): `provider`, `customer`,
+    /// `peer`, `rs`, `rs-client`. Sent as the BGP Role capability (ours,
+    /// the other end of the pair) and used by OTC and ASPA verification.
+    role: Option<NeighborRole>,
+    /// The neighbor must advertise the matching role (RFC 9234 §4.2).
+    strict_role: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -264,6 +272,9 @@ pub struct Config {
     /// Defined sets and policies (`[policy.sets.*]`, `[[policy.definitions]]`).
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// RPKI caches or file (`[rpki]`).
+    #[serde(default)]
+    pub rpki: Rpki,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
@@ -312,6 +323,10 @@ pub struct Neighbor {
     /// Import and export chains per family, and whether rejected routes
     /// are kept. Changing these never restarts the session.
     pub policy: PeerPolicy,
+    /// What the neighbor is to us (RFC 9234), when configured.
+    pub role: Option<NeighborRole>,
+    /// Refuse the session unless the neighbor advertises the matching role.
+    pub strict_role: bool,
 }
 
 impl Neighbor {
@@ -402,6 +417,7 @@ impl Config {
             }
         }
         policy::validate(self)?;
+        self.rpki.check()?;
         for (i, r) in self.routes.iter().enumerate() {
             check_route(r).map_err(|e| match e {
                 ConfigError::Invalid { field, reason } => {
@@ -428,6 +444,16 @@ impl Config {
         check_settings(s)?;
         let remote_asn = or(&s.remote_asn, &g.remote_asn)
             .ok_or_else(|| invalid("remote_asn", "missing (set it here or in the peer group)"))?;
+        let role = or(&s.role, &g.role);
+        let strict_role = or(&s.strict_role, &g.strict_role).unwrap_or(false);
+        if strict_role && role.is_none() {
+            return Err(invalid("strict_role", "needs a role"));
+        }
+        if role.is_some() && remote_asn == self.global.asn {
+            // RFC 9234 §4.2: roles are for eBGP sessions only.
+            return Err(invalid("role", "roles apply to eBGP neighbors, not iBGP"));
+        }
+        let rs_client = role.is_some_and(|r| r.0 == rbgp_wire::capability::Role::RouteServerClient);
         let families = or(&s.families, &g.families).unwrap_or_else(|| match n.address {
             IpAddr::V4(_) => vec![AfiSafi::IPV4_UNICAST],
             IpAddr::V6(_) => vec![AfiSafi::IPV6_UNICAST],
@@ -447,7 +473,7 @@ impl Config {
             route_reflector_client: or(&s.route_reflector_client, &g.route_reflector_client)
                 .unwrap_or(false),
             route_server_client: or(&s.route_server_client, &g.route_server_client)
-                .unwrap_or(false),
+                .unwrap_or(rs_client),
             next_hop_self: or(&s.next_hop_self, &g.next_hop_self).unwrap_or(false),
             add_path: or(&s.add_path, &g.add_path),
             max_prefixes: or(&s.max_prefixes, &g.max_prefixes),
@@ -474,6 +500,8 @@ impl Config {
                 or(&s.keep_filtered, &g.keep_filtered).unwrap_or(false),
             ),
             families,
+            role,
+            strict_role,
         })
     }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+pub use rbgp_rib::{Aspa, Rpki};
 use rbgp_wire::{AfiSafi, Prefix};
 
 /// Where a route came from.
@@ -16,24 +17,6 @@ pub enum Source {
     Ibgp,
     /// From an iBGP route-reflector client.
     Reflected,
-}
-
-/// RPKI route origin validation state (RFC 6811).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Rpki {
-    Valid,
-    Invalid,
-    #[default]
-    NotFound,
-}
-
-/// ASPA path verification state (draft-ietf-sidrops-aspa-verification).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Aspa {
-    Valid,
-    Invalid,
-    #[default]
-    Unknown,
 }
 
 macro_rules! names {
@@ -65,8 +48,6 @@ macro_rules! names {
 }
 
 names!(Source { Injected = "injected", Ebgp = "ebgp", Ibgp = "ibgp", Reflected = "reflected" });
-names!(Rpki { Valid = "valid", Invalid = "invalid", NotFound = "not-found" });
-names!(Aspa { Valid = "valid", Invalid = "invalid", Unknown = "unknown" });
 
 /// The route a policy decides on, apart from its attributes.
 #[derive(Debug, Clone, Copy)]

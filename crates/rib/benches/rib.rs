@@ -129,6 +129,7 @@ fn bench(c: &mut Criterion) {
             attrs: Arc::clone(&sets_a[i as usize * 13]),
             stale: false,
             since: 0,
+            validation: Default::default(),
         })
         .collect();
     c.bench_function("best_path_8_candidates", |b| {

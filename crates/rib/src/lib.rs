@@ -12,6 +12,7 @@ mod best;
 mod path;
 pub mod rules;
 mod table;
+mod validation;
 
 pub use attrs::{Attrs, Interner};
 pub use best::{
@@ -19,3 +20,4 @@ pub use best::{
 };
 pub use path::{Path, PeerId, RouteId};
 pub use table::{Change, Rib, Route};
+pub use validation::{Aspa, Rpki, Validation};

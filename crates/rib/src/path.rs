@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::attrs::Attrs;
+use crate::validation::Validation;
 
 /// Index of a peer in the RIB's peer table.
 pub type PeerId = u32;
@@ -24,6 +25,8 @@ pub struct Path {
     pub stale: bool,
     /// When it was received, on the RIB's clock ([`Rib::set_clock`]).
     pub since: u32,
+    /// RPKI states when it was imported or last revalidated.
+    pub validation: Validation,
 }
 
 impl Path {

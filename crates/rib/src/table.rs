@@ -19,6 +19,7 @@ use smallvec::SmallVec;
 use crate::attrs::Attrs;
 use crate::best::{best_path, explain, Explanation, PeerInfo, SelectionOptions};
 use crate::path::{Path, PeerId, RouteId};
+use crate::validation::Validation;
 
 /// What a slot is the route of.
 #[derive(Debug)]
@@ -314,6 +315,19 @@ impl Rib {
         path_id: u32,
         attrs: Arc<Attrs>,
     ) -> Change {
+        self.update_validated(peer, family, nlri, path_id, attrs, Validation::default())
+    }
+
+    /// [`Rib::update`] of a path with its RPKI states.
+    pub fn update_validated(
+        &mut self,
+        peer: PeerId,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path_id: u32,
+        attrs: Arc<Attrs>,
+        validation: Validation,
+    ) -> Change {
         let id = self.find_or_insert(family, nlri);
         let mut change = Change {
             id,
@@ -331,6 +345,7 @@ impl Rib {
             attrs,
             stale: false,
             since: self.clock,
+            validation,
         };
         let inserted = match s
             .paths
@@ -355,6 +370,32 @@ impl Rib {
             self.count(peer, family, 1);
         }
         change
+    }
+
+    /// New RPKI states for a path whose attributes stay (revalidation):
+    /// best-path selection does not look at them, so nothing is reselected.
+    /// Whether the path exists and its states changed.
+    pub fn set_validation(
+        &mut self,
+        peer: PeerId,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path_id: u32,
+        validation: Validation,
+    ) -> bool {
+        let Some(id) = self.find(family, nlri) else {
+            return false;
+        };
+        let Some(p) = self.slots.get_mut(id as usize).and_then(|s| {
+            s.paths
+                .iter_mut()
+                .find(|p| p.peer == peer && p.path_id == path_id)
+        }) else {
+            return false;
+        };
+        let changed = p.validation != validation;
+        p.validation = validation;
+        changed
     }
 
     /// Remove the path of (`peer`, `path_id`) to `nlri`; `None` if there was

@@ -34,6 +34,7 @@ fn p(peer: u32, a: Attrs) -> Path {
         attrs: Arc::new(a),
         stale: false,
         since: 0,
+        validation: Default::default(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use rbgp_config::{DynamicNeighbor, NeighborConfig, PeerSettings};
+use rbgp_config::{DynamicNeighbor, NeighborConfig, NeighborRole, PeerSettings};
 use rbgp_wire::AfiSafi;
 
 use super::{family_from_proto, family_to_proto, parse_field};
@@ -61,6 +61,12 @@ fn settings_from(s: Option<&v1::PeerSettings>) -> Result<PeerSettings, FieldErro
         next_hop_unchanged: s.next_hop_unchanged,
         allow_own_as: narrow(s.allow_own_as, "allow_own_as", "255")?,
         graceful_restart: s.graceful_restart,
+        role: s
+            .role
+            .as_deref()
+            .map(|r| parse_field::<NeighborRole>(r, "role"))
+            .transpose()?,
+        strict_role: s.strict_role,
         // Not in the API yet.
         ..PeerSettings::default()
     })
@@ -94,6 +100,8 @@ pub fn settings_to_proto(s: &PeerSettings) -> v1::PeerSettings {
         remove_private_as: s.remove_private_as,
         next_hop_unchanged: s.next_hop_unchanged,
         allow_own_as: s.allow_own_as.map(u32::from),
+        role: s.role.map(|r| r.name().to_string()),
+        strict_role: s.strict_role,
     }
 }
 
@@ -155,6 +163,18 @@ mod tests {
             neighbor_from_proto(&n).unwrap_err().field,
             "settings.hold_time"
         );
+        n.settings.as_mut().unwrap().hold_time = None;
+        n.settings.as_mut().unwrap().role = Some("rs-client".into());
+        let c = neighbor_from_proto(&n).unwrap();
+        assert_eq!(c.role.map(|r| r.name()), Some("rs-client"));
+        assert_eq!(
+            settings_to_proto(&c.settings()).role.as_deref(),
+            Some("rs-client")
+        );
+        n.settings.as_mut().unwrap().role = Some("transit".into());
+        let e = neighbor_from_proto(&n).unwrap_err();
+        assert_eq!(e.field, "settings.role");
+        n.settings.as_mut().unwrap().role = None;
         n.settings.as_mut().unwrap().families[0].safi = 300;
         n.settings.as_mut().unwrap().hold_time = None;
         assert_eq!(

@@ -77,6 +77,12 @@ pub struct SettingsArgs {
     next_hop_self: bool,
     #[arg(long)]
     max_prefixes: Option<u32>,
+    /// What the neighbor is to us (RFC 9234): provider, customer, peer, rs, rs-client.
+    #[arg(long)]
+    role: Option<String>,
+    /// Refuse the session unless the neighbor advertises the matching role.
+    #[arg(long)]
+    strict_role: bool,
 }
 
 impl SettingsArgs {
@@ -97,6 +103,8 @@ impl SettingsArgs {
             route_reflector_client: self.route_reflector_client.then_some(true),
             next_hop_self: self.next_hop_self.then_some(true),
             max_prefixes: self.max_prefixes,
+            role: self.role,
+            strict_role: self.strict_role.then_some(true),
             ..Default::default()
         })
     }
@@ -254,6 +262,22 @@ async fn show(c: &mut Clients, addr: String, json: bool) -> anyhow::Result<()> {
     outln!("  Uptime:       {}", format::duration(n.uptime_seconds));
     outln!("  Router ID:    {}", n.remote_router_id);
     outln!("  Hold time:    {}", n.negotiated_hold_time);
+    if let Some(role) = &s.role {
+        let advertised = n
+            .capabilities
+            .as_ref()
+            .map(|c| c.peer_role.as_str())
+            .filter(|r| !r.is_empty())
+            .unwrap_or("none");
+        outln!(
+            "  Role:         {role}{} (it advertised: {advertised})",
+            if s.strict_role == Some(true) {
+                ", strict"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(caps) = &n.capabilities {
         let fams: Vec<String> = caps
             .families

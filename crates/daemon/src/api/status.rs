@@ -75,6 +75,8 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         long_lived_stale_time: c.long_lived_stale_time,
         keep_pre_policy: Some(c.keep_pre_policy),
         keep_filtered: Some(c.policy.keep_filtered),
+        role: c.role,
+        strict_role: Some(c.strict_role),
         // Policy attachments are not in the neighbor messages yet.
         ..rbgp_config::PeerSettings::default()
     };
@@ -89,6 +91,10 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         add_path_send: fams(&g.add_path_tx),
         graceful_restart: g.peer_graceful_restart.is_some(),
         extended_next_hop: fams(&g.extended_next_hop),
+        peer_role: g
+            .peer_role
+            .map(|r| rbgp_config::NeighborRole(r).name().to_string())
+            .unwrap_or_default(),
     });
     let last = |d: Direction| {
         s.last_notification

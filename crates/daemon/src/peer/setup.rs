@@ -56,6 +56,9 @@ impl Setup {
                 })
                 .collect();
         }
+        // RFC 9234 §4.1: we advertise our side of the configured relation.
+        c.role = n.role.and_then(|r| r.local());
+        c.strict_role = n.strict_role;
         c.software_version = Some(format!("rbgpd {}", env!("CARGO_PKG_VERSION")));
         Setup {
             neighbor: n,
@@ -84,9 +87,12 @@ mod tests {
         let (c, n) = config(
             "address = \"192.0.2.2\"\nremote_asn = 65001\nfamilies = [\"ipv4_unicast\", \"ipv6_unicast\"]\n\
              hold_time = 30\npassive = true\ngraceful_restart = true\nlong_lived_stale_time = 600\n\
-             add_path = { receive = true, send = 2 }",
+             add_path = { receive = true, send = 2 }\nrole = \"customer\"\nstrict_role = true",
         );
         let s = Setup::new(&c, n);
+        // The neighbor is our customer: we are its provider.
+        assert_eq!(s.fsm.role, Some(rbgp_wire::capability::Role::Provider));
+        assert!(s.fsm.strict_role);
         assert_eq!(s.fsm.local_asn, 65000);
         assert_eq!(s.fsm.hold_time, 30);
         assert!(s.fsm.passive);

@@ -1,0 +1,87 @@
+//! RPKI validation states kept per received path: route origin
+//! validation (RFC 6811) and ASPA path verification
+//! (draft-ietf-sidrops-aspa-verification). The RIB only stores them (two
+//! bytes in the path's padding); the daemon computes them and policy
+//! matches on them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Route origin validation state (RFC 6811 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Rpki {
+    Valid,
+    Invalid,
+    #[default]
+    NotFound,
+}
+
+/// ASPA path verification state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Aspa {
+    Valid,
+    Invalid,
+    #[default]
+    Unknown,
+}
+
+/// Both states of one path. The default is what a path has while no RPKI
+/// data is loaded: not-found and unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Validation {
+    pub rpki: Rpki,
+    pub aspa: Aspa,
+}
+
+macro_rules! names {
+    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$(<$t>::$v),*];
+            pub fn name(self) -> &'static str {
+                match self { $(<$t>::$v => $s),* }
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+        impl FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok(<$t>::$v),)*
+                    _ => Err(format!(
+                        "{s:?}: expected one of {}",
+                        [$($s),*].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+names!(Rpki { Valid = "valid", Invalid = "invalid", NotFound = "not-found" });
+names!(Aspa { Valid = "valid", Invalid = "invalid", Unknown = "unknown" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for r in Rpki::ALL {
+            assert_eq!(r.name().parse::<Rpki>(), Ok(*r));
+        }
+        for a in Aspa::ALL {
+            assert_eq!(a.to_string().parse::<Aspa>(), Ok(*a));
+        }
+        assert!("notfound"
+            .parse::<Rpki>()
+            .unwrap_err()
+            .contains("not-found"));
+        assert_eq!(Validation::default().rpki, Rpki::NotFound);
+        // The states fit in the path's padding.
+        assert_eq!(std::mem::size_of::<crate::Path>(), 24);
+    }
+}
