@@ -61,6 +61,29 @@ pub fn disposition(d: i32) -> String {
     }
 }
 
+/// An RPKI origin validation state as a table cell (empty where it does
+/// not apply).
+pub fn rpki(s: v1::RpkiState) -> crate::table::Cell {
+    use crate::table::{toned, Tone};
+    match s {
+        v1::RpkiState::Unspecified => "".into(),
+        v1::RpkiState::NotFound => toned("not-found", Tone::Dim),
+        v1::RpkiState::Valid => toned("valid", Tone::Good),
+        v1::RpkiState::Invalid => toned("invalid", Tone::Bad),
+    }
+}
+
+/// An ASPA verification state as a table cell.
+pub fn aspa(s: v1::AspaState) -> crate::table::Cell {
+    use crate::table::{toned, Tone};
+    match s {
+        v1::AspaState::Unspecified => "".into(),
+        v1::AspaState::Unknown => toned("unknown", Tone::Dim),
+        v1::AspaState::Valid => toned("valid", Tone::Good),
+        v1::AspaState::Invalid => toned("invalid", Tone::Bad),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use rbgp_config::Config;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::control::LocalRoute;
@@ -42,6 +42,16 @@ pub async fn start(
         rib_rx,
         Arc::clone(&drained),
     ));
+    let (rpki_status, rpki_status_rx) = watch::channel(crate::rpki::RpkiStatus::default());
+    let (rpki_reload, rpki_reload_rx) = mpsc::channel(1);
+    let rpki = tokio::spawn(crate::rpki::run(
+        config.rpki.clone(),
+        crate::rpki::Rtr {
+            rib: rib_tx.clone(),
+            status: rpki_status,
+        },
+        rpki_reload_rx,
+    ));
     let (events, _) = broadcast::channel(EVENTS);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_Q);
     let (conn_tx, conn_rx) = mpsc::channel(CONN_Q);
@@ -71,12 +81,15 @@ pub async fn start(
         rib: rib_tx,
         events,
         update_latency: latency,
+        rpki: rpki_reload,
+        rpki_status: rpki_status_rx,
     };
     let done = tokio::spawn(async move {
         supervisor::run(sup, cmd_rx, conn_rx, gone_rx).await;
         for l in listeners {
             l.abort();
         }
+        rpki.abort();
         rib.abort();
     });
     Ok((handle, done))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rbgp_config::{Config, Neighbor};
 use rbgp_wire::{AfiSafi, Nlri};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::control::{
     ControlError, Explained, Identity, LocalRoute, NeighborStatus, ReloadSummary, RibQuery,
@@ -26,6 +26,10 @@ pub struct Handle {
     pub(crate) events: broadcast::Sender<SessionEvent>,
     /// UPDATE received -> applied in the RIB (metrics).
     pub update_latency: Arc<Histogram>,
+    /// The RPKI task's sources, changed on reload.
+    pub(crate) rpki: mpsc::Sender<rbgp_config::Rpki>,
+    /// What the RPKI task is doing.
+    pub rpki_status: watch::Receiver<crate::rpki::RpkiStatus>,
 }
 
 impl Handle {
@@ -85,7 +89,12 @@ impl Handle {
     /// Apply a new configuration: neighbors added, removed or changed are
     /// started, stopped or restarted; the others are not touched.
     pub async fn reload(&self, config: Config) -> Result<ReloadSummary, ControlError> {
-        self.ask(|r| Command::Reload(Box::new(config), r)).await
+        let rpki = config.rpki.clone();
+        let summary = self.ask(|r| Command::Reload(Box::new(config), r)).await?;
+        // The RPKI sources start again (a file is read again) with the
+        // data kept until they deliver.
+        let _ = self.rpki.send(rpki).await;
+        Ok(summary)
     }
 
     /// Change the AS and router ID as a reload would: the RIB takes them,

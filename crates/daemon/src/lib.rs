@@ -17,6 +17,7 @@ mod listener;
 pub mod metrics;
 mod peer;
 pub mod rib_task;
+pub mod rpki;
 #[cfg(test)]
 mod sim;
 mod sockets;

@@ -18,6 +18,8 @@
 //!                   |  +--------------------------------------------------------------+
 //!                   +--> SessionStatus (watch) --> supervisor, api
 //!                   +--> SessionEvent (broadcast) --> api WatchEvents
+//!   rpki:: RTR caches / JSON file --- RibMsg::Rpki --> rib_task
+//!          +--> RpkiStatus (watch) --> api, /metrics
 //!   rib_task ---> RouteEvent (broadcast) --> api WatchRoutes
 //!   peer:: also spawns a short task per outbound connection attempt.
 //! ```
@@ -32,8 +34,7 @@
 //! `out.rs`). Sessions live only in peer tasks; the supervisor owns the
 //! tasks, not their state (it reads their [`watch`] status).
 //!
-//! Planned taps (see ARCHITECTURE.md, "Where to extend"): an RPKI task
-//! feeding validated ROA/ASPA changes to the RIB as a new [`RibMsg`], BMP
+//! Planned taps (see ARCHITECTURE.md, "Where to extend"): BMP
 //! and MRT tasks fed by the RIB task beside `RouteEvent`, a looking glass
 //! reading through [`crate::handle::Handle`].
 //!
@@ -122,6 +123,17 @@ pub enum PeerCtl {
     RouteRefresh,
 }
 
+/// What the RPKI task tells the RIB task.
+#[derive(Debug)]
+pub enum RpkiData {
+    /// Changes at a cache's End of Data, or a file read (`reset`: the
+    /// whole set, replacing what the RIB holds: a new cache or file).
+    Delta(Box<rbgp_rpki::Delta>),
+    /// No source has delivered data within its expire interval (RFC 8210
+    /// §6): validation falls back to not-found/unknown.
+    Expired,
+}
+
 /// Everything the RIB task is asked.
 #[derive(Debug)]
 pub enum RibMsg {
@@ -182,6 +194,8 @@ pub enum RibMsg {
     SetLocal {
         local: Local,
     },
+    /// Validated RPKI data changed (the RPKI task, `crate::rpki`).
+    Rpki(RpkiData),
     /// New policy definitions and/or neighbors' chains (reload, the API),
     /// applied as one change: routes run again only through the chains
     /// whose meaning changed.

@@ -252,6 +252,20 @@ impl Evaluator {
         })
     }
 
+    /// Whether a term matches on RPKI or ASPA state: a change of state
+    /// must then run the chain again for the route.
+    pub fn uses_validation(&self) -> bool {
+        self.chain.policies.iter().any(|&i| {
+            self.policies.policy(i).is_some_and(|p| {
+                p.terms.iter().any(|t| {
+                    t.route
+                        .iter()
+                        .any(|c| matches!(c, RouteCond::Rpki(_) | RouteCond::Aspa(_)))
+                })
+            })
+        })
+    }
+
     /// Run the chain on a route whose attributes are `attrs` (interned:
     /// memoisation is by address). New attribute sets made by actions
     /// are passed to `intern`.

@@ -355,6 +355,15 @@ fn source_rpki_aspa() {
     v.aspa = Aspa::Valid;
     assert!(accepts("", "rpki = [\"invalid\"]", &v, attrs("65001")));
     assert!(accepts("", "aspa = [\"valid\"]", &v, attrs("65001")));
+    // Only chains that match on a state run again when it changes.
+    let p = compile(
+        "[[definitions]]\nname = \"rov\"\n[[definitions.terms]]\nname = \"t\"\nif = { rpki = [\"invalid\"] }\nthen = { result = \"reject\" }\n\
+         [[definitions]]\nname = \"aspa\"\n[[definitions.terms]]\nname = \"t\"\nif = { aspa = [\"invalid\"] }\nthen = { result = \"reject\" }\n\
+         [[definitions]]\nname = \"plain\"\n[[definitions.terms]]\nname = \"t\"\nif = { prefix_length = { gt = 24 } }\nthen = { result = \"reject\" }\n",
+    );
+    assert!(evaluator(&p, &["plain", "rov"]).uses_validation());
+    assert!(evaluator(&p, &["aspa"]).uses_validation());
+    assert!(!evaluator(&p, &["plain"]).uses_validation());
 }
 
 /// Run one term's actions (accepting) on `a`.

@@ -302,7 +302,7 @@ async fn list(
     Ok(())
 }
 
-const ROUTE_COLUMNS: [&str; 8] = [
+const ROUTE_COLUMNS: [&str; 10] = [
     "",
     "Prefix",
     "Next hop",
@@ -311,6 +311,8 @@ const ROUTE_COLUMNS: [&str; 8] = [
     "MED",
     "Communities",
     "Source",
+    "RPKI",
+    "ASPA",
 ];
 
 fn routes_table(explain: bool) -> TextTable {
@@ -349,6 +351,8 @@ fn route_row(r: Option<&Route>) -> Vec<crate::table::Cell> {
             r.source.clone()
         })
         .into(),
+        format::rpki(r.rpki()),
+        format::aspa(r.aspa()),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! Daemon state -> API messages.
 
+use rbgp_rib::{Aspa, Rpki};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rbgp_api::convert::{family_to_proto, path_to_proto, settings_to_proto};
@@ -163,5 +164,19 @@ pub(super) fn route(r: &RouteEntry) -> v1::Route {
         age_seconds: u64::from(r.age),
         stale: r.stale,
         filter_reason: r.reason.clone().unwrap_or_default(),
+        rpki: r
+            .validation
+            .map_or(v1::RpkiState::Unspecified, |v| match v.rpki {
+                Rpki::NotFound => v1::RpkiState::NotFound,
+                Rpki::Valid => v1::RpkiState::Valid,
+                Rpki::Invalid => v1::RpkiState::Invalid,
+            }) as i32,
+        aspa: r
+            .validation
+            .map_or(v1::AspaState::Unspecified, |v| match v.aspa {
+                Aspa::Unknown => v1::AspaState::Unknown,
+                Aspa::Valid => v1::AspaState::Valid,
+                Aspa::Invalid => v1::AspaState::Invalid,
+            }) as i32,
     }
 }

@@ -68,6 +68,8 @@ pub struct RouteEntry {
     pub age: u32,
     /// Why import rejected it (the filtered table only).
     pub reason: Option<String>,
+    /// RPKI states of a received path (`None`: originated here, or sent).
+    pub validation: Option<rbgp_rib::Validation>,
 }
 
 /// A route to originate (API injection or config `[[routes]]`).

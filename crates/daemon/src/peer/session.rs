@@ -38,7 +38,9 @@ pub fn rules(
         next_hop_self: nb.next_hop_self,
         next_hop_unchanged: nb.next_hop_unchanged,
         remove_private_as: nb.remove_private_as,
-        role: n.peer_role,
+        // The configured relation; else what the peer advertised (RFC
+        // 9234 §4.2 refused the session if both exist and disagree).
+        role: nb.role.map(|r| r.0).or(n.peer_role),
         allow_own_as: nb.allow_own_as,
         llgr: llgr_negotiated(cfg, n),
     }

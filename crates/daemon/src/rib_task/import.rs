@@ -154,13 +154,19 @@ impl RibTask {
         attrs: &Arc<Attrs>,
         checked: Result<(), Rejection>,
     ) {
+        // RPKI states are of the path as received (before policy changes
+        // its AS_PATH), and policy may match on them.
+        let validation = self.validation_of(id, f, nlri, attrs);
         let verdict = match checked {
             Err(why) => Err(Filter::Rules(why)),
-            Ok(()) => self.import_policy(addr, id, f, nlri, attrs),
+            Ok(()) => self.import_policy(addr, id, f, nlri, attrs, validation),
         };
         match verdict {
             Ok(a) => {
-                self.update(id, f, nlri, path_id, a);
+                let c = self
+                    .rib
+                    .update_validated(id, f, nlri, path_id, a, validation);
+                self.apply(c);
                 self.unreject(addr, f, nlri, path_id);
             }
             Err(why) => {
@@ -184,6 +190,7 @@ impl RibTask {
         f: AfiSafi,
         nlri: &Nlri,
         attrs: &Arc<Attrs>,
+        validation: rbgp_rib::Validation,
     ) -> Result<Arc<Attrs>, Filter> {
         let Some(p) = self.peers.get_mut(&addr) else {
             return Ok(Arc::clone(attrs));
@@ -196,7 +203,9 @@ impl RibTask {
                 let Some(origin) = self.origins.get(&id) else {
                     return Ok(Arc::clone(attrs));
                 };
-                let route = origin.route(f, nlri);
+                let mut route = origin.route(f, nlri);
+                route.rpki = validation.rpki;
+                route.aspa = validation.aspa;
                 let interner = &mut self.interner;
                 let o = e.evaluate(&route, attrs, &mut |x| interner.intern(x));
                 if o.accept {

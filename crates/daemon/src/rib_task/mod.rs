@@ -13,6 +13,7 @@
 //! | `retention.rs` | graceful restart / LLGR timers ran out: sweep, long-lived stale, forget (`gr.rs`: the per-peer timers) |
 //! | `refresh.rs` | ROUTE-REFRESH from a peer (RFC 2918/7313), soft reset out |
 //! | `inject.rs` | routes originated by the config file and the API |
+//! | `rpki.rs` | RPKI states of received paths, revalidation when the data changes |
 //! | `query.rs` | answers: RIB queries, explanations, counters, sizes, route watching |
 //! | `out.rs`, `adv.rs`, `bits.rs` | each peer's Adj-RIB-Out: dirty routes, what was advertised, ADD-PATH |
 
@@ -27,6 +28,7 @@ mod policy;
 mod query;
 mod refresh;
 mod retention;
+mod rpki;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -110,6 +112,8 @@ pub struct RibTask {
     origins: FxHashMap<PeerId, policy::Origin>,
     /// Start of the RIB's clock (path ages).
     started: std::time::Instant,
+    /// RPKI data paths are validated against.
+    rpki: rpki::RpkiTable,
 }
 
 impl RibTask {
@@ -133,6 +137,7 @@ impl RibTask {
             policies,
             specs: policy::Specs::default(),
             origins: FxHashMap::default(),
+            rpki: rpki::RpkiTable::default(),
         }
     }
 
@@ -267,6 +272,7 @@ impl RibTask {
             }
             RibMsg::SetPolicies { policies, specs } => self.set_policies(policies, specs),
             RibMsg::SetPeerPolicy { addr, spec } => self.set_peer_policy(addr, spec),
+            RibMsg::Rpki(data) => self.rpki_data(data),
             RibMsg::SetLocal { local } => {
                 let info = PeerInfo::local(local.asn, local.router_id);
                 self.rib.set_peer(self.local_id, info);

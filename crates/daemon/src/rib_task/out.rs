@@ -351,10 +351,12 @@ impl Out {
         let source = cx.source(path.peer)?;
         let (key, input, out) = match self.export.get_mut(family) {
             Some(Gate::Eval(e)) => {
-                let route = match cx.origins.get(&path.peer) {
+                let mut route = match cx.origins.get(&path.peer) {
                     Some(o) => o.route(family, nlri),
                     None => policy::injected(family, nlri),
                 };
+                route.rpki = path.validation.rpki;
+                route.aspa = path.validation.aspa;
                 let o = e.evaluate(&route, &path.attrs, &mut |x| Arc::new(x));
                 if !o.accept {
                     return None;

@@ -95,6 +95,13 @@ impl Gates {
         }
     }
 
+    /// Whether a chain of these gates matches on RPKI/ASPA states.
+    pub fn uses_validation(&self) -> bool {
+        self.by_family
+            .iter()
+            .any(|(_, g)| matches!(g, Gate::Eval(e) if e.uses_validation()))
+    }
+
     pub fn get_mut(&mut self, f: AfiSafi) -> Option<&mut Gate> {
         self.by_family
             .iter_mut()
@@ -445,7 +452,9 @@ impl RibTask {
             },
             Some(Gate::Eval(e)) => {
                 let mut steps = Vec::new();
-                let route = origin.route(family, nlri);
+                let mut route = origin.route(family, nlri);
+                route.rpki = path.validation.rpki;
+                route.aspa = path.validation.aspa;
                 let o =
                     e.evaluate_traced(&route, &Arc::new(attrs), &mut |x| Arc::new(x), &mut steps);
                 PolicyTrace {

@@ -75,6 +75,7 @@ impl RibTask {
             stale: p.stale,
             age: self.rib.clock().saturating_sub(p.since),
             reason: None,
+            validation: (p.peer != self.local_id).then_some(p.validation),
         }
     }
 
@@ -97,6 +98,7 @@ impl RibTask {
             stale: false,
             age: 0,
             reason,
+            validation: Some(self.validation_of(peer, family, nlri, attrs)),
         }
     }
 
@@ -261,6 +263,7 @@ impl RibTask {
                                 stale: false,
                                 age: 0,
                                 reason: None,
+                                validation: None,
                             });
                         }
                     }

@@ -444,6 +444,12 @@ impl Sim {
         self.settle().await;
     }
 
+    /// What the RPKI task would hand the RIB.
+    pub async fn rpki(&mut self, data: crate::tasks::RpkiData) {
+        self.send(RibMsg::Rpki(data)).await;
+        self.settle().await;
+    }
+
     pub async fn inject(&mut self, routes: Vec<LocalRoute>) {
         let (reply, rx) = oneshot::channel();
         self.send(RibMsg::Inject { routes, reply }).await;

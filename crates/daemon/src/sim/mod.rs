@@ -18,3 +18,4 @@ mod flow;
 mod injection;
 mod policy;
 mod retention;
+mod rpki;

@@ -1,0 +1,304 @@
+//! RTR caches (RFC 8210 §10): the most preferred cache that answers is
+//! used, the others stay standby. A cache's first End of Data replaces the
+//! RIB's data as a whole (so switching caches keeps the old data until the
+//! new cache has sent all of its own); later ones are applied as deltas.
+//! A connection that fails or a cache that sends garbage (answered with the
+//! Error Report the session chose) costs the Retry Interval; data a cache
+//! no longer refreshes expires after its Expire Interval (RFC 8210 §6) and
+//! validation falls back to not-found/unknown.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use rbgp_config::RtrCache;
+use rbgp_rpki::{Delta, Event, Session, SessionConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::time::{timeout, Instant};
+
+use super::Rtr;
+use crate::tasks::RpkiData;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A cache that takes longer than this to accept a query is given up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Before any cache has told us its Retry Interval.
+const FIRST_RETRY: Duration = Duration::from_secs(30);
+
+/// How a connection ended.
+enum Ended {
+    /// Version negotiation: connect again at once (RFC 8210 §7).
+    Reconnect,
+    Closed,
+    /// The RIB task is gone.
+    Stop,
+}
+
+/// Which cache's data the RIB holds.
+#[derive(Default)]
+struct Held {
+    active: Option<usize>,
+}
+
+pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
+    let mut order: Vec<usize> = (0..caches.len()).collect();
+    // Lower preference first; equal ones in file order (a stable sort).
+    order.sort_by_key(|&i| caches.get(i).map_or(u8::MAX, |c| c.preference));
+    let mut sessions: Vec<Session> = caches
+        .iter()
+        .map(|c| {
+            Session::new(SessionConfig {
+                max_version: c.max_version,
+                ..SessionConfig::default()
+            })
+        })
+        .collect();
+    let mut held = Held::default();
+    loop {
+        for &i in &order {
+            let (Some(c), Some(s)) = (caches.get(i), sessions.get_mut(i)) else {
+                continue;
+            };
+            let addr = SocketAddr::new(c.address, c.port);
+            let ended = loop {
+                match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+                    Ok(Ok(stream)) => {
+                        tracing::info!(cache = %addr, version = s.version(), "RTR cache connected");
+                        rtr.status.send_modify(|st| st.connected = true);
+                        match serve(i, addr, stream, s, &mut held, rtr).await {
+                            Ended::Reconnect => continue,
+                            e => break e,
+                        }
+                    }
+                    Ok(Err(e)) => rtr.error(format!("RTR cache {addr}: {e}")),
+                    Err(_) => rtr.error(format!("RTR cache {addr}: connect timed out")),
+                }
+                break Ended::Closed;
+            };
+            rtr.status.send_modify(|st| st.connected = false);
+            match ended {
+                Ended::Stop => return,
+                // Served until it closed: start again from the most
+                // preferred cache.
+                Ended::Closed if held.active == Some(i) => break,
+                _ => {}
+            }
+        }
+        // Nothing (more) to serve: wait the Retry Interval, watching the
+        // held data's expiry meanwhile.
+        let retry = held
+            .active
+            .and_then(|a| sessions.get(a))
+            .map_or(FIRST_RETRY, |s| {
+                Duration::from_secs(u64::from(s.timers().retry))
+            });
+        let until = Instant::now() + retry;
+        while Instant::now() < until {
+            if let Some(s) = held.active.and_then(|a| sessions.get_mut(a)) {
+                if !expire(s, &mut held, rtr).await {
+                    return;
+                }
+            }
+            let next = held
+                .active
+                .and_then(|a| sessions.get(a))
+                .and_then(|s| s.next_timeout())
+                .map_or(until, |t| Instant::from_std(t).min(until));
+            tokio::time::sleep_until(next.max(Instant::now() + Duration::from_millis(10))).await;
+        }
+    }
+}
+
+/// The held data (from session `s`) expired: tell the RIB. False when it
+/// is gone.
+async fn expire(s: &mut Session, held: &mut Held, rtr: &Rtr) -> bool {
+    if !s.expired(std::time::Instant::now()) {
+        return true;
+    }
+    tracing::warn!("RPKI data expired: no cache refreshed it within its Expire Interval; routes fall back to not-found/unknown");
+    s.flush();
+    held.active = None;
+    rtr.status.send_modify(|st| {
+        st.expired = true;
+        st.vrps_v4 = 0;
+        st.vrps_v6 = 0;
+        st.aspas = 0;
+    });
+    rtr.send(RpkiData::Expired).await
+}
+
+/// One connection to cache `i`, until it ends.
+async fn serve(
+    i: usize,
+    addr: SocketAddr,
+    stream: TcpStream,
+    s: &mut Session,
+    held: &mut Held,
+    rtr: &Rtr,
+) -> Ended {
+    let (mut rd, mut wr) = stream.into_split();
+    let first = s.connected(std::time::Instant::now());
+    if !write(&mut wr, &first, addr, rtr).await {
+        s.disconnected(std::time::Instant::now());
+        return Ended::Closed;
+    }
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let next = s.next_timeout().map(Instant::from_std);
+        let tick = async {
+            match next {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        let events = tokio::select! {
+            r = rd.read(&mut buf) => {
+                let n = match r {
+                    Ok(0) => {
+                        rtr.error(format!("RTR cache {addr}: connection closed"));
+                        s.disconnected(std::time::Instant::now());
+                        return Ended::Closed;
+                    }
+                    Ok(n) => n,
+                    Err(e) => {
+                        rtr.error(format!("RTR cache {addr}: {e}"));
+                        s.disconnected(std::time::Instant::now());
+                        return Ended::Closed;
+                    }
+                };
+                match s.receive(buf.get(..n).unwrap_or(&[]), std::time::Instant::now()) {
+                    Ok(events) => events,
+                    Err(e) => {
+                        // What came before the error still counts.
+                        if let Some(end) = handle(i, addr, e.events.clone(), s, held, &mut wr, rtr).await {
+                            return end;
+                        }
+                        rtr.error(format!("RTR cache {addr}: {}", e.reason));
+                        if let Some(report) = &e.report {
+                            let _ = write(&mut wr, report, addr, rtr).await;
+                        }
+                        if e.flush {
+                            // RFC 8210 §5.1: corrupt data flushes what
+                            // this cache told us.
+                            s.flush();
+                            if held.active == Some(i) {
+                                held.active = None;
+                                if !rtr.send(RpkiData::Expired).await {
+                                    return Ended::Stop;
+                                }
+                            }
+                        }
+                        s.disconnected(std::time::Instant::now());
+                        return Ended::Closed;
+                    }
+                }
+            }
+            () = tick => {
+                let now = std::time::Instant::now();
+                if held.active == Some(i) && !expire(s, held, rtr).await {
+                    return Ended::Stop;
+                }
+                let q = s.poll(now);
+                if !q.is_empty() && !write(&mut wr, &q, addr, rtr).await {
+                    s.disconnected(now);
+                    return Ended::Closed;
+                }
+                continue;
+            }
+        };
+        if let Some(end) = handle(i, addr, events, s, held, &mut wr, rtr).await {
+            return end;
+        }
+    }
+}
+
+/// Act on a session's events; `Some` when the connection is to end.
+async fn handle(
+    i: usize,
+    addr: SocketAddr,
+    events: Vec<Event>,
+    s: &mut Session,
+    held: &mut Held,
+    wr: &mut OwnedWriteHalf,
+    rtr: &Rtr,
+) -> Option<Ended> {
+    for ev in events {
+        match ev {
+            Event::Update(delta) => {
+                let reset = delta.reset || held.active != Some(i);
+                let delta = if held.active == Some(i) {
+                    delta
+                } else {
+                    // The RIB holds another cache's data (or none): this
+                    // cache's whole set replaces it.
+                    whole(s)
+                };
+                if !rtr.send(RpkiData::Delta(Box::new(delta))).await {
+                    return Some(Ended::Stop);
+                }
+                held.active = Some(i);
+                let (v4, v6) = s.data().vrp_counts();
+                let aspas = s.data().aspa_count();
+                tracing::info!(cache = %addr, version = s.version(), serial = ?s.serial(), vrps_v4 = v4, vrps_v6 = v6, aspas, reset, "RTR End of Data");
+                rtr.status.send_modify(|st| {
+                    st.source = addr.to_string();
+                    st.version = Some(s.version());
+                    st.serial = s.serial();
+                    st.vrps_v4 = v4;
+                    st.vrps_v6 = v6;
+                    st.aspas = aspas;
+                    st.updated = Some(SystemTime::now());
+                    st.expired = false;
+                    st.updates += 1;
+                    if reset {
+                        st.resets += 1;
+                    }
+                });
+            }
+            Event::Reconnect { version } => {
+                tracing::info!(cache = %addr, version, "RTR: the cache refused the version; reconnecting with a lower one");
+                s.disconnected(std::time::Instant::now());
+                return Some(Ended::Reconnect);
+            }
+            Event::Timers(t) => {
+                tracing::debug!(cache = %addr, refresh = t.refresh, retry = t.retry, expire = t.expire, "RTR timers");
+            }
+            Event::Send(bytes) => {
+                if !write(wr, &bytes, addr, rtr).await {
+                    s.disconnected(std::time::Instant::now());
+                    return Some(Ended::Closed);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Everything the session holds, as a delta replacing the RIB's data.
+fn whole(s: &Session) -> Delta {
+    let data = s.data();
+    Delta {
+        reset: true,
+        announced: data.vrps().collect(),
+        aspas: data
+            .aspas()
+            .map(|(c, p)| rbgp_rpki::Aspa::new(c, p.to_vec()))
+            .collect(),
+        ..Delta::default()
+    }
+}
+
+async fn write(wr: &mut OwnedWriteHalf, bytes: &[u8], addr: SocketAddr, rtr: &Rtr) -> bool {
+    match timeout(WRITE_TIMEOUT, wr.write_all(bytes)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            rtr.error(format!("RTR cache {addr}: {e}"));
+            false
+        }
+        Err(_) => {
+            rtr.error(format!("RTR cache {addr}: not reading our queries"));
+            false
+        }
+    }
+}
