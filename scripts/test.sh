@@ -16,6 +16,8 @@ command -v bird >/dev/null 2>&1 || need_apt+=(bird2)
 command -v gobgpd >/dev/null 2>&1 || need_apt+=(gobgpd)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 [[ -x /usr/lib/frr/bgpd ]] || need_apt+=(frr)
+# StayRTR: the RPKI cache (RTR) rbgpd and BIRD validate against.
+command -v stayrtr >/dev/null 2>&1 || need_apt+=(stayrtr)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

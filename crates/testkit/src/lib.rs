@@ -4,7 +4,7 @@
 //! - [`Lab`]: network namespaces on a private bridge, one per host of a
 //!   [`Topology`], with the processes of one test and their logs; starters
 //!   for BIRD, FRR, GoBGP and ExaBGP inside it (`bird.rs`, `frr.rs`,
-//!   `gobgp.rs`, `exabgp.rs`).
+//!   `gobgp.rs`, `exabgp.rs`), and StayRTR as an RPKI cache (`rtr.rs`).
 //! - Peers on 127.0.0.1 instead: [`bird_local`], [`gobgpd_local`],
 //!   [`pmbmpd`], each a [`Daemon`] stopped when dropped.
 //! - [`sh`], [`need`] (a missing tool fails the test, naming how
@@ -27,6 +27,7 @@ mod lab;
 pub mod mrt_gen;
 mod pmacct;
 mod process;
+mod rtr;
 pub mod tshark;
 
 pub use bird::bird_local;
@@ -36,3 +37,4 @@ pub use gobgp::{gobgpd_local, GOBGP_API_PORT};
 pub use lab::{Lab, Topology};
 pub use pmacct::pmbmpd;
 pub use process::{free_port, need, sh, wait_connect, workspace_bin, Daemon};
+pub use rtr::VRP_SNAPSHOT;

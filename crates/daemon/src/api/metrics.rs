@@ -103,6 +103,7 @@ pub struct Scrape<'a> {
     pub rib: Option<&'a RibSizes>,
     pub latency: &'a Histogram,
     pub calls: &'a ApiCalls,
+    pub rpki: &'a crate::rpki::RpkiStatus,
 }
 
 pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result<JoinHandle<()>> {
@@ -136,6 +137,7 @@ pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result
                         rib: rib.as_ref(),
                         latency: &inner.handle.update_latency,
                         calls: &inner.calls,
+                        rpki: &inner.handle.rpki_status.borrow().clone(),
                     });
                     format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
                 } else {
@@ -224,6 +226,42 @@ pub fn render(s: &Scrape<'_>) -> String {
         "counter",
         "gRPC API calls per method that ended with a status other than OK, per code (CANCELLED: the client went away mid-stream).",
     );
+    family(
+        "rbgp_rpki_connected",
+        "gauge",
+        "1 while connected to the RTR cache the data comes from (or a JSON file was read).",
+    );
+    family(
+        "rbgp_rpki_vrps",
+        "gauge",
+        "VRPs routes are validated against, per family.",
+    );
+    family("rbgp_rpki_aspas", "gauge", "Customer ASes with an ASPA.");
+    family(
+        "rbgp_rpki_expired",
+        "gauge",
+        "1 when no source refreshed the data within its Expire Interval (RFC 8210 §6): every route is not-found/unknown.",
+    );
+    family(
+        "rbgp_rpki_updates_total",
+        "counter",
+        "RTR End of Data responses and file reads applied.",
+    );
+    family(
+        "rbgp_rpki_resets_total",
+        "counter",
+        "Times the data was replaced as a whole (new cache, Cache Reset, file).",
+    );
+    family(
+        "rbgp_rpki_errors_total",
+        "counter",
+        "RTR connection failures, protocol errors and unreadable files.",
+    );
+    family(
+        "rbgp_rpki_serial",
+        "gauge",
+        "Serial number of the cache's last End of Data.",
+    );
     let mut o2 = o;
     let _ = writeln!(o2, "rbgpd_uptime_seconds {}", s.uptime);
     for n in s.neighbors {
@@ -242,6 +280,20 @@ pub fn render(s: &Scrape<'_>) -> String {
                 o2,
                 "rbgp_policy_term_hits_total{{policy=\"{policy}\",term=\"{term}\"}} {hits}"
             );
+        }
+    }
+    let r = s.rpki;
+    if r.enabled {
+        let _ = writeln!(o2, "rbgp_rpki_connected {}", u8::from(r.connected));
+        let _ = writeln!(o2, "rbgp_rpki_vrps{{family=\"ipv4\"}} {}", r.vrps_v4);
+        let _ = writeln!(o2, "rbgp_rpki_vrps{{family=\"ipv6\"}} {}", r.vrps_v6);
+        let _ = writeln!(o2, "rbgp_rpki_aspas {}", r.aspas);
+        let _ = writeln!(o2, "rbgp_rpki_expired {}", u8::from(r.expired));
+        let _ = writeln!(o2, "rbgp_rpki_updates_total {}", r.updates);
+        let _ = writeln!(o2, "rbgp_rpki_resets_total {}", r.resets);
+        let _ = writeln!(o2, "rbgp_rpki_errors_total {}", r.errors);
+        if let Some((_, serial)) = r.serial {
+            let _ = writeln!(o2, "rbgp_rpki_serial {serial}");
         }
     }
     let (buckets, sum) = s.latency.snapshot();

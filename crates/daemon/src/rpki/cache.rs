@@ -23,8 +23,10 @@ use crate::tasks::RpkiData;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A cache that takes longer than this to accept a query is given up.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Before any cache has told us its Retry Interval.
-const FIRST_RETRY: Duration = Duration::from_secs(30);
+/// Before any cache has told us its Retry Interval (a router often starts
+/// before its cache; RFC 8210's 600 s default would leave it without data
+/// for ten minutes).
+const FIRST_RETRY: Duration = Duration::from_secs(10);
 
 /// How a connection ended.
 enum Ended {
