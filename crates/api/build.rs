@@ -18,6 +18,7 @@ const PROTOS: &[&str] = &[
     "rbgp/v1/event.proto",
     "rbgp/v1/control.proto",
     "rbgp/v1/policy.proto",
+    "rbgp/v1/rpki.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -21,11 +21,6 @@ pub struct Rpki {
     /// rpki-client / Routinator JSON (`roas`, `aspas`), read at start,
     /// on SIGHUP and when it changes.
     pub file: Option<PathBuf>,
-    /// RFC 8097: attach the origin validation state extended community
-    /// to routes sent to iBGP neighbors, and take it from iBGP neighbors'
-    /// routes instead of validating them again. Off by default.
-    #[serde(default)]
-    pub origin_validation_community: bool,
 }
 
 /// One RTR cache.
@@ -61,6 +56,12 @@ impl Rpki {
     }
 
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        if self.file.is_some() && !self.caches.is_empty() {
+            return Err(invalid(
+                "rpki.file",
+                "use either a file or caches, not both",
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.caches.iter().enumerate() {
             if c.port == 0 {
@@ -187,8 +188,16 @@ mod tests {
 
     #[test]
     fn rpki_sources() {
+        let e = parse("[rpki]\nfile = \"/tmp/v.json\"\n[[rpki.caches]]\naddress = \"10.0.0.5\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rpki.file"), "{e}");
+        assert!(parse("[rpki]\nfile = \"/tmp/v.json\"\n")
+            .unwrap()
+            .rpki
+            .enabled());
         let c = parse(
-            "[rpki]\nfile = \"/tmp/vrps.json\"\n[[rpki.caches]]\naddress = \"10.0.0.5\"\n\
+            "[[rpki.caches]]\naddress = \"10.0.0.5\"\n\
              [[rpki.caches]]\naddress = \"10.0.0.6\"\nport = 3323\npreference = 2\nmax_version = 1\n",
         )
         .unwrap();

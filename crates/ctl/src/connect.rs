@@ -9,7 +9,7 @@ use rbgp_api::v1::{
     control_service_client::ControlServiceClient, event_service_client::EventServiceClient,
     global_service_client::GlobalServiceClient, injection_service_client::InjectionServiceClient,
     neighbor_service_client::NeighborServiceClient, policy_service_client::PolicyServiceClient,
-    rib_service_client::RibServiceClient,
+    rib_service_client::RibServiceClient, rpki_service_client::RpkiServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
@@ -57,6 +57,7 @@ pub struct Clients {
     pub event: EventServiceClient<Ch>,
     pub control: ControlServiceClient<Ch>,
     pub policy: PolicyServiceClient<Ch>,
+    pub rpki: RpkiServiceClient<Ch>,
 }
 
 async fn channel(t: &Target) -> anyhow::Result<Channel> {
@@ -133,6 +134,7 @@ pub async fn connect(t: &Target) -> anyhow::Result<Clients> {
         injection: InjectionServiceClient::new(i(ch.clone())),
         event: EventServiceClient::new(i(ch.clone())),
         control: ControlServiceClient::new(i(ch.clone())),
-        policy: PolicyServiceClient::new(i(ch)),
+        policy: PolicyServiceClient::new(i(ch.clone())),
+        rpki: RpkiServiceClient::new(i(ch)),
     })
 }

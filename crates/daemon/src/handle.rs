@@ -118,6 +118,20 @@ impl Handle {
         self.ask_rib(|reply| RibMsg::Sizes { reply }).await
     }
 
+    /// The origin validation state of a route and the VRPs covering it.
+    pub async fn validate_origin(
+        &self,
+        prefix: rbgp_wire::Prefix,
+        origin: u32,
+    ) -> Result<(rbgp_rib::Rpki, Vec<rbgp_rpki::Vrp>), ControlError> {
+        self.ask_rib(|reply| RibMsg::ValidateOrigin {
+            prefix,
+            origin,
+            reply,
+        })
+        .await
+    }
+
     /// Close every session with Cease/Administrative Shutdown and stop.
     pub async fn shutdown(&self, message: Option<String>) -> Result<(), ControlError> {
         self.cmd

@@ -196,6 +196,13 @@ pub enum RibMsg {
     },
     /// Validated RPKI data changed (the RPKI task, `crate::rpki`).
     Rpki(RpkiData),
+    /// The origin validation state of (prefix, origin AS) against the
+    /// RIB's data, with the VRPs covering the prefix (RpkiService).
+    ValidateOrigin {
+        prefix: rbgp_wire::Prefix,
+        origin: u32,
+        reply: oneshot::Sender<(rbgp_rib::Rpki, Vec<rbgp_rpki::Vrp>)>,
+    },
     /// New policy definitions and/or neighbors' chains (reload, the API),
     /// applied as one change: routes run again only through the chains
     /// whose meaning changed.

@@ -277,7 +277,41 @@ fn rbgpd_origin_validation_equals_bird_roa_check() {
             Some(format!("rpki_state_{want}")),
             "{prefix}: {r}"
         );
+        // `rbgpctl rpki validate` agrees with BIRD's roa_check for the
+        // route's origin, and lists the VRPs covering it.
+        let origin = r["path"]["as_path"]
+            .as_array()
+            .and_then(|segs| segs.last())
+            .and_then(|s| s["asns"].as_array())
+            .and_then(|a| a.last())
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| panic!("no origin AS in {r}"));
+        let out = lab.run_in(
+            "d",
+            &format!(
+                "{} --server unix://{sock} rpki validate {prefix} {origin} --json",
+                ctl.display()
+            ),
+        );
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(
+            v["state"],
+            format!("RPKI_STATE_{}", want.to_uppercase()),
+            "{out}"
+        );
+        assert!(!v["covering"].as_array().unwrap().is_empty(), "{out}");
+        let bird = lab.birdc(&format!("'eval roa_check(rpki4, {prefix}, {origin})'"));
+        let code = if want == "valid" { "1" } else { "2" };
+        assert!(bird.contains(&format!("(enum 35){code}")), "BIRD: {bird}");
     }
+    let out = lab.run_in(
+        "d",
+        &format!("{} --server unix://{sock} rpki --json", ctl.display()),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["status"]["vrps_ipv4"], 290_183, "{out}");
+    assert_eq!(v["status"]["connected"], true, "{out}");
+    assert_eq!(v["status"]["source"], "10.88.0.5:3323", "{out}");
     assert_eq!(metric(&lab, "rbgp_rpki_connected"), Some(1));
     assert_eq!(metric(&lab, "rbgp_rpki_expired"), Some(0));
 }

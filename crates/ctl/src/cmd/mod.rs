@@ -6,6 +6,7 @@ pub mod group;
 pub mod neighbor;
 pub mod policy;
 pub mod rib;
+pub mod rpki;
 pub mod watch;
 
 /// Prints a value as pretty JSON.

@@ -12,7 +12,7 @@ use rbgp_api::v1::{
     control_service_server::ControlServiceServer, event_service_server::EventServiceServer,
     global_service_server::GlobalServiceServer, injection_service_server::InjectionServiceServer,
     neighbor_service_server::NeighborServiceServer, policy_service_server::PolicyServiceServer,
-    rib_service_server::RibServiceServer,
+    rib_service_server::RibServiceServer, rpki_service_server::RpkiServiceServer,
 };
 use rbgp_config::Config;
 use tokio::task::JoinHandle;
@@ -52,6 +52,10 @@ fn router<L: Clone>(mut server: Server<L>, svc: Service, auth: Auth) -> anyhow::
             auth.clone(),
         ))
         .add_service(PolicyServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(RpkiServiceServer::with_interceptor(
             svc.clone(),
             auth.clone(),
         ))

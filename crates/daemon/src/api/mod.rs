@@ -20,6 +20,7 @@ mod policy;
 mod policy_overlay;
 mod restore;
 mod rib;
+mod rpki;
 mod status;
 
 use std::collections::BTreeMap;

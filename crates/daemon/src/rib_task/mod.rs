@@ -273,6 +273,13 @@ impl RibTask {
             RibMsg::SetPolicies { policies, specs } => self.set_policies(policies, specs),
             RibMsg::SetPeerPolicy { addr, spec } => self.set_peer_policy(addr, spec),
             RibMsg::Rpki(data) => self.rpki_data(data),
+            RibMsg::ValidateOrigin {
+                prefix,
+                origin,
+                reply,
+            } => {
+                let _ = reply.send(self.validate_origin(&prefix, origin));
+            }
             RibMsg::SetLocal { local } => {
                 let info = PeerInfo::local(local.asn, local.router_id);
                 self.rib.set_peer(self.local_id, info);

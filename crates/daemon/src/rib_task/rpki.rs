@@ -128,6 +128,24 @@ impl RibTask {
         v
     }
 
+    /// The state of a route to `prefix` from `origin`, and the VRPs that
+    /// cover the prefix (for operators asking "why").
+    pub(super) fn validate_origin(
+        &self,
+        prefix: &Prefix,
+        origin: u32,
+    ) -> (rbgp_rib::Rpki, Vec<rbgp_rpki::Vrp>) {
+        if !self.rpki.loaded {
+            return (rbgp_rib::Rpki::NotFound, Vec::new());
+        }
+        let state = match self.rpki.table.validate(prefix, Some(origin)) {
+            RovState::Valid => rbgp_rib::Rpki::Valid,
+            RovState::Invalid => rbgp_rib::Rpki::Invalid,
+            RovState::NotFound => rbgp_rib::Rpki::NotFound,
+        };
+        (state, self.rpki.table.covering(prefix))
+    }
+
     /// New data from the RPKI task: apply it, then revalidate what it can
     /// have changed.
     pub(super) fn rpki_data(&mut self, data: RpkiData) {
