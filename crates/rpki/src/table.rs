@@ -4,8 +4,8 @@
 //! VRPs are kept per family in one sorted vector of compact entries (12
 //! octets for IPv4, 24 for IPv6, against ~40 for a tree node), ordered by
 //! (address, length, max length, ASN). The prefixes covering a route are
-//! found with one binary search per prefix length that occurs in the
-//! table (a bit set of the lengths present skips the others): a route is
+//! found with one binary search per VRP prefix length that occurs under
+//! the route's first octet (IPv4) or first 16 bits (IPv6) (`LenIndex`): a route is
 //! covered by a VRP only if the VRP's prefix is the route's address cut to
 //! the VRP's length (RFC 6811 §2, "Covered").
 
@@ -90,37 +90,136 @@ impl V6 {
     }
 }
 
-/// Counts of entries per prefix length, and the set of lengths present.
-#[derive(Debug, Clone)]
-struct Lengths<const N: usize> {
-    count: [u32; N],
-}
+/// A set of prefix lengths (0..=128).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LenMask([u64; 3]);
 
-impl<const N: usize> Default for Lengths<N> {
-    fn default() -> Self {
-        Lengths { count: [0; N] }
-    }
-}
-
-impl<const N: usize> Lengths<N> {
-    fn add(&mut self, len: u8) {
-        if let Some(c) = self.count.get_mut(usize::from(len)) {
-            *c = c.saturating_add(1);
+impl LenMask {
+    fn set(&mut self, len: u8) {
+        if let Some(w) = self.0.get_mut(usize::from(len / 64)) {
+            *w |= 1 << (len % 64);
         }
     }
-    fn present(&self, up_to: u8) -> impl Iterator<Item = u8> + '_ {
-        self.count
-            .iter()
-            .take(usize::from(up_to) + 1)
-            .enumerate()
-            .filter(|(_, &c)| c > 0)
-            .map(|(l, _)| l as u8)
-    }
-    fn rebuild(&mut self, lens: impl Iterator<Item = u8>) {
-        self.count = [0; N];
-        for l in lens {
-            self.add(l);
+
+    fn union(mut self, o: LenMask) -> LenMask {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a |= b;
         }
+        self
+    }
+
+    /// The lengths in the set up to `up_to`, shortest first.
+    fn up_to(self, up_to: u8) -> impl Iterator<Item = u8> {
+        let mut words = self.0;
+        let top = usize::from(up_to) + 1;
+        for (i, w) in words.iter_mut().enumerate() {
+            let from = i * 64;
+            if top <= from {
+                *w = 0;
+            } else if top < from + 64 {
+                *w &= (1u64 << (top - from)) - 1;
+            }
+        }
+        words.into_iter().enumerate().flat_map(|(i, mut w)| {
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let b = w.trailing_zeros();
+                w &= w - 1;
+                Some((i * 64) as u8 + b as u8)
+            })
+        })
+    }
+}
+
+/// Which VRP prefix lengths occur under each leading part of the address
+/// space (the first octet for IPv4, the first 16 bits for IPv6), so a
+/// lookup searches only lengths that can cover the route: most routes
+/// fall where only a few lengths occur, and a route nothing covers costs
+/// one probe. VRPs shorter than the leading part are in `short`.
+///
+/// The entries under one leading part are contiguous in the sorted
+/// vector; the binary search for a length at least as long as the
+/// leading part runs within them (a few cache lines instead of a search
+/// over the whole table).
+#[derive(Debug, Clone, Default)]
+struct LenIndex {
+    v4: Vec<LenMask>,
+    /// Where each first octet's entries start (257: the last is the end).
+    v4_start: Vec<u32>,
+    /// Lengths, and the range of the entries of 16 bits and longer.
+    v6: FxHashMap<u16, (LenMask, u32, u32)>,
+    v6_short: LenMask,
+}
+
+impl LenIndex {
+    fn build_v4(entries: &[V4]) -> Vec<LenMask> {
+        let mut idx = vec![LenMask::default(); 256];
+        for e in entries {
+            let first = (e.addr >> 24) as usize;
+            let last = ((e.addr | !mask32(e.len)) >> 24) as usize;
+            for m in idx.iter_mut().take(last + 1).skip(first) {
+                m.set(e.len);
+            }
+        }
+        idx
+    }
+
+    fn v4_starts(entries: &[V4]) -> Vec<u32> {
+        (0..=256u32)
+            .map(|o| {
+                let i = if o == 256 {
+                    entries.len()
+                } else {
+                    entries.partition_point(|e| e.addr >> 24 < o)
+                };
+                u32::try_from(i).unwrap_or(u32::MAX)
+            })
+            .collect()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn build_v6(entries: &[V6]) -> (FxHashMap<u16, (LenMask, u32, u32)>, LenMask) {
+        let mut idx: FxHashMap<u16, (LenMask, u32, u32)> = FxHashMap::default();
+        let mut short = LenMask::default();
+        for (i, e) in entries.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            if e.len < 16 {
+                short.set(e.len);
+            } else {
+                let x = idx
+                    .entry((e.hi >> 48) as u16)
+                    .or_insert((LenMask::default(), i, i));
+                x.0.set(e.len);
+                x.1 = x.1.min(i);
+                x.2 = x.2.max(i.saturating_add(1));
+            }
+        }
+        (idx, short)
+    }
+
+    fn v4_lens(&self, addr: u32) -> LenMask {
+        self.v4
+            .get((addr >> 24) as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The range of the entries under `addr`'s first octet.
+    fn v4_range(&self, addr: u32) -> (usize, usize) {
+        let o = (addr >> 24) as usize;
+        let at = |i: usize| self.v4_start.get(i).map_or(0, |&x| x as usize);
+        (at(o), at(o + 1))
+    }
+
+    fn v6_lens(&self, hi: u64) -> (LenMask, usize, usize) {
+        let (m, a, b) = self
+            .v6
+            .get(&((hi >> 48) as u16))
+            .copied()
+            .unwrap_or_default();
+        (m.union(self.v6_short), a as usize, b as usize)
     }
 }
 
@@ -151,8 +250,7 @@ impl Changed {
 pub struct Table {
     v4: Vec<V4>,
     v6: Vec<V6>,
-    v4_lens: Lengths<33>,
-    v6_lens: Lengths<129>,
+    lens: LenIndex,
     aspas: FxHashMap<u32, Box<[u32]>>,
 }
 
@@ -255,13 +353,14 @@ impl Table {
 
     fn set_v4(&mut self, mut v: Vec<V4>) {
         v.shrink_to_fit();
-        self.v4_lens.rebuild(v.iter().map(|e| e.len));
+        self.lens.v4 = LenIndex::build_v4(&v);
+        self.lens.v4_start = LenIndex::v4_starts(&v);
         self.v4 = v;
     }
 
     fn set_v6(&mut self, mut v: Vec<V6>) {
         v.shrink_to_fit();
-        self.v6_lens.rebuild(v.iter().map(|e| e.len));
+        (self.lens.v6, self.lens.v6_short) = LenIndex::build_v6(&v);
         self.v6 = v;
     }
 
@@ -283,8 +382,11 @@ impl Table {
     /// Heap octets held for VRPs (the vectors' capacity) and ASPAs (an
     /// estimate: map slots plus provider lists).
     pub fn heap_bytes(&self) -> (usize, usize) {
+        let index = self.lens.v4.capacity() * std::mem::size_of::<LenMask>()
+            + self.lens.v6.capacity() * (std::mem::size_of::<(u16, LenMask)>() + 1);
         let vrps = self.v4.capacity() * std::mem::size_of::<V4>()
-            + self.v6.capacity() * std::mem::size_of::<V6>();
+            + self.v6.capacity() * std::mem::size_of::<V6>()
+            + index;
         let slot = std::mem::size_of::<(u32, Box<[u32]>)>() + 1;
         let aspas =
             self.aspas.capacity() * slot + self.aspas.values().map(|p| p.len() * 4).sum::<usize>();
@@ -324,10 +426,17 @@ impl Table {
         match prefix {
             Prefix::V4(p) => {
                 let a = u32::from(p.addr());
-                for l in self.v4_lens.present(p.len()) {
+                let (lo, hi) = self.lens.v4_range(a);
+                for l in self.lens.v4_lens(a).up_to(p.len()) {
                     let key = (a & mask32(l), l);
-                    let start = self.v4.partition_point(|e| (e.addr, e.len) < key);
-                    let hits = self.v4.get(start..).unwrap_or_default();
+                    // From /8 on, the VRP's first octet is the route's.
+                    let part = if l >= 8 {
+                        self.v4.get(lo..hi).unwrap_or_default()
+                    } else {
+                        &self.v4[..]
+                    };
+                    let start = part.partition_point(|e| (e.addr, e.len) < key);
+                    let hits = part.get(start..).unwrap_or_default();
                     for e in hits.iter().take_while(|e| (e.addr, e.len) == key) {
                         if e.vrp().is_some_and(|v| f(&v)) {
                             return true;
@@ -337,11 +446,17 @@ impl Table {
             }
             Prefix::V6(p) => {
                 let a = u128::from(p.addr());
-                for l in self.v6_lens.present(p.len()) {
+                let (lens, lo, hi) = self.lens.v6_lens((a >> 64) as u64);
+                for l in lens.up_to(p.len()) {
                     let m = a & mask128(l);
                     let key = ((m >> 64) as u64, m as u64, l);
-                    let start = self.v6.partition_point(|e| (e.hi, e.lo, e.len) < key);
-                    let hits = self.v6.get(start..).unwrap_or_default();
+                    let part = if l >= 16 {
+                        self.v6.get(lo..hi).unwrap_or_default()
+                    } else {
+                        &self.v6[..]
+                    };
+                    let start = part.partition_point(|e| (e.hi, e.lo, e.len) < key);
+                    let hits = part.get(start..).unwrap_or_default();
                     for e in hits.iter().take_while(|e| (e.hi, e.lo, e.len) == key) {
                         if e.vrp().is_some_and(|v| f(&v)) {
                             return true;
@@ -448,5 +563,56 @@ impl Table {
         changed.customers.sort_unstable();
         changed.customers.dedup();
         changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn vrp(p: &str, max_len: u8, asn: u32) -> Vrp {
+        Vrp {
+            prefix: p.parse().unwrap(),
+            max_len,
+            asn,
+        }
+    }
+
+    #[test]
+    fn length_index_edges() {
+        // Lengths at the words' edges and VRPs shorter than the leading
+        // part (a /6 spans four first octets, an IPv6 /12 many /16s).
+        let t = Table::from_parts(
+            [
+                vrp("0.0.0.0/0", 32, 1),
+                vrp("8.0.0.0/6", 24, 2),
+                vrp("10.0.0.0/32", 32, 3),
+                vrp("2000::/12", 48, 4),
+                vrp("2001:db8::/63", 64, 5),
+                vrp("2001:db8::/64", 64, 6),
+                vrp("2001:db8::1/128", 128, 7),
+            ],
+            [],
+        );
+        let asns = |p: &str| -> Vec<u32> {
+            t.covering(&p.parse().unwrap())
+                .iter()
+                .map(|v| v.asn)
+                .collect()
+        };
+        assert_eq!(asns("11.1.0.0/16"), vec![1, 2]);
+        assert_eq!(asns("12.0.0.0/8"), vec![1]);
+        assert_eq!(asns("10.0.0.0/32"), vec![1, 2, 3]);
+        assert_eq!(asns("2001:db8::1/128"), vec![4, 5, 6, 7]);
+        assert_eq!(asns("2001:db8::/64"), vec![4, 5, 6]);
+        assert_eq!(asns("2001:db8::/63"), vec![4, 5]);
+        assert_eq!(asns("3000::/16"), Vec::<u32>::new());
+        let m = LenMask([u64::MAX; 3]);
+        assert_eq!(m.up_to(63).last(), Some(63));
+        assert_eq!(m.up_to(64).last(), Some(64));
+        assert_eq!(m.up_to(128).last(), Some(128));
+        assert_eq!(m.up_to(128).count(), 129);
+        assert_eq!(LenMask::default().up_to(128).count(), 0);
     }
 }
