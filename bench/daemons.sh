@@ -32,7 +32,13 @@ start_rbgpd() {
         LOG=$dir/rbgpd.log spawn_dut "$rbgpd" "$conf"
         return
     fi
-    printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n# RFC 8212: eBGP needs a policy; the bench passes everything on.\nimport_policy = ["accept_all"]\nexport_policy = ["accept_all"]\n' "$dir/state" >"$conf"
+    local import=accept_all
+    [ "$4" = r ] && import=rov
+    printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n# RFC 8212: eBGP needs a policy; the bench passes everything on.\nimport_policy = ["%s"]\nexport_policy = ["accept_all"]\n' "$dir/state" "$import" >"$conf"
+    if [ "$4" = r ]; then
+        # RPKI on: every route validated, the invalid ones tagged
+        printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3323\n\n[[policy.definitions]]\nname = "rov"\ndefault = "accept"\n[[policy.definitions.terms]]\nname = "invalid"\nif = { rpki = ["invalid"] }\nthen = { add_communities = ["65000:666"] }\n' >>"$conf"
+    fi
     peers "$2" | while read -r addr asn; do
         printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\n' "$addr" "$asn" "$rs"
     done >>"$conf"
@@ -47,15 +53,35 @@ start_bird() {
         LOG=$dir/bird.out spawn_dut bird -f -c "$conf" -s "$dir/bird.ctl"
         return
     fi
+    local import="import all;"
     cat >"$conf" <<EOF
 router id 10.99.0.1;
 log "$dir/bird.log" { info, warning, error, fatal };
 protocol device { }
+EOF
+    if [ "$4" = r ]; then
+        import="import filter rov;"
+        cat >>"$conf" <<EOF
+roa4 table rpki4;
+roa6 table rpki6;
+protocol rpki cache {
+  roa4 { table rpki4; };
+  roa6 { table rpki6; };
+  remote 10.99.0.2 port 3323;
+  retry keep 5; refresh keep 3600; expire keep 7200;
+}
+filter rov {
+  if roa_check(rpki4, net, bgp_path.last) = ROA_INVALID then bgp_community.add((65000, 666));
+  accept;
+}
+EOF
+    fi
+    cat >>"$conf" <<EOF
 template bgp peer {
   local 10.99.0.1 as 65000;
   passive on;
   $rs
-  ipv4 { import all; export all; };
+  ipv4 { $import export all; };
 }
 EOF
     peers "$2" | while read -r addr asn; do

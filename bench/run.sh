@@ -12,6 +12,9 @@
 #   p: case a through a 10-term import policy (rbgpd and BIRD only)
 #   d: IXP route server: --rs-clients N (200) feeders x 0.4P/N, each client
 #      with its own import and export policy (rbgpd and BIRD only)
+#   r: case a with RPKI: the DUT loads the real VRP snapshot (361,761 VRPs,
+#      ../shared/data) from StayRTR before the feed (load time in the note)
+#      and tags RPKI-invalid routes by policy (rbgpd and BIRD only)
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
 # (10.99.0.2, AS 64900) and the feeders (10.99.0.10+i, AS 65001+i) in
@@ -88,13 +91,48 @@ ip -n "$gen" link set eth0 up
 # shellcheck source=bench/daemons.sh
 . bench/daemons.sh
 
+# Case r: StayRTR in the generator namespace (10.99.0.2:3323) serving the
+# shared real VRP snapshot, entries' expiry times dropped (StayRTR serves
+# nothing expired; the data is from 2025). Started once, kept for the run.
+rtr_pid=""
+start_rtr() {
+    [ -z "$rtr_pid" ] || return 0
+    local data=${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}
+    python3 - "$data/rpki/jeffsw-rpkilog/derived/rpkiclient_summary_20250720T093135Z.every2nd.json.gz" "$out/vrps.json" <<'PY'
+import gzip, json, sys
+d = json.load(gzip.open(sys.argv[1]))
+for k in ("roas", "aspas"):
+    for e in d.get(k, []):
+        e.pop("expires", None)
+json.dump(d, open(sys.argv[2], "w"))
+PY
+    ip netns exec "$gen" setsid stayrtr -cache "$out/vrps.json" -checktime=false -bind 10.99.0.2:3323 \
+        -metrics.addr 10.99.0.2:9847 -refresh 3600 >"$out/stayrtr.log" 2>&1 </dev/null &
+    rtr_pid=$!
+    pids+=("$rtr_pid")
+    wait_line "$out/stayrtr.log" "new serial" "$rtr_pid" 60 || echo "StayRTR did not load the snapshot"
+}
+
+# until daemon $1 (log dir $2, PID $3) holds the cache's IPv4 VRPs
+rpki_loaded() {
+    local end=$((SECONDS + 120))
+    while [ $SECONDS -lt $end ] && alive "$3"; do
+        case "$1" in
+        rbgpd) grep -q 'RPKI data applied vrps_v4=[1-9]' "$2/rbgpd.log" && return 0 ;;
+        bird) birdc -s "$2/bird.ctl" show route table rpki4 count 2>/dev/null | grep -qE '(^| )[1-9][0-9]* of ' && return 0 ;;
+        esac
+        sleep 0.1
+    done
+    return 1
+}
+
 # feeders and prefixes per feeder for a case
 shape() {
     case "$1" in
     a) echo "1 $prefixes" ;;
     b) echo "10 $((prefixes / 10))" ;;
     c) echo "2 $prefixes" ;;
-    p) echo "1 $prefixes" ;;
+    p | r) echo "1 $prefixes" ;;
     d) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     esac
 }
@@ -124,7 +162,7 @@ wait_line() {
         sleep 0.2
     done
 }
-json() { grep "\"event\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\([0-9.a-z]*\\).*/\\1/p"; }
+json() { { grep "\"event\":\"$2\"" "$1" 2>/dev/null || true; } | sed -n "s/.*\"$3\":\\([0-9.a-z]*\\).*/\\1/p"; }
 
 results=$out/results.md
 echo "| daemon | case | prefixes | converge (s) | prefixes/s | peak RSS (MiB) | RSS/route (B) | DUT CPU (s) | note |" >"$results"
@@ -134,9 +172,10 @@ run_case() {
     local d=$1 c=$2 n m rs=0 dir total dpid mpid="" fpid="" note=""
     read -r n m < <(shape "$c")
     [ "$c" = c ] || [ "$c" = d ] && rs=1
-    case "$c" in p | d)
+    case "$c" in p | d | r)
         [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case $c: not supported (policy cases: rbgpd, bird)"; return 0; } ;;
     esac
+    [ "$c" != r ] || start_rtr
     total=$((n * m))
     # the policy cases pass fewer to the monitor (the bogons go)
     case "$c" in p | d) total=$("$bench" config --daemon rbgpd --case "$c" --sessions "$n" --prefixes "$m" --expect) ;; esac
@@ -156,6 +195,15 @@ run_case() {
         alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; tail -5 "$dir"/*.log; return 0; }
         sleep 0.2
     done
+    local loaded=""
+    if [ "$c" = r ]; then
+        local t_load=$EPOCHREALTIME
+        if rpki_loaded "$d" "$dir" "$dpid"; then
+            loaded=$(awk "BEGIN{printf \"VRPs loaded %.1f s after listening\", $EPOCHREALTIME - $t_load}")
+        else
+            note="RPKI data not loaded"
+        fi
+    fi
     sleep 1
     local idle
     idle=$(status "$dpid" VmRSS)
@@ -195,10 +243,10 @@ run_case() {
     else
         secs=- rate=-
     fi
-    [ "$complete" = true ] || note="${note:-incomplete: ${got:-0} of $total at the monitor}"
+    [ "$complete" = true ] || note="${note:+$note; }incomplete: ${got:-0} of $total at the monitor"
     mib=$(awk "BEGIN{printf \"%.0f\", ${hwm:-0} / 1024}")
     per=$(awk "BEGIN{printf \"%.0f\", (${hwm:-0} - ${idle:-0}) * 1024 / $total}")
-    echo "| $d | $c | $n x $m | $secs | $rate | $mib | $per | $dcpu | $note |" | tee -a "$results"
+    echo "| $d | $c | $n x $m | $secs | $rate | $mib | $per | $dcpu | ${loaded}${loaded:+${note:+; }}$note |" | tee -a "$results"
 }
 
 {

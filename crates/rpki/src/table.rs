@@ -134,7 +134,7 @@ impl LenMask {
 }
 
 /// Which VRP prefix lengths occur under each leading part of the address
-/// space (the first octet for IPv4, the first 16 bits for IPv6), so a
+/// space (the first 16 bits, for IPv4 and IPv6), so a
 /// lookup searches only lengths that can cover the route: most routes
 /// fall where only a few lengths occur, and a route nothing covers costs
 /// one probe. VRPs shorter than the leading part are in `short`.
@@ -145,8 +145,10 @@ impl LenMask {
 /// over the whole table).
 #[derive(Debug, Clone, Default)]
 struct LenIndex {
-    v4: Vec<LenMask>,
-    /// Where each first octet's entries start (257: the last is the end).
+    /// Per /16: the lengths (0..=32, a bit each) of the VRPs that cover it
+    /// or lie in it.
+    v4: Vec<u64>,
+    /// Where each /16's entries start (65,537: the last is the end).
     v4_start: Vec<u32>,
     /// Lengths, and the range of the entries of 16 bits and longer.
     v6: FxHashMap<u16, (LenMask, u32, u32)>,
@@ -154,29 +156,29 @@ struct LenIndex {
 }
 
 impl LenIndex {
-    fn build_v4(entries: &[V4]) -> Vec<LenMask> {
-        let mut idx = vec![LenMask::default(); 256];
+    fn build_v4(entries: &[V4]) -> Vec<u64> {
+        let mut idx = vec![0u64; 1 << 16];
         for e in entries {
-            let first = (e.addr >> 24) as usize;
-            let last = ((e.addr | !mask32(e.len)) >> 24) as usize;
+            let first = (e.addr >> 16) as usize;
+            let last = ((e.addr | !mask32(e.len)) >> 16) as usize;
             for m in idx.iter_mut().take(last + 1).skip(first) {
-                m.set(e.len);
+                *m |= 1 << e.len.min(63);
             }
         }
         idx
     }
 
     fn v4_starts(entries: &[V4]) -> Vec<u32> {
-        (0..=256u32)
-            .map(|o| {
-                let i = if o == 256 {
-                    entries.len()
-                } else {
-                    entries.partition_point(|e| e.addr >> 24 < o)
-                };
-                u32::try_from(i).unwrap_or(u32::MAX)
-            })
-            .collect()
+        let mut starts = Vec::with_capacity((1 << 16) + 1);
+        let mut i = 0usize;
+        for k in 0..(1u32 << 16) {
+            while entries.get(i).is_some_and(|e| e.addr >> 16 < k) {
+                i += 1;
+            }
+            starts.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        starts.push(u32::try_from(entries.len()).unwrap_or(u32::MAX));
+        starts
     }
 
     #[allow(clippy::type_complexity)]
@@ -200,17 +202,19 @@ impl LenIndex {
     }
 
     fn v4_lens(&self, addr: u32) -> LenMask {
-        self.v4
-            .get((addr >> 24) as usize)
-            .copied()
-            .unwrap_or_default()
+        LenMask([
+            self.v4.get((addr >> 16) as usize).copied().unwrap_or(0),
+            0,
+            0,
+        ])
     }
 
-    /// The range of the entries under `addr`'s first octet.
-    fn v4_range(&self, addr: u32) -> (usize, usize) {
-        let o = (addr >> 24) as usize;
+    /// The range of the entries under `addr`'s first `bits` (8 or 16).
+    fn v4_range(&self, addr: u32, bits: u32) -> (usize, usize) {
+        let k = (addr >> (32 - bits)) as usize;
+        let shift = 16 - bits;
         let at = |i: usize| self.v4_start.get(i).map_or(0, |&x| x as usize);
-        (at(o), at(o + 1))
+        (at(k << shift), at((k + 1) << shift))
     }
 
     fn v6_lens(&self, hi: u64) -> (LenMask, usize, usize) {
@@ -382,7 +386,8 @@ impl Table {
     /// Heap octets held for VRPs (the vectors' capacity) and ASPAs (an
     /// estimate: map slots plus provider lists).
     pub fn heap_bytes(&self) -> (usize, usize) {
-        let index = self.lens.v4.capacity() * std::mem::size_of::<LenMask>()
+        let index = self.lens.v4.capacity() * 8
+            + self.lens.v4_start.capacity() * 4
             + self.lens.v6.capacity() * (std::mem::size_of::<(u16, LenMask)>() + 1);
         let vrps = self.v4.capacity() * std::mem::size_of::<V4>()
             + self.v6.capacity() * std::mem::size_of::<V6>()
@@ -426,14 +431,20 @@ impl Table {
         match prefix {
             Prefix::V4(p) => {
                 let a = u32::from(p.addr());
-                let (lo, hi) = self.lens.v4_range(a);
                 for l in self.lens.v4_lens(a).up_to(p.len()) {
                     let key = (a & mask32(l), l);
-                    // From /8 on, the VRP's first octet is the route's.
-                    let part = if l >= 8 {
-                        self.v4.get(lo..hi).unwrap_or_default()
-                    } else {
-                        &self.v4[..]
+                    // A VRP of /16 or longer lies in the route's /16; one
+                    // of /8 or longer in its /8.
+                    let part = match l {
+                        16.. => {
+                            let (lo, hi) = self.lens.v4_range(a, 16);
+                            self.v4.get(lo..hi).unwrap_or_default()
+                        }
+                        8.. => {
+                            let (lo, hi) = self.lens.v4_range(a, 8);
+                            self.v4.get(lo..hi).unwrap_or_default()
+                        }
+                        _ => &self.v4[..],
                     };
                     let start = part.partition_point(|e| (e.addr, e.len) < key);
                     let hits = part.get(start..).unwrap_or_default();
