@@ -95,17 +95,20 @@ ip -n "$gen" link set eth0 up
 # shared real VRP snapshot, entries' expiry times dropped (StayRTR serves
 # nothing expired; the data is from 2025). Started once, kept for the run.
 rtr_pid=""
+vrps4=0
 start_rtr() {
     [ -z "$rtr_pid" ] || return 0
     local data=${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}
-    python3 - "$data/rpki/jeffsw-rpkilog/derived/rpkiclient_summary_20250720T093135Z.every2nd.json.gz" "$out/vrps.json" <<'PY'
+    vrps4=$(python3 - "$data/rpki/jeffsw-rpkilog/derived/rpkiclient_summary_20250720T093135Z.every2nd.json.gz" "$out/vrps.json" <<'PY'
 import gzip, json, sys
 d = json.load(gzip.open(sys.argv[1]))
 for k in ("roas", "aspas"):
     for e in d.get(k, []):
         e.pop("expires", None)
 json.dump(d, open(sys.argv[2], "w"))
+print(sum(1 for r in d["roas"] if ":" not in r["prefix"]))
 PY
+)
     ip netns exec "$gen" setsid stayrtr -cache "$out/vrps.json" -checktime=false -bind 10.99.0.2:3323 \
         -metrics.addr 10.99.0.2:9847 -refresh 3600 >"$out/stayrtr.log" 2>&1 </dev/null &
     rtr_pid=$!
@@ -113,13 +116,14 @@ PY
     wait_line "$out/stayrtr.log" "new serial" "$rtr_pid" 60 || echo "StayRTR did not load the snapshot"
 }
 
-# until daemon $1 (log dir $2, PID $3) holds the cache's IPv4 VRPs
+# until daemon $1 (log dir $2, PID $3) holds all the cache's IPv4 VRPs
+# (BIRD fills its table as they arrive, rbgpd applies them at End of Data)
 rpki_loaded() {
     local end=$((SECONDS + 120))
     while [ $SECONDS -lt $end ] && alive "$3"; do
         case "$1" in
-        rbgpd) grep -q 'RPKI data applied vrps_v4=[1-9]' "$2/rbgpd.log" && return 0 ;;
-        bird) birdc -s "$2/bird.ctl" show route table rpki4 count 2>/dev/null | grep -qE '(^| )[1-9][0-9]* of ' && return 0 ;;
+        rbgpd) grep -q "RPKI data applied vrps_v4=$vrps4 " "$2/rbgpd.log" && return 0 ;;
+        bird) birdc -s "$2/bird.ctl" show route table rpki4 count 2>/dev/null | grep -qE "(^| )$vrps4 of " && return 0 ;;
         esac
         sleep 0.1
     done
