@@ -225,13 +225,21 @@ impl Session {
     }
 
     /// The connection is gone. The next connection is due after the Retry
-    /// Interval (RFC 8210 §6), or at once after [`Event::Reconnect`].
+    /// Interval (RFC 8210 §6), or at once after [`Event::Reconnect`]. If it
+    /// went while our Serial Query had no answer, the next query is a
+    /// Reset Query: a restarted cache has a new Session ID and may just
+    /// close on the old one (StayRTR does, its Error Report often lost),
+    /// so asking for the old serial again would fail forever.
     pub fn disconnected(&mut self, now: Instant) {
         let at = if self.phase == Phase::Closing {
             now
         } else {
             now + secs(self.timers().retry)
         };
+        if self.phase == (Phase::Querying { reset: false }) {
+            self.session_id = None;
+            self.serial = None;
+        }
         self.phase = Phase::Down;
         self.reconnect_at = Some(at);
         self.negotiated = false;

@@ -176,12 +176,49 @@ fn reconnect_uses_serial_query_until_expired() {
             serial: 100
         }
     );
+    // Answered (the cache is in sync), then the connection goes.
+    let ev = s
+        .receive(
+            &bytes(&[
+                Pdu::CacheResponse {
+                    version: 2,
+                    session_id: 7,
+                },
+                eod(2, 7, 100),
+            ]),
+            t0,
+        )
+        .unwrap();
+    assert!(update(&ev).announced.is_empty());
     s.disconnected(t0);
     assert!(s.expired(t0 + Duration::from_secs(1000)));
     assert_eq!(
         sent(&s.connected(t0 + Duration::from_secs(1000))),
         Pdu::ResetQuery { version: 2 }
     );
+}
+
+#[test]
+fn serial_query_unanswered_then_reset_query() {
+    // A restarted cache (a new Session ID) that closes the connection on
+    // our Serial Query without an Error Report, as StayRTR 0.5.1 may: the
+    // next connection asks for everything, else it would fail forever.
+    let t0 = Instant::now();
+    let mut s = synced(t0);
+    s.disconnected(t0);
+    assert!(matches!(
+        sent(&s.connected(t0)),
+        Pdu::SerialQuery { session_id: 7, .. }
+    ));
+    s.disconnected(t0);
+    assert_eq!(
+        s.next_timeout(),
+        Some(t0 + Duration::from_secs(50)),
+        "after the Retry Interval"
+    );
+    assert_eq!(sent(&s.connected(t0)), Pdu::ResetQuery { version: 2 });
+    // The held data stays until the new full set replaces it.
+    assert_eq!(s.data().vrp_count(), 1);
 }
 
 #[test]
