@@ -350,6 +350,16 @@ impl Session {
                 let report = f
                     .code
                     .map(|c| pdu::error_report(self.version, c, &raw, &f.reason));
+                let mut reason = f.reason;
+                // An ASPA PDU we cannot use: the cache may speak a draft's
+                // format in version 2 (StayRTR 0.5.1 sends 8210bis-10's,
+                // with AFI flags and a provider count before the customer),
+                // and would fail every session the same way, VRPs and all.
+                // Version 1 has no ASPA: its VRPs still count.
+                if self.version >= 2 && raw.get(1) == Some(&pdu::kind::ASPA) {
+                    self.version = 1;
+                    reason += "; speaking RTR version 1 (no ASPA) to this cache from now on";
+                }
                 // The session is over; what we held may be wrong, so the
                 // next connection starts with a Reset Query.
                 self.phase = Phase::Closing;
@@ -358,7 +368,7 @@ impl Session {
                 self.clear_pending();
                 Err(SessionError {
                     report,
-                    reason: f.reason,
+                    reason,
                     events,
                     flush,
                 })
