@@ -27,6 +27,11 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# RTRTR (NLnet Labs), an RTR cache serving VRPs and ASPAs from a JSON file
+# (crates/daemon/tests/rpki_caches.rs); not packaged, so from crates.io:
+# about 5 minutes to build on 2 cores, once.
+command -v rtrtr >/dev/null 2>&1 || cargo install rtrtr --locked
+
 # ExaBGP, from PyPI, for the interop tests.
 python3 -c 'import exabgp' 2>/dev/null || python3 -m pip install -q exabgp
 

@@ -225,13 +225,21 @@ impl Session {
     }
 
     /// The connection is gone. The next connection is due after the Retry
-    /// Interval (RFC 8210 §6), or at once after [`Event::Reconnect`].
+    /// Interval (RFC 8210 §6), or at once after [`Event::Reconnect`]. If it
+    /// went while our Serial Query had no answer, the next query is a
+    /// Reset Query: a restarted cache has a new Session ID and may just
+    /// close on the old one (StayRTR does, its Error Report often lost),
+    /// so asking for the old serial again would fail forever.
     pub fn disconnected(&mut self, now: Instant) {
         let at = if self.phase == Phase::Closing {
             now
         } else {
             now + secs(self.timers().retry)
         };
+        if self.phase == (Phase::Querying { reset: false }) {
+            self.session_id = None;
+            self.serial = None;
+        }
         self.phase = Phase::Down;
         self.reconnect_at = Some(at);
         self.negotiated = false;
@@ -342,6 +350,16 @@ impl Session {
                 let report = f
                     .code
                     .map(|c| pdu::error_report(self.version, c, &raw, &f.reason));
+                let mut reason = f.reason;
+                // An ASPA PDU we cannot use: the cache may speak a draft's
+                // format in version 2 (StayRTR 0.5.1 sends 8210bis-10's,
+                // with AFI flags and a provider count before the customer),
+                // and would fail every session the same way, VRPs and all.
+                // Version 1 has no ASPA: its VRPs still count.
+                if self.version >= 2 && raw.get(1) == Some(&pdu::kind::ASPA) {
+                    self.version = 1;
+                    reason += "; speaking RTR version 1 (no ASPA) to this cache from now on";
+                }
                 // The session is over; what we held may be wrong, so the
                 // next connection starts with a Reset Query.
                 self.phase = Phase::Closing;
@@ -350,7 +368,7 @@ impl Session {
                 self.clear_pending();
                 Err(SessionError {
                     report,
-                    reason: f.reason,
+                    reason,
                     events,
                     flush,
                 })

@@ -176,12 +176,49 @@ fn reconnect_uses_serial_query_until_expired() {
             serial: 100
         }
     );
+    // Answered (the cache is in sync), then the connection goes.
+    let ev = s
+        .receive(
+            &bytes(&[
+                Pdu::CacheResponse {
+                    version: 2,
+                    session_id: 7,
+                },
+                eod(2, 7, 100),
+            ]),
+            t0,
+        )
+        .unwrap();
+    assert!(update(&ev).announced.is_empty());
     s.disconnected(t0);
     assert!(s.expired(t0 + Duration::from_secs(1000)));
     assert_eq!(
         sent(&s.connected(t0 + Duration::from_secs(1000))),
         Pdu::ResetQuery { version: 2 }
     );
+}
+
+#[test]
+fn serial_query_unanswered_then_reset_query() {
+    // A restarted cache (a new Session ID) that closes the connection on
+    // our Serial Query without an Error Report, as StayRTR 0.5.1 may: the
+    // next connection asks for everything, else it would fail forever.
+    let t0 = Instant::now();
+    let mut s = synced(t0);
+    s.disconnected(t0);
+    assert!(matches!(
+        sent(&s.connected(t0)),
+        Pdu::SerialQuery { session_id: 7, .. }
+    ));
+    s.disconnected(t0);
+    assert_eq!(
+        s.next_timeout(),
+        Some(t0 + Duration::from_secs(50)),
+        "after the Retry Interval"
+    );
+    assert_eq!(sent(&s.connected(t0)), Pdu::ResetQuery { version: 2 });
+    // The held data stays until the new full set replaces it.
+    assert_eq!(s.data().vrp_count(), 1);
 }
 
 #[test]
@@ -569,4 +606,45 @@ fn limits() {
     };
     let e = s.receive(&big.to_bytes()[..8], t0).unwrap_err();
     assert_eq!(err_code(&e), 0, "refused from the header alone");
+}
+
+#[test]
+fn unusable_aspa_pdus_fall_back_to_version_1() {
+    // What StayRTR 0.5.1 answers a version 2 Reset Query with (captured):
+    // its ASPA PDUs are 8210bis-10's (flags, AFI flags, provider count,
+    // then the customer), not the final format.
+    let t0 = Instant::now();
+    let mut s = Session::new(SessionConfig::default());
+    assert_eq!(sent(&s.connected(t0)), Pdu::ResetQuery { version: 2 });
+    let hex = "0203fc5c00000008\
+               0204000000000014011018000a0100000000fdfc\
+               020b000000000018010000020000fdfc0000fdf20000fdf3\
+               020b000000000018010100020000fdfc0000fdf20000fdf3\
+               0207fc5c000000180000000000000e100000025800001c20";
+    let b: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let e = s.receive(&b, t0).unwrap_err();
+    assert!(e.reason.contains("version 1"), "{}", e.reason);
+    // The report is sent in the version of the session it ends.
+    assert_eq!(sent(e.report.as_ref().unwrap()).version(), 2);
+    assert!(!e.flush);
+    s.disconnected(t0);
+    assert_eq!(sent(&s.connected(t0)), Pdu::ResetQuery { version: 1 });
+    // In version 1 the same cache's VRPs are taken.
+    let ev = s
+        .receive(
+            &bytes(&[
+                Pdu::CacheResponse {
+                    version: 1,
+                    session_id: 9,
+                },
+                v4(1, true, [10, 1, 0, 0], 16, 65020),
+                eod(1, 9, 0),
+            ]),
+            t0,
+        )
+        .unwrap();
+    assert_eq!(update(&ev).announced, vec![vrp([10, 1, 0, 0], 16, 65020)]);
+    assert_eq!(s.version(), 1);
 }

@@ -174,6 +174,26 @@ impl Lab {
         out
     }
 
+    /// Kills child `i` (start order) with SIGKILL and reaps it; it stays in
+    /// `children` (killing it again on drop is harmless).
+    pub fn kill(&mut self, i: usize) {
+        let c = &mut self.children[i];
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+
+    /// A Prometheus sample of the text exposition at `url`, fetched with
+    /// curl from namespace `ns`: the value of the first line starting with
+    /// `name` (include the labels to pick one series); `None` if there is
+    /// none or the endpoint does not answer.
+    pub fn metric(&self, ns: &str, url: &str, name: &str) -> Option<f64> {
+        let m = self.run_in(ns, &format!("curl -s --max-time 5 {url}"));
+        m.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
     /// Polls `f` until it returns Some; fails with every log after `secs`.
     pub fn wait<T>(&self, what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
         let end = Instant::now() + Duration::from_secs(secs);

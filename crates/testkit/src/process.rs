@@ -28,6 +28,8 @@ fn install_hint(tool: &str) -> &'static str {
         "pmbmpd" => "apt-get install pmacct",
         "bgpdump" => "apt-get install bgpdump",
         "exabgp" => "python3 -m pip install exabgp",
+        "stayrtr" => "apt-get install stayrtr",
+        "rtrtr" => "cargo install rtrtr --locked",
         _ => "see its list of test tools",
     }
 }

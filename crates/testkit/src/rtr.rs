@@ -1,5 +1,7 @@
-//! RPKI caches for the tests: StayRTR (RTR v0/v1/v2 from a JSON file) in a
-//! lab namespace, and the shared real VRP snapshot unpacked for it.
+//! RPKI caches for the tests, in a lab namespace: StayRTR and RTRTR (RTR
+//! caches serving a JSON file), a scripted fake cache that answers with
+//! given bytes and records what it is sent; and the shared real VRP
+//! snapshot unpacked for them.
 
 use std::process::Child;
 
@@ -34,32 +36,112 @@ impl Lab {
     /// with short refresh and retry intervals; its log is `log`. The file's
     /// build time is not checked (a static snapshot is old).
     pub fn stayrtr_in(&mut self, ns: &str, json: &str, bind: &str, log: &str) -> &mut Child {
+        self.stayrtr_in_with(ns, json, bind, log, &[])
+    }
+
+    /// [`Lab::stayrtr_in`] with more options (e.g. `-protocol 1` to speak
+    /// RTR version 1 at most). It re-reads the file every 2 s; its RTR
+    /// Retry Interval is 5 s, Refresh 30 s, Expire 600 s; its metrics
+    /// listen on port 9847 of `bind`'s address (one StayRTR per address).
+    pub fn stayrtr_in_with(
+        &mut self,
+        ns: &str,
+        json: &str,
+        bind: &str,
+        log: &str,
+        extra: &[&str],
+    ) -> &mut Child {
         let metrics = format!(
             "{}:{}",
             bind.rsplit_once(':').map_or(bind, |(a, _)| a),
             9847
         );
+        let mut args = vec![
+            "stayrtr",
+            "-cache",
+            json,
+            "-checktime=false",
+            "-bind",
+            bind,
+            "-metrics.addr",
+            &metrics,
+            "-refresh",
+            "2",
+            "-rtr.refresh",
+            "30",
+            "-rtr.retry",
+            "5",
+            "-rtr.expire",
+            "600",
+        ];
+        args.extend_from_slice(extra);
+        self.spawn(ns, &args, log)
+    }
+
+    /// RTRTR (NLnet Labs) in namespace `ns`: a `json` unit reading the
+    /// local file `json` (looked at every second, re-read when its
+    /// modification time changes) and an `rtr` target serving it on `bind`
+    /// with a Retry Interval of 5 s; configuration NAME.conf, log NAME.log.
+    /// Its HTTP server stays on the namespace's loopback.
+    pub fn rtrtr_in(&mut self, ns: &str, name: &str, json: &str, bind: &str) -> &mut Child {
+        let conf = format!(
+            "log_level = \"debug\"\n\
+             log_target = \"stderr\"\n\
+             http-listen = [\"127.0.0.1:8323\"]\n\
+             [units.file]\ntype = \"json\"\nuri = \"file:{json}\"\nrefresh = 1\n\
+             [targets.rtr]\ntype = \"rtr\"\nlisten = [\"{bind}\"]\nunit = \"file\"\n\
+             refresh = 30\nretry = 5\nexpire = 600\n"
+        );
+        let conf = self.write(&format!("{name}.conf"), &conf);
+        self.spawn(ns, &["rtrtr", "-c", &conf], &format!("{name}.log"))
+    }
+
+    /// A scripted RTR cache in namespace `ns` on `bind`: it accepts one
+    /// connection at a time, waits for a query, answers it with `reply`
+    /// and keeps the connection open until the router closes it. Every
+    /// byte it receives is appended, per connection, as one line of hex
+    /// to the lab file `recv` (`wait` on it); its log is NAME.log.
+    pub fn rtr_script_in(
+        &mut self,
+        ns: &str,
+        name: &str,
+        bind: &str,
+        reply: &[u8],
+        recv: &str,
+    ) -> &mut Child {
+        let (addr, port) = bind.rsplit_once(':').expect("address:port");
+        let hex: String = reply.iter().map(|b| format!("{b:02x}")).collect();
+        let script = "import socket, sys\n\
+             addr, port, reply, out = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]), sys.argv[4]\n\
+             s = socket.socket(socket.AF_INET6 if ':' in addr else socket.AF_INET)\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind((addr, port))\n\
+             s.listen(4)\n\
+             print('listening', flush=True)\n\
+             while True:\n    \
+                 c, peer = s.accept()\n    \
+                 print('connection from', peer, flush=True)\n    \
+                 got = b''\n    \
+                 answered = False\n    \
+                 while True:\n        \
+                     d = c.recv(65536)\n        \
+                     if not d:\n            \
+                         break\n        \
+                     got += d\n        \
+                     if not answered and len(got) >= 8:\n            \
+                         c.sendall(reply)\n            \
+                         answered = True\n            \
+                         print('answered', flush=True)\n    \
+                 c.close()\n    \
+                 print('closed after', len(got), 'bytes', flush=True)\n    \
+                 with open(out, 'a') as f:\n        \
+                     f.write(got.hex() + '\\n')\n";
+        let py = self.write(&format!("{name}.py"), script);
+        let out = self.path(recv);
         self.spawn(
             ns,
-            &[
-                "stayrtr",
-                "-cache",
-                json,
-                "-checktime=false",
-                "-bind",
-                bind,
-                "-metrics.addr",
-                &metrics,
-                "-refresh",
-                "2",
-                "-rtr.refresh",
-                "30",
-                "-rtr.retry",
-                "5",
-                "-rtr.expire",
-                "600",
-            ],
-            log,
+            &["python3", "-u", &py, addr, port, &hex, &out],
+            &format!("{name}.log"),
         )
     }
 }

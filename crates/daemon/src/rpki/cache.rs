@@ -32,7 +32,10 @@ const FIRST_RETRY: Duration = Duration::from_secs(10);
 enum Ended {
     /// Version negotiation: connect again at once (RFC 8210 §7).
     Reconnect,
+    /// The connection was up and is gone (closed, or ended by an error).
     Closed,
+    /// No connection could be made: the next cache is tried.
+    Unreachable,
     /// The RIB task is gone.
     Stop,
 }
@@ -76,13 +79,16 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
                     Ok(Err(e)) => rtr.error(format!("RTR cache {addr}: {e}")),
                     Err(_) => rtr.error(format!("RTR cache {addr}: connect timed out")),
                 }
-                break Ended::Closed;
+                break Ended::Unreachable;
             };
             rtr.status.send_modify(|st| st.connected = false);
             match ended {
                 Ended::Stop => return,
                 // Served until it closed: start again from the most
-                // preferred cache.
+                // preferred cache (after the Retry Interval). A cache
+                // that cannot be reached is passed over for the next one,
+                // even when the RIB holds its data: that is when a standby
+                // has to take over.
                 Ended::Closed if held.active == Some(i) => break,
                 _ => {}
             }
@@ -302,5 +308,108 @@ async fn write(wr: &mut OwnedWriteHalf, bytes: &[u8], addr: SocketAddr, rtr: &Rt
             rtr.error(format!("RTR cache {addr}: not reading our queries"));
             false
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use rbgp_rpki::{Pdu, Timers};
+    use tokio::net::TcpListener;
+    use tokio::sync::{mpsc, watch};
+
+    use super::*;
+    use crate::rpki::RpkiStatus;
+    use crate::tasks::RibMsg;
+
+    /// Accept one connection on `l`, read the query and answer it with a
+    /// full set of one VRP (10.0.0.0/8 from `asn`), Retry Interval 1 s.
+    async fn serve_once(l: &TcpListener, asn: u32) -> TcpStream {
+        let (mut c, _) = l.accept().await.unwrap();
+        let mut q = [0u8; 8];
+        c.read_exact(&mut q).await.unwrap();
+        let mut out = Vec::new();
+        for p in [
+            Pdu::CacheResponse {
+                version: 2,
+                session_id: 1,
+            },
+            Pdu::Ipv4Prefix {
+                version: 2,
+                announce: true,
+                prefix_len: 8,
+                max_len: 8,
+                addr: Ipv4Addr::new(10, 0, 0, 0),
+                asn,
+            },
+            Pdu::EndOfData {
+                version: 2,
+                session_id: 1,
+                serial: 1,
+                timers: Some(Timers {
+                    refresh: 3600,
+                    retry: 1,
+                    expire: 7200,
+                }),
+            },
+        ] {
+            p.encode(&mut out);
+        }
+        c.write_all(&out).await.unwrap();
+        c
+    }
+
+    async fn next_delta(rx: &mut mpsc::Receiver<RibMsg>) -> rbgp_rpki::Delta {
+        loop {
+            let m = timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("data within 10 s")
+                .expect("the task runs");
+            if let RibMsg::Rpki(RpkiData::Delta(d)) = m {
+                return *d;
+            }
+        }
+    }
+
+    /// RFC 8210 §10: the preferred cache served, then went away for good;
+    /// the standby's data replaces it (a full set) after the Retry
+    /// Interval, although the RIB holds the preferred cache's data.
+    #[tokio::test]
+    async fn standby_takes_over_from_a_preferred_cache_that_is_gone() {
+        let preferred = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let standby = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let cache = |l: &TcpListener, preference| RtrCache {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: l.local_addr().unwrap().port(),
+            preference,
+            max_version: 2,
+        };
+        let caches = vec![cache(&standby, 2), cache(&preferred, 1)];
+        let (tx, mut rx) = mpsc::channel(16);
+        let (status, status_rx) = watch::channel(RpkiStatus::default());
+        let task = tokio::spawn(async move {
+            let rtr = Rtr { rib: tx, status };
+            run(&caches, &rtr).await;
+        });
+        let conn = serve_once(&preferred, 65001).await;
+        let d = next_delta(&mut rx).await;
+        assert!(d.reset);
+        assert_eq!(d.announced.first().map(|v| v.asn), Some(65001));
+        // The preferred cache dies: its connection and its listener.
+        drop(conn);
+        drop(preferred);
+        let _standby_conn = timeout(Duration::from_secs(10), serve_once(&standby, 65002))
+            .await
+            .expect("a connection to the standby within 10 s");
+        let d = next_delta(&mut rx).await;
+        assert!(d.reset, "the standby's first End of Data replaces the data");
+        assert_eq!(d.announced.first().map(|v| v.asn), Some(65002));
+        let st = status_rx.borrow().clone();
+        assert_eq!(st.source, standby.local_addr().unwrap().to_string());
+        assert_eq!(st.resets, 2);
+        assert!(st.errors >= 2, "the close and the refused connection");
+        task.abort();
     }
 }
