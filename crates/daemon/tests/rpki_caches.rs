@@ -280,6 +280,44 @@ fn rtrtr_vrps_and_aspas_give_hand_computed_states() {
         .unwrap_or_else(|| panic!("no End of Data logged:\n{log}"));
     assert!(eod.contains("version=2"), "RTR version 2 with RTRTR: {eod}");
     wait_states(&lab, "RTRTR's data", 40, &expected_states());
+
+    // ASPAs change: 65030 now attests 65010, 65020 withdraws its ASPA.
+    // RTRTR notifies, rbgpd fetches the difference (no reset) and
+    // revalidates the paths through those customers.
+    let serial = metric(&lab, "rbgp_rpki_serial").unwrap();
+    let resets = metric(&lab, "rbgp_rpki_resets_total").unwrap();
+    let changed = RPKI_JSON
+        .replace(r#"{ "customer": 65020, "providers": [65010, 65011] },"#, "")
+        .replace(r#"[65099]"#, "[65010, 65099]");
+    assert_ne!(changed, RPKI_JSON);
+    lab.write("rpki.json.new", &changed);
+    std::fs::rename(lab.path("rpki.json.new"), &json).unwrap();
+    lab.wait("rbgpd to apply RTRTR's serial update", 30, || {
+        (metric(&lab, "rbgp_rpki_serial")? > serial).then_some(())
+    });
+    assert_eq!(metric(&lab, "rbgp_rpki_aspas"), Some(4.0));
+    assert_eq!(
+        metric(&lab, "rbgp_rpki_resets_total"),
+        Some(resets),
+        "an incremental update"
+    );
+    wait_states(
+        &lab,
+        "the changed ASPAs",
+        10,
+        &[
+            // 65020 has no ASPA any more.
+            ("10.1.1.0/24", "aspa", "unknown"),
+            ("10.1.6.0/24", "aspa", "unknown"),
+            // 65030 attests 65010 now.
+            ("10.1.2.0/24", "aspa", "valid"),
+            // 65050 still attests only 65020.
+            ("10.1.8.0/24", "aspa", "invalid"),
+            ("10.1.3.0/24", "aspa", "unknown"),
+            ("192.0.2.0/24", "aspa", "valid"),
+            ("10.1.2.0/24", "rpki", "invalid"),
+        ],
+    );
 }
 
 /// StayRTR killed: rbgpd keeps running with the data and states it had,
@@ -358,7 +396,7 @@ fn stayrtr_killed_restarted_and_standby() {
         t.elapsed()
     );
     assert!(
-        back < Duration::from_secs(7),
+        back < Duration::from_secs(8),
         "connected after {back:?}, more than the 5 s Retry Interval and StayRTR's start"
     );
     wait_states(&lab, "states after the reconnection", 5, &want);

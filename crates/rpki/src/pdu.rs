@@ -394,7 +394,10 @@ fn prefix_lens(pdu: &[u8], width: u8) -> Result<(u8, u8), PduError> {
 
 /// 8210bis §5.12: customer ASN, then the providers to the end of the PDU,
 /// in increasing order and unique; an announcement has at least one, and
-/// AS 0 only alone; a withdrawal has none (length exactly 12).
+/// AS 0 only alone; a withdrawal has none (length exactly 12). A
+/// withdrawal that repeats the providers is taken as one with none: the
+/// customer alone names the ASPA, and RTRTR 0.3.3 (rpki-rs) sends its
+/// withdrawals that way (rpki-rs ignores the list when it receives one).
 fn aspa(version: u8, announce: bool, pdu: &[u8]) -> Result<Pdu, PduError> {
     if pdu.len() < 12 || !(pdu.len() - 12).is_multiple_of(4) {
         return Err(err(
@@ -421,14 +424,12 @@ fn aspa(version: u8, announce: bool, pdu: &[u8]) -> Result<Pdu, PduError> {
         if providers.windows(2).any(|w| w.first() >= w.get(1)) {
             return Err(list_err("ASPA providers not in increasing order"));
         }
-    } else if !providers.is_empty() {
-        return Err(list_err("ASPA withdrawal with providers"));
     }
     Ok(Pdu::Aspa {
         version,
         announce,
         customer,
-        providers,
+        providers: if announce { providers } else { Vec::new() },
     })
 }
 

@@ -351,12 +351,16 @@ impl Session {
                     .code
                     .map(|c| pdu::error_report(self.version, c, &raw, &f.reason));
                 let mut reason = f.reason;
-                // An ASPA PDU we cannot use: the cache may speak a draft's
-                // format in version 2 (StayRTR 0.5.1 sends 8210bis-10's,
-                // with AFI flags and a provider count before the customer),
-                // and would fail every session the same way, VRPs and all.
-                // Version 1 has no ASPA: its VRPs still count.
-                if self.version >= 2 && raw.get(1) == Some(&pdu::kind::ASPA) {
+                // An ASPA PDU we cannot use in the cache's full set: the
+                // cache may speak a draft's format in version 2 (StayRTR
+                // 0.5.1 sends 8210bis-10's, with AFI flags and a provider
+                // count before the customer), and would fail every session
+                // the same way, VRPs and all. Version 1 has no ASPA: its
+                // VRPs still count.
+                if self.version >= 2
+                    && raw.get(1) == Some(&pdu::kind::ASPA)
+                    && self.phase == (Phase::Receiving { reset: true })
+                {
                     self.version = 1;
                     reason += "; speaking RTR version 1 (no ASPA) to this cache from now on";
                 }

@@ -254,7 +254,17 @@ fn aspa_provider_list_errors() {
     assert_eq!(code(&aspa(1, &[0, 5])), e9, "AS 0 among others");
     assert_eq!(code(&aspa(1, &[6, 5])), e9, "not increasing");
     assert_eq!(code(&aspa(1, &[5, 5])), e9, "not unique");
-    assert_eq!(code(&aspa(0, &[5])), e9, "withdrawal with providers");
+    // A withdrawal repeating the providers (RTRTR 0.3.3) withdraws the
+    // customer's ASPA: the list is dropped.
+    assert_eq!(
+        decode(&aspa(0, &[5, 7])).unwrap().unwrap().0,
+        Pdu::Aspa {
+            version: 2,
+            announce: false,
+            customer: 64496,
+            providers: vec![]
+        }
+    );
     one(&aspa(1, &[0]));
     // Length not 12 + 4n.
     let mut odd = aspa(1, &[5]);

@@ -648,3 +648,29 @@ fn unusable_aspa_pdus_fall_back_to_version_1() {
     assert_eq!(update(&ev).announced, vec![vrp([10, 1, 0, 0], 16, 65020)]);
     assert_eq!(s.version(), 1);
 }
+
+#[test]
+fn a_bad_aspa_in_a_serial_response_keeps_version_2() {
+    // Only a full set that cannot be read in version 2 makes the session
+    // give up ASPA; one bad ASPA PDU in an incremental update costs that
+    // connection and the next asks for everything, in version 2 still.
+    let t0 = Instant::now();
+    let mut s = synced(t0);
+    let q = s.poll(t0 + Duration::from_secs(100));
+    assert!(matches!(sent(&q), Pdu::SerialQuery { version: 2, .. }));
+    let mut bad = Vec::new();
+    Pdu::CacheResponse {
+        version: 2,
+        session_id: 7,
+    }
+    .encode(&mut bad);
+    // An announcement with providers out of order: code 9.
+    bad.extend([2, 11, 1, 0, 0, 0, 0, 20]);
+    bad.extend(64496u32.to_be_bytes());
+    bad.extend(65002u32.to_be_bytes());
+    bad.extend(65001u32.to_be_bytes());
+    let e = s.receive(&bad, t0).unwrap_err();
+    assert!(!e.reason.contains("version 1"), "{}", e.reason);
+    s.disconnected(t0);
+    assert_eq!(sent(&s.connected(t0)), Pdu::ResetQuery { version: 2 });
+}
