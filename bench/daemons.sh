@@ -35,9 +35,12 @@ start_rbgpd() {
     local import=accept_all
     [ "$4" = r ] && import=rov
     printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n# RFC 8212: eBGP needs a policy; the bench passes everything on.\nimport_policy = ["%s"]\nexport_policy = ["accept_all"]\n' "$dir/state" "$import" >"$conf"
+    if [ "$4" = r ] || [ "$4" = v ]; then
+        # RPKI on: every route validated (case r: the invalid ones tagged)
+        printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3323\n' >>"$conf"
+    fi
     if [ "$4" = r ]; then
-        # RPKI on: every route validated, the invalid ones tagged
-        printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3323\n\n[[policy.definitions]]\nname = "rov"\ndefault = "accept"\n[[policy.definitions.terms]]\nname = "invalid"\nif = { rpki = ["invalid"] }\nthen = { add_communities = ["65000:666"] }\n' >>"$conf"
+        printf '\n[[policy.definitions]]\nname = "rov"\ndefault = "accept"\n[[policy.definitions.terms]]\nname = "invalid"\nif = { rpki = ["invalid"] }\nthen = { add_communities = ["65000:666"] }\n' >>"$conf"
     fi
     peers "$2" | while read -r addr asn; do
         printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\n' "$addr" "$asn" "$rs"

@@ -15,6 +15,8 @@
 #   r: case a with RPKI: the DUT loads the real VRP snapshot (361,761 VRPs,
 #      ../shared/data) from StayRTR before the feed (load time in the note)
 #      and tags RPKI-invalid routes by policy (rbgpd and BIRD only)
+#   v: case a with RPKI validation and no policy on it (rbgpd only: BIRD
+#      validates only in filters)
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
 # (10.99.0.2, AS 64900) and the feeders (10.99.0.10+i, AS 65001+i) in
@@ -136,7 +138,7 @@ shape() {
     a) echo "1 $prefixes" ;;
     b) echo "10 $((prefixes / 10))" ;;
     c) echo "2 $prefixes" ;;
-    p | r) echo "1 $prefixes" ;;
+    p | r | v) echo "1 $prefixes" ;;
     d) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     esac
 }
@@ -179,7 +181,8 @@ run_case() {
     case "$c" in p | d | r)
         [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case $c: not supported (policy cases: rbgpd, bird)"; return 0; } ;;
     esac
-    [ "$c" != r ] || start_rtr
+    [ "$c" != v ] || [ "$d" = rbgpd ] || { echo "== $d case v: rbgpd only"; return 0; }
+    case "$c" in r | v) start_rtr ;; esac
     total=$((n * m))
     # the policy cases pass fewer to the monitor (the bogons go)
     case "$c" in p | d) total=$("$bench" config --daemon rbgpd --case "$c" --sessions "$n" --prefixes "$m" --expect) ;; esac
@@ -200,7 +203,7 @@ run_case() {
         sleep 0.2
     done
     local loaded=""
-    if [ "$c" = r ]; then
+    if [ "$c" = r ] || [ "$c" = v ]; then
         local t_load=$EPOCHREALTIME
         if rpki_loaded "$d" "$dir" "$dpid"; then
             loaded=$(awk "BEGIN{printf \"VRPs loaded %.1f s after listening\", $EPOCHREALTIME - $t_load}")

@@ -21,6 +21,12 @@ pub struct Rpki {
     /// rpki-client / Routinator JSON (`roas`, `aspas`), read at start,
     /// on SIGHUP and when it changes.
     pub file: Option<PathBuf>,
+    /// RFC 8097: send iBGP neighbors each route's origin validation state
+    /// as an extended community, and take the state from routes iBGP
+    /// neighbors send with one instead of validating them again. Off by
+    /// default (every router of the AS validates for itself).
+    #[serde(default)]
+    pub origin_validation_community: bool,
 }
 
 /// One RTR cache.

@@ -132,6 +132,9 @@ pub enum RpkiData {
     /// No source has delivered data within its expire interval (RFC 8210
     /// §6): validation falls back to not-found/unknown.
     Expired,
+    /// RFC 8097's extended community on iBGP (`[rpki]
+    /// origin_validation_community`), at start and on every reload.
+    Community(bool),
 }
 
 /// Everything the RIB task is asked.

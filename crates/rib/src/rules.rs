@@ -208,6 +208,10 @@ pub fn export(
             a.local_pref = None;
             a.originator_id = None;
             a.cluster_list.clear();
+            // RFC 4360 §6: non-transitive extended communities (type bit
+            // 0x40: RFC 8097's origin validation state among them) stay in
+            // the AS.
+            a.ext_communities.retain(|c| c.0[0] & 0x40 == 0);
             if to.remove_private_as {
                 for s in &mut a.as_path.segments {
                     s.asns.retain(|x| !is_private_as(*x));
@@ -379,6 +383,17 @@ mod tests {
         let mut na = route("65001");
         na.communities.push(Community::NO_ADVERTISE);
         assert!(export(&na, &from, &ibgp(3, false), &l, V4).is_none());
+        // RFC 4360 §6: non-transitive extended communities stay in the AS
+        // (RFC 8097's 0x43 here); transitive ones (a route target) go on.
+        let mut x = route("65001");
+        let rt = rbgp_wire::attr::ExtCommunity([0x00, 0x02, 0xfd, 0xe9, 0, 0, 0, 1]);
+        let ov = rbgp_wire::attr::ExtCommunity([0x43, 0, 0, 0, 0, 0, 0, 2]);
+        x.ext_communities.push(rt);
+        x.ext_communities.push(ov);
+        let out = export(&x, &from, &to, &l, V4).unwrap();
+        assert_eq!(out.ext_communities.to_vec(), vec![rt]);
+        let inside = export(&x, &from, &ibgp(3, false), &l, V4).unwrap();
+        assert_eq!(inside.ext_communities.len(), 2);
     }
 
     #[test]

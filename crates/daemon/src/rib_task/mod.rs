@@ -55,6 +55,7 @@ macro_rules! ctx {
             local_id: $s.local_id,
             sources: &$s.sources,
             origins: &$s.origins,
+            ov_community: $s.rpki.community,
         }
     };
 }

@@ -107,6 +107,8 @@ pub struct Out {
     cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
     /// Its export policy, per family.
     pub export: Gates,
+    /// Exported sets with the RFC 8097 community added, by (set, state).
+    marked: FxHashMap<(usize, u8), CachedExport>,
 }
 
 /// Read-only context an export needs.
@@ -118,6 +120,8 @@ pub struct Ctx<'a> {
     pub sources: &'a FxHashMap<PeerId, Arc<PeerRules>>,
     /// Where every source peer's routes come from, for export policy.
     pub origins: &'a FxHashMap<PeerId, Origin>,
+    /// RFC 8097: iBGP neighbors get each route's origin validation state.
+    pub ov_community: bool,
 }
 
 impl Ctx<'_> {
@@ -154,6 +158,7 @@ impl Out {
             after: VecDeque::new(),
             forced: Vec::new(),
             cache: FxHashMap::default(),
+            marked: FxHashMap::default(),
         }
     }
 
@@ -336,6 +341,47 @@ impl Out {
         nlri: &Nlri,
         path: &Path,
     ) -> Option<Arc<Attrs>> {
+        let out = self.exported_as(cx, family, nlri, path)?;
+        if !(cx.ov_community && self.rules.ibgp && path.peer != cx.local_id) {
+            return Some(out);
+        }
+        Some(self.with_state(out, path.validation.rpki))
+    }
+
+    /// `a` with the RFC 8097 origin validation state extended community
+    /// (type 0x43, subtype 0x00, the state in the last octet: 0 valid, 1
+    /// not found, 2 invalid) replacing any it carried.
+    fn with_state(&mut self, a: Arc<Attrs>, state: rbgp_rib::Rpki) -> Arc<Attrs> {
+        let code = match state {
+            rbgp_rib::Rpki::Valid => 0u8,
+            rbgp_rib::Rpki::NotFound => 1,
+            rbgp_rib::Rpki::Invalid => 2,
+        };
+        let key = (Arc::as_ptr(&a) as usize, code);
+        if let Some((_, Some(m))) = self.marked.get(&key) {
+            return Arc::clone(m);
+        }
+        let mut x = Attrs::clone(&a);
+        x.ext_communities.retain(|c| !is_ov_state(c));
+        x.ext_communities.push(rbgp_wire::attr::ExtCommunity([
+            0x43, 0, 0, 0, 0, 0, 0, code,
+        ]));
+        let m = Arc::new(x);
+        if self.marked.len() >= CACHE_MAX {
+            self.marked.clear();
+        }
+        self.marked.insert(key, (a, Some(Arc::clone(&m))));
+        m
+    }
+
+    /// [`Out::exported`] before RFC 8097.
+    fn exported_as(
+        &mut self,
+        cx: &Ctx<'_>,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path: &Path,
+    ) -> Option<Arc<Attrs>> {
         let per_route = match self.export.get_mut(family) {
             Some(Gate::Fixed(true, _)) => false,
             // No gate: the family is not configured for the peer.
@@ -401,6 +447,7 @@ impl Out {
     /// when a source peer's rules change).
     pub fn clear_cache(&mut self) {
         self.cache.clear();
+        self.marked.clear();
     }
 
     /// Compare what route `id` should look like at the peer with what was
@@ -540,4 +587,9 @@ fn policy_wins(mut a: Attrs, o: &Outcome) -> Attrs {
         a.next_hop = o.attrs.next_hop;
     }
     a
+}
+
+/// RFC 8097's BGP origin validation state extended community.
+pub fn is_ov_state(c: &rbgp_wire::attr::ExtCommunity) -> bool {
+    c.0[0] == 0x43 && c.0[1] == 0
 }

@@ -33,6 +33,8 @@ pub struct RpkiTable {
     /// Data has been loaded (and has not expired): until then every path
     /// is not-found/unknown without a lookup.
     loaded: bool,
+    /// RFC 8097 on iBGP: states sent as, and taken from, the community.
+    pub community: bool,
 }
 
 impl RpkiTable {
@@ -101,6 +103,19 @@ impl RibTask {
         attrs: &Arc<Attrs>,
     ) -> Validation {
         let mut v = Validation::default();
+        // RFC 8097 §4: an iBGP neighbor's route carries the state its
+        // router found; use it rather than validating again.
+        if self.rpki.community {
+            if let Some(state) = self
+                .sources
+                .get(&peer)
+                .filter(|r| r.ibgp)
+                .and_then(|_| carried_state(attrs))
+            {
+                v.rpki = state;
+                return v;
+            }
+        }
         if !self.rpki.loaded {
             return v;
         }
@@ -146,6 +161,25 @@ impl RibTask {
         (state, self.rpki.table.covering(prefix))
     }
 
+    /// RFC 8097 on or off: iBGP neighbors get every route again (with or
+    /// without the community). Routes already received from iBGP keep
+    /// the states they were given until they are sent again.
+    fn set_community(&mut self, on: bool) {
+        if self.rpki.community == on {
+            return;
+        }
+        self.rpki.community = on;
+        tracing::info!(on, "RFC 8097 origin validation state community on iBGP");
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut().filter(|o| o.rules.ibgp) {
+                o.clear_cache();
+                for f in o.families.clone() {
+                    o.refresh(&self.rib, f, false, false);
+                }
+            }
+        }
+    }
+
     /// New data from the RPKI task: apply it, then revalidate what it can
     /// have changed.
     pub(super) fn rpki_data(&mut self, data: RpkiData) {
@@ -159,6 +193,10 @@ impl RibTask {
                     c = everything(&self.rpki.table, c);
                 }
                 c
+            }
+            RpkiData::Community(on) => {
+                self.set_community(on);
+                return;
             }
             RpkiData::Expired => {
                 if !self.rpki.loaded {
@@ -304,6 +342,20 @@ impl RibTask {
             refreshed = refresh.len(),
             "RPKI revalidation"
         );
+    }
+}
+
+/// The RFC 8097 state a route carries, if it carries one.
+fn carried_state(a: &Attrs) -> Option<rbgp_rib::Rpki> {
+    let c = a
+        .ext_communities
+        .iter()
+        .find(|c| super::out::is_ov_state(c))?;
+    match c.0[7] {
+        0 => Some(rbgp_rib::Rpki::Valid),
+        1 => Some(rbgp_rib::Rpki::NotFound),
+        2 => Some(rbgp_rib::Rpki::Invalid),
+        _ => None,
     }
 }
 

@@ -76,6 +76,12 @@ impl Rtr {
 pub async fn run(mut config: Rpki, rtr: Rtr, mut reload: mpsc::Receiver<Rpki>) {
     loop {
         rtr.status.send_modify(|s| s.enabled = config.enabled());
+        if !rtr
+            .send(RpkiData::Community(config.origin_validation_community))
+            .await
+        {
+            return;
+        }
         let next = if let Some(path) = config.file.clone() {
             tokio::select! {
                 () = file::run(&path, &rtr) => return,

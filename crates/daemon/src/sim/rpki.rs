@@ -236,3 +236,53 @@ async fn aspa_by_role() {
         ("100.64.0.0/24".into(), st(Rpki::NotFound, Aspa::Unknown))
     );
 }
+
+#[tokio::test]
+async fn rfc8097_state_community_on_ibgp() {
+    use rbgp_wire::attr::ExtCommunity;
+    let ov = |code: u8| ExtCommunity([0x43, 0, 0, 0, 0, 0, 0, code]);
+    let mut sim = Sim::with_policy(Vec::new(), "", ROV);
+    sim.up(
+        "192.0.2.1",
+        "remote_asn = 65001\nimport_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]",
+    )
+    .await;
+    sim.up("10.0.0.2", "remote_asn = 65000").await;
+    sim.rpki(delta(true, vec![vrp("203.0.113.0/24", 24, 64999)], vec![]))
+        .await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24", "198.51.100.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    // Off by default: no community.
+    let r = sim.peer("10.0.0.2").route(V4, "203.0.113.0/24").unwrap();
+    assert!(r.ext_communities.is_empty(), "{r:?}");
+    sim.rpki(RpkiData::Community(true)).await;
+    let ext = |sim: &Sim, p: &str| {
+        sim.peer("10.0.0.2")
+            .route(V4, p)
+            .unwrap()
+            .ext_communities
+            .to_vec()
+    };
+    assert_eq!(ext(&sim, "203.0.113.0/24"), vec![ov(2)], "invalid");
+    assert_eq!(ext(&sim, "198.51.100.0/24"), vec![ov(1)], "not found");
+    // From iBGP with a state: taken as it is (RFC 8097 §4), and not sent
+    // on to eBGP (a non-transitive community, RFC 4360 §6).
+    let mut a = attrs("64999", "10.0.0.2");
+    a.ext_communities.push(ov(0));
+    sim.announce("10.0.0.2", V4, &["100.64.0.0/24"], &a).await;
+    let s = states(&sim).await;
+    assert_eq!(
+        s[0],
+        ("100.64.0.0/24".into(), st(Rpki::Valid, Aspa::Unknown))
+    );
+    let at_ebgp = sim.peer("192.0.2.1").route(V4, "100.64.0.0/24").unwrap();
+    assert!(at_ebgp.ext_communities.is_empty(), "{at_ebgp:?}");
+    // Off again: the iBGP neighbor gets the routes without it.
+    sim.rpki(RpkiData::Community(false)).await;
+    assert!(ext(&sim, "203.0.113.0/24").is_empty());
+}
