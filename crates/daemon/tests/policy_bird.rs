@@ -255,20 +255,10 @@ fn routes(lab: &Lab, neighbor: &str) -> BTreeMap<String, String> {
 
 /// Received counts at the monitor for rbgpd and BIRD.
 fn received(lab: &Lab) -> (u64, u64) {
-    let count = |n: &str| {
-        let out = lab.gobgp_in("g", &format!("neighbor {n} -j"));
-        serde_json::from_str::<Value>(&out)
-            .ok()
-            .and_then(|v| {
-                v["afi_safis"].as_array().and_then(|a| {
-                    a.iter()
-                        .map(|f| f["state"]["received"].as_u64().unwrap_or(0))
-                        .max()
-                })
-            })
-            .unwrap_or(0)
-    };
-    (count("10.88.0.1"), count("10.88.0.2"))
+    (
+        lab.gobgp_received("g", "10.88.0.1"),
+        lab.gobgp_received("g", "10.88.0.2"),
+    )
 }
 
 #[test]

@@ -135,26 +135,10 @@ fn states(lab: &Lab, neighbor: &str) -> BTreeMap<String, u64> {
     out
 }
 
-fn received(lab: &Lab, n: &str) -> u64 {
-    let out = lab.gobgp_in("g", &format!("neighbor {n} -j"));
-    serde_json::from_str::<Value>(&out)
-        .ok()
-        .and_then(|v| {
-            v["afi_safis"].as_array().and_then(|a| {
-                a.iter()
-                    .map(|f| f["state"]["received"].as_u64().unwrap_or(0))
-                    .max()
-            })
-        })
-        .unwrap_or(0)
-}
-
+/// A sample of rbgpd's /metrics.
 fn metric(lab: &Lab, name: &str) -> Option<u64> {
-    let m = lab.run_in("d", "curl -s http://10.88.0.1:9179/metrics");
-    m.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
+    lab.metric("d", "http://10.88.0.1:9179/metrics", name)
+        .map(|v| v as u64)
 }
 
 #[test]
@@ -219,7 +203,10 @@ fn rbgpd_origin_validation_equals_bird_roa_check() {
     let mut last = (0, 0);
     let mut still = 0;
     lab.wait("both routers' routes at the monitor", 300, || {
-        let now = (received(&lab, "10.88.0.1"), received(&lab, "10.88.0.2"));
+        let now = (
+            lab.gobgp_received("g", "10.88.0.1"),
+            lab.gobgp_received("g", "10.88.0.2"),
+        );
         still = if now == last && now.0 > 100_000 {
             still + 1
         } else {

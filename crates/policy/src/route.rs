@@ -1,9 +1,7 @@
 //! What a policy sees of a route besides its attributes, and of the
 //! session it is evaluated for.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 pub use rbgp_rib::{Aspa, Rpki};
 use rbgp_wire::{AfiSafi, Prefix};
@@ -19,35 +17,7 @@ pub enum Source {
     Reflected,
 }
 
-macro_rules! names {
-    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
-        impl $t {
-            pub const ALL: &'static [$t] = &[$(<$t>::$v),*];
-            pub fn name(self) -> &'static str {
-                match self { $(<$t>::$v => $s),* }
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-        impl FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($s => Ok(<$t>::$v),)*
-                    _ => Err(format!(
-                        "{s:?}: expected one of {}",
-                        [$($s),*].join(", ")
-                    )),
-                }
-            }
-        }
-    };
-}
-
-names!(Source { Injected = "injected", Ebgp = "ebgp", Ibgp = "ibgp", Reflected = "reflected" });
+rbgp_rib::text_enum!(Source { Injected = "injected", Ebgp = "ebgp", Ibgp = "ibgp", Reflected = "reflected" });
 
 /// The route a policy decides on, apart from its attributes.
 #[derive(Debug, Clone, Copy)]

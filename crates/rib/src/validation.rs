@@ -4,9 +4,6 @@
 //! bytes in the path's padding); the daemon computes them and policy
 //! matches on them.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// Route origin validation state (RFC 6811 §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Rpki {
@@ -33,7 +30,11 @@ pub struct Validation {
     pub aspa: Aspa,
 }
 
-macro_rules! names {
+/// Text names for a fieldless enum: `ALL`, `name()`, `Display` and
+/// `FromStr` (whose error lists the names). Exported for the other enums
+/// policy reads from text (`rbgp_policy::Source`).
+#[macro_export]
+macro_rules! text_enum {
     ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
         impl $t {
             pub const ALL: &'static [$t] = &[$(<$t>::$v),*];
@@ -41,12 +42,12 @@ macro_rules! names {
                 match self { $(<$t>::$v => $s),* }
             }
         }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.name())
             }
         }
-        impl FromStr for $t {
+        impl ::std::str::FromStr for $t {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -61,8 +62,8 @@ macro_rules! names {
     };
 }
 
-names!(Rpki { Valid = "valid", Invalid = "invalid", NotFound = "not-found" });
-names!(Aspa { Valid = "valid", Invalid = "invalid", Unknown = "unknown" });
+text_enum!(Rpki { Valid = "valid", Invalid = "invalid", NotFound = "not-found" });
+text_enum!(Aspa { Valid = "valid", Invalid = "invalid", Unknown = "unknown" });
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,22 @@ impl Lab {
     pub fn gobgp_ok_in(&self, ns: &str, cmd: &str) {
         self.ok_in(ns, &format!("gobgp -p {GOBGP_API_PORT} {cmd}"));
     }
+
+    /// Routes the gobgpd of namespace `ns` has received from `neighbor`
+    /// (its largest family); 0 when it cannot tell.
+    pub fn gobgp_received(&self, ns: &str, neighbor: &str) -> u64 {
+        let out = self.gobgp_in(ns, &format!("neighbor {neighbor} -j"));
+        serde_json::from_str::<serde_json::Value>(&out)
+            .ok()
+            .and_then(|v| {
+                v["afi_safis"].as_array().and_then(|a| {
+                    a.iter()
+                        .map(|f| f["state"]["received"].as_u64().unwrap_or(0))
+                        .max()
+                })
+            })
+            .unwrap_or(0)
+    }
 }
 
 /// gobgpd on the host with this configuration file, its API on
