@@ -12,6 +12,8 @@
 //! * [`framer`]: messages from any byte stream, with a documented
 //!   resynchronisation policy for garbage.
 //! * [`openbmp`]: the OpenBMP `raw_bmp` (Kafka) header.
+//! * [`tables::Tables`]: the routes a station holds per peer and view
+//!   (pre/post-policy Adj-RIB-In, Loc-RIB, Adj-RIB-Out).
 //!
 //! Sans-IO: no sockets, no async runtime. No input panics.
 //!
@@ -41,12 +43,14 @@ pub mod message;
 pub mod openbmp;
 pub mod session;
 pub mod stats;
+pub mod tables;
 pub mod tlv;
 
 pub use error::BmpError;
 pub use header::{PeerFlags, PeerHeader, PeerType, MAX_MESSAGE_LEN};
 pub use message::{BmpMessage, PeerDownReason};
 pub use session::{BmpSession, Processed};
+pub use tables::{Tables, View};
 
 /// Lower-case hex of `b`.
 pub fn hex(b: &[u8]) -> String {

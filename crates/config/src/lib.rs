@@ -13,9 +13,11 @@ use rbgp_wire::{AfiSafi, Prefix};
 use serde::{Deserialize, Deserializer};
 
 mod api;
+mod bmp;
 mod policy;
 mod rpki;
 pub use api::{Api, ApiListener, Metrics, MutualTls};
+pub use bmp::{Bmp, Collector as BmpCollector, View as BmpView};
 pub use policy::{Attachments, PeerPolicy};
 pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};
 pub use rpki::{NeighborRole, Rpki, RtrCache};
@@ -275,6 +277,9 @@ pub struct Config {
     /// RPKI caches or file (`[rpki]`).
     #[serde(default)]
     pub rpki: Rpki,
+    /// BMP stations to export to (`[bmp]`).
+    #[serde(default)]
+    pub bmp: Bmp,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
@@ -418,6 +423,7 @@ impl Config {
         }
         policy::validate(self)?;
         self.rpki.check()?;
+        self.bmp.check()?;
         for (i, r) in self.routes.iter().enumerate() {
             check_route(r).map_err(|e| match e {
                 ConfigError::Invalid { field, reason } => {

@@ -52,6 +52,14 @@ pub async fn start(
         },
         rpki_reload_rx,
     ));
+    let (bmp_status, bmp_status_rx) = watch::channel(crate::bmp::BmpStatus::default());
+    let (bmp_ctl, bmp_ctl_rx) = mpsc::channel(4);
+    let bmp = tokio::spawn(crate::bmp::run(
+        config.bmp.clone(),
+        rib_tx.clone(),
+        bmp_ctl_rx,
+        bmp_status,
+    ));
     let (events, _) = broadcast::channel(EVENTS);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_Q);
     let (conn_tx, conn_rx) = mpsc::channel(CONN_Q);
@@ -83,6 +91,8 @@ pub async fn start(
         update_latency: latency,
         rpki: rpki_reload,
         rpki_status: rpki_status_rx,
+        bmp: bmp_ctl,
+        bmp_status: bmp_status_rx,
     };
     let done = tokio::spawn(async move {
         supervisor::run(sup, cmd_rx, conn_rx, gone_rx).await;
@@ -90,6 +100,7 @@ pub async fn start(
             l.abort();
         }
         rpki.abort();
+        bmp.abort();
         rib.abort();
     });
     Ok((handle, done))

@@ -30,6 +30,10 @@ pub struct Handle {
     pub(crate) rpki: mpsc::Sender<rbgp_config::Rpki>,
     /// What the RPKI task is doing.
     pub rpki_status: watch::Receiver<crate::rpki::RpkiStatus>,
+    /// The BMP task's stations, changed on reload and by the API.
+    pub(crate) bmp: mpsc::Sender<crate::bmp::BmpCtl>,
+    /// Each BMP station's state.
+    pub bmp_status: watch::Receiver<crate::bmp::BmpStatus>,
 }
 
 impl Handle {
@@ -90,10 +94,13 @@ impl Handle {
     /// started, stopped or restarted; the others are not touched.
     pub async fn reload(&self, config: Config) -> Result<ReloadSummary, ControlError> {
         let rpki = config.rpki.clone();
+        let bmp = config.bmp.clone();
         let summary = self.ask(|r| Command::Reload(Box::new(config), r)).await?;
         // The RPKI sources start again (a file is read again) with the
         // data kept until they deliver.
         let _ = self.rpki.send(rpki).await;
+        // BMP stations added or changed start, removed ones end.
+        let _ = self.bmp.send(crate::bmp::BmpCtl::Set(bmp)).await;
         Ok(summary)
     }
 
@@ -134,6 +141,16 @@ impl Handle {
 
     /// Close every session with Cease/Administrative Shutdown and stop.
     pub async fn shutdown(&self, message: Option<String>) -> Result<(), ControlError> {
+        // BMP stations get Termination first (RFC 7854 §4.5), briefly.
+        let (done, wait) = oneshot::channel();
+        if self
+            .bmp
+            .send(crate::bmp::BmpCtl::Shutdown(done))
+            .await
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), wait).await;
+        }
         self.cmd
             .send(Command::Shutdown(message))
             .await

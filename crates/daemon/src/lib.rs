@@ -10,6 +10,7 @@
 //!   way to send them, [`metrics`] the counters the tasks keep.
 
 pub mod api;
+pub mod bmp;
 pub mod control;
 pub mod daemon;
 pub mod handle;

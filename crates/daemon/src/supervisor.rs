@@ -119,7 +119,14 @@ impl Supervisor {
             task.abort();
         }
         // A peer in graceful restart has routes but no session: drop them.
-        let _ = self.rib.send(RibMsg::Down { addr, retain: None }).await;
+        let _ = self
+            .rib
+            .send(RibMsg::Down {
+                addr,
+                retain: None,
+                why: None,
+            })
+            .await;
         let _ = self
             .rib
             .send(RibMsg::SetPeerPolicy { addr, spec: None })

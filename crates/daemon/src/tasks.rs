@@ -21,6 +21,8 @@
 //!   rpki:: RTR caches / JSON file --- RibMsg::Rpki --> rib_task
 //!          +--> RpkiStatus (watch) --> api, /metrics
 //!   rib_task ---> RouteEvent (broadcast) --> api WatchRoutes
+//!   rib_task ---> Vec<BmpEvent> per station --> bmp:: station tasks --> TCP
+//!          ^--- RibMsg::BmpAttach (snapshot) / Counts (statistics) ---+
 //!   peer:: also spawns a short task per outbound connection attempt.
 //! ```
 //!
@@ -34,9 +36,9 @@
 //! `out.rs`). Sessions live only in peer tasks; the supervisor owns the
 //! tasks, not their state (it reads their [`watch`] status).
 //!
-//! Planned taps (see ARCHITECTURE.md, "Where to extend"): BMP
-//! and MRT tasks fed by the RIB task beside `RouteEvent`, a looking glass
-//! reading through [`crate::handle::Handle`].
+//! Planned taps (see ARCHITECTURE.md, "Where to extend"): an MRT task fed
+//! by the RIB task like the BMP stations, a looking glass reading through
+//! [`crate::handle::Handle`].
 //!
 //! [`watch`]: tokio::sync::watch
 
@@ -84,6 +86,9 @@ pub const GONE_Q: usize = 64;
 pub const EVENTS: usize = 1024;
 /// Loc-RIB changes kept for slow WatchRoutes readers (they see `Lagged`).
 pub const WATCH: usize = 4096;
+/// RIB -> one BMP station, in batches (one per RIB message handled); the
+/// station's `buffer` (in events) is the limit that matters.
+pub const BMP_Q: usize = 4096;
 
 /// A reply to a control request.
 pub type Reply<T> = oneshot::Sender<Result<T, ControlError>>;
@@ -146,6 +151,8 @@ pub enum RibMsg {
     Down {
         addr: IpAddr,
         retain: Option<Retain>,
+        /// Why (BMP Peer Down); `None`: the neighbor was deconfigured.
+        why: Option<rbgp_fsm::DownReason>,
     },
     /// UPDATEs received, in order, each with when its peer task took it
     /// off the socket (the time until it is applied is the UPDATE latency
@@ -219,6 +226,90 @@ pub enum RibMsg {
         addr: IpAddr,
         spec: Option<PeerSpec>,
     },
+    /// A BMP station (re)connected: the current state of the views it
+    /// wants, then every change on `tx` (`crate::bmp`).
+    BmpAttach {
+        sink: BmpSink,
+        reply: oneshot::Sender<BmpSnapshot>,
+    },
+}
+
+/// Where the RIB task sends one BMP station's changes.
+#[derive(Debug)]
+pub struct BmpSink {
+    pub views: BmpViews,
+    pub tx: mpsc::Sender<Vec<BmpEvent>>,
+    /// Events sent and not yet taken (the station's task subtracts what
+    /// it takes); past `limit` the sink is dropped, which tells the
+    /// station's task to reset and resync.
+    pub queued: Arc<std::sync::atomic::AtomicUsize>,
+    pub limit: usize,
+}
+
+/// Which views a BMP station wants (`rbgp_config::BmpView`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BmpViews {
+    pub pre: bool,
+    pub post: bool,
+    pub loc_rib: bool,
+    pub out: bool,
+}
+
+impl BmpViews {
+    pub fn of(views: &[rbgp_config::BmpView]) -> Self {
+        use rbgp_config::BmpView as V;
+        BmpViews {
+            pre: views.contains(&V::PrePolicy),
+            post: views.contains(&V::PostPolicy),
+            loc_rib: views.contains(&V::LocRib),
+            out: views.contains(&V::AdjRibOut),
+        }
+    }
+}
+
+/// A change one BMP station hears of, in the RIB task's order.
+#[derive(Debug, Clone)]
+pub enum BmpEvent {
+    PeerUp(IpAddr, Arc<SessionInfo>),
+    /// `None`: the neighbor was deconfigured.
+    PeerDown(IpAddr, Option<rbgp_fsm::DownReason>),
+    /// An UPDATE as received: Adj-RIB-In pre-policy.
+    Received(IpAddr, Arc<Update>),
+    /// A path after import policy (`attrs: None`: not there any more):
+    /// Adj-RIB-In post-policy.
+    Accepted(IpAddr, Export),
+    /// The best path to an NLRI (`attrs: None`: none left): Loc-RIB.
+    Best(Export),
+    /// Sent to a neighbor: Adj-RIB-Out post-policy.
+    Sent(IpAddr, Vec<Export>),
+}
+
+/// The state of the views a BMP station asked for, when it attached.
+#[derive(Debug, Default)]
+pub struct BmpSnapshot {
+    pub local: Option<Local>,
+    /// The sessions that are up.
+    pub peers: Vec<(IpAddr, Arc<SessionInfo>)>,
+    pub pre: Vec<(IpAddr, Vec<Export>)>,
+    pub post: Vec<(IpAddr, Vec<Export>)>,
+    pub best: Vec<Export>,
+    pub out: Vec<(IpAddr, Vec<Export>)>,
+}
+
+/// How a session came up, as BMP's Peer Up tells it (RFC 7854 §4.10).
+#[derive(Debug)]
+pub struct SessionInfo {
+    pub local: Option<std::net::SocketAddr>,
+    pub remote: Option<std::net::SocketAddr>,
+    pub sent_open: rbgp_wire::Open,
+    pub received_open: rbgp_wire::Open,
+    /// How what the peer sends is encoded (Adj-RIB-In).
+    pub rx: rbgp_wire::Context,
+    /// How what we send it is encoded (Adj-RIB-Out).
+    pub tx: rbgp_wire::Context,
+    pub peer_asn: u32,
+    pub peer_id: std::net::Ipv4Addr,
+    pub at: SystemTime,
 }
 
 /// What policy needs to know of a neighbor: its chains per family, its
@@ -249,6 +340,8 @@ pub struct Up {
     pub long_lived: Vec<LlgrFamily>,
     /// Keep what the peer sends before import policy.
     pub keep_pre_policy: bool,
+    /// How the session came up (BMP).
+    pub session: Arc<SessionInfo>,
     /// Where the RIB sends this peer its routes.
     pub tx: mpsc::Sender<ToPeer>,
 }

@@ -129,6 +129,9 @@ pub struct Fsm {
     flaps: u32,
     running: [bool; 6],
     negotiated: Option<Negotiated>,
+    /// The OPEN the peer sent for the current session (BMP Peer Up
+    /// reports both OPENs, RFC 7854 §4.10).
+    peer_open: Option<Open>,
 }
 
 impl Fsm {
@@ -143,6 +146,7 @@ impl Fsm {
             flaps: 0,
             running: [false; 6],
             negotiated: None,
+            peer_open: None,
         }
     }
 
@@ -163,6 +167,10 @@ impl Fsm {
     }
     pub fn negotiated(&self) -> Option<&Negotiated> {
         self.negotiated.as_ref()
+    }
+    /// The peer's OPEN, once it was accepted (OpenConfirm, Established).
+    pub fn peer_open(&self) -> Option<&Open> {
+        self.peer_open.as_ref()
     }
     pub fn connect_retry_counter(&self) -> u32 {
         self.connect_retry_counter
@@ -467,6 +475,7 @@ impl Fsm {
                     self.stop(a, Timer::Hold);
                 }
                 self.negotiated = Some(n);
+                self.peer_open = Some(theirs.clone());
                 self.state = State::OpenConfirm;
             }
             Err(notif) => self.go_idle(a, Some(notif.clone()), DownReason::ErrorSent(notif)),

@@ -4,6 +4,7 @@
 //! [`SessionEvent`].
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rbgp_fsm::{Action, Event, State};
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 use super::{session, Peer};
 use crate::control::{Direction, LastNotification};
 use crate::metrics::count_notification;
-use crate::tasks::{RibMsg, SessionEvent, EXPORT_Q};
+use crate::tasks::{RibMsg, SessionEvent, SessionInfo, EXPORT_Q};
 
 impl Peer {
     /// Record a NOTIFICATION sent or received.
@@ -62,7 +63,19 @@ impl Peer {
                     self.exports = Some(rx);
                     tracing::info!(peer = %self.addr(), asn = n.peer_asn, families = %crate::control::families_text(&n.families), hold = n.hold_time, "session established");
                     let local = self.conn.as_ref().and_then(|s| s.local_addr().ok());
-                    let up = session::up(&self.setup, &n, local, tx);
+                    let info = SessionInfo {
+                        local,
+                        remote: self.conn.as_ref().and_then(|s| s.peer_addr().ok()),
+                        sent_open: self.fsm.our_open().clone(),
+                        // Always there: OpenConfirm came before Established.
+                        received_open: self.fsm.peer_open().unwrap_or(self.fsm.our_open()).clone(),
+                        rx: self.rx_ctx.clone(),
+                        tx: self.tx_ctx.clone(),
+                        peer_asn: n.peer_asn,
+                        peer_id: n.peer_id,
+                        at: SystemTime::now(),
+                    };
+                    let up = session::up(&self.setup, &n, local, Arc::new(info), tx);
                     let _ = self.rib.send(RibMsg::Up(Box::new(up))).await;
                     self.status.send_modify(|st| {
                         st.established_at = Some(SystemTime::now());
@@ -79,6 +92,7 @@ impl Peer {
                                 .send(RibMsg::Down {
                                     addr: self.addr(),
                                     retain,
+                                    why: Some(reason.clone()),
                                 })
                                 .await;
                         }

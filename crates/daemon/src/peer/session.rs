@@ -116,6 +116,7 @@ pub fn up(
     setup: &Setup,
     n: &Negotiated,
     local: Option<SocketAddr>,
+    session: std::sync::Arc<crate::tasks::SessionInfo>,
     tx: mpsc::Sender<ToPeer>,
 ) -> Up {
     let nb = &setup.neighbor;
@@ -130,6 +131,7 @@ pub fn up(
         graceful_restart: n.peer_graceful_restart.clone(),
         long_lived: n.peer_llgr.clone(),
         keep_pre_policy: nb.keep_pre_policy,
+        session,
         tx,
     }
 }

@@ -84,16 +84,21 @@ impl RibTask {
             .is_none()
             .then(|| Attrs::from_update(update));
         self.keep_pre(addr, update, verdict, received.as_ref());
+        let post = self.bmp.wants().post;
         for (f, n) in update.withdrawals() {
             let path_id = n.path_id.unwrap_or(0);
-            self.withdraw(id, f, &n.nlri, path_id);
+            if self.withdraw(id, f, &n.nlri, path_id) && post {
+                self.bmp_accepted(addr, (f, &n.nlri, path_id), None);
+            }
             self.unreject(addr, f, &n.nlri, path_id);
         }
         if let Some(w) = &verdict.treat_as_withdraw {
             // RFC 7606 §2: the UPDATE's routes count as withdrawn.
             for (f, n) in w {
                 let path_id = n.path_id.unwrap_or(0);
-                self.withdraw(id, *f, &n.nlri, path_id);
+                if self.withdraw(id, *f, &n.nlri, path_id) && post {
+                    self.bmp_accepted(addr, (*f, &n.nlri, path_id), None);
+                }
                 self.unreject(addr, *f, &n.nlri, path_id);
             }
         } else if let Some(attrs) = received {
@@ -163,6 +168,9 @@ impl RibTask {
         };
         match verdict {
             Ok(a) => {
+                if self.bmp.wants().post {
+                    self.bmp_accepted(addr, (f, nlri, path_id), Some(&a));
+                }
                 let c = self
                     .rib
                     .update_validated(id, f, nlri, path_id, a, validation);
@@ -171,7 +179,9 @@ impl RibTask {
             }
             Err(why) => {
                 tracing::trace!(%addr, %nlri, ?why, "path rejected");
-                self.withdraw(id, f, nlri, path_id);
+                if self.withdraw(id, f, nlri, path_id) && self.bmp.wants().post {
+                    self.bmp_accepted(addr, (f, nlri, path_id), None);
+                }
                 if let Some(p) = self.peers.get_mut(&addr) {
                     let kept = p.keep_filtered.then(|| Arc::clone(attrs));
                     p.rejected

@@ -25,6 +25,7 @@ impl RibTask {
             graceful_restart,
             long_lived,
             keep_pre_policy,
+            session,
             tx,
         } = up;
         let info = PeerInfo {
@@ -58,6 +59,7 @@ impl RibTask {
                         route_refresh,
                         pre: None,
                         gr: gr::Restart::default(),
+                        session: Arc::clone(&session),
                     },
                 );
                 (id, Vec::new())
@@ -91,8 +93,12 @@ impl RibTask {
             p.import = import;
             p.keep_filtered = keep_filtered;
             p.out = Some(o);
-            p.pre = keep_pre_policy.then(FxHashMap::default);
+            // A BMP station's pre-policy view is served from this table.
+            p.pre = (keep_pre_policy || self.bmp.wants().pre).then(FxHashMap::default);
+            p.session = Arc::clone(&session);
         }
+        self.bmp
+            .emit(|_| true, crate::tasks::BmpEvent::PeerUp(addr, session));
         // Other peers' exports may depend on this peer's rules.
         for p in self.peers.values_mut() {
             if let Some(o) = p.out.as_mut() {

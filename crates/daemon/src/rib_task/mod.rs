@@ -14,11 +14,13 @@
 //! | `refresh.rs` | ROUTE-REFRESH from a peer (RFC 2918/7313), soft reset out |
 //! | `inject.rs` | routes originated by the config file and the API |
 //! | `rpki.rs` | RPKI states of received paths, revalidation when the data changes |
+//! | `bmp.rs` | BMP stations: a snapshot of the views each wants, then its changes |
 //! | `query.rs` | answers: RIB queries, explanations, counters, sizes, route watching |
 //! | `out.rs`, `adv.rs`, `bits.rs` | each peer's Adj-RIB-Out: dirty routes, what was advertised, ADD-PATH |
 
 mod adv;
 mod bits;
+mod bmp;
 mod gr;
 mod import;
 mod inject;
@@ -43,7 +45,7 @@ use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::control::LocalRoute;
 use crate::metrics::Histogram;
-use crate::tasks::{RibMsg, RouteEvent, WATCH};
+use crate::tasks::{BmpEvent, Export, RibMsg, RouteEvent, SessionInfo, WATCH};
 
 /// The read-only context an Adj-RIB-Out export needs, from the task's
 /// fields (a macro, so the peers can be borrowed mutably beside it).
@@ -85,6 +87,8 @@ struct PeerState {
     /// The pre-policy Adj-RIB-In, when the neighbor keeps it.
     pre: Option<FxHashMap<(AfiSafi, Nlri, u32), Arc<Attrs>>>,
     gr: gr::Restart,
+    /// How the session came up (BMP Peer Up, encodings).
+    session: Arc<SessionInfo>,
 }
 
 /// The RIB task's state: the RIB, the peers it knows and their
@@ -115,6 +119,8 @@ pub struct RibTask {
     started: std::time::Instant,
     /// RPKI data paths are validated against.
     rpki: rpki::RpkiTable,
+    /// Attached BMP stations.
+    bmp: bmp::Taps,
 }
 
 impl RibTask {
@@ -139,6 +145,7 @@ impl RibTask {
             specs: policy::Specs::default(),
             origins: FxHashMap::default(),
             rpki: rpki::RpkiTable::default(),
+            bmp: bmp::Taps::default(),
         }
     }
 
@@ -150,6 +157,17 @@ impl RibTask {
         for p in self.peers.values_mut() {
             if let Some(o) = p.out.as_mut() {
                 o.offer(&c, best_peer);
+            }
+        }
+        if c.best && self.bmp.wants().loc_rib {
+            if let Some(r) = route {
+                let e = Export {
+                    family: c.family,
+                    nlri: r.nlri(),
+                    path_id: None,
+                    attrs: r.best().map(|p| Arc::clone(&p.attrs)),
+                };
+                self.bmp.emit(|v| v.loc_rib, BmpEvent::Best(e));
             }
         }
         if c.best && self.watch.receiver_count() > 0 {
@@ -177,9 +195,20 @@ impl RibTask {
         self.apply(c);
     }
 
-    pub(super) fn withdraw(&mut self, peer: PeerId, family: AfiSafi, nlri: &Nlri, path_id: u32) {
-        if let Some(c) = self.rib.withdraw(peer, family, nlri, path_id) {
-            self.apply(c);
+    /// Withdraw a path; whether there was one.
+    pub(super) fn withdraw(
+        &mut self,
+        peer: PeerId,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path_id: u32,
+    ) -> bool {
+        match self.rib.withdraw(peer, family, nlri, path_id) {
+            Some(c) => {
+                self.apply(c);
+                true
+            }
+            None => false,
         }
     }
 
@@ -193,13 +222,23 @@ impl RibTask {
     pub(super) fn flush(&mut self) {
         let cx = ctx!(self);
         let batch = out::batch_size(self.peers.len());
+        let tap = self.bmp.wants().out;
+        let mut sent = Vec::new();
         for (addr, p) in self.peers.iter_mut() {
             if let Some(o) = p.out.as_mut().filter(|o| o.has_work()) {
-                if !o.flush(&cx, batch) {
+                let mut batch_sent = Vec::new();
+                if !o.flush(&cx, batch, tap.then_some(&mut batch_sent)) {
                     tracing::debug!(%addr, "peer task gone");
+                }
+                if !batch_sent.is_empty() {
+                    sent.push((*addr, batch_sent));
                 }
             }
         }
+        for (addr, routes) in sent {
+            self.bmp.emit(|v| v.out, BmpEvent::Sent(addr, routes));
+        }
+        self.bmp.send();
         self.release();
     }
 
@@ -235,12 +274,29 @@ impl RibTask {
             .set_clock(u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX));
         match m {
             RibMsg::Up(up) => self.up(*up),
-            RibMsg::Down { addr, retain } => self.down(addr, retain),
+            RibMsg::Down { addr, retain, why } => {
+                if self.peers.get(&addr).is_some_and(|p| p.out.is_some()) {
+                    self.bmp.emit(|_| true, BmpEvent::PeerDown(addr, why));
+                }
+                self.down(addr, retain);
+            }
             RibMsg::Updates { addr, updates } => {
-                for (update, verdict, at) in &updates {
-                    self.import(addr, update, verdict);
+                let pre =
+                    self.bmp.wants().pre && self.peers.get(&addr).is_some_and(|p| p.out.is_some());
+                for (update, verdict, at) in updates {
+                    if pre {
+                        let u = Arc::new(update);
+                        self.bmp
+                            .emit(|v| v.pre, BmpEvent::Received(addr, Arc::clone(&u)));
+                        self.import(addr, &u, &verdict);
+                    } else {
+                        self.import(addr, &update, &verdict);
+                    }
                     self.latency.observe(at.elapsed());
                 }
+            }
+            RibMsg::BmpAttach { sink, reply } => {
+                let _ = reply.send(self.bmp_attach(sink));
             }
             RibMsg::RouteRefresh { addr, refresh } => self.route_refresh(addr, refresh),
             RibMsg::Resend { addr } => self.resend(addr),

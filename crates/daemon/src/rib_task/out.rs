@@ -302,7 +302,13 @@ impl Out {
 
     /// Send what the channel has room for. Returns false if the peer task
     /// is gone.
-    pub fn flush(&mut self, cx: &Ctx<'_>, batch_max: usize) -> bool {
+    /// `sent`: where to copy what is sent, for BMP's Adj-RIB-Out view.
+    pub fn flush(
+        &mut self,
+        cx: &Ctx<'_>,
+        batch_max: usize,
+        mut sent: Option<&mut Vec<Export>>,
+    ) -> bool {
         let tx = self.tx.clone();
         if !send_queued(&tx, &mut self.first) {
             return !tx.is_closed();
@@ -321,6 +327,9 @@ impl Out {
                 self.export(cx, id, &mut batch);
             }
             if !batch.is_empty() {
+                if let Some(v) = sent.as_deref_mut() {
+                    v.extend(batch.iter().cloned());
+                }
                 permit.send(ToPeer::Routes(batch));
             }
         }

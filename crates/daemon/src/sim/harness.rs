@@ -310,7 +310,21 @@ impl Sim {
             179,
         ));
         let (tx, rx) = mpsc::channel(EXPORT_Q);
-        let up = session::up(&s, &n, local, tx);
+        let mut their = s.fsm.clone();
+        their.local_asn = n.peer_asn;
+        their.router_id = n.peer_id;
+        let info = crate::tasks::SessionInfo {
+            local,
+            remote: Some(std::net::SocketAddr::new(s.neighbor.address, 50179)),
+            sent_open: s.fsm.open(),
+            received_open: their.open(),
+            rx: n.rx_context(),
+            tx: n.tx_context(),
+            peer_asn: n.peer_asn,
+            peer_id: n.peer_id,
+            at: std::time::SystemTime::now(),
+        };
+        let up = session::up(&s, &n, local, std::sync::Arc::new(info), tx);
         self.send(RibMsg::Up(Box::new(up))).await;
         let ip = s.neighbor.address;
         let peer = SimPeer {
@@ -357,7 +371,12 @@ impl Sim {
         let retain = session::retain(&p.setup.fsm, &p.negotiated, &reason);
         p.rx = None;
         p.table.clear();
-        self.send(RibMsg::Down { addr: ip, retain }).await;
+        self.send(RibMsg::Down {
+            addr: ip,
+            retain,
+            why: Some(reason),
+        })
+        .await;
         self.settle().await;
     }
 
@@ -442,6 +461,32 @@ impl Sim {
         })
         .await;
         self.settle().await;
+    }
+
+    /// A BMP station attaches with these views and buffer limit: the
+    /// snapshot, and where its changes arrive.
+    pub async fn bmp_attach(
+        &mut self,
+        views: crate::tasks::BmpViews,
+        limit: usize,
+    ) -> (
+        crate::tasks::BmpSnapshot,
+        mpsc::Receiver<Vec<crate::tasks::BmpEvent>>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let (tx, rx) = mpsc::channel(crate::tasks::BMP_Q);
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sink = crate::tasks::BmpSink {
+            views,
+            tx,
+            queued: Arc::clone(&queued),
+            limit,
+        };
+        let (reply, snap) = oneshot::channel();
+        self.send(RibMsg::BmpAttach { sink, reply }).await;
+        let snap = snap.await.unwrap();
+        self.settle().await;
+        (snap, rx, queued)
     }
 
     /// What the RPKI task would hand the RIB.

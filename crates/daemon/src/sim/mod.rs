@@ -13,6 +13,7 @@
 mod harness;
 
 mod add_path;
+mod bmp;
 mod export_rules;
 mod flow;
 mod injection;

@@ -1,0 +1,219 @@
+//! BMP taps: what each attached BMP station hears of (the station's task,
+//! `crate::bmp`, encodes and sends it). A station attaches with the views
+//! it wants and gets the current state of each as one snapshot, taken
+//! between two messages of this task, then every change in this task's
+//! order. Events collect while one message is handled and leave in one
+//! batch per station, never waiting: a station whose queue is past its
+//! limit is dropped, and its task resets the connection and attaches
+//! again (a resync), so a slow station never slows BGP.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rbgp_rib::Attrs;
+use rbgp_wire::{AfiSafi, Context, Nlri};
+use rustc_hash::FxHashMap;
+
+use super::{ctx, out, RibTask};
+use crate::tasks::{BmpEvent, BmpSink, BmpSnapshot, BmpViews, Export, ToPeer};
+
+/// The attached stations.
+#[derive(Default)]
+pub struct Taps {
+    taps: Vec<Tap>,
+    /// What any station wants.
+    want: BmpViews,
+}
+
+struct Tap {
+    sink: BmpSink,
+    batch: Vec<BmpEvent>,
+}
+
+impl Taps {
+    pub fn wants(&self) -> BmpViews {
+        self.want
+    }
+
+    /// Tell every station that wants `view` of `ev`.
+    pub fn emit(&mut self, view: fn(&BmpViews) -> bool, ev: BmpEvent) {
+        if let Some((last, rest)) = self.taps.split_last_mut() {
+            for t in rest.iter_mut().filter(|t| view(&t.sink.views)) {
+                t.batch.push(ev.clone());
+            }
+            if view(&last.sink.views) {
+                last.batch.push(ev);
+            }
+        }
+    }
+
+    /// Hand each station its batch; drop those past their limit or gone.
+    pub fn send(&mut self) {
+        if self.taps.iter().all(|t| t.batch.is_empty()) {
+            return;
+        }
+        let before = self.taps.len();
+        self.taps.retain_mut(|t| {
+            if t.batch.is_empty() {
+                return !t.sink.tx.is_closed();
+            }
+            let n = t.batch.len();
+            let queued = t.sink.queued.fetch_add(n, Ordering::Relaxed) + n;
+            if queued > t.sink.limit {
+                tracing::warn!(
+                    queued,
+                    limit = t.sink.limit,
+                    "BMP station too slow: resetting it"
+                );
+                return false;
+            }
+            t.sink.tx.try_send(std::mem::take(&mut t.batch)).is_ok()
+        });
+        if self.taps.len() != before {
+            self.recompute();
+        }
+    }
+
+    fn recompute(&mut self) {
+        self.want = self.taps.iter().fold(BmpViews::default(), |a, t| BmpViews {
+            pre: a.pre || t.sink.views.pre,
+            post: a.post || t.sink.views.post,
+            loc_rib: a.loc_rib || t.sink.views.loc_rib,
+            out: a.out || t.sink.views.out,
+        });
+    }
+}
+
+/// The export of one path as a BMP view shows it: the path id only where
+/// the session's encoding carries one.
+fn export(
+    ctx: &Context,
+    family: AfiSafi,
+    nlri: Nlri,
+    path_id: u32,
+    attrs: Option<Arc<Attrs>>,
+) -> Export {
+    Export {
+        family,
+        nlri,
+        path_id: ctx.add_path(family).then_some(path_id),
+        attrs,
+    }
+}
+
+impl RibTask {
+    /// A station attaches: the snapshot of its views, then its changes.
+    pub(super) fn bmp_attach(&mut self, sink: BmpSink) -> BmpSnapshot {
+        let v = sink.views;
+        let mut snap = BmpSnapshot {
+            local: Some(self.local.clone()),
+            ..BmpSnapshot::default()
+        };
+        for (addr, p) in &mut self.peers {
+            let Some(o) = p.out.as_mut() else {
+                continue;
+            };
+            snap.peers.push((*addr, Arc::clone(&p.session)));
+            if !v.pre {
+                continue;
+            }
+            match &p.pre {
+                Some(pre) => {
+                    let rx = &p.session.rx;
+                    let routes = pre
+                        .iter()
+                        .map(|((f, n, id), a)| export(rx, *f, n.clone(), *id, Some(Arc::clone(a))))
+                        .collect();
+                    snap.pre.push((*addr, routes));
+                }
+                None => {
+                    // Nothing kept: keep from now on, and ask the peer for
+                    // its routes again (RFC 2918) so the station gets them.
+                    p.pre = Some(FxHashMap::default());
+                    if p.route_refresh {
+                        o.urgent(ToPeer::RequestRefresh);
+                    } else {
+                        tracing::warn!(%addr, "BMP pre-policy: the peer cannot refresh; its routes show as they change");
+                    }
+                }
+            }
+        }
+        if v.post || v.loc_rib {
+            let mut post: FxHashMap<IpAddr, Vec<Export>> = FxHashMap::default();
+            for r in self.rib.iter() {
+                let (f, nlri) = (r.family(), r.nlri());
+                if v.loc_rib {
+                    if let Some(b) = r.best() {
+                        snap.best.push(Export {
+                            family: f,
+                            nlri: nlri.clone(),
+                            path_id: None,
+                            attrs: Some(Arc::clone(&b.attrs)),
+                        });
+                    }
+                }
+                if !v.post {
+                    continue;
+                }
+                for path in r.paths().iter().filter(|p| p.peer != self.local_id) {
+                    let Some(addr) = self.by_id.get(&path.peer) else {
+                        continue;
+                    };
+                    let Some(p) = self.peers.get(addr).filter(|p| p.out.is_some()) else {
+                        continue;
+                    };
+                    post.entry(*addr).or_default().push(export(
+                        &p.session.rx,
+                        f,
+                        nlri.clone(),
+                        path.path_id,
+                        Some(Arc::clone(&path.attrs)),
+                    ));
+                }
+            }
+            snap.post = post.into_iter().collect();
+        }
+        if v.out {
+            let cx = ctx!(self);
+            for (addr, p) in &mut self.peers {
+                let tx = p.session.tx.clone();
+                let Some(o) = p.out.as_mut() else {
+                    continue;
+                };
+                let routes = o
+                    .adj_rib_out(&cx, None)
+                    .into_iter()
+                    .map(|r| export(&tx, r.family, r.nlri, r.path_id, Some(r.attrs)))
+                    .collect();
+                snap.out.push((*addr, routes));
+            }
+        }
+        self.bmp.taps.push(Tap {
+            sink,
+            batch: Vec::new(),
+        });
+        self.bmp.recompute();
+        tracing::info!(
+            peers = snap.peers.len(),
+            best = snap.best.len(),
+            "BMP station attached"
+        );
+        snap
+    }
+
+    /// Import's verdict on one path of the peer at `addr`, for the
+    /// post-policy view.
+    pub(super) fn bmp_accepted(
+        &mut self,
+        addr: IpAddr,
+        (f, nlri, path_id): (AfiSafi, &Nlri, u32),
+        attrs: Option<&Arc<Attrs>>,
+    ) {
+        let Some(p) = self.peers.get(&addr) else {
+            return;
+        };
+        let e = export(&p.session.rx, f, nlri.clone(), path_id, attrs.cloned());
+        self.bmp.emit(|v| v.post, BmpEvent::Accepted(addr, e));
+    }
+}
