@@ -19,6 +19,7 @@ const PROTOS: &[&str] = &[
     "rbgp/v1/control.proto",
     "rbgp/v1/policy.proto",
     "rbgp/v1/rpki.proto",
+    "rbgp/v1/bmp.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

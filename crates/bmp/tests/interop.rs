@@ -78,7 +78,7 @@ fn tshark_dissects_what_we_encode() {
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("ours.pcap");
     // One message per segment: tshark then dissects each in its frame.
-    common::write_pcap(&pcap, 11019, &bytes);
+    rbgp_testkit::tshark::write_pcap(&pcap, 11019, &bytes);
     let out = Command::new("tshark")
         .args(["-n", "-r"])
         .arg(&pcap)

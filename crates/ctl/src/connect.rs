@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use hyper_util::rt::TokioIo;
 use rbgp_api::v1::{
-    control_service_client::ControlServiceClient, event_service_client::EventServiceClient,
-    global_service_client::GlobalServiceClient, injection_service_client::InjectionServiceClient,
+    bmp_service_client::BmpServiceClient, control_service_client::ControlServiceClient,
+    event_service_client::EventServiceClient, global_service_client::GlobalServiceClient,
+    injection_service_client::InjectionServiceClient,
     neighbor_service_client::NeighborServiceClient, policy_service_client::PolicyServiceClient,
     rib_service_client::RibServiceClient, rpki_service_client::RpkiServiceClient,
 };
@@ -58,6 +59,7 @@ pub struct Clients {
     pub control: ControlServiceClient<Ch>,
     pub policy: PolicyServiceClient<Ch>,
     pub rpki: RpkiServiceClient<Ch>,
+    pub bmp: BmpServiceClient<Ch>,
 }
 
 async fn channel(t: &Target) -> anyhow::Result<Channel> {
@@ -135,6 +137,7 @@ pub async fn connect(t: &Target) -> anyhow::Result<Clients> {
         event: EventServiceClient::new(i(ch.clone())),
         control: ControlServiceClient::new(i(ch.clone())),
         policy: PolicyServiceClient::new(i(ch.clone())),
-        rpki: RpkiServiceClient::new(i(ch)),
+        rpki: RpkiServiceClient::new(i(ch.clone())),
+        bmp: BmpServiceClient::new(i(ch)),
     })
 }

@@ -74,6 +74,9 @@ enum Command {
     /// RPKI: where the data comes from and how fresh it is; `rpki validate
     /// PREFIX ASN` for a route's origin validation state.
     Rpki(cmd::rpki::Args),
+    /// BMP stations rbgpd exports to: list, `add ADDRESS [--views ...]`,
+    /// `delete ADDRESS`.
+    Bmp(cmd::bmp::Args),
     /// rbgpd's AS, router ID, listeners and state directory; `global set`
     /// changes the AS or router ID (stored; affected sessions restart).
     Global {
@@ -146,6 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(a) => cmd::policy::policy(&mut c, a, json).await,
         Command::Set(a) => cmd::policy::sets(&mut c, a, json).await,
         Command::Rpki(a) => cmd::rpki::run(&mut c, a, json).await,
+        Command::Bmp(a) => cmd::bmp::run(&mut c, a, json).await,
         Command::Global { set } => cmd::control::global(&mut c, set, json).await,
         Command::Health => cmd::control::health(&mut c, json).await,
         Command::Shutdown { message } => cmd::control::shutdown(&mut c, message, json).await,

@@ -94,8 +94,10 @@ pub const POLICY_SETS: Table<v1::DefinedSet> = Table::new("policy_sets");
 pub const POLICIES: Table<v1::Policy> = Table::new("policies");
 /// Chains attached through PolicyService, by `scope/direction/family`.
 pub const ATTACHMENTS: Table<v1::Attachment> = Table::new("attachments");
+/// BMP stations added through BmpService, by `address:port`.
+pub const BMP_STATIONS: Table<v1::BmpStation> = Table::new("bmp_stations");
 
-const ALL: [&str; 10] = [
+const ALL: [&str; 11] = [
     PATHS.name,
     FLOWSPEC.name,
     NEIGHBORS.name,
@@ -106,6 +108,7 @@ const ALL: [&str; 10] = [
     POLICY_SETS.name,
     POLICIES.name,
     ATTACHMENTS.name,
+    BMP_STATIONS.name,
 ];
 
 pub struct Store {

@@ -30,3 +30,70 @@ pub fn all(v: Option<&Value>) -> Vec<&Value> {
         Some(x) => vec![x],
     }
 }
+
+/// Write a classic pcap (Ethernet, IPv4, TCP) holding `payloads` as one
+/// TCP connection 127.0.0.1:40000 -> 127.0.0.1:`port`: each payload in
+/// its own segments of at most 1400 octets (a 3-way handshake first, so
+/// tshark reassembles from the start).
+pub fn write_pcap(path: &std::path::Path, port: u16, payloads: &[Vec<u8>]) {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&4u16.to_le_bytes());
+    f.extend_from_slice(&0i32.to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes());
+    f.extend_from_slice(&65535u32.to_le_bytes());
+    f.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+    let mut t = 0u32;
+    // (from client?, seq, ack, flags, payload)
+    let mut segs: Vec<(bool, u32, u32, u8, &[u8])> = vec![
+        (true, 999, 0, 0x02, &[]),      // SYN
+        (false, 4999, 1000, 0x12, &[]), // SYN-ACK
+        (true, 1000, 5000, 0x10, &[]),  // ACK
+    ];
+    let mut seq: u32 = 1000;
+    for p in payloads {
+        for chunk in p.chunks(1400) {
+            segs.push((true, seq, 5000, 0x18, chunk));
+            seq = seq.wrapping_add(chunk.len() as u32);
+        }
+    }
+    for (client, seq, ack, flags, chunk) in segs {
+        let (sport, dport) = if client {
+            (40000u16, port)
+        } else {
+            (port, 40000u16)
+        };
+        let mut tcp = Vec::new();
+        tcp.extend_from_slice(&sport.to_be_bytes());
+        tcp.extend_from_slice(&dport.to_be_bytes());
+        tcp.extend_from_slice(&seq.to_be_bytes());
+        tcp.extend_from_slice(&ack.to_be_bytes());
+        tcp.extend_from_slice(&[0x50, flags]); // 20-octet header
+        tcp.extend_from_slice(&65535u16.to_be_bytes());
+        tcp.extend_from_slice(&[0, 0, 0, 0]); // checksum (unchecked), urgent
+        tcp.extend_from_slice(chunk);
+        let total = 20 + tcp.len();
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&(total as u16).to_be_bytes());
+        ip.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        ip.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        let sum = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum::<u32>();
+        let sum = (sum & 0xffff) + (sum >> 16);
+        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        let mut frame = vec![0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00];
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(&tcp);
+        t += 1;
+        f.extend_from_slice(&t.to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes());
+        f.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        f.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        f.extend_from_slice(&frame);
+    }
+    std::fs::write(path, f).unwrap();
+}

@@ -1,12 +1,14 @@
 //! Conversions between rbgp.v1 messages and rbgp's own types. `*_from_proto`
 //! validate and name the rejected field; `*_to_proto` cannot fail.
 
+mod bmp;
 mod family;
 mod flowspec;
 mod neighbor;
 mod path;
 pub mod policy;
 
+pub use bmp::{station_from_proto, station_port, station_to_proto};
 pub use family::{family_from_proto, family_to_proto};
 pub use flowspec::{flowspec_from_proto, flowspec_to_proto, FlowRule};
 pub use neighbor::{

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod bmp;
 pub mod control;
 pub mod flowspec;
 pub mod group;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use rbgp_api::observe::{CallObserver, ObserveLayer};
+use rbgp_api::v1::bmp_service_server::BmpServiceServer;
 use rbgp_api::v1::{
     control_service_server::ControlServiceServer, event_service_server::EventServiceServer,
     global_service_server::GlobalServiceServer, injection_service_server::InjectionServiceServer,
@@ -56,6 +57,10 @@ fn router<L: Clone>(mut server: Server<L>, svc: Service, auth: Auth) -> anyhow::
             auth.clone(),
         ))
         .add_service(RpkiServiceServer::with_interceptor(
+            svc.clone(),
+            auth.clone(),
+        ))
+        .add_service(BmpServiceServer::with_interceptor(
             svc.clone(),
             auth.clone(),
         ))

@@ -104,6 +104,7 @@ pub struct Scrape<'a> {
     pub latency: &'a Histogram,
     pub calls: &'a ApiCalls,
     pub rpki: &'a crate::rpki::RpkiStatus,
+    pub bmp: &'a crate::bmp::BmpStatus,
 }
 
 pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result<JoinHandle<()>> {
@@ -138,6 +139,7 @@ pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result
                         latency: &inner.handle.update_latency,
                         calls: &inner.calls,
                         rpki: &inner.handle.rpki_status.borrow().clone(),
+                        bmp: &inner.handle.bmp_status.borrow().clone(),
                     });
                     format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
                 } else {
@@ -262,6 +264,31 @@ pub fn render(s: &Scrape<'_>) -> String {
         "gauge",
         "Serial number of the cache's last End of Data.",
     );
+    family(
+        "rbgp_bmp_station_up",
+        "gauge",
+        "1 while connected to the BMP station (address:port).",
+    );
+    family(
+        "rbgp_bmp_messages_total",
+        "counter",
+        "BMP messages written to the station.",
+    );
+    family(
+        "rbgp_bmp_connects_total",
+        "counter",
+        "Connections made to the station.",
+    );
+    family(
+        "rbgp_bmp_overflows_total",
+        "counter",
+        "Times the station fell behind past its buffer: connection reset, state sent again.",
+    );
+    family(
+        "rbgp_bmp_errors_total",
+        "counter",
+        "Failed connection attempts and connections lost.",
+    );
     let mut o2 = o;
     let _ = writeln!(o2, "rbgpd_uptime_seconds {}", s.uptime);
     for n in s.neighbors {
@@ -295,6 +322,30 @@ pub fn render(s: &Scrape<'_>) -> String {
         if let Some((_, serial)) = r.serial {
             let _ = writeln!(o2, "rbgp_rpki_serial {serial}");
         }
+    }
+    // Station keys are address:port: no escaping needed.
+    for (k, b) in s.bmp {
+        let _ = writeln!(
+            o2,
+            "rbgp_bmp_station_up{{station=\"{k}\"}} {}",
+            u8::from(b.connected)
+        );
+        let _ = writeln!(
+            o2,
+            "rbgp_bmp_messages_total{{station=\"{k}\"}} {}",
+            b.messages
+        );
+        let _ = writeln!(
+            o2,
+            "rbgp_bmp_connects_total{{station=\"{k}\"}} {}",
+            b.connects
+        );
+        let _ = writeln!(
+            o2,
+            "rbgp_bmp_overflows_total{{station=\"{k}\"}} {}",
+            b.overflows
+        );
+        let _ = writeln!(o2, "rbgp_bmp_errors_total{{station=\"{k}\"}} {}", b.errors);
     }
     let (buckets, sum) = s.latency.snapshot();
     let mut count = 0;

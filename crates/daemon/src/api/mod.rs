@@ -9,6 +9,7 @@
 //! stored neighbors, paths and FlowSpec rules.
 
 mod auth;
+mod bmp;
 mod control_svc;
 mod event;
 mod global;
@@ -52,6 +53,8 @@ struct Overlay {
     router_id: Option<Ipv4Addr>,
     /// Sets, policies and attachments added through PolicyService.
     policy: policy_overlay::PolicyOverlay,
+    /// BMP stations added through BmpService.
+    bmp: Vec<rbgp_config::BmpCollector>,
 }
 
 impl Overlay {
@@ -68,6 +71,7 @@ impl Overlay {
         }
         c.dynamic_neighbors.extend(self.dynamic.iter().cloned());
         self.policy.apply(&mut c);
+        c.bmp.collectors.extend(self.bmp.iter().cloned());
         c
     }
 }

@@ -53,6 +53,7 @@ impl Service {
                 asn: overlay.asn,
                 router_id: overlay.router_id,
                 policy: p.clone(),
+                bmp: overlay.bmp.clone(),
             };
             let merged = o.merged(file);
             o.policy = PolicyOverlay::default();

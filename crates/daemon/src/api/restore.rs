@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use rbgp_api::convert;
 use rbgp_store::{
-    Store, ATTACHMENTS, DISABLED, DYNAMIC_NEIGHBORS, FLOWSPEC, GLOBAL, GLOBAL_KEY, NEIGHBORS,
-    PATHS, PEER_GROUPS, POLICIES, POLICY_SETS,
+    Store, ATTACHMENTS, BMP_STATIONS, DISABLED, DYNAMIC_NEIGHBORS, FLOWSPEC, GLOBAL, GLOBAL_KEY,
+    NEIGHBORS, PATHS, PEER_GROUPS, POLICIES, POLICY_SETS,
 };
 
 use super::injection::{flow_route, local_route};
@@ -52,6 +52,12 @@ pub(super) fn overlay(store: &Store) -> anyhow::Result<Overlay> {
         match super::policy_overlay::Attach::from_proto(&a) {
             Ok(a) => o.policy.attachments.push(a),
             Err(e) => tracing::error!(key, error = %e, "stored attachment skipped"),
+        }
+    }
+    for (key, s) in store.load(&BMP_STATIONS)? {
+        match convert::station_from_proto(&s) {
+            Ok(c) => o.bmp.push(c),
+            Err(e) => tracing::error!(key, error = %e, "stored BMP station skipped"),
         }
     }
     if let Some(g) = store.get(&GLOBAL, GLOBAL_KEY)? {
