@@ -17,6 +17,9 @@
 #      and tags RPKI-invalid routes by policy (rbgpd and BIRD only)
 #   v: case a with RPKI validation and no policy on it (rbgpd only: BIRD
 #      validates only in filters)
+#   m: case a with BMP export of every view (pre/post-policy, Loc-RIB,
+#      Adj-RIB-Out) to one station, `rbgp-bench bmp-sink` at 10.99.0.2
+#      (rbgpd only; messages the station got in the note)
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
 # (10.99.0.2, AS 64900) and the feeders (10.99.0.10+i, AS 65001+i) in
@@ -138,7 +141,7 @@ shape() {
     a) echo "1 $prefixes" ;;
     b) echo "10 $((prefixes / 10))" ;;
     c) echo "2 $prefixes" ;;
-    p | r | v) echo "1 $prefixes" ;;
+    p | r | v | m) echo "1 $prefixes" ;;
     d) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     esac
 }
@@ -182,6 +185,13 @@ run_case() {
         [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case $c: not supported (policy cases: rbgpd, bird)"; return 0; } ;;
     esac
     [ "$c" != v ] || [ "$d" = rbgpd ] || { echo "== $d case v: rbgpd only"; return 0; }
+    [ "$c" != m ] || [ "$d" = rbgpd ] || { echo "== $d case m: rbgpd only"; return 0; }
+    local sink=""
+    if [ "$c" = m ]; then
+        ip netns exec "$gen" "$bench" bmp-sink --listen 10.99.0.2:11019 >"$out/$d-$c.sink.json" 2>&1 &
+        sink=$!
+        pids+=("$sink")
+    fi
     case "$c" in r | v) start_rtr ;; esac
     total=$((n * m))
     # the policy cases pass fewer to the monitor (the bogons go)
@@ -238,7 +248,12 @@ run_case() {
     local hwm dcpu
     hwm=$(status "$dpid" VmHWM)
     dcpu=$(cpu "$dpid")
-    for p in $fpid $mpid $dpid; do stop "$p"; done
+    for p in $fpid $mpid $dpid $sink; do stop "$p"; done
+    if [ -n "$sink" ]; then
+        local msgs
+        msgs=$(grep -E '"event":"(progress|closed)"' "$out/$d-$c.sink.json" | tail -1 | sed -n 's/.*"messages":\([0-9]*\).*/\1/p')
+        note="${note:+$note; }BMP station got ${msgs:-0} messages"
+    fi
     local t0 t1 complete got secs rate mib per
     t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | head -1)
     t1=$(json "$dir/monitor.json" result done_unix_ns)

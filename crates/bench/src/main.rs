@@ -1,12 +1,14 @@
 //! rbgp-bench: the load generator and monitor of the daemon benchmark
 //! (`bench/run.sh`). `feed` announces generated tables over N sessions;
-//! `monitor` times their arrival through the daemon under test. Both
-//! print JSON lines on stdout for the harness.
+//! `monitor` times their arrival through the daemon under test;
+//! `bmp-sink` drains a DUT's BMP export. All print JSON lines on stdout
+//! for the harness.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bmp_sink;
 mod config;
 mod feed;
 mod gen;
@@ -36,6 +38,8 @@ enum Cmd {
     /// Print the DUT configuration of a policy case (p, d) for rbgpd or
     /// BIRD, from the same generated table the feeders announce.
     Config(config::ConfigArgs),
+    /// A BMP station that drains and counts what the DUT exports (case m).
+    BmpSink(bmp_sink::SinkArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Cmd::Feed(a) => feed::run(&a),
         Cmd::Monitor(a) => monitor::run(&a),
         Cmd::Config(a) => config::run(&a),
+        Cmd::BmpSink(a) => bmp_sink::run(&a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -50,8 +50,10 @@ pub struct Collector {
     /// Seconds between Statistics Reports (RFC 7854 §4.8); 0: none.
     #[serde(default = "default_stats")]
     pub statistics_interval: u32,
-    /// Messages that may wait for a slow station; when more would, its
-    /// connection is reset and it is sent the whole state again.
+    /// Routes and messages that may wait for a slow station; when more
+    /// would, its connection is reset and it is sent the whole state
+    /// again. A full table arriving at once is several million route
+    /// events over the views (about 50 bytes each while they wait).
     #[serde(default = "default_buffer")]
     pub buffer: u32,
 }
@@ -115,7 +117,7 @@ fn default_stats() -> u32 {
 }
 
 fn default_buffer() -> u32 {
-    100_000
+    4_000_000
 }
 
 impl Collector {

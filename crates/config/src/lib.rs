@@ -14,10 +14,12 @@ use serde::{Deserialize, Deserializer};
 
 mod api;
 mod bmp;
+mod mrt;
 mod policy;
 mod rpki;
 pub use api::{Api, ApiListener, Metrics, MutualTls};
 pub use bmp::{Bmp, Collector as BmpCollector, View as BmpView};
+pub use mrt::{file_name as mrt_file_name, Compression as MrtCompression, Mrt};
 pub use policy::{Attachments, PeerPolicy};
 pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};
 pub use rpki::{NeighborRole, Rpki, RtrCache};
@@ -280,6 +282,8 @@ pub struct Config {
     /// BMP stations to export to (`[bmp]`).
     #[serde(default)]
     pub bmp: Bmp,
+    /// MRT dumps and update logs (`[mrt]`).
+    pub mrt: Option<Mrt>,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
@@ -424,6 +428,9 @@ impl Config {
         policy::validate(self)?;
         self.rpki.check()?;
         self.bmp.check()?;
+        if let Some(m) = &self.mrt {
+            m.check()?;
+        }
         for (i, r) in self.routes.iter().enumerate() {
             check_route(r).map_err(|e| match e {
                 ConfigError::Invalid { field, reason } => {

@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod handle;
 mod listener;
 pub mod metrics;
+pub mod mrt;
 mod peer;
 pub mod rib_task;
 pub mod rpki;

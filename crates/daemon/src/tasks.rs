@@ -232,6 +232,43 @@ pub enum RibMsg {
         sink: BmpSink,
         reply: oneshot::Sender<BmpSnapshot>,
     },
+    /// An MRT table dump begins: our router ID and every source of paths.
+    MrtPeers {
+        reply: oneshot::Sender<(std::net::Ipv4Addr, Vec<MrtPeer>)>,
+    },
+    /// The next piece of an MRT table dump: up to `max` routes from route
+    /// id `from` on, and where to go on (`None`: done).
+    MrtChunk {
+        from: rbgp_rib::RouteId,
+        max: usize,
+        reply: oneshot::Sender<(Vec<MrtRoute>, Option<rbgp_rib::RouteId>)>,
+    },
+}
+
+/// A source of paths in an MRT table dump (ourselves: address 0).
+#[derive(Debug, Clone)]
+pub struct MrtPeer {
+    pub id: rbgp_rib::PeerId,
+    pub address: IpAddr,
+    pub asn: u32,
+    pub bgp_id: std::net::Ipv4Addr,
+}
+
+/// One route of an MRT table dump with every path.
+#[derive(Debug)]
+pub struct MrtRoute {
+    pub family: AfiSafi,
+    pub nlri: Nlri,
+    pub paths: Vec<MrtPath>,
+}
+
+#[derive(Debug)]
+pub struct MrtPath {
+    pub peer: rbgp_rib::PeerId,
+    pub path_id: u32,
+    /// When it was received, Unix seconds.
+    pub originated: u32,
+    pub attrs: Arc<Attrs>,
 }
 
 /// Where the RIB task sends one BMP station's changes.
@@ -239,9 +276,9 @@ pub enum RibMsg {
 pub struct BmpSink {
     pub views: BmpViews,
     pub tx: mpsc::Sender<Vec<BmpEvent>>,
-    /// Events sent and not yet taken (the station's task subtracts what
-    /// it takes); past `limit` the sink is dropped, which tells the
-    /// station's task to reset and resync.
+    /// Events sent and not yet taken, by [`BmpEvent::weight`] (the
+    /// station's task subtracts what it takes); past `limit` the sink is
+    /// dropped, which tells the station's task to reset and resync.
     pub queued: Arc<std::sync::atomic::AtomicUsize>,
     pub limit: usize,
 }
@@ -253,6 +290,19 @@ pub struct BmpViews {
     pub post: bool,
     pub loc_rib: bool,
     pub out: bool,
+    /// UPDATEs as received without the pre-policy table's snapshot (the
+    /// MRT update log).
+    pub received: bool,
+}
+
+impl BmpEvent {
+    /// What the event counts against a station's buffer: its routes, or 1.
+    pub fn weight(&self) -> usize {
+        match self {
+            BmpEvent::Accepted(_, v) | BmpEvent::Best(v) | BmpEvent::Sent(_, v) => v.len().max(1),
+            _ => 1,
+        }
+    }
 }
 
 impl BmpViews {
@@ -263,6 +313,7 @@ impl BmpViews {
             post: views.contains(&V::PostPolicy),
             loc_rib: views.contains(&V::LocRib),
             out: views.contains(&V::AdjRibOut),
+            received: false,
         }
     }
 }
@@ -275,11 +326,12 @@ pub enum BmpEvent {
     PeerDown(IpAddr, Option<rbgp_fsm::DownReason>),
     /// An UPDATE as received: Adj-RIB-In pre-policy.
     Received(IpAddr, Arc<Update>),
-    /// A path after import policy (`attrs: None`: not there any more):
-    /// Adj-RIB-In post-policy.
-    Accepted(IpAddr, Export),
-    /// The best path to an NLRI (`attrs: None`: none left): Loc-RIB.
-    Best(Export),
+    /// Paths after import policy (`attrs: None`: not there any more):
+    /// Adj-RIB-In post-policy. Consecutive ones of a peer share one event.
+    Accepted(IpAddr, Vec<Export>),
+    /// Best paths (`attrs: None`: none left): Loc-RIB. Consecutive ones
+    /// share one event.
+    Best(Vec<Export>),
     /// Sent to a neighbor: Adj-RIB-Out post-policy.
     Sent(IpAddr, Vec<Export>),
 }

@@ -598,6 +598,20 @@ impl Rib {
             })
     }
 
+    /// The routes with paths from route id `start` on, in id order (a
+    /// walk in pieces, resumed at the id after the last one seen).
+    pub fn iter_from(&self, start: RouteId) -> impl Iterator<Item = Route<'_>> {
+        self.slots
+            .iter()
+            .enumerate()
+            .skip(start as usize)
+            .filter(|(_, s)| !s.paths.is_empty())
+            .map(|(id, slot)| Route {
+                id: id as RouteId,
+                slot,
+            })
+    }
+
     /// Every route id of `family` whose slot is in use, with or without
     /// paths (a full re-send must withdraw what went too).
     pub fn ids(&self, family: AfiSafi) -> impl Iterator<Item = RouteId> + '_ {

@@ -31,7 +31,7 @@ enum Cmd {
         /// Seconds between Statistics Reports (0: none; default 60).
         #[arg(long)]
         statistics_interval: Option<u32>,
-        /// Messages that may wait for a slow station (default 100000).
+        /// Routes that may wait for a slow station (default 4000000).
         #[arg(long, default_value_t = 0)]
         buffer: u32,
     },

@@ -40,8 +40,10 @@ impl Replay {
             return false;
         };
         if routes.len() > CHUNK {
-            let rest = routes.split_off(CHUNK);
-            self.routes.push_front((whose, rest));
+            // From the end: only the chunk moves (a snapshot has no order).
+            let chunk = routes.split_off(routes.len() - CHUNK);
+            self.routes.push_front((whose, routes));
+            routes = chunk;
         }
         match whose {
             Some((addr, rm)) => enc.routes(addr, rm, routes, out),
@@ -253,8 +255,8 @@ impl Encoder {
             BmpEvent::PeerUp(a, s) => self.peer_up(a, s, out),
             BmpEvent::PeerDown(a, why) => self.peer_down(a, why.as_ref(), out),
             BmpEvent::Received(a, u) => self.received(a, &u, out),
-            BmpEvent::Accepted(a, e) => self.routes(a, Rm::Post, vec![e], out),
-            BmpEvent::Best(e) => self.best(vec![e], out),
+            BmpEvent::Accepted(a, v) => self.routes(a, Rm::Post, v, out),
+            BmpEvent::Best(v) => self.best(v, out),
             BmpEvent::Sent(a, v) => self.routes(a, Rm::Out, v, out),
         }
     }

@@ -162,7 +162,7 @@ impl Station {
                     let Some(batch) = batch else {
                         return Ended::Overflow;
                     };
-                    queued.fetch_sub(batch.len(), Ordering::Relaxed);
+                    queued.fetch_sub(weight(&batch), Ordering::Relaxed);
                     for ev in batch {
                         enc.event(ev, &mut out);
                         if let Err(e) = w.flush_at(&mut out, WRITE_AT).await {
@@ -171,7 +171,7 @@ impl Station {
                     }
                     // Whatever else waits goes in the same write.
                     while let Ok(batch) = rx.try_recv() {
-                        queued.fetch_sub(batch.len(), Ordering::Relaxed);
+                        queued.fetch_sub(weight(&batch), Ordering::Relaxed);
                         for ev in batch {
                             enc.event(ev, &mut out);
                         }
@@ -285,6 +285,10 @@ impl Writer<'_> {
         self.station.update(|s| s.messages += n);
         Ok(())
     }
+}
+
+fn weight(batch: &[crate::tasks::BmpEvent]) -> usize {
+    batch.iter().map(crate::tasks::BmpEvent::weight).sum()
 }
 
 /// BMP messages in an encoded run (each starts with version and length).

@@ -29,6 +29,20 @@ pub struct Taps {
 struct Tap {
     sink: BmpSink,
     batch: Vec<BmpEvent>,
+    /// The batch's events routes are still added to: the last
+    /// post-policy event (of one peer) and the Loc-RIB one.
+    open_post: Option<usize>,
+    open_best: Option<usize>,
+}
+
+impl Tap {
+    fn push(&mut self, ev: BmpEvent, session: bool) {
+        if session {
+            self.open_post = None;
+            self.open_best = None;
+        }
+        self.batch.push(ev);
+    }
 }
 
 impl Taps {
@@ -36,14 +50,41 @@ impl Taps {
         self.want
     }
 
-    /// Tell every station that wants `view` of `ev`.
+    /// Tell every station that wants `view` of `ev`. A session event
+    /// closes the open route events: routes after it come after it.
     pub fn emit(&mut self, view: fn(&BmpViews) -> bool, ev: BmpEvent) {
+        let session = matches!(ev, BmpEvent::PeerUp(..) | BmpEvent::PeerDown(..));
         if let Some((last, rest)) = self.taps.split_last_mut() {
             for t in rest.iter_mut().filter(|t| view(&t.sink.views)) {
-                t.batch.push(ev.clone());
+                t.push(ev.clone(), session);
             }
             if view(&last.sink.views) {
-                last.batch.push(ev);
+                last.push(ev, session);
+            }
+        }
+    }
+
+    /// Tell every station that wants `view` of one route: Loc-RIB
+    /// (`peer: None`) or a peer's post-policy view, added to the last
+    /// event when it is of the same kind and peer (one Route Monitoring
+    /// then carries many NLRI).
+    pub fn route(&mut self, view: fn(&BmpViews) -> bool, peer: Option<IpAddr>, e: Export) {
+        for t in self.taps.iter_mut().filter(|t| view(&t.sink.views)) {
+            let open = match peer {
+                Some(_) => t.open_post,
+                None => t.open_best,
+            };
+            match (open.and_then(|i| t.batch.get_mut(i)), peer) {
+                (Some(BmpEvent::Accepted(a, v)), Some(p)) if *a == p => v.push(e.clone()),
+                (Some(BmpEvent::Best(v)), None) => v.push(e.clone()),
+                (_, Some(p)) => {
+                    t.open_post = Some(t.batch.len());
+                    t.batch.push(BmpEvent::Accepted(p, vec![e.clone()]));
+                }
+                (_, None) => {
+                    t.open_best = Some(t.batch.len());
+                    t.batch.push(BmpEvent::Best(vec![e.clone()]));
+                }
             }
         }
     }
@@ -58,7 +99,7 @@ impl Taps {
             if t.batch.is_empty() {
                 return !t.sink.tx.is_closed();
             }
-            let n = t.batch.len();
+            let n: usize = t.batch.iter().map(BmpEvent::weight).sum();
             let queued = t.sink.queued.fetch_add(n, Ordering::Relaxed) + n;
             if queued > t.sink.limit {
                 tracing::warn!(
@@ -68,6 +109,8 @@ impl Taps {
                 );
                 return false;
             }
+            t.open_post = None;
+            t.open_best = None;
             t.sink.tx.try_send(std::mem::take(&mut t.batch)).is_ok()
         });
         if self.taps.len() != before {
@@ -81,6 +124,7 @@ impl Taps {
             post: a.post || t.sink.views.post,
             loc_rib: a.loc_rib || t.sink.views.loc_rib,
             out: a.out || t.sink.views.out,
+            received: a.received || t.sink.views.received,
         });
     }
 }
@@ -192,6 +236,8 @@ impl RibTask {
         self.bmp.taps.push(Tap {
             sink,
             batch: Vec::new(),
+            open_post: None,
+            open_best: None,
         });
         self.bmp.recompute();
         tracing::info!(
@@ -214,6 +260,6 @@ impl RibTask {
             return;
         };
         let e = export(&p.session.rx, f, nlri.clone(), path_id, attrs.cloned());
-        self.bmp.emit(|v| v.post, BmpEvent::Accepted(addr, e));
+        self.bmp.route(|v| v.post, Some(addr), e);
     }
 }

@@ -15,6 +15,7 @@
 //! | `inject.rs` | routes originated by the config file and the API |
 //! | `rpki.rs` | RPKI states of received paths, revalidation when the data changes |
 //! | `bmp.rs` | BMP stations: a snapshot of the views each wants, then its changes |
+//! | `mrt.rs` | MRT table dumps: the sources, the routes a piece at a time |
 //! | `query.rs` | answers: RIB queries, explanations, counters, sizes, route watching |
 //! | `out.rs`, `adv.rs`, `bits.rs` | each peer's Adj-RIB-Out: dirty routes, what was advertised, ADD-PATH |
 
@@ -25,6 +26,7 @@ mod gr;
 mod import;
 mod inject;
 mod lifecycle;
+mod mrt;
 mod out;
 mod policy;
 mod query;
@@ -167,7 +169,7 @@ impl RibTask {
                     path_id: None,
                     attrs: r.best().map(|p| Arc::clone(&p.attrs)),
                 };
-                self.bmp.emit(|v| v.loc_rib, BmpEvent::Best(e));
+                self.bmp.route(|v| v.loc_rib, None, e);
             }
         }
         if c.best && self.watch.receiver_count() > 0 {
@@ -281,13 +283,16 @@ impl RibTask {
                 self.down(addr, retain);
             }
             RibMsg::Updates { addr, updates } => {
+                let w = self.bmp.wants();
                 let pre =
-                    self.bmp.wants().pre && self.peers.get(&addr).is_some_and(|p| p.out.is_some());
+                    (w.pre || w.received) && self.peers.get(&addr).is_some_and(|p| p.out.is_some());
                 for (update, verdict, at) in updates {
                     if pre {
                         let u = Arc::new(update);
-                        self.bmp
-                            .emit(|v| v.pre, BmpEvent::Received(addr, Arc::clone(&u)));
+                        self.bmp.emit(
+                            |v| v.pre || v.received,
+                            BmpEvent::Received(addr, Arc::clone(&u)),
+                        );
                         self.import(addr, &u, &verdict);
                     } else {
                         self.import(addr, &update, &verdict);
@@ -297,6 +302,12 @@ impl RibTask {
             }
             RibMsg::BmpAttach { sink, reply } => {
                 let _ = reply.send(self.bmp_attach(sink));
+            }
+            RibMsg::MrtPeers { reply } => {
+                let _ = reply.send((self.local.router_id, self.mrt_peers()));
+            }
+            RibMsg::MrtChunk { from, max, reply } => {
+                let _ = reply.send(self.mrt_chunk(from, max));
             }
             RibMsg::RouteRefresh { addr, refresh } => self.route_refresh(addr, refresh),
             RibMsg::Resend { addr } => self.resend(addr),

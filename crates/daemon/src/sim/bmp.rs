@@ -41,6 +41,7 @@ const ALL: BmpViews = BmpViews {
     post: true,
     loc_rib: true,
     out: true,
+    received: false,
 };
 
 /// A station as the test sees it: the RIB's events encoded by the
@@ -78,7 +79,8 @@ impl Station {
         loop {
             match self.rx.try_recv() {
                 Ok(batch) => {
-                    self.queued.fetch_sub(batch.len(), Ordering::Relaxed);
+                    let w: usize = batch.iter().map(BmpEvent::weight).sum();
+                    self.queued.fetch_sub(w, Ordering::Relaxed);
                     let mut out = Vec::new();
                     for ev in batch {
                         self.enc.event(ev, &mut out);

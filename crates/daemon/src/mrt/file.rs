@@ -1,0 +1,104 @@
+//! One MRT file being written: compressed as configured, under a
+//! temporary name (`.NAME.tmp`) until complete, then renamed, so readers
+//! of the directory never see half a file.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use bzip2::write::BzEncoder;
+use flate2::write::GzEncoder;
+use rbgp_config::MrtCompression;
+use rbgp_mrt::{MrtRecord, Writer};
+
+enum Sink {
+    Plain(BufWriter<File>),
+    Gzip(GzEncoder<BufWriter<File>>),
+    Bzip2(BzEncoder<BufWriter<File>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(b),
+            Sink::Gzip(w) => w.write(b),
+            Sink::Bzip2(w) => w.write(b),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+            Sink::Bzip2(w) => w.flush(),
+        }
+    }
+}
+
+impl Sink {
+    fn finish(self) -> io::Result<()> {
+        let mut f = match self {
+            Sink::Plain(w) => w,
+            Sink::Gzip(w) => w.finish()?,
+            Sink::Bzip2(w) => w.finish()?,
+        };
+        f.flush()?;
+        f.get_ref().sync_all()
+    }
+}
+
+/// File work on tokio's blocking threads (compression takes CPU time a
+/// runtime thread should not be held for).
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)))
+}
+
+/// A file being written.
+pub struct MrtFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: Writer<Sink>,
+    pub records: u64,
+}
+
+impl MrtFile {
+    /// `name` (the compression's suffix added) in `dir`, created if needed.
+    pub fn create(dir: &Path, name: &str, c: MrtCompression) -> io::Result<MrtFile> {
+        std::fs::create_dir_all(dir)?;
+        let file_name = format!("{name}{}", c.suffix());
+        let path = dir.join(&file_name);
+        let tmp = dir.join(format!(".{file_name}.tmp"));
+        let f = BufWriter::with_capacity(256 * 1024, File::create(&tmp)?);
+        let sink = match c {
+            MrtCompression::None => Sink::Plain(f),
+            MrtCompression::Gzip => Sink::Gzip(GzEncoder::new(f, flate2::Compression::fast())),
+            MrtCompression::Bzip2 => Sink::Bzip2(BzEncoder::new(f, bzip2::Compression::fast())),
+        };
+        Ok(MrtFile {
+            path,
+            tmp,
+            w: Writer::new(sink),
+            records: 0,
+        })
+    }
+
+    pub fn write(&mut self, r: &MrtRecord) -> io::Result<()> {
+        self.records += 1;
+        self.w.write(r)
+    }
+
+    /// Complete the file under its name.
+    pub fn finish(self) -> io::Result<PathBuf> {
+        self.w.into_inner()?.finish()?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        Ok(self.path)
+    }
+
+    /// Give up on the file (an error): the temporary file goes.
+    pub fn discard(self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
