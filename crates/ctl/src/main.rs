@@ -93,6 +93,11 @@ enum Command {
     },
     /// Re-read rbgpd's configuration file.
     Reload,
+    /// MRT: `mrt dump` writes a TABLE_DUMP_V2 file of the RIB now.
+    Mrt {
+        #[command(subcommand)]
+        cmd: cmd::control::MrtCmd,
+    },
     /// Shell completion script.
     Completions { shell: clap_complete::Shell },
 }
@@ -154,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Health => cmd::control::health(&mut c, json).await,
         Command::Shutdown { message } => cmd::control::shutdown(&mut c, message, json).await,
         Command::Reload => cmd::control::reload(&mut c, json).await,
+        Command::Mrt { cmd } => cmd::control::mrt(&mut c, cmd, json).await,
         Command::Completions { .. } => Ok(()),
     }
 }

@@ -60,6 +60,16 @@ pub async fn start(
         bmp_ctl_rx,
         bmp_status,
     ));
+    let (mrt_status, mrt_status_rx) = watch::channel(crate::mrt::MrtStatus::default());
+    let (mrt_ctl, mrt_ctl_rx) = mpsc::channel(4);
+    let mrt = tokio::spawn(crate::mrt::run(
+        config.mrt.clone(),
+        crate::mrt::Ends {
+            rib: rib_tx.clone(),
+            status: mrt_status,
+        },
+        mrt_ctl_rx,
+    ));
     let (events, _) = broadcast::channel(EVENTS);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_Q);
     let (conn_tx, conn_rx) = mpsc::channel(CONN_Q);
@@ -93,6 +103,8 @@ pub async fn start(
         rpki_status: rpki_status_rx,
         bmp: bmp_ctl,
         bmp_status: bmp_status_rx,
+        mrt: mrt_ctl,
+        mrt_status: mrt_status_rx,
     };
     let done = tokio::spawn(async move {
         supervisor::run(sup, cmd_rx, conn_rx, gone_rx).await;
@@ -101,6 +113,7 @@ pub async fn start(
         }
         rpki.abort();
         bmp.abort();
+        mrt.abort();
         rib.abort();
     });
     Ok((handle, done))

@@ -34,6 +34,10 @@ pub struct Handle {
     pub(crate) bmp: mpsc::Sender<crate::bmp::BmpCtl>,
     /// Each BMP station's state.
     pub bmp_status: watch::Receiver<crate::bmp::BmpStatus>,
+    /// The MRT task: configuration changes, dumps on demand.
+    pub(crate) mrt: mpsc::Sender<crate::mrt::MrtCtl>,
+    /// What the MRT task has written.
+    pub mrt_status: watch::Receiver<crate::mrt::MrtStatus>,
 }
 
 impl Handle {
@@ -95,12 +99,14 @@ impl Handle {
     pub async fn reload(&self, config: Config) -> Result<ReloadSummary, ControlError> {
         let rpki = config.rpki.clone();
         let bmp = config.bmp.clone();
+        let mrt = config.mrt.clone();
         let summary = self.ask(|r| Command::Reload(Box::new(config), r)).await?;
         // The RPKI sources start again (a file is read again) with the
         // data kept until they deliver.
         let _ = self.rpki.send(rpki).await;
         // BMP stations added or changed start, removed ones end.
         let _ = self.bmp.send(crate::bmp::BmpCtl::Set(bmp)).await;
+        let _ = self.mrt.send(crate::mrt::MrtCtl::Set(mrt)).await;
         Ok(summary)
     }
 
@@ -137,6 +143,16 @@ impl Handle {
             reply,
         })
         .await
+    }
+
+    /// Write an MRT table dump now; the file once it is complete.
+    pub async fn mrt_dump(&self) -> Result<std::path::PathBuf, String> {
+        let (tx, rx) = oneshot::channel();
+        self.mrt
+            .send(crate::mrt::MrtCtl::Dump(tx))
+            .await
+            .map_err(|_| "the MRT task is gone".to_string())?;
+        rx.await.map_err(|_| "the MRT task is gone".to_string())?
     }
 
     /// Close every session with Cease/Administrative Shutdown and stop.

@@ -23,6 +23,8 @@
 //!   rib_task ---> RouteEvent (broadcast) --> api WatchRoutes
 //!   rib_task ---> Vec<BmpEvent> per station --> bmp:: station tasks --> TCP
 //!          ^--- RibMsg::BmpAttach (snapshot) / Counts (statistics) ---+
+//!   rib_task ---> Vec<BmpEvent> (UPDATEs as received) --> mrt:: update log --> files
+//!          ^--- RibMsg::MrtPeers / MrtChunk (a table dump, in pieces) --- mrt::
 //!   peer:: also spawns a short task per outbound connection attempt.
 //! ```
 //!
@@ -36,9 +38,8 @@
 //! `out.rs`). Sessions live only in peer tasks; the supervisor owns the
 //! tasks, not their state (it reads their [`watch`] status).
 //!
-//! Planned taps (see ARCHITECTURE.md, "Where to extend"): an MRT task fed
-//! by the RIB task like the BMP stations, a looking glass reading through
-//! [`crate::handle::Handle`].
+//! Planned taps (see ARCHITECTURE.md, "Where to extend"): a looking glass
+//! reading through [`crate::handle::Handle`].
 //!
 //! [`watch`]: tokio::sync::watch
 

@@ -79,6 +79,29 @@ pub async fn shutdown(c: &mut Clients, message: Option<String>, json: bool) -> a
     done(json, "rbgpd shutting down")
 }
 
+#[derive(clap::Subcommand)]
+pub enum MrtCmd {
+    /// Write a TABLE_DUMP_V2 file of the RIB now (where `[mrt]` says).
+    Dump,
+}
+
+pub async fn mrt(c: &mut Clients, cmd: MrtCmd, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        MrtCmd::Dump => {
+            let r = c
+                .control
+                .trigger_mrt_dump(TriggerMrtDumpRequest {})
+                .await?
+                .into_inner();
+            if json {
+                return print_json(&r);
+            }
+            outln!("{}", r.path);
+            Ok(())
+        }
+    }
+}
+
 pub async fn reload(c: &mut Clients, json: bool) -> anyhow::Result<()> {
     let r = c.control.reload(ReloadRequest {}).await?.into_inner();
     if json {

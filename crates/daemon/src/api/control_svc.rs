@@ -48,6 +48,22 @@ impl ControlService for Service {
         Ok(Response::new(ShutdownResponse {}))
     }
 
+    async fn trigger_mrt_dump(
+        &self,
+        _req: Request<TriggerMrtDumpRequest>,
+    ) -> Result<Response<TriggerMrtDumpResponse>, Status> {
+        self.writable()?;
+        let path = self
+            .inner
+            .handle
+            .mrt_dump()
+            .await
+            .map_err(Status::failed_precondition)?;
+        Ok(Response::new(TriggerMrtDumpResponse {
+            path: path.display().to_string(),
+        }))
+    }
+
     async fn reload(
         &self,
         _req: Request<ReloadRequest>,

@@ -105,6 +105,7 @@ pub struct Scrape<'a> {
     pub calls: &'a ApiCalls,
     pub rpki: &'a crate::rpki::RpkiStatus,
     pub bmp: &'a crate::bmp::BmpStatus,
+    pub mrt: &'a crate::mrt::MrtStatus,
 }
 
 pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result<JoinHandle<()>> {
@@ -140,6 +141,7 @@ pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result
                         calls: &inner.calls,
                         rpki: &inner.handle.rpki_status.borrow().clone(),
                         bmp: &inner.handle.bmp_status.borrow().clone(),
+                        mrt: &inner.handle.mrt_status.borrow().clone(),
                     });
                     format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
                 } else {
@@ -289,6 +291,41 @@ pub fn render(s: &Scrape<'_>) -> String {
         "counter",
         "Failed connection attempts and connections lost.",
     );
+    family(
+        "rbgp_mrt_dumps_total",
+        "counter",
+        "MRT TABLE_DUMP_V2 files written.",
+    );
+    family(
+        "rbgp_mrt_last_dump_seconds",
+        "gauge",
+        "How long the last table dump took.",
+    );
+    family(
+        "rbgp_mrt_last_dump_routes",
+        "gauge",
+        "Routes (NLRI) in the last table dump.",
+    );
+    family(
+        "rbgp_mrt_update_records_total",
+        "counter",
+        "BGP4MP_ET records written to update files.",
+    );
+    family(
+        "rbgp_mrt_update_files_total",
+        "counter",
+        "Update files completed.",
+    );
+    family(
+        "rbgp_mrt_overflows_total",
+        "counter",
+        "Times the update log fell behind the RIB (records lost until it attached again).",
+    );
+    family(
+        "rbgp_mrt_errors_total",
+        "counter",
+        "Failed dumps and file writes.",
+    );
     let mut o2 = o;
     let _ = writeln!(o2, "rbgpd_uptime_seconds {}", s.uptime);
     for n in s.neighbors {
@@ -346,6 +383,18 @@ pub fn render(s: &Scrape<'_>) -> String {
             b.overflows
         );
         let _ = writeln!(o2, "rbgp_bmp_errors_total{{station=\"{k}\"}} {}", b.errors);
+    }
+    let m = s.mrt;
+    if m.enabled {
+        let _ = writeln!(o2, "rbgp_mrt_dumps_total {}", m.dumps);
+        if let Some((_, _, routes, secs)) = &m.last_dump {
+            let _ = writeln!(o2, "rbgp_mrt_last_dump_seconds {secs}");
+            let _ = writeln!(o2, "rbgp_mrt_last_dump_routes {routes}");
+        }
+        let _ = writeln!(o2, "rbgp_mrt_update_records_total {}", m.updates);
+        let _ = writeln!(o2, "rbgp_mrt_update_files_total {}", m.update_files);
+        let _ = writeln!(o2, "rbgp_mrt_overflows_total {}", m.overflows);
+        let _ = writeln!(o2, "rbgp_mrt_errors_total {}", m.errors);
     }
     let (buckets, sum) = s.latency.snapshot();
     let mut count = 0;

@@ -102,3 +102,54 @@ impl MrtFile {
         let _ = std::fs::remove_file(&self.tmp);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rbgp_mrt::record::{Peer, PeerIndexTable};
+    use rbgp_mrt::Record;
+
+    /// Each compression reads back (rbgp-mrt sniffs the format), and only
+    /// the finished file has the name.
+    #[test]
+    fn every_compression_reads_back() {
+        let dir = std::env::temp_dir().join(format!("rbgpd-mrt-file-{}", std::process::id()));
+        let rec = MrtRecord {
+            timestamp: 1_796_532_109,
+            microseconds: None,
+            body: Record::PeerIndexTable(PeerIndexTable {
+                collector_id: "192.0.2.1".parse().unwrap(),
+                view_name: Vec::new(),
+                peers: vec![Peer::new(
+                    "192.0.2.2".parse().unwrap(),
+                    "192.0.2.2".parse().unwrap(),
+                    65002,
+                )],
+            }),
+        };
+        for c in [
+            MrtCompression::None,
+            MrtCompression::Gzip,
+            MrtCompression::Bzip2,
+        ] {
+            let mut f = MrtFile::create(&dir, "t", c).unwrap();
+            f.write(&rec).unwrap();
+            f.write(&rec).unwrap();
+            let tmp = f.tmp.clone();
+            assert!(tmp.exists() && !f.path.exists());
+            let path = f.finish().unwrap();
+            assert!(!tmp.exists());
+            assert_eq!(
+                path.file_name().unwrap().to_str().unwrap(),
+                format!("t{}", c.suffix())
+            );
+            let back: Vec<MrtRecord> = rbgp_mrt::open(&path)
+                .unwrap()
+                .map(|r| r.unwrap().decode().unwrap())
+                .collect();
+            assert_eq!(back, vec![rec.clone(), rec.clone()], "{c:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
