@@ -150,19 +150,12 @@ fn listed(json: &str, best_only: bool) -> BTreeMap<String, String> {
         .filter(|r| !best_only || r["best"] == true)
         .map(|r| {
             let p = &r["path"];
-            let asns: Vec<String> = p["as_path"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|seg| seg["asns"].as_array().cloned().unwrap_or_default())
-                .map(|a| a.to_string())
-                .collect();
             let lp = p["local_pref"].as_u64();
             (
                 p["prefix"].as_str().unwrap().to_string(),
                 format!(
                     "{} | {} | {:?}",
-                    asns.join(" "),
+                    json_as_path(p),
                     p["next_hop"].as_str().unwrap_or_default(),
                     lp
                 ),

@@ -32,18 +32,11 @@ fn from_rbgpctl(json: &str) -> Routes {
     // A JSON array of routes.
     for r in v.as_array().into_iter().flatten() {
         let p = &r["path"];
-        let asns: Vec<String> = p["as_path"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|seg| seg["asns"].as_array().cloned().unwrap_or_default())
-            .map(|a| a.to_string())
-            .collect();
         let source = r["source"].as_str().unwrap_or_default();
         out.insert((
             p["prefix"].as_str().unwrap().to_string(),
             if source.is_empty() { "0.0.0.0" } else { source }.to_string(),
-            asns.join(" "),
+            json_as_path(p),
         ));
     }
     out

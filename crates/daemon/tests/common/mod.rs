@@ -188,6 +188,19 @@ impl Lab {
     }
 }
 
+/// The AS path of a path in rbgpctl's JSON (`as_path`: segments of
+/// `asns`) as space-separated numbers.
+pub fn json_as_path(path: &serde_json::Value) -> String {
+    let asns: Vec<String> = path["as_path"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|seg| seg["asns"].as_array().cloned().unwrap_or_default())
+        .map(|a| a.to_string())
+        .collect();
+    asns.join(" ")
+}
+
 /// BIRD's session to rbgpd: eBGP or iBGP, quick timers.
 pub fn bird_session(name: &str, local_as: u32, extra: &str, channels: &str) -> String {
     format!(
