@@ -39,6 +39,13 @@ start_rbgpd() {
         # RPKI on: every route validated (case r: the invalid ones tagged)
         printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3323\n' >>"$conf"
     fi
+    # /metrics: the UPDATE latency histogram the harness reads after the run
+    printf '\n[metrics]\nlisten = "10.99.0.1:9179"\n' >>"$conf"
+    if [ "$4" = t ]; then
+        # MRT: a TABLE_DUMP_V2 dump every second, back to back while the
+        # table arrives (each dump reads the whole RIB in pieces)
+        printf '\n[mrt]\ndirectory = "%s/mrt"\ntable_interval = 1\ncompression = "gzip"\n' "$dir" >>"$conf"
+    fi
     if [ "$4" = m ]; then
         # BMP: every view to one station (rbgp-bench bmp-sink)
         printf '\n[[bmp.collectors]]\naddress = "10.99.0.2"\nviews = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out"]\nstatistics_interval = 0\n' >>"$conf"

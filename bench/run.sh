@@ -20,6 +20,9 @@
 #   m: case a with BMP export of every view (pre/post-policy, Loc-RIB,
 #      Adj-RIB-Out) to one station, `rbgp-bench bmp-sink` at 10.99.0.2
 #      (rbgpd only; messages the station got in the note)
+#   t: case a with MRT table dumps every second while the table arrives
+#      (rbgpd only; the last dump's size and time in the note)
+# rbgpd's notes give its UPDATE latency (p50/p99 from /metrics).
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
 # (10.99.0.2, AS 64900) and the feeders (10.99.0.10+i, AS 65001+i) in
@@ -141,7 +144,7 @@ shape() {
     a) echo "1 $prefixes" ;;
     b) echo "10 $((prefixes / 10))" ;;
     c) echo "2 $prefixes" ;;
-    p | r | v | m) echo "1 $prefixes" ;;
+    p | r | v | m | t) echo "1 $prefixes" ;;
     d) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     esac
 }
@@ -186,6 +189,7 @@ run_case() {
     esac
     [ "$c" != v ] || [ "$d" = rbgpd ] || { echo "== $d case v: rbgpd only"; return 0; }
     [ "$c" != m ] || [ "$d" = rbgpd ] || { echo "== $d case m: rbgpd only"; return 0; }
+    [ "$c" != t ] || [ "$d" = rbgpd ] || { echo "== $d case t: rbgpd only"; return 0; }
     local sink=""
     if [ "$c" = m ]; then
         ip netns exec "$gen" "$bench" bmp-sink --listen 10.99.0.2:11019 >"$out/$d-$c.sink.json" 2>&1 &
@@ -244,6 +248,23 @@ run_case() {
             sleep 0.5
         done
         [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" || true; }
+    fi
+    if [ "$d" = rbgpd ] && alive "$dpid"; then
+        [ "$c" != t ] || sleep 5 # the dump of the whole table
+        local lat
+        lat=$(ip netns exec "$dut" curl -s --max-time 5 http://10.99.0.1:9179/metrics | awk '
+            /^rbgp_update_latency_seconds_bucket/ { split($1, a, "\""); le[n] = a[2]; c[n++] = $2 }
+            /^rbgp_update_latency_seconds_count/ { total = $2 }
+            /^rbgp_mrt_dumps_total/ { dumps = $2 }
+            /^rbgp_mrt_last_dump_routes/ { routes = $2 }
+            /^rbgp_mrt_last_dump_seconds/ { secs = $2 }
+            END {
+                if (total == 0) exit
+                for (i = 0; i < n; i++) { if (p50 == "" && c[i] >= 0.5 * total) p50 = le[i]; if (p99 == "" && c[i] >= 0.99 * total) p99 = le[i] }
+                printf "UPDATE latency p50 <= %s s, p99 <= %s s", p50, p99
+                if (dumps != "") printf "; %d MRT dumps, the last %d routes in %.2f s", dumps, routes, secs
+            }')
+        [ -z "$lat" ] || note="${note:+$note; }$lat"
     fi
     local hwm dcpu
     hwm=$(status "$dpid" VmHWM)
