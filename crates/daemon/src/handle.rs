@@ -167,6 +167,16 @@ impl Handle {
         {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), wait).await;
         }
+        // The MRT update file being written is completed.
+        let (done, wait) = oneshot::channel();
+        if self
+            .mrt
+            .send(crate::mrt::MrtCtl::Shutdown(done))
+            .await
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
+        }
         self.cmd
             .send(Command::Shutdown(message))
             .await

@@ -411,6 +411,10 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
     let s = check(&lab, &sock, &stream1);
     assert!(!view(&s, View::LocRib, "0.0.0.0").contains_key("100.64.1.0/24"));
     lab.birdc("enable dut");
+    lab.wait("BIRD's routes back", 40, || {
+        let (ok, out) = ctl::ctl(&sock, "rib received 10.88.0.2");
+        (ok && out.contains("100.64.1.0/24")).then_some(())
+    });
 
     // The station restarts: rbgpd connects again and sends the whole
     // state (Peer Ups, every view) on the new connection.

@@ -180,6 +180,17 @@ fn table_dumps_and_update_files_read_back_in_bgpdump_bgpkit_and_rbgp() {
         "for f in {dir}/updates.*.gz; do bgpdump -m $f >/dev/null; done 2>&1"
     ));
     assert!(!err.to_lowercase().contains("trunc"), "{err}");
+    // A clean stop completes the update file being written.
+    let pid = lab.rbgpd_pid();
+    ctl("shutdown");
+    // Exited (a zombie until the lab reaps it: no command line).
+    lab.wait("rbgpd to stop", 20, || {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map_or(true, |c| c.is_empty())
+            .then_some(())
+    });
+    let (_, names) = sh(&format!("ls -a {dir}"));
+    assert!(!names.contains(".tmp"), "{names}");
     let mut f = std::fs::File::open(&path).unwrap();
     let mut head = [0u8; 2];
     f.read_exact(&mut head).unwrap();

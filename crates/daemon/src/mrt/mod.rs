@@ -51,6 +51,8 @@ pub enum MrtCtl {
     Set(Option<Mrt>),
     /// Dump the table now; the file's path.
     Dump(oneshot::Sender<Result<PathBuf, String>>),
+    /// The daemon stops: complete the update file being written.
+    Shutdown(oneshot::Sender<()>),
 }
 
 /// The task's shared ends.
@@ -82,6 +84,7 @@ fn until_next(interval: u32) -> Duration {
 }
 
 pub async fn run(mut config: Option<Mrt>, ends: Ends, mut ctl: mpsc::Receiver<MrtCtl>) {
+    let mut done = None;
     loop {
         ends.status.send_modify(|s| s.enabled = config.is_some());
         // The update log runs beside the table timer, until a change.
@@ -122,6 +125,10 @@ pub async fn run(mut config: Option<Mrt>, ends: Ends, mut ctl: mpsc::Receiver<Mr
                             break Some(c);
                         }
                     }
+                    Some(MrtCtl::Shutdown(reply)) => {
+                        done = Some(reply);
+                        break None;
+                    }
                     None => break None,
                 },
             }
@@ -132,7 +139,12 @@ pub async fn run(mut config: Option<Mrt>, ends: Ends, mut ctl: mpsc::Receiver<Mr
         }
         match changed {
             Some(c) => config = c,
-            None => return,
+            None => {
+                if let Some(reply) = done {
+                    let _ = reply.send(());
+                }
+                return;
+            }
         }
     }
 }
