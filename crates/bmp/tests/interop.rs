@@ -153,11 +153,6 @@ fn tshark_dissects_what_we_encode() {
 fn pmbmpd_accepts_what_we_encode() {
     let dir = std::env::temp_dir().join(format!("rbgp-bmp-pmbmpd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("bmp.json");
-    let port = free_port();
-    let _guard = pmbmpd(port, &log);
-    // Wait (bounded) for it to listen.
-    let mut conn = wait_connect("pmbmpd", port, 10);
     // Everything up to (not including) the Peer Downs and Termination, so
     // pmbmpd still holds the session when we read its log.
     let msgs = sample::messages(true);
@@ -167,11 +162,30 @@ fn pmbmpd_accepts_what_we_encode() {
         .unwrap();
     let mut check = BmpSession::new();
     for m in &msgs[..upto] {
-        let b = m.to_bytes();
-        assert!(check.process(&b).is_ok());
-        conn.write_all(&b).unwrap();
+        assert!(check.process(&m.to_bytes()).is_ok());
     }
-    conn.flush().unwrap();
+    // pmbmpd once reset the connection of a run (in CI, under load, right
+    // after it started; not reproduced since): a fresh pmbmpd with its own
+    // log gets a second and last try, and everything below is checked on
+    // that one alone.
+    let send = |attempt: u32| {
+        let log = dir.join(format!("bmp{attempt}.json"));
+        let port = free_port();
+        let guard = pmbmpd(port, &log);
+        let mut conn = wait_connect("pmbmpd", port, 10);
+        for m in &msgs[..upto] {
+            conn.write_all(&m.to_bytes())?;
+        }
+        conn.flush()?;
+        Ok::<_, std::io::Error>((guard, conn, log))
+    };
+    let (_guard, conn, log) = match send(1) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("pmbmpd: {e}; once more with a fresh pmbmpd");
+            send(2).unwrap()
+        }
+    };
 
     // pmbmpd writes its log as messages arrive; poll (bounded).
     let want_updates = sample::ANNOUNCED.len();
