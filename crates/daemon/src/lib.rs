@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod bmp;
+mod clock;
 pub mod control;
 pub mod daemon;
 pub mod handle;

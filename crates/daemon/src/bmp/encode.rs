@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rbgp_bmp::message::{
     Initiation, PeerDown, PeerUp, RouteMonitoring, StatisticsReport, Termination,
@@ -70,15 +69,7 @@ pub enum Rm {
     Out,
 }
 
-fn now() -> (u32, u32) {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    (
-        u32::try_from(d.as_secs()).unwrap_or(u32::MAX),
-        d.subsec_micros(),
-    )
-}
+use crate::clock::now;
 
 fn put(m: &BmpMessage, out: &mut Vec<u8>) {
     m.encode(out);
@@ -184,11 +175,7 @@ impl Encoder {
 
     /// RFC 7854 §4.10.
     pub fn peer_up(&mut self, addr: IpAddr, s: Arc<SessionInfo>, out: &mut Vec<u8>) {
-        let secs = s.at.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let at = (
-            u32::try_from(secs.as_secs()).unwrap_or(u32::MAX),
-            secs.subsec_micros(),
-        );
+        let at = crate::clock::stamp(s.at);
         let local = s.local.map(|a| a.ip()).unwrap_or(match addr {
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),

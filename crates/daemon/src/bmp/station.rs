@@ -240,26 +240,24 @@ impl Station {
             let Some(fams) = counts.get(&addr) else {
                 continue;
             };
-            let (mut rx_total, mut acc_total, mut adv_total) = (0u64, 0u64, 0u64);
-            let mut stats = Vec::new();
+            let sum = |g: fn(&crate::control::FamilyCounts) -> u64| fams.iter().map(g).sum::<u64>();
+            let (received, accepted) = (sum(|f| f.received), sum(|f| f.accepted));
+            // 0: prefixes rejected by inbound policy (those held now);
+            // 7, 8: routes in Adj-RIB-In and Loc-RIB; 15: Adj-RIB-Out
+            // post-policy (RFC 8671).
+            let rejected = u32::try_from(received.saturating_sub(accepted)).unwrap_or(u32::MAX);
+            let mut stats = vec![
+                Stat::counter(0, rejected),
+                Stat::gauge(7, received),
+                Stat::gauge(8, accepted),
+                Stat::gauge(15, sum(|f| f.advertised)),
+            ];
+            // 9, 10, 17: the same per AFI/SAFI.
             for f in fams {
-                rx_total += f.received;
-                acc_total += f.accepted;
-                adv_total += f.advertised;
-                // 9, 10: per-AFI/SAFI routes in Adj-RIB-In and Loc-RIB;
-                // 17: per-AFI/SAFI Adj-RIB-Out post-policy (RFC 8671).
                 stats.push(Stat::per_afi_safi(9, f.family, f.received));
                 stats.push(Stat::per_afi_safi(10, f.family, f.accepted));
                 stats.push(Stat::per_afi_safi(17, f.family, f.advertised));
             }
-            // 0: prefixes rejected by inbound policy (those held now);
-            // 7, 8: routes in Adj-RIB-In and Loc-RIB; 15: Adj-RIB-Out
-            // post-policy.
-            let rejected = u32::try_from(rx_total.saturating_sub(acc_total)).unwrap_or(u32::MAX);
-            stats.insert(0, Stat::counter(0, rejected));
-            stats.insert(1, Stat::gauge(7, rx_total));
-            stats.insert(2, Stat::gauge(8, acc_total));
-            stats.insert(3, Stat::gauge(15, adv_total));
             enc.stats(addr, stats, out);
         }
     }

@@ -28,9 +28,7 @@ pub enum DumpError {
 pub async fn dump(c: &Mrt, ends: &Ends) -> Result<PathBuf, DumpError> {
     let began = Instant::now();
     let start = SystemTime::now();
-    let unix = start
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let unix = crate::clock::since_epoch(start).as_secs();
     let name = mrt_file_name(&c.table_name, unix);
     let io = |e| DumpError::Io(name.clone(), e);
     let (reply, rx) = oneshot::channel();

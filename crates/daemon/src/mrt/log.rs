@@ -7,7 +7,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use rbgp_config::{mrt_file_name, Mrt};
 use tokio::sync::{mpsc, oneshot};
@@ -20,16 +19,10 @@ use crate::tasks::{BmpEvent, BmpSink, BmpViews, RibMsg, BMP_Q};
 /// UPDATEs that may wait for the writer.
 const LIMIT: usize = 1_000_000;
 
-fn unix() -> u64 {
-    SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Open the file for the interval that starts now.
 async fn open(c: &Mrt) -> std::io::Result<MrtFile> {
     let i = u64::from(c.updates_interval.max(1));
-    let name = mrt_file_name(&c.updates_name, unix() / i * i);
+    let name = mrt_file_name(&c.updates_name, crate::clock::unix_secs() / i * i);
     let (dir, compression) = (c.directory.clone(), c.compression);
     blocking(move || MrtFile::create(&dir, &name, compression)).await
 }

@@ -75,9 +75,7 @@ impl Ends {
 /// Seconds until the next multiple of `interval` (files start at round
 /// times, as collectors' archives do).
 fn until_next(interval: u32) -> Duration {
-    let now = SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = crate::clock::since_epoch(SystemTime::now());
     let i = u64::from(interval.max(1));
     let next = (now.as_secs() / i + 1) * i;
     Duration::from_secs(next).saturating_sub(now)

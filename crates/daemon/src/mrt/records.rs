@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rbgp_mrt::record::{Bgp4mpMessage, Bgp4mpStateChange, Peer, PeerIndexTable, Rib, RibEntry};
 use rbgp_mrt::{MrtRecord, Record};
@@ -13,17 +12,8 @@ use rbgp_rib::{Attrs, PeerId};
 use rbgp_wire::attr::NextHop;
 use rbgp_wire::{Afi, AfiSafi, Context, Safi, Update};
 
+use crate::clock::now;
 use crate::tasks::{BmpEvent, MrtPeer, MrtRoute, SessionInfo};
-
-fn now() -> (u32, u32) {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    (
-        u32::try_from(d.as_secs()).unwrap_or(u32::MAX),
-        d.subsec_micros(),
-    )
-}
 
 /// PEER_INDEX_TABLE of a dump, and each source's index in it.
 pub fn peer_index(router_id: Ipv4Addr, peers: &[MrtPeer]) -> (MrtRecord, HashMap<PeerId, u16>) {

@@ -37,9 +37,7 @@ impl RibTask {
     /// to go on from (`None`: the walk is done).
     pub(super) fn mrt_chunk(&self, from: RouteId, max: usize) -> (Vec<MrtRoute>, Option<RouteId>) {
         let now = self.rib.clock();
-        let unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let unix = crate::clock::unix_secs();
         let mut v = Vec::with_capacity(max.min(65_536));
         let mut next = None;
         for r in self.rib.iter_from(from) {
