@@ -53,6 +53,18 @@ pub struct RouteMonitoring {
     pub pdu: Vec<u8>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub tlvs: Vec<IndexedTlv>,
+    /// Octets after a whole UPDATE in a version 3 message: RFC 7854 §4.6
+    /// defines none, but some routers append vendor TLVs there. The
+    /// UPDATE is still read; the octets are kept so the message
+    /// re-encodes unchanged, and [`crate::session::BmpSession`] warns.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "crate::ser_hex"
+        )
+    )]
+    pub trailing: Vec<u8>,
 }
 
 /// A BMP v4 Route Monitoring TLV (draft-ietf-grow-bmp-tlv §4.2): type
@@ -301,6 +313,7 @@ impl RouteMonitoring {
             peer,
             pdu: Message::Update(update.clone()).to_bytes(ctx),
             tlvs: Vec::new(),
+            trailing: Vec::new(),
         }
     }
 
@@ -405,15 +418,20 @@ impl BmpMessage {
                 } else {
                     (r.rest().to_vec(), Vec::new())
                 };
-                let pdu = pdu.as_slice();
-                let n = bgp_len(pdu, "Route Monitoring")?;
+                let n = bgp_len(&pdu, "Route Monitoring")?;
+                let mut pdu = pdu;
+                let mut trailing = Vec::new();
                 if n != pdu.len() {
-                    return Err(rbgp_wire::WireError::Trailing {
-                        what: "Route Monitoring",
-                        extra: pdu.len() - n,
+                    if !tlvs.is_empty() {
+                        return Err(rbgp_wire::WireError::Trailing {
+                            what: "Route Monitoring",
+                            extra: pdu.len() - n,
+                        }
+                        .into());
                     }
-                    .into());
+                    trailing = pdu.split_off(n);
                 }
+                let pdu = pdu.as_slice();
                 if bgp_type(pdu) != BgpType::Update as u8 {
                     return Err(BmpError::BgpType {
                         what: "Route Monitoring",
@@ -425,6 +443,7 @@ impl BmpMessage {
                     peer,
                     pdu: pdu.to_vec(),
                     tlvs,
+                    trailing,
                 })
             }
             1 => {
@@ -538,7 +557,10 @@ impl BmpMessage {
         }
         let open_bytes = |o: &Open| Message::Open(o.clone()).to_bytes(&lenient());
         match self {
-            BmpMessage::RouteMonitoring(m) if m.tlvs.is_empty() => out.extend_from_slice(&m.pdu),
+            BmpMessage::RouteMonitoring(m) if m.tlvs.is_empty() => {
+                out.extend_from_slice(&m.pdu);
+                out.extend_from_slice(&m.trailing);
+            }
             BmpMessage::RouteMonitoring(m) => {
                 for t in &m.tlvs {
                     let v = if t.ty == v4::BGP_MESSAGE {

@@ -283,6 +283,12 @@ impl BmpSession {
                 self.warned.remove(&key);
             }
             BmpMessage::RouteMonitoring(rm) => {
+                if !rm.trailing.is_empty() {
+                    warnings.push(format!(
+                        "{} octets after the Route Monitoring's UPDATE ignored",
+                        rm.trailing.len()
+                    ));
+                }
                 update = Some(self.decode_update(rm, &mut warnings));
             }
             BmpMessage::StatisticsReport(s) => {
@@ -564,5 +570,36 @@ mod tests {
         let _ = n;
         let p = s.handle(BmpMessage::RouteMonitoring(bad));
         assert!(p.update.unwrap().is_err());
+    }
+
+    #[test]
+    fn vendor_octets_after_a_v3_update_are_kept_and_reported() {
+        let peer = PeerHeader::new(
+            "192.0.2.9".parse().unwrap(),
+            65001,
+            Ipv4Addr::new(9, 9, 9, 9),
+            1,
+        );
+        let ctx = Context::default();
+        let mut wire = Vec::new();
+        BmpMessage::RouteMonitoring(RouteMonitoring::new(peer, &update(None), &ctx))
+            .encode(&mut wire);
+        // A vendor TLV (type 0x8001, length 2) after the UPDATE; the
+        // common header's length grows to cover it.
+        wire.extend_from_slice(&[0x80, 0x01, 0x00, 0x02, 0xab, 0xcd]);
+        let len = wire.len() as u32;
+        wire[1..5].copy_from_slice(&len.to_be_bytes());
+        let mut s = BmpSession::new();
+        let p = s.process(&wire).unwrap();
+        let u = p.update.clone().unwrap().unwrap();
+        assert_eq!(u.update.nlri.len(), 1);
+        assert!(
+            p.warnings.iter().any(|w| w.contains("6 octets after")),
+            "{:?}",
+            p.warnings
+        );
+        let mut again = Vec::new();
+        p.message.encode(&mut again);
+        assert_eq!(again, wire);
     }
 }

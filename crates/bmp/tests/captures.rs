@@ -35,13 +35,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{decode_stream, tcp_streams, Decoded};
+use common::{decode_stream, Decoded};
 use rbgp_bmp::message::{BmpMessage, PeerDownReason};
 use rbgp_bmp::session::Processed;
 use rbgp_bmp::stats::StatValue;
 use rbgp_bmp::PeerHeader;
 use rbgp_testkit::data_dir;
-use rbgp_testkit::tshark::require_tshark;
+use rbgp_testkit::tshark::{require_tshark, tcp_streams};
 use rbgp_wire::nlri::rd::RouteDistinguisher;
 use rbgp_wire::{AfiSafi, Nlri, NlriEntry};
 use serde_json::Value;

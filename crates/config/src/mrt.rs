@@ -44,10 +44,16 @@ pub enum Compression {
 impl Compression {
     /// The file name suffix.
     pub fn suffix(self) -> &'static str {
-        match self {
-            Compression::None => "",
-            Compression::Gzip => ".gz",
-            Compression::Bzip2 => ".bz2",
+        rbgp_mrt::file::Compression::from(self).suffix()
+    }
+}
+
+impl From<Compression> for rbgp_mrt::file::Compression {
+    fn from(c: Compression) -> Self {
+        match c {
+            Compression::None => rbgp_mrt::file::Compression::None,
+            Compression::Gzip => rbgp_mrt::file::Compression::Gzip,
+            Compression::Bzip2 => rbgp_mrt::file::Compression::Bzip2,
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod bgpdump;
 pub mod elem;
 pub mod elem_text;
 pub mod error;
+pub mod file;
 pub mod io;
 pub mod record;
 

@@ -226,6 +226,38 @@ pub struct RibEntry {
     pub attributes: Vec<u8>,
 }
 
+/// Whether the UPDATE is encoded with path identifiers: the ADD-PATH
+/// subtypes mean every NLRI of the message has one (RFC 8050 §3), so an
+/// UPDATE mixing families with and without ADD-PATH cannot be told apart
+/// and is recorded without (a session negotiates per family; UPDATEs
+/// rarely mix families).
+pub fn bgp4mp_add_path(ctx: &Context, u: &rbgp_wire::Update) -> bool {
+    let mut families = u
+        .announced()
+        .map(|(f, _)| f)
+        .chain(u.withdrawals().map(|(f, _)| f));
+    match families.next() {
+        Some(first) => ctx.add_path(first) && families.all(|f| ctx.add_path(f)),
+        None => false,
+    }
+}
+
+/// Append the abbreviated MP_REACH_NLRI of a TABLE_DUMP_V2 RIB entry
+/// (RFC 6396 §4.3.4): only the next hop's length and address, for every
+/// family but IPv4 unicast.
+pub fn rib_next_hop_attribute(nh: &rbgp_wire::attr::NextHop, out: &mut Vec<u8>) {
+    use rbgp_wire::attr::NextHop;
+    let addr: Vec<u8> = match nh {
+        NextHop::Ipv4(v4) => v4.octets().to_vec(),
+        NextHop::Ipv6(v6) => v6.octets().to_vec(),
+        NextHop::Ipv6LinkLocal(g, l) => [g.octets(), l.octets()].concat(),
+        _ => Vec::new(),
+    };
+    // Optional, non-transitive, type 14; length: next hop length + it.
+    out.extend_from_slice(&[0x80, 14, (addr.len() + 1) as u8, addr.len() as u8]);
+    out.extend_from_slice(&addr);
+}
+
 /// RIB_IPV4/IPV6_UNICAST/MULTICAST and RIB_GENERIC, with or without
 /// ADD-PATH (RFC 6396 §4.3.2-4.3.3, RFC 8050 §4).
 #[derive(Debug, Clone, PartialEq, Eq)]

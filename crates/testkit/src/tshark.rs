@@ -1,6 +1,11 @@
-//! tshark: a hard requirement where used, and its JSON.
+//! tshark: a hard requirement where used, its JSON, and the TCP payload
+//! streams of a capture.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
+
+use crate::data::unhex;
 
 use serde_json::Value;
 
@@ -96,4 +101,112 @@ pub fn write_pcap(path: &std::path::Path, port: u16, payloads: &[Vec<u8>]) {
         f.extend_from_slice(&frame);
     }
     std::fs::write(path, f).unwrap();
+}
+
+/// One direction of one TCP connection: its payload in sequence order.
+pub struct TcpStream {
+    /// "stream N src:port -> dst:port"
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// Sequence gaps (lost or uncaptured segments) inside the stream.
+    pub gaps: usize,
+    /// (end offset in `bytes`, capture frame number) per segment used.
+    pub frames: Vec<(usize, u64)>,
+}
+
+impl TcpStream {
+    /// The capture frame in which the stream octet at `offset` arrived.
+    pub fn frame_of(&self, offset: usize) -> u64 {
+        self.frames
+            .iter()
+            .find(|(end, _)| offset < *end)
+            .map_or(u64::MAX, |(_, f)| *f)
+    }
+}
+
+/// The TCP payload streams towards `ports` in a capture, as tshark
+/// dissects them: segments grouped per connection direction, ordered by
+/// (relative) sequence number, retransmitted octets dropped.
+pub fn tcp_streams(pcap: &Path, ports: &[u16]) -> Vec<TcpStream> {
+    let filter = ports
+        .iter()
+        .map(|p| format!("tcp.dstport=={p}"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let out = Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-Y", &format!("tcp.len>0 && ({filter})"), "-T", "fields"])
+        .args([
+            "-E",
+            "separator=|",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "ip.src",
+            "-e",
+            "ipv6.src",
+        ])
+        .args([
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ipv6.dst",
+            "-e",
+            "tcp.dstport",
+        ])
+        .args(["-e", "tcp.seq", "-e", "tcp.payload", "-e", "frame.number"])
+        .output()
+        .expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        pcap.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut segs: BTreeMap<String, Vec<(u64, Vec<u8>, u64)>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        assert_eq!(f.len(), 10, "unexpected tshark line {line:?}");
+        let src = if f[1].is_empty() { f[2] } else { f[1] };
+        let dst = if f[4].is_empty() { f[5] } else { f[4] };
+        let name = format!("stream {} {src}:{} -> {dst}:{}", f[0], f[3], f[6]);
+        segs.entry(name).or_default().push((
+            f[7].parse().unwrap(),
+            unhex(f[8]),
+            f[9].parse().unwrap(),
+        ));
+    }
+    segs.into_iter()
+        .map(|(name, mut v)| {
+            v.sort_by_key(|(seq, _, _)| *seq);
+            let mut bytes = Vec::new();
+            let mut next: Option<u64> = None;
+            let mut gaps = 0;
+            let mut frames = Vec::new();
+            for (seq, p, frame) in v {
+                let end = seq + p.len() as u64;
+                match next {
+                    Some(n) if end <= n => continue, // retransmission
+                    Some(n) if seq < n => bytes.extend_from_slice(&p[(n - seq) as usize..]),
+                    Some(n) if seq > n => {
+                        gaps += 1;
+                        bytes.extend_from_slice(&p);
+                    }
+                    _ => bytes.extend_from_slice(&p),
+                }
+                next = Some(end);
+                frames.push((bytes.len(), frame));
+            }
+            TcpStream {
+                name,
+                bytes,
+                gaps,
+                frames,
+            }
+        })
+        .collect()
 }

@@ -279,6 +279,7 @@ fn route_monitoring(peer: PeerHeader, pdu: Vec<u8>) -> BmpMessage {
         peer,
         pdu,
         tlvs: Vec::new(),
+        trailing: Vec::new(),
     })
 }
 

@@ -8,10 +8,11 @@ use std::time::{Instant, SystemTime};
 use rbgp_config::{mrt_file_name, Mrt};
 use tokio::sync::oneshot;
 
-use super::file::{blocking, MrtFile};
+use super::blocking;
 use super::records::{peer_index, rib_records};
 use super::Ends;
 use crate::tasks::RibMsg;
+use rbgp_mrt::file::MrtFile;
 
 /// Routes per piece: the RIB task is held for about a millisecond.
 pub const PIECE: usize = 2048;
@@ -41,7 +42,7 @@ pub async fn dump(c: &Mrt, ends: &Ends) -> Result<PathBuf, DumpError> {
     let (dir, compression) = (c.directory.clone(), c.compression);
     let n = name.clone();
     let mut file = blocking(move || {
-        let mut f = MrtFile::create(&dir, &n, compression)?;
+        let mut f = MrtFile::create(&dir, &n, compression.into())?;
         f.write(&index_rec)?;
         Ok(f)
     })

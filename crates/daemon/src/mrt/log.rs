@@ -11,10 +11,11 @@ use std::sync::Arc;
 use rbgp_config::{mrt_file_name, Mrt};
 use tokio::sync::{mpsc, oneshot};
 
-use super::file::{blocking, MrtFile};
+use super::blocking;
 use super::records::UpdateLog;
 use super::{until_next, Ends};
 use crate::tasks::{BmpEvent, BmpSink, BmpViews, RibMsg, BMP_Q};
+use rbgp_mrt::file::MrtFile;
 
 /// UPDATEs that may wait for the writer.
 const LIMIT: usize = 1_000_000;
@@ -24,7 +25,7 @@ async fn open(c: &Mrt) -> std::io::Result<MrtFile> {
     let i = u64::from(c.updates_interval.max(1));
     let name = mrt_file_name(&c.updates_name, crate::clock::unix_secs() / i * i);
     let (dir, compression) = (c.directory.clone(), c.compression);
-    blocking(move || MrtFile::create(&dir, &name, compression)).await
+    blocking(move || MrtFile::create(&dir, &name, compression.into())).await
 }
 
 async fn close(f: MrtFile, ends: &Ends) {

@@ -15,7 +15,6 @@
 //! messages between pieces, so a dump of a full table does not hold it.
 
 mod dump;
-mod file;
 mod log;
 mod records;
 
@@ -26,6 +25,16 @@ use rbgp_config::Mrt;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::tasks::RibMsg;
+
+/// File work on tokio's blocking threads (compression takes CPU time a
+/// runtime thread should not be held for).
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+}
 
 /// What the MRT side has done, for the API and `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use rbgp_mrt::record::{Bgp4mpMessage, Bgp4mpStateChange, Peer, PeerIndexTable, Rib, RibEntry};
 use rbgp_mrt::{MrtRecord, Record};
 use rbgp_rib::{Attrs, PeerId};
-use rbgp_wire::attr::NextHop;
 use rbgp_wire::{Afi, AfiSafi, Context, Safi, Update};
 
 use crate::clock::now;
@@ -92,33 +91,9 @@ fn entry_attributes(a: &Attrs, family: AfiSafi) -> Vec<u8> {
         pa.encode(&ctx, &mut out);
     }
     if family != AfiSafi::IPV4_UNICAST {
-        let nh: Vec<u8> = match a.mp_next_hop(family) {
-            NextHop::Ipv4(v4) => v4.octets().to_vec(),
-            NextHop::Ipv6(v6) => v6.octets().to_vec(),
-            NextHop::Ipv6LinkLocal(g, l) => [g.octets(), l.octets()].concat(),
-            _ => Vec::new(),
-        };
-        // Optional, non-transitive, type 14; length: next hop length + it.
-        out.extend_from_slice(&[0x80, 14, (nh.len() + 1) as u8, nh.len() as u8]);
-        out.extend_from_slice(&nh);
+        rbgp_mrt::record::rib_next_hop_attribute(&a.mp_next_hop(family), &mut out);
     }
     out
-}
-
-/// Whether the UPDATE is encoded with path identifiers: the ADD-PATH
-/// subtypes mean every NLRI of the message has one (RFC 8050 §3), so an
-/// UPDATE mixing families with and without ADD-PATH cannot be told apart
-/// and is recorded without (a session negotiates per family; UPDATEs
-/// rarely mix families).
-fn add_path_of(ctx: &Context, u: &Update) -> bool {
-    let mut families = u
-        .announced()
-        .map(|(f, _)| f)
-        .chain(u.withdrawals().map(|(f, _)| f));
-    match families.next() {
-        Some(first) => ctx.add_path(first) && families.all(|f| ctx.add_path(f)),
-        None => false,
-    }
 }
 
 /// BGP4MP_ET records of what the RIB task reports: UPDATEs as received,
@@ -197,7 +172,7 @@ impl UpdateLog {
             body: Record::Bgp4mpMessage(Bgp4mpMessage {
                 as4,
                 local: false,
-                add_path: add_path_of(&s.rx, u),
+                add_path: rbgp_mrt::record::bgp4mp_add_path(&s.rx, u),
                 peer_as,
                 local_as,
                 interface_index: 0,

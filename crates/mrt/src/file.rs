@@ -8,8 +8,28 @@ use std::path::{Path, PathBuf};
 
 use bzip2::write::BzEncoder;
 use flate2::write::GzEncoder;
-use rbgp_config::MrtCompression;
-use rbgp_mrt::{MrtRecord, Writer};
+
+use crate::{MrtRecord, Writer};
+
+/// How an MRT file is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    None,
+    #[default]
+    Gzip,
+    Bzip2,
+}
+
+impl Compression {
+    /// The file name suffix.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => ".gz",
+            Compression::Bzip2 => ".bz2",
+        }
+    }
+}
 
 enum Sink {
     Plain(BufWriter<File>),
@@ -46,16 +66,6 @@ impl Sink {
     }
 }
 
-/// File work on tokio's blocking threads (compression takes CPU time a
-/// runtime thread should not be held for).
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> io::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(io::Error::other(e)))
-}
-
 /// A file being written.
 pub struct MrtFile {
     path: PathBuf,
@@ -66,16 +76,16 @@ pub struct MrtFile {
 
 impl MrtFile {
     /// `name` (the compression's suffix added) in `dir`, created if needed.
-    pub fn create(dir: &Path, name: &str, c: MrtCompression) -> io::Result<MrtFile> {
+    pub fn create(dir: &Path, name: &str, c: Compression) -> io::Result<MrtFile> {
         std::fs::create_dir_all(dir)?;
         let file_name = format!("{name}{}", c.suffix());
         let path = dir.join(&file_name);
         let tmp = dir.join(format!(".{file_name}.tmp"));
         let f = BufWriter::with_capacity(256 * 1024, File::create(&tmp)?);
         let sink = match c {
-            MrtCompression::None => Sink::Plain(f),
-            MrtCompression::Gzip => Sink::Gzip(GzEncoder::new(f, flate2::Compression::fast())),
-            MrtCompression::Bzip2 => Sink::Bzip2(BzEncoder::new(f, bzip2::Compression::fast())),
+            Compression::None => Sink::Plain(f),
+            Compression::Gzip => Sink::Gzip(GzEncoder::new(f, flate2::Compression::fast())),
+            Compression::Bzip2 => Sink::Bzip2(BzEncoder::new(f, bzip2::Compression::fast())),
         };
         Ok(MrtFile {
             path,
@@ -107,14 +117,14 @@ impl MrtFile {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use rbgp_mrt::record::{Peer, PeerIndexTable};
-    use rbgp_mrt::Record;
+    use crate::record::{Peer, PeerIndexTable};
+    use crate::Record;
 
     /// Each compression reads back (rbgp-mrt sniffs the format), and only
     /// the finished file has the name.
     #[test]
     fn every_compression_reads_back() {
-        let dir = std::env::temp_dir().join(format!("rbgpd-mrt-file-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("rbgp-mrt-file-{}", std::process::id()));
         let rec = MrtRecord {
             timestamp: 1_796_532_109,
             microseconds: None,
@@ -128,11 +138,7 @@ mod tests {
                 )],
             }),
         };
-        for c in [
-            MrtCompression::None,
-            MrtCompression::Gzip,
-            MrtCompression::Bzip2,
-        ] {
+        for c in [Compression::None, Compression::Gzip, Compression::Bzip2] {
             let mut f = MrtFile::create(&dir, "t", c).unwrap();
             f.write(&rec).unwrap();
             f.write(&rec).unwrap();
@@ -144,7 +150,7 @@ mod tests {
                 path.file_name().unwrap().to_str().unwrap(),
                 format!("t{}", c.suffix())
             );
-            let back: Vec<MrtRecord> = rbgp_mrt::open(&path)
+            let back: Vec<MrtRecord> = crate::open(&path)
                 .unwrap()
                 .map(|r| r.unwrap().decode().unwrap())
                 .collect();
