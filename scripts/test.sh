@@ -35,6 +35,13 @@ command -v rtrtr >/dev/null 2>&1 || cargo install rtrtr --locked
 # ExaBGP, from PyPI, for the interop tests.
 python3 -c 'import exabgp' 2>/dev/null || python3 -m pip install -q exabgp
 
+# A Kafka-protocol broker for `rbgp collector` (crates/cli/tests/collector.rs):
+# tansu keeps topics in memory with its dynostore feature; Apache Kafka's
+# distribution is not packaged. About 8 minutes to build on 2 cores, once.
+command -v tansu >/dev/null 2>&1 || cargo install tansu --locked --features dynostore
+# kafka-python: the independent client that reads the collector's topics.
+python3 -c 'import kafka' 2>/dev/null || python3 -m pip install -q kafka-python
+
 # Real captures live in ../shared/data beside the project.
 export RBGP_SHARED_DATA="${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 

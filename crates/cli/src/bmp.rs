@@ -1,6 +1,7 @@
 //! `rbgp bmp`: a BMP byte stream (a capture of what a router sent its
-//! collector, or stdin) to JSON lines, one per message, or one per route
-//! element with `--elems`.
+//! collector, or stdin), OpenBMP raw_bmp payloads from a file or read
+//! from Kafka (`--kafka`), to JSON lines, one per message, or one per
+//! route element with `--elems`.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -11,13 +12,24 @@ use anyhow::{Context as _, Result};
 use rbgp_bmp::framer::{BmpFramer, Frame};
 use rbgp_bmp::openbmp::{OpenBmpHeader, MAGIC};
 use rbgp_bmp::session::{BmpSession, Processed};
-use rbgp_bmp::BmpMessage;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// A file of BMP messages back to back, as a router sends them ("-" for stdin).
-    input: PathBuf,
+    #[arg(required_unless_present = "kafka")]
+    input: Option<PathBuf>,
+    /// Read OpenBMP raw_bmp records from Kafka (bootstrap brokers,
+    /// comma-separated) instead of a file: every partition from the oldest
+    /// record kept, up to the newest (with --follow, on and on).
+    #[arg(long, value_delimiter = ',', conflicts_with = "input")]
+    kafka: Vec<String>,
+    /// The topic read with --kafka.
+    #[arg(long, default_value = "openbmp.bmp_raw")]
+    topic: String,
+    /// With --kafka: keep reading new records.
+    #[arg(long)]
+    follow: bool,
     /// The input is OpenBMP `raw_bmp` (Kafka) payloads: each an OpenBMP
     /// header followed by BMP messages.
     #[arg(long)]
@@ -73,7 +85,7 @@ impl Out<'_> {
             }
             return Ok(());
         }
-        let mut v = message_json(p)?;
+        let mut v = crate::bmp_json::message_json(p)?;
         if let Value::Object(m) = &mut v {
             if let Some(x) = extra {
                 m.insert("openbmp".into(), x.clone());
@@ -81,46 +93,6 @@ impl Out<'_> {
         }
         self.line(&v)
     }
-}
-
-/// A message as JSON; a Route Monitoring's UPDATE in `rbgp decode`'s form
-/// with the context it was read with.
-pub fn message_json(p: &Processed) -> Result<Value> {
-    let mut v = serde_json::to_value(&p.message)?;
-    let Value::Object(m) = &mut v else {
-        return Ok(v);
-    };
-    if let BmpMessage::RouteMonitoring(rm) = &p.message {
-        m.insert("length".into(), json!(rm.pdu.len()));
-        match &p.update {
-            Some(Ok(u)) => {
-                m.remove("pdu");
-                m.insert("update".into(), crate::decode::update_json(&u.update));
-                let mut c = Map::new();
-                c.insert("source".into(), serde_json::to_value(u.source)?);
-                c.insert("four_octet_as".into(), json!(u.context.four_octet_as));
-                c.insert(
-                    "add_path".into(),
-                    serde_json::to_value(u.context.add_path_families())?,
-                );
-                m.insert("context".into(), Value::Object(c));
-                if !u.verdict.is_clean() {
-                    m.insert("rfc7606".into(), serde_json::to_value(&u.verdict)?);
-                }
-                if let Some(f) = u.update.is_end_of_rib() {
-                    m.insert("end_of_rib".into(), serde_json::to_value(f)?);
-                }
-            }
-            Some(Err(e)) => {
-                m.insert("error".into(), json!(e.to_string()));
-            }
-            None => {}
-        }
-    }
-    if !p.warnings.is_empty() {
-        m.insert("warnings".into(), json!(p.warnings));
-    }
-    Ok(v)
 }
 
 /// Feed `frames` of one session to the output.
@@ -157,7 +129,6 @@ fn open_input(path: &PathBuf) -> Result<Box<dyn Read>> {
 }
 
 pub fn run(args: Args) -> Result<bool> {
-    let mut input = open_input(&args.input)?;
     let stdout = io::stdout();
     let mut out = Out {
         w: Box::new(io::BufWriter::new(stdout.lock())),
@@ -165,6 +136,12 @@ pub fn run(args: Args) -> Result<bool> {
         ok: true,
         n: 0,
     };
+    let Some(path) = &args.input else {
+        run_kafka(&args, &mut out)?;
+        out.w.flush()?;
+        return Ok(out.ok);
+    };
+    let mut input = open_input(path)?;
     if args.openbmp {
         let mut data = Vec::new();
         input.read_to_end(&mut data)?;
@@ -195,10 +172,55 @@ pub fn run(args: Args) -> Result<bool> {
     Ok(out.ok)
 }
 
+type Sessions = HashMap<(IpAddr, [u8; 16]), BmpSession>;
+
+/// raw_bmp records from Kafka, each read as one payload.
+fn run_kafka(args: &Args, out: &mut Out<'_>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut c =
+            crate::collector::kafka::Consumer::connect(&args.kafka, &args.topic, true).await?;
+        let mut sessions = Sessions::new();
+        while let Some(records) = c.next(args.follow).await? {
+            for r in records {
+                match OpenBmpHeader::decode(&r.value) {
+                    Ok((h, bmp)) => payload(&h, bmp, &mut sessions, out)?,
+                    Err(e) => out.error(&format!(
+                        "{}/{} offset {}: OpenBMP header: {e}",
+                        args.topic, r.partition, r.offset
+                    )),
+                }
+            }
+            out.w.flush()?;
+        }
+        Ok(())
+    })
+}
+
+/// One raw_bmp payload's BMP octets, read with its router's session.
+fn payload(
+    h: &OpenBmpHeader,
+    bmp: &[u8],
+    sessions: &mut Sessions,
+    out: &mut Out<'_>,
+) -> Result<()> {
+    let extra = serde_json::to_value(h)?;
+    let session = sessions.entry((h.router_ip, h.router_hash)).or_default();
+    let mut framer = BmpFramer::new();
+    framer.push(bmp);
+    drain(&mut framer, session, out, Some(&extra))?;
+    if framer.buffered() > 0 {
+        out.error("OpenBMP payload ends inside a BMP message");
+    }
+    Ok(())
+}
+
 /// Concatenated raw_bmp payloads: each an OpenBMP header and the BMP
 /// octets it announces; one session per router.
 fn run_openbmp(data: &[u8], out: &mut Out<'_>) -> Result<()> {
-    let mut sessions: HashMap<(IpAddr, [u8; 16]), BmpSession> = HashMap::new();
+    let mut sessions = Sessions::new();
     let mut pos = 0;
     while pos < data.len() {
         let rest = data.get(pos..).unwrap_or_default();
@@ -223,14 +245,7 @@ fn run_openbmp(data: &[u8], out: &mut Out<'_>) -> Result<()> {
         match OpenBmpHeader::decode(at) {
             Ok((h, bmp)) => {
                 pos += start + h.header_len() + bmp.len();
-                let extra = serde_json::to_value(&h)?;
-                let session = sessions.entry((h.router_ip, h.router_hash)).or_default();
-                let mut framer = BmpFramer::new();
-                framer.push(bmp);
-                drain(&mut framer, session, out, Some(&extra))?;
-                if framer.buffered() > 0 {
-                    out.error("OpenBMP payload ends inside a BMP message");
-                }
+                payload(&h, bmp, &mut sessions, out)?;
             }
             Err(e) => {
                 out.error(&format!("OpenBMP header: {e}"));

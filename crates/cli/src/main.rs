@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bmp;
+mod bmp_json;
+mod collector;
 mod decode;
 mod mrt;
 
@@ -12,7 +14,7 @@ mod mrt;
 #[command(
     name = "rbgp",
     version,
-    about = "Offline BGP tools: decode BGP messages, read MRT files and BMP streams"
+    about = "BGP tools: decode BGP messages, read MRT files and BMP streams, collect BMP from routers"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +29,8 @@ enum Command {
     Mrt(mrt::Args),
     /// Decode a BMP stream (RFC 7854) to JSON, one object per message.
     Bmp(bmp::Args),
+    /// A BMP station for many routers: Kafka (OpenBMP raw_bmp + JSON), MRT archives, NDJSON.
+    Collector(collector::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         Command::Decode(a) => decode::run(a),
         Command::Mrt(a) => mrt::run(a),
         Command::Bmp(a) => bmp::run(a),
+        Command::Collector(a) => collector::run(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -10,6 +10,8 @@
 //! - [`sh`], [`need`] (a missing tool fails the test, naming how
 //!   `scripts/test.sh` installs it), [`free_port`], [`wait_connect`].
 //! - [`data_dir`]: the shared real captures; [`unhex`].
+//! - [`Lab::tansu_in`], [`Lab::kafka_read`]: a Kafka-protocol broker and an
+//!   independent client (kafka-python) reading its topics.
 //! - [`tshark`]: running it and reading its JSON.
 //! - [`mrt_gen`]: deterministic generators of BGP attribute and MRT bytes.
 //!
@@ -23,6 +25,7 @@ mod data;
 mod exabgp;
 mod frr;
 mod gobgp;
+mod kafka;
 mod lab;
 pub mod mrt_gen;
 mod pmacct;
@@ -34,6 +37,7 @@ pub use bird::bird_local;
 pub use data::{data, data_dir, unhex};
 pub use frr::FRR_BGPD;
 pub use gobgp::{gobgpd_local, GOBGP_API_PORT};
+pub use kafka::KafkaRecord;
 pub use lab::{Lab, Topology};
 pub use pmacct::pmbmpd;
 pub use process::{free_port, need, sh, wait_connect, workspace_bin, Daemon};

@@ -30,6 +30,8 @@ fn install_hint(tool: &str) -> &'static str {
         "exabgp" => "python3 -m pip install exabgp",
         "stayrtr" => "apt-get install stayrtr",
         "rtrtr" => "cargo install rtrtr --locked",
+        "tansu" => "cargo install tansu --locked --features dynostore",
+        "kafka-python" => "python3 -m pip install kafka-python",
         _ => "see its list of test tools",
     }
 }
@@ -40,6 +42,8 @@ fn install_hint(tool: &str) -> &'static str {
 pub fn need(tool: &str) {
     let ok = if tool == "exabgp" {
         sh("python3 -c 'import exabgp'").0
+    } else if tool == "kafka-python" {
+        sh("python3 -c 'import kafka'").0
     } else if tool.starts_with('/') {
         std::path::Path::new(tool).exists()
     } else {

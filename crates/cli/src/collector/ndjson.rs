@@ -1,0 +1,66 @@
+//! NDJSON for pipes: `rbgp bmp`'s objects (one per message, or one per
+//! route element), each with `bmp_router` naming the router, to stdout or
+//! appended to a file. On a blocking thread: writes may block.
+
+use std::io::{self, BufWriter, Write};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::config::Ndjson;
+use super::Event;
+
+fn lines(ev: &Event, elems: bool, out: &mut Vec<Value>) {
+    let Event::Msg(m) = ev else {
+        return;
+    };
+    let router = Value::String(m.router.ip.to_string());
+    let mut tag = |mut v: Value| {
+        if let Value::Object(o) = &mut v {
+            o.insert("bmp_router".into(), router.clone());
+        }
+        out.push(v);
+    };
+    match m.p.as_ref() {
+        Ok(p) if elems => {
+            for e in p.elems() {
+                if let Ok(v) = serde_json::to_value(&e) {
+                    tag(v);
+                }
+            }
+        }
+        Ok(p) => match crate::bmp_json::message_json(p) {
+            Ok(v) => tag(v),
+            Err(e) => tag(serde_json::json!({ "error": e.to_string() })),
+        },
+        Err(e) if !elems => tag(serde_json::json!({ "error": e, "length": m.raw.len() })),
+        Err(_) => {}
+    }
+}
+
+pub fn run(cfg: Ndjson, mut rx: mpsc::Receiver<Event>) -> io::Result<()> {
+    let w: Box<dyn Write> = if cfg.path.as_os_str() == "-" {
+        Box::new(io::stdout())
+    } else {
+        Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&cfg.path)?,
+        )
+    };
+    let mut w = BufWriter::new(w);
+    let mut vals = Vec::new();
+    while let Some(ev) = rx.blocking_recv() {
+        if let Event::Tick(_) = ev {
+            w.flush()?;
+            continue;
+        }
+        lines(&ev, cfg.elems, &mut vals);
+        for v in vals.drain(..) {
+            serde_json::to_writer(&mut w, &v)?;
+            w.write_all(b"\n")?;
+        }
+    }
+    w.flush()
+}
