@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bmp_gen;
 mod bmp_sink;
 mod config;
 mod feed;
@@ -40,6 +41,8 @@ enum Cmd {
     Config(config::ConfigArgs),
     /// A BMP station that drains and counts what the DUT exports (case m).
     BmpSink(bmp_sink::SinkArgs),
+    /// Write a router's BMP stream of generated tables (bench/collector.sh).
+    BmpGen(bmp_gen::GenArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Cmd::Monitor(a) => monitor::run(&a),
         Cmd::Config(a) => config::run(&a),
         Cmd::BmpSink(a) => bmp_sink::run(&a),
+        Cmd::BmpGen(a) => bmp_gen::run(&a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

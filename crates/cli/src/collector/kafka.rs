@@ -28,8 +28,10 @@ use super::metrics::Metrics;
 use super::router::RouterId;
 use super::{json, Event, Msg};
 
-/// Up to this many messages go out in one produce request per partition.
-const BATCH: usize = 2048;
+/// Up to this many messages go out in one produce request per partition
+/// (a full-table UPDATE makes a hundred JSON rows or more: batches stay a
+/// few MB).
+const BATCH: usize = 1024;
 
 async fn connect(brokers: &[String]) -> Client {
     let mut wait = Duration::from_millis(500);
@@ -143,16 +145,75 @@ pub async fn produce(
         }
     }
     tracing::info!("kafka: producing to {:?}", cfg.brokers);
+    let enc = Encoder {
+        raw_topic: cfg.raw_topic.clone(),
+        admin_id,
+        group,
+        collector_hash,
+    };
     let mut seq = 0u64;
     let mut events = Vec::with_capacity(BATCH);
-    let mut rows = Vec::new();
     loop {
+        events.clear();
         if rx.recv_many(&mut events, BATCH).await == 0 {
             return;
         }
-        // (topic index, partition) -> records, in arrival order.
+        let first_seq = seq;
+        let out = enc.records(&topics, &events, &mut seq);
+        for ((ti, p), records) in out {
+            let Some(pc) = topics.get(ti).and_then(|t| t.parts.get(p)) else {
+                continue;
+            };
+            let n = records.len() as u64;
+            let mut records = records;
+            let mut wait = Duration::from_millis(200);
+            // A produce that fails is retried with the records built again
+            // (the same, sequence numbers included: no copy is kept). The
+            // channel fills meanwhile and routers are read more slowly
+            // (TCP holds what they send).
+            loop {
+                match pc.produce(records, Compression::NoCompression).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        metrics.kafka_errors.fetch_add(1, Relaxed);
+                        tracing::warn!(
+                            "kafka: producing to {} partition {p}: {e}; retrying",
+                            pc.topic()
+                        );
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(10));
+                        let mut again = first_seq;
+                        records = enc
+                            .records(&topics, &events, &mut again)
+                            .remove(&(ti, p))
+                            .unwrap_or_default();
+                    }
+                }
+            }
+            metrics.kafka_records.fetch_add(n, Relaxed);
+        }
+    }
+}
+
+/// Builds the records of a batch of events.
+struct Encoder {
+    raw_topic: String,
+    admin_id: String,
+    group: String,
+    collector_hash: [u8; 16],
+}
+
+impl Encoder {
+    /// (topic index, partition) -> records, in arrival order.
+    fn records(
+        &self,
+        topics: &[Topic],
+        events: &[Event],
+        seq: &mut u64,
+    ) -> BTreeMap<(usize, usize), Vec<Record>> {
         let mut out: BTreeMap<(usize, usize), Vec<Record>> = BTreeMap::new();
-        for ev in events.drain(..) {
+        let mut rows = Vec::new();
+        for ev in events {
             let Event::Msg(m) = ev else {
                 continue;
             };
@@ -160,14 +221,14 @@ pub async fn produce(
             let ts = timestamp(m.at);
             for (ti, t) in topics.iter().enumerate() {
                 let p = partition_of(&m.router, t.parts.len());
-                let values = if t.name == cfg.raw_topic {
-                    vec![raw_bmp(&m, &admin_id, &group, collector_hash)]
+                let values = if t.name == self.raw_topic {
+                    vec![raw_bmp(m, &self.admin_id, &self.group, self.collector_hash)]
                 } else {
                     let Ok(p) = m.p.as_ref() else {
                         continue;
                     };
                     rows.clear();
-                    json::rows(&m.router, m.at, &mut seq, p, &mut rows);
+                    json::rows(&m.router, m.at, seq, p, &mut rows);
                     rows.iter()
                         .filter_map(|r| serde_json::to_vec(r).ok())
                         .collect()
@@ -182,28 +243,7 @@ pub async fn produce(
                 }
             }
         }
-        for ((ti, p), records) in out {
-            let Some(pc) = topics.get(ti).and_then(|t| t.parts.get(p)) else {
-                continue;
-            };
-            let n = records.len() as u64;
-            let mut wait = Duration::from_millis(200);
-            // A produce that fails is retried: the channel fills meanwhile
-            // and routers are read more slowly (TCP holds what they send).
-            while let Err(e) = pc
-                .produce(records.clone(), Compression::NoCompression)
-                .await
-            {
-                metrics.kafka_errors.fetch_add(1, Relaxed);
-                tracing::warn!(
-                    "kafka: producing to {} partition {p}: {e}; retrying",
-                    pc.topic()
-                );
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(10));
-            }
-            metrics.kafka_records.fetch_add(n, Relaxed);
-        }
+        out
     }
 }
 

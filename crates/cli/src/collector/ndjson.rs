@@ -49,7 +49,7 @@ pub fn run(cfg: Ndjson, mut rx: mpsc::Receiver<Event>) -> io::Result<()> {
                 .open(&cfg.path)?,
         )
     };
-    let mut w = BufWriter::new(w);
+    let mut w = BufWriter::with_capacity(256 * 1024, w);
     let mut vals = Vec::new();
     while let Some(ev) = rx.blocking_recv() {
         if let Event::Tick(_) = ev {
@@ -60,6 +60,10 @@ pub fn run(cfg: Ndjson, mut rx: mpsc::Receiver<Event>) -> io::Result<()> {
         for v in vals.drain(..) {
             serde_json::to_writer(&mut w, &v)?;
             w.write_all(b"\n")?;
+        }
+        // Caught up: what a pipe's reader waits for goes out now.
+        if rx.is_empty() {
+            w.flush()?;
         }
     }
     w.flush()
