@@ -1,8 +1,9 @@
 //! BMP export from rbgpd to real stations: rbgpd (AS 65001) hears BIRD
 //! (AS 65002, one route import policy rejects) and GoBGP (AS 65003) and
-//! exports every view to a station capturing the raw stream, and to
-//! pmacct's pmbmpd. The routes the captured stream holds per view (read
-//! with rbgp-bmp) equal what `rbgpctl rib received --pre-policy`, `rib
+//! exports every view to a station capturing the raw stream, to pmacct's
+//! pmbmpd and to `rbgp collector`. The routes the captured stream holds
+//! per view (read with rbgp-bmp), and those the collector's NDJSON
+//! holds, equal what `rbgpctl rib received --pre-policy`, `rib
 //! received`, `rib` and `rib advertised` list; pmbmpd logs the same
 //! routes; tshark's BMP dissector finds nothing malformed; a BIRD session
 //! going down is a Peer Down with BIRD's NOTIFICATION; a station that
@@ -56,6 +57,11 @@ statistics_interval = 1
 address = "10.88.0.3"
 port = 1790
 views = ["pre-policy", "post-policy", "loc-rib"]
+
+[[bmp.collectors]]
+address = "10.88.0.3"
+port = 11020
+views = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out"]
 
 [metrics]
 listen = "10.88.0.1:9179"
@@ -179,9 +185,13 @@ fn collect<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-/// Once everything settled, the station's views equal the RIB's tables.
-fn check(lab: &Lab, sock: &str, path: &str) -> Stream {
-    // A neighbor whose session is down has no tables: "no neighbor".
+/// Whether the views `got` gives equal the RIB's tables as rbgpctl lists
+/// them (a neighbor whose session is down has none: "no neighbor").
+fn rib_matches(
+    sock: &str,
+    who: &str,
+    got: &dyn Fn(View, &str) -> BTreeMap<String, String>,
+) -> bool {
     let ctl = |args: &str| {
         let (ok, out) = ctl::ctl(sock, args);
         if !ok && out.contains("no neighbor") {
@@ -191,35 +201,89 @@ fn check(lab: &Lab, sock: &str, path: &str) -> Stream {
         out
     };
     let (b, g) = (B, G);
+    let pairs = [
+        (
+            View::PrePolicy,
+            b,
+            format!("--json rib received {b} --pre-policy"),
+        ),
+        (View::PostPolicy, b, format!("--json rib received {b}")),
+        (
+            View::PrePolicy,
+            g,
+            format!("--json rib received {g} --pre-policy"),
+        ),
+        (View::PostPolicy, g, format!("--json rib received {g}")),
+        (View::OutPostPolicy, b, format!("--json rib advertised {b}")),
+        (View::OutPostPolicy, g, format!("--json rib advertised {g}")),
+    ];
+    for (v, peer, cmd) in &pairs {
+        let want = listed(&ctl(cmd), false);
+        let have = got(*v, peer);
+        if have != want {
+            eprintln!("{v:?} of {peer}: {who} {have:?}, rbgpctl {want:?}");
+            return false;
+        }
+    }
+    let loc = listed(&ctl("--json rib"), true);
+    got(View::LocRib, "0.0.0.0") == loc && !loc.is_empty()
+}
+
+/// Once everything settled, the station's views equal the RIB's tables.
+fn check(lab: &Lab, sock: &str, path: &str) -> Stream {
     lab.wait("the station's views to equal the RIB's", 30, || {
         let s = read_stream(path);
-        let pairs = [
-            (
-                View::PrePolicy,
-                b,
-                format!("--json rib received {b} --pre-policy"),
-            ),
-            (View::PostPolicy, b, format!("--json rib received {b}")),
-            (
-                View::PrePolicy,
-                g,
-                format!("--json rib received {g} --pre-policy"),
-            ),
-            (View::PostPolicy, g, format!("--json rib received {g}")),
-            (View::OutPostPolicy, b, format!("--json rib advertised {b}")),
-            (View::OutPostPolicy, g, format!("--json rib advertised {g}")),
-        ];
-        for (v, peer, cmd) in &pairs {
-            let want = listed(&ctl(cmd), false);
-            let got = view(&s, *v, peer);
-            if got != want {
-                eprintln!("{v:?} of {peer}: station {got:?}, rbgpctl {want:?}");
-                return None;
-            }
-        }
-        let loc = listed(&ctl("--json rib"), true);
-        (view(&s, View::LocRib, "0.0.0.0") == loc && !loc.is_empty()).then_some(s)
+        rib_matches(sock, "station", &|v, peer| view(&s, v, peer)).then_some(s)
     })
+}
+
+/// The view a line of `rbgp bmp`'s JSON (the collector's NDJSON) is of.
+fn line_view(peer: &Value) -> View {
+    match (
+        peer["peer_type"] == "loc_rib_instance",
+        peer["adj_rib_out"] == true,
+        peer["post_policy"] == true,
+    ) {
+        (true, _, _) => View::LocRib,
+        (false, true, false) => View::OutPrePolicy,
+        (false, true, true) => View::OutPostPolicy,
+        (false, false, false) => View::PrePolicy,
+        (false, false, true) => View::PostPolicy,
+    }
+}
+
+/// prefix -> "AS path | next hop | LOCAL_PREF" of one peer's view, from
+/// `rbgp collector --ndjson` lines replayed in order.
+fn collector_view(lines: &[Value], v: View, peer: &str) -> BTreeMap<String, String> {
+    let mut t = BTreeMap::new();
+    for l in lines {
+        if l["peer"]["address"] != peer {
+            continue;
+        }
+        match l["type"].as_str() {
+            Some("peer_down") => t.clear(),
+            Some("route_monitoring") if line_view(&l["peer"]) == v => {
+                let u = &l["update"];
+                for w in u["withdraw"].as_array().into_iter().flatten() {
+                    t.remove(w["nlri"].as_str().unwrap_or_default());
+                }
+                let a = &u["attributes"];
+                let lp = a["local_pref"].as_u64();
+                for n in u["announce"].as_array().into_iter().flatten() {
+                    t.insert(
+                        n["nlri"].as_str().unwrap_or_default().to_string(),
+                        format!(
+                            "{} | {} | {lp:?}",
+                            a["as_path"].as_str().unwrap_or_default(),
+                            n["next_hop"].as_str().unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    t
 }
 
 const B: &str = "10.88.0.2";
@@ -237,6 +301,21 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         "g",
         &["python3", &capture, &stream1, "11019"],
         "capture1.log",
+    );
+    let nd = lab.path("collector.ndjson");
+    let rbgp = testkit::workspace_bin(env!("CARGO_BIN_EXE_rbgpd"), "rbgp", "rbgp-cli");
+    let rbgp = rbgp.display().to_string();
+    lab.spawn(
+        "g",
+        &[
+            &rbgp,
+            "collector",
+            "--listen",
+            "10.88.0.3:11020",
+            "--ndjson",
+            &nd,
+        ],
+        "collector.log",
     );
     let pm_log = lab.path("pmbmpd.json");
     lab.spawn(
@@ -268,6 +347,18 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         assert!(!view(&s, v, peer).is_empty(), "{v:?} of {peer} is empty");
     }
     assert_eq!(view(&s, View::LocRib, "0.0.0.0").len(), 3);
+    // rbgp collector recorded the same views.
+    lab.wait("rbgp collector's views to equal the RIB's", 30, || {
+        let lines: Vec<Value> = lab
+            .log("collector.ndjson")
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        rib_matches(&sock, "rbgp collector", &|v, peer| {
+            collector_view(&lines, v, peer)
+        })
+        .then_some(())
+    });
     // The bogon is in BIRD's pre-policy view only.
     assert!(view(&s, View::PrePolicy, b).contains_key("10.20.0.0/16"));
     assert!(!view(&s, View::PostPolicy, b).contains_key("10.20.0.0/16"));
