@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use super::config::Kafka;
 use super::metrics::Metrics;
 use super::router::RouterId;
-use super::{json, Event, Msg};
+use super::{Event, Msg};
 
 /// Up to this many messages go out in one produce request per partition
 /// (a full-table UPDATE makes a hundred JSON rows or more: batches stay a
@@ -151,15 +151,13 @@ pub async fn produce(
         group,
         collector_hash,
     };
-    let mut seq = 0u64;
     let mut events = Vec::with_capacity(BATCH);
     loop {
         events.clear();
         if rx.recv_many(&mut events, BATCH).await == 0 {
             return;
         }
-        let first_seq = seq;
-        let out = enc.records(&topics, &events, &mut seq);
+        let out = enc.records(&topics, &events);
         for ((ti, p), records) in out {
             let Some(pc) = topics.get(ti).and_then(|t| t.parts.get(p)) else {
                 continue;
@@ -168,7 +166,7 @@ pub async fn produce(
             let mut records = records;
             let mut wait = Duration::from_millis(200);
             // A produce that fails is retried with the records built again
-            // (the same, sequence numbers included: no copy is kept). The
+            // (no copy is kept). The
             // channel fills meanwhile and routers are read more slowly
             // (TCP holds what they send).
             loop {
@@ -182,9 +180,8 @@ pub async fn produce(
                         );
                         tokio::time::sleep(wait).await;
                         wait = (wait * 2).min(Duration::from_secs(10));
-                        let mut again = first_seq;
                         records = enc
-                            .records(&topics, &events, &mut again)
+                            .records(&topics, &events)
                             .remove(&(ti, p))
                             .unwrap_or_default();
                     }
@@ -205,14 +202,8 @@ struct Encoder {
 
 impl Encoder {
     /// (topic index, partition) -> records, in arrival order.
-    fn records(
-        &self,
-        topics: &[Topic],
-        events: &[Event],
-        seq: &mut u64,
-    ) -> BTreeMap<(usize, usize), Vec<Record>> {
+    fn records(&self, topics: &[Topic], events: &[Event]) -> BTreeMap<(usize, usize), Vec<Record>> {
         let mut out: BTreeMap<(usize, usize), Vec<Record>> = BTreeMap::new();
-        let mut rows = Vec::new();
         for ev in events {
             let Event::Msg(m) = ev else {
                 continue;
@@ -224,14 +215,8 @@ impl Encoder {
                 let values = if t.name == self.raw_topic {
                     vec![raw_bmp(m, &self.admin_id, &self.group, self.collector_hash)]
                 } else {
-                    let Ok(p) = m.p.as_ref() else {
-                        continue;
-                    };
-                    rows.clear();
-                    json::rows(&m.router, m.at, seq, p, &mut rows);
-                    rows.iter()
-                        .filter_map(|r| serde_json::to_vec(r).ok())
-                        .collect()
+                    // Rendered by the router's reader.
+                    m.rows.as_deref().cloned().unwrap_or_default()
                 };
                 for value in values {
                     out.entry((ti, p)).or_default().push(Record {

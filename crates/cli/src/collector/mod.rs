@@ -57,6 +57,10 @@ pub struct Msg {
     /// The message exactly as the router sent it.
     pub raw: Arc<Vec<u8>>,
     pub p: Arc<Result<Processed, String>>,
+    /// The NDJSON output's lines, when there is one.
+    pub ndjson: Option<Arc<Vec<u8>>>,
+    /// The JSON topic's rows, when there is one.
+    pub rows: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 /// Unix time now: seconds (u32 until 2106) and microseconds.
@@ -67,13 +71,51 @@ pub fn now() -> (u32, u32) {
     (d.as_secs() as u32, d.subsec_micros())
 }
 
-/// Every output's channel.
+/// What the readers render for the outputs: JSON is the costly part of
+/// the work, and each router's reader runs on its own task, so routers
+/// are rendered in parallel; the outputs only write.
+#[derive(Default)]
+pub struct Render {
+    /// NDJSON lines, per element (true) or per message.
+    pub ndjson: Option<bool>,
+    /// JSON topic rows.
+    pub rows: bool,
+    /// The rows' `seq`: ranges taken per message.
+    seq: std::sync::atomic::AtomicU64,
+}
+
+impl Render {
+    pub fn render(&self, m: &mut Msg) {
+        if let Some(elems) = self.ndjson {
+            m.ndjson = Some(Arc::new(ndjson::render(m, elems)));
+        }
+        if self.rows {
+            if let Ok(p) = m.p.as_ref() {
+                // At most one row per element, plus one.
+                let n = p.elems().len() as u64 + 1;
+                let mut seq = self.seq.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                let mut rows = Vec::new();
+                json::rows(&m.router, m.at, &mut seq, p, &mut rows);
+                m.rows = Some(Arc::new(
+                    rows.iter()
+                        .filter_map(|r| serde_json::to_vec(r).ok())
+                        .collect(),
+                ));
+            }
+        }
+    }
+}
+
+/// Every output's channel, and what readers render for them.
 #[derive(Clone, Default)]
-pub struct Fanout(Arc<Vec<mpsc::Sender<Event>>>);
+pub struct Fanout {
+    senders: Arc<Vec<mpsc::Sender<Event>>>,
+    pub render: Arc<Render>,
+}
 
 impl Fanout {
     pub async fn send(&self, ev: Event) {
-        for s in self.0.iter() {
+        for s in self.senders.iter() {
             // An output that ended (its error is logged) is skipped.
             let _ = s.send(ev.clone()).await;
         }
@@ -238,7 +280,15 @@ async fn serve(cfg: Config) -> Result<()> {
             }
         });
     }
-    let fanout = Fanout(Arc::new(senders));
+    let render = Render {
+        ndjson: cfg.ndjson.as_ref().map(|n| n.elems),
+        rows: cfg.kafka.as_ref().is_some_and(|k| !k.json_topic.is_empty()),
+        ..Render::default()
+    };
+    let fanout = Fanout {
+        senders: Arc::new(senders),
+        render: Arc::new(render),
+    };
     let mut inputs: JoinSet<()> = JoinSet::new();
     if let Some(addr) = cfg.metrics {
         metrics::serve(metrics.clone(), addr).await?;

@@ -1,6 +1,8 @@
 //! NDJSON for pipes: `rbgp bmp`'s objects (one per message, or one per
 //! route element), each with `bmp_router` naming the router, to stdout or
-//! appended to a file. On a blocking thread: writes may block.
+//! appended to a file. The lines are rendered by the reader of each
+//! router ([`render`], so routers are rendered in parallel); this output
+//! only writes them, on a blocking thread (writes may block).
 
 use std::io::{self, BufWriter, Write};
 
@@ -8,18 +10,19 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::config::Ndjson;
-use super::Event;
+use super::{Event, Msg};
 
-fn lines(ev: &Event, elems: bool, out: &mut Vec<Value>) {
-    let Event::Msg(m) = ev else {
-        return;
-    };
+/// The lines of one message, each ending in a newline.
+pub fn render(m: &Msg, elems: bool) -> Vec<u8> {
     let router = Value::String(m.router.ip.to_string());
+    let mut out = Vec::new();
     let mut tag = |mut v: Value| {
         if let Value::Object(o) = &mut v {
             o.insert("bmp_router".into(), router.clone());
         }
-        out.push(v);
+        if serde_json::to_writer(&mut out, &v).is_ok() {
+            out.push(b'\n');
+        }
     };
     match m.p.as_ref() {
         Ok(p) if elems => {
@@ -36,6 +39,7 @@ fn lines(ev: &Event, elems: bool, out: &mut Vec<Value>) {
         Err(e) if !elems => tag(serde_json::json!({ "error": e, "length": m.raw.len() })),
         Err(_) => {}
     }
+    out
 }
 
 pub fn run(cfg: Ndjson, mut rx: mpsc::Receiver<Event>) -> io::Result<()> {
@@ -50,16 +54,15 @@ pub fn run(cfg: Ndjson, mut rx: mpsc::Receiver<Event>) -> io::Result<()> {
         )
     };
     let mut w = BufWriter::with_capacity(256 * 1024, w);
-    let mut vals = Vec::new();
     while let Some(ev) = rx.blocking_recv() {
-        if let Event::Tick(_) = ev {
-            w.flush()?;
-            continue;
-        }
-        lines(&ev, cfg.elems, &mut vals);
-        for v in vals.drain(..) {
-            serde_json::to_writer(&mut w, &v)?;
-            w.write_all(b"\n")?;
+        match ev {
+            Event::Msg(m) => {
+                if let Some(lines) = &m.ndjson {
+                    w.write_all(lines)?;
+                }
+            }
+            Event::Tick(_) => w.flush()?,
+            Event::RouterDown(_) => {}
         }
         // Caught up: what a pipe's reader waits for goes out now.
         if rx.is_empty() {

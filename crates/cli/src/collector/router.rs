@@ -111,13 +111,16 @@ pub async fn deliver(router: &Arc<RouterId>, stats: &RouterStats, fed: Fed, out:
                 }
             };
             stats.message(routes);
-            out.send(Event::Msg(Msg {
+            let mut m = Msg {
                 router: router.clone(),
                 at: now(),
                 raw: Arc::new(raw),
                 p: Arc::new(*p),
-            }))
-            .await;
+                ndjson: None,
+                rows: None,
+            };
+            out.render.render(&mut m);
+            out.send(Event::Msg(m)).await;
         }
         Fed::Skipped(n, why) => {
             stats.error();
