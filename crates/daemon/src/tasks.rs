@@ -59,8 +59,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::control::{
-    ControlError, Explained, FamilyCounts, Identity, LastNotification, LocalRoute, NeighborStatus,
-    ReloadSummary, RibQuery, RibSizes, RouteEntry, SoftReset,
+    ControlError, Explained, FamilyCounts, Identity, ImportCounters, LastNotification, LocalRoute,
+    NeighborStatus, ReloadSummary, RibQuery, RibSizes, RouteEntry, SoftReset,
 };
 
 // Channel capacities, in messages.
@@ -195,6 +195,10 @@ pub enum RibMsg {
     /// Prefix counters of every peer.
     Counts {
         reply: oneshot::Sender<std::collections::HashMap<IpAddr, Vec<FamilyCounts>>>,
+    },
+    /// Import counters of every peer (BMP statistics).
+    ImportCounters {
+        reply: oneshot::Sender<std::collections::HashMap<IpAddr, ImportCounters>>,
     },
     /// Table sizes (metrics).
     Sizes {

@@ -409,6 +409,12 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         (Some(3), Some(2), Some(1)),
         "{stats:?}"
     );
+    // Duplicates and treat-as-withdraw (types 1, 2, 11, 12): none from BIRD.
+    assert_eq!(
+        (stat(1), stat(2), stat(11), stat(12)),
+        (Some(0), Some(0), Some(0), Some(0)),
+        "{stats:?}"
+    );
 
     // tshark's BMP dissector: nothing malformed. tshark 4.0 misreads the
     // information TLVs of a Peer Up (crates/bmp/tests/interop.rs), which

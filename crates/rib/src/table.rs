@@ -328,14 +328,31 @@ impl Rib {
         attrs: Arc<Attrs>,
         validation: Validation,
     ) -> Change {
+        self.upsert(peer, family, nlri, path_id, attrs, validation)
+            .0
+    }
+
+    /// [`Rib::update_validated`], and whether the path was already held
+    /// with the same attributes (a duplicate advertisement: BMP statistic
+    /// type 1, RFC 7854 §4.8).
+    pub fn upsert(
+        &mut self,
+        peer: PeerId,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path_id: u32,
+        attrs: Arc<Attrs>,
+        validation: Validation,
+    ) -> (Change, bool) {
         let id = self.find_or_insert(family, nlri);
+        let mut duplicate = false;
         let mut change = Change {
             id,
             family,
             best: false,
         };
         let Some(s) = self.slots.get_mut(id as usize) else {
-            return change;
+            return (change, false);
         };
         let was_empty = s.paths.is_empty();
         let before = s.best().map(Path::identity);
@@ -353,6 +370,9 @@ impl Rib {
             .find(|p| p.peer == peer && p.path_id == path_id)
         {
             Some(p) => {
+                // Interned attributes share one allocation; compared by
+                // value only when they do not.
+                duplicate = Arc::ptr_eq(&p.attrs, &path.attrs) || p.attrs == path.attrs;
                 *p = path;
                 false
             }
@@ -369,7 +389,7 @@ impl Rib {
         if inserted {
             self.count(peer, family, 1);
         }
-        change
+        (change, duplicate)
     }
 
     /// New RPKI states for a path whose attributes stay (revalidation):

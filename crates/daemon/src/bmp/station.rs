@@ -235,6 +235,18 @@ impl Station {
         let Ok(counts) = rx.await else {
             return;
         };
+        let (reply, rx) = oneshot::channel();
+        if self
+            .rib
+            .send(RibMsg::ImportCounters { reply })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let Ok(import) = rx.await else {
+            return;
+        };
         let addrs: Vec<_> = enc.peers().copied().collect();
         for addr in addrs {
             let Some(fams) = counts.get(&addr) else {
@@ -252,6 +264,15 @@ impl Station {
                 Stat::gauge(8, accepted),
                 Stat::gauge(15, sum(|f| f.advertised)),
             ];
+            // 1, 2: duplicate advertisements and withdrawals; 11, 12:
+            // UPDATEs and prefixes treated as withdraw (RFC 7606).
+            if let Some(c) = import.get(&addr) {
+                let n = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+                stats.push(Stat::counter(1, n(c.duplicate_prefixes)));
+                stats.push(Stat::counter(2, n(c.duplicate_withdraws)));
+                stats.push(Stat::counter(11, n(c.treat_as_withdraw_updates)));
+                stats.push(Stat::counter(12, n(c.treat_as_withdraw_prefixes)));
+            }
             // 9, 10, 17: the same per AFI/SAFI.
             for f in fams {
                 stats.push(Stat::per_afi_safi(9, f.family, f.received));

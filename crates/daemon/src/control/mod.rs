@@ -13,8 +13,8 @@ pub use routes::{
     Explained, LocalRoute, Origin, PolicyTrace, PrefixMatch, RibQuery, RibSizes, RouteEntry, Table,
 };
 pub use session::{
-    Direction, FamilyCounts, Identity, LastNotification, MessageCounts, NeighborStatus,
-    NotificationCount, ReloadSummary, SessionStatus, SoftReset,
+    Direction, FamilyCounts, Identity, ImportCounters, LastNotification, MessageCounts,
+    NeighborStatus, NotificationCount, ReloadSummary, SessionStatus, SoftReset,
 };
 
 use rbgp_wire::AfiSafi;

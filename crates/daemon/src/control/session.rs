@@ -126,6 +126,21 @@ impl FamilyCounts {
     }
 }
 
+/// What import saw of one peer's UPDATEs since its session came up: the
+/// RFC 7854 §4.8 counters BMP Statistics Reports carry (types 1, 2, 11
+/// and 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportCounters {
+    /// Announcements of a path already held with the same attributes.
+    pub duplicate_prefixes: u64,
+    /// Withdrawals of a path not held.
+    pub duplicate_withdraws: u64,
+    /// UPDATEs treated as withdraw (RFC 7606).
+    pub treat_as_withdraw_updates: u64,
+    /// Prefixes those UPDATEs carried.
+    pub treat_as_withdraw_prefixes: u64,
+}
+
 /// Which side of a soft reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SoftReset {

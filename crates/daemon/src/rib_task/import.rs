@@ -55,9 +55,26 @@ impl RibTask {
 
     /// The path is no longer one import rejected (the key is only built
     /// when the peer has rejected paths: this runs per prefix).
-    pub(super) fn unreject(&mut self, addr: IpAddr, family: AfiSafi, nlri: &Nlri, path_id: u32) {
-        if let Some(p) = self.peers.get_mut(&addr).filter(|p| !p.rejected.is_empty()) {
-            p.rejected.remove(&(family, nlri.clone(), path_id));
+    /// Whether it was one.
+    pub(super) fn unreject(
+        &mut self,
+        addr: IpAddr,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path_id: u32,
+    ) -> bool {
+        match self.peers.get_mut(&addr).filter(|p| !p.rejected.is_empty()) {
+            Some(p) => p
+                .rejected
+                .remove(&(family, nlri.clone(), path_id))
+                .is_some(),
+            None => false,
+        }
+    }
+
+    fn count(&mut self, addr: IpAddr, f: impl FnOnce(&mut crate::control::ImportCounters)) {
+        if let Some(p) = self.peers.get_mut(&addr) {
+            f(&mut p.counters);
         }
     }
 
@@ -85,14 +102,25 @@ impl RibTask {
             .then(|| Attrs::from_update(update));
         self.keep_pre(addr, update, verdict, received.as_ref());
         let post = self.bmp.wants().post;
+        let mut duplicate_withdraws = 0;
         for (f, n) in update.withdrawals() {
             let path_id = n.path_id.unwrap_or(0);
-            if self.withdraw(id, f, &n.nlri, path_id) && post {
+            let held = self.withdraw(id, f, &n.nlri, path_id);
+            if held && post {
                 self.bmp_accepted(addr, (f, &n.nlri, path_id), None);
             }
-            self.unreject(addr, f, &n.nlri, path_id);
+            if !self.unreject(addr, f, &n.nlri, path_id) && !held {
+                duplicate_withdraws += 1;
+            }
+        }
+        if duplicate_withdraws > 0 {
+            self.count(addr, |c| c.duplicate_withdraws += duplicate_withdraws);
         }
         if let Some(w) = &verdict.treat_as_withdraw {
+            self.count(addr, |c| {
+                c.treat_as_withdraw_updates += 1;
+                c.treat_as_withdraw_prefixes += w.len() as u64;
+            });
             // RFC 7606 §2: the UPDATE's routes count as withdrawn.
             for (f, n) in w {
                 let path_id = n.path_id.unwrap_or(0);
@@ -171,9 +199,10 @@ impl RibTask {
                 if self.bmp.wants().post {
                     self.bmp_accepted(addr, (f, nlri, path_id), Some(&a));
                 }
-                let c = self
-                    .rib
-                    .update_validated(id, f, nlri, path_id, a, validation);
+                let (c, duplicate) = self.rib.upsert(id, f, nlri, path_id, a, validation);
+                if duplicate {
+                    self.count(addr, |c| c.duplicate_prefixes += 1);
+                }
                 self.apply(c);
                 self.unreject(addr, f, nlri, path_id);
             }

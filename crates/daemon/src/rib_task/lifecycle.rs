@@ -60,6 +60,7 @@ impl RibTask {
                         pre: None,
                         gr: gr::Restart::default(),
                         session: Arc::clone(&session),
+                        counters: Default::default(),
                     },
                 );
                 (id, Vec::new())

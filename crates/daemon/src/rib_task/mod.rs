@@ -7,7 +7,7 @@
 //! | file | concern |
 //! |---|---|
 //! | `mod.rs` | the task loop, message dispatch, a change offered to every Adj-RIB-Out, flushing, releasing slots |
-//! | `import.rs` | received UPDATEs: pre-policy table, built-in import rules, import policy, filtered paths and why, treat-as-withdraw, max-prefix |
+//! | `import.rs` | received UPDATEs: pre-policy table, built-in import rules, import policy, filtered paths and why, treat-as-withdraw, max-prefix, duplicate and treat-as-withdraw counters (BMP statistics) |
 //! | `policy.rs` | each peer's import/export chains as gates, policy changes applied without a session reset |
 //! | `lifecycle.rs` | a peer's session up (initial table, End-of-RIB) and down (retained or forgotten) |
 //! | `retention.rs` | graceful restart / LLGR timers ran out: sweep, long-lived stale, forget (`gr.rs`: the per-peer timers) |
@@ -91,6 +91,8 @@ struct PeerState {
     gr: gr::Restart,
     /// How the session came up (BMP Peer Up, encodings).
     session: Arc<SessionInfo>,
+    /// Duplicates and treat-as-withdraw seen (BMP statistics).
+    counters: crate::control::ImportCounters,
 }
 
 /// The RIB task's state: the RIB, the peers it knows and their
@@ -334,6 +336,9 @@ impl RibTask {
             }
             RibMsg::Counts { reply } => {
                 let _ = reply.send(self.counts());
+            }
+            RibMsg::ImportCounters { reply } => {
+                let _ = reply.send(self.peers.iter().map(|(a, p)| (*a, p.counters)).collect());
             }
             RibMsg::Sizes { reply } => {
                 let _ = reply.send(self.sizes());

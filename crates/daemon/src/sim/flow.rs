@@ -175,6 +175,41 @@ async fn treat_as_withdraw_removes_the_route() {
     assert!(sim.peer("192.0.2.2").table.is_empty());
     let loc = sim.loc_rib().await;
     assert!(loc.is_empty());
+    // Counted for BMP (RFC 7854 §4.8 types 11 and 12).
+    let c = sim.import_counters("192.0.2.1").await;
+    assert_eq!(
+        (c.treat_as_withdraw_updates, c.treat_as_withdraw_prefixes),
+        (1, 1)
+    );
+    sim.stop();
+}
+
+/// RFC 7854 §4.8 types 1 and 2: the same announcement again, and a
+/// withdrawal of what is not held, are counted per peer.
+#[tokio::test]
+async fn duplicates_are_counted() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    let a = attrs("65001", "192.0.2.1");
+    let b = attrs("65001 65009", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["203.0.113.0/24", "198.51.100.0/24"], &a)
+        .await;
+    assert_eq!(sim.import_counters("192.0.2.1").await, Default::default());
+    // Both again, unchanged: two duplicates; one changed: none.
+    sim.announce("192.0.2.1", V4, &["203.0.113.0/24", "198.51.100.0/24"], &a)
+        .await;
+    sim.announce("192.0.2.1", V4, &["198.51.100.0/24"], &b)
+        .await;
+    sim.withdraw("192.0.2.1", V4, &["198.51.100.0/24"]).await;
+    // Withdrawn twice: the second is a duplicate; so is one never sent.
+    sim.withdraw("192.0.2.1", V4, &["198.51.100.0/24", "192.0.2.0/24"])
+        .await;
+    let c = sim.import_counters("192.0.2.1").await;
+    assert_eq!(
+        (c.duplicate_prefixes, c.duplicate_withdraws),
+        (2, 2),
+        "{c:?}"
+    );
     sim.stop();
 }
 

@@ -550,6 +550,14 @@ impl Sim {
         (c.received, c.accepted)
     }
 
+    /// The import counters of one peer (BMP statistics 1, 2, 11, 12).
+    pub async fn import_counters(&self, addr: &str) -> crate::control::ImportCounters {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::ImportCounters { reply }).await;
+        let all: HashMap<IpAddr, crate::control::ImportCounters> = rx.await.unwrap();
+        all[&addr.parse().unwrap()]
+    }
+
     /// Move the paused clock and let the RIB's timers fire.
     pub async fn advance(&mut self, d: Duration) {
         tokio::time::advance(d).await;
