@@ -1,5 +1,6 @@
 //! BMP export from rbgpd to real stations: rbgpd (AS 65001) hears BIRD
-//! (AS 65002, one route import policy rejects) and GoBGP (AS 65003) and
+//! (AS 65002, one route import policy rejects), GoBGP (AS 65003) and FRR
+//! (AS 65004, a second address in BIRD's namespace) and
 //! exports every view to a station capturing the raw stream, to pmacct's
 //! pmbmpd and to `rbgp collector`. The routes the captured stream holds
 //! per view (read with rbgp-bmp), and those the collector's NDJSON
@@ -30,6 +31,13 @@ import_policy = ["clean"]
 [[neighbors]]
 address = "10.88.0.3"
 remote_asn = 65003
+
+# FRR shares BIRD's namespace, where BIRD listens on every address:
+# rbgpd waits for FRR to connect.
+[[neighbors]]
+address = "10.88.0.4"
+remote_asn = 65004
+passive = true
 
 [policy.sets.prefix]
 bogons = ["10.0.0.0/8 le 32"]
@@ -200,8 +208,15 @@ fn rib_matches(
         assert!(ok, "rbgpctl {args}: {out}");
         out
     };
-    let (b, g) = (B, G);
+    let (b, g, f) = (B, G, F);
     let pairs = [
+        (
+            View::PrePolicy,
+            f,
+            format!("--json rib received {f} --pre-policy"),
+        ),
+        (View::PostPolicy, f, format!("--json rib received {f}")),
+        (View::OutPostPolicy, f, format!("--json rib advertised {f}")),
         (
             View::PrePolicy,
             b,
@@ -288,6 +303,21 @@ fn collector_view(lines: &[Value], v: View, peer: &str) -> BTreeMap<String, Stri
 
 const B: &str = "10.88.0.2";
 const G: &str = "10.88.0.3";
+const F: &str = "10.88.0.4";
+
+/// FRR: it connects to rbgpd from its own address and does not listen
+/// (BIRD holds port 179 in the namespace); no zebra, so no connected or
+/// import checks.
+fn frr_conf(dir: &str) -> String {
+    format!(
+        "frr defaults traditional\nhostname bmp-frr\nlog file {dir}/bgpd.log informational\n\
+         router bgp 65004\n bgp router-id {F}\n no bgp ebgp-requires-policy\n \
+         no bgp network import-check\n neighbor 10.88.0.1 remote-as 65001\n \
+         neighbor 10.88.0.1 update-source {F}\n neighbor 10.88.0.1 disable-connected-check\n \
+         neighbor 10.88.0.1 timers connect 2\n address-family ipv4 unicast\n  \
+         network 100.64.4.0/24\n exit-address-family\nexit\n"
+    )
+}
 
 #[test]
 fn every_view_reaches_the_stations_as_the_rib_lists_it() {
@@ -331,8 +361,12 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
     ));
     lab.gobgp(65003, &["ipv4-unicast"]);
     lab.gobgp_ok("global rib add 198.51.100.0/24 -a ipv4");
-    // GoBGP gets BIRD's two accepted routes.
+    lab.ok_in("b", &format!("ip addr add {F}/24 dev eth0"));
+    let fdir = lab.frr_dir();
+    lab.frr_bgpd("b", &frr_conf(&fdir), &["-p", "0"]);
+    // GoBGP gets BIRD's two accepted routes, and FRR's.
     lab.gobgp_route("ipv4", "100.64.2.0/24");
+    lab.gobgp_route("ipv4", "100.64.4.0/24");
 
     let b = B;
     let s = check(&lab, &sock, &stream1);
@@ -343,10 +377,12 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         (View::PostPolicy, G),
         (View::OutPostPolicy, b),
         (View::OutPostPolicy, G),
+        (View::PrePolicy, F),
+        (View::OutPostPolicy, F),
     ] {
         assert!(!view(&s, v, peer).is_empty(), "{v:?} of {peer} is empty");
     }
-    assert_eq!(view(&s, View::LocRib, "0.0.0.0").len(), 3);
+    assert_eq!(view(&s, View::LocRib, "0.0.0.0").len(), 4);
     // rbgp collector recorded the same views.
     lab.wait("rbgp collector's views to equal the RIB's", 30, || {
         let lines: Vec<Value> = lab
