@@ -41,6 +41,9 @@ python3 -c 'import exabgp' 2>/dev/null || python3 -m pip install -q exabgp
 command -v tansu >/dev/null 2>&1 || cargo install tansu --locked --features dynostore
 # kafka-python: the independent client that reads the collector's topics.
 python3 -c 'import kafka' 2>/dev/null || python3 -m pip install -q kafka-python
+# grpcio: the API from Python (examples/python, crates/daemon/tests/api_python.rs).
+python3 -c 'import grpc, grpc_tools, grpc_reflection' 2>/dev/null ||
+    python3 -m pip install -q grpcio grpcio-tools grpcio-reflection
 
 # Real captures live in ../shared/data beside the project.
 export RBGP_SHARED_DATA="${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}"

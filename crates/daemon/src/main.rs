@@ -102,18 +102,23 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     // Reading and compiling a large configuration (an IXP's per-client
     // prefix lists) leaves its transient memory in the allocator.
     rbgp_sockopt::release_free_heap();
-    let (handle, done) = (running.handle, running.done);
+    let (handle, done, api, servers) = (running.handle, running.done, running.api, running.servers);
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let stop = shutdown_signal();
     tokio::pin!(stop, done);
+    let grace = std::time::Duration::from_secs(2);
     loop {
         tokio::select! {
             () = &mut stop => break,
-            _ = &mut done => return Ok(()),
+            _ = &mut done => {
+                // Stopped through the API: its reply goes out first.
+                api::Running::stop_api(servers, &api, grace).await;
+                return Ok(());
+            }
             _ = hup.recv() => {
                 // SIGHUP: re-read the file (keeping what the API added); a
                 // bad file changes nothing.
-                match running.api.reload().await {
+                match api.reload().await {
                     Ok(s) => {
                         rbgp_sockopt::release_free_heap();
                         tracing::info!(added = ?s.added, removed = ?s.removed, changed = ?s.changed, unchanged = s.unchanged, "SIGHUP: configuration reloaded")
@@ -126,6 +131,7 @@ async fn run(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     tracing::info!("shutting down: closing sessions with Cease/Administrative Shutdown");
     let _ = handle.shutdown(None).await;
     let _ = done.await;
+    api::Running::stop_api(servers, &api, grace).await;
     Ok(())
 }
 

@@ -32,6 +32,7 @@ fn install_hint(tool: &str) -> &'static str {
         "rtrtr" => "cargo install rtrtr --locked",
         "tansu" => "cargo install tansu --locked --features dynostore",
         "kafka-python" => "python3 -m pip install kafka-python",
+        "grpcio" => "python3 -m pip install grpcio grpcio-tools grpcio-reflection",
         _ => "see its list of test tools",
     }
 }
@@ -44,6 +45,8 @@ pub fn need(tool: &str) {
         sh("python3 -c 'import exabgp'").0
     } else if tool == "kafka-python" {
         sh("python3 -c 'import kafka'").0
+    } else if tool == "grpcio" {
+        sh("python3 -c 'import grpc, grpc_tools, grpc_reflection'").0
     } else if tool.starts_with('/') {
         std::path::Path::new(tool).exists()
     } else {

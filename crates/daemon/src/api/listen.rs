@@ -18,6 +18,7 @@ use rbgp_api::v1::{
 use rbgp_config::Config;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tokio_stream::StreamExt as _;
 use tonic::transport::server::Router;
 use tonic::transport::Server;
 
@@ -30,8 +31,15 @@ fn router<L: Clone>(mut server: Server<L>, svc: Service, auth: Auth) -> anyhow::
         .register_encoded_file_descriptor_set(rbgp_api::FILE_DESCRIPTOR_SET)
         .build_v1()
         .context("building the reflection service")?;
+    // v1alpha too: what grpcio-reflection, grpcui, Evans, Postman and
+    // older grpcurl ask for.
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(rbgp_api::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("building the reflection service (v1alpha)")?;
     Ok(server
         .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(GlobalServiceServer::with_interceptor(
             svc.clone(),
             auth.clone(),
@@ -92,8 +100,12 @@ pub(super) async fn serve(
         read_only: config.api.read_only,
     };
     let r = router(server(), svc, Auth::open())?;
+    let unix_stopped = inner.stopped();
     tasks.push(tokio::spawn(async move {
-        if let Err(e) = r.serve_with_incoming(UnixListenerStream::new(unix)).await {
+        // Through the :authority fix for grpc-core clients (authority.rs).
+        let incoming = UnixListenerStream::new(unix).map(|c| c.map(super::authority::fix));
+        let stopped = unix_stopped;
+        if let Err(e) = r.serve_with_incoming_shutdown(incoming, stopped).await {
             tracing::error!(error = %e, "API socket server stopped");
         }
     }));
@@ -118,8 +130,10 @@ pub(super) async fn serve(
             .await
             .with_context(|| format!("API listener {}", l.address))?;
         tracing::info!(address = %l.address, mtls = l.mtls().is_some(), token = l.token_file.is_some(), read_only = l.read_only, "API listening");
+        let stopped = inner.stopped();
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = r.serve_with_incoming(TcpListenerStream::new(tcp)).await {
+            let incoming = TcpListenerStream::new(tcp);
+            if let Err(e) = r.serve_with_incoming_shutdown(incoming, stopped).await {
                 tracing::error!(error = %e, "API TCP server stopped");
             }
         }));

@@ -113,9 +113,15 @@ pub(super) async fn serve(inner: Arc<Inner>, addr: SocketAddr) -> anyhow::Result
         .await
         .with_context(|| format!("metrics listener {addr}"))?;
     tracing::info!(%addr, "metrics listening");
+    let stopped = inner.stopped();
     Ok(tokio::spawn(async move {
+        tokio::pin!(stopped);
         loop {
-            let Ok((mut s, _)) = l.accept().await else {
+            let accepted = tokio::select! {
+                a = l.accept() => a,
+                () = &mut stopped => return,
+            };
+            let Ok((mut s, _)) = accepted else {
                 continue;
             };
             let inner = Arc::clone(&inner);

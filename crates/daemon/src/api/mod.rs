@@ -9,6 +9,7 @@
 //! stored neighbors, paths and FlowSpec rules.
 
 mod auth;
+mod authority;
 mod bmp;
 mod control_svc;
 mod event;
@@ -91,9 +92,19 @@ pub struct Inner {
     /// stores and applies in one piece, so two cannot interleave and
     /// apply a state neither checked.
     config_lock: tokio::sync::Mutex<()>,
+    /// Set when rbgpd stops: the servers answer what is in flight (a
+    /// Shutdown call's own reply among it) and end.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Inner {
+    /// Resolves once rbgpd stops.
+    fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.stop.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    }
     fn merged(&self) -> Config {
         match self.file.lock() {
             Ok(g) => g.1.merged(&g.0),
@@ -219,6 +230,20 @@ pub struct Running {
     pub servers: Vec<JoinHandle<()>>,
 }
 
+impl Running {
+    /// The API servers answer the calls in flight and end (streams still
+    /// open after `grace` are cut).
+    pub async fn stop_api(servers: Vec<JoinHandle<()>>, api: &Inner, grace: std::time::Duration) {
+        api.stop.send_replace(true);
+        let all = async {
+            for s in servers {
+                let _ = s.await;
+            }
+        };
+        let _ = tokio::time::timeout(grace, all).await;
+    }
+}
+
 /// Open the store, start the daemon with the stored groups and ranges,
 /// restore what the API had added, and serve the API.
 pub async fn start(file: Config, config_path: Option<PathBuf>) -> anyhow::Result<Running> {
@@ -234,6 +259,7 @@ pub async fn start(file: Config, config_path: Option<PathBuf>) -> anyhow::Result
         started: Instant::now(),
         calls: Arc::default(),
         config_lock: tokio::sync::Mutex::new(()),
+        stop: tokio::sync::watch::Sender::new(false),
     });
     restore::state(&inner).await?;
     let servers = listen::serve(&inner, &file).await?;
