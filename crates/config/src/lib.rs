@@ -14,11 +14,13 @@ use serde::{Deserialize, Deserializer};
 
 mod api;
 mod bmp;
+mod diff;
 mod mrt;
 mod policy;
 mod rpki;
 pub use api::{Api, ApiListener, Metrics, MutualTls};
 pub use bmp::{Bmp, Collector as BmpCollector, View as BmpView};
+pub use diff::diff;
 pub use mrt::{file_name as mrt_file_name, Compression as MrtCompression, Mrt};
 pub use policy::{Attachments, PeerPolicy};
 pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};

@@ -20,6 +20,15 @@ use tonic::{Request, Status};
 
 /// `<state_dir>/rbgpd.sock` of the daemon's built-in configuration.
 pub fn default_socket() -> String {
+    // RBGPCTL_SOCKET: a socket path (RBGPCTL_SERVER, or -s, takes a URL).
+    if let Some(p) = std::env::var_os("RBGPCTL_SOCKET").filter(|p| !p.is_empty()) {
+        let p = p.to_string_lossy();
+        return if p.contains("://") {
+            p.into_owned()
+        } else {
+            format!("unix://{p}")
+        };
+    }
     let dir = rbgp_config::Config::default_config()
         .map(|c| c.api.socket_path(&c.global.state_dir))
         .unwrap_or_else(|_| PathBuf::from("/tmp/rbgpd/rbgpd.sock"));

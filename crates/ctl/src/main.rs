@@ -29,7 +29,8 @@ mod table;
     about = "Control rbgpd through its gRPC API"
 )]
 pub struct Cli {
-    /// unix:///path/to/rbgpd.sock or https://host:port.
+    /// unix:///path/to/rbgpd.sock or https://host:port (default: RBGPCTL_SOCKET's
+    /// path, else the built-in configuration's socket).
     #[arg(short, long, global = true, env = "RBGPCTL_SERVER", default_value_t = connect::default_socket())]
     server: String,
     /// Print JSON instead of tables.

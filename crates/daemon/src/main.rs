@@ -20,6 +20,12 @@ struct Args {
     /// Validate the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// `--diff NEW CONFIG`: print what loading NEW instead of CONFIG (the
+    /// running file) would change, and exit: neighbors added, removed or
+    /// changed, policies, sets, routes, sections. Exit status 1 when
+    /// something would change.
+    #[arg(long, value_name = "NEW", requires = "config")]
+    diff: Option<PathBuf>,
     /// Log format.
     #[arg(long, value_enum, default_value = "human")]
     log_format: LogFormat,
@@ -66,6 +72,31 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(new) = &args.diff {
+        let new = match load(&Some(new.clone())) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("rbgpd: configuration error: {e:#}");
+                return ExitCode::from(2);
+            }
+        };
+        return match rbgp_config::diff(&config, &new) {
+            Ok(lines) if lines.is_empty() => {
+                println!("no change");
+                ExitCode::SUCCESS
+            }
+            Ok(lines) => {
+                for l in lines {
+                    println!("{l}");
+                }
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("rbgpd: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if args.check {
         println!(
             "configuration OK: AS {}, router ID {}, {} neighbors",

@@ -320,16 +320,7 @@ impl Policies {
 fn set_hashes(s: &DefinedSets) -> FxHashMap<(&'static str, String), u64> {
     use std::hash::{Hash, Hasher};
     let mut out = FxHashMap::default();
-    for (kind, sets) in [
-        ("prefix", &s.prefix),
-        ("as_path", &s.as_path),
-        ("asn", &s.asn),
-        ("community", &s.community),
-        ("large_community", &s.large_community),
-        ("ext_community", &s.ext_community),
-        ("neighbor", &s.neighbor),
-        ("next_hop", &s.next_hop),
-    ] {
+    for (kind, sets) in s.by_kind() {
         for (name, entries) in sets {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             entries.hash(&mut h);

@@ -41,6 +41,23 @@ pub struct DefinedSets {
     pub next_hop: BTreeMap<String, Vec<String>>,
 }
 
+impl DefinedSets {
+    /// Every kind of set with its sets by name, kinds named as in
+    /// `[policy.sets.KIND]`.
+    pub fn by_kind(&self) -> [(&'static str, &BTreeMap<String, Vec<String>>); 8] {
+        [
+            ("prefix", &self.prefix),
+            ("as_path", &self.as_path),
+            ("asn", &self.asn),
+            ("community", &self.community),
+            ("large_community", &self.large_community),
+            ("ext_community", &self.ext_community),
+            ("neighbor", &self.neighbor),
+            ("next_hop", &self.next_hop),
+        ]
+    }
+}
+
 /// How a term, a policy or a chain ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
