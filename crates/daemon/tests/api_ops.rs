@@ -291,10 +291,18 @@ fn metrics_events_and_a_disable_that_survives_sigkill() {
         (watch.text().matches("-> Established").count() >= 2).then_some(())
     });
 
-    // Disabled from BIRD's side: Cease 6/2 received.
-    lab.birdc("disable dut");
+    // Disabled from BIRD's side with a shutdown communication: Cease 6/2
+    // received, its RFC 9003 message shown by rbgpctl.
+    lab.birdc("'disable dut \"bird-maintenance\"'");
     let received = r#"rbgp_peer_notifications_total{peer="10.88.0.2",direction="received",code="6",subcode="2"}"#;
     wait_metric(&lab, received, 1.0);
+    let shown = ctl_ok(&sock, &["neighbor", "10.88.0.2"]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("NOTIFICATION received") && l.contains("bird-maintenance")),
+        "{shown}"
+    );
     watch.wait_for(&lab, "10.88.0.2 NOTIFICATION received");
     lab.birdc("enable dut");
     wait_bird_up(&lab);
