@@ -216,6 +216,9 @@ peer_keys! {
     remove_private_as: Option<bool>,
     next_hop_unchanged: Option<bool>,
     allow_own_as: Option<u8>,
+    /// RFC 8326 §4: routes carrying GRACEFUL_SHUTDOWN (65535:0) get
+    /// LOCAL_PREF 0 on import (before import policy). Default true.
+    graceful_shutdown_local_pref: Option<bool>,
     graceful_restart: Option<bool>,
     long_lived_stale_time: Option<u32>,
     keep_pre_policy: Option<bool>,
@@ -323,6 +326,8 @@ pub struct Neighbor {
     pub next_hop_unchanged: bool,
     /// Accept our own AS in received paths this many times.
     pub allow_own_as: u8,
+    /// Received GRACEFUL_SHUTDOWN lowers LOCAL_PREF to 0 (RFC 8326 §4).
+    pub graceful_shutdown_local_pref: bool,
     pub graceful_restart: bool,
     /// Long-lived graceful restart (RFC 9494): advertise the capability
     /// with this stale time, and keep a peer's routes, marked LLGR_STALE,
@@ -501,6 +506,11 @@ impl Config {
             remove_private_as: or(&s.remove_private_as, &g.remove_private_as).unwrap_or(false),
             next_hop_unchanged: or(&s.next_hop_unchanged, &g.next_hop_unchanged).unwrap_or(false),
             allow_own_as: or(&s.allow_own_as, &g.allow_own_as).unwrap_or(0),
+            graceful_shutdown_local_pref: or(
+                &s.graceful_shutdown_local_pref,
+                &g.graceful_shutdown_local_pref,
+            )
+            .unwrap_or(true),
             graceful_restart: or(&s.graceful_restart, &g.graceful_restart).unwrap_or(true),
             long_lived_stale_time: or(&s.long_lived_stale_time, &g.long_lived_stale_time)
                 .filter(|t| *t > 0),

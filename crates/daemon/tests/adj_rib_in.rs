@@ -2,6 +2,7 @@
 //! as sent, including the path import policy rejects (an AS path loop),
 //! while the post-policy table and the Loc-RIB hold only what was accepted;
 //! a withdrawal leaves both; neighbors without the option refuse the query.
+//! A path BIRD sends with GRACEFUL_SHUTDOWN gets LOCAL_PREF 0 (RFC 8326).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -24,7 +25,7 @@ const BIRD: &str = r#"
 protocol static s4 { ipv4;
   route 100.64.1.0/24 blackhole;
   route 100.64.2.0/24 blackhole { bgp_path.prepend(65001); };
-  route 100.64.3.0/24 blackhole;
+  route 100.64.3.0/24 blackhole { bgp_community.add((65535,0)); };
 }
 "#;
 
@@ -70,6 +71,14 @@ fn pre_policy_routes_are_listed_as_received() {
     let (ok, out) = ctl("--json rib received 10.88.0.2");
     assert!(ok, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // RFC 8326 §4: BIRD's 100.64.3.0/24 carries GRACEFUL_SHUTDOWN.
+    let lp = |prefix: &str| {
+        let mut found = None;
+        find_path(&v, prefix, &mut found);
+        found.unwrap_or_else(|| panic!("no {prefix} in {out}"))["local_pref"].as_u64()
+    };
+    assert_eq!(lp("100.64.3.0/24"), Some(0), "{out}");
+    assert_ne!(lp("100.64.1.0/24"), Some(0), "{out}");
     let ages = ages(&v);
     assert_eq!(ages.len(), 2, "{out}");
     // At least the wait above, at most the whole test so far (the first
@@ -109,5 +118,20 @@ fn ages(v: &serde_json::Value) -> Vec<u64> {
             .collect(),
         serde_json::Value::Array(a) => a.iter().flat_map(ages).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// The `path` object of `prefix` in rbgpctl's JSON answer.
+fn find_path<'a>(v: &'a serde_json::Value, prefix: &str, out: &mut Option<&'a serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.get("prefix").and_then(|p| p.as_str()) == Some(prefix) {
+                *out = Some(v);
+                return;
+            }
+            m.values().for_each(|x| find_path(x, prefix, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| find_path(x, prefix, out)),
+        _ => {}
     }
 }

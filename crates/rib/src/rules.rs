@@ -46,6 +46,8 @@ pub struct PeerRules {
     /// The peer negotiated long-lived graceful restart (RFC 9494): it may
     /// be sent LLGR_STALE routes.
     pub llgr: bool,
+    /// Routes with GRACEFUL_SHUTDOWN get LOCAL_PREF 0 (RFC 8326 §4).
+    pub graceful_shutdown_local_pref: bool,
 }
 
 impl PeerRules {
@@ -63,6 +65,7 @@ impl PeerRules {
             role: None,
             allow_own_as: 0,
             llgr: false,
+            graceful_shutdown_local_pref: true,
         }
     }
 }
@@ -121,6 +124,16 @@ pub fn import(attrs: &mut Attrs, from: &PeerRules, local: &Local) -> Result<(), 
         (Some(Role::Peer), Some(otc)) if otc != from.asn => return Err(Rejection::RouteLeak),
         (Some(Role::Provider | Role::Peer | Role::RouteServer), None) => attrs.otc = Some(from.asn),
         _ => {}
+    }
+    // RFC 8326 §4: the neighbor is about to take this path down for
+    // maintenance; prefer any other from now (import policy may still set
+    // LOCAL_PREF after this).
+    if from.graceful_shutdown_local_pref
+        && attrs
+            .communities
+            .contains(&rbgp_wire::attr::Community::GRACEFUL_SHUTDOWN)
+    {
+        attrs.local_pref = Some(0);
     }
     Ok(())
 }
@@ -265,6 +278,29 @@ mod tests {
             local_address: Some("10.0.0.1".parse().unwrap()),
             ..PeerRules::ebgp(65000, Ipv4Addr::new(10, 0, 0, n))
         }
+    }
+
+    /// RFC 8326 §4: GRACEFUL_SHUTDOWN makes the path least preferred,
+    /// unless the neighbor is configured not to.
+    #[test]
+    fn graceful_shutdown_lowers_local_pref() {
+        let l = local();
+        let mut from = PeerRules::ebgp(65001, Ipv4Addr::new(1, 1, 1, 1));
+        let gshut = |mut a: Attrs| {
+            a.communities
+                .push(rbgp_wire::attr::Community::GRACEFUL_SHUTDOWN);
+            a
+        };
+        let mut a = gshut(route("65001 3"));
+        import(&mut a, &from, &l).unwrap();
+        assert_eq!(a.local_pref, Some(0));
+        let mut b = route("65001 3");
+        import(&mut b, &from, &l).unwrap();
+        assert_eq!(b.local_pref, Some(150));
+        from.graceful_shutdown_local_pref = false;
+        let mut c = gshut(route("65001 3"));
+        import(&mut c, &from, &l).unwrap();
+        assert_eq!(c.local_pref, Some(150));
     }
 
     #[test]

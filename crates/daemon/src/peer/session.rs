@@ -43,6 +43,7 @@ pub fn rules(
         role: nb.role.map(|r| r.0).or(n.peer_role),
         allow_own_as: nb.allow_own_as,
         llgr: llgr_negotiated(cfg, n),
+        graceful_shutdown_local_pref: nb.graceful_shutdown_local_pref,
     }
 }
 

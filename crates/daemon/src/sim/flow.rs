@@ -6,6 +6,7 @@
 use rbgp_wire::route_refresh::RefreshSubtype;
 
 use super::harness::{attrs, Signal, Sim, V4, V6};
+use crate::control::Origin;
 
 #[tokio::test]
 async fn withdraw_and_reannounce_reach_the_other_peers() {
@@ -261,5 +262,55 @@ async fn a_peer_that_stops_reading_does_not_hold_up_the_others() {
     sim.settle().await;
     assert_eq!(sim.peer("192.0.2.2").table.len(), 19_999);
     assert_eq!(sim.peer("192.0.2.3").table.len(), 19_999);
+    sim.stop();
+}
+
+/// RFC 8326 §4: a path announced with GRACEFUL_SHUTDOWN gets LOCAL_PREF 0
+/// and loses to a longer path without it; a neighbor configured with
+/// `graceful_shutdown_local_pref = false` keeps its LOCAL_PREF.
+#[tokio::test]
+async fn graceful_shutdown_community_lowers_local_pref() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.up(
+        "192.0.2.3",
+        "remote_asn = 65003\ngraceful_shutdown_local_pref = false",
+    )
+    .await;
+    let p = "203.0.113.0/24";
+    let mut short = attrs("65001", "192.0.2.1");
+    short
+        .communities
+        .push(rbgp_wire::attr::Community::GRACEFUL_SHUTDOWN);
+    sim.announce("192.0.2.1", V4, &[p], &short).await;
+    sim.announce(
+        "192.0.2.2",
+        V4,
+        &[p],
+        &attrs("65002 65020 65030", "192.0.2.2"),
+    )
+    .await;
+    let loc = sim.loc_rib().await;
+    let from = |a: &str| {
+        loc.iter()
+            .find(|r| r.source == Origin::Peer(a.parse().unwrap()))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(from("192.0.2.1").attrs.local_pref, Some(0));
+    assert!(from("192.0.2.2").best, "{loc:?}");
+    let mut other = attrs("65003", "192.0.2.3");
+    other
+        .communities
+        .push(rbgp_wire::attr::Community::GRACEFUL_SHUTDOWN);
+    sim.announce("192.0.2.3", V4, &["198.51.100.0/24"], &other)
+        .await;
+    let loc = sim.loc_rib().await;
+    let r = loc
+        .iter()
+        .find(|r| r.source == Origin::Peer("192.0.2.3".parse().unwrap()))
+        .unwrap();
+    assert_ne!(r.attrs.local_pref, Some(0));
     sim.stop();
 }
