@@ -176,17 +176,21 @@ fn routers_to_kafka_mrt_and_ndjson() {
     let nd = lab.path("out.ndjson");
     let listen = format!("{COLLECTOR}:11019");
     let kafka = format!("127.0.0.1:{KAFKA_PORT}");
+    // Kafka from the file (topics made with 4 partitions: a router's
+    // records must all go to one, in order), the rest from flags.
+    let conf = lab.write(
+        "collector.toml",
+        &format!("admin_id = \"rbgp-test\"\n[kafka]\nbrokers = [\"{kafka}\"]\npartitions = 4\n"),
+    );
     lab.spawn(
         "c",
         &[
             rbgp,
             "collector",
+            "--config",
+            &conf,
             "--listen",
             &listen,
-            "--admin-id",
-            "rbgp-test",
-            "--kafka",
-            &kafka,
             "--mrt-dir",
             &mrt,
             "--updates-interval",
@@ -341,7 +345,7 @@ fn routers_to_kafka_mrt_and_ndjson() {
         lab.diag()
     );
     let mut per_router: BTreeMap<IpAddr, Vec<u8>> = BTreeMap::new();
-    let mut keys: BTreeMap<IpAddr, Vec<u8>> = BTreeMap::new();
+    let mut keys: BTreeMap<IpAddr, (Vec<u8>, i32, i64)> = BTreeMap::new();
     for r in &raw {
         let (h, bmp) = OpenBmpHeader::decode(&r.value).unwrap();
         assert_eq!(h.collector_admin_id, b"rbgp-test");
@@ -350,8 +354,17 @@ fn routers_to_kafka_mrt_and_ndjson() {
             .entry(h.router_ip)
             .or_default()
             .extend_from_slice(bmp);
-        let k = keys.entry(h.router_ip).or_insert_with(|| r.key.clone());
-        assert_eq!(*k, r.key, "one key per router");
+        // One key and one partition per router, offsets rising.
+        let k = keys
+            .entry(h.router_ip)
+            .or_insert_with(|| (r.key.clone(), r.partition, -1));
+        assert_eq!(
+            (&k.0, k.1),
+            (&r.key, r.partition),
+            "one key and partition per router"
+        );
+        assert!(r.offset > k.2, "a router's records in offset order");
+        k.2 = r.offset;
         // bgpkit-parser's OpenBMP reader parses our records.
         bgpkit_parser::parser::bmp::parse_openbmp_msg(r.value.clone().into())
             .unwrap_or_else(|e| panic!("bgpkit-parser: {e:?} on {}", hex::encode(&r.value)));
