@@ -290,7 +290,7 @@ impl Archive {
             ps.header = Some(*h);
         }
         let mut attrs: HashMap<AfiSafi, Arc<Vec<u8>>> = HashMap::new();
-        for e in p.elems() {
+        for e in m.elems.iter() {
             let k = (e.afi_safi, e.nlri.clone(), e.path_id);
             match e.elem_type {
                 ElemType::Withdraw => {

@@ -122,12 +122,14 @@ fn elem_fields(m: &mut Map<String, Value>, e: &Elem) {
     }
 }
 
-/// The JSON objects of one message (none for message types not listed).
+/// The JSON objects of one message (none for message types not listed);
+/// `elems`: its route elements (`Processed::elems`).
 pub fn rows(
     router: &RouterId,
     arrival: (u32, u32),
     seq: &mut u64,
     p: &Processed,
+    elems: &[Elem],
     out: &mut Vec<Value>,
 ) {
     let base = |seq: &mut u64, ty: &str| {
@@ -146,10 +148,10 @@ pub fn rows(
     };
     match &p.message {
         BmpMessage::RouteMonitoring(rm) => {
-            for e in p.elems() {
+            for e in elems {
                 let mut m = base(seq, "route_monitor");
                 peer_fields(&mut m, &rm.peer);
-                elem_fields(&mut m, &e);
+                elem_fields(&mut m, e);
                 out.push(Value::Object(m));
             }
         }
@@ -265,7 +267,7 @@ mod tests {
         for f in &fed {
             if let Fed::Message(_, p) = f {
                 let Ok(p) = p.as_ref() else { continue };
-                rows(&router, (0, 0), &mut seq, p, &mut out);
+                rows(&router, (0, 0), &mut seq, p, &p.elems(), &mut out);
             }
         }
         let ours: BTreeSet<Key> = out.iter().filter_map(key).collect();

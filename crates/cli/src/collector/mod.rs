@@ -31,6 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result};
 use rbgp_bmp::openbmp::OpenBmpHeader;
 use rbgp_bmp::session::Processed;
+use rbgp_wire::elem::Elem;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -57,6 +58,8 @@ pub struct Msg {
     /// The message exactly as the router sent it.
     pub raw: Arc<Vec<u8>>,
     pub p: Arc<Result<Processed, String>>,
+    /// A Route Monitoring's route elements, built once for every output.
+    pub elems: Arc<Vec<Elem>>,
     /// The NDJSON output's lines, when there is one.
     pub ndjson: Option<Arc<Vec<u8>>>,
     /// The JSON topic's rows, when there is one.
@@ -92,10 +95,10 @@ impl Render {
         if self.rows {
             if let Ok(p) = m.p.as_ref() {
                 // At most one row per element, plus one.
-                let n = p.elems().len() as u64 + 1;
+                let n = m.elems.len() as u64 + 1;
                 let mut seq = self.seq.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
                 let mut rows = Vec::new();
-                json::rows(&m.router, m.at, &mut seq, p, &mut rows);
+                json::rows(&m.router, m.at, &mut seq, p, &m.elems, &mut rows);
                 m.rows = Some(Arc::new(
                     rows.iter()
                         .filter_map(|r| serde_json::to_vec(r).ok())

@@ -25,9 +25,9 @@ pub fn render(m: &Msg, elems: bool) -> Vec<u8> {
         }
     };
     match m.p.as_ref() {
-        Ok(p) if elems => {
-            for e in p.elems() {
-                if let Ok(v) = serde_json::to_value(&e) {
+        Ok(_) if elems => {
+            for e in m.elems.iter() {
+                if let Ok(v) = serde_json::to_value(e) {
                     tag(v);
                 }
             }

@@ -91,7 +91,11 @@ impl RouterFeed {
 pub async fn deliver(router: &Arc<RouterId>, stats: &RouterStats, fed: Fed, out: &Fanout) {
     match fed {
         Fed::Message(raw, p) => {
-            let routes = match p.as_ref() {
+            let elems = match p.as_ref() {
+                Ok(p) => p.elems(),
+                Err(_) => Vec::new(),
+            };
+            match p.as_ref() {
                 Ok(p) => {
                     if let BmpMessage::RouteMonitoring(_) = p.message {
                         if let Some(Err(e)) = &p.update {
@@ -102,20 +106,19 @@ pub async fn deliver(router: &Arc<RouterId>, stats: &RouterStats, fed: Fed, out:
                     for w in &p.warnings {
                         tracing::info!(router = %router.ip, "{w}");
                     }
-                    p.elems().len() as u64
                 }
                 Err(e) => {
                     stats.error();
                     tracing::warn!(router = %router.ip, "BMP message not read: {e}");
-                    0
                 }
-            };
-            stats.message(routes);
+            }
+            stats.message(elems.len() as u64);
             let mut m = Msg {
                 router: router.clone(),
                 at: now(),
                 raw: Arc::new(raw),
                 p: Arc::new(*p),
+                elems: Arc::new(elems),
                 ndjson: None,
                 rows: None,
             };
