@@ -18,6 +18,10 @@ command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 [[ -x /usr/lib/frr/bgpd ]] || need_apt+=(frr)
 # StayRTR: the RPKI cache (RTR) rbgpd and BIRD validate against.
 command -v stayrtr >/dev/null 2>&1 || need_apt+=(stayrtr)
+# Headless Chromium renders the looking glass page (crates/daemon/tests/looking_glass.rs);
+# curl reads its REST API and the metrics.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -90,6 +90,9 @@ pub fn diff(current: &Config, new: &Config) -> Result<Vec<String>, ConfigError> 
     if current.api != new.api || current.metrics != new.metrics {
         out.push("[api]/[metrics]: changed, applied at the next restart only".into());
     }
+    if current.looking_glass != new.looking_glass {
+        out.push("[looking_glass]: changed, applied at the next restart only".into());
+    }
     Ok(out)
 }
 

@@ -15,12 +15,14 @@ use serde::{Deserialize, Deserializer};
 mod api;
 mod bmp;
 mod diff;
+mod looking_glass;
 mod mrt;
 mod policy;
 mod rpki;
 pub use api::{Api, ApiListener, Metrics, MutualTls};
 pub use bmp::{Bmp, Collector as BmpCollector, View as BmpView};
 pub use diff::diff;
+pub use looking_glass::{LookingGlass, REJECT_ID};
 pub use mrt::{file_name as mrt_file_name, Compression as MrtCompression, Mrt};
 pub use policy::{Attachments, PeerPolicy};
 pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};
@@ -289,6 +291,8 @@ pub struct Config {
     pub bmp: Bmp,
     /// MRT dumps and update logs (`[mrt]`).
     pub mrt: Option<Mrt>,
+    /// The birdwatcher-compatible REST API and web page (`[looking_glass]`).
+    pub looking_glass: Option<LookingGlass>,
 }
 
 /// A neighbor with its group's settings filled in and defaults applied.
@@ -437,6 +441,9 @@ impl Config {
         self.bmp.check()?;
         if let Some(m) = &self.mrt {
             m.check()?;
+        }
+        if let Some(lg) = &self.looking_glass {
+            lg.check()?;
         }
         for (i, r) in self.routes.iter().enumerate() {
             check_route(r).map_err(|e| match e {

@@ -220,6 +220,25 @@ impl Handle {
         self.ask_rib(|reply| RibMsg::Query { query, reply }).await?
     }
 
+    /// A page of a table, from `from` (0: the start), keeping the paths
+    /// every `keep` holds for; see `RibTask::page`.
+    pub async fn route_page(
+        &self,
+        query: RibQuery,
+        keep: Vec<crate::control::AttrMatch>,
+        from: u32,
+        limit: usize,
+    ) -> Result<crate::control::RoutePage, ControlError> {
+        self.ask_rib(|reply| RibMsg::Page {
+            query,
+            keep,
+            from,
+            limit,
+            reply,
+        })
+        .await?
+    }
+
     /// Every candidate path and the step that decided.
     pub async fn explain(
         &self,
@@ -240,6 +259,18 @@ impl Handle {
         &self,
     ) -> Result<(Vec<RouteEntry>, broadcast::Receiver<RouteEvent>), ControlError> {
         self.ask_rib(|reply| RibMsg::Subscribe { reply }).await
+    }
+
+    /// Loc-RIB changes from now on (no snapshot).
+    pub async fn route_changes(&self) -> Result<broadcast::Receiver<RouteEvent>, ControlError> {
+        self.ask_rib(|reply| RibMsg::Changes { reply }).await
+    }
+
+    /// Best paths per peer.
+    pub async fn best_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<IpAddr, u64>, ControlError> {
+        self.ask_rib(|reply| RibMsg::BestCounts { reply }).await
     }
 
     pub fn watch_sessions(&self) -> broadcast::Receiver<SessionEvent> {

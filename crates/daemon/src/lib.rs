@@ -16,6 +16,7 @@ pub mod control;
 pub mod daemon;
 pub mod handle;
 mod listener;
+pub mod looking_glass;
 pub mod metrics;
 pub mod mrt;
 mod peer;

@@ -183,6 +183,14 @@ pub enum RibMsg {
         query: RibQuery,
         reply: oneshot::Sender<Result<Vec<RouteEntry>, ControlError>>,
     },
+    /// A page of a table (looking glass): see `RibTask::page`.
+    Page {
+        query: RibQuery,
+        keep: Vec<crate::control::AttrMatch>,
+        from: u32,
+        limit: usize,
+        reply: oneshot::Sender<Result<crate::control::RoutePage, ControlError>>,
+    },
     Explain {
         family: AfiSafi,
         nlri: Nlri,
@@ -191,6 +199,14 @@ pub enum RibMsg {
     /// The current best paths and a subscription to their changes.
     Subscribe {
         reply: oneshot::Sender<(Vec<RouteEntry>, broadcast::Receiver<RouteEvent>)>,
+    },
+    /// A subscription to Loc-RIB changes without the snapshot.
+    Changes {
+        reply: oneshot::Sender<broadcast::Receiver<RouteEvent>>,
+    },
+    /// Best paths per peer (the looking glass's "preferred" counts).
+    BestCounts {
+        reply: oneshot::Sender<std::collections::HashMap<IpAddr, u64>>,
     },
     /// Prefix counters of every peer.
     Counts {

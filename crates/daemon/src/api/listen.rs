@@ -141,5 +141,7 @@ pub(super) async fn serve(
     if let Some(m) = &config.metrics {
         tasks.push(super::metrics::serve(Arc::clone(inner), m.listen).await?);
     }
+    let lg = crate::looking_glass::serve(inner.handle.clone(), config, inner.stopped());
+    tasks.extend(lg.await?);
     Ok(tasks)
 }

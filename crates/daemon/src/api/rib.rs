@@ -5,14 +5,13 @@ use rbgp_api::convert;
 use rbgp_api::v1::rib_service_server::RibService;
 use rbgp_api::v1::*;
 use rbgp_api::FieldError;
-use rbgp_rib::Step;
 use rbgp_wire::{AfiSafi, Nlri, Prefix};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::{status, RpcStream, Service};
-use crate::control::{PrefixMatch, RibQuery, RouteEntry};
+use crate::control::{step_name, PrefixMatch, RibQuery, RouteEntry};
 
 /// Routes per streamed message: large enough to amortise framing, small
 /// enough to keep messages far below gRPC's 4 MiB default.
@@ -50,24 +49,8 @@ fn matches(m: &PrefixMatch, nlri: &Nlri) -> bool {
         PrefixMatch::All => true,
         PrefixMatch::Exact(q) => p == q,
         // A watch cannot know the longest match ahead: covering routes.
-        PrefixMatch::LongestMatch(q) => p.contains(q),
+        PrefixMatch::LongestMatch(q) | PrefixMatch::Covering(q) => p.contains(q),
         PrefixMatch::MoreSpecifics(q) => q.contains(p),
-    }
-}
-
-fn step_name(s: Step) -> &'static str {
-    match s {
-        Step::LlgrStale => "llgr_stale",
-        Step::LocalPref => "local_pref",
-        Step::AsPathLength => "as_path_length",
-        Step::Origin => "origin",
-        Step::Med => "med",
-        Step::EbgpOverIbgp => "ebgp_over_ibgp",
-        Step::RouterId => "router_id",
-        Step::ClusterListLength => "cluster_list_length",
-        Step::PeerAddress => "neighbor_address",
-        Step::PathId => "path_id",
-        Step::Equal => "equal",
     }
 }
 

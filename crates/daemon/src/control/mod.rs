@@ -10,7 +10,8 @@ mod session;
 
 pub use error::ControlError;
 pub use routes::{
-    Explained, LocalRoute, Origin, PolicyTrace, PrefixMatch, RibQuery, RibSizes, RouteEntry, Table,
+    step_name, AttrMatch, Explained, LocalRoute, Origin, PolicyTrace, PrefixMatch, RibQuery,
+    RibSizes, RouteEntry, RoutePage, Table,
 };
 pub use session::{
     Direction, FamilyCounts, Identity, ImportCounters, LastNotification, MessageCounts,

@@ -24,6 +24,9 @@ pub enum Table {
     /// Paths this peer sent that import rejected, with the reason (the
     /// attributes only for neighbors with `keep_filtered`).
     Filtered(IpAddr),
+    /// Best paths of the peer's families that it is not sent (its export
+    /// policy or the BGP rules kept them back), except its own.
+    NotExported(IpAddr),
 }
 
 /// How a query's prefix matches routes.
@@ -35,6 +38,9 @@ pub enum PrefixMatch {
     LongestMatch(Prefix),
     /// The prefix and every more specific one.
     MoreSpecifics(Prefix),
+    /// Every route covering the prefix or address (it and the less
+    /// specific ones).
+    Covering(Prefix),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +74,39 @@ pub struct RouteEntry {
     pub age: u32,
     /// Why import rejected it (the filtered table only).
     pub reason: Option<String>,
+    /// The same as a key: "POLICY/TERM", "POLICY" (its default), "chain",
+    /// "no_policy", "rules" or "family" (looking glass reason codes).
+    pub reason_key: Option<String>,
     /// RPKI states of a received path (`None`: originated here, or sent).
     pub validation: Option<rbgp_rib::Validation>,
+}
+
+/// An attribute condition a paged scan keeps routes by (looking glass
+/// searches run in the RIB task, so only matches travel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrMatch {
+    /// The last AS of the AS_PATH's final AS_SEQUENCE.
+    OriginAs(u32),
+    Community(Community),
+    LargeCommunity(LargeCommunity),
+}
+
+impl AttrMatch {
+    pub fn holds(&self, a: &Attrs) -> bool {
+        match self {
+            AttrMatch::OriginAs(asn) => a.as_path.origin_as() == Some(*asn),
+            AttrMatch::Community(c) => a.communities.contains(c),
+            AttrMatch::LargeCommunity(c) => a.large_communities.contains(c),
+        }
+    }
+}
+
+/// One page of a table scan: `next` is where the next page starts
+/// (`None`: this was the last).
+#[derive(Debug, Clone, Default)]
+pub struct RoutePage {
+    pub routes: Vec<RouteEntry>,
+    pub next: Option<u32>,
 }
 
 /// A route to originate (API injection or config `[[routes]]`).
@@ -161,4 +198,22 @@ pub struct RibSizes {
     pub attribute_sets: u64,
     /// Routes each policy term matched: (policy, term, hits).
     pub policy_hits: Vec<(String, String, u64)>,
+}
+
+/// A best-path step's name (API and looking glass).
+pub fn step_name(s: rbgp_rib::Step) -> &'static str {
+    use rbgp_rib::Step;
+    match s {
+        Step::LlgrStale => "llgr_stale",
+        Step::LocalPref => "local_pref",
+        Step::AsPathLength => "as_path_length",
+        Step::Origin => "origin",
+        Step::Med => "med",
+        Step::EbgpOverIbgp => "ebgp_over_ibgp",
+        Step::RouterId => "router_id",
+        Step::ClusterListLength => "cluster_list_length",
+        Step::PeerAddress => "neighbor_address",
+        Step::PathId => "path_id",
+        Step::Equal => "equal",
+    }
 }

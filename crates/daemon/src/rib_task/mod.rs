@@ -324,6 +324,15 @@ impl RibTask {
             RibMsg::Query { query, reply } => {
                 let _ = reply.send(self.query(&query));
             }
+            RibMsg::Page {
+                query,
+                keep,
+                from,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(self.page(&query, &keep, from, limit));
+            }
             RibMsg::Explain {
                 family,
                 nlri,
@@ -333,6 +342,12 @@ impl RibTask {
             }
             RibMsg::Subscribe { reply } => {
                 let _ = reply.send(self.subscribe());
+            }
+            RibMsg::Changes { reply } => {
+                let _ = reply.send(self.watch.subscribe());
+            }
+            RibMsg::BestCounts { reply } => {
+                let _ = reply.send(self.best_counts());
             }
             RibMsg::Counts { reply } => {
                 let _ = reply.send(self.counts());

@@ -206,6 +206,12 @@ impl Out {
         self.dirty.contains(id) || self.adv.contains(id) || self.sent.contains_key(&id)
     }
 
+    /// Whether the route is advertised to the peer now (not counting
+    /// changes still queued).
+    pub fn advertised(&self, id: RouteId) -> bool {
+        self.adv.contains(id) || self.sent.contains_key(&id)
+    }
+
     pub fn has_work(&self) -> bool {
         !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
     }

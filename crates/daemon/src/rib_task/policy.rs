@@ -160,6 +160,22 @@ impl Filter {
             Filter::Family => "the family is not configured for this neighbor".into(),
         }
     }
+
+    /// The reason as a short key (looking glass reason codes).
+    pub fn key(&self, policies: &Policies) -> String {
+        match self {
+            Filter::Rules(_) => "rules".into(),
+            Filter::NoPolicy => "no_policy".into(),
+            Filter::Policy(Decided::Term { policy, term }) => format!(
+                "{}/{}",
+                policies.policy_name(*policy),
+                policies.term_name(*policy, *term)
+            ),
+            Filter::Policy(Decided::Default { policy }) => policies.policy_name(*policy).into(),
+            Filter::Policy(Decided::Chain) => "chain".into(),
+            Filter::Family => "family".into(),
+        }
+    }
 }
 
 /// Where a route came from, as policy conditions see it.

@@ -12,8 +12,8 @@ use tokio::sync::broadcast;
 
 use super::{ctx, out, RibTask};
 use crate::control::{
-    ControlError, Explained, FamilyCounts, Origin as Source, PrefixMatch, RibQuery, RibSizes,
-    RouteEntry, Table,
+    AttrMatch, ControlError, Explained, FamilyCounts, Origin as Source, PrefixMatch, RibQuery,
+    RibSizes, RouteEntry, RoutePage, Table,
 };
 use crate::tasks::RouteEvent;
 
@@ -31,7 +31,9 @@ fn matches(n: &Nlri, m: &PrefixMatch) -> bool {
         PrefixMatch::All => true,
         PrefixMatch::Exact(q) => prefix(n) == Some(q),
         PrefixMatch::MoreSpecifics(q) => prefix(n).is_some_and(|p| q.contains(p)),
-        PrefixMatch::LongestMatch(q) => prefix(n).is_some_and(|p| p.contains(q)),
+        PrefixMatch::LongestMatch(q) | PrefixMatch::Covering(q) => {
+            prefix(n).is_some_and(|p| p.contains(q))
+        }
     }
 }
 
@@ -75,6 +77,7 @@ impl RibTask {
             stale: p.stale,
             age: self.rib.clock().saturating_sub(p.since),
             reason: None,
+            reason_key: None,
             validation: (p.peer != self.local_id).then_some(p.validation),
         }
     }
@@ -86,7 +89,7 @@ impl RibTask {
         (family, nlri, path_id): (AfiSafi, &Nlri, u32),
         peer: rbgp_rib::PeerId,
         attrs: &Arc<rbgp_rib::Attrs>,
-        reason: Option<String>,
+        why: Option<&super::policy::Filter>,
     ) -> RouteEntry {
         RouteEntry {
             family,
@@ -97,7 +100,8 @@ impl RibTask {
             best: false,
             stale: false,
             age: 0,
-            reason,
+            reason: why.map(|w| w.describe(&self.policies)),
+            reason_key: why.map(|w| w.key(&self.policies)),
             validation: Some(self.validation_of(peer, family, nlri, attrs)),
         }
     }
@@ -129,6 +133,21 @@ impl RibTask {
             all.insert(*addr, v);
         }
         all
+    }
+
+    /// Best paths per peer: one pass over the Loc-RIB, so only asked for
+    /// by the looking glass, not by every status call.
+    pub(super) fn best_counts(&self) -> HashMap<IpAddr, u64> {
+        let mut by_id: FxHashMap<rbgp_rib::PeerId, u64> = FxHashMap::default();
+        for r in self.rib.iter() {
+            if let Some(b) = r.best() {
+                *by_id.entry(b.peer).or_default() += 1;
+            }
+        }
+        by_id
+            .into_iter()
+            .filter_map(|(id, n)| self.by_id.get(&id).map(|a| (*a, n)))
+            .collect()
     }
 
     /// Table sizes (metrics).
@@ -239,11 +258,11 @@ impl RibTask {
                         continue;
                     };
                     if family_ok(*f) && matches(n, &q.prefix) {
-                        let why = x.why.describe(&self.policies);
-                        v.push(self.held((*f, n, *id), p.id, attrs, Some(why)));
+                        v.push(self.held((*f, n, *id), p.id, attrs, Some(&x.why)));
                     }
                 }
             }
+            Table::NotExported(_) => v = self.scan(q, &[], 0, usize::MAX)?.routes,
             Table::AdjOut(addr) => {
                 let cx = ctx!(self);
                 let p = self
@@ -263,6 +282,7 @@ impl RibTask {
                                 stale: false,
                                 age: 0,
                                 reason: None,
+                                reason_key: None,
                                 validation: None,
                             });
                         }
@@ -271,6 +291,113 @@ impl RibTask {
             }
         }
         Ok(longest_only(&q.prefix, v))
+    }
+
+    /// A page of a table: for the tables read from the Loc-RIB, a scan of
+    /// its slots from `from` that stops after about `limit` entries (a
+    /// route's paths are never split), keeping what every `keep` holds
+    /// for; the looking glass streams a full table this way without a
+    /// copy of it. Other tables, and longest-match queries, are small and
+    /// answered whole.
+    pub(super) fn page(
+        &mut self,
+        q: &RibQuery,
+        keep: &[AttrMatch],
+        from: u32,
+        limit: usize,
+    ) -> Result<RoutePage, ControlError> {
+        let scanned = matches!(
+            q.table,
+            Table::Loc | Table::AdjIn(_) | Table::NotExported(_)
+        ) && !matches!(q.prefix, PrefixMatch::LongestMatch(_));
+        if !scanned {
+            let mut routes = self.query(q)?;
+            routes.retain(|e| keep.iter().all(|k| k.holds(&e.attrs)));
+            return Ok(RoutePage { routes, next: None });
+        }
+        self.scan(q, keep, from, limit)
+    }
+
+    /// The scan of [`Self::page`] (a longest match keeps every covering
+    /// route: the caller narrows).
+    fn scan(
+        &self,
+        q: &RibQuery,
+        keep: &[AttrMatch],
+        from: u32,
+        limit: usize,
+    ) -> Result<RoutePage, ControlError> {
+        let peer = match q.table {
+            Table::AdjIn(a) | Table::NotExported(a) => {
+                Some(self.peers.get(&a).ok_or(ControlError::NoSuchNeighbor(a))?)
+            }
+            _ => None,
+        };
+        let not_exported = matches!(q.table, Table::NotExported(_));
+        let family_ok = |f: AfiSafi| {
+            q.family.is_none_or(|w| w == f)
+                && (!not_exported
+                    || peer
+                        .and_then(|p| p.out.as_ref())
+                        .is_some_and(|o| o.wants(f)))
+        };
+        let mut routes = Vec::new();
+        // An exact prefix is looked up, not scanned for.
+        if let PrefixMatch::Exact(p) = &q.prefix {
+            let families = match q.family {
+                Some(f) => vec![f],
+                None if p.is_ipv4() => vec![AfiSafi::IPV4_UNICAST, AfiSafi::IPV4_MULTICAST],
+                None => vec![AfiSafi::IPV6_UNICAST, AfiSafi::IPV6_MULTICAST],
+            };
+            let nlri = Nlri::Prefix(*p);
+            for f in families {
+                if let Some(r) = self.rib.get(f, &nlri) {
+                    self.page_route(&r, peer, not_exported, keep, &mut routes);
+                }
+            }
+            return Ok(RoutePage { routes, next: None });
+        }
+        for r in self.rib.iter_from(from) {
+            if routes.len() >= limit {
+                return Ok(RoutePage {
+                    routes,
+                    next: Some(r.id()),
+                });
+            }
+            if family_ok(r.family()) && matches(&r.nlri(), &q.prefix) {
+                self.page_route(&r, peer, not_exported, keep, &mut routes);
+            }
+        }
+        Ok(RoutePage { routes, next: None })
+    }
+
+    /// One route's entries for [`Self::page`].
+    fn page_route(
+        &self,
+        r: &rbgp_rib::Route<'_>,
+        peer: Option<&super::PeerState>,
+        not_exported: bool,
+        keep: &[AttrMatch],
+        out: &mut Vec<RouteEntry>,
+    ) {
+        let kept = |p: &rbgp_rib::Path| keep.iter().all(|k| k.holds(&p.attrs));
+        let (f, n) = (r.family(), r.nlri());
+        if not_exported {
+            let (Some(peer), Some(best)) = (peer, r.best()) else {
+                return;
+            };
+            let sent = peer.out.as_ref().is_some_and(|o| o.advertised(r.id()));
+            if best.peer != peer.id && !sent && kept(best) {
+                out.push(self.entry(f, &n, best, true));
+            }
+            return;
+        }
+        let best = r.best_index();
+        for (i, p) in r.paths().iter().enumerate() {
+            if peer.is_none_or(|x| x.id == p.peer) && kept(p) {
+                out.push(self.entry(f, &n, p, Some(i) == best));
+            }
+        }
     }
 
     /// Every candidate path of an NLRI and the step that decided, with

@@ -531,6 +531,33 @@ impl Sim {
         rx.await.unwrap()
     }
 
+    /// A page of a table (the looking glass's listing).
+    pub async fn page(
+        &self,
+        query: RibQuery,
+        keep: Vec<crate::control::AttrMatch>,
+        from: u32,
+        limit: usize,
+    ) -> crate::control::RoutePage {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Page {
+            query,
+            keep,
+            from,
+            limit,
+            reply,
+        })
+        .await;
+        rx.await.unwrap().unwrap()
+    }
+
+    /// Best paths per peer.
+    pub async fn best_counts(&self) -> HashMap<IpAddr, u64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::BestCounts { reply }).await;
+        rx.await.unwrap()
+    }
+
     /// Every path of the Loc-RIB.
     pub async fn loc_rib(&self) -> Vec<RouteEntry> {
         self.query(RibQuery {
