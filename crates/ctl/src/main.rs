@@ -86,11 +86,18 @@ enum Command {
     },
     /// Is rbgpd up?
     Health,
-    /// Stop rbgpd gracefully (Cease/Administrative Shutdown to every peer).
+    /// Stop rbgpd (Cease/Administrative Shutdown to every peer); with
+    /// --graceful (RFC 8326) first send every route again with
+    /// GRACEFUL_SHUTDOWN and wait for the peers to move their traffic.
     Shutdown {
         /// RFC 9003 shutdown communication.
         #[arg(long)]
         message: Option<String>,
+        #[arg(long)]
+        graceful: bool,
+        /// Seconds between the re-sent routes and the close (default 30).
+        #[arg(long, requires = "graceful")]
+        wait: Option<u32>,
     },
     /// Re-read rbgpd's configuration file.
     Reload,
@@ -158,7 +165,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bmp(a) => cmd::bmp::run(&mut c, a, json).await,
         Command::Global { set } => cmd::control::global(&mut c, set, json).await,
         Command::Health => cmd::control::health(&mut c, json).await,
-        Command::Shutdown { message } => cmd::control::shutdown(&mut c, message, json).await,
+        Command::Shutdown {
+            message,
+            graceful,
+            wait,
+        } => {
+            let graceful = graceful.then_some(wait.unwrap_or(0));
+            cmd::control::shutdown(&mut c, message, graceful, json).await
+        }
         Command::Reload => cmd::control::reload(&mut c, json).await,
         Command::Mrt { cmd } => cmd::control::mrt(&mut c, cmd, json).await,
         Command::Completions { .. } => Ok(()),

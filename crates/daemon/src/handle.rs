@@ -266,6 +266,28 @@ impl Handle {
         self.ask_rib(|reply| RibMsg::Changes { reply }).await
     }
 
+    /// RFC 8326: every route sent again with GRACEFUL_SHUTDOWN to these
+    /// neighbors (`None`: all established ones), then `wait`; the caller
+    /// closes the sessions after. Returns how many sessions it applied to.
+    pub async fn graceful_shutdown(
+        &self,
+        peers: Option<Vec<IpAddr>>,
+        wait: std::time::Duration,
+    ) -> Result<usize, ControlError> {
+        let n = self
+            .ask_rib(|reply| RibMsg::GracefulShutdown { peers, reply })
+            .await?;
+        tracing::info!(
+            sessions = n,
+            wait_s = wait.as_secs(),
+            "graceful shutdown (RFC 8326): routes sent with GRACEFUL_SHUTDOWN"
+        );
+        if n > 0 {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(n)
+    }
+
     /// Best paths per peer.
     pub async fn best_counts(
         &self,

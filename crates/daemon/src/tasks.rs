@@ -204,6 +204,12 @@ pub enum RibMsg {
     Changes {
         reply: oneshot::Sender<broadcast::Receiver<RouteEvent>>,
     },
+    /// RFC 8326: send every route again with GRACEFUL_SHUTDOWN to these
+    /// peers (`None`: every established one); replies how many.
+    GracefulShutdown {
+        peers: Option<Vec<IpAddr>>,
+        reply: oneshot::Sender<usize>,
+    },
     /// Best paths per peer (the looking glass's "preferred" counts).
     BestCounts {
         reply: oneshot::Sender<std::collections::HashMap<IpAddr, u64>>,

@@ -70,10 +70,18 @@ pub async fn health(c: &mut Clients, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn shutdown(c: &mut Clients, message: Option<String>, json: bool) -> anyhow::Result<()> {
+/// `graceful`: RFC 8326 first, with this wait in seconds (0: default).
+pub async fn shutdown(
+    c: &mut Clients,
+    message: Option<String>,
+    graceful: Option<u32>,
+    json: bool,
+) -> anyhow::Result<()> {
     c.control
         .shutdown(ShutdownRequest {
             communication: message.unwrap_or_default(),
+            graceful: graceful.is_some(),
+            graceful_wait_seconds: graceful.unwrap_or(0),
         })
         .await?;
     done(json, "rbgpd shutting down")

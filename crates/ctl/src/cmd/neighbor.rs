@@ -33,6 +33,19 @@ enum Action {
         #[arg(long)]
         message: Option<String>,
     },
+    /// Close the session and keep it down; with --graceful (RFC 8326)
+    /// first send every route again with GRACEFUL_SHUTDOWN (65535:0, and
+    /// LOCAL_PREF 0 on iBGP) and wait for the peer to move its traffic.
+    Shutdown {
+        #[arg(long)]
+        graceful: bool,
+        /// Seconds between the re-sent routes and the close (default 30).
+        #[arg(long, requires = "graceful")]
+        wait: Option<u32>,
+        /// RFC 9003 shutdown communication.
+        #[arg(long)]
+        message: Option<String>,
+    },
     /// Soft reset: both directions unless --in or --out.
     Softreset {
         #[arg(long, conflicts_with = "out")]
@@ -155,9 +168,29 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
             let r = DisableNeighborRequest {
                 address: addr.clone(),
                 communication: message.unwrap_or_default(),
+                ..Default::default()
             };
             c.neighbor.disable_neighbor(r).await?;
             done(json, &format!("neighbor {addr} disabled"))
+        }
+        Some(Action::Shutdown {
+            graceful,
+            wait,
+            message,
+        }) => {
+            let r = DisableNeighborRequest {
+                address: addr.clone(),
+                communication: message.unwrap_or_default(),
+                graceful,
+                graceful_wait_seconds: wait.unwrap_or(0),
+            };
+            c.neighbor.disable_neighbor(r).await?;
+            let how = if graceful {
+                " gracefully (RFC 8326)"
+            } else {
+                ""
+            };
+            done(json, &format!("neighbor {addr} shut down{how}"))
         }
         Some(Action::Softreset { r#in, out }) => {
             let kind = match (r#in, out) {

@@ -38,8 +38,17 @@ impl ControlService for Service {
         req: Request<ShutdownRequest>,
     ) -> Result<Response<ShutdownResponse>, Status> {
         self.writable()?;
-        let c = req.into_inner().communication;
-        tracing::info!(communication = %c, "shutdown requested through the API");
+        let r = req.into_inner();
+        let wait = super::graceful_wait(r.graceful, r.graceful_wait_seconds)?;
+        let c = r.communication;
+        tracing::info!(communication = %c, graceful = r.graceful, "shutdown requested through the API");
+        if let Some(wait) = wait {
+            self.inner
+                .handle
+                .graceful_shutdown(None, wait)
+                .await
+                .map_err(status)?;
+        }
         self.inner
             .handle
             .shutdown((!c.is_empty()).then_some(c))

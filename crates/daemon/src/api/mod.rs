@@ -217,6 +217,24 @@ fn status(e: ControlError) -> Status {
     }
 }
 
+/// The RFC 8326 wait of a graceful shutdown request: `None` when not
+/// graceful; 0 seconds means the default 30.
+fn graceful_wait(graceful: bool, seconds: u32) -> Result<Option<std::time::Duration>, Status> {
+    if !graceful {
+        if seconds != 0 {
+            return Err(
+                rbgp_api::FieldError::new("graceful_wait_seconds", "needs graceful").into(),
+            );
+        }
+        return Ok(None);
+    }
+    if seconds > 3600 {
+        return Err(rbgp_api::FieldError::new("graceful_wait_seconds", "at most 3600").into());
+    }
+    let s = if seconds == 0 { 30 } else { seconds };
+    Ok(Some(std::time::Duration::from_secs(u64::from(s))))
+}
+
 fn store_status(e: rbgp_store::StoreError) -> Status {
     tracing::error!(error = %e, "API state store");
     Status::internal(format!("state store: {e}"))

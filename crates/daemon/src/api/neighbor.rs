@@ -159,17 +159,26 @@ impl NeighborService for Service {
         if r.communication.len() > 255 {
             return Err(FieldError::new("communication", "at most 255 octets (RFC 9003)").into());
         }
+        let wait = super::graceful_wait(r.graceful, r.graceful_wait_seconds)?;
         let n = self.inner.handle.neighbor(addr).await.map_err(status)?;
         if !n.dynamic {
             // Kept across restarts (a dynamic neighbor lasts one session).
             let canon = DisableNeighborRequest {
                 address: addr.to_string(),
                 communication: r.communication.clone(),
+                ..Default::default()
             };
             self.inner
                 .store
                 .put(&DISABLED, &canon.address, &canon)
                 .map_err(store_status)?;
+        }
+        if let Some(wait) = wait {
+            self.inner
+                .handle
+                .graceful_shutdown(Some(vec![addr]), wait)
+                .await
+                .map_err(status)?;
         }
         let msg = (!r.communication.is_empty()).then_some(r.communication);
         self.inner.handle.disable(addr, msg).await.map_err(status)?;

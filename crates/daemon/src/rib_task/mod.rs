@@ -346,6 +346,19 @@ impl RibTask {
             RibMsg::Changes { reply } => {
                 let _ = reply.send(self.watch.subscribe());
             }
+            RibMsg::GracefulShutdown { peers, reply } => {
+                let mut n = 0;
+                for (addr, p) in &mut self.peers {
+                    if peers.as_ref().is_some_and(|w| !w.contains(addr)) {
+                        continue;
+                    }
+                    if let Some(o) = p.out.as_mut() {
+                        o.start_graceful_shutdown(&self.rib);
+                        n += 1;
+                    }
+                }
+                let _ = reply.send(n);
+            }
             RibMsg::BestCounts { reply } => {
                 let _ = reply.send(self.best_counts());
             }

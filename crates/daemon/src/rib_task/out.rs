@@ -107,9 +107,16 @@ pub struct Out {
     cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
     /// Its export policy, per family.
     pub export: Gates,
-    /// Exported sets with the RFC 8097 community added, by (set, state).
+    /// Exported sets with the RFC 8097 community added, by (set, state),
+    /// and with GRACEFUL_SHUTDOWN added (state [`GSHUT`]).
     marked: FxHashMap<(usize, u8), CachedExport>,
+    /// RFC 8326: this session is being shut down gracefully; every route
+    /// goes out with GRACEFUL_SHUTDOWN (and LOCAL_PREF 0 on iBGP).
+    graceful_shutdown: bool,
 }
+
+/// The `marked` key of a set with GRACEFUL_SHUTDOWN added.
+const GSHUT: u8 = 0xff;
 
 /// Read-only context an export needs.
 pub struct Ctx<'a> {
@@ -159,6 +166,18 @@ impl Out {
             forced: Vec::new(),
             cache: FxHashMap::default(),
             marked: FxHashMap::default(),
+            graceful_shutdown: false,
+        }
+    }
+
+    /// RFC 8326 §4: before closing the session, send every route again
+    /// with the GRACEFUL_SHUTDOWN community so the peer moves its traffic
+    /// to other paths while this one still forwards. Marks every route of
+    /// the peer's families dirty (forced: only presence is kept per route).
+    pub fn start_graceful_shutdown(&mut self, rib: &Rib) {
+        self.graceful_shutdown = true;
+        for f in self.families.clone() {
+            self.refresh(rib, f, true, false);
         }
     }
 
@@ -356,11 +375,37 @@ impl Out {
         nlri: &Nlri,
         path: &Path,
     ) -> Option<Arc<Attrs>> {
-        let out = self.exported_as(cx, family, nlri, path)?;
-        if !(cx.ov_community && self.rules.ibgp && path.peer != cx.local_id) {
-            return Some(out);
+        let mut out = self.exported_as(cx, family, nlri, path)?;
+        if cx.ov_community && self.rules.ibgp && path.peer != cx.local_id {
+            out = self.with_state(out, path.validation.rpki);
         }
-        Some(self.with_state(out, path.validation.rpki))
+        if self.graceful_shutdown {
+            out = self.with_gshut(out);
+        }
+        Some(out)
+    }
+
+    /// `a` with GRACEFUL_SHUTDOWN (65535:0, RFC 8326 §5) and, towards iBGP,
+    /// LOCAL_PREF 0: the peer's routers prefer any other path.
+    fn with_gshut(&mut self, a: Arc<Attrs>) -> Arc<Attrs> {
+        let key = (Arc::as_ptr(&a) as usize, GSHUT);
+        if let Some((_, Some(m))) = self.marked.get(&key) {
+            return Arc::clone(m);
+        }
+        let mut x = Attrs::clone(&a);
+        let g = rbgp_wire::attr::Community::GRACEFUL_SHUTDOWN;
+        if !x.communities.contains(&g) {
+            x.communities.push(g);
+        }
+        if self.rules.ibgp {
+            x.local_pref = Some(0);
+        }
+        let m = Arc::new(x);
+        if self.marked.len() >= CACHE_MAX {
+            self.marked.clear();
+        }
+        self.marked.insert(key, (a, Some(Arc::clone(&m))));
+        m
     }
 
     /// `a` with the RFC 8097 origin validation state extended community

@@ -314,3 +314,61 @@ async fn graceful_shutdown_community_lowers_local_pref() {
     assert_ne!(r.attrs.local_pref, Some(0));
     sim.stop();
 }
+
+/// RFC 8326 send side: the peer being shut down gets every route again
+/// with GRACEFUL_SHUTDOWN (an iBGP one with LOCAL_PREF 0 too), routes that
+/// arrive meanwhile as well; the other peers see no change.
+#[tokio::test]
+async fn graceful_shutdown_resends_every_route_to_that_peer_only() {
+    let g = rbgp_wire::attr::Community::GRACEFUL_SHUTDOWN;
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.up("10.0.0.3", "remote_asn = 65000").await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24", "198.51.100.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    for p in ["192.0.2.2", "10.0.0.3"] {
+        assert!(!sim
+            .peer(p)
+            .route(V4, "203.0.113.0/24")
+            .unwrap()
+            .has_community(g));
+    }
+    let ebgp: std::net::IpAddr = "192.0.2.2".parse().unwrap();
+    assert_eq!(sim.graceful_shutdown(Some(vec![ebgp])).await, 1);
+    let at_ebgp = sim.peer("192.0.2.2").route(V4, "203.0.113.0/24").unwrap();
+    assert!(at_ebgp.has_community(g));
+    assert_eq!(at_ebgp.local_pref, None, "no LOCAL_PREF to eBGP");
+    assert!(sim
+        .peer("192.0.2.2")
+        .route(V4, "198.51.100.0/24")
+        .unwrap()
+        .has_community(g));
+    let ibgp = sim.peer("10.0.0.3").route(V4, "203.0.113.0/24").unwrap();
+    assert!(!ibgp.has_community(g), "the iBGP peer is not shut down");
+    assert_ne!(ibgp.local_pref, Some(0));
+
+    // Everyone: iBGP gets LOCAL_PREF 0, a route arriving now goes out marked.
+    assert_eq!(sim.graceful_shutdown(None).await, 3);
+    let ibgp = sim.peer("10.0.0.3").route(V4, "203.0.113.0/24").unwrap();
+    assert!(ibgp.has_community(g));
+    assert_eq!(ibgp.local_pref, Some(0));
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["192.0.2.128/25"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    assert!(sim
+        .peer("10.0.0.3")
+        .route(V4, "192.0.2.128/25")
+        .unwrap()
+        .has_community(g));
+    sim.stop();
+}

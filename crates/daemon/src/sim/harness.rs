@@ -551,6 +551,15 @@ impl Sim {
         rx.await.unwrap().unwrap()
     }
 
+    /// RFC 8326 send side: start a graceful shutdown towards `peers`.
+    pub async fn graceful_shutdown(&mut self, peers: Option<Vec<IpAddr>>) -> usize {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::GracefulShutdown { peers, reply }).await;
+        let n = rx.await.unwrap();
+        self.settle().await;
+        n
+    }
+
     /// Best paths per peer.
     pub async fn best_counts(&self) -> HashMap<IpAddr, u64> {
         let (reply, rx) = oneshot::channel();
