@@ -22,6 +22,8 @@ command -v stayrtr >/dev/null 2>&1 || need_apt+=(stayrtr)
 # curl reads its REST API and the metrics.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# tmux drives `rbgpctl top` (crates/daemon/tests/ctl_top.rs).
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -101,6 +101,10 @@ enum Command {
     },
     /// Re-read rbgpd's configuration file.
     Reload,
+    /// A live dashboard: neighbors (state, uptime, prefixes, UPDATE
+    /// rates), RIB sizes, recent events; keys to sort, filter and open a
+    /// neighbor.
+    Top(cmd::top::Args),
     /// MRT: `mrt dump` writes a TABLE_DUMP_V2 file of the RIB now.
     Mrt {
         #[command(subcommand)]
@@ -159,6 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rib(a) => cmd::rib::run(&mut c, a, json).await,
         Command::Flowspec(a) => cmd::flowspec::run(&mut c, a, json).await,
         Command::Watch(a) => cmd::watch::run(&mut c, a, json).await,
+        Command::Top(a) => cmd::top::run(&mut c, a).await,
         Command::Policy(a) => cmd::policy::policy(&mut c, a, json).await,
         Command::Set(a) => cmd::policy::sets(&mut c, a, json).await,
         Command::Rpki(a) => cmd::rpki::run(&mut c, a, json).await,

@@ -8,6 +8,7 @@ pub mod neighbor;
 pub mod policy;
 pub mod rib;
 pub mod rpki;
+pub mod top;
 pub mod watch;
 
 /// Prints a value as pretty JSON, families as their names

@@ -23,6 +23,19 @@ impl ControlService for Service {
             ),
             Err(_) => (health_response::Status::Stopping, 0, 0),
         };
+        let mut rib: Vec<RibSize> = match self.inner.handle.rib_sizes().await {
+            Ok(s) => s
+                .families
+                .iter()
+                .map(|(f, routes, paths)| RibSize {
+                    family: Some(rbgp_api::convert::family_to_proto(*f)),
+                    routes: *routes,
+                    paths: *paths,
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        rib.sort_by_key(|r| r.family.as_ref().map(|f| (f.afi, f.safi)));
         Ok(Response::new(HealthResponse {
             status: st as i32,
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -30,6 +43,7 @@ impl ControlService for Service {
             neighbors: u32::try_from(neighbors).unwrap_or(u32::MAX),
             established: u32::try_from(established).unwrap_or(u32::MAX),
             read_only: self.read_only,
+            rib,
         }))
     }
 
