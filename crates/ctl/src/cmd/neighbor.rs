@@ -209,7 +209,8 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
     }
 }
 
-async fn list(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+/// Every neighbor's status (the ListNeighbors stream gathered).
+pub async fn all(c: &mut Clients) -> Result<Vec<NeighborStatus>, tonic::Status> {
     let mut s = c
         .neighbor
         .list_neighbors(ListNeighborsRequest::default())
@@ -217,10 +218,13 @@ async fn list(c: &mut Clients, json: bool) -> anyhow::Result<()> {
         .into_inner();
     let mut all = Vec::new();
     while let Some(m) = s.next().await {
-        if let Some(n) = m?.neighbor {
-            all.push(n);
-        }
+        all.extend(m?.neighbor);
     }
+    Ok(all)
+}
+
+async fn list(c: &mut Clients, json: bool) -> anyhow::Result<()> {
+    let all = all(c).await?;
     if json {
         return print_json(&all);
     }

@@ -88,9 +88,17 @@ fn print_event(m: WatchEventsResponse, json: bool) -> anyhow::Result<()> {
     if json {
         return super::print_json(&m);
     }
-    match m.event {
-        Some(watch_events_response::Event::State(s)) => outln!(
-            "peer   {} {} -> {}{}",
+    if let Some(t) = event_text(&m) {
+        outln!("peer   {t}");
+    }
+    Ok(())
+}
+
+/// A session event as one line of text (`watch`, `top`).
+pub fn event_text(m: &WatchEventsResponse) -> Option<String> {
+    Some(match m.event.as_ref()? {
+        watch_events_response::Event::State(s) => format!(
+            "{} {} -> {}{}",
             m.neighbor,
             format::state(s.old_state),
             format::state(s.new_state),
@@ -100,16 +108,15 @@ fn print_event(m: WatchEventsResponse, json: bool) -> anyhow::Result<()> {
                 format!(" ({})", s.reason)
             }
         ),
-        Some(watch_events_response::Event::Notification(n)) => outln!(
-            "peer   {} NOTIFICATION {} {}",
+        watch_events_response::Event::Notification(n) => format!(
+            "{} NOTIFICATION {} {}",
             m.neighbor,
             if n.sent { "sent" } else { "received" },
-            n.notification.map(|n| n.text).unwrap_or_default()
+            n.notification
+                .as_ref()
+                .map(|n| n.text.as_str())
+                .unwrap_or_default()
         ),
-        Some(watch_events_response::Event::Lagged(n)) => {
-            outln!("peer   (too slow: {n} events missed)")
-        }
-        None => {}
-    }
-    Ok(())
+        watch_events_response::Event::Lagged(n) => format!("(too slow: {n} events missed)"),
+    })
 }

@@ -16,7 +16,6 @@ use tokio::sync::mpsc;
 use tokio_stream::StreamExt as _;
 
 use crate::connect::Clients;
-use crate::format;
 use model::{Action, Key, Model};
 
 #[derive(clap::Args)]
@@ -43,28 +42,12 @@ fn key(k: event::KeyEvent) -> Option<Key> {
     })
 }
 
-fn event_line(m: WatchEventsResponse) -> Option<String> {
-    let t = chrono_less_now();
-    Some(match m.event? {
-        watch_events_response::Event::State(s) => format!(
-            "{t} {} {} -> {}{}",
-            m.neighbor,
-            format::state(s.old_state),
-            format::state(s.new_state),
-            if s.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", s.reason)
-            }
-        ),
-        watch_events_response::Event::Notification(n) => format!(
-            "{t} {} NOTIFICATION {} {}",
-            m.neighbor,
-            if n.sent { "sent" } else { "received" },
-            n.notification.map(|n| n.text).unwrap_or_default()
-        ),
-        watch_events_response::Event::Lagged(n) => format!("{t} ({n} events missed)"),
-    })
+fn event_line(m: &WatchEventsResponse) -> Option<String> {
+    Some(format!(
+        "{} {}",
+        chrono_less_now(),
+        super::watch::event_text(m)?
+    ))
 }
 
 /// HH:MM:SS UTC of now.
@@ -126,7 +109,7 @@ async fn run_loop(
             },
             e = events.next(), if events_open => match e {
                 Some(Ok(e)) => {
-                    if let Some(line) = event_line(e) {
+                    if let Some(line) = event_line(&e) {
                         m.event(line);
                     }
                 }
@@ -141,22 +124,9 @@ async fn run_loop(
     }
 }
 
-async fn neighbors(c: &mut Clients) -> Result<Vec<NeighborStatus>, tonic::Status> {
-    let mut s = c
-        .neighbor
-        .list_neighbors(ListNeighborsRequest::default())
-        .await?
-        .into_inner();
-    let mut all = Vec::new();
-    while let Some(m) = s.next().await {
-        all.extend(m?.neighbor);
-    }
-    Ok(all)
-}
-
 async fn poll(c: &mut Clients, m: &mut Model) {
     let health = c.control.health(HealthRequest {}).await;
-    match (health, neighbors(c).await) {
+    match (health, super::neighbor::all(c).await) {
         (Ok(h), Ok(n)) => {
             m.health = Some(h.into_inner());
             m.update(n, Instant::now());
