@@ -24,6 +24,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # tmux drives `rbgpctl top` (crates/daemon/tests/ctl_top.rs).
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+# systemd-analyze verifies dist/rbgpd.service (crates/daemon/tests/examples.rs).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if ((${#need_apt[@]})); then
     echo "== installing test tools: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -59,3 +59,77 @@ fn diff_names_what_a_reload_would_change() {
         assert!(text.contains(want), "{want}: {text}");
     }
 }
+
+/// dist/rbgpd.service: systemd's own checker finds nothing to say about it
+/// (unknown keys, bad values, missing binaries; it is silent only for a
+/// clean unit, as the broken one beside it shows), and its ExecStartPre
+/// and ExecStart command lines are ones rbgpd accepts.
+#[test]
+fn systemd_unit_verifies_and_its_commands_run() {
+    rbgp_testkit::need("systemd-analyze");
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../dist/rbgpd.service"
+    ))
+    .unwrap();
+    let rbgpd = env!("CARGO_BIN_EXE_rbgpd");
+    let dir = std::env::temp_dir().join(format!("rbgp-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let verify = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let ours = verify(
+        "rbgpd.service",
+        &unit.replace("/usr/local/bin/rbgpd", rbgpd),
+    );
+    assert_eq!(ours.trim(), "", "systemd-analyze verify: {ours}");
+    let broken = verify(
+        "broken.service",
+        &unit
+            .replace("/usr/local/bin/rbgpd", rbgpd)
+            .replace("ProtectSystem=strict", "ProtectSystem=stricter"),
+    );
+    assert!(
+        broken.contains("ProtectSystem") || broken.contains("protect system"),
+        "{broken}"
+    );
+
+    // The command lines, with the lab example in place of /etc's file.
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/config/lab.toml"
+    );
+    for key in ["ExecStartPre=", "ExecStart="] {
+        let line = unit
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key}"));
+        let mut args: Vec<String> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|a| a.replace("/etc/rbgpd/rbgpd.toml", example))
+            .collect();
+        if !args.iter().any(|a| a == "--check") {
+            args.insert(0, "--check".into());
+        }
+        let out = Command::new(rbgpd).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{key}{line}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -67,6 +67,7 @@ fn settings_from(s: Option<&v1::PeerSettings>) -> Result<PeerSettings, FieldErro
             .map(|r| parse_field::<NeighborRole>(r, "role"))
             .transpose()?,
         strict_role: s.strict_role,
+        graceful_shutdown_local_pref: s.graceful_shutdown_local_pref,
         // Not in the API yet.
         ..PeerSettings::default()
     })
@@ -102,6 +103,7 @@ pub fn settings_to_proto(s: &PeerSettings) -> v1::PeerSettings {
         allow_own_as: s.allow_own_as.map(u32::from),
         role: s.role.map(|r| r.name().to_string()),
         strict_role: s.strict_role,
+        graceful_shutdown_local_pref: s.graceful_shutdown_local_pref,
     }
 }
 
@@ -170,6 +172,13 @@ mod tests {
         assert_eq!(
             settings_to_proto(&c.settings()).role.as_deref(),
             Some("rs-client")
+        );
+        n.settings.as_mut().unwrap().graceful_shutdown_local_pref = Some(false);
+        let c = neighbor_from_proto(&n).unwrap();
+        assert_eq!(c.graceful_shutdown_local_pref, Some(false));
+        assert_eq!(
+            settings_to_proto(&c.settings()).graceful_shutdown_local_pref,
+            Some(false)
         );
         n.settings.as_mut().unwrap().role = Some("transit".into());
         let e = neighbor_from_proto(&n).unwrap_err();

@@ -96,6 +96,10 @@ pub struct SettingsArgs {
     /// Refuse the session unless the neighbor advertises the matching role.
     #[arg(long)]
     strict_role: bool,
+    /// Keep LOCAL_PREF of routes received with GRACEFUL_SHUTDOWN (RFC 8326
+    /// §4 lowers it to 0 by default).
+    #[arg(long)]
+    keep_graceful_shutdown_local_pref: bool,
 }
 
 impl SettingsArgs {
@@ -118,6 +122,7 @@ impl SettingsArgs {
             max_prefixes: self.max_prefixes,
             role: self.role,
             strict_role: self.strict_role.then_some(true),
+            graceful_shutdown_local_pref: self.keep_graceful_shutdown_local_pref.then_some(false),
             ..Default::default()
         })
     }
