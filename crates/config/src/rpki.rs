@@ -45,6 +45,14 @@ pub struct RtrCache {
     /// cache refuses.
     #[serde(default = "default_version")]
     pub max_version: u8,
+    /// RTR over TLS (RFC 6810 §7.2; the IANA port is 324): the cache's
+    /// certificate must chain to `tls_ca`.
+    #[serde(default)]
+    pub tls: bool,
+    /// PEM CA certificates the cache's certificate must chain to.
+    pub tls_ca: Option<PathBuf>,
+    /// The name the cache's certificate must carry; default: its address.
+    pub tls_server_name: Option<String>,
 }
 
 fn default_port() -> u16 {
@@ -77,6 +85,18 @@ impl Rpki {
                 return Err(invalid(
                     format!("rpki.caches[{i}].max_version"),
                     "RTR versions are 0, 1 and 2",
+                ));
+            }
+            if c.tls && c.tls_ca.is_none() {
+                return Err(invalid(
+                    format!("rpki.caches[{i}].tls_ca"),
+                    "TLS needs the CA certificates the cache's certificate chains to",
+                ));
+            }
+            if !c.tls && (c.tls_ca.is_some() || c.tls_server_name.is_some()) {
+                return Err(invalid(
+                    format!("rpki.caches[{i}].tls"),
+                    "tls_ca and tls_server_name need tls = true",
                 ));
             }
             if !seen.insert((c.address, c.port)) {
@@ -190,6 +210,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("role") && e.contains("iBGP"), "{e}");
+    }
+
+    #[test]
+    fn rtr_over_tls_needs_its_ca() {
+        let c = parse(
+            "[[rpki.caches]]\naddress = \"10.0.0.5\"\nport = 324\ntls = true\ntls_ca = \"/etc/rbgpd/rpki-ca.pem\"\n",
+        )
+        .unwrap();
+        assert!(c.rpki.caches[0].tls);
+        let e = parse("[[rpki.caches]]\naddress = \"10.0.0.5\"\ntls = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rpki.caches[0].tls_ca"), "{e}");
+        let e = parse("[[rpki.caches]]\naddress = \"10.0.0.5\"\ntls_server_name = \"rpki\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rpki.caches[0].tls"), "{e}");
     }
 
     #[test]

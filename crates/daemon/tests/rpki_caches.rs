@@ -6,7 +6,10 @@
 //!   states of an ExaBGP customer's routes against hand-computed ones.
 //! - StayRTR killed and restarted (the data and states are kept, errors
 //!   counted, reconnection within the Retry Interval), then a standby
-//!   cache taking over from the preferred one killed.
+//!   cache taking over from the preferred one killed, and the preferred
+//!   one, restarted, taken back.
+//! - RTR over TLS with StayRTR: a cache whose certificate does not chain
+//!   to its configured CA refused, the standby's TLS session used.
 //! - A scripted cache answering with malformed PDUs: rbgpd answers with the
 //!   Error Report RFC 8210 §12 prescribes and stays up with its BGP session.
 //! - `[rpki] file`: rewriting the file revalidates routes and the import
@@ -430,6 +433,99 @@ fn stayrtr_killed_restarted_and_standby() {
     assert_eq!(metric(&lab, "rbgp_rpki_vrps{family=\"ipv4\"}"), Some(3.0));
     assert_eq!(metric(&lab, "rbgp_rpki_vrps{family=\"ipv6\"}"), Some(2.0));
     wait_states(&lab, "states from the standby", 1, &want);
+
+    // The preferred cache comes back: probed every Retry Interval (5 s)
+    // from the standby's session, it is switched back to, and its first
+    // End of Data replaces the standby's data (states unchanged).
+    let resets = metric(&lab, "rbgp_rpki_resets_total").unwrap();
+    lab.stayrtr_in("c", &json, "10.90.0.5:3323", "stayrtr-c3.log");
+    lab.wait("rbgpd back on the preferred cache", 30, || {
+        let log = lab.log("rbgpd.log");
+        let last = log.lines().rev().find(|l| l.contains("RTR End of Data"))?;
+        (log.contains("switching back")
+            && last.contains("cache=10.90.0.5:3323")
+            && metric(&lab, "rbgp_rpki_resets_total")? > resets)
+            .then_some(())
+    });
+    assert!(lab
+        .log("stayrtr-c3.log")
+        .contains("Accepted tcp connection from 10.90.0.1"));
+    wait_states(&lab, "states from the preferred cache again", 1, &want);
+}
+
+/// RTR over TLS (RFC 6810 §7.2) with StayRTR serving TLS: the preferred
+/// cache's certificate does not chain to the CA configured for it, so
+/// rbgpd refuses it (an error naming the certificate) and loads the data
+/// from the standby, whose certificate does.
+#[test]
+fn rtr_over_tls_checks_the_caches_certificate() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut lab = lab("tls", &["stayrtr"]);
+    let json = lab.write("rpki.json", RPKI_JSON);
+    let ca = |name: &str| {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.distinguished_name.push(rcgen::DnType::CommonName, name);
+        CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap()
+    };
+    let (good, rogue) = (ca("RPKI caches CA"), ca("somebody else"));
+    let good_pem = lab.write("ca.pem", &good.pem());
+    let rogue_pem = lab.write("rogue-ca.pem", &rogue.pem());
+    for (host, addr) in [("c", "10.90.0.5"), ("s", "10.90.0.6")] {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![addr.to_string()])
+            .unwrap()
+            .signed_by(&key, &good)
+            .unwrap();
+        let c = lab.write(&format!("{host}.pem"), &cert.pem());
+        let k = lab.write(&format!("{host}.key"), &key.serialize_pem());
+        let tls_bind = format!("{addr}:3324");
+        lab.stayrtr_in_with(
+            host,
+            &json,
+            &format!("{addr}:3323"),
+            &format!("stayrtr-{host}.log"),
+            &["-tls.bind", &tls_bind, "-tls.cert", &c, "-tls.key", &k],
+        );
+    }
+    let rpki = format!(
+        "[[rpki.caches]]\naddress = \"10.90.0.5\"\nport = 3324\npreference = 1\ntls = true\ntls_ca = \"{rogue_pem}\"\n\
+         [[rpki.caches]]\naddress = \"10.90.0.6\"\nport = 3324\npreference = 2\ntls = true\ntls_ca = \"{good_pem}\"\n"
+    );
+    let conf = rbgpd_config(&lab, &rpki, "accept_all", false);
+    start_rbgpd(&mut lab, &conf);
+    lab.exabgp_in("e", &exabgp_routes());
+    lab.wait("rbgpd to load the standby's data over TLS", 40, || {
+        (metric(&lab, "rbgp_rpki_vrps{family=\"ipv4\"}")? == 3.0).then_some(())
+    });
+    let log = lab.log("rbgpd.log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("RTR cache 10.90.0.5:3324: TLS") && l.contains("certificate")),
+        "the rogue-signed cache refused: {log}"
+    );
+    assert!(
+        log.lines().any(|l| l.contains("RTR cache connected")
+            && l.contains("cache=10.90.0.6:3324")
+            && l.contains("tls=true")),
+        "{log}"
+    );
+    let want: Vec<_> = expected_states()
+        .into_iter()
+        .filter(|(_, f, _)| *f == "rpki")
+        .collect();
+    wait_states(&lab, "states from the TLS cache", 40, &want);
+    // The session really is TLS, on StayRTR's side too.
+    let srtr = lab.log("stayrtr-s.log");
+    assert!(
+        srtr.contains("Accepted tls connection from 10.90.0.1"),
+        "{srtr}"
+    );
+    let metrics = lab.run_in("s", "curl -s http://10.90.0.6:9847/metrics");
+    assert!(
+        metrics.contains("rtr_clients{bind=\"10.90.0.6:3324\"} 1"),
+        "{metrics}"
+    );
 }
 
 /// An Error Report PDU as rbgpd sent it, from the hex the scripted cache

@@ -5,17 +5,21 @@
 //! A connection that fails or a cache that sends garbage (answered with the
 //! Error Report the session chose) costs the Retry Interval; data a cache
 //! no longer refreshes expires after its Expire Interval (RFC 8210 §6) and
-//! validation falls back to not-found/unknown.
+//! validation falls back to not-found/unknown. While a standby serves, the
+//! more preferred caches are tried every Retry Interval; one that accepts
+//! a connection is switched back to (RFC 8210 §10). A cache may be reached
+//! over TLS (RFC 6810 §7.2).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rbgp_config::RtrCache;
 use rbgp_rpki::{Delta, Event, Session, SessionConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
+use tokio_rustls::rustls;
 
 use super::Rtr;
 use crate::tasks::RpkiData;
@@ -36,6 +40,8 @@ enum Ended {
     Closed,
     /// No connection could be made: the next cache is tried.
     Unreachable,
+    /// A more preferred cache accepts connections again.
+    Preferred,
     /// The RIB task is gone.
     Stop,
 }
@@ -44,6 +50,90 @@ enum Ended {
 #[derive(Default)]
 struct Held {
     active: Option<usize>,
+}
+
+/// A connection to a cache: TCP, or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// How to reach one cache over TLS.
+struct Tls {
+    connector: tokio_rustls::TlsConnector,
+    name: rustls::pki_types::ServerName<'static>,
+}
+
+/// The TLS settings of a cache (`None`: plain TCP), or why they cannot be
+/// used (the CA file...).
+fn tls(c: &RtrCache) -> Result<Option<Tls>, String> {
+    if !c.tls {
+        return Ok(None);
+    }
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let Some(ca) = &c.tls_ca else {
+        return Err("tls_ca missing".into());
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("tls_ca {}: {e}", ca.display()))?;
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|e| format!("tls_ca {}: {e}", ca.display()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = match &c.tls_server_name {
+        Some(n) => {
+            ServerName::try_from(n.clone()).map_err(|e| format!("tls_server_name {n:?}: {e}"))?
+        }
+        None => ServerName::IpAddress(c.address.into()),
+    };
+    Ok(Some(Tls {
+        connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+        name,
+    }))
+}
+
+/// Connect to a cache, with TLS when configured.
+async fn connect(addr: SocketAddr, tls: Option<&Tls>) -> Result<Box<dyn Stream>, String> {
+    let tcp = match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err("connect timed out".into()),
+    };
+    let Some(t) = tls else {
+        return Ok(Box::new(tcp));
+    };
+    match timeout(CONNECT_TIMEOUT, t.connector.connect(t.name.clone(), tcp)).await {
+        Ok(Ok(s)) => Ok(Box::new(s)),
+        Ok(Err(e)) => Err(format!("TLS: {e}")),
+        Err(_) => Err("TLS handshake timed out".into()),
+    }
+}
+
+/// How often more preferred caches are tried: the serving cache's Retry
+/// Interval (what it last told us).
+fn probe_every(s: &Session) -> Duration {
+    Duration::from_secs(u64::from(s.timers().retry).clamp(1, 3600))
+}
+
+/// How long a probe of a more preferred cache may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether any of the more preferred caches accepts a TCP connection.
+async fn preferred_answers(better: &[SocketAddr]) -> Option<SocketAddr> {
+    for a in better {
+        if let Ok(Ok(_)) = timeout(PROBE_TIMEOUT, TcpStream::connect(*a)).await {
+            return Some(*a);
+        }
+    }
+    None
 }
 
 pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
@@ -59,31 +149,56 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
             })
         })
         .collect();
+    let tls: Vec<Result<Option<Tls>, String>> = caches.iter().map(tls).collect();
+    let addrs: Vec<SocketAddr> = caches
+        .iter()
+        .map(|c| SocketAddr::new(c.address, c.port))
+        .collect();
     let mut held = Held::default();
     loop {
-        for &i in &order {
-            let (Some(c), Some(s)) = (caches.get(i), sessions.get_mut(i)) else {
+        let mut again = false;
+        for (pos, &i) in order.iter().enumerate() {
+            let (Some(&addr), Some(s), Some(tls)) = (addrs.get(i), sessions.get_mut(i), tls.get(i))
+            else {
                 continue;
             };
-            let addr = SocketAddr::new(c.address, c.port);
+            let tls = match tls {
+                Ok(t) => t.as_ref(),
+                Err(e) => {
+                    rtr.error(format!("RTR cache {addr}: {e}"));
+                    continue;
+                }
+            };
+            let better: Vec<SocketAddr> = order
+                .get(..pos)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|j| addrs.get(*j).copied())
+                .collect();
             let ended = loop {
-                match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
-                    Ok(Ok(stream)) => {
-                        tracing::info!(cache = %addr, version = s.version(), "RTR cache connected");
+                match connect(addr, tls).await {
+                    Ok(stream) => {
+                        tracing::info!(cache = %addr, version = s.version(), tls = tls.is_some(), "RTR cache connected");
                         rtr.status.send_modify(|st| st.connected = true);
-                        match serve(i, addr, stream, s, &mut held, rtr).await {
+                        match serve(i, addr, stream, s, &mut held, rtr, &better).await {
                             Ended::Reconnect => continue,
                             e => break e,
                         }
                     }
-                    Ok(Err(e)) => rtr.error(format!("RTR cache {addr}: {e}")),
-                    Err(_) => rtr.error(format!("RTR cache {addr}: connect timed out")),
+                    Err(e) => rtr.error(format!("RTR cache {addr}: {e}")),
                 }
                 break Ended::Unreachable;
             };
             rtr.status.send_modify(|st| st.connected = false);
             match ended {
                 Ended::Stop => return,
+                // A more preferred cache answers again: start over from
+                // it at once, keeping this cache's data until it has sent
+                // its own.
+                Ended::Preferred => {
+                    again = true;
+                    break;
+                }
                 // Served until it closed: start again from the most
                 // preferred cache (after the Retry Interval). A cache
                 // that cannot be reached is passed over for the next one,
@@ -92,6 +207,9 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
                 Ended::Closed if held.active == Some(i) => break,
                 _ => {}
             }
+        }
+        if again {
+            continue;
         }
         // Nothing (more) to serve: wait the Retry Interval, watching the
         // held data's expiry meanwhile.
@@ -136,22 +254,25 @@ async fn expire(s: &mut Session, held: &mut Held, rtr: &Rtr) -> bool {
     rtr.send(RpkiData::Expired).await
 }
 
-/// One connection to cache `i`, until it ends.
+/// One connection to cache `i`, until it ends; `better` are the more
+/// preferred caches, probed every Retry Interval.
 async fn serve(
     i: usize,
     addr: SocketAddr,
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     s: &mut Session,
     held: &mut Held,
     rtr: &Rtr,
+    better: &[SocketAddr],
 ) -> Ended {
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let first = s.connected(std::time::Instant::now());
     if !write(&mut wr, &first, addr, rtr).await {
         s.disconnected(std::time::Instant::now());
         return Ended::Closed;
     }
     let mut buf = vec![0u8; 65536];
+    let mut probed = Instant::now();
     loop {
         let next = s.next_timeout().map(Instant::from_std);
         let tick = async {
@@ -202,6 +323,15 @@ async fn serve(
                     }
                 }
             }
+            () = tokio::time::sleep_until(probed + probe_every(s)), if !better.is_empty() => {
+                if let Some(p) = preferred_answers(better).await {
+                    tracing::info!(cache = %addr, preferred = %p, "RTR: a more preferred cache answers again; switching back to it");
+                    s.disconnected(std::time::Instant::now());
+                    return Ended::Preferred;
+                }
+                probed = Instant::now();
+                continue;
+            }
             () = tick => {
                 let now = std::time::Instant::now();
                 if held.active == Some(i) && !expire(s, held, rtr).await {
@@ -228,7 +358,7 @@ async fn handle(
     events: Vec<Event>,
     s: &mut Session,
     held: &mut Held,
-    wr: &mut OwnedWriteHalf,
+    wr: &mut (impl AsyncWrite + Unpin),
     rtr: &Rtr,
 ) -> Option<Ended> {
     for ev in events {
@@ -297,7 +427,12 @@ fn whole(s: &Session) -> Delta {
     }
 }
 
-async fn write(wr: &mut OwnedWriteHalf, bytes: &[u8], addr: SocketAddr, rtr: &Rtr) -> bool {
+async fn write(
+    wr: &mut (impl AsyncWrite + Unpin),
+    bytes: &[u8],
+    addr: SocketAddr,
+    rtr: &Rtr,
+) -> bool {
     match timeout(WRITE_TIMEOUT, wr.write_all(bytes)).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
@@ -324,12 +459,17 @@ mod tests {
     use crate::rpki::RpkiStatus;
     use crate::tasks::RibMsg;
 
-    /// Accept one connection on `l`, read the query and answer it with a
-    /// full set of one VRP (10.0.0.0/8 from `asn`), Retry Interval 1 s.
+    /// Accept a connection on `l` that sends a query (probes that only
+    /// connect are passed over) and answer it with a full set of one VRP
+    /// (10.0.0.0/8 from `asn`), Retry Interval 1 s.
     async fn serve_once(l: &TcpListener, asn: u32) -> TcpStream {
-        let (mut c, _) = l.accept().await.unwrap();
         let mut q = [0u8; 8];
-        c.read_exact(&mut q).await.unwrap();
+        let mut c = loop {
+            let (mut c, _) = l.accept().await.unwrap();
+            if c.read_exact(&mut q).await.is_ok() {
+                break c;
+            }
+        };
         let mut out = Vec::new();
         for p in [
             Pdu::CacheResponse {
@@ -385,6 +525,9 @@ mod tests {
             port: l.local_addr().unwrap().port(),
             preference,
             max_version: 2,
+            tls: false,
+            tls_ca: None,
+            tls_server_name: None,
         };
         let caches = vec![cache(&standby, 2), cache(&preferred, 1)];
         let (tx, mut rx) = mpsc::channel(16);
@@ -410,6 +553,55 @@ mod tests {
         assert_eq!(st.source, standby.local_addr().unwrap().to_string());
         assert_eq!(st.resets, 2);
         assert!(st.errors >= 2, "the close and the refused connection");
+        task.abort();
+    }
+
+    /// RFC 8210 §10: while the standby serves, the more preferred cache
+    /// is tried every Retry Interval; once it answers, it is switched back
+    /// to and its first End of Data replaces the standby's data.
+    #[tokio::test]
+    async fn back_to_the_preferred_cache_once_it_answers() {
+        // The preferred cache's port, not listening yet.
+        let pport = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let standby = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let cache = |port, preference| RtrCache {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+            preference,
+            max_version: 2,
+            tls: false,
+            tls_ca: None,
+            tls_server_name: None,
+        };
+        let caches = vec![
+            cache(pport, 1),
+            cache(standby.local_addr().unwrap().port(), 2),
+        ];
+        let (tx, mut rx) = mpsc::channel(16);
+        let (status, status_rx) = watch::channel(RpkiStatus::default());
+        let task = tokio::spawn(async move {
+            let rtr = Rtr { rib: tx, status };
+            run(&caches, &rtr).await;
+        });
+        let _standby_conn = timeout(Duration::from_secs(20), serve_once(&standby, 65002))
+            .await
+            .expect("the standby connected to");
+        let d = next_delta(&mut rx).await;
+        assert_eq!(d.announced.first().map(|v| v.asn), Some(65002));
+        // The preferred cache listens again: the next probe finds it.
+        let preferred = TcpListener::bind(("127.0.0.1", pport)).await.unwrap();
+        let _conn = timeout(Duration::from_secs(10), serve_once(&preferred, 65001))
+            .await
+            .expect("back on the preferred cache within 10 s");
+        let d = next_delta(&mut rx).await;
+        assert!(d.reset, "its first End of Data replaces the data");
+        assert_eq!(d.announced.first().map(|v| v.asn), Some(65001));
+        assert_eq!(status_rx.borrow().source, format!("127.0.0.1:{pport}"));
         task.abort();
     }
 }
