@@ -173,11 +173,25 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
     );
     let deadline = Instant::now() + Duration::from_secs(a.connect_timeout);
     // Establish every session first, then release them together so that
-    // the daemon sees all feeders start at once.
+    // the daemon sees all feeders start at once. A session the daemon
+    // drops or refuses is tried again after a second until the deadline,
+    // as a real peer would; the retries are counted.
+    let retries = std::sync::atomic::AtomicU64::new(0);
+    let retries = &retries;
     let sessions = std::thread::scope(|sc| {
         let handles: Vec<_> = (0..a.sessions)
             .map(|i| {
-                sc.spawn(move || establish(local(i), a.peer, a.asn + i, a.hold_time, deadline))
+                sc.spawn(move || loop {
+                    match establish(local(i), a.peer, a.asn + i, a.hold_time, deadline) {
+                        Ok(s) => return Ok(s),
+                        Err(e) if Instant::now() + Duration::from_secs(1) < deadline => {
+                            retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            eprintln!("rbgp-bench feed: session {i}: {e:#}; again in 1 s");
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                })
             })
             .collect();
         handles
@@ -186,8 +200,9 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<Session>>>()
     })?;
     emit(format!(
-        r#"{{"event":"established","sessions":{}}}"#,
-        a.sessions
+        r#"{{"event":"established","sessions":{},"retries":{}}}"#,
+        a.sessions,
+        retries.load(std::sync::atomic::Ordering::Relaxed)
     ));
     let start = Arc::new(Barrier::new(sessions.len()));
     let handles: Vec<_> = sessions
