@@ -17,6 +17,7 @@ mod bmp;
 mod export_rules;
 mod flow;
 mod injection;
+mod model;
 mod pages;
 mod policy;
 mod retention;
