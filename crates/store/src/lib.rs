@@ -30,10 +30,20 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("database {path}: {source}")]
+    /// The file cannot be opened: damaged, not a database, or locked.
+    #[error(
+        "database {path}: {error}. If the file is damaged, move it away to start with an empty \
+         store (what the API added is then lost) or put back a copy from a backup"
+    )]
     Open {
         path: PathBuf,
-        source: redb::DatabaseError,
+        error: redb::DatabaseError,
+    },
+    /// A write found no space left in the state directory.
+    #[error("table {table}: no space left in the state directory ({error})")]
+    Full {
+        table: &'static str,
+        error: redb::Error,
     },
     #[error("table {table}: {source}")]
     Db {
@@ -112,14 +122,49 @@ const ALL: [&str; 11] = [
 ];
 
 pub struct Store {
-    db: redb::Database,
+    path: PathBuf,
+    /// `None` while a reopen failed (tried again at the next call).
+    db: std::sync::RwLock<Option<redb::Database>>,
 }
 
 fn db_err<E: Into<redb::Error>>(table: &'static str) -> impl FnOnce(E) -> StoreError {
-    move |e| StoreError::Db {
-        table,
-        source: e.into(),
+    move |e| {
+        let e: redb::Error = e.into();
+        let full =
+            matches!(&e, redb::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull);
+        if full {
+            StoreError::Full { table, error: e }
+        } else {
+            StoreError::Db { table, source: e }
+        }
     }
+}
+
+impl StoreError {
+    /// redb refuses every call after an I/O error until the database is
+    /// opened again.
+    fn poisoned(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db {
+                source: redb::Error::PreviousIo,
+                ..
+            }
+        ) || matches!(self, StoreError::Full { .. })
+    }
+
+    /// The state directory is full: the caller may say so (not an
+    /// internal error).
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Full { .. })
+    }
+}
+
+fn open_db(path: &Path) -> Result<redb::Database, StoreError> {
+    redb::Database::create(path).map_err(|error| StoreError::Open {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 impl Store {
@@ -132,19 +177,56 @@ impl Store {
             source,
         })?;
         let path = state_dir.join(FILE_NAME);
-        let db = redb::Database::create(&path).map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        let store = Store { db };
+        let db = open_db(&path)?;
         // Every table exists from the start, so reads need no special case.
-        let tx = store.db.begin_write().map_err(db_err("*"))?;
+        let tx = db.begin_write().map_err(db_err("*"))?;
         for name in ALL {
             let def: TableDefinition<&str, &[u8]> = TableDefinition::new(name);
             tx.open_table(def).map_err(db_err(name))?;
         }
         tx.commit().map_err(db_err("*"))?;
-        Ok(store)
+        Ok(Store {
+            path,
+            db: std::sync::RwLock::new(Some(db)),
+        })
+    }
+
+    /// Runs `f` on the database. After an I/O error (a full disk...) redb
+    /// refuses everything until the database is opened again: it is, and
+    /// `f` runs once more, so the store works again once there is space.
+    /// A failed write committed nothing (redb recovers to the last
+    /// committed transaction).
+    fn with<T>(
+        &self,
+        f: impl Fn(&redb::Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let first = {
+            let g = self
+                .db
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            g.as_ref().map(&f)
+        };
+        match first {
+            Some(Err(e)) if e.poisoned() => {}
+            Some(r) => return r,
+            None => {}
+        }
+        let mut g = self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // redb holds a lock on the file: the old handle goes before the
+        // new one opens.
+        *g = None;
+        *g = Some(open_db(&self.path)?);
+        match g.as_ref() {
+            Some(db) => f(db),
+            None => Err(StoreError::Db {
+                table: "*",
+                source: redb::Error::PreviousIo,
+            }),
+        }
     }
 
     /// Inserts or replaces one record, durably.
@@ -163,19 +245,21 @@ impl Store {
         table: &Table<M>,
         items: impl IntoIterator<Item = (K, &'a M)>,
     ) -> Result<(), StoreError> {
-        let err = db_err(table.name);
-        let tx = self.db.begin_write().map_err(db_err(table.name))?;
-        {
-            let mut t = tx.open_table(table.def()).map_err(db_err(table.name))?;
-            let mut buf = Vec::new();
-            for (k, m) in items {
-                buf.clear();
-                m.encode_raw(&mut buf);
-                t.insert(k.as_ref(), buf.as_slice())
-                    .map_err(db_err(table.name))?;
-            }
+        let mut encoded: Vec<(K, Vec<u8>)> = Vec::new();
+        for (k, m) in items {
+            encoded.push((k, m.encode_to_vec()));
         }
-        tx.commit().map_err(err)
+        self.with(|db| {
+            let tx = db.begin_write().map_err(db_err(table.name))?;
+            {
+                let mut t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+                for (k, v) in &encoded {
+                    t.insert(k.as_ref(), v.as_slice())
+                        .map_err(db_err(table.name))?;
+                }
+            }
+            tx.commit().map_err(db_err(table.name))
+        })
     }
 
     /// Removes one record, durably. `false` if there was none.
@@ -189,18 +273,21 @@ impl Store {
         table: &Table<M>,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<usize, StoreError> {
-        let tx = self.db.begin_write().map_err(db_err(table.name))?;
-        let mut n = 0;
-        {
-            let mut t = tx.open_table(table.def()).map_err(db_err(table.name))?;
-            for k in keys {
-                if t.remove(k.as_ref()).map_err(db_err(table.name))?.is_some() {
-                    n += 1;
+        let keys: Vec<K> = keys.into_iter().collect();
+        self.with(|db| {
+            let tx = db.begin_write().map_err(db_err(table.name))?;
+            let mut n = 0;
+            {
+                let mut t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+                for k in &keys {
+                    if t.remove(k.as_ref()).map_err(db_err(table.name))?.is_some() {
+                        n += 1;
+                    }
                 }
             }
-        }
-        tx.commit().map_err(db_err(table.name))?;
-        Ok(n)
+            tx.commit().map_err(db_err(table.name))?;
+            Ok(n)
+        })
     }
 
     /// One record.
@@ -209,12 +296,14 @@ impl Store {
         table: &Table<M>,
         key: &str,
     ) -> Result<Option<M>, StoreError> {
-        let tx = self.db.begin_read().map_err(db_err(table.name))?;
-        let t = tx.open_table(table.def()).map_err(db_err(table.name))?;
-        let Some(v) = t.get(key).map_err(db_err(table.name))? else {
-            return Ok(None);
-        };
-        decode(table, key, v.value()).map(Some)
+        self.with(|db| {
+            let tx = db.begin_read().map_err(db_err(table.name))?;
+            let t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+            let Some(v) = t.get(key).map_err(db_err(table.name))? else {
+                return Ok(None);
+            };
+            decode(table, key, v.value()).map(Some)
+        })
     }
 
     /// Every record of a table, in key order: what rbgpd restores at start.
@@ -222,16 +311,18 @@ impl Store {
         &self,
         table: &Table<M>,
     ) -> Result<Vec<(String, M)>, StoreError> {
-        let tx = self.db.begin_read().map_err(db_err(table.name))?;
-        let t = tx.open_table(table.def()).map_err(db_err(table.name))?;
-        let mut out = Vec::new();
-        for item in t.iter().map_err(db_err(table.name))? {
-            let (k, v) = item.map_err(db_err(table.name))?;
-            let key = k.value().to_string();
-            let m = decode(table, &key, v.value())?;
-            out.push((key, m));
-        }
-        Ok(out)
+        self.with(|db| {
+            let tx = db.begin_read().map_err(db_err(table.name))?;
+            let t = tx.open_table(table.def()).map_err(db_err(table.name))?;
+            let mut out = Vec::new();
+            for item in t.iter().map_err(db_err(table.name))? {
+                let (k, v) = item.map_err(db_err(table.name))?;
+                let key = k.value().to_string();
+                let m = decode(table, &key, v.value())?;
+                out.push((key, m));
+            }
+            Ok(out)
+        })
     }
 }
 

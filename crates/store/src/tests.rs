@@ -115,17 +115,35 @@ fn second_open_is_refused_and_garbage_is_reported() {
     assert!(matches!(Store::open(&dir.0), Err(StoreError::Open { .. })));
     // A record that is not a FlowSpecRule (field 1 as a varint where the
     // message has an enum... then a truncated length-delimited field).
-    let tx = s.db.begin_write().unwrap();
-    {
-        let mut t = tx.open_table(FLOWSPEC.def()).unwrap();
-        t.insert("bad", [0x1a_u8, 0x05, 0x01].as_slice()).unwrap();
-    }
-    tx.commit().unwrap();
+    s.with(|db| {
+        let tx = db.begin_write().unwrap();
+        {
+            let mut t = tx.open_table(FLOWSPEC.def()).unwrap();
+            t.insert("bad", [0x1a_u8, 0x05, 0x01].as_slice()).unwrap();
+        }
+        tx.commit().unwrap();
+        Ok(())
+    })
+    .unwrap();
     let e = s.load(&FLOWSPEC).unwrap_err();
     assert!(
         e.to_string().contains("flowspec") && e.to_string().contains("\"bad\""),
         "{e}"
     );
+}
+
+/// A file that is not a database: the error names it and says what to do.
+#[test]
+fn a_damaged_file_is_named_with_what_to_do() {
+    let dir = Dir::new("damaged");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join(FILE_NAME);
+    std::fs::write(&file, vec![0x5a; 4096]).unwrap();
+    let e = Store::open(&dir.0).err().unwrap().to_string();
+    assert!(e.contains(&file.display().to_string()), "{e}");
+    assert!(e.contains("move it away") && e.contains("backup"), "{e}");
+    // The file is left as it was for the operator.
+    assert_eq!(std::fs::read(&file).unwrap(), vec![0x5a; 4096]);
 }
 
 #[test]

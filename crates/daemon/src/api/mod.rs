@@ -235,9 +235,15 @@ fn graceful_wait(graceful: bool, seconds: u32) -> Result<Option<std::time::Durat
     Ok(Some(std::time::Duration::from_secs(u64::from(s))))
 }
 
+/// A store failure: nothing of the request was applied. A full state
+/// directory is the operator's to fix, not an internal error.
 fn store_status(e: rbgp_store::StoreError) -> Status {
     tracing::error!(error = %e, "API state store");
-    Status::internal(format!("state store: {e}"))
+    if e.is_full() {
+        Status::resource_exhausted(format!("state store: {e}; nothing was changed"))
+    } else {
+        Status::internal(format!("state store: {e}; nothing was changed"))
+    }
 }
 
 /// The running daemon with its API.
