@@ -3,7 +3,7 @@
 use rbgp_api::convert;
 use rbgp_api::v1::event_service_server::EventService;
 use rbgp_api::v1::*;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
@@ -26,7 +26,7 @@ impl EventService for Service {
             Some(convert::parse_ip(&only, "neighbor")?)
         };
         let mut rx = self.inner.handle.watch_sessions();
-        let (tx, out) = mpsc::channel(64);
+        let (tx, out) = super::slow::channel();
         tokio::spawn(async move {
             loop {
                 let (neighbor, time_ms, event) = match rx.recv().await {
@@ -49,7 +49,7 @@ impl EventService for Service {
                                 time_ms: at,
                                 event: Some(ev),
                             };
-                            if tx.send(Ok(m)).await.is_err() {
+                            if !super::slow::send(&tx, m).await {
                                 return;
                             }
                         }
@@ -72,7 +72,7 @@ impl EventService for Service {
                     time_ms,
                     event: Some(event),
                 };
-                if tx.send(Ok(m)).await.is_err() {
+                if !super::slow::send(&tx, m).await {
                     return;
                 }
             }

@@ -23,6 +23,7 @@ mod policy_overlay;
 mod restore;
 mod rib;
 mod rpki;
+mod slow;
 mod status;
 
 use std::collections::BTreeMap;

@@ -205,8 +205,8 @@ impl RibService for Service {
         let filter = prefix_match(r.filter.as_ref())?;
         let (snapshot, mut rx) = self.inner.handle.watch_routes().await.map_err(status)?;
         let keep = move |f: AfiSafi, n: &Nlri| family.is_none_or(|x| x == f) && matches(&filter, n);
-        let (tx, out) = mpsc::channel(64);
-        let ev = |e| Ok(WatchRoutesResponse { event: Some(e) });
+        let (tx, out) = super::slow::channel();
+        let ev = |e| WatchRoutesResponse { event: Some(e) };
         tokio::spawn(async move {
             if !r.skip_snapshot {
                 for e in snapshot.iter().filter(|e| keep(e.family, &e.nlri)) {
@@ -214,22 +214,15 @@ impl RibService for Service {
                         route: Some(super::status::route(e)),
                         withdrawn: false,
                     };
-                    if tx
-                        .send(ev(watch_routes_response::Event::Change(c)))
-                        .await
-                        .is_err()
-                    {
+                    if !super::slow::send(&tx, ev(watch_routes_response::Event::Change(c))).await {
                         return;
                     }
                 }
             }
-            if tx
-                .send(ev(watch_routes_response::Event::EndOfSnapshot(
-                    EndOfSnapshot {},
-                )))
-                .await
-                .is_err()
-            {
+            let end = ev(watch_routes_response::Event::EndOfSnapshot(
+                EndOfSnapshot {},
+            ));
+            if !super::slow::send(&tx, end).await {
                 return;
             }
             loop {
@@ -260,7 +253,7 @@ impl RibService for Service {
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
-                if tx.send(ev(msg)).await.is_err() {
+                if !super::slow::send(&tx, ev(msg)).await {
                     return;
                 }
             }

@@ -1,0 +1,33 @@
+"""Opens N WatchRoutes streams that never read, injects M paths, waits,
+then reads each stream: how it ended. Prints one JSON line."""
+import json, sys, time
+import grpc
+sys.path.insert(0, sys.argv[1])
+from rbgp.v1 import rib_pb2, rib_pb2_grpc, injection_pb2, injection_pb2_grpc, common_pb2
+
+sock, n, m, wait = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+opts = [("grpc.http2.bdp_probe", 0)]
+ch = grpc.insecure_channel(f"unix:{sock}", options=opts)
+rib = rib_pb2_grpc.RibServiceStub(ch)
+streams = [rib.WatchRoutes(rib_pb2.WatchRoutesRequest(skip_snapshot=True)) for _ in range(n)]
+time.sleep(1)
+inj = injection_pb2_grpc.InjectionServiceStub(ch)
+def batches():
+    for b in range(0, m, 1000):
+        yield injection_pb2.AddPathsRequest(paths=[
+            common_pb2.Path(prefix=f"10.{(i >> 8) & 255}.{i & 255}.0/24", next_hop="10.88.0.1")
+            for i in range(b, min(m, b + 1000))])
+added = inj.AddPaths(batches()).added
+time.sleep(wait)
+ends = {}
+got = []
+for s in streams:
+    k = 0
+    try:
+        for _ in s:
+            k += 1
+        ends["ok"] = ends.get("ok", 0) + 1
+    except grpc.RpcError as e:
+        ends[e.code().name] = ends.get(e.code().name, 0) + 1
+    got.append(k)
+print(json.dumps({"added": added, "ends": ends, "min": min(got), "max": max(got)}))
