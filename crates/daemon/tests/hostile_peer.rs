@@ -2,7 +2,9 @@
 //! malformed message: RFC 7606 treat-as-withdraw (the route it announced
 //! before is withdrawn, the session stays up), attribute discard (the
 //! route is kept), and the errors that reset the session with the RFC 4271
-//! NOTIFICATION. Every attempt comes from its own address in a
+//! NOTIFICATION; and resource attacks in maximal messages (1,300 tiny
+//! attributes, a 600-segment AS_PATH, 1,000 communities), handled with
+//! one log line each. Every attempt comes from its own address in a
 //! dynamic-neighbor range; GoBGP's session must not notice any of it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -32,6 +34,14 @@ const SCENARIOS: &[Scenario] = &[
     ("bad_length", Some((1, 2)), false),
     ("bad_type", Some((1, 3)), false),
     ("garbage", Some((1, 1)), false),
+    ("bad_communities_length", None, false),
+    ("bad_large_communities_length", None, false),
+    ("duplicate_origin", None, true),
+    // Resource attacks in one maximal message each: handled, kept, and
+    // nothing else disturbed.
+    ("tiny_attributes", None, true),
+    ("long_as_path", None, true),
+    ("many_communities", None, true),
 ];
 
 #[test]
@@ -48,7 +58,7 @@ remote_asn = 65002
 hold_time = 30
 
 [[dynamic_neighbors]]
-prefix = "10.88.0.16/28"
+prefix = "10.88.0.32/27"
 peer_group = "hostile"
 "#,
     ));
@@ -56,7 +66,7 @@ peer_group = "hostile"
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hostile_peer.py");
     let mut runs = Vec::new();
     for (i, (name, _, _)) in SCENARIOS.iter().enumerate() {
-        let src = format!("10.88.0.{}", 17 + i);
+        let src = format!("10.88.0.{}", 33 + i);
         lab.ok_in("b", &format!("ip addr add {src}/24 dev eth0"));
         let cmd = format!(
             "ip netns exec {} python3 {script} {src} 10.88.0.1 {name} {}",
@@ -77,8 +87,13 @@ peer_group = "hostile"
         let mut line = String::new();
         let stdout = child.stdout.as_mut().unwrap();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        let r = serde_json::from_str::<serde_json::Value>(line.trim())
-            .unwrap_or_else(|e| panic!("{}: {e}: {line:?}\n{}", SCENARIOS[*i].0, lab.diag()));
+        let r = serde_json::from_str::<serde_json::Value>(line.trim()).unwrap_or_else(|e| {
+            let mut err = String::new();
+            if let Some(se) = child.stderr.as_mut() {
+                let _ = std::io::Read::read_to_string(se, &mut err);
+            }
+            panic!("{}: {e}: {line:?} {err}\n{}", SCENARIOS[*i].0, lab.diag())
+        });
         results.push((*i, r));
     }
     // Routes settle at GoBGP.
@@ -119,6 +134,18 @@ peer_group = "hostile"
     }
     // The well-behaved session never went down and rbgpd is still there.
     let log = lab.log("rbgpd.log");
+    // 1,260 duplicate attributes in one UPDATE: one log line, not 1,260.
+    let tiny = SCENARIOS
+        .iter()
+        .position(|s| s.0 == "tiny_attributes")
+        .unwrap();
+    let peer = format!("peer=10.88.0.{} ", 33 + tiny);
+    let lines = log
+        .lines()
+        .filter(|l| l.contains(&peer) && l.contains("RFC 7606"))
+        .count();
+    assert_eq!(lines, 1, "{log}");
+    assert!(log.contains("more_in_this_update=1259"), "{log}");
     assert!(!log.contains("session down peer=10.88.0.3"), "{log}");
     assert!(lab.gobgp_cli("neighbor").contains("Establ"));
     let _ = lab.rbgpd_pid();

@@ -93,8 +93,18 @@ impl Peer {
                 Message::Update(u) => {
                     events.push_back(Event::UpdateReceived);
                     if !d.verdict.is_clean() {
-                        for i in &d.verdict.issues {
-                            tracing::warn!(peer = %self.addr(), issue = %i, "RFC 7606");
+                        // A few issues per UPDATE and a few lines per window
+                        // (peer/loglimit.rs): a peer cannot flood the log.
+                        let (first, more) = (
+                            d.verdict.issues.first(),
+                            d.verdict.issues.len().saturating_sub(1),
+                        );
+                        let (ok, dropped) = self.log_limit.allow(std::time::Instant::now());
+                        if let Some(n) = dropped {
+                            tracing::warn!(peer = %self.addr(), lines = n, "RFC 7606: lines not logged in the last window");
+                        }
+                        if let (true, Some(i)) = (ok, first) {
+                            tracing::warn!(peer = %self.addr(), issue = %i, more_in_this_update = more, "RFC 7606");
                         }
                     }
                     if established {

@@ -74,6 +74,23 @@ def scenario(name, src, i):
         return msg(9, b"")
     if name == "garbage":
         return bytes(range(7, 90))
+    if name == "bad_communities_length":  # §7.8: treat-as-withdraw
+        return update(origin + base + attr(0xc0, 8, b"\x00\x01\x02"), p)
+    if name == "bad_large_communities_length":  # RFC 8092 §6: treat-as-withdraw
+        return update(origin + base + attr(0xc0, 32, bytes(10)), p)
+    if name == "duplicate_origin":  # §3.g: all but the first discarded
+        return update(origin + attr(0x40, 1, b"\x02") + base, p)
+    # Resource attacks: well-formed, as big as a message may be.
+    if name == "tiny_attributes":  # ~1,300 empty unknown optional transitive attributes
+        junk = b"".join(attr(0xc0, 201 + k % 40, b"") for k in range(1300))
+        return update(origin + base + junk, p)
+    if name == "long_as_path":  # 600 segments of one AS each
+        segs = b"".join(b"\x02\x01" + struct.pack("!I", 64512 + k % 400) for k in range(600))
+        return update(origin + attr(0x40, 2, b"\x02\x01" + struct.pack("!I", AS) + segs)
+                      + attr(0x40, 3, socket.inet_aton(src)), p)
+    if name == "many_communities":  # 1,000 communities on one route
+        comms = b"".join(struct.pack("!HH", 65002, k) for k in range(1000))
+        return update(origin + base + attr(0xc0, 8, comms), p)
     raise SystemExit("unknown scenario " + name)
 
 
