@@ -16,6 +16,7 @@ pub mod control;
 pub mod daemon;
 pub mod handle;
 mod listener;
+mod loglimit;
 pub mod looking_glass;
 pub mod metrics;
 pub mod mrt;

@@ -45,6 +45,8 @@ pub struct Supervisor {
     disabled: HashSet<IpAddr>,
     /// Keyed with each neighbor's MD5 password (RFC 2385) while it exists.
     pub listeners: Listeners,
+    /// What connection floods make us log: a few lines per window.
+    log_limit: crate::loglimit::LogLimit,
 }
 
 impl Supervisor {
@@ -65,6 +67,7 @@ impl Supervisor {
             gone_tx,
             disabled,
             listeners: Listeners::default(),
+            log_limit: crate::loglimit::LogLimit::default(),
         }
     }
 
@@ -222,7 +225,7 @@ impl Supervisor {
             if !sockets::accepted(&s, &h.neighbor, asn) {
                 return;
             }
-            if h.conn.try_send(s).is_err() {
+            if h.conn.try_send(s).is_err() && self.log_limit.check("inbound connections") {
                 tracing::warn!(peer = %ip, "peer task busy, connection dropped");
             }
             return;
@@ -237,15 +240,19 @@ impl Supervisor {
                     .peers
                     .get(&ip)
                     .is_none_or(|h| h.conn.try_send(s).is_err());
-                if busy {
+                if busy && self.log_limit.check("inbound connections") {
                     tracing::warn!(peer = %ip, "new dynamic neighbor busy, connection dropped");
                 }
             }
             Err(None) => {
-                tracing::info!(from = %ip, "connection from an unconfigured address closed")
+                if self.log_limit.check("inbound connections") {
+                    tracing::info!(from = %ip, "connection from an unconfigured address closed");
+                }
             }
             Err(Some(e)) => {
-                tracing::warn!(from = %ip, error = %e, "dynamic neighbor refused")
+                if self.log_limit.check("inbound connections") {
+                    tracing::warn!(from = %ip, error = %e, "dynamic neighbor refused");
+                }
             }
         }
     }

@@ -14,17 +14,6 @@ use serde_json::Value;
 const STREAMS: usize = 50;
 const PATHS: usize = 20_000;
 
-fn rss_mib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = s
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb / 1024
-}
-
 #[test]
 fn watchers_that_never_read_are_ended_and_cost_bounded_memory() {
     let mut lab = Lab::new("slow");

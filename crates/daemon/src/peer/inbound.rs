@@ -50,10 +50,14 @@ impl Peer {
             self.conn.is_some(),
         ) {
             Arbitration::Refuse => {
-                tracing::info!(peer = %self.addr(), "connection refused: neighbor disabled or held down");
+                if self.log_limit.check("refused connections") {
+                    tracing::info!(peer = %self.addr(), "connection refused: neighbor disabled or held down");
+                }
             }
             Arbitration::AlreadyUp => {
-                tracing::info!(peer = %self.addr(), "second connection closed: session already up");
+                if self.log_limit.check("second connections") {
+                    tracing::info!(peer = %self.addr(), "second connection closed: session already up");
+                }
             }
             Arbitration::Collide => {
                 let _ = s.set_nodelay(true);

@@ -18,7 +18,6 @@ mod collision;
 mod export;
 mod inbound;
 mod io;
-mod loglimit;
 pub(crate) mod pack;
 mod receive;
 pub(crate) mod session;
@@ -97,8 +96,9 @@ struct Peer {
     /// A colliding connection from the peer, until its OPEN arrives.
     pending: Option<Pending>,
     pending_buf: Vec<u8>,
-    /// RFC 7606 repairs logged: at most a few lines per window.
-    log_limit: loglimit::LogLimit,
+    /// What the peer makes us log (RFC 7606 repairs, refused
+    /// connections): at most a few lines per window.
+    log_limit: crate::loglimit::LogLimit,
 }
 
 impl Peer {
@@ -192,7 +192,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         conn_outbound: false,
         pending: None,
         pending_buf: vec![0u8; 4096],
-        log_limit: loglimit::LogLimit::default(),
+        log_limit: crate::loglimit::LogLimit::default(),
     };
     let mut events = VecDeque::new();
     if p.setup.enabled {

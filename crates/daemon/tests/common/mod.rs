@@ -207,3 +207,14 @@ pub fn bird_session(name: &str, local_as: u32, extra: &str, channels: &str) -> S
         "protocol bgp {name} {{\n  local as {local_as}; neighbor 10.88.0.1 as 65001; hold time 30; {extra}\n  connect delay time 1; connect retry time 2; error wait time 1, 5;\n{channels}}}\n"
     )
 }
+
+/// A process's resident memory in MiB (VmRSS).
+pub fn rss_mib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap()
+        / 1024
+}

@@ -1,7 +1,8 @@
-//! Rate limits for what a peer can make us log: a hostile or broken peer
-//! sending malformed UPDATEs as fast as it can must not fill the disk with
-//! log lines. Lines over the budget are counted and reported in one line
-//! when the next window opens.
+//! Rate limits for what the outside can make us log: a hostile or broken
+//! peer sending malformed UPDATEs as fast as it can, or a flood of
+//! connections, must not fill the disk with log lines. Lines over the
+//! budget are counted and reported in one line when the next window
+//! opens.
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,22 @@ impl LogLimit {
             self.dropped += 1;
             (false, dropped)
         }
+    }
+}
+
+impl LogLimit {
+    /// Whether a line about `what` may be logged now; first reports the
+    /// lines a past window dropped.
+    pub fn check(&mut self, what: &str) -> bool {
+        let (ok, dropped) = self.allow(Instant::now());
+        if let Some(n) = dropped {
+            tracing::warn!(
+                lines = n,
+                what,
+                "log lines not written in the last 10 s (rate limit)"
+            );
+        }
+        ok
     }
 }
 
