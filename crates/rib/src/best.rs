@@ -98,7 +98,11 @@ fn compare_inner(
     o: &SelectionOptions,
     use_med: bool,
 ) -> (Ordering, Step) {
-    let stale = |p: &Path| p.stale || p.attrs.has_community(Community::LLGR_STALE);
+    // RFC 9494 §4.3: long-lived stale routes are the least preferred. Stale
+    // routes of a plain graceful restart (RFC 4724) are not: they are kept
+    // for forwarding as they were, and marking them stale changes no best
+    // path (`Rib::mark_stale` selects nothing again).
+    let stale = |p: &Path| p.attrs.has_community(Community::LLGR_STALE);
     let steps: [(Step, Ordering); 10] = [
         (Step::LlgrStale, stale(a).cmp(&stale(b))),
         (

@@ -152,3 +152,37 @@ async fn routes_marked_no_llgr_are_not_kept_long_lived() {
     assert_eq!(sim.peer("10.0.0.3").prefixes(V4), vec!["10.1.0.0/24"]);
     sim.stop();
 }
+
+/// RFC 4724 stale routes keep their rank. Found by the model test
+/// (sim/model.rs): stale paths ranked last, but marking them stale chose
+/// no best path again, so the best changed only when something else
+/// touched the prefix.
+#[tokio::test(start_paused = true)]
+async fn stale_routes_keep_their_rank() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    sim.up("10.0.0.4", "remote_asn = 65000\ngraceful_restart = true")
+        .await;
+    sim.up("10.0.0.5", "remote_asn = 65000\ngraceful_restart = false")
+        .await;
+    let p = "198.51.100.0/24";
+    sim.announce("10.0.0.4", V4, &[p], &attrs("65100", "10.0.0.4"))
+        .await;
+    let mut low = attrs("65110", "10.0.0.5");
+    low.local_pref = Some(50);
+    sim.announce("10.0.0.5", V4, &[p], &low).await;
+    let via = |sim: &Sim| {
+        sim.peer("192.0.2.2")
+            .route(V4, p)
+            .unwrap()
+            .as_path
+            .to_string()
+    };
+    assert_eq!(via(&sim), "65000 65100");
+    sim.down("10.0.0.4", DownReason::ConnectionLost).await;
+    assert_eq!(via(&sim), "65000 65100", "kept, stale, still best");
+    // The other path changes: the stale one still wins on LOCAL_PREF.
+    sim.announce("10.0.0.5", V4, &[p], &low).await;
+    assert_eq!(via(&sim), "65000 65100");
+    sim.stop();
+}
