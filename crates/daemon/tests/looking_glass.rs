@@ -427,7 +427,8 @@ fn tls_and_token_guard_the_looking_glass() {
         lab.write("lg.pem", &cert.pem()),
         lab.write("lg.key", &key.serialize_pem()),
     );
-    let token = lab.write("lg.token", "lg-test-token\n");
+    // `+`, `/` and `=`, as in a base64 token: a browser sends them %-encoded.
+    let token = lab.write("lg.token", "lg+test/token=0123456789\n");
     lab.rbgpd(&with_global(&format!(
         "[looking_glass]\nlisten = \"10.88.0.1:29185\"\ncert = \"{c}\"\nkey = \"{k}\"\ntoken_file = \"{token}\"\n"
     )));
@@ -438,15 +439,19 @@ fn tls_and_token_guard_the_looking_glass() {
         )
     };
     let ok = lab.wait("the looking glass over HTTPS", 30, || {
-        let out = curl("-H 'Authorization: Bearer lg-test-token'", "/status");
+        let out = curl(
+            "-H 'Authorization: Bearer lg+test/token=0123456789'",
+            "/status",
+        );
         out.contains("HTTP=200").then_some(out)
     });
     assert!(ok.contains("\"router_id\":\"10.88.0.1\""), "{ok}");
-    let q = curl("", "/status?token=lg-test-token");
+    let q = curl("", "/status?token=lg%2Btest%2Ftoken%3D0123456789");
     assert!(q.contains("HTTP=200"), "{q}");
     for (args, path) in [
         ("", "/status"),
         ("-H 'Authorization: Bearer wrong'", "/protocols/bgp"),
+        ("-H 'Authorization: Bearer '", "/protocols/bgp"),
         ("", "/status?token=wrong"),
     ] {
         let out = curl(args, path);
@@ -456,7 +461,7 @@ fn tls_and_token_guard_the_looking_glass() {
     // Plain HTTP is not served.
     let plain = lab.run_in(
         "b",
-        "curl -sS --max-time 5 -w ' HTTP=%{http_code}' -H 'Authorization: Bearer lg-test-token' http://10.88.0.1:29185/status",
+        "curl -sS --max-time 5 -w ' HTTP=%{http_code}' -H 'Authorization: Bearer lg+test/token=0123456789' http://10.88.0.1:29185/status",
     );
     assert!(!plain.contains("HTTP=200"), "{plain}");
 }

@@ -39,6 +39,13 @@ pub enum StoreError {
         path: PathBuf,
         error: redb::DatabaseError,
     },
+    /// The database could not be opened again after an I/O error; the
+    /// next call tries again.
+    #[error("database {path}: not usable after an I/O error, not reopened yet ({error})")]
+    Reopen {
+        path: PathBuf,
+        error: redb::DatabaseError,
+    },
     /// A write found no space left in the state directory.
     #[error("table {table}: no space left in the state directory ({error})")]
     Full {
@@ -156,7 +163,14 @@ impl StoreError {
     /// The state directory is full: the caller may say so (not an
     /// internal error).
     pub fn is_full(&self) -> bool {
-        matches!(self, StoreError::Full { .. })
+        match self {
+            StoreError::Full { .. } => true,
+            StoreError::Reopen {
+                error: redb::DatabaseError::Storage(redb::StorageError::Io(e)),
+                ..
+            } => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
     }
 }
 
@@ -219,7 +233,11 @@ impl Store {
         // redb holds a lock on the file: the old handle goes before the
         // new one opens.
         *g = None;
-        *g = Some(open_db(&self.path)?);
+        let db = redb::Database::create(&self.path).map_err(|error| StoreError::Reopen {
+            path: self.path.clone(),
+            error,
+        })?;
+        *g = Some(db);
         match g.as_ref() {
             Some(db) => f(db),
             None => Err(StoreError::Db {

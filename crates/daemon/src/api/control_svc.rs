@@ -56,17 +56,17 @@ impl ControlService for Service {
         let wait = super::graceful_wait(r.graceful, r.graceful_wait_seconds)?;
         let c = r.communication;
         tracing::info!(communication = %c, graceful = r.graceful, "shutdown requested through the API");
-        if let Some(wait) = wait {
-            self.inner
-                .handle
-                .graceful_shutdown(None, wait)
-                .await
-                .map_err(status)?;
-        }
-        self.inner
-            .handle
-            .shutdown((!c.is_empty()).then_some(c))
-            .await
+        // In a task of its own: a client that goes away during the RFC
+        // 8326 wait must not leave every session marked and rbgpd running.
+        let h = self.inner.handle.clone();
+        let stop = tokio::spawn(async move {
+            if let Some(wait) = wait {
+                h.graceful_shutdown(None, wait).await?;
+            }
+            h.shutdown((!c.is_empty()).then_some(c)).await
+        });
+        stop.await
+            .map_err(|e| Status::internal(format!("stopping: {e}")))?
             .map_err(status)?;
         Ok(Response::new(ShutdownResponse {}))
     }

@@ -173,15 +173,20 @@ impl NeighborService for Service {
                 .put(&DISABLED, &canon.address, &canon)
                 .map_err(store_status)?;
         }
-        if let Some(wait) = wait {
-            self.inner
-                .handle
-                .graceful_shutdown(Some(vec![addr]), wait)
-                .await
-                .map_err(status)?;
-        }
         let msg = (!r.communication.is_empty()).then_some(r.communication);
-        self.inner.handle.disable(addr, msg).await.map_err(status)?;
+        // In a task of its own: a client that goes away during the RFC
+        // 8326 wait must not leave the session marked and open.
+        let h = self.inner.handle.clone();
+        let close = tokio::spawn(async move {
+            if let Some(wait) = wait {
+                h.graceful_shutdown(Some(vec![addr]), wait).await?;
+            }
+            h.disable(addr, msg).await
+        });
+        close
+            .await
+            .map_err(|e| Status::internal(format!("closing the session: {e}")))?
+            .map_err(status)?;
         Ok(Response::new(DisableNeighborResponse {}))
     }
 

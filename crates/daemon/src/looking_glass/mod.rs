@@ -97,8 +97,37 @@ fn error(e: ControlError) -> LgError {
     LgError(code, e.to_string())
 }
 
+/// `%XX` and `+` of a query value decoded (a browser encodes a token's
+/// `/`, `+` and `=`); `None` if it is not valid UTF-8 after that.
+fn query_value(v: &str) -> Option<String> {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(x) => {
+                        out.push(x);
+                        i += 2;
+                    }
+                    None => out.push(c),
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 /// With a token configured, every request carries it: as a bearer token,
-/// or as `?token=` (browsers' EventSource cannot set headers).
+/// or as `?token=` (browsers' EventSource cannot set headers). Compared
+/// in constant time, as the API's.
 async fn guard(State(lg): State<Arc<Lg>>, req: Request, next: Next) -> Response {
     if let Some(want) = &lg.token {
         let bearer = req
@@ -109,9 +138,10 @@ async fn guard(State(lg): State<Arc<Lg>>, req: Request, next: Next) -> Response 
         let query = req.uri().query().and_then(|q| {
             q.split('&')
                 .find_map(|kv| kv.strip_prefix("token="))
-                .map(str::to_string)
+                .and_then(query_value)
         });
-        let ok = bearer == Some(want.as_str()) || query.as_deref() == Some(want.as_str());
+        let same = |t: &str| crate::api::auth::same(t.as_bytes(), want.as_bytes());
+        let ok = bearer.is_some_and(same) || query.as_deref().is_some_and(same);
         if !ok {
             return LgError(StatusCode::UNAUTHORIZED, "missing or wrong token".into())
                 .into_response();
@@ -146,6 +176,9 @@ fn tls(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_ru
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(c)))
 }
 
+/// Connections served at once (each holds a descriptor and a task).
+const MAX_CONNECTIONS: usize = 256;
+
 /// Bind the listener and serve until `stopped` resolves.
 pub async fn serve(
     handle: Handle,
@@ -156,12 +189,19 @@ pub async fn serve(
         return Ok(None);
     };
     let token = match &c.token_file {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
+        Some(p) => {
+            let t = std::fs::read_to_string(p)
                 .with_context(|| format!("looking_glass.token_file {}", p.display()))?
                 .trim()
-                .to_string(),
-        ),
+                .to_string();
+            // As the API's: an empty or short token would let anyone in.
+            anyhow::ensure!(
+                t.len() >= 16,
+                "looking_glass.token_file {}: token shorter than 16 characters",
+                p.display()
+            );
+            Some(t)
+        }
         None => None,
     };
     let acceptor = match (&c.cert, &c.key) {
@@ -181,6 +221,7 @@ pub async fn serve(
         token,
     });
     let app = router(lg);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     Ok(Some(tokio::spawn(async move {
         tokio::pin!(stopped);
         loop {
@@ -188,16 +229,28 @@ pub async fn serve(
                 a = l.accept() => match a {
                     Ok(a) => a,
                     Err(e) => {
+                        // Out of file descriptors...: do not spin.
                         tracing::debug!(error = %e, "looking glass accept");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                         continue;
                     }
                 },
                 () = &mut stopped => return,
             };
+            // A bounded number of connections: the rest are closed at once,
+            // so clients cannot take the descriptors BGP needs.
+            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                continue;
+            };
             let svc = TowerToHyperService::new(app.clone());
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                let _slot = slot;
+                let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                // A request's headers within 30 s (slow or idle clients go).
+                http.http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(std::time::Duration::from_secs(30));
                 let r = match acceptor {
                     Some(a) => {
                         let hs =

@@ -94,7 +94,7 @@ impl Peer {
                     events.push_back(Event::UpdateReceived);
                     if !d.verdict.is_clean() {
                         // A few issues per UPDATE and a few lines per window
-                        // (peer/loglimit.rs): a peer cannot flood the log.
+                        // (loglimit.rs): a peer cannot flood the log.
                         let (first, more) = (
                             d.verdict.issues.first(),
                             d.verdict.issues.len().saturating_sub(1),

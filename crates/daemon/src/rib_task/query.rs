@@ -17,6 +17,9 @@ use crate::control::{
 };
 use crate::tasks::RouteEvent;
 
+/// Routes one page of a scan looks at, at most.
+const SCAN_BUDGET: usize = 50_000;
+
 fn prefix(n: &Nlri) -> Option<&Prefix> {
     match n {
         Nlri::Prefix(p) => Some(p),
@@ -357,8 +360,11 @@ impl RibTask {
             }
             return Ok(RoutePage { routes, next: None });
         }
-        for r in self.rib.iter_from(from) {
-            if routes.len() >= limit {
+        // A page ends after `limit` entries, or after SCAN_BUDGET routes
+        // looked at: a search with few matches does not hold the RIB task
+        // for a whole table in one message.
+        for (visited, r) in self.rib.iter_from(from).enumerate() {
+            if routes.len() >= limit || visited >= SCAN_BUDGET {
                 return Ok(RoutePage {
                     routes,
                     next: Some(r.id()),

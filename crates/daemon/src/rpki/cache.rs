@@ -149,7 +149,7 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
             })
         })
         .collect();
-    let tls: Vec<Result<Option<Tls>, String>> = caches.iter().map(tls).collect();
+    let setups: Vec<Result<Option<Tls>, String>> = caches.iter().map(tls).collect();
     let addrs: Vec<SocketAddr> = caches
         .iter()
         .map(|c| SocketAddr::new(c.address, c.port))
@@ -158,7 +158,8 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
     loop {
         let mut again = false;
         for (pos, &i) in order.iter().enumerate() {
-            let (Some(&addr), Some(s), Some(tls)) = (addrs.get(i), sessions.get_mut(i), tls.get(i))
+            let (Some(&addr), Some(s), Some(tls)) =
+                (addrs.get(i), sessions.get_mut(i), setups.get(i))
             else {
                 continue;
             };
@@ -169,10 +170,15 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
                     continue;
                 }
             };
+            // Strictly more preferred caches that can be used at all (a
+            // broken TLS setup is not worth leaving a working cache for).
+            let mine = caches.get(i).map_or(u8::MAX, |c| c.preference);
             let better: Vec<SocketAddr> = order
                 .get(..pos)
                 .unwrap_or_default()
                 .iter()
+                .filter(|&&j| caches.get(j).is_some_and(|c| c.preference < mine))
+                .filter(|&&j| setups.get(j).is_some_and(Result::is_ok))
                 .filter_map(|j| addrs.get(*j).copied())
                 .collect();
             let ended = loop {
