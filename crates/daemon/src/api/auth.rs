@@ -36,12 +36,6 @@ impl Auth {
     }
 }
 
-/// Compares without stopping at the first difference, so the time taken
-/// does not tell how much of a guess was right.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl Interceptor for Auth {
     fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
         let Some(token) = &self.token else {
@@ -53,7 +47,7 @@ impl Interceptor for Auth {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        if same(given.as_bytes(), token.as_bytes()) {
+        if crate::secret::same(given.as_bytes(), token.as_bytes()) {
             Ok(req)
         } else {
             Err(Status::unauthenticated("missing or wrong bearer token"))

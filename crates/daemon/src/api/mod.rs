@@ -8,7 +8,7 @@
 //! starts the daemon with the stored disabled neighbors down, then re-adds
 //! stored neighbors, paths and FlowSpec rules.
 
-pub(crate) mod auth;
+mod auth;
 mod authority;
 mod bmp;
 mod control_svc;

@@ -140,7 +140,7 @@ async fn guard(State(lg): State<Arc<Lg>>, req: Request, next: Next) -> Response 
                 .find_map(|kv| kv.strip_prefix("token="))
                 .and_then(query_value)
         });
-        let same = |t: &str| crate::api::auth::same(t.as_bytes(), want.as_bytes());
+        let same = |t: &str| crate::secret::same(t.as_bytes(), want.as_bytes());
         let ok = bearer.is_some_and(same) || query.as_deref().is_some_and(same);
         if !ok {
             return LgError(StatusCode::UNAUTHORIZED, "missing or wrong token".into())
