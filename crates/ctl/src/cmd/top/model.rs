@@ -28,8 +28,9 @@ pub struct Row {
     /// UPDATEs per second in and out since the previous poll.
     pub updates_in: f64,
     pub updates_out: f64,
-    /// NOTIFICATIONs sent and received since the task started.
-    pub notifications: u64,
+    /// NOTIFICATIONs sent and received per minute since the previous poll
+    /// (the totals are in the detail).
+    pub notifications_per_min: f64,
     pub description: String,
 }
 
@@ -102,7 +103,9 @@ pub struct Model {
     pub rows: Vec<Row>,
     /// The full status of each neighbor (the detail view).
     pub status: HashMap<String, v1::NeighborStatus>,
-    prev: HashMap<String, (Instant, u64, u64)>,
+    /// Per neighbor at the previous poll: when, UPDATEs in, out,
+    /// NOTIFICATIONs both ways.
+    prev: HashMap<String, (Instant, u64, u64, u64)>,
     pub sort: Option<Sort>,
     pub reverse: bool,
     pub filter: String,
@@ -142,11 +145,16 @@ impl Model {
                     0.0
                 }
             };
-            let (updates_in, updates_out) = match self.prev.get(&address) {
-                Some((at, i, o)) => (rate(*i, min.update, *at), rate(*o, mout.update, *at)),
-                None => (0.0, 0.0),
+            let notes = min.notification + mout.notification;
+            let (updates_in, updates_out, notifications_per_min) = match self.prev.get(&address) {
+                Some((at, i, o, n)) => (
+                    rate(*i, min.update, *at),
+                    rate(*o, mout.update, *at),
+                    rate(*n, notes, *at) * 60.0,
+                ),
+                None => (0.0, 0.0, 0.0),
             };
-            prev.insert(address.clone(), (now, min.update, mout.update));
+            prev.insert(address.clone(), (now, min.update, mout.update, notes));
             rows.push(Row {
                 address: address.clone(),
                 asn: n.remote_asn,
@@ -159,7 +167,7 @@ impl Model {
                 sent: sum(&n, |c| c.advertised),
                 updates_in,
                 updates_out,
-                notifications: min.notification + mout.notification,
+                notifications_per_min,
                 description: cfg
                     .settings
                     .as_ref()
@@ -294,6 +302,7 @@ mod tests {
             }],
             messages_in: Some(v1::MessageCounters {
                 update: updates_in,
+                notification: updates_in / 100,
                 ..Default::default()
             }),
             ..Default::default()
@@ -315,6 +324,13 @@ mod tests {
             t + Duration::from_secs(2),
         );
         assert_eq!(m.rows[0].updates_in, 30.0);
+        // 1 -> 1 NOTIFICATION: none in the last two seconds; then one.
+        assert_eq!(m.rows[0].notifications_per_min, 0.0);
+        m.update(
+            vec![neighbor("192.0.2.1", 65001, 200, 5)],
+            t + Duration::from_secs(4),
+        );
+        assert_eq!(m.rows[0].notifications_per_min, 30.0, "1 in 2 s");
     }
 
     #[test]

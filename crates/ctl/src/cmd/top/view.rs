@@ -108,7 +108,7 @@ fn neighbors(f: &mut Frame<'_>, area: Rect, m: &Model) {
             "Sent",
             "Upd in/s",
             "Upd out/s",
-            "Notif",
+            "Notif/min",
             "Description",
         ]
         .map(|h| Cell::from(h).style(Style::default().add_modifier(Modifier::BOLD))),
@@ -139,7 +139,7 @@ fn neighbors(f: &mut Frame<'_>, area: Rect, m: &Model) {
                 Cell::from(count(r.sent)),
                 Cell::from(rate(r.updates_in)),
                 Cell::from(rate(r.updates_out)),
-                Cell::from(count(r.notifications)),
+                Cell::from(rate(r.notifications_per_min)),
                 Cell::from(r.description.clone()),
             ])
         })
@@ -154,7 +154,7 @@ fn neighbors(f: &mut Frame<'_>, area: Rect, m: &Model) {
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(9),
-        Constraint::Length(6),
+        Constraint::Length(10),
         Constraint::Min(10),
     ];
     let title = format!(" Neighbors ({}) ", m.visible().len());
