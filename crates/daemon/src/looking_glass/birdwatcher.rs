@@ -142,15 +142,9 @@ async fn table(State(lg): State<Arc<Lg>>, Path(t): Path<String>) -> Answer {
 async fn table_filtered(State(lg): State<Arc<Lg>>, Path(t): Path<String>) -> Answer {
     let family = family_of(&t)?;
     let all = lg.handle.neighbors().await.map_err(error)?;
-    let asns: HashMap<IpAddr, u32> = all
-        .iter()
-        .map(|n| (n.neighbor.address, n.neighbor.remote_asn))
-        .collect();
+    let asns = super::asns_of(&all);
     let asn_of = |a: IpAddr| asns.get(&a).copied();
-    let reasons = render::Reasons {
-        asn: lg.config.reject_asn.unwrap_or(lg.asn),
-        codes: &lg.config.reject_reasons,
-    };
+    let reasons = lg.reasons();
     let now = SystemTime::now();
     let mut routes = Vec::new();
     for n in all.iter().filter(|n| n.neighbor.policy.keep_filtered) {

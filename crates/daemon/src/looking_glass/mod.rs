@@ -57,12 +57,26 @@ impl Lg {
     /// The ASN of each neighbor, to name route sources.
     async fn asns(&self) -> Result<std::collections::HashMap<IpAddr, u32>, LgError> {
         let all = self.handle.neighbors().await.map_err(error)?;
-        Ok(all
-            .iter()
-            .map(|n| (n.neighbor.address, n.neighbor.remote_asn))
-            .collect())
+        Ok(asns_of(&all))
+    }
+
+    /// How filtered routes' reasons are encoded (`[looking_glass]`).
+    fn reasons(&self) -> render::Reasons<'_> {
+        render::Reasons {
+            asn: self.config.reject_asn.unwrap_or(self.asn),
+            codes: &self.config.reject_reasons,
+        }
     }
 }
+
+/// Neighbor address -> AS.
+fn asns_of(all: &[NeighborStatus]) -> std::collections::HashMap<IpAddr, u32> {
+    all.iter()
+        .map(|n| (n.neighbor.address, n.neighbor.remote_asn))
+        .collect()
+}
+
+impl Lg {}
 
 /// An error as birdwatcher sends it: `{"error": "..."}` (Alice-LG shows
 /// the text).

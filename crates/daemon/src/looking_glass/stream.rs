@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt as _;
 
-use super::render::{self, Reasons};
+use super::render;
 use super::{error, Answer, Lg};
 use crate::control::{AttrMatch, RibQuery, RouteEntry};
 
@@ -106,10 +106,7 @@ fn render_page(
     out: &mut String,
 ) -> bool {
     let asn_of = |a: IpAddr| asns.get(&a).copied();
-    let reasons = Reasons {
-        asn: lg.config.reject_asn.unwrap_or(lg.asn),
-        codes: &lg.config.reject_reasons,
-    };
+    let reasons = lg.reasons();
     for e in routes.iter().filter(|e| e.best || !l.best_only) {
         if l.limit.is_some_and(|n| *sent >= n) {
             return true;
