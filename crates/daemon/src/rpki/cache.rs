@@ -32,6 +32,12 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// for ten minutes).
 const FIRST_RETRY: Duration = Duration::from_secs(10);
 
+/// The session's clock is tokio's: one clock for its timers and the
+/// sleeps that wait for them (and a paused clock in tests moves both).
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
 /// How a connection ended.
 enum Ended {
     /// Version negotiation: connect again at once (RFC 8210 §7).
@@ -245,7 +251,7 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
 /// The held data (from session `s`) expired: tell the RIB. False when it
 /// is gone.
 async fn expire(s: &mut Session, held: &mut Held, rtr: &Rtr) -> bool {
-    if !s.expired(std::time::Instant::now()) {
+    if !s.expired(now()) {
         return true;
     }
     tracing::warn!("RPKI data expired: no cache refreshed it within its Expire Interval; routes fall back to not-found/unknown");
@@ -272,9 +278,9 @@ async fn serve(
     better: &[SocketAddr],
 ) -> Ended {
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let first = s.connected(std::time::Instant::now());
+    let first = s.connected(now());
     if !write(&mut wr, &first, addr, rtr).await {
-        s.disconnected(std::time::Instant::now());
+        s.disconnected(now());
         return Ended::Closed;
     }
     let mut buf = vec![0u8; 65536];
@@ -292,17 +298,17 @@ async fn serve(
                 let n = match r {
                     Ok(0) => {
                         rtr.error(format!("RTR cache {addr}: connection closed"));
-                        s.disconnected(std::time::Instant::now());
+                        s.disconnected(now());
                         return Ended::Closed;
                     }
                     Ok(n) => n,
                     Err(e) => {
                         rtr.error(format!("RTR cache {addr}: {e}"));
-                        s.disconnected(std::time::Instant::now());
+                        s.disconnected(now());
                         return Ended::Closed;
                     }
                 };
-                match s.receive(buf.get(..n).unwrap_or(&[]), std::time::Instant::now()) {
+                match s.receive(buf.get(..n).unwrap_or(&[]), now()) {
                     Ok(events) => events,
                     Err(e) => {
                         // What came before the error still counts.
@@ -324,7 +330,7 @@ async fn serve(
                                 }
                             }
                         }
-                        s.disconnected(std::time::Instant::now());
+                        s.disconnected(now());
                         return Ended::Closed;
                     }
                 }
@@ -332,14 +338,14 @@ async fn serve(
             () = tokio::time::sleep_until(probed + probe_every(s)), if !better.is_empty() => {
                 if let Some(p) = preferred_answers(better).await {
                     tracing::info!(cache = %addr, preferred = %p, "RTR: a more preferred cache answers again; switching back to it");
-                    s.disconnected(std::time::Instant::now());
+                    s.disconnected(now());
                     return Ended::Preferred;
                 }
                 probed = Instant::now();
                 continue;
             }
             () = tick => {
-                let now = std::time::Instant::now();
+                let now = now();
                 if held.active == Some(i) && !expire(s, held, rtr).await {
                     return Ended::Stop;
                 }
@@ -402,7 +408,7 @@ async fn handle(
             }
             Event::Reconnect { version } => {
                 tracing::info!(cache = %addr, version, "RTR: the cache refused the version; reconnecting with a lower one");
-                s.disconnected(std::time::Instant::now());
+                s.disconnected(now());
                 return Some(Ended::Reconnect);
             }
             Event::Timers(t) => {
@@ -410,7 +416,7 @@ async fn handle(
             }
             Event::Send(bytes) => {
                 if !write(wr, &bytes, addr, rtr).await {
-                    s.disconnected(std::time::Instant::now());
+                    s.disconnected(now());
                     return Some(Ended::Closed);
                 }
             }

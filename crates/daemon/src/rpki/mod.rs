@@ -7,8 +7,11 @@
 //! | `mod.rs` | the task: which source, reloads, expiry, status |
 //! | `cache.rs` | RTR caches: the most preferred reachable one, others standby (RFC 8210 §10) |
 //! | `file.rs` | an rpki-client / Routinator JSON file, re-read when it changes |
+//! | `expiry_tests.rs` | expiry with a real StayRTR stopped, on a paused clock |
 
 mod cache;
+#[cfg(test)]
+mod expiry_tests;
 mod file;
 
 use std::time::SystemTime;

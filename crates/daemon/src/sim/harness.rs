@@ -281,6 +281,12 @@ impl Sim {
             .unwrap_or_else(|| panic!("no peer {addr}"))
     }
 
+    /// The RIB task's channel, for a real task to feed it (the RPKI task
+    /// in `rpki/expiry_tests.rs`).
+    pub fn rib_sender(&self) -> mpsc::Sender<RibMsg> {
+        self.rib.clone()
+    }
+
     async fn send(&self, m: RibMsg) {
         self.rib.send(m).await.expect("RIB task running");
     }

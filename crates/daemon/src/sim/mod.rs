@@ -10,7 +10,7 @@
 //! (`#[tokio::test(start_paused = true)]`) and move it with
 //! [`Sim::advance`].
 
-mod harness;
+pub(crate) mod harness;
 
 mod add_path;
 mod bmp;
@@ -21,4 +21,4 @@ mod model;
 mod pages;
 mod policy;
 mod retention;
-mod rpki;
+pub(crate) mod rpki;

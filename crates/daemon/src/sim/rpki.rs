@@ -11,7 +11,7 @@ use crate::control::{PrefixMatch, RibQuery, RouteEntry, Table};
 use crate::tasks::RpkiData;
 
 /// Reject RPKI-invalid and ASPA-invalid routes, accept the rest.
-const ROV: &str = r#"
+pub(crate) const ROV: &str = r#"
 [[policy.definitions]]
 name = "rpki"
 [[policy.definitions.terms]]
@@ -45,7 +45,7 @@ fn delta(reset: bool, announced: Vec<Vrp>, withdrawn: Vec<Vrp>) -> RpkiData {
 }
 
 /// The Loc-RIB's states by prefix.
-async fn states(sim: &Sim) -> Vec<(String, Option<Validation>)> {
+pub(crate) async fn states(sim: &Sim) -> Vec<(String, Option<Validation>)> {
     let mut v: Vec<_> = sim
         .loc_rib()
         .await
