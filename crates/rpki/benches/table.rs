@@ -6,7 +6,10 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use rbgp_rpki::{json, Table};
+use std::time::Instant;
+
+use rbgp_rpki::pdu::{Pdu, Timers};
+use rbgp_rpki::{json, Event, Session, SessionConfig, Table};
 
 fn snapshot() -> Vec<u8> {
     let base = std::env::var_os("RBGP_SHARED_DATA")
@@ -54,6 +57,60 @@ fn bench(c: &mut Criterion) {
             v4.iter()
                 .filter(|(p, a)| t.validate(p, Some(*a + 1)) == rbgp_rpki::RovState::Invalid)
                 .count()
+        })
+    });
+    // A cache's whole answer to a Reset Query, as RTR version 2 PDUs,
+    // read in 64 KiB pieces up to the End of Data, then applied to a
+    // table (what rbgpd does with a cache's first full set).
+    let mut wire = Vec::new();
+    Pdu::CacheResponse {
+        version: 2,
+        session_id: 7,
+    }
+    .encode(&mut wire);
+    for v in &vrps {
+        match v.prefix {
+            rbgp_wire::Prefix::V4(p) => Pdu::Ipv4Prefix {
+                version: 2,
+                announce: true,
+                prefix_len: p.len(),
+                max_len: v.max_len,
+                addr: p.addr(),
+                asn: v.asn,
+            },
+            rbgp_wire::Prefix::V6(p) => Pdu::Ipv6Prefix {
+                version: 2,
+                announce: true,
+                prefix_len: p.len(),
+                max_len: v.max_len,
+                addr: p.addr(),
+                asn: v.asn,
+            },
+        }
+        .encode(&mut wire);
+    }
+    Pdu::EndOfData {
+        version: 2,
+        session_id: 7,
+        serial: 1,
+        timers: Some(Timers::default()),
+    }
+    .encode(&mut wire);
+    g.bench_function("rtr_reset_load_361k", |b| {
+        b.iter(|| {
+            let now = Instant::now();
+            let mut s = Session::new(SessionConfig::default());
+            let _ = s.connected(now);
+            let mut got = None;
+            for piece in wire.chunks(65536) {
+                for e in s.receive(piece, now).unwrap() {
+                    if let Event::Update(d) = e {
+                        got = Some(d);
+                    }
+                }
+            }
+            let mut t = Table::new();
+            t.apply(got.unwrap())
         })
     });
     println!(

@@ -5,8 +5,9 @@
 //!
 //! Revalidation touches only what a change can affect: routes covered by
 //! a VRP prefix that changed, paths whose AS_PATH holds a customer whose
-//! ASPA changed. One pass over the RIB's prefixes finds them (a hash
-//! probe per changed prefix length, no validation for the others). A path
+//! ASPA changed. One pass over the RIB's prefixes finds them (for IPv4 a
+//! load of the lengths changed under the route's /16, a hash probe per
+//! such length; no validation for the others). A path
 //! whose states changed is imported again when its neighbor's import
 //! policy matches on states (from the pre-policy table, or by asking the
 //! neighbor for its routes again), else only its states change; routes
@@ -63,33 +64,73 @@ fn direction(rules: &PeerRules) -> Option<Direction> {
 /// Prefixes that changed, indexed by length for the covering test.
 #[derive(Default)]
 struct ChangedIndex {
-    v4: Vec<(u8, FxHashSet<Prefix>)>,
+    v4: FxHashSet<(u32, u8)>,
+    /// Per IPv4 /16: the lengths (a bit each, 0..=32) of the changed
+    /// prefixes that cover it or lie in it. A small delta marks few /16s,
+    /// so most routes are passed over after one load, not a hash probe
+    /// per length.
+    v4_lens: Vec<u64>,
     v6: Vec<(u8, FxHashSet<Prefix>)>,
+}
+
+/// `addr` with its bits past `len` cleared.
+fn mask4(addr: u32, len: u8) -> u32 {
+    addr & u32::MAX
+        .checked_shl(32 - u32::from(len.min(32)))
+        .unwrap_or(0)
 }
 
 impl ChangedIndex {
     fn new(prefixes: &[Prefix]) -> Self {
-        let mut by: FxHashMap<(bool, u8), FxHashSet<Prefix>> = FxHashMap::default();
-        for p in prefixes {
-            by.entry((p.is_ipv4(), p.len())).or_default().insert(*p);
-        }
         let mut ix = ChangedIndex::default();
-        for ((v4, len), set) in by {
-            if v4 {
-                ix.v4.push((len, set));
-            } else {
-                ix.v6.push((len, set));
+        let mut by6: FxHashMap<u8, FxHashSet<Prefix>> = FxHashMap::default();
+        for p in prefixes {
+            match p.addr() {
+                IpAddr::V4(a) => {
+                    let (addr, len) = (u32::from(a), p.len().min(32));
+                    if ix.v4_lens.is_empty() {
+                        ix.v4_lens = vec![0; 1 << 16];
+                    }
+                    ix.v4.insert((mask4(addr, len), len));
+                    // The /16s it covers (one when it is /16 or longer).
+                    let first = (mask4(addr, len) >> 16) as usize;
+                    let count = 1usize << 16u8.saturating_sub(len);
+                    for l in ix.v4_lens.iter_mut().skip(first).take(count) {
+                        *l |= 1 << len;
+                    }
+                }
+                IpAddr::V6(_) => {
+                    by6.entry(p.len()).or_default().insert(*p);
+                }
             }
         }
+        ix.v6 = by6.into_iter().collect();
         ix
     }
 
     /// A changed prefix covers `p` (equal or less specific).
     fn covers(&self, p: &Prefix) -> bool {
-        let lens = if p.is_ipv4() { &self.v4 } else { &self.v6 };
-        lens.iter().any(|(len, set)| {
-            *len <= p.len() && Prefix::new(p.addr(), *len).is_some_and(|x| set.contains(&x))
-        })
+        match p.addr() {
+            IpAddr::V4(a) => {
+                let (addr, len) = (u32::from(a), p.len().min(32));
+                let Some(&lens) = self.v4_lens.get((addr >> 16) as usize) else {
+                    return false;
+                };
+                // Only lengths up to the route's own.
+                let mut m = lens & (u64::MAX >> (63 - u32::from(len)));
+                while m != 0 {
+                    let l = m.trailing_zeros() as u8;
+                    if self.v4.contains(&(mask4(addr, l), l)) {
+                        return true;
+                    }
+                    m &= m - 1;
+                }
+                false
+            }
+            IpAddr::V6(_) => self.v6.iter().any(|(len, set)| {
+                *len <= p.len() && Prefix::new(p.addr(), *len).is_some_and(|x| set.contains(&x))
+            }),
+        }
     }
 }
 
@@ -221,6 +262,12 @@ impl RibTask {
         if !changed.is_empty() {
             self.revalidate(&changed);
         }
+        // A full set (a cache's first, a reset) leaves the delta, the
+        // change lists and the old table freed inside glibc's arenas:
+        // without this the resident size stays at the load's peak.
+        if changed.prefixes.len() + changed.customers.len() >= BIG_CHANGE {
+            rbgp_sockopt::release_free_heap();
+        }
     }
 
     /// Find the paths a change may affect and give them their new states.
@@ -259,18 +306,23 @@ impl RibTask {
                 continue;
             }
             for ((f, nlri, id), r) in &p.rejected {
-                let key = (*f, nlri.clone(), *id);
-                // What the path holds: kept with it, or in the pre-policy
-                // table; unknown paths are looked at.
-                let attrs = r
-                    .attrs
-                    .as_ref()
-                    .or_else(|| p.pre.as_ref().and_then(|pre| pre.get(&key)));
-                let hit = match (nlri, is_unicast(*f)) {
+                let covered = match (nlri, is_unicast(*f)) {
                     (Nlri::Prefix(x), true) => ix.covers(x),
                     _ => false,
-                } || attrs.map_or(!customers.is_empty(), |a| on_path.holds(a));
+                };
+                // Not covered: only a changed ASPA on its path can matter.
+                let hit = covered
+                    || (!customers.is_empty() && {
+                        // What the path holds: kept with it, or in the
+                        // pre-policy table; unknown paths are looked at.
+                        let key = (*f, nlri.clone(), *id);
+                        r.attrs
+                            .as_ref()
+                            .or_else(|| p.pre.as_ref().and_then(|pre| pre.get(&key)))
+                            .is_none_or(|a| on_path.holds(a))
+                    });
                 if hit {
+                    let key = (*f, nlri.clone(), *id);
                     if p.pre.is_some() {
                         reimport.entry(*addr).or_default().push(key);
                     } else {
@@ -345,6 +397,10 @@ impl RibTask {
     }
 }
 
+/// Changes from one End of Data or file read large enough to give the
+/// freed heap back afterwards.
+const BIG_CHANGE: usize = 10_000;
+
 /// The RFC 8097 state a route carries, if it carries one.
 fn carried_state(a: &Attrs) -> Option<rbgp_rib::Rpki> {
     let c = a
@@ -397,4 +453,62 @@ fn everything(table: &rbgp_rpki::Table, mut c: Changed) -> Changed {
 /// Families origin validation applies to (RFC 6811: IPv4/IPv6 unicast).
 fn is_unicast(f: AfiSafi) -> bool {
     f == AfiSafi::IPV4_UNICAST || f == AfiSafi::IPV6_UNICAST
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The /16 length masks give what a probe at every length gives.
+    #[test]
+    fn changed_index_covers_as_a_naive_search() {
+        let changed: Vec<Prefix> = [
+            "0.0.0.0/0",
+            "10.0.0.0/8",
+            "192.0.2.0/24",
+            "198.51.100.7/32",
+            "172.16.0.0/12",
+            "2001:db8::/32",
+        ]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+        let naive = |set: &[Prefix], p: &Prefix| {
+            set.iter().any(|c| {
+                c.is_ipv4() == p.is_ipv4()
+                    && c.len() <= p.len()
+                    && Prefix::new(p.addr(), c.len()) == Some(*c)
+            })
+        };
+        let routes: Vec<Prefix> = [
+            "10.1.0.0/16",
+            "11.0.0.0/8",
+            "192.0.2.128/25",
+            "192.0.3.0/24",
+            "198.51.100.7/32",
+            "198.51.100.6/32",
+            "172.31.255.0/24",
+            "172.32.0.0/16",
+            "0.0.0.0/0",
+            "2001:db8:1::/48",
+            "2001:db9::/32",
+        ]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+        // Each subset of the changes that leaves the default route out,
+        // and all of them.
+        for k in 0..changed.len() {
+            let set: Vec<Prefix> = changed.iter().skip(1).take(k).copied().collect();
+            let ix = ChangedIndex::new(&set);
+            for r in &routes {
+                assert_eq!(ix.covers(r), naive(&set, r), "{r} against {set:?}");
+            }
+        }
+        let ix = ChangedIndex::new(&changed);
+        for r in &routes {
+            assert_eq!(ix.covers(r), naive(&changed, r), "{r}");
+        }
+    }
 }

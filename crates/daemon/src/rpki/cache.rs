@@ -129,6 +129,10 @@ fn probe_every(s: &Session) -> Duration {
     Duration::from_secs(u64::from(s.timers().retry).clamp(1, 3600))
 }
 
+/// A read shorter than this is followed by a pause of [`GATHER`].
+const SMALL_READ: usize = 16 * 1024;
+const GATHER: Duration = Duration::from_millis(1);
+
 /// How long a probe of a more preferred cache may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -301,7 +305,15 @@ async fn serve(
                         s.disconnected(now());
                         return Ended::Closed;
                     }
-                    Ok(n) => n,
+                    Ok(n) => {
+                        if n < SMALL_READ {
+                            // A cache streams a full set in pieces of a
+                            // few PDUs: let them gather rather than pay a
+                            // wakeup and a system call for each.
+                            tokio::time::sleep(GATHER).await;
+                        }
+                        n
+                    }
                     Err(e) => {
                         rtr.error(format!("RTR cache {addr}: {e}"));
                         s.disconnected(now());
