@@ -21,23 +21,32 @@ spawn_dut() {
 
 # The policy cases' configurations come from `rbgp-bench config`, which
 # writes the same policy for rbgpd and BIRD from the feeders' table.
-policy_case() { [ "$1" = p ] || [ "$1" = d ]; }
+# (w is d with RPKI validation on.)
+policy_case() { [ "$1" = p ] || [ "$1" = d ] || [ "$1" = w ]; }
 
 start_rbgpd() {
     local dir=$1 conf=$1/rbgpd.toml rs=false
     [ "$3" = 1 ] && rs=true
     mkdir -p "$dir/state"
     if policy_case "$4"; then
-        "$bench" config --daemon rbgpd --case "$4" --sessions "$2" --prefixes "$5" --dir "$dir/state" >"$conf"
+        "$bench" config --daemon rbgpd --case "${4/w/d}" --sessions "$2" --prefixes "$5" --dir "$dir/state" >"$conf"
+        [ "$4" != w ] || printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3323\n' >>"$conf"
         LOG=$dir/rbgpd.log spawn_dut "$rbgpd" "$conf"
         return
     fi
-    local import=accept_all
-    [ "$4" = r ] && import=rov
+    local import=accept_all pre=false
+    [ "$4" = r ] || [ "$4" = u ] && import=rov
+    # case u: routes kept as received, to run the policy again on them
+    [ "$4" = u ] && pre=true
     printf '[global]\nasn = 65000\nrouter_id = "10.99.0.1"\nlisten = ["10.99.0.1:179"]\nstate_dir = "%s"\n# RFC 8212: eBGP needs a policy; the bench passes everything on.\nimport_policy = ["%s"]\nexport_policy = ["accept_all"]\n' "$dir/state" "$import" >"$conf"
     if [ "$4" = r ] || [ "$4" = v ]; then
         # RPKI on: every route validated (case r: the invalid ones tagged)
         printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3323\n' >>"$conf"
+    fi
+    if [ "$4" = u ]; then
+        # RPKI revalidation: the invalid ones rejected
+        printf '\n[[rpki.caches]]\naddress = "10.99.0.2"\nport = 3324\n' >>"$conf"
+        printf '\n[[policy.definitions]]\nname = "rov"\ndefault = "accept"\n[[policy.definitions.terms]]\nname = "invalid"\nif = { rpki = ["invalid"] }\nthen = { result = "reject" }\n' >>"$conf"
     fi
     # /metrics: the UPDATE latency histogram the harness reads after the run
     printf '\n[metrics]\nlisten = "10.99.0.1:9179"\n' >>"$conf"
@@ -54,7 +63,7 @@ start_rbgpd() {
         printf '\n[[policy.definitions]]\nname = "rov"\ndefault = "accept"\n[[policy.definitions.terms]]\nname = "invalid"\nif = { rpki = ["invalid"] }\nthen = { add_communities = ["65000:666"] }\n' >>"$conf"
     fi
     peers "$2" | while read -r addr asn; do
-        printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\n' "$addr" "$asn" "$rs"
+        printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\nkeep_pre_policy = %s\n' "$addr" "$asn" "$rs" "$pre"
     done >>"$conf"
     LOG=$dir/rbgpd.log spawn_dut "$rbgpd" "$conf"
 }
@@ -73,19 +82,27 @@ router id 10.99.0.1;
 log "$dir/bird.log" { info, warning, error, fatal };
 protocol device { }
 EOF
-    if [ "$4" = r ]; then
+    if [ "$4" = r ] || [ "$4" = u ]; then
+        # case r: the invalid ones tagged (cache at port 3323); case u:
+        # rejected (its own cache at 3324), and BIRD reloads the channel
+        # when its ROA table changes (2.0.8+), which needs the import table
+        local port=3323 verdict="bgp_community.add((65000, 666))"
         import="import filter rov;"
+        if [ "$4" = u ]; then
+            port=3324 verdict=reject
+            import="import table on; import filter rov;"
+        fi
         cat >>"$conf" <<EOF
 roa4 table rpki4;
 roa6 table rpki6;
 protocol rpki cache {
   roa4 { table rpki4; };
   roa6 { table rpki6; };
-  remote 10.99.0.2 port 3323;
+  remote 10.99.0.2 port $port;
   retry keep 5; refresh keep 3600; expire keep 7200;
 }
 filter rov {
-  if roa_check(rpki4, net, bgp_path.last) = ROA_INVALID then bgp_community.add((65000, 666));
+  if roa_check(rpki4, net, bgp_path.last) = ROA_INVALID then $verdict;
   accept;
 }
 EOF

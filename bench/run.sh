@@ -22,6 +22,11 @@
 #      (rbgpd only; messages the station got in the note)
 #   t: case a with MRT table dumps every second while the table arrives
 #      (rbgpd only; the last dump's size and time in the note)
+#   w: case d with RPKI validation and no policy on it (rbgpd only)
+#   u: RPKI revalidation (rbgpd and BIRD): case a rejecting RPKI-invalid
+#      routes, the cache's data arriving after the table (the real snapshot,
+#      then 1,000 more VRPs); each step timed until the monitor has lost
+#      exactly the routes `rbgp-bench rov` computes
 # rbgpd's notes give its UPDATE latency (p50/p99 from /metrics).
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
@@ -36,10 +41,12 @@ cases=a,b,c
 clients=200
 prefixes=1000000
 timeout=900
+rtr=stayrtr
 build=1
 perf=0
 out=""
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --timeout SECS --out DIR --no-build"
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --timeout SECS --out DIR --no-build"
+    echo "         --rtr stayrtr|rtrtr: the cache of cases r and v (default stayrtr)"
     echo "         --perf: perf record -g the DUT while it converges (DIR/DAEMON-CASE/perf.data; slows it down)"; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -48,6 +55,7 @@ while [ $# -gt 0 ]; do
     --prefixes) prefixes=$2; shift 2 ;;
     --rs-clients) clients=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --rtr) rtr=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --perf) perf=1; shift ;;
@@ -104,19 +112,42 @@ ip -n "$gen" link set eth0 up
 # nothing expired; the data is from 2025). Started once, kept for the run.
 rtr_pid=""
 vrps4=0
+vrps_all=1
+# the snapshot as StayRTR can serve it, in $out/vrps.json (once); prints
+# its IPv4 VRP count
+unpack_snapshot() {
+    local data=${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}
+    python3 - "$data/rpki/jeffsw-rpkilog/derived/rpkiclient_summary_20250720T093135Z.every2nd.json.gz" "$out/vrps.json" <<'PY'
+import gzip, json, os, sys
+if not os.path.exists(sys.argv[2]):
+    d = json.load(gzip.open(sys.argv[1]))
+    for k in ("roas", "aspas"):
+        for e in d.get(k, []):
+            e.pop("expires", None)
+    json.dump(d, open(sys.argv[2], "w"))
+d = json.load(open(sys.argv[2]))
+print(sum(1 for r in d["roas"] if ":" not in r["prefix"]), len(d["roas"]))
+PY
+}
 start_rtr() {
     [ -z "$rtr_pid" ] || return 0
-    local data=${RBGP_SHARED_DATA:-$(cd .. && pwd)/shared/data}
-    vrps4=$(python3 - "$data/rpki/jeffsw-rpkilog/derived/rpkiclient_summary_20250720T093135Z.every2nd.json.gz" "$out/vrps.json" <<'PY'
-import gzip, json, sys
-d = json.load(gzip.open(sys.argv[1]))
-for k in ("roas", "aspas"):
-    for e in d.get(k, []):
-        e.pop("expires", None)
-json.dump(d, open(sys.argv[2], "w"))
-print(sum(1 for r in d["roas"] if ":" not in r["prefix"]))
-PY
-)
+    read -r vrps4 vrps_all < <(unpack_snapshot)
+    if [ "$rtr" = rtrtr ]; then
+        # RTRTR's json unit reads the same file; its rtr target serves it
+        # once loaded (its metrics say when)
+        printf 'log_level = "info"\nlog_target = "stderr"\nhttp-listen = ["127.0.0.1:8323"]\n[units.file]\ntype = "json"\nuri = "file:%s"\nrefresh = 3600\n[targets.rtr]\ntype = "rtr"\nlisten = ["10.99.0.2:3323"]\nunit = "file"\n' \
+            "$out/vrps.json" >"$out/rtrtr.conf"
+        ip netns exec "$gen" setsid rtrtr -c "$out/rtrtr.conf" >"$out/rtrtr.log" 2>&1 </dev/null &
+        rtr_pid=$!
+        pids+=("$rtr_pid")
+        local end=$((SECONDS + 60))
+        until ip netns exec "$gen" curl -s http://127.0.0.1:8323/metrics 2>/dev/null |
+            grep -qE '^rtrtr_rtr_target_payload_size_total\{component="rtr"\} [1-9]'; do
+            alive "$rtr_pid" && [ $SECONDS -lt $end ] || { echo "RTRTR did not load the snapshot"; return 0; }
+            sleep 0.2
+        done
+        return 0
+    fi
     ip netns exec "$gen" setsid stayrtr -cache "$out/vrps.json" -checktime=false -bind 10.99.0.2:3323 \
         -metrics.addr 10.99.0.2:9847 -refresh 3600 >"$out/stayrtr.log" 2>&1 </dev/null &
     rtr_pid=$!
@@ -124,14 +155,15 @@ PY
     wait_line "$out/stayrtr.log" "new serial" "$rtr_pid" 60 || echo "StayRTR did not load the snapshot"
 }
 
-# until daemon $1 (log dir $2, PID $3) holds all the cache's IPv4 VRPs
-# (BIRD fills its table as they arrive, rbgpd applies them at End of Data)
+# until daemon $1 (log dir $2, PID $3) holds all the cache's VRPs (BIRD
+# fills its tables as they arrive, rbgpd applies them at End of Data)
 rpki_loaded() {
     local end=$((SECONDS + 120))
     while [ $SECONDS -lt $end ] && alive "$3"; do
         case "$1" in
         rbgpd) grep -q "RPKI data applied vrps_v4=$vrps4 " "$2/rbgpd.log" && return 0 ;;
-        bird) birdc -s "$2/bird.ctl" show route table rpki4 count 2>/dev/null | grep -qE "(^| )$vrps4 of " && return 0 ;;
+        bird) birdc -s "$2/bird.ctl" show route table rpki4 count 2>/dev/null | grep -qE "(^| )$vrps4 of " &&
+            birdc -s "$2/bird.ctl" show route table rpki6 count 2>/dev/null | grep -qE "(^| )$((vrps_all - vrps4)) of " && return 0 ;;
         esac
         sleep 0.1
     done
@@ -145,7 +177,7 @@ shape() {
     b) echo "10 $((prefixes / 10))" ;;
     c) echo "2 $prefixes" ;;
     p | r | v | m | t) echo "1 $prefixes" ;;
-    d) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
+    d | w) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     esac
 }
 
@@ -183,11 +215,12 @@ echo "|---|---|---:|---:|---:|---:|---:|---:|---|" >>"$results"
 run_case() {
     local d=$1 c=$2 n m rs=0 dir total dpid mpid="" fpid="" note=""
     read -r n m < <(shape "$c")
-    [ "$c" = c ] || [ "$c" = d ] && rs=1
+    [ "$c" = c ] || [ "$c" = d ] || [ "$c" = w ] && rs=1
     case "$c" in p | d | r)
         [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case $c: not supported (policy cases: rbgpd, bird)"; return 0; } ;;
     esac
     [ "$c" != v ] || [ "$d" = rbgpd ] || { echo "== $d case v: rbgpd only"; return 0; }
+    [ "$c" != w ] || [ "$d" = rbgpd ] || { echo "== $d case w: rbgpd only"; return 0; }
     [ "$c" != m ] || [ "$d" = rbgpd ] || { echo "== $d case m: rbgpd only"; return 0; }
     [ "$c" != t ] || [ "$d" = rbgpd ] || { echo "== $d case t: rbgpd only"; return 0; }
     local sink=""
@@ -196,10 +229,10 @@ run_case() {
         sink=$!
         pids+=("$sink")
     fi
-    case "$c" in r | v) start_rtr ;; esac
+    case "$c" in r | v | w) start_rtr ;; esac
     total=$((n * m))
     # the policy cases pass fewer to the monitor (the bogons go)
-    case "$c" in p | d) total=$("$bench" config --daemon rbgpd --case "$c" --sessions "$n" --prefixes "$m" --expect) ;; esac
+    case "$c" in p | d | w) total=$("$bench" config --daemon rbgpd --case "${c/w/d}" --sessions "$n" --prefixes "$m" --expect) ;; esac
     dir=$out/$d-$c
     mkdir -p "$dir"
     echo "== $d case $c: $n x $m prefixes (route server: $rs), logs in $dir"
@@ -217,10 +250,13 @@ run_case() {
         sleep 0.2
     done
     local loaded=""
-    if [ "$c" = r ] || [ "$c" = v ]; then
-        local t_load=$EPOCHREALTIME
+    if [ "$c" = r ] || [ "$c" = v ] || [ "$c" = w ]; then
+        local t_load=$EPOCHREALTIME rss0
+        rss0=$(status "$dpid" VmRSS)
         if rpki_loaded "$d" "$dir" "$dpid"; then
-            loaded=$(awk "BEGIN{printf \"VRPs loaded %.1f s after listening\", $EPOCHREALTIME - $t_load}")
+            local t_done=$EPOCHREALTIME
+            sleep 1
+            loaded=$(awk "BEGIN{printf \"VRPs from $rtr loaded %.1f s after listening, %.0f B of RSS per VRP\", $t_done - $t_load, ($(status "$dpid" VmRSS) - $rss0) * 1024 / $vrps_all}")
         else
             note="RPKI data not loaded"
         fi
@@ -263,7 +299,7 @@ run_case() {
                 for (i = 0; i < n; i++) { if (p50 == "" && c[i] >= 0.5 * total) p50 = le[i]; if (p99 == "" && c[i] >= 0.99 * total) p99 = le[i] }
                 printf "UPDATE latency p50 <= %s s, p99 <= %s s", p50, p99
                 if (dumps != "") printf "; %d MRT dumps, the last %d routes in %.2f s", dumps, routes, secs
-            }')
+            }') || true  # the policy cases' configurations have no /metrics
         [ -z "$lat" ] || note="${note:+$note; }$lat"
     fi
     local hwm dcpu
@@ -292,6 +328,118 @@ run_case() {
     echo "| $d | $c | $n x $m | $secs | $rate | $mib | $per | $dcpu | ${loaded}${loaded:+${note:+; }}$note |" | tee -a "$results"
 }
 
+# Case u: revalidation (rbgpd and BIRD). A StayRTR of its own
+# (10.99.0.2:3324) re-reads its file every second. It first serves one
+# IPv6 VRP, which no route of the IPv4 table meets, while the DUT (import
+# policy rejecting RPKI-invalid routes, routes kept as received: rbgpd
+# keep_pre_policy, BIRD import table) takes the table. Then the file
+# becomes the real snapshot: the DUT validates its loaded table and the
+# monitor loses every invalid route. Then the snapshot plus 1,000 VRPs
+# (`rbgp-bench rov --add`), each making a not-found route (and what lies
+# under it) invalid. Each step is timed from StayRTR logging the new
+# serial (looked for every 20 ms) to the monitor holding exactly the count
+# `rbgp-bench rov` computed for the step.
+run_reval() {
+    local d=$1 dir=$out/$1-u dpid mpid fpid spid note="" rov idle
+    [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case u: rbgpd and bird only"; return 0; }
+    unpack_snapshot >/dev/null
+    [ -s "$out/u-rov.json" ] || "$bench" rov --vrps "$out/vrps.json" --prefixes "$prefixes" --add 1000 \
+        --out "$out/vrps-delta.json" >"$out/u-rov.json"
+    rov=$(cat "$out/u-rov.json")
+    local inv1 inv2
+    inv1=$(echo "$rov" | python3 -c 'import json,sys; print(json.load(sys.stdin)["before"]["invalid"])')
+    inv2=$(echo "$rov" | python3 -c 'import json,sys; print(json.load(sys.stdin)["after"]["invalid"])')
+    mkdir -p "$dir"
+    echo "== $d case u: 1 x $prefixes prefixes, then $inv1 invalid, then $inv2 after 1,000 more VRPs; logs in $dir"
+    echo '{"roas":[{"prefix":"2001:db8::/32","maxLength":48,"asn":64496,"ta":"bench"}]}' >"$dir/rtr.json"
+    ip netns exec "$gen" setsid stayrtr -cache "$dir/rtr.json" -checktime=false -bind 10.99.0.2:3324 \
+        -metrics.addr 10.99.0.2:9848 -refresh 1 >"$dir/stayrtr.log" 2>&1 </dev/null &
+    spid=$!
+    pids+=("$spid")
+    wait_line "$dir/stayrtr.log" "new serial 0" "$spid" 30 || { echo "StayRTR did not start"; return 0; }
+    start_"$d" "$dir" 1 0 u "$prefixes"
+    dpid=$started
+    pids+=("$dpid")
+    local end=$((SECONDS + 30))
+    until ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
+        alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; return 0; }
+        sleep 0.2
+    done
+    # the DUT holds the cache's first (IPv6-only) set
+    end=$((SECONDS + 60))
+    until case "$d" in
+        rbgpd) grep -q "RPKI data applied vrps_v4=0 vrps_v6=1 " "$dir/rbgpd.log" ;;
+        bird) birdc -s "$dir/bird.ctl" show route table rpki6 count 2>/dev/null | grep -qE "(^| )1 of " ;;
+        esac; do
+        alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not load the first set"; return 0; }
+        sleep 0.2
+    done
+    ip netns exec "$gen" "$bench" monitor --expect "$prefixes" --then "$((prefixes - inv1)),$((prefixes - inv2))" \
+        --timeout "$timeout" >"$dir/monitor.json" 2>"$dir/monitor.err" &
+    mpid=$!
+    pids+=("$mpid")
+    wait_line "$dir/monitor.json" established "$mpid" 60 || { echo "monitor not established"; return 0; }
+    ip netns exec "$gen" "$bench" feed --sessions 1 --prefixes "$prefixes" >"$dir/feed.json" 2>"$dir/feed.err" &
+    fpid=$!
+    pids+=("$fpid")
+    # step 0: the table; steps 1 and 2: the snapshot, then the delta
+    local t0 t1 secs=() step file
+    reached() { grep -c '"event":"reached"' "$dir/monitor.json" 2>/dev/null || true; }
+    end=$((SECONDS + timeout))
+    while [ "$(reached)" -lt 1 ]; do
+        alive "$mpid" && alive "$dpid" && [ $SECONDS -lt $end ] || { note="table not converged"; break; }
+        sleep 0.2
+    done
+    t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | head -1)
+    t1=$(grep '"event":"reached"' "$dir/monitor.json" | head -1 | sed -n 's/.*"unix_ns":\([0-9]*\).*/\1/p')
+    [ -z "$t0" ] || [ -z "$t1" ] || secs+=("$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 1e9}")")
+    sleep 2
+    idle=$(status "$dpid" VmRSS)
+    local cpu0
+    cpu0=$(cpu "$dpid")
+    for step in 1 2; do
+        [ -z "$note" ] || break
+        file=$out/vrps.json
+        [ "$step" = 1 ] || file=$out/vrps-delta.json
+        cp "$file" "$dir/rtr.tmp" && mv -f "$dir/rtr.tmp" "$dir/rtr.json"
+        end=$((SECONDS + 60))
+        until grep -q "new serial $step" "$dir/stayrtr.log"; do
+            [ $SECONDS -lt $end ] || { note="StayRTR did not take file $step"; break 2; }
+            sleep 0.02
+        done
+        t0=$EPOCHREALTIME
+        end=$((SECONDS + 300))
+        while [ "$(reached)" -le "$step" ]; do
+            alive "$mpid" && alive "$dpid" && [ $SECONDS -lt $end ] || { note="step $step: the monitor did not reach its count"; break 2; }
+            sleep 0.05
+        done
+        t1=$(grep '"event":"reached"' "$dir/monitor.json" | sed -n "$((step + 1))p" | sed -n 's/.*"unix_ns":\([0-9]*\).*/\1/p')
+        secs+=("$(awk "BEGIN{printf \"%.2f\", $t1 / 1e9 - $t0}")")
+    done
+    local hwm dcpu
+    hwm=$(status "$dpid" VmHWM)
+    dcpu=$(awk "BEGIN{printf \"%.1f\", $(cpu "$dpid") - $cpu0}")
+    if [ "$d" = rbgpd ]; then
+        # rbgpd's own part: from the End of Data it logs to the monitor
+        local own="" ts eod t
+        for step in 1 2; do
+            ts=$(grep "RTR End of Data" "$dir/rbgpd.log" | grep -F ", $step))" | head -1 | cut -d' ' -f1)
+            t=$(grep '"event":"reached"' "$dir/monitor.json" | sed -n "$((step + 1))p" | sed -n 's/.*"unix_ns":\([0-9]*\).*/\1/p')
+            [ -n "$ts" ] && [ -n "$t" ] || continue
+            eod=$(date -d "$ts" +%s.%N)
+            own="${own:+$own, }$(awk "BEGIN{printf \"%.3f\", $t / 1e9 - $eod}") s"
+        done
+        [ -z "$own" ] || note="${note:+$note; }End of Data to monitor: $own"
+        local rv
+        rv=$(grep "RPKI revalidation" "$dir/rbgpd.log" | sed -n 's/.*states_changed=\([0-9]*\) imported_again=\([0-9]*\).*/\2/p' | tr '\n' ' ')
+        [ -z "$rv" ] || note="${note:+$note; }paths imported again per step: $rv"
+    fi
+    for p in $fpid $mpid $dpid $spid; do stop "$p"; done
+    local mib
+    mib=$(awk "BEGIN{printf \"%.0f\", ${hwm:-0} / 1024}")
+    echo "| $d | u | 1 x $prefixes | ${secs[0]:--} | validate loaded table ${secs[1]:--} s ($inv1 rejected); 1,000-VRP delta ${secs[2]:--} s ($((inv2 - inv1)) more) | $mib | - | $dcpu (steps 1-2) | $note |" | tee -a "$results"
+}
+
 {
     echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(free -g | awk '/Mem:/ { print $2 }') GiB, $(uname -r)"
     echo "rbgpd: $(git rev-parse --short HEAD)  bird: $(bird --version 2>&1 | awk '{ print $NF }')  gobgpd: $(gobgpd --version 2>&1 | awk '{ print $NF }')  frr: $(/usr/lib/frr/bgpd --version 2>&1 | awk 'NR == 1 { print $NF }')"
@@ -299,7 +447,7 @@ run_case() {
 
 for c in ${cases//,/ }; do
     for d in ${daemons//,/ }; do
-        run_case "$d" "$c"
+        if [ "$c" = u ]; then run_reval "$d"; else run_case "$d" "$c"; fi
     done
 done
 echo

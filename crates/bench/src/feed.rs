@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 
-use crate::gen::{encode_feed, prefixes, Feed};
+use crate::gen::{encode_feed, prefixes, session_seed, Feed};
 use crate::session::{establish, keepalives, notification_text, unix_ns, Session, NOTIFICATION};
 
 #[derive(clap::Args)]
@@ -157,7 +157,7 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
                         a.asn + i,
                         local(i),
                         a.attr_ratio,
-                        a.seed ^ (u64::from(i + 1) << 32),
+                        session_seed(a.seed, i),
                     )
                 })
                 .collect()

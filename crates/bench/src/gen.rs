@@ -140,6 +140,11 @@ fn attr_set(rng: &mut Rng, pool: &[u32], asn: u32, nh: Ipv4Addr) -> Vec<PathAttr
     attrs
 }
 
+/// The generator seed of feeder session `i` (the table's seed is `seed`).
+pub fn session_seed(seed: u64, i: u32) -> u64 {
+    seed ^ (u64::from(i + 1) << 32)
+}
+
 /// What one feeder session sends, encoded.
 pub struct Feed {
     /// Every UPDATE back to back, then End-of-RIB.
@@ -150,9 +155,7 @@ pub struct Feed {
 }
 
 /// Encode `prefixes` as announced by `asn` from `nh`, under
-/// `prefixes.len() * attr_ratio` distinct attribute sets: each set gets one
-/// prefix, the rest are spread with a heavy head (a few sets carry
-/// thousands of prefixes, most carry a handful), as in real tables.
+/// `prefixes.len() * attr_ratio` distinct attribute sets (see [`assign`]).
 pub fn encode_feed(
     prefixes: &[Ipv4Prefix],
     asn: u32,
@@ -160,6 +163,20 @@ pub fn encode_feed(
     attr_ratio: f64,
     seed: u64,
 ) -> Feed {
+    let (sets, members) = assign(prefixes, asn, nh, attr_ratio, seed);
+    pack(sets.iter().zip(&members), nh)
+}
+
+/// The attribute sets of a feed and each one's prefixes: each set gets one
+/// prefix, the rest are spread with a heavy head (a few sets carry
+/// thousands of prefixes, most carry a handful), as in real tables.
+pub fn assign(
+    prefixes: &[Ipv4Prefix],
+    asn: u32,
+    nh: Ipv4Addr,
+    attr_ratio: f64,
+    seed: u64,
+) -> (Vec<Vec<PathAttribute>>, Vec<Vec<NlriEntry>>) {
     let mut rng = Rng::new(seed);
     let pool = as_pool(&mut rng);
     let k = ((prefixes.len() as f64 * attr_ratio).round() as usize).clamp(1, prefixes.len().max(1));
@@ -189,7 +206,7 @@ pub fn encode_feed(
             m.push(NlriEntry::new(Prefix::V4(*p).into()));
         }
     }
-    pack(sets.iter().zip(&members), nh)
+    (sets, members)
 }
 
 /// Each attribute set's prefixes packed into as few UPDATEs as fit, back

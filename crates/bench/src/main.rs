@@ -17,6 +17,7 @@ mod monitor;
 mod mrt;
 mod prefix_set;
 mod rng;
+mod rov;
 mod session;
 
 #[derive(Parser)]
@@ -39,6 +40,9 @@ enum Cmd {
     /// Print the DUT configuration of a policy case (p, d) for rbgpd or
     /// BIRD, from the same generated table the feeders announce.
     Config(config::ConfigArgs),
+    /// Route origin validation of the generated table against a VRP file
+    /// (case u's expected counts), and the 1,000-VRP delta file.
+    Rov(rov::RovArgs),
     /// A BMP station that drains and counts what the DUT exports (case m).
     BmpSink(bmp_sink::SinkArgs),
     /// Write a router's BMP stream of generated tables (bench/collector.sh).
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
         Cmd::Feed(a) => feed::run(&a),
         Cmd::Monitor(a) => monitor::run(&a),
         Cmd::Config(a) => config::run(&a),
+        Cmd::Rov(a) => rov::run(&a),
         Cmd::BmpSink(a) => bmp_sink::run(&a),
         Cmd::BmpGen(a) => bmp_gen::run(&a),
     };

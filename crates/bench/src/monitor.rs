@@ -1,6 +1,8 @@
 //! `rbgp-bench monitor`: one eBGP session that receives from the daemon
 //! under test and counts the IPv4 unicast prefixes currently announced
-//! (withdrawals decrement), until the expected count is reached.
+//! (withdrawals decrement), until the expected count is reached; with
+//! `--then`, it stays and waits for each further count in turn (case u:
+//! the table shrinking as the DUT's RPKI data rejects routes).
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -28,6 +30,10 @@ pub struct MonitorArgs {
     /// Stop when this many prefixes are announced.
     #[arg(long)]
     pub expect: usize,
+    /// After `expect`, wait for the count to be exactly each of these in
+    /// turn (a `reached` event with the time for each).
+    #[arg(long, value_delimiter = ',')]
+    pub then: Vec<usize>,
     /// Give up (and report what arrived) after this many seconds.
     #[arg(long, default_value_t = 900)]
     pub timeout: u64,
@@ -116,11 +122,38 @@ pub fn run(a: &MonitorArgs) -> anyhow::Result<()> {
     let mut open = true;
     let (mut last_len, mut last_move) = (0, Instant::now());
     let stalled = |t: Instant, first: bool| first && t.elapsed() > Duration::from_secs(a.stall);
-    while set.len() < a.expect
-        && open
-        && Instant::now() < end
-        && !stalled(last_move, first.is_some())
-    {
+    // The targets after the first are exact counts, reached by
+    // withdrawals as often as by announcements.
+    let mut later = a.then.iter().copied();
+    let mut target: Option<usize> = None;
+    let mut complete = false;
+    let reached = |n: usize, t: Option<usize>| match t {
+        None => n >= a.expect,
+        Some(t) => n == t,
+    };
+    loop {
+        if reached(set.len(), target) {
+            println!(
+                r#"{{"event":"reached","prefixes":{},"unix_ns":{}}}"#,
+                set.len(),
+                unix_ns()
+            );
+            std::io::stdout().flush()?;
+            match later.next() {
+                Some(t) => target = Some(t),
+                None => {
+                    complete = true;
+                    break;
+                }
+            }
+            continue;
+        }
+        if !open
+            || Instant::now() >= end
+            || (target.is_none() && stalled(last_move, first.is_some()))
+        {
+            break;
+        }
         open = s.frames.fill(&mut s.stream)?;
         while let Some(m) = s.frames.next_message()? {
             match m.get(18).copied() {
@@ -158,7 +191,7 @@ pub fn run(a: &MonitorArgs) -> anyhow::Result<()> {
     };
     println!(
         r#"{{"event":"result","complete":{},"prefixes":{},"expected":{},"first_update_unix_ns":{first_ns},"done_unix_ns":{done},"seconds":{secs:.3},"prefixes_per_s":{rate:.0},"updates":{},"announced":{},"withdrawn":{},"session_open":{open},"stalled":{stalled},"cpu_seconds":{:.2}}}"#,
-        set.len() >= a.expect,
+        complete,
         set.len(),
         a.expect,
         c.updates,
