@@ -456,7 +456,7 @@ fn stayrtr_killed_restarted_and_standby() {
 /// RTR over TLS (RFC 6810 §7.2) with StayRTR serving TLS: the preferred
 /// cache's certificate does not chain to the CA configured for it, so
 /// rbgpd refuses it (an error naming the certificate) and loads the data
-/// from the standby, whose certificate does.
+/// from the standby, whose certificate does, and stays with it.
 #[test]
 fn rtr_over_tls_checks_the_caches_certificate() {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -526,6 +526,16 @@ fn rtr_over_tls_checks_the_caches_certificate() {
         metrics.contains("rtr_clients{bind=\"10.90.0.6:3324\"} 1"),
         "{metrics}"
     );
+    // The preferred cache is probed every Retry Interval (5 s) with a
+    // handshake, not a bare TCP connect: it fails, so rbgpd never leaves
+    // the working standby for it.
+    std::thread::sleep(Duration::from_secs(12));
+    let log = lab.log("rbgpd.log");
+    assert!(
+        !log.contains("switching back"),
+        "no switch to a cache whose certificate fails: {log}"
+    );
+    assert_eq!(metric(&lab, "rbgp_rpki_connected"), Some(1.0));
 }
 
 /// An Error Report PDU as rbgpd sent it, from the hex the scripted cache

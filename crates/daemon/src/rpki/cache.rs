@@ -136,11 +136,13 @@ const GATHER: Duration = Duration::from_millis(1);
 /// How long a probe of a more preferred cache may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Whether any of the more preferred caches accepts a TCP connection.
-async fn preferred_answers(better: &[SocketAddr]) -> Option<SocketAddr> {
-    for a in better {
-        if let Ok(Ok(_)) = timeout(PROBE_TIMEOUT, TcpStream::connect(*a)).await {
-            return Some(*a);
+/// Whether any of the more preferred caches accepts a connection: TCP,
+/// and for a TLS cache the handshake too (a cache whose certificate fails
+/// is not worth leaving a working one for).
+async fn preferred_answers(better: &[(SocketAddr, Option<&Tls>)]) -> Option<SocketAddr> {
+    for &(a, tls) in better {
+        if let Ok(Ok(_)) = timeout(PROBE_TIMEOUT, connect(a, tls)).await {
+            return Some(a);
         }
     }
     None
@@ -183,13 +185,15 @@ pub async fn run(caches: &[RtrCache], rtr: &Rtr) {
             // Strictly more preferred caches that can be used at all (a
             // broken TLS setup is not worth leaving a working cache for).
             let mine = caches.get(i).map_or(u8::MAX, |c| c.preference);
-            let better: Vec<SocketAddr> = order
+            let better: Vec<(SocketAddr, Option<&Tls>)> = order
                 .get(..pos)
                 .unwrap_or_default()
                 .iter()
                 .filter(|&&j| caches.get(j).is_some_and(|c| c.preference < mine))
-                .filter(|&&j| setups.get(j).is_some_and(Result::is_ok))
-                .filter_map(|j| addrs.get(*j).copied())
+                .filter_map(|&j| match (addrs.get(j), setups.get(j)) {
+                    (Some(&a), Some(Ok(t))) => Some((a, t.as_ref())),
+                    _ => None,
+                })
                 .collect();
             let ended = loop {
                 match connect(addr, tls).await {
@@ -279,7 +283,7 @@ async fn serve(
     s: &mut Session,
     held: &mut Held,
     rtr: &Rtr,
-    better: &[SocketAddr],
+    better: &[(SocketAddr, Option<&Tls>)],
 ) -> Ended {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let first = s.connected(now());
