@@ -3,7 +3,9 @@
 //!
 //! - RTRTR (NLnet Labs) serving VRPs and ASPAs from a JSON file over RTR:
 //!   the negotiated version, the counts, and the route origin and ASPA
-//!   states of an ExaBGP customer's routes against hand-computed ones.
+//!   states of an ExaBGP customer's routes against hand-computed ones;
+//!   a serial update; RTRTR restarted answering our Serial Query with a
+//!   Cache Reset, and the whole set loaded again.
 //! - StayRTR killed and restarted (the data and states are kept, errors
 //!   counted, reconnection within the Retry Interval), then a standby
 //!   cache taking over from the preferred one killed, and the preferred
@@ -264,7 +266,7 @@ fn rbgpd_log_has(lab: &Lab, needle: &str) -> bool {
 fn rtrtr_vrps_and_aspas_give_hand_computed_states() {
     let mut lab = lab("rtx", &["rtrtr"]);
     let json = lab.write("rpki.json", RPKI_JSON);
-    lab.rtrtr_in("c", "rtrtr", &json, "10.90.0.5:3323");
+    let rtrtr_pid = lab.rtrtr_in("c", "rtrtr", &json, "10.90.0.5:3323").id();
     let rpki = "[[rpki.caches]]\naddress = \"10.90.0.5\"\nport = 3323\n";
     let conf = rbgpd_config(&lab, rpki, "accept_all", false);
     start_rbgpd(&mut lab, &conf);
@@ -318,6 +320,46 @@ fn rtrtr_vrps_and_aspas_give_hand_computed_states() {
             ("10.1.8.0/24", "aspa", "invalid"),
             ("10.1.3.0/24", "aspa", "unknown"),
             ("192.0.2.0/24", "aspa", "valid"),
+            ("10.1.2.0/24", "rpki", "invalid"),
+        ],
+    );
+
+    // RTRTR restarts with a new Session ID. rbgpd's data has not expired,
+    // so it asks for the changes since its serial; RTRTR answers with a
+    // Cache Reset (RFC 8210 §5.9), rbgpd sends a Reset Query and replaces
+    // its data with the whole set, states unchanged.
+    let resets = metric(&lab, "rbgp_rpki_resets_total").unwrap();
+    let cache = lab
+        .children
+        .iter()
+        .position(|c| c.id() == rtrtr_pid)
+        .unwrap();
+    lab.kill(cache);
+    lab.rtrtr_in("c", "rtrtr2", &json, "10.90.0.5:3323");
+    lab.wait(
+        "rbgpd to reload the restarted RTRTR's whole set",
+        40,
+        || {
+            (metric(&lab, "rbgp_rpki_resets_total")? > resets
+                && metric(&lab, "rbgp_rpki_connected")? == 1.0)
+                .then_some(())
+        },
+    );
+    let log = lab.log("rbgpd.log");
+    assert!(
+        log.contains("RTR Cache Reset"),
+        "RTRTR answered the Serial Query with a Cache Reset: {log}"
+    );
+    assert_eq!(metric(&lab, "rbgp_rpki_aspas"), Some(4.0));
+    assert_eq!(metric(&lab, "rbgp_rpki_expired"), Some(0.0));
+    wait_states(
+        &lab,
+        "the same states after the reset",
+        10,
+        &[
+            ("10.1.1.0/24", "aspa", "unknown"),
+            ("10.1.2.0/24", "aspa", "valid"),
+            ("10.1.8.0/24", "aspa", "invalid"),
             ("10.1.2.0/24", "rpki", "invalid"),
         ],
     );

@@ -62,6 +62,10 @@ pub enum Event {
     /// Send these bytes to the cache (a query prompted by a Serial Notify
     /// or a Cache Reset).
     Send(Vec<u8>),
+    /// The cache answered our Serial Query with a Cache Reset (RFC 8210
+    /// §5.9: it cannot give the changes since our serial); the Reset
+    /// Query follows as a [`Event::Send`].
+    CacheReset,
 }
 
 /// The session cannot go on: send `report` (if any), then close.
@@ -469,6 +473,7 @@ impl Session {
                 self.serial = None;
                 self.session_id = None;
                 let q = self.reset_query();
+                ev.push(Event::CacheReset);
                 ev.push(Event::Send(q));
                 Ok(())
             }

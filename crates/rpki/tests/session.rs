@@ -362,7 +362,10 @@ fn cache_reset_then_new_session_id() {
         .unwrap();
     assert_eq!(
         ev,
-        vec![Event::Send(bytes(&[Pdu::ResetQuery { version: 2 }]))]
+        vec![
+            Event::CacheReset,
+            Event::Send(bytes(&[Pdu::ResetQuery { version: 2 }]))
+        ]
     );
     // The reset response may carry a new Session ID; it replaces all.
     let ev = s

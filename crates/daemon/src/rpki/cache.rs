@@ -427,6 +427,9 @@ async fn handle(
                 s.disconnected(now());
                 return Some(Ended::Reconnect);
             }
+            Event::CacheReset => {
+                tracing::info!(cache = %addr, "RTR Cache Reset: the cache cannot send the changes since our serial; asking for its whole set");
+            }
             Event::Timers(t) => {
                 tracing::debug!(cache = %addr, refresh = t.refresh, retry = t.retry, expire = t.expire, "RTR timers");
             }
