@@ -34,7 +34,6 @@ mod refresh;
 mod retention;
 mod rpki;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -102,7 +101,7 @@ pub struct RibTask {
     rib: Rib,
     interner: Interner,
     local_id: PeerId,
-    peers: HashMap<IpAddr, PeerState>,
+    peers: FxHashMap<IpAddr, PeerState>,
     /// Rules of each source peer by RIB id (export needs them per route).
     sources: FxHashMap<PeerId, Arc<PeerRules>>,
     by_id: FxHashMap<PeerId, IpAddr>,
@@ -137,7 +136,7 @@ impl RibTask {
             rib,
             interner: Interner::new(),
             local_id,
-            peers: HashMap::new(),
+            peers: FxHashMap::default(),
             sources: FxHashMap::default(),
             by_id: FxHashMap::default(),
             watch,
