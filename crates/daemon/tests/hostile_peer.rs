@@ -1,8 +1,9 @@
 //! A hostile peer (tests/data/hostile_peer.py) sends rbgpd each class of
 //! malformed message: RFC 7606 treat-as-withdraw (the route it announced
 //! before is withdrawn, the session stays up), attribute discard (the
-//! route is kept), and the errors that reset the session with the RFC 4271
-//! NOTIFICATION; and resource attacks in maximal messages (1,300 tiny
+//! route is kept), AFI/SAFI disable (the family's route goes, what comes
+//! after in it is ignored, the session stays up), and the errors that
+//! reset the session with the RFC 4271 NOTIFICATION; and resource attacks in maximal messages (1,300 tiny
 //! attributes, a 600-segment AS_PATH, 1,000 communities), handled with
 //! one log line each. Every attempt comes from its own address in a
 //! dynamic-neighbor range; GoBGP's session must not notice any of it.
@@ -37,12 +38,19 @@ const SCENARIOS: &[Scenario] = &[
     ("bad_communities_length", None, false),
     ("bad_large_communities_length", None, false),
     ("duplicate_origin", None, true),
+    // RFC 7606 §7.11: an MP_REACH_NLRI whose NLRI cannot be parsed (a
+    // /33 in IPv4 unicast): the family is disabled for the session, the
+    // route announced before goes and the canary after it is ignored.
+    ("bad_mp_reach_nlri", None, false),
     // Resource attacks in one maximal message each: handled, kept, and
     // nothing else disturbed.
     ("tiny_attributes", None, true),
     ("long_as_path", None, true),
     ("many_communities", None, true),
 ];
+
+/// Scenarios after which the session goes on without IPv4 unicast.
+const FAMILY_DISABLED: &[&str] = &["bad_mp_reach_nlri"];
 
 #[test]
 fn malformed_updates_get_rfc7606_handling_and_other_sessions_stay_up() {
@@ -125,10 +133,11 @@ peer_group = "hostile"
             "{name}: {route} at GoBGP:\n{rib}\n{}",
             lab.diag()
         );
-        // After an RFC 7606 repair the session goes on: the next UPDATE counts.
+        // After an RFC 7606 repair the session goes on: the next UPDATE
+        // counts, unless its family was disabled.
         assert_eq!(
             rib.contains(&canary),
-            notification.is_none(),
+            notification.is_none() && !FAMILY_DISABLED.contains(&name),
             "{name}: {canary} at GoBGP:\n{rib}"
         );
     }
@@ -147,6 +156,15 @@ peer_group = "hostile"
     assert_eq!(lines, 1, "{log}");
     assert!(log.contains("more_in_this_update=1259"), "{log}");
     assert!(!log.contains("session down peer=10.88.0.3"), "{log}");
+    let disabled = SCENARIOS
+        .iter()
+        .position(|s| s.0 == "bad_mp_reach_nlri")
+        .unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("AFI/SAFI disable")
+            && l.contains(&format!("addr=10.88.0.{} ", 33 + disabled))),
+        "{log}"
+    );
     assert!(lab.gobgp_cli("neighbor").contains("Establ"));
     let _ = lab.rbgpd_pid();
     for (_, mut c) in runs {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rbgp_rib::rules::{self, Rejection};
 use rbgp_rib::{Attrs, PeerId};
-use rbgp_wire::{AfiSafi, Nlri, Update, Verdict};
+use rbgp_wire::{AfiSafi, AttrValue, Nlri, Update, Verdict};
 
 use super::policy::{Filter, Gate};
 use super::RibTask;
@@ -85,6 +85,62 @@ impl RibTask {
         };
         let id = p.id;
         let max = p.max_prefixes;
+        if !verdict.disable_families.is_empty() {
+            self.disable(addr, &verdict.disable_families);
+        }
+        let disabled = self
+            .peers
+            .get(&addr)
+            .map(|p| p.disabled.clone())
+            .unwrap_or_default();
+        if !disabled.is_empty() {
+            // RFC 4760 §7: the rest of the session's routes of a disabled
+            // family are ignored (withdrawals too: none is held).
+            let kept = without(update, &disabled);
+            if kept.announced().next().is_some() || kept.withdrawals().next().is_some() {
+                self.import_enabled(addr, id, max, &kept, verdict);
+            }
+            return;
+        }
+        self.import_enabled(addr, id, max, update, verdict);
+    }
+
+    /// RFC 7606 §2 / RFC 4760 §7 AFI/SAFI disable: a family whose
+    /// MP_REACH_NLRI or MP_UNREACH_NLRI could not be parsed is dropped for
+    /// the rest of the session. The peer's routes of it are removed (with
+    /// its pre-policy and filtered entries) and later ones are ignored.
+    fn disable(&mut self, addr: IpAddr, families: &[AfiSafi]) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        let new: Vec<AfiSafi> = families
+            .iter()
+            .copied()
+            .filter(|f| !p.disabled.contains(f))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        p.disabled.extend(new.iter().copied());
+        p.rejected.retain(|(f, _, _), _| !new.contains(f));
+        if let Some(pre) = p.pre.as_mut() {
+            pre.retain(|(f, _, _), _| !new.contains(f));
+        }
+        let id = p.id;
+        let gone = self.rib.remove_paths(id, |f, _| new.contains(&f));
+        tracing::warn!(%addr, families = %crate::control::families_text(&new), removed = gone.len(), "RFC 7606 AFI/SAFI disable: the peer's routes of these families removed, what it sends of them ignored until the session restarts");
+        self.changes(gone);
+    }
+
+    /// [`RibTask::import`] of an UPDATE holding only enabled families.
+    fn import_enabled(
+        &mut self,
+        addr: IpAddr,
+        id: PeerId,
+        max: Option<u32>,
+        update: &Update,
+        verdict: &Verdict,
+    ) {
         if let Some(f) = update.is_end_of_rib() {
             // RFC 4724 §4.2: End-of-RIB ends the peer's restart for f.
             let done = self
@@ -264,4 +320,19 @@ pub struct Filtered {
     /// The attributes (after the built-in rules), when the neighbor keeps
     /// filtered routes.
     pub attrs: Option<Arc<Attrs>>,
+}
+
+/// `update` without what it carries of the `disabled` families.
+fn without(update: &Update, disabled: &[AfiSafi]) -> Update {
+    let mut u = update.clone();
+    if disabled.contains(&AfiSafi::IPV4_UNICAST) {
+        u.nlri.clear();
+        u.withdrawn.clear();
+    }
+    u.attributes.retain(|a| match &a.value {
+        AttrValue::MpReach(m) => !disabled.contains(&m.family),
+        AttrValue::MpUnreach(m) => !disabled.contains(&m.family),
+        _ => true,
+    });
+    u
 }

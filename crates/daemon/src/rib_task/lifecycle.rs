@@ -61,6 +61,7 @@ impl RibTask {
                         gr: gr::Restart::default(),
                         session: Arc::clone(&session),
                         counters: Default::default(),
+                        disabled: Vec::new(),
                     },
                 );
                 (id, Vec::new())
@@ -97,6 +98,8 @@ impl RibTask {
             // A BMP station's pre-policy view is served from this table.
             p.pre = (keep_pre_policy || self.bmp.wants().pre).then(FxHashMap::default);
             p.session = Arc::clone(&session);
+            // A new session: every negotiated family is used again.
+            p.disabled.clear();
         }
         self.bmp
             .emit(|_| true, crate::tasks::BmpEvent::PeerUp(addr, session));

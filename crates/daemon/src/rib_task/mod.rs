@@ -92,6 +92,9 @@ struct PeerState {
     session: Arc<SessionInfo>,
     /// Duplicates and treat-as-withdraw seen (BMP statistics).
     counters: crate::control::ImportCounters,
+    /// Families disabled on this session (RFC 7606 AFI/SAFI disable):
+    /// what the peer sends of them is ignored until the session restarts.
+    disabled: Vec<AfiSafi>,
 }
 
 /// The RIB task's state: the RIB, the peers it knows and their

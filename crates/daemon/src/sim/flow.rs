@@ -372,3 +372,60 @@ async fn graceful_shutdown_resends_every_route_to_that_peer_only() {
         .has_community(g));
     sim.stop();
 }
+
+/// RFC 7606 §2 / RFC 4760 §7 AFI/SAFI disable: an IPv6 MP_REACH_NLRI whose
+/// NLRI cannot be parsed (a /129) removes the peer's IPv6 routes and makes
+/// rbgpd ignore the IPv6 it sends for the rest of the session, while its
+/// IPv4 routes stay and new ones count. A new session uses IPv6 again.
+#[tokio::test]
+async fn malformed_mp_reach_nlri_disables_the_family_for_the_session() {
+    let mut sim = Sim::new(Vec::new());
+    let both = "families = [\"ipv4_unicast\", \"ipv6_unicast\"]";
+    sim.up("192.0.2.1", &format!("remote_asn = 65001\n{both}"))
+        .await;
+    sim.up("192.0.2.2", &format!("remote_asn = 65002\n{both}"))
+        .await;
+    let a4 = attrs("65001", "192.0.2.1");
+    let a6 = attrs("65001", "2001:db8::1");
+    sim.announce("192.0.2.1", V4, &["203.0.113.0/24"], &a4)
+        .await;
+    sim.announce("192.0.2.1", V6, &["2001:db8:1::/48"], &a6)
+        .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V6), vec!["2001:db8:1::/48"]);
+
+    // 2001:db8:2::/48 with its length octet made 129.
+    let ctx = sim.peer("192.0.2.1").negotiated.rx_context();
+    let entry = rbgp_wire::NlriEntry {
+        path_id: None,
+        nlri: rbgp_wire::Nlri::Prefix("2001:db8:2::/48".parse().unwrap()),
+    };
+    let mut bytes = a6.announce(V6, &[entry], &ctx).concat();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == [48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02])
+        .unwrap();
+    bytes[at] = 129;
+    sim.send_bytes("192.0.2.1", &bytes).await;
+    let b = sim.peer("192.0.2.2");
+    assert!(b.prefixes(V6).is_empty(), "the peer's IPv6 routes are gone");
+    assert_eq!(b.prefixes(V4), vec!["203.0.113.0/24"]);
+
+    // The rest of the session: IPv6 ignored, IPv4 used.
+    sim.announce("192.0.2.1", V6, &["2001:db8:3::/48"], &a6)
+        .await;
+    sim.announce("192.0.2.1", V4, &["198.51.100.0/24"], &a4)
+        .await;
+    let b = sim.peer("192.0.2.2");
+    assert!(b.prefixes(V6).is_empty(), "{:?}", b.prefixes(V6));
+    assert_eq!(b.prefixes(V4), vec!["198.51.100.0/24", "203.0.113.0/24"]);
+
+    // A new session: IPv6 counts again.
+    sim.down("192.0.2.1", rbgp_fsm::DownReason::ConnectionLost)
+        .await;
+    sim.up("192.0.2.1", &format!("remote_asn = 65001\n{both}"))
+        .await;
+    sim.announce("192.0.2.1", V6, &["2001:db8:3::/48"], &a6)
+        .await;
+    assert_eq!(sim.peer("192.0.2.2").prefixes(V6), vec!["2001:db8:3::/48"]);
+    sim.stop();
+}

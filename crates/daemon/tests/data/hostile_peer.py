@@ -80,6 +80,9 @@ def scenario(name, src, i):
         return update(origin + base + attr(0xc0, 32, bytes(10)), p)
     if name == "duplicate_origin":  # §3.g: all but the first discarded
         return update(origin + attr(0x40, 1, b"\x02") + base, p)
+    if name == "bad_mp_reach_nlri":  # RFC 7606 §7.11 / RFC 4760 §7: AFI/SAFI disable
+        mp = struct.pack("!HBB", 1, 1, 4) + socket.inet_aton(src) + b"\x00" + bytes([33, 100, 72, i, 0, 0])
+        return update(origin + attr(0x40, 2, b"\x02\x01" + struct.pack("!I", AS)) + attr(0x80, 14, mp))
     # Resource attacks: well-formed, as big as a message may be.
     if name == "tiny_attributes":  # ~1,300 empty unknown optional transitive attributes
         junk = b"".join(attr(0xc0, 201 + k % 40, b"") for k in range(1300))
