@@ -72,6 +72,9 @@ fn load(doc: &Value) -> anyhow::Result<Vrps> {
             continue; // IPv6: the table is IPv4
         };
         let len: u8 = len.parse().with_context(|| format!("prefix {text:?}"))?;
+        if len > 32 {
+            bail!("prefix {text:?}: length over 32");
+        }
         let max = r
             .get("maxLength")
             .and_then(Value::as_u64)

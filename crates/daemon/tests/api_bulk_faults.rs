@@ -3,7 +3,7 @@
 //!
 //! SIGKILL at many moments during a bulk injection. Each round first
 //! injects 100 paths with `rbgpctl rib add-bulk` and waits for the answer
-//! (acknowledged), then starts a 30,000-path add-bulk in batches of 1,000
+//! (acknowledged), then starts a 60,000-path add-bulk in batches of 1,000
 //! (each batch stored atomically, applied in order) and kills rbgpd with
 //! SIGKILL after a pseudo-random delay. After the restart:
 //!
@@ -31,7 +31,7 @@ use std::time::Duration;
 use common::*;
 
 const ROUNDS: u32 = 8;
-const PATHS: u32 = 30_000;
+const PATHS: u32 = 60_000;
 const BATCH: u32 = 1_000;
 
 /// The interrupted stream's path `i` of round `r`: its prefix and

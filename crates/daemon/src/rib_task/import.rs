@@ -94,6 +94,15 @@ impl RibTask {
             .map(|p| p.disabled.clone())
             .unwrap_or_default();
         if !disabled.is_empty() {
+            // An End-of-RIB carries no route: it stands for its family
+            // (stripping a disabled family's MP_UNREACH would make any
+            // marker look like IPv4's).
+            if let Some(f) = update.is_end_of_rib() {
+                if !disabled.contains(&f) {
+                    self.import_enabled(addr, id, max, update, verdict);
+                }
+                return;
+            }
             // RFC 4760 §7: the rest of the session's routes of a disabled
             // family are ignored (withdrawals too: none is held).
             let kept = without(update, &disabled);

@@ -393,19 +393,8 @@ async fn malformed_mp_reach_nlri_disables_the_family_for_the_session() {
         .await;
     assert_eq!(sim.peer("192.0.2.2").prefixes(V6), vec!["2001:db8:1::/48"]);
 
-    // 2001:db8:2::/48 with its length octet made 129.
-    let ctx = sim.peer("192.0.2.1").negotiated.rx_context();
-    let entry = rbgp_wire::NlriEntry {
-        path_id: None,
-        nlri: rbgp_wire::Nlri::Prefix("2001:db8:2::/48".parse().unwrap()),
-    };
-    let mut bytes = a6.announce(V6, &[entry], &ctx).concat();
-    let at = bytes
-        .windows(7)
-        .position(|w| w == [48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02])
-        .unwrap();
-    bytes[at] = 129;
-    sim.send_bytes("192.0.2.1", &bytes).await;
+    sim.send_bytes("192.0.2.1", &unparsable_v6(&sim, "192.0.2.1", &a6))
+        .await;
     let b = sim.peer("192.0.2.2");
     assert!(b.prefixes(V6).is_empty(), "the peer's IPv6 routes are gone");
     assert_eq!(b.prefixes(V4), vec!["203.0.113.0/24"]);
@@ -428,4 +417,22 @@ async fn malformed_mp_reach_nlri_disables_the_family_for_the_session() {
         .await;
     assert_eq!(sim.peer("192.0.2.2").prefixes(V6), vec!["2001:db8:3::/48"]);
     sim.stop();
+}
+
+/// An UPDATE from `peer` whose IPv6 MP_REACH_NLRI cannot be parsed:
+/// 2001:db8:2::/48 with its length octet made 129 (RFC 7606 §7.11: AFI/SAFI
+/// disable).
+pub(super) fn unparsable_v6(sim: &Sim, peer: &str, a: &rbgp_rib::Attrs) -> Vec<u8> {
+    let ctx = sim.peer(peer).negotiated.rx_context();
+    let entry = rbgp_wire::NlriEntry {
+        path_id: None,
+        nlri: rbgp_wire::Nlri::Prefix("2001:db8:2::/48".parse().unwrap()),
+    };
+    let mut bytes = a.announce(V6, &[entry], &ctx).concat();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == [48, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02])
+        .unwrap();
+    bytes[at] = 129;
+    bytes
 }

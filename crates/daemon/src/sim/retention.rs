@@ -186,3 +186,28 @@ async fn stale_routes_keep_their_rank() {
     assert_eq!(via(&sim), "65000 65100");
     sim.stop();
 }
+
+/// After a graceful restart the peer sends an IPv6 UPDATE that disables
+/// IPv6 (RFC 7606 AFI/SAFI disable): its IPv4 End-of-RIB still ends the
+/// restart for IPv4 and sweeps the stale route it did not send again.
+#[tokio::test(start_paused = true)]
+async fn end_of_rib_counts_after_a_family_is_disabled() {
+    let both = "remote_asn = 65001\ngraceful_restart = true\nfamilies = [\"ipv4_unicast\", \"ipv6_unicast\"]";
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.2", "remote_asn = 65002").await;
+    restarting_peer_with_two_routes(both, &mut sim).await;
+    sim.advance(Duration::from_secs(30)).await;
+    sim.up("192.0.2.1", both).await;
+    let a = attrs("65001", "192.0.2.1");
+    let v6 = attrs("65001", "2001:db8::1");
+    sim.send_bytes(
+        "192.0.2.1",
+        &super::flow::unparsable_v6(&sim, "192.0.2.1", &v6),
+    )
+    .await;
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/24"], &a).await;
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 2, "until End-of-RIB");
+    sim.end_of_rib("192.0.2.1", V4).await;
+    assert_eq!(stale(&sim).await, vec![("10.1.0.0/24".into(), false)]);
+    sim.stop();
+}
