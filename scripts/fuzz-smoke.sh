@@ -13,7 +13,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --quiet
 fi
 export RUSTC_BOOTSTRAP=1
-for crate in wire mrt bmp policy; do
+for crate in wire mrt bmp policy rpki; do
     cd "$root/crates/$crate"
     echo "== fuzz build ($crate)"
     cargo fuzz build -O 2>&1 | tail -n 3
