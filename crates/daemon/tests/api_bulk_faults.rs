@@ -112,13 +112,8 @@ fn sigkill_during_bulk_injection_keeps_acknowledged_paths_and_whole_batches() {
             .unwrap();
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
         std::thread::sleep(Duration::from_millis(50 + (seed >> 33) % 1000));
-        let mut old = lab.children.remove(0);
-        old.kill().unwrap();
-        old.wait().unwrap();
+        lab.kill_and_restart_rbgpd(&conf);
         let answered = client.wait().unwrap().success();
-        lab.rbgpd(&conf);
-        let d = lab.children.pop().unwrap();
-        lab.children.insert(0, d);
         wait_api(&lab, &sock);
 
         // Every acknowledged path, as it was sent.

@@ -141,13 +141,7 @@ fn wait_logged(lab: &Lab, line: &str, n: usize) {
 }
 
 fn kill_and_restart(lab: &mut Lab, config: &str, sock: &str) {
-    let mut old = lab.children.remove(0);
-    old.kill().unwrap();
-    old.wait().unwrap();
-    lab.rbgpd(config);
-    // rbgpd is first again: tests kill children[0].
-    let d = lab.children.pop().unwrap();
-    lab.children.insert(0, d);
+    lab.kill_and_restart_rbgpd(config);
     wait_api(lab, sock);
 }
 

@@ -85,33 +85,32 @@ impl RibTask {
         };
         let id = p.id;
         let max = p.max_prefixes;
-        if !verdict.disable_families.is_empty() {
-            self.disable(addr, &verdict.disable_families);
+        // The common case (nothing disabled, nothing to disable) costs no
+        // more than this test.
+        if p.disabled.is_empty() && verdict.disable_families.is_empty() {
+            return self.import_enabled(addr, id, max, update, verdict);
         }
+        self.disable(addr, &verdict.disable_families);
         let disabled = self
             .peers
             .get(&addr)
             .map(|p| p.disabled.clone())
             .unwrap_or_default();
-        if !disabled.is_empty() {
-            // An End-of-RIB carries no route: it stands for its family
-            // (stripping a disabled family's MP_UNREACH would make any
-            // marker look like IPv4's).
-            if let Some(f) = update.is_end_of_rib() {
-                if !disabled.contains(&f) {
-                    self.import_enabled(addr, id, max, update, verdict);
-                }
-                return;
-            }
-            // RFC 4760 §7: the rest of the session's routes of a disabled
-            // family are ignored (withdrawals too: none is held).
-            let kept = without(update, &disabled);
-            if kept.announced().next().is_some() || kept.withdrawals().next().is_some() {
-                self.import_enabled(addr, id, max, &kept, verdict);
+        // An End-of-RIB carries no route: it stands for its family
+        // (stripping a disabled family's MP_UNREACH would make any
+        // marker look like IPv4's).
+        if let Some(f) = update.is_end_of_rib() {
+            if !disabled.contains(&f) {
+                self.import_enabled(addr, id, max, update, verdict);
             }
             return;
         }
-        self.import_enabled(addr, id, max, update, verdict);
+        // RFC 4760 §7: the rest of the session's routes of a disabled
+        // family are ignored (withdrawals too: none is held).
+        let kept = without(update, &disabled);
+        if kept.announced().next().is_some() || kept.withdrawals().next().is_some() {
+            self.import_enabled(addr, id, max, &kept, verdict);
+        }
     }
 
     /// RFC 7606 §2 / RFC 4760 §7 AFI/SAFI disable: a family whose

@@ -43,11 +43,13 @@ fn signal(sig: &str, pid: u32) {
 }
 
 /// Let the other tasks run (the RPKI task reading, the RIB task
-/// revalidating) until `done` holds of the status, with the clock still;
-/// at most 30 s of real time.
+/// revalidating) until `done` holds of the status, moving the clock by
+/// `step` between rounds (zero: the clock stays still); at most 30 s of
+/// real time.
 async fn until(
     status: &watch::Receiver<RpkiStatus>,
     what: &str,
+    step: Duration,
     done: impl Fn(&RpkiStatus) -> bool,
 ) {
     let end = std::time::Instant::now() + Duration::from_secs(30);
@@ -57,7 +59,12 @@ async fn until(
             "{what}: status {:?}",
             *status.borrow()
         );
-        tokio::task::yield_now().await;
+        if !step.is_zero() {
+            tokio::time::advance(step).await;
+        }
+        for _ in 0..1000 {
+            tokio::task::yield_now().await;
+        }
     }
 }
 
@@ -132,18 +139,10 @@ async fn stopped_cache_data_expires_and_comes_back() {
     let task = tokio::spawn(super::run(config, rtr, reload_rx));
 
     // StayRTR may take a moment to listen: the task retries after 10 s.
-    let end = std::time::Instant::now() + Duration::from_secs(30);
-    while status.borrow().vrps_v4 != 2 {
-        assert!(
-            std::time::Instant::now() < end,
-            "no data: {:?}",
-            *status.borrow()
-        );
-        tokio::time::advance(Duration::from_millis(200)).await;
-        for _ in 0..1000 {
-            tokio::task::yield_now().await;
-        }
-    }
+    until(&status, "no data", Duration::from_millis(200), |s| {
+        s.vrps_v4 == 2
+    })
+    .await;
     sim.settle().await;
     let valid = Some(Validation {
         rpki: Rov::Valid,
@@ -175,7 +174,7 @@ async fn stopped_cache_data_expires_and_comes_back() {
         tokio::time::advance(Duration::from_secs(1)).await;
         tokio::task::yield_now().await;
     }
-    until(&status, "the data expiring", |s| s.expired).await;
+    until(&status, "the data expiring", Duration::ZERO, |s| s.expired).await;
     sim.settle().await;
     let s = status.borrow().clone();
     assert_eq!((s.vrps_v4, s.vrps_v6, s.aspas), (0, 0, 0), "{s:?}");
@@ -194,18 +193,10 @@ async fn stopped_cache_data_expires_and_comes_back() {
 
     // The cache answers again: its data and the states come back.
     signal("CONT", cache.0.id());
-    let end = std::time::Instant::now() + Duration::from_secs(30);
-    while status.borrow().expired || status.borrow().vrps_v4 != 2 {
-        assert!(
-            std::time::Instant::now() < end,
-            "no data again: {:?}",
-            *status.borrow()
-        );
-        tokio::time::advance(Duration::from_millis(500)).await;
-        for _ in 0..1000 {
-            tokio::task::yield_now().await;
-        }
-    }
+    until(&status, "no data again", Duration::from_millis(500), |s| {
+        !s.expired && s.vrps_v4 == 2
+    })
+    .await;
     sim.settle().await;
     assert_eq!(states(&sim).await, vec![("198.51.100.0/24".into(), valid)]);
     assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["198.51.100.0/24"]);

@@ -124,6 +124,17 @@ impl Lab {
         self.spawn("d", &[env!("CARGO_BIN_EXE_rbgpd"), &conf], "rbgpd.log");
     }
 
+    /// Kill rbgpd (the first child) with SIGKILL and start it again with
+    /// `config`, first among the children again.
+    pub fn kill_and_restart_rbgpd(&mut self, config: &str) {
+        let mut old = self.children.remove(0);
+        old.kill().unwrap();
+        old.wait().unwrap();
+        self.rbgpd(config);
+        let d = self.children.pop().unwrap();
+        self.children.insert(0, d);
+    }
+
     /// BIRD at 10.88.0.2 with `body` after the router ID, log and device.
     pub fn bird(&mut self, body: &str) {
         self.bird_in("b", "10.88.0.2", body, &[], "bird.out");
