@@ -3,14 +3,14 @@
 #   daemon in netns $dut at 10.99.0.1 (AS 65000), sets $started to its PID.
 # The same setup everywhere: every peer passive on the DUT side (the tool
 # connects when ready), import and export everything, the monitor
-# 10.99.0.2 AS 64900, feeder i at 10.99.0.(10+i) AS 65001+i; RS=1 makes
+# 10.99.0.2 AS 64900, feeder i at 10.99.0.10 + i (feeder_addr) AS 65001+i; RS=1 makes
 # every peer a transparent route-server client. No daemon touches a kernel
 # routing table (BIRD has no kernel protocol, FRR and GoBGP run without zebra).
 
 # "ADDRESS ASN" for the monitor and each feeder
 peers() {
     echo "10.99.0.2 64900"
-    for ((i = 0; i < $1; i++)); do echo "10.99.0.$((10 + i)) $((65001 + i))"; done
+    for ((i = 0; i < $1; i++)); do echo "$(feeder_addr "$i") $((65001 + i))"; done
 }
 
 # run "$@" in the DUT namespace in the background, output to $LOG

@@ -23,6 +23,10 @@
 #   t: case a with MRT table dumps every second while the table arrives
 #      (rbgpd only; the last dump's size and time in the note)
 #   w: case d with RPKI validation and no policy on it (rbgpd only)
+#   e: many sessions: --sessions N (1000) feeders x --session-prefixes M
+#      (500), plain eBGP, every feeder also receiving everything (an IXP
+#      without route-server filtering); the note adds the time until all
+#      were Established and until every feeder held the whole table
 #   u: RPKI revalidation (rbgpd and BIRD): case a rejecting RPKI-invalid
 #      routes, the cache's data arriving after the table (the real snapshot,
 #      then 1,000 more VRPs); each step timed until the monitor has lost
@@ -30,7 +34,8 @@
 # rbgpd's notes give its UPDATE latency (p50/p99 from /metrics).
 #
 # Topology: the DUT alone in netns rbb-dut-PID (10.99.0.1), the monitor
-# (10.99.0.2, AS 64900) and the feeders (10.99.0.10+i, AS 65001+i) in
+# (10.99.0.2, AS 64900) and the feeders (10.99.0.10 + i counted across the
+# /16, AS 65001+i) in
 # rbb-gen-PID, joined by one veth pair. Needs root, iproute2, bird2,
 # gobgpd, frr. Everything started here is stopped and removed on exit.
 set -euo pipefail
@@ -39,13 +44,16 @@ cd "$(dirname "$0")/.."
 daemons=rbgpd,bird,gobgp,frr
 cases=a,b,c
 clients=200
+sessions=1000
+session_prefixes=500
 prefixes=1000000
 timeout=900
 rtr=stayrtr
 build=1
 perf=0
 out=""
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --timeout SECS --out DIR --no-build"
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --sessions N --session-prefixes N"
+    echo "         --timeout SECS --out DIR --no-build"
     echo "         --rtr stayrtr|rtrtr: the cache of cases r and v (default stayrtr)"
     echo "         --perf: perf record -g the DUT while it converges (DIR/DAEMON-CASE/perf.data; slows it down)"; }
 while [ $# -gt 0 ]; do
@@ -54,6 +62,8 @@ while [ $# -gt 0 ]; do
     --cases) cases=$2; shift 2 ;;
     --prefixes) prefixes=$2; shift 2 ;;
     --rs-clients) clients=$2; shift 2 ;;
+    --sessions) sessions=$2; shift 2 ;;
+    --session-prefixes) session_prefixes=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --rtr) rtr=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
@@ -95,12 +105,15 @@ ip netns add "$gen"
 ip -n "$dut" link set lo up
 ip -n "$gen" link set lo up
 ip -n "$dut" link add eth0 type veth peer name eth0 netns "$gen"
-ip -n "$dut" addr add 10.99.0.1/24 dev eth0
-ip -n "$gen" addr add 10.99.0.2/24 dev eth0
-# feeders from 10.99.0.10 (up to 240 route-server clients in case d)
-last=$((clients > 10 ? 9 + clients : 19))
-[ "$last" -le 250 ] || { echo "--rs-clients: at most 241"; exit 2; }
-for i in $(seq 10 "$last"); do ip -n "$gen" addr add "10.99.0.$i/24" dev eth0; done
+ip -n "$dut" addr add 10.99.0.1/16 dev eth0
+ip -n "$gen" addr add 10.99.0.2/16 dev eth0
+# feeders from 10.99.0.10 on, as many as the largest case needs
+feeders=$((clients > 10 ? clients : 10))
+[[ ",$cases," != *,e,* ]] || [ "$sessions" -le "$feeders" ] || feeders=$sessions
+[ "$feeders" -le 60000 ] || { echo "--rs-clients/--sessions: at most 60000"; exit 2; }
+# feeder i's address: 10.99.0.10 + i, counted across the /16
+feeder_addr() { local a=$((10 + $1)); echo "10.99.$((a >> 8)).$((a & 255))"; }
+for ((i = 0; i < feeders; i++)); do echo "addr add $(feeder_addr "$i")/16 dev eth0"; done | ip -n "$gen" -batch -
 ip -n "$dut" link set eth0 up
 ip -n "$gen" link set eth0 up
 
@@ -178,6 +191,7 @@ shape() {
     c) echo "2 $prefixes" ;;
     p | r | v | m | t) echo "1 $prefixes" ;;
     d | w) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
+    e) echo "$sessions $session_prefixes" ;;
     esac
 }
 
@@ -275,7 +289,10 @@ run_case() {
             perfpid=$!
             sleep 1
         fi
-        ip netns exec "$gen" "$bench" feed --sessions "$n" --prefixes "$m" >"$dir/feed.json" 2>"$dir/feed.err" &
+        # case e: each feeder counts what it receives (all but its own)
+        local each=()
+        [ "$c" != e ] || each=(--expect-each $((n * m - m)) --connect-timeout "$timeout")
+        ip netns exec "$gen" "$bench" feed --sessions "$n" --prefixes "$m" "${each[@]}" >"$dir/feed.json" 2>"$dir/feed.err" &
         fpid=$!
         pids+=("$fpid")
         while alive "$mpid"; do
@@ -283,6 +300,14 @@ run_case() {
             alive "$fpid" || { note="feeder failed: $(tail -1 "$dir/feed.err")"; break; }
             sleep 0.5
         done
+        if [ "$c" = e ]; then
+            # the monitor has everything: wait for every feeder too
+            local end=$((SECONDS + timeout))
+            while [ "$(grep -c '"event":"received"' "$dir/feed.json")" -lt "$n" ]; do
+                alive "$dpid" && alive "$fpid" && [ $SECONDS -lt $end ] || break
+                sleep 0.5
+            done
+        fi
         [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" || true; }
     fi
     if [ "$d" = rbgpd ] && alive "$dpid"; then
@@ -312,7 +337,7 @@ run_case() {
         note="${note:+$note; }BMP station got ${msgs:-0} messages"
     fi
     local t0 t1 complete got secs rate mib per
-    t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | head -1)
+    t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | sed -n 1p)
     t1=$(json "$dir/monitor.json" result done_unix_ns)
     complete=$(json "$dir/monitor.json" result complete)
     got=$(json "$dir/monitor.json" result prefixes)
@@ -323,6 +348,21 @@ run_case() {
         secs=- rate=-
     fi
     [ "$complete" = true ] || note="${note:+$note; }incomplete: ${got:-0} of $total at the monitor"
+    if [ "$c" = e ]; then
+        local c0 c1 retries last_rx held
+        c0=$(json "$dir/feed.json" connecting unix_ns)
+        c1=$(json "$dir/feed.json" established unix_ns)
+        retries=$(json "$dir/feed.json" established retries)
+        last_rx=$(json "$dir/feed.json" received unix_ns | sort -n | tail -1)
+        held=$(grep -c '"event":"received"' "$dir/feed.json" || true)
+        [ -z "$c0" ] || [ -z "$c1" ] ||
+            note="${note:+$note; }all $n Established $(awk "BEGIN{printf \"%.1f\", ($c1 - $c0) / 1e9}") s after the first connect (${retries:-0} retries)"
+        if [ "$held" = "$n" ] && [ -n "$t0" ]; then
+            note="${note:+$note; }every feeder held the other $((n * m - m)) prefixes $(awk "BEGIN{printf \"%.2f\", ($last_rx - $t0) / 1e9}") s after the first UPDATE"
+        else
+            note="${note:+$note; }only $held of $n feeders got the whole table"
+        fi
+    fi
     mib=$(awk "BEGIN{printf \"%.0f\", ${hwm:-0} / 1024}")
     per=$(awk "BEGIN{printf \"%.0f\", (${hwm:-0} - ${idle:-0}) * 1024 / $total}")
     echo "| $d | $c | $n x $m | $secs | $rate | $mib | $per | $dcpu | ${loaded}${loaded:+${note:+; }}$note |" | tee -a "$results"
@@ -390,7 +430,7 @@ run_reval() {
         alive "$mpid" && alive "$dpid" && [ $SECONDS -lt $end ] || { note="table not converged"; break; }
         sleep 0.2
     done
-    t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | head -1)
+    t0=$(json "$dir/feed.json" sent first_update_unix_ns | sort -n | sed -n 1p)
     t1=$({ grep '"event":"reached"' "$dir/monitor.json" || true; } | head -1 | sed -n 's/.*"unix_ns":\([0-9]*\).*/\1/p')
     [ -z "$t0" ] || [ -z "$t1" ] || secs+=("$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 1e9}")")
     sleep 2

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _};
 
 use crate::gen::{encode_feed, prefixes, session_seed, Feed};
-use crate::session::{establish, keepalives, notification_text, unix_ns, Session, NOTIFICATION};
+use crate::session::{
+    establish, keepalives, notification_text, unix_ns, Session, NOTIFICATION, UPDATE,
+};
 
 #[derive(clap::Args)]
 pub struct FeedArgs {
@@ -46,6 +48,11 @@ pub struct FeedArgs {
     /// With --mrt: this peer's routes (default: the peer with the most).
     #[arg(long)]
     pub mrt_peer: Option<std::net::IpAddr>,
+    /// Count the IPv4 prefixes each session receives (announced minus
+    /// withdrawn) and print a `received` event when a session holds this
+    /// many (case e: every session receives everything).
+    #[arg(long)]
+    pub expect_each: Option<usize>,
 }
 
 /// Print one JSON line and flush: the harness reads these while we run.
@@ -55,37 +62,49 @@ fn emit(line: String) {
     let _ = out.flush();
 }
 
-/// Read and discard what the daemon sends back (its table, KEEPALIVEs),
-/// so that its writes never block; stop the process on NOTIFICATION or
-/// close, since a benchmark with a dropped session means nothing.
-fn drain(mut s: Session, local: Ipv4Addr) {
+/// Read what the daemon sends back (its table, KEEPALIVEs) so that its
+/// writes never block, counting it when `expect` is set; stop the process
+/// on NOTIFICATION or close, since a benchmark with a dropped session
+/// means nothing.
+fn drain(i: u32, mut s: Session, local: Ipv4Addr, expect: Option<usize>) {
+    let fail = |what: String| -> ! {
+        eprintln!("rbgp-bench feed: {local}: {what}");
+        std::process::exit(1);
+    };
+    s.frames.shrink(64 << 10);
+    let mut held: i64 = 0;
+    let mut reported = false;
     loop {
         match s.frames.fill(&mut s.stream) {
             Ok(true) => {}
-            Ok(false) => {
-                eprintln!("rbgp-bench feed: {local}: session closed by the peer");
-                std::process::exit(1);
-            }
-            Err(e) => {
-                eprintln!("rbgp-bench feed: {local}: {e}");
-                std::process::exit(1);
-            }
+            Ok(false) => fail("session closed by the peer".into()),
+            Err(e) => fail(e.to_string()),
         }
         loop {
             match s.frames.next_message() {
                 Ok(Some(m)) if m.get(18) == Some(&NOTIFICATION) => {
-                    eprintln!(
-                        "rbgp-bench feed: {local}: NOTIFICATION {}",
-                        notification_text(m)
-                    );
-                    std::process::exit(1);
+                    fail(format!("NOTIFICATION {}", notification_text(m)))
+                }
+                Ok(Some(m)) if expect.is_some() && m.get(18) == Some(&UPDATE) => {
+                    let counted = crate::monitor::for_each_v4(m, &s.ctx, |_, announced| {
+                        held += if announced { 1 } else { -1 };
+                    });
+                    if let Err(e) = counted {
+                        fail(format!("bad UPDATE: {e:#}"));
+                    }
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => break,
-                Err(e) => {
-                    eprintln!("rbgp-bench feed: {local}: {e}");
-                    std::process::exit(1);
-                }
+                Err(e) => fail(e.to_string()),
+            }
+        }
+        if let Some(n) = expect {
+            if !reported && held >= n as i64 {
+                reported = true;
+                emit(format!(
+                    r#"{{"event":"received","session":{i},"prefixes":{held},"unix_ns":{}}}"#,
+                    unix_ns()
+                ));
             }
         }
     }
@@ -97,10 +116,11 @@ fn send(
     s: Session,
     feed: Feed,
     start: Arc<Barrier>,
+    expect: Option<usize>,
 ) -> anyhow::Result<()> {
     let mut w = s.stream.try_clone()?;
     let (peer_asn, hold_time) = (s.peer_asn, s.hold_time);
-    std::thread::spawn(move || drain(s, local));
+    std::thread::spawn(move || drain(i, s, local, expect));
     start.wait();
     let first = unix_ns();
     let t = Instant::now();
@@ -176,6 +196,11 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
     // the daemon sees all feeders start at once. A session the daemon
     // drops or refuses is tried again after a second until the deadline,
     // as a real peer would; the retries are counted.
+    emit(format!(
+        r#"{{"event":"connecting","sessions":{},"unix_ns":{}}}"#,
+        a.sessions,
+        unix_ns()
+    ));
     let retries = std::sync::atomic::AtomicU64::new(0);
     let retries = &retries;
     let sessions = std::thread::scope(|sc| {
@@ -200,10 +225,12 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<Session>>>()
     })?;
     emit(format!(
-        r#"{{"event":"established","sessions":{},"retries":{}}}"#,
+        r#"{{"event":"established","sessions":{},"retries":{},"unix_ns":{}}}"#,
         a.sessions,
-        retries.load(std::sync::atomic::Ordering::Relaxed)
+        retries.load(std::sync::atomic::Ordering::Relaxed),
+        unix_ns()
     ));
+    let expect = a.expect_each;
     let start = Arc::new(Barrier::new(sessions.len()));
     let handles: Vec<_> = sessions
         .into_iter()
@@ -212,7 +239,7 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
         .map(|((s, f), i)| {
             let start = Arc::clone(&start);
             let addr = local(i);
-            std::thread::spawn(move || send(i, addr, s, f, start))
+            std::thread::spawn(move || send(i, addr, s, f, start, expect))
         })
         .collect();
     for h in handles {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use rbgp_wire::attr::code;
 use rbgp_wire::view::{MpReachView, MpUnreachView, UpdateView};
-use rbgp_wire::{AfiSafi, Context, Nlri, Prefix};
+use rbgp_wire::{AfiSafi, Context, Ipv4Prefix, Nlri, Prefix};
 
 use crate::prefix_set::PrefixSet;
 use crate::session::{
@@ -54,28 +54,34 @@ struct Counts {
     withdrawn: u64,
 }
 
-fn add(set: &mut PrefixSet, c: &mut Counts, p: Prefix) {
-    if let Prefix::V4(p) = p {
-        c.announced += 1;
-        set.insert(u32::from(p.addr()), p.len());
-    }
-}
-
-fn remove(set: &mut PrefixSet, c: &mut Counts, p: Prefix) {
-    if let Prefix::V4(p) = p {
-        c.withdrawn += 1;
-        set.remove(u32::from(p.addr()), p.len());
-    }
-}
-
 /// Apply one UPDATE (classic fields and IPv4 unicast MP attributes).
 /// True if it announced something.
 fn apply(msg: &[u8], ctx: &Context, set: &mut PrefixSet, c: &mut Counts) -> anyhow::Result<bool> {
-    let v = UpdateView::from_message(msg, ctx)?;
     c.updates += 1;
     let before = c.announced;
+    for_each_v4(msg, ctx, |p, announced| {
+        if announced {
+            c.announced += 1;
+            set.insert(u32::from(p.addr()), p.len());
+        } else {
+            c.withdrawn += 1;
+            set.remove(u32::from(p.addr()), p.len());
+        }
+    })?;
+    Ok(c.announced > before)
+}
+
+/// Call `f(prefix, announced)` for each IPv4 unicast prefix an UPDATE
+/// withdraws (false) or announces (true), in the classic fields and the
+/// MP attributes, withdrawals first as RFC 4271 §9 applies them.
+pub(crate) fn for_each_v4(
+    msg: &[u8],
+    ctx: &Context,
+    mut f: impl FnMut(Ipv4Prefix, bool),
+) -> anyhow::Result<()> {
+    let v = UpdateView::from_message(msg, ctx)?;
     for w in v.withdrawn() {
-        remove(set, c, Prefix::V4(w?.1));
+        f(w?.1, false);
     }
     for a in v.attributes() {
         let a = a?;
@@ -83,8 +89,8 @@ fn apply(msg: &[u8], ctx: &Context, set: &mut PrefixSet, c: &mut Counts) -> anyh
             let mp = MpReachView::new(a.value, ctx)?;
             if mp.family == AfiSafi::IPV4_UNICAST {
                 for n in mp.nlri() {
-                    if let Nlri::Prefix(p) = n?.nlri {
-                        add(set, c, p);
+                    if let Nlri::Prefix(Prefix::V4(p)) = n?.nlri {
+                        f(p, true);
                     }
                 }
             }
@@ -92,17 +98,17 @@ fn apply(msg: &[u8], ctx: &Context, set: &mut PrefixSet, c: &mut Counts) -> anyh
             let mp = MpUnreachView::new(a.value, ctx)?;
             if mp.family == AfiSafi::IPV4_UNICAST {
                 for n in mp.withdrawn() {
-                    if let Nlri::Prefix(p) = n?.nlri {
-                        remove(set, c, p);
+                    if let Nlri::Prefix(Prefix::V4(p)) = n?.nlri {
+                        f(p, false);
                     }
                 }
             }
         }
     }
     for n in v.nlri() {
-        add(set, c, Prefix::V4(n?.1));
+        f(n?.1, true);
     }
-    Ok(c.announced > before)
+    Ok(())
 }
 
 pub fn run(a: &MonitorArgs) -> anyhow::Result<()> {

@@ -56,6 +56,16 @@ impl Frames {
         }
     }
 
+    /// Keep a smaller buffer from now on (what is buffered stays): a
+    /// thousand sessions that only drain need not hold a MiB each.
+    pub fn shrink(&mut self, cap: usize) {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        self.buf.truncate(cap.max(self.end));
+        self.buf.shrink_to_fit();
+    }
+
     /// Read once more from `r`. `Ok(false)` at end of stream; a read
     /// timeout is `Ok(true)` with nothing new.
     pub fn fill(&mut self, r: &mut impl Read) -> io::Result<bool> {
