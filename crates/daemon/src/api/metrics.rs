@@ -217,6 +217,11 @@ pub fn render(s: &Scrape<'_>) -> String {
         "Distinct path attribute sets interned (shared by the paths that carry them).",
     );
     family(
+        "rbgp_rib_export_backlog",
+        "gauge",
+        "Route changes not yet read by the slowest peer's Adj-RIB-Out (the shared export journal; bounded, a peer far behind takes its share into its own marks).",
+    );
+    family(
         "rbgp_policy_term_hits_total",
         "counter",
         "Routes each policy term matched (import and export evaluations; restarts when the policy definitions change).",
@@ -343,6 +348,7 @@ pub fn render(s: &Scrape<'_>) -> String {
             let _ = writeln!(o2, "rbgp_rib_paths{{family=\"{f}\"}} {paths}");
         }
         let _ = writeln!(o2, "rbgp_rib_attribute_sets {}", r.attribute_sets);
+        let _ = writeln!(o2, "rbgp_rib_export_backlog {}", r.export_backlog);
         // Policy and term names are letters, digits, '_', '-', '.': no
         // escaping needed in label values.
         for (policy, term, hits) in &r.policy_hits {

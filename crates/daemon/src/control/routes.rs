@@ -196,6 +196,8 @@ pub struct RibSizes {
     pub families: Vec<(AfiSafi, u64, u64)>,
     /// Distinct attribute sets interned.
     pub attribute_sets: u64,
+    /// Route changes some peer has not read yet (the export journal).
+    pub export_backlog: u64,
     /// Routes each policy term matched: (policy, term, hits).
     pub policy_hits: Vec<(String, String, u64)>,
 }

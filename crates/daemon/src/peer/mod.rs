@@ -38,6 +38,10 @@ pub use setup::Setup;
 
 use crate::control::SessionStatus;
 use crate::tasks::{PeerCtl, RibMsg, SessionEvent, ToPeer};
+
+/// The first read buffer of a session, and the most it grows to.
+const READ_MIN: usize = 8 * 1024;
+const READ_MAX: usize = 64 * 1024;
 use collision::{Pending, Progress};
 use timers::Timers;
 
@@ -200,7 +204,10 @@ pub async fn run(setup: Setup, w: Wiring) {
     } else {
         p.status.send_modify(|st| st.enabled = false);
     }
-    let mut buf = vec![0u8; 65536];
+    // Reads start small and grow while they fill the buffer: a thousand
+    // quiet route-server members need not hold 64 KiB each, a full-table
+    // feed still reads 64 KiB at a time.
+    let mut buf = vec![0u8; READ_MIN];
     loop {
         p.run_events(&mut events).await;
         if dynamic && p.last_down.is_some() && p.fsm.state() != State::Established {
@@ -251,6 +258,9 @@ pub async fn run(setup: Setup, w: Wiring) {
             }
             Input::Read(Ok(n)) => {
                 p.framer.push(buf.get(..n).unwrap_or(&[]));
+                if n == buf.len() && n < READ_MAX {
+                    buf.resize(n * 2, 0);
+                }
                 p.messages(&mut events).await;
             }
             Input::Export(m) => p.export(m, &mut events).await,

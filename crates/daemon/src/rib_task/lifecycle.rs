@@ -76,7 +76,17 @@ impl RibTask {
         let rules = Arc::new(rules);
         self.sources.insert(id, Arc::clone(&rules));
         self.by_id.insert(id, addr);
-        let mut o = out::Out::new(id, rules, families.clone(), add_path_send, tx, export);
+        let class = self.exported.class_of(&rules);
+        let mut o = out::Out::new(
+            id,
+            rules,
+            families.clone(),
+            add_path_send,
+            tx,
+            export,
+            class,
+        );
+        *o.cursor_mut() = self.journal.end();
         // The initial table, then End-of-RIB (RFC 4724 §2).
         for r in self.rib.iter() {
             let c = Change {
@@ -104,11 +114,13 @@ impl RibTask {
         self.bmp
             .emit(|_| true, crate::tasks::BmpEvent::PeerUp(addr, session));
         // Other peers' exports may depend on this peer's rules.
+        self.exported.clear_cache();
         for p in self.peers.values_mut() {
             if let Some(o) = p.out.as_mut() {
                 o.clear_cache();
             }
         }
+        self.recount_add_path();
         tracing::info!(%addr, "peer up in the RIB");
     }
 
@@ -134,6 +146,7 @@ impl RibTask {
             }
             _ => self.forget(addr),
         }
+        self.recount_add_path();
     }
 
     /// Remove a peer and all its routes.

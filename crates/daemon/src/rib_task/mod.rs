@@ -22,9 +22,11 @@
 mod adv;
 mod bits;
 mod bmp;
+mod exported;
 mod gr;
 mod import;
 mod inject;
+mod journal;
 mod lifecycle;
 mod mrt;
 mod out;
@@ -59,6 +61,8 @@ macro_rules! ctx {
             sources: &$s.sources,
             origins: &$s.origins,
             ov_community: $s.rpki.community,
+            exported: &$s.exported,
+            journal: &$s.journal,
         }
     };
 }
@@ -103,6 +107,15 @@ pub struct RibTask {
     local: Local,
     rib: Rib,
     interner: Interner,
+    /// What the export rules made of the interned sets, per export class.
+    exported: exported::ExportedSets,
+    /// Routes whose best path changed, read by every Adj-RIB-Out.
+    journal: journal::Journal,
+    /// Some peer is sent several paths per prefix (ADD-PATH): changes of
+    /// paths other than the best are marked for it.
+    add_path_outs: bool,
+    /// [`JOURNAL_MAX`], smaller in tests.
+    journal_max: usize,
     local_id: PeerId,
     peers: FxHashMap<IpAddr, PeerState>,
     /// Rules of each source peer by RIB id (export needs them per route).
@@ -138,6 +151,10 @@ impl RibTask {
             local,
             rib,
             interner: Interner::new(),
+            exported: Default::default(),
+            journal: Default::default(),
+            add_path_outs: false,
+            journal_max: JOURNAL_MAX,
             local_id,
             peers: FxHashMap::default(),
             sources: FxHashMap::default(),
@@ -160,9 +177,18 @@ impl RibTask {
     pub(super) fn apply(&mut self, c: Change) {
         let route = self.rib.route(c.id);
         let best_peer = route.and_then(|r| r.best()).map(|p| p.peer);
-        for p in self.peers.values_mut() {
-            if let Some(o) = p.out.as_mut() {
-                o.offer(&c, best_peer);
+        if c.best {
+            self.journal.push(journal::Change {
+                id: c.id,
+                family: c.family,
+                best: best_peer,
+            });
+        }
+        if self.add_path_outs {
+            for p in self.peers.values_mut() {
+                if let Some(o) = p.out.as_mut().filter(|o| o.sends_all_paths(c.family)) {
+                    o.offer(&c, best_peer);
+                }
             }
         }
         if c.best && self.bmp.wants().loc_rib {
@@ -226,12 +252,13 @@ impl RibTask {
 
     /// Let every peer send what its channel has room for.
     pub(super) fn flush(&mut self) {
+        self.exported.set_peers(self.peers.len());
         let cx = ctx!(self);
         let batch = out::batch_size(self.peers.len());
         let tap = self.bmp.wants().out;
         let mut sent = Vec::new();
         for (addr, p) in self.peers.iter_mut() {
-            if let Some(o) = p.out.as_mut().filter(|o| o.has_work()) {
+            if let Some(o) = p.out.as_mut().filter(|o| o.has_work(cx.journal)) {
                 let mut batch_sent = Vec::new();
                 if !o.flush(&cx, batch, tap.then_some(&mut batch_sent)) {
                     tracing::debug!(%addr, "peer task gone");
@@ -246,6 +273,48 @@ impl RibTask {
         }
         self.bmp.send();
         self.release();
+        self.journal_upkeep();
+    }
+
+    /// Trim the journal to the slowest peer's cursor. A peer more than
+    /// half the bound behind takes what it has not read into its own
+    /// marks first, so the journal never holds more than [`JOURNAL_MAX`]
+    /// entries whatever a stuck peer does.
+    fn journal_upkeep(&mut self) {
+        let j = &mut self.journal;
+        if j.len() > self.journal_max {
+            let keep_from = j.end() - (self.journal_max / 2) as journal::Seq;
+            for p in self.peers.values_mut() {
+                if let Some(o) = p.out.as_mut().filter(|o| o.cursor() < keep_from) {
+                    o.leave_journal(j);
+                }
+            }
+        }
+        let outs = self.peers.values().filter_map(|p| p.out.as_ref());
+        let slowest = outs.map(|o| o.cursor()).min().unwrap_or(j.end());
+        j.trim(slowest);
+        j.rebase(
+            self.peers
+                .values_mut()
+                .filter_map(|p| p.out.as_mut())
+                .map(|o| o.cursor_mut()),
+        );
+    }
+
+    /// A smaller journal bound, to test what a peer far behind does.
+    #[cfg(test)]
+    pub fn with_journal_max(mut self, n: usize) -> Self {
+        self.journal_max = n;
+        self
+    }
+
+    /// Whether some peer is sent several paths per prefix.
+    pub(super) fn recount_add_path(&mut self) {
+        self.add_path_outs = self
+            .peers
+            .values()
+            .filter_map(|p| p.out.as_ref())
+            .any(|o| !o.add_path.is_empty());
     }
 
     /// Give back the RIB slots of routes that lost their last path once no
@@ -258,7 +327,7 @@ impl RibTask {
         }
         let outs: Vec<&out::Out> = self.peers.values().filter_map(|p| p.out.as_ref()).collect();
         self.rib
-            .release_unused(|id| outs.iter().any(|o| o.holds(id)));
+            .release_unused(|id| outs.iter().any(|o| o.holds(&self.journal, id)));
         self.release_at = self.rib.emptied().saturating_mul(2).max(1024);
     }
 
@@ -271,6 +340,7 @@ impl RibTask {
             }
         }
         self.interner.collect();
+        self.exported.clear_cache();
         self.updates_since_collect = 0;
     }
 
@@ -387,6 +457,13 @@ impl RibTask {
                 let info = PeerInfo::local(local.asn, local.router_id);
                 self.rib.set_peer(self.local_id, info);
                 self.local = local;
+                // What was exported carries the old AS and cluster id.
+                self.exported.clear_cache();
+                for p in self.peers.values_mut() {
+                    if let Some(o) = p.out.as_mut() {
+                        o.clear_cache();
+                    }
+                }
             }
         }
         if self.updates_since_collect > COLLECT_EVERY {
@@ -394,6 +471,11 @@ impl RibTask {
         }
     }
 }
+
+/// Journal entries at most (16 octets each: 16 MiB, its buffer up to
+/// twice that) before the peers furthest behind leave it for their own
+/// marks. A full table's worth of changes fits.
+const JOURNAL_MAX: usize = 1 << 20;
 
 /// The RIB task: `routes` are originated at start; `drained` is notified
 /// by peer tasks when they took a batch, so blocked Adj-RIB-Outs are

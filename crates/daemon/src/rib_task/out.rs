@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::adv::Advertised;
 use super::bits::Dirty;
+use super::journal::{Entry, Journal, Seq};
 use super::policy::{self, Gate, Gates, Origin};
 use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
@@ -40,9 +41,15 @@ const BATCH: usize = 2048;
 /// once get smaller ones instead of megabytes each.
 const IN_FLIGHT: usize = 128 * 1024;
 
+/// The smallest batch: with 1,000 peers, 128 exports per batch keep 640k
+/// in flight (~40 MB; a floor of 256 made it 80 MB). 64 saved 20 MB more
+/// but cost a third more CPU time in case e (a wakeup and a channel
+/// message per batch).
+const BATCH_MIN: usize = 128;
+
 /// The batch size for `peers` peers with an Adj-RIB-Out.
 pub fn batch_size(peers: usize) -> usize {
-    (IN_FLIGHT / (peers.max(1) * (crate::tasks::EXPORT_Q + 1))).clamp(256, BATCH)
+    (IN_FLIGHT / (peers.max(1) * (crate::tasks::EXPORT_Q + 1))).clamp(BATCH_MIN, BATCH)
 }
 
 /// Exported attribute sets cached per peer: routes sharing a set arrive
@@ -92,7 +99,11 @@ pub struct Out {
     adv: Advertised,
     /// ADD-PATH families: per route the paths sent and their identifiers.
     sent: FxHashMap<RouteId, SmallVec<[Sent; 1]>>,
-    /// Routes to recompute, once each.
+    /// Where this peer is in the shared journal of changed routes.
+    cursor: Seq,
+    /// Routes to recompute, once each, besides the journal's: the initial
+    /// table, refreshes, ADD-PATH families' changes, and what the peer
+    /// had not read when it fell far behind.
     dirty: Dirty,
     /// Sent before the dirty routes (BoRR).
     first: VecDeque<ToPeer>,
@@ -107,6 +118,9 @@ pub struct Out {
     cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
     /// Its export policy, per family.
     pub export: Gates,
+    /// Its export class: peers of one class share the cache of what the
+    /// built-in rules make of each set when no export policy applies.
+    class: super::exported::Class,
     /// Exported sets with the RFC 8097 community added, by (set, state),
     /// and with GRACEFUL_SHUTDOWN added (state [`GSHUT`]).
     marked: FxHashMap<(usize, u8), CachedExport>,
@@ -129,6 +143,10 @@ pub struct Ctx<'a> {
     pub origins: &'a FxHashMap<PeerId, Origin>,
     /// RFC 8097: iBGP neighbors get each route's origin validation state.
     pub ov_community: bool,
+    /// Exported sets, shared by every peer the rules make them equal for.
+    pub exported: &'a super::exported::ExportedSets,
+    /// Routes whose best path changed, in order.
+    pub journal: &'a Journal,
 }
 
 impl Ctx<'_> {
@@ -150,9 +168,14 @@ impl Out {
         add_path: Vec<(AfiSafi, usize)>,
         tx: mpsc::Sender<ToPeer>,
         export: Gates,
+        class: super::exported::Class,
     ) -> Self {
         Out {
             export,
+            class,
+            // Set by the caller to the journal's end: what came before is
+            // in the initial table.
+            cursor: 0,
             id,
             rules,
             families,
@@ -205,9 +228,10 @@ impl Out {
     }
 
     /// A route changed; `best_peer` is where its best path now comes from.
-    /// Not marked when this peer is the best path's source and holds
-    /// nothing to withdraw (RFC 4271 §9.2: a route is not sent back to
-    /// the peer it came from).
+    /// Marked here (not read from the journal): the initial table, and
+    /// every change on ADD-PATH families. Not marked when this peer is the
+    /// best path's source and holds nothing to withdraw (RFC 4271 §9.2: a
+    /// route is not sent back to the peer it came from).
     pub fn offer(&mut self, c: &Change, best_peer: Option<PeerId>) {
         let all = self.sends_all_paths(c.family);
         if !c.best && !all {
@@ -219,10 +243,68 @@ impl Out {
         self.mark(c.family, c.id);
     }
 
-    /// Whether the route `id` still matters to this peer (dirty, or the
-    /// peer holds it): its RIB slot must not be reused yet.
-    pub fn holds(&self, id: RouteId) -> bool {
-        self.dirty.contains(id) || self.adv.contains(id) || self.sent.contains_key(&id)
+    /// The next route of the journal this peer must recompute: its
+    /// families, not ADD-PATH ones (marked by [`Out::offer`]), not one
+    /// still marked (it goes then), and not one whose best path this peer
+    /// sent us while it holds nothing to withdraw.
+    fn next_from_journal(&mut self, cx: &Ctx<'_>) -> Option<RouteId> {
+        loop {
+            let c = match cx.journal.at(self.cursor) {
+                Entry::End => return None,
+                Entry::Superseded => {
+                    self.cursor += 1;
+                    continue;
+                }
+                Entry::Route(c) => c,
+            };
+            self.cursor += 1;
+            if !self.wants(c.family) || self.sends_all_paths(c.family) {
+                continue;
+            }
+            if c.best == Some(self.id) && !self.adv.contains(c.id) {
+                continue;
+            }
+            if self.dirty.contains(c.id) {
+                continue;
+            }
+            return Some(c.id);
+        }
+    }
+
+    /// Where this peer is in the journal.
+    pub fn cursor(&self) -> Seq {
+        self.cursor
+    }
+
+    pub fn cursor_mut(&mut self) -> &mut Seq {
+        &mut self.cursor
+    }
+
+    /// Take what this peer has not read of the journal into its own
+    /// marks, so that the journal can be trimmed past it.
+    pub fn leave_journal(&mut self, j: &Journal) {
+        loop {
+            match j.at(self.cursor) {
+                Entry::End => return,
+                Entry::Superseded => {}
+                Entry::Route(c) => {
+                    if self.wants(c.family) {
+                        self.dirty.insert(c.id);
+                    }
+                }
+            }
+            self.cursor += 1;
+        }
+    }
+
+    /// Whether the route `id` still matters to this peer (to be
+    /// recomputed, or the peer holds it): its RIB slot must not be reused
+    /// yet.
+    pub fn holds(&self, j: &Journal, id: RouteId) -> bool {
+        self.dirty.contains(id)
+            || self.adv.contains(id)
+            || self.sent.contains_key(&id)
+            || j.pending(id, self.cursor)
     }
 
     /// Whether the route is advertised to the peer now (not counting
@@ -231,8 +313,11 @@ impl Out {
         self.adv.contains(id) || self.sent.contains_key(&id)
     }
 
-    pub fn has_work(&self) -> bool {
-        !self.dirty.is_empty() || !self.after.is_empty() || !self.first.is_empty()
+    pub fn has_work(&self, j: &Journal) -> bool {
+        !self.dirty.is_empty()
+            || self.cursor < j.end()
+            || !self.after.is_empty()
+            || !self.first.is_empty()
     }
 
     /// Queue a message to send before any pending route.
@@ -338,7 +423,8 @@ impl Out {
         if !send_queued(&tx, &mut self.first) {
             return !tx.is_closed();
         }
-        while !self.dirty.is_empty() {
+        let mut more = true;
+        while more {
             let permit = match tx.try_reserve() {
                 Ok(p) => p,
                 Err(mpsc::error::TrySendError::Full(())) => return true,
@@ -346,7 +432,10 @@ impl Out {
             };
             let mut batch = Vec::new();
             while batch.len() < batch_max {
-                let Some(id) = self.dirty.pop() else {
+                // The journal first: a route also marked is skipped there
+                // and goes once, from the marks.
+                let Some(id) = self.next_from_journal(cx).or_else(|| self.dirty.pop()) else {
+                    more = false;
                     break;
                 };
                 self.export(cx, id, &mut batch);
@@ -449,7 +538,12 @@ impl Out {
             Some(Gate::Eval(e)) => e.needs_route(),
         };
         let key = (Arc::as_ptr(&path.attrs) as usize, path.peer, family);
-        if !per_route {
+        let fixed = matches!(self.export.get_mut(family), Some(Gate::Fixed(true, _)));
+        if fixed {
+            if let Some(out) = cx.exported.cached(key, self.class) {
+                return out;
+            }
+        } else if !per_route {
             if let Some((_, out)) = self.cache.get(&key) {
                 return out.clone();
             }
@@ -491,7 +585,9 @@ impl Out {
             _ => {
                 let out = rules::export(&path.attrs, &source, &self.rules, cx.local, family)
                     .map(|a| shared(a, &path.attrs));
-                (Some(key), Arc::clone(&path.attrs), out)
+                cx.exported
+                    .remember(key, self.class, Arc::clone(&path.attrs), out.clone());
+                return out;
             }
         };
         if let Some(key) = key {
@@ -626,7 +722,8 @@ impl Out {
 
 /// The exported set: the input's own `Arc` when the rules changed
 /// nothing (a transparent route server's clients all share the received
-/// set instead of one copy each in flight).
+/// set instead of one copy each in flight). Peers of one class share the
+/// new one through the class's cache.
 fn shared(a: Attrs, input: &Arc<Attrs>) -> Arc<Attrs> {
     if a == **input {
         Arc::clone(input)

@@ -175,6 +175,7 @@ impl RibTask {
         RibSizes {
             families,
             attribute_sets: st.interner.len() as u64,
+            export_backlog: st.journal.len() as u64,
             policy_hits: st
                 .policies
                 .hits()

@@ -244,6 +244,16 @@ impl Sim {
     /// A simulation whose neighbors are read with these `[global]` lines
     /// and `[policy]` part (sets and definitions).
     pub fn with_policy(routes: Vec<LocalRoute>, global: &str, policy: &str) -> Sim {
+        Sim::with_task(routes, global, policy, |t| t)
+    }
+
+    /// A simulation whose RIB task is changed by `f` before it starts.
+    pub fn with_task(
+        routes: Vec<LocalRoute>,
+        global: &str,
+        policy: &str,
+        f: impl FnOnce(RibTask) -> RibTask,
+    ) -> Sim {
         let (rib, rx) = mpsc::channel(RIB_Q);
         let drained = Arc::new(Notify::new());
         let router_id = ROUTER_ID.parse().unwrap();
@@ -254,7 +264,7 @@ impl Sim {
         };
         let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
         let task = tokio::spawn(rib_task::run(
-            RibTask::new(local, latency, compile(policy)),
+            f(RibTask::new(local, latency, compile(policy))),
             routes,
             rx,
             Arc::clone(&drained),
@@ -598,6 +608,13 @@ impl Sim {
         self.send(RibMsg::ImportCounters { reply }).await;
         let all: HashMap<IpAddr, crate::control::ImportCounters> = rx.await.unwrap();
         all[&addr.parse().unwrap()]
+    }
+
+    /// The RIB's sizes, as /metrics reads them.
+    pub async fn sizes(&self) -> crate::control::RibSizes {
+        let (reply, rx) = oneshot::channel();
+        self.send(RibMsg::Sizes { reply }).await;
+        rx.await.expect("RIB task answers")
     }
 
     /// Move the paused clock and let the RIB's timers fire.

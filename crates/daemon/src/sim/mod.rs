@@ -17,6 +17,7 @@ mod bmp;
 mod export_rules;
 mod flow;
 mod injection;
+mod journal;
 mod model;
 mod pages;
 mod policy;
