@@ -203,20 +203,26 @@ impl RibService for Service {
         let r = req.into_inner();
         let family = convert::family_from_proto(r.family.as_ref(), "family")?;
         let filter = prefix_match(r.filter.as_ref())?;
-        let (snapshot, mut rx) = self.inner.handle.watch_routes().await.map_err(status)?;
+        // Without a snapshot none is copied; with one, it is let go once
+        // sent (a copy of every best path must not live as long as the
+        // stream).
+        let (snapshot, mut rx) = if r.skip_snapshot {
+            let rx = self.inner.handle.route_changes().await.map_err(status)?;
+            (Vec::new(), rx)
+        } else {
+            self.inner.handle.watch_routes().await.map_err(status)?
+        };
         let keep = move |f: AfiSafi, n: &Nlri| family.is_none_or(|x| x == f) && matches(&filter, n);
         let (tx, out) = super::slow::channel();
         let ev = |e| WatchRoutesResponse { event: Some(e) };
         tokio::spawn(async move {
-            if !r.skip_snapshot {
-                for e in snapshot.iter().filter(|e| keep(e.family, &e.nlri)) {
-                    let c = RouteChange {
-                        route: Some(super::status::route(e)),
-                        withdrawn: false,
-                    };
-                    if !super::slow::send(&tx, ev(watch_routes_response::Event::Change(c))).await {
-                        return;
-                    }
+            for e in snapshot.into_iter().filter(|e| keep(e.family, &e.nlri)) {
+                let c = RouteChange {
+                    route: Some(super::status::route(&e)),
+                    withdrawn: false,
+                };
+                if !super::slow::send(&tx, ev(watch_routes_response::Event::Change(c))).await {
+                    return;
                 }
             }
             let end = ev(watch_routes_response::Event::EndOfSnapshot(

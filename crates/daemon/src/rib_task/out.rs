@@ -340,6 +340,15 @@ impl Out {
         if !self.wants(family) {
             return;
         }
+        // A refresh of the family still under way (its EoRR not sent yet)
+        // takes this one in: the routes are marked again below and go
+        // before that EoRR. A peer asking again and again while it reads
+        // nothing adds no queue entries.
+        let under_way = self
+            .after
+            .iter()
+            .any(|m| matches!(m, ToPeer::RefreshEnd(f) if *f == family));
+        let enhanced = enhanced && !under_way;
         if enhanced {
             // RFC 7313 §4: BoRR, the routes, EoRR.
             self.first.push_back(ToPeer::RefreshBegin(family));

@@ -134,6 +134,50 @@ async fn route_refresh_sends_the_family_again() {
     sim.stop();
 }
 
+/// A peer asking for enhanced route refresh again and again while it
+/// reads nothing: the requests join the refresh under way (one BoRR/EoRR
+/// pair waiting, not one per request), and it gets the table and one EoRR
+/// last when it reads again.
+#[tokio::test]
+async fn repeated_refresh_requests_of_a_stuck_peer_add_nothing() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    sim.up_with("192.0.2.3", "remote_asn = 65003", |n| {
+        n.enhanced_route_refresh = true;
+    })
+    .await;
+    sim.peer_mut("192.0.2.3").stalled = true;
+    for _ in 0..50 {
+        sim.route_refresh("192.0.2.3", V4, RefreshSubtype::Normal)
+            .await;
+    }
+    sim.peer_mut("192.0.2.3").stalled = false;
+    sim.settle().await;
+    let c = sim.peer("192.0.2.3");
+    let begins = c
+        .signals
+        .iter()
+        .filter(|s| **s == Signal::RefreshBegin(V4))
+        .count();
+    let ends = c
+        .signals
+        .iter()
+        .filter(|s| **s == Signal::RefreshEnd(V4))
+        .count();
+    assert!(begins <= 3, "{:?}", c.signals);
+    assert_eq!(begins, ends, "{:?}", c.signals);
+    assert_eq!(c.signals.last(), Some(&Signal::RefreshEnd(V4)));
+    assert_eq!(c.prefixes(V4), vec!["203.0.113.0/24"]);
+    sim.stop();
+}
+
 #[tokio::test]
 async fn enhanced_refresh_from_the_peer_sweeps_what_it_did_not_resend() {
     let mut sim = Sim::new(Vec::new());
