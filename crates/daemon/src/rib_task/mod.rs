@@ -339,8 +339,8 @@ impl RibTask {
                 o.clear_cache();
             }
         }
-        self.interner.collect();
         self.exported.clear_cache();
+        self.interner.collect();
         self.updates_since_collect = 0;
     }
 

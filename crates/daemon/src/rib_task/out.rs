@@ -288,7 +288,9 @@ impl Out {
                 Entry::End => return,
                 Entry::Superseded => {}
                 Entry::Route(c) => {
-                    if self.wants(c.family) {
+                    // What reading would have skipped is not marked.
+                    let own = c.best == Some(self.id) && !self.adv.contains(c.id);
+                    if self.wants(c.family) && !self.sends_all_paths(c.family) && !own {
                         self.dirty.insert(c.id);
                     }
                 }
