@@ -54,18 +54,24 @@ fn matches(m: &PrefixMatch, nlri: &Nlri) -> bool {
     }
 }
 
+/// Chunks of an answer waiting for the client (plus the slot kept for the
+/// status, see `slow.rs`).
+const CHUNKS_AHEAD: usize = 4;
+
 /// Streams `items` in chunks from a task, so a slow reader holds back the
-/// task (bounded channel) rather than filling memory with messages.
+/// task (bounded channel) rather than filling memory with messages. A
+/// client that reads nothing for `slow::SLOW` while the chunks wait gets
+/// RESOURCE_EXHAUSTED, and the answer's copy is let go (as the watches).
 fn chunked<T: Send + 'static>(
     items: Vec<RouteEntry>,
     make: impl Fn(Vec<Route>, bool) -> T + Send + 'static,
 ) -> RpcStream<T> {
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, rx) = mpsc::channel(CHUNKS_AHEAD + 1);
     tokio::spawn(async move {
         let n = items.chunks(CHUNK).count();
         for (i, c) in items.chunks(CHUNK).enumerate() {
             let routes = c.iter().map(super::status::route).collect();
-            if tx.send(Ok(make(routes, i + 1 == n))).await.is_err() {
+            if !super::slow::send(&tx, make(routes, i + 1 == n)).await {
                 return;
             }
         }
@@ -276,5 +282,66 @@ pub(super) fn trace_step(s: &rbgp_policy::Step) -> TraceStep {
         matched: s.matched,
         changes: s.changes.clone(),
         result: rbgp_api::convert::policy::disposition_to_proto(s.result),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio_stream::StreamExt as _;
+
+    use super::*;
+    use crate::control::Origin;
+
+    fn entries(n: usize) -> Vec<RouteEntry> {
+        (0..n)
+            .map(|i| RouteEntry {
+                family: AfiSafi::IPV4_UNICAST,
+                nlri: Nlri::Prefix(format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap()),
+                path_id: 0,
+                source: Origin::Local,
+                attrs: Arc::new(rbgp_rib::Attrs::default()),
+                best: true,
+                stale: false,
+                age: 0,
+                reason: None,
+                reason_key: None,
+                validation: None,
+            })
+            .collect()
+    }
+
+    /// A ListRoutes client that stops reading: a few chunks wait, then it
+    /// is told RESOURCE_EXHAUSTED and the answer is dropped.
+    #[tokio::test(start_paused = true)]
+    async fn a_list_reader_that_stops_is_ended() {
+        let mut s = chunked(entries(20 * CHUNK), |routes, last| (routes.len(), last));
+        tokio::time::sleep(super::super::slow::SLOW * 2).await;
+        let mut chunks = 0;
+        let mut ended = None;
+        while let Some(m) = s.next().await {
+            match m {
+                Ok(_) => chunks += 1,
+                Err(e) => ended = Some(e.code()),
+            }
+        }
+        assert!(chunks <= CHUNKS_AHEAD, "{chunks} chunks waited");
+        assert_eq!(ended, Some(tonic::Code::ResourceExhausted));
+    }
+
+    /// One that reads gets the whole answer, the last chunk marked.
+    #[tokio::test]
+    async fn a_list_reader_gets_every_chunk() {
+        let mut s = chunked(entries(20 * CHUNK + 7), |routes, last| (routes.len(), last));
+        let mut got = Vec::new();
+        while let Some(m) = s.next().await {
+            got.push(m.unwrap());
+        }
+        assert_eq!(got.len(), 21);
+        assert_eq!(got.iter().map(|(n, _)| n).sum::<usize>(), 20 * CHUNK + 7);
+        assert_eq!(got.last(), Some(&(7, true)));
+        assert!(got[..20].iter().all(|(_, last)| !last));
     }
 }
