@@ -69,25 +69,7 @@ fn bench(c: &mut Criterion) {
     }
     .encode(&mut wire);
     for v in &vrps {
-        match v.prefix {
-            rbgp_wire::Prefix::V4(p) => Pdu::Ipv4Prefix {
-                version: 2,
-                announce: true,
-                prefix_len: p.len(),
-                max_len: v.max_len,
-                addr: p.addr(),
-                asn: v.asn,
-            },
-            rbgp_wire::Prefix::V6(p) => Pdu::Ipv6Prefix {
-                version: 2,
-                announce: true,
-                prefix_len: p.len(),
-                max_len: v.max_len,
-                addr: p.addr(),
-                asn: v.asn,
-            },
-        }
-        .encode(&mut wire);
+        Pdu::prefix(2, true, v).encode(&mut wire);
     }
     Pdu::EndOfData {
         version: 2,

@@ -443,6 +443,28 @@ fn header(out: &mut Vec<u8>, version: u8, ty: u8, field: u16, len: usize) {
 }
 
 impl Pdu {
+    /// The IPv4 or IPv6 Prefix PDU (RFC 8210 §5.6, §5.7) carrying `v`.
+    pub fn prefix(version: u8, announce: bool, v: &crate::Vrp) -> Pdu {
+        match v.prefix {
+            rbgp_wire::Prefix::V4(p) => Pdu::Ipv4Prefix {
+                version,
+                announce,
+                prefix_len: p.len(),
+                max_len: v.max_len,
+                addr: p.addr(),
+                asn: v.asn,
+            },
+            rbgp_wire::Prefix::V6(p) => Pdu::Ipv6Prefix {
+                version,
+                announce,
+                prefix_len: p.len(),
+                max_len: v.max_len,
+                addr: p.addr(),
+                asn: v.asn,
+            },
+        }
+    }
+
     /// The Protocol Version field.
     pub fn version(&self) -> u8 {
         match self {

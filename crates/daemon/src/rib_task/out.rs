@@ -542,14 +542,15 @@ impl Out {
         nlri: &Nlri,
         path: &Path,
     ) -> Option<Arc<Attrs>> {
-        let per_route = match self.export.get_mut(family) {
-            Some(Gate::Fixed(true, _)) => false,
+        // `fixed`: no export policy, the built-in rules only (their result
+        // is cached per class, shared with the peers that export alike).
+        let (per_route, fixed) = match self.export.get_mut(family) {
+            Some(Gate::Fixed(true, _)) => (false, true),
             // No gate: the family is not configured for the peer.
             None | Some(Gate::Fixed(false, _)) => return None,
-            Some(Gate::Eval(e)) => e.needs_route(),
+            Some(Gate::Eval(e)) => (e.needs_route(), false),
         };
         let key = (Arc::as_ptr(&path.attrs) as usize, path.peer, family);
-        let fixed = matches!(self.export.get_mut(family), Some(Gate::Fixed(true, _)));
         if fixed {
             if let Some(out) = cx.exported.cached(key, self.class) {
                 return out;

@@ -101,6 +101,14 @@ async fn new_peer_gets_the_table_then_end_of_rib() {
     sim.stop();
 }
 
+/// A neighbor that negotiated enhanced route refresh (RFC 7313).
+async fn enhanced_refresh_peer(sim: &mut Sim, addr: &str, asn: u32) {
+    sim.up_with(addr, &format!("remote_asn = {asn}"), |n| {
+        n.enhanced_route_refresh = true;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn route_refresh_sends_the_family_again() {
     let mut sim = Sim::new(Vec::new());
@@ -120,10 +128,7 @@ async fn route_refresh_sends_the_family_again() {
     assert_eq!(b.updates, before + 1, "the route sent again");
     assert_eq!(b.prefixes(V4), vec!["203.0.113.0/24"]);
     // Enhanced route refresh (RFC 7313): BoRR, the routes, EoRR.
-    sim.up_with("192.0.2.3", "remote_asn = 65003", |n| {
-        n.enhanced_route_refresh = true;
-    })
-    .await;
+    enhanced_refresh_peer(&mut sim, "192.0.2.3", 65003).await;
     sim.route_refresh("192.0.2.3", V4, RefreshSubtype::Normal)
         .await;
     let c = sim.peer("192.0.2.3");
@@ -149,10 +154,7 @@ async fn repeated_refresh_requests_of_a_stuck_peer_add_nothing() {
         &attrs("65001", "192.0.2.1"),
     )
     .await;
-    sim.up_with("192.0.2.3", "remote_asn = 65003", |n| {
-        n.enhanced_route_refresh = true;
-    })
-    .await;
+    enhanced_refresh_peer(&mut sim, "192.0.2.3", 65003).await;
     sim.peer_mut("192.0.2.3").stalled = true;
     for _ in 0..50 {
         sim.route_refresh("192.0.2.3", V4, RefreshSubtype::Normal)
