@@ -205,6 +205,12 @@ peer_keys! {
     local_address: Option<IpAddr>,
     passive: Option<bool>,
     hold_time: Option<u16>,
+    /// Seconds before accepting or opening a session again after one went
+    /// down; doubles with each flap up to `idle_hold_max` and starts over
+    /// once a session stays up for a minute (RFC 4271 §8.1.1
+    /// DampPeerOscillations). Defaults 1 and 120.
+    idle_hold_time: Option<u32>,
+    idle_hold_max: Option<u32>,
     md5_password: Option<String>,
     ttl_security: Option<bool>,
     multihop: Option<u8>,
@@ -308,6 +314,10 @@ pub struct Neighbor {
     pub local_address: Option<IpAddr>,
     pub passive: bool,
     pub hold_time: u16,
+    /// Back-off after a session went down, seconds: the first wait and
+    /// the most it doubles to (RFC 4271 §8.1.1).
+    pub idle_hold_time: u32,
+    pub idle_hold_max: u32,
     pub md5_password: Option<String>,
     pub ttl_security: bool,
     pub multihop: Option<u8>,
@@ -485,6 +495,14 @@ impl Config {
             IpAddr::V4(_) => vec![AfiSafi::IPV4_UNICAST],
             IpAddr::V6(_) => vec![AfiSafi::IPV6_UNICAST],
         });
+        let idle_hold_time = or(&s.idle_hold_time, &g.idle_hold_time).unwrap_or(1);
+        let idle_hold_max = or(&s.idle_hold_max, &g.idle_hold_max).unwrap_or(120);
+        if idle_hold_max < idle_hold_time {
+            return Err(invalid(
+                "idle_hold_max",
+                format!("must be at least idle_hold_time ({idle_hold_time})"),
+            ));
+        }
         Ok(Neighbor {
             address: n.address,
             peer_group: n.peer_group.clone(),
@@ -494,6 +512,8 @@ impl Config {
             local_address: or(&s.local_address, &g.local_address),
             passive: or(&s.passive, &g.passive).unwrap_or(false),
             hold_time: or(&s.hold_time, &g.hold_time).unwrap_or(90),
+            idle_hold_time,
+            idle_hold_max,
             md5_password: or(&s.md5_password, &g.md5_password),
             ttl_security: or(&s.ttl_security, &g.ttl_security).unwrap_or(false),
             multihop: or(&s.multihop, &g.multihop),
@@ -551,6 +571,14 @@ fn check_settings(s: &PeerSettings) -> Result<(), ConfigError> {
                 "hold_time",
                 "must be 0 or at least 3 seconds (RFC 4271 §4.2)",
             ));
+        }
+    }
+    for (field, v) in [
+        ("idle_hold_time", s.idle_hold_time),
+        ("idle_hold_max", s.idle_hold_max),
+    ] {
+        if v.is_some_and(|t| !(1..=86_400).contains(&t)) {
+            return Err(invalid(field, "must be 1 to 86400 seconds"));
         }
     }
     if s.long_lived_stale_time.is_some_and(|t| t > 0xff_ffff) {

@@ -84,6 +84,20 @@ fn bad_values_name_the_field() {
         "{base}[[neighbors]]\naddress = \"192.0.2.2\"\nremote_asn = 1\nhold_time = 2\n"
     ));
     assert!(e.contains("neighbors[0]") && e.contains("hold_time"), "{e}");
+    let e = err(&format!(
+        "{base}[[neighbors]]\naddress = \"192.0.2.2\"\nremote_asn = 1\nidle_hold_time = 0\n"
+    ));
+    assert!(
+        e.contains("neighbors[0]") && e.contains("idle_hold_time"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}[[neighbors]]\naddress = \"192.0.2.2\"\nremote_asn = 1\nidle_hold_time = 10\nidle_hold_max = 5\n"
+    ));
+    assert!(
+        e.contains("neighbors[0]") && e.contains("idle_hold_max"),
+        "{e}"
+    );
     let e = err(&format!("{base}[[neighbors]]\naddress = \"192.0.2.2\"\n"));
     assert!(e.contains("remote_asn"), "{e}");
     let e = err(&format!(

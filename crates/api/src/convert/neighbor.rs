@@ -68,6 +68,8 @@ fn settings_from(s: Option<&v1::PeerSettings>) -> Result<PeerSettings, FieldErro
             .transpose()?,
         strict_role: s.strict_role,
         graceful_shutdown_local_pref: s.graceful_shutdown_local_pref,
+        idle_hold_time: s.idle_hold_time,
+        idle_hold_max: s.idle_hold_max,
         // Not in the API yet.
         ..PeerSettings::default()
     })
@@ -104,6 +106,8 @@ pub fn settings_to_proto(s: &PeerSettings) -> v1::PeerSettings {
         role: s.role.map(|r| r.name().to_string()),
         strict_role: s.strict_role,
         graceful_shutdown_local_pref: s.graceful_shutdown_local_pref,
+        idle_hold_time: s.idle_hold_time,
+        idle_hold_max: s.idle_hold_max,
     }
 }
 

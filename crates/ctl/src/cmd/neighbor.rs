@@ -82,6 +82,12 @@ pub struct SettingsArgs {
     passive: bool,
     #[arg(long)]
     hold_time: Option<u32>,
+    /// Seconds before the session may start again after it went down
+    /// (doubles per flap up to --idle-hold-max).
+    #[arg(long)]
+    idle_hold_time: Option<u32>,
+    #[arg(long)]
+    idle_hold_max: Option<u32>,
     #[arg(long)]
     multihop: Option<u32>,
     #[arg(long)]
@@ -116,6 +122,8 @@ impl SettingsArgs {
             local_address: self.local_address,
             passive: self.passive.then_some(true),
             hold_time: self.hold_time,
+            idle_hold_time: self.idle_hold_time,
+            idle_hold_max: self.idle_hold_max,
             multihop: self.multihop,
             route_reflector_client: self.route_reflector_client.then_some(true),
             next_hop_self: self.next_hop_self.then_some(true),

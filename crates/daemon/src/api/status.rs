@@ -59,6 +59,8 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         local_address: c.local_address,
         passive: Some(c.passive),
         hold_time: Some(c.hold_time),
+        idle_hold_time: Some(c.idle_hold_time),
+        idle_hold_max: Some(c.idle_hold_max),
         md5_password: None,
         ttl_security: Some(c.ttl_security),
         multihop: c.multihop,

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use rbgp_fsm::{Event, State};
+use rbgp_fsm::{Event, State, Timer};
 use rbgp_wire::message::Framer;
 use tokio::net::TcpStream;
 
@@ -16,6 +16,11 @@ use super::Peer;
 pub enum Arbitration {
     /// The neighbor is disabled or held down after a max-prefix Cease.
     Refuse,
+    /// The session went down a moment ago and its back-off (IdleHold) is
+    /// running: RFC 4271 §8.2.2 refuses connections in Idle. Taken, the
+    /// connection would wait unanswered, since the FSM ignores its
+    /// TcpConnected while in Idle; refused, the peer simply tries again.
+    HoldingOff,
     /// RFC 4271 §6.8: an Established session wins over a new connection.
     AlreadyUp,
     /// Our own connection is in OpenSent/OpenConfirm: run both until the
@@ -27,9 +32,17 @@ pub enum Arbitration {
 }
 
 /// The decision for a connection from the peer, from the session's state.
-pub fn arbitrate(enabled: bool, state: State, conn_outbound: bool, have_conn: bool) -> Arbitration {
+pub fn arbitrate(
+    enabled: bool,
+    state: State,
+    holding_off: bool,
+    conn_outbound: bool,
+    have_conn: bool,
+) -> Arbitration {
     if !enabled {
         Arbitration::Refuse
+    } else if state == State::Idle && holding_off {
+        Arbitration::HoldingOff
     } else if state == State::Established {
         Arbitration::AlreadyUp
     } else if conn_outbound && matches!(state, State::OpenSent | State::OpenConfirm) {
@@ -46,12 +59,18 @@ impl Peer {
         match arbitrate(
             enabled,
             self.fsm.state(),
+            self.fsm.is_running(Timer::IdleHold),
             self.conn_outbound,
             self.conn.is_some(),
         ) {
             Arbitration::Refuse => {
                 if self.log_limit.check("refused connections") {
                     tracing::info!(peer = %self.addr(), "connection refused: neighbor disabled or held down");
+                }
+            }
+            Arbitration::HoldingOff => {
+                if self.log_limit.check("refused connections") {
+                    tracing::info!(peer = %self.addr(), "connection refused: back-off after the last session (idle hold)");
                 }
             }
             Arbitration::AlreadyUp => {
@@ -97,22 +116,30 @@ mod tests {
     #[test]
     fn arbitration_follows_rfc4271_6_8() {
         use Arbitration::*;
-        assert_eq!(arbitrate(false, State::Active, false, false), Refuse);
-        assert_eq!(arbitrate(true, State::Established, false, true), AlreadyUp);
-        assert_eq!(arbitrate(true, State::OpenSent, true, true), Collide);
-        assert_eq!(arbitrate(true, State::OpenConfirm, true, true), Collide);
+        assert_eq!(arbitrate(false, State::Active, false, false, false), Refuse);
+        assert_eq!(
+            arbitrate(true, State::Established, false, false, true),
+            AlreadyUp
+        );
+        assert_eq!(arbitrate(true, State::OpenSent, false, true, true), Collide);
+        assert_eq!(
+            arbitrate(true, State::OpenConfirm, false, true, true),
+            Collide
+        );
         // The peer's own earlier connection in OpenSent: it reconnected.
         assert_eq!(
-            arbitrate(true, State::OpenSent, false, true),
+            arbitrate(true, State::OpenSent, false, false, true),
             Take { replace: true }
         );
         assert_eq!(
-            arbitrate(true, State::Active, false, false),
+            arbitrate(true, State::Active, false, false, false),
             Take { replace: false }
         );
         assert_eq!(
-            arbitrate(true, State::Idle, false, false),
+            arbitrate(true, State::Idle, false, false, false),
             Take { replace: false }
         );
+        // §8.2.2: Idle refuses while the back-off runs.
+        assert_eq!(arbitrate(true, State::Idle, true, false, false), HoldingOff);
     }
 }

@@ -33,6 +33,8 @@ impl Setup {
         c.passive = n.passive;
         c.families = n.families.clone();
         c.connect_retry_time = CONNECT_RETRY;
+        c.idle_hold_time = n.idle_hold_time;
+        c.idle_hold_max = n.idle_hold_max;
         if n.graceful_restart {
             c.graceful_restart = Some(RESTART_TIME);
             c.long_lived_stale_time = n.long_lived_stale_time;
@@ -86,7 +88,7 @@ mod tests {
     fn session_parameters_follow_the_neighbor() {
         let (c, n) = config(
             "address = \"192.0.2.2\"\nremote_asn = 65001\nfamilies = [\"ipv4_unicast\", \"ipv6_unicast\"]\n\
-             hold_time = 30\npassive = true\ngraceful_restart = true\nlong_lived_stale_time = 600\n\
+             hold_time = 30\nidle_hold_time = 2\nidle_hold_max = 8\npassive = true\ngraceful_restart = true\nlong_lived_stale_time = 600\n\
              add_path = { receive = true, send = 2 }\nrole = \"customer\"\nstrict_role = true",
         );
         let s = Setup::new(&c, n);
@@ -95,6 +97,7 @@ mod tests {
         assert!(s.fsm.strict_role);
         assert_eq!(s.fsm.local_asn, 65000);
         assert_eq!(s.fsm.hold_time, 30);
+        assert_eq!((s.fsm.idle_hold_time, s.fsm.idle_hold_max), (2, 8));
         assert!(s.fsm.passive);
         assert_eq!(s.fsm.graceful_restart, Some(RESTART_TIME));
         assert_eq!(s.fsm.long_lived_stale_time, Some(600));
@@ -109,6 +112,7 @@ mod tests {
         let s = Setup::new(&c, n);
         assert_eq!(s.fsm.graceful_restart, Some(RESTART_TIME));
         assert!(s.fsm.add_path.is_empty());
+        assert_eq!((s.fsm.idle_hold_time, s.fsm.idle_hold_max), (1, 120));
         let (c, n) =
             config("address = \"192.0.2.2\"\nremote_asn = 65001\ngraceful_restart = false");
         let s = Setup::new(&c, n);
