@@ -49,6 +49,11 @@ impl Advertised {
         self.bits.contains(id)
     }
 
+    /// Whether the peer has any route of `family`.
+    pub fn holds_any(&self, family: AfiSafi) -> bool {
+        self.counts.iter().any(|(f, n)| *f == family && *n > 0)
+    }
+
     pub fn counts(&self) -> FxHashMap<AfiSafi, u64> {
         self.counts
             .iter()

@@ -87,8 +87,12 @@ impl RibTask {
             class,
         );
         *o.cursor_mut() = self.journal.end();
-        // The initial table, then End-of-RIB (RFC 4724 §2).
-        for r in self.rib.iter() {
+        // The initial table, then End-of-RIB (RFC 4724 §2). A peer sent
+        // nothing (a feeder a route server only listens to) gets just the
+        // End-of-RIB: a session flapping against a full table would
+        // otherwise visit every route each time it comes up.
+        let table = !o.exports_nothing();
+        for r in self.rib.iter().filter(|_| table) {
             let c = Change {
                 id: r.id(),
                 family: r.family(),

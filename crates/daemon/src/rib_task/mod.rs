@@ -282,6 +282,17 @@ impl RibTask {
     /// entries whatever a stuck peer does.
     fn journal_upkeep(&mut self) {
         let j = &mut self.journal;
+        // Each pass visits every peer: with a thousand peers, once per
+        // flush cost more than the flush. A few thousand entries more
+        // wait instead (16 octets each).
+        if j.len() < JOURNAL_TRIM_AT.min(self.journal_max) {
+            return;
+        }
+        for p in self.peers.values_mut() {
+            if let Some(o) = p.out.as_mut() {
+                o.skip_journal(j);
+            }
+        }
         if j.len() > self.journal_max {
             let keep_from = j.end() - (self.journal_max / 2) as journal::Seq;
             for p in self.peers.values_mut() {
@@ -299,6 +310,26 @@ impl RibTask {
                 .filter_map(|p| p.out.as_mut())
                 .map(|o| o.cursor_mut()),
         );
+    }
+
+    /// Journal entries some peer still has to read (read ones wait for
+    /// the next trim, which is not a backlog).
+    pub(super) fn export_backlog(&self) -> u64 {
+        let end = self.journal.end();
+        let slowest = self
+            .peers
+            .values()
+            .filter_map(|p| p.out.as_ref())
+            .filter(|o| !o.ignores_journal())
+            .map(|o| o.cursor())
+            .min()
+            .unwrap_or(end);
+        u64::from(end.saturating_sub(slowest))
+    }
+
+    /// The earliest graceful-restart or long-lived stale expiry.
+    fn gr_deadline(&self) -> Option<tokio::time::Instant> {
+        self.peers.values().filter_map(|p| p.gr.deadline()).min()
     }
 
     /// A smaller journal bound, to test what a peer far behind does.
@@ -477,6 +508,9 @@ impl RibTask {
 /// marks. A full table's worth of changes fits.
 const JOURNAL_MAX: usize = 1 << 20;
 
+/// Journal entries before it is trimmed to the slowest peer's cursor.
+const JOURNAL_TRIM_AT: usize = 4096;
+
 /// The RIB task: `routes` are originated at start; `drained` is notified
 /// by peer tasks when they took a batch, so blocked Adj-RIB-Outs are
 /// flushed as soon as there is room.
@@ -487,22 +521,37 @@ pub async fn run(
     drained: Arc<Notify>,
 ) {
     st.inject(routes);
+    // The next graceful-restart expiry of any peer. Only session events
+    // and expiries start a wait; UPDATEs can only end one (End-of-RIB),
+    // which at worst wakes us once for nothing. So the peers are scanned
+    // after those, not after every message: with a thousand peers the
+    // scan per message cost more than the message.
+    let mut deadline = st.gr_deadline();
     loop {
-        let deadline = st.peers.values().filter_map(|p| p.gr.deadline()).min();
         let timer = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let rescan = tokio::select! {
             m = rx.recv() => match m {
-                Some(m) => st.handle(m),
+                Some(m) => {
+                    let updates = matches!(m, RibMsg::Updates { .. });
+                    st.handle(m);
+                    !updates
+                }
                 None => return,
             },
-            () = drained.notified() => {}
-            () = timer => st.expire(),
-        }
+            () = drained.notified() => false,
+            () = timer => {
+                st.expire();
+                true
+            }
+        };
         st.flush();
+        if rescan {
+            deadline = st.gr_deadline();
+        }
     }
 }

@@ -220,6 +220,24 @@ impl Out {
         self.add_path_limit(family).is_some()
     }
 
+    /// Whether route `id` of `family` needs no work for this peer: its
+    /// export rejects the whole family and the peer does not have the
+    /// route. A route server's or collector's feeders that are sent
+    /// nothing then cost nothing per change and per table (case f: a
+    /// thousand of them made each change a thousand evaluations).
+    fn ignores(&self, family: AfiSafi, id: RouteId) -> bool {
+        self.export.rejects_all(family) && !self.adv.contains(id)
+    }
+
+    /// Whether no change of any family needs work for this peer (see
+    /// [`Out::ignores`]; ADD-PATH families take changes through
+    /// [`Out::offer`], not the journal).
+    pub fn ignores_journal(&self) -> bool {
+        self.families.iter().all(|f| {
+            self.sends_all_paths(*f) || (self.export.rejects_all(*f) && !self.adv.holds_any(*f))
+        })
+    }
+
     /// Queue `id` to be recomputed.
     pub fn mark(&mut self, family: AfiSafi, id: RouteId) {
         if self.wants(family) {
@@ -240,6 +258,9 @@ impl Out {
         if !all && best_peer == Some(self.id) && !self.adv.contains(c.id) {
             return;
         }
+        if !all && self.ignores(c.family, c.id) {
+            return;
+        }
         self.mark(c.family, c.id);
     }
 
@@ -248,6 +269,10 @@ impl Out {
     /// still marked (it goes then), and not one whose best path this peer
     /// sent us while it holds nothing to withdraw.
     fn next_from_journal(&mut self, cx: &Ctx<'_>) -> Option<RouteId> {
+        if self.ignores_journal() {
+            self.cursor = self.cursor.max(cx.journal.end());
+            return None;
+        }
         loop {
             let c = match cx.journal.at(self.cursor) {
                 Entry::End => return None,
@@ -264,7 +289,7 @@ impl Out {
             if c.best == Some(self.id) && !self.adv.contains(c.id) {
                 continue;
             }
-            if self.dirty.contains(c.id) {
+            if self.ignores(c.family, c.id) || self.dirty.contains(c.id) {
                 continue;
             }
             return Some(c.id);
@@ -290,7 +315,11 @@ impl Out {
                 Entry::Route(c) => {
                     // What reading would have skipped is not marked.
                     let own = c.best == Some(self.id) && !self.adv.contains(c.id);
-                    if self.wants(c.family) && !self.sends_all_paths(c.family) && !own {
+                    if self.wants(c.family)
+                        && !self.sends_all_paths(c.family)
+                        && !own
+                        && !self.ignores(c.family, c.id)
+                    {
                         self.dirty.insert(c.id);
                     }
                 }
@@ -315,11 +344,33 @@ impl Out {
         self.adv.contains(id) || self.sent.contains_key(&id)
     }
 
+    /// Whether a flush has something to do for this peer: a peer that
+    /// ignores the journal is not visited for it (see
+    /// [`Out::skip_journal`]).
     pub fn has_work(&self, j: &Journal) -> bool {
         !self.dirty.is_empty()
-            || self.cursor < j.end()
             || !self.after.is_empty()
             || !self.first.is_empty()
+            || (self.cursor < j.end() && !self.ignores_journal())
+    }
+
+    /// Move past the journal if no entry of it needs work here, so that
+    /// it can be trimmed (the trimming calls this for every peer).
+    pub fn skip_journal(&mut self, j: &Journal) {
+        if self.cursor < j.end() && self.ignores_journal() {
+            self.cursor = j.end();
+        }
+    }
+
+    /// Whether this peer is sent nothing at all: its export rejects every
+    /// family it has and it holds no route. Its session's initial table
+    /// is then not offered route by route.
+    pub fn exports_nothing(&self) -> bool {
+        self.sent.is_empty()
+            && self
+                .families
+                .iter()
+                .all(|f| self.export.rejects_all(*f) && !self.adv.holds_any(*f))
     }
 
     /// Queue a message to send before any pending route.
@@ -430,17 +481,22 @@ impl Out {
         batch_max: usize,
         mut sent: Option<&mut Vec<Export>>,
     ) -> bool {
-        let tx = self.tx.clone();
-        if !send_queued(&tx, &mut self.first) {
-            return !tx.is_closed();
+        if !send_queued(&self.tx, &mut self.first) {
+            return !self.tx.is_closed();
         }
         let mut more = true;
         while more {
-            let permit = match tx.try_reserve() {
-                Ok(p) => p,
-                Err(mpsc::error::TrySendError::Full(())) => return true,
-                Err(mpsc::error::TrySendError::Closed(())) => return false,
-            };
+            // The RIB task is the channel's only sender, so room seen here
+            // is still there once the batch is built. (A permit would
+            // borrow the sender through the batch, and a clone of it is
+            // two atomic operations on a line the peer task shares: per
+            // peer and flush, that showed with a thousand peers.)
+            if self.tx.is_closed() {
+                return false;
+            }
+            if self.tx.capacity() == 0 {
+                return true;
+            }
             let mut batch = Vec::new();
             while batch.len() < batch_max {
                 // The journal first: a route also marked is skipped there
@@ -455,11 +511,19 @@ impl Out {
                 if let Some(v) = sent.as_deref_mut() {
                     v.extend(batch.iter().cloned());
                 }
-                permit.send(ToPeer::Routes(batch));
+                match self.tx.try_send(ToPeer::Routes(batch)) {
+                    Ok(()) => {}
+                    // Not expected (one sender): it goes first next time.
+                    Err(mpsc::error::TrySendError::Full(m)) => {
+                        self.first.push_back(m);
+                        return true;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                }
             }
         }
         self.forced.clear();
-        send_queued(&tx, &mut self.after) || !tx.is_closed()
+        send_queued(&self.tx, &mut self.after) || !self.tx.is_closed()
     }
 
     /// The attributes `path` to `nlri` is exported with: export policy,

@@ -102,6 +102,14 @@ impl Gates {
             .any(|(_, g)| matches!(g, Gate::Eval(e) if e.uses_validation()))
     }
 
+    /// Whether nothing of family `f` passes, whatever the route (a fixed
+    /// reject, as RFC 8212 gives an eBGP peer without export policy).
+    pub fn rejects_all(&self, f: AfiSafi) -> bool {
+        self.by_family
+            .iter()
+            .any(|(x, g)| *x == f && matches!(g, Gate::Fixed(false, _)))
+    }
+
     pub fn get_mut(&mut self, f: AfiSafi) -> Option<&mut Gate> {
         self.by_family
             .iter_mut()

@@ -175,7 +175,7 @@ impl RibTask {
         RibSizes {
             families,
             attribute_sets: st.interner.len() as u64,
-            export_backlog: st.journal.len() as u64,
+            export_backlog: st.export_backlog(),
             policy_hits: st
                 .policies
                 .hits()

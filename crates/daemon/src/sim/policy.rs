@@ -494,3 +494,46 @@ async fn max_prefixes_counts_filtered_paths() {
     );
     sim.stop();
 }
+
+/// A peer whose export rejects everything (a feeder a route server only
+/// listens to) is skipped by every change and by its session's initial
+/// table; its routes still follow each change of its chain: all of them
+/// when the chain lets them through, none after it rejects again, and
+/// the changes made while it rejected are not lost.
+#[tokio::test]
+async fn a_peer_sent_nothing_follows_its_chain_when_it_changes() {
+    let mut sim = Sim::with_policy(
+        Vec::new(),
+        "import_policy = [\"accept_all\"]\nexport_policy = [\"accept_all\"]",
+        BOGONS,
+    );
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["203.0.113.0/24", "198.51.100.0/24"], &a)
+        .await;
+    let quiet = "remote_asn = 65002\nexport_policy = [\"reject_all\"]";
+    sim.up("192.0.2.2", quiet).await;
+    sim.announce("192.0.2.1", V4, &["192.0.2.128/25"], &a).await;
+    sim.withdraw("192.0.2.1", V4, &["198.51.100.0/24"]).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    assert_eq!(sim.sizes().await.export_backlog, 0);
+    let open = "remote_asn = 65002\nexport_policy = [\"accept_all\"]";
+    sim.set_neighbor("192.0.2.2", open).await;
+    assert_eq!(
+        sim.peer("192.0.2.2").prefixes(V4),
+        vec!["192.0.2.128/25", "203.0.113.0/24"]
+    );
+    sim.set_neighbor("192.0.2.2", quiet).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    // While it rejects: a new route, and a withdrawal of one it had.
+    sim.announce("192.0.2.1", V4, &["198.51.100.0/24"], &a)
+        .await;
+    sim.withdraw("192.0.2.1", V4, &["203.0.113.0/24"]).await;
+    assert!(sim.peer("192.0.2.2").table.is_empty());
+    sim.set_neighbor("192.0.2.2", open).await;
+    assert_eq!(
+        sim.peer("192.0.2.2").prefixes(V4),
+        vec!["192.0.2.128/25", "198.51.100.0/24"]
+    );
+    sim.stop();
+}
