@@ -275,6 +275,18 @@ impl Framer {
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
     }
+
+    /// Give memory back after a burst: keep at most `cap` octets of
+    /// capacity (or what is buffered, if more). A session that received a
+    /// full table need not hold its largest read for the rest of its life.
+    pub fn shrink(&mut self, cap: usize) {
+        if self.buf.capacity() <= cap {
+            return;
+        }
+        self.buf.drain(..self.start);
+        self.start = 0;
+        self.buf.shrink_to(cap.max(self.buf.len()));
+    }
 }
 
 /// Iterate over whole messages in a buffer.
@@ -329,6 +341,26 @@ pub fn split_messages<'a>(
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framer_shrinks_after_a_burst_and_keeps_what_is_buffered() {
+        let ctx = Context::default();
+        let mut stream = Vec::new();
+        for _ in 0..5000 {
+            Message::Keepalive.encode(&ctx, &mut stream);
+        }
+        let mut f = Framer::new();
+        // A burst, cut inside the last message.
+        f.push(&stream[..stream.len() - 5]);
+        while f.next_message(&ctx).unwrap().is_some() {}
+        assert!(f.buf.capacity() >= 90_000);
+        f.shrink(4096);
+        assert!(f.buf.capacity() < 90_000, "{}", f.buf.capacity());
+        assert_eq!(f.buffered(), 14);
+        f.push(&stream[stream.len() - 5..]);
+        assert_eq!(f.next_message(&ctx).unwrap().unwrap(), stream[..19]);
+        assert_eq!(f.buffered(), 0);
+    }
 
     #[test]
     fn framer_splits_a_stream_cut_anywhere() {

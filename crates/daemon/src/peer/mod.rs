@@ -260,6 +260,13 @@ pub async fn run(setup: Setup, w: Wiring) {
                 p.framer.push(buf.get(..n).unwrap_or(&[]));
                 if n == buf.len() && n < READ_MAX {
                     buf.resize(n * 2, 0);
+                } else if n < READ_MIN / 4 && buf.len() > READ_MIN {
+                    // The burst is over (a KEEPALIVE, a small UPDATE): a
+                    // thousand members that each sent a table once would
+                    // otherwise keep 64 KiB here and in the framer each.
+                    buf.truncate(READ_MIN);
+                    buf.shrink_to_fit();
+                    p.framer.shrink(READ_MIN);
                 }
                 p.messages(&mut events).await;
             }
