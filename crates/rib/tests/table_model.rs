@@ -25,6 +25,8 @@ enum Op {
         path_id: u32,
     },
     RemovePeer(u32),
+    /// Mark a peer's paths stale (GR), then remove those of one family.
+    DropFamily(u32, u8),
     /// Release emptied slots; ids whose bit is set in the mask stay held.
     Release(u64),
 }
@@ -34,6 +36,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (0u32..3, 0u8..12, 0u32..2, 0u32..4).prop_map(|(peer, nlri, path_id, med)| Op::Update { peer, nlri, path_id, med }),
         4 => (0u32..3, 0u8..12, 0u32..2).prop_map(|(peer, nlri, path_id)| Op::Withdraw { peer, nlri, path_id }),
         1 => (0u32..3).prop_map(Op::RemovePeer),
+        1 => (0u32..3, 0u8..3).prop_map(|(p, f)| Op::DropFamily(p, f)),
         2 => any::<u64>().prop_map(Op::Release),
     ]
 }
@@ -101,6 +104,20 @@ proptest! {
                     }
                     prop_assert_eq!(n, had);
                     prop_assert_eq!(rib.add_peer(peer(p)), p);
+                }
+                Op::DropFamily(p, f) => {
+                    let fam = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV4_MULTICAST, AfiSafi::IPV6_UNICAST][f as usize];
+                    let held: usize = model.values().map(|m| m.keys().filter(|(q, _)| *q == p).count()).sum();
+                    prop_assert_eq!(rib.mark_stale(p, |_| true), held);
+                    let n = rib.remove_paths(p, |g, _| g == fam).len();
+                    let mut had = 0;
+                    for ((g, _), m) in model.iter_mut() {
+                        if *g == fam && m.keys().any(|(q, _)| *q == p) {
+                            had += 1;
+                            m.retain(|(q, _), _| *q != p);
+                        }
+                    }
+                    prop_assert_eq!(n, had);
                 }
                 Op::Release(mask) => rib.release_unused(|id| mask & (1 << (id % 64)) != 0),
             }

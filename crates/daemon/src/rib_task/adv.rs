@@ -49,6 +49,11 @@ impl Advertised {
         self.bits.contains(id)
     }
 
+    /// Whether the peer has no route at all.
+    pub fn is_empty(&self) -> bool {
+        self.counts.iter().all(|(_, n)| *n == 0)
+    }
+
     /// Whether the peer has any route of `family`.
     pub fn holds_any(&self, family: AfiSafi) -> bool {
         self.counts.iter().any(|(f, n)| *f == family && *n > 0)

@@ -161,8 +161,15 @@ impl RibTask {
             self.origins.remove(&p.id);
             let changes = self.rib.remove_peer(p.id);
             tracing::info!(%addr, changed = changes.len(), "peer down: its routes removed");
+            // At most one set per route went: a collection (a pass over
+            // every set) now only when that can be a good part of them;
+            // the periodic one takes the rest. A thousand small peers
+            // flapping made it a full pass per flap.
+            let worth = changes.len().saturating_mul(16) >= self.interner.len();
             self.changes(changes);
-            self.collect();
+            if worth {
+                self.collect();
+            }
         }
     }
 }

@@ -116,8 +116,12 @@ pub struct Out {
     /// the route. The keyed `Arc` is kept so its address cannot be reused
     /// while cached.
     cache: FxHashMap<(usize, PeerId, AfiSafi), CachedExport>,
-    /// Its export policy, per family.
-    pub export: Gates,
+    /// Its export policy, per family (set with [`Out::set_export`]).
+    export: Gates,
+    /// Every family is ADD-PATH (changes come through [`Out::offer`]) or
+    /// rejected by export: the journal matters only for what the peer
+    /// still holds.
+    journal_free: bool,
     /// Its export class: peers of one class share the cache of what the
     /// built-in rules make of each set when no export policy applies.
     class: super::exported::Class,
@@ -170,8 +174,9 @@ impl Out {
         export: Gates,
         class: super::exported::Class,
     ) -> Self {
-        Out {
-            export,
+        let mut o = Out {
+            export: Gates::default(),
+            journal_free: false,
             class,
             // Set by the caller to the journal's end: what came before is
             // in the initial table.
@@ -190,7 +195,9 @@ impl Out {
             cache: FxHashMap::default(),
             marked: FxHashMap::default(),
             graceful_shutdown: false,
-        }
+        };
+        o.set_export(export);
+        o
     }
 
     /// RFC 8326 §4: before closing the session, send every route again
@@ -233,9 +240,26 @@ impl Out {
     /// [`Out::ignores`]; ADD-PATH families take changes through
     /// [`Out::offer`], not the journal).
     pub fn ignores_journal(&self) -> bool {
-        self.families.iter().all(|f| {
-            self.sends_all_paths(*f) || (self.export.rejects_all(*f) && !self.adv.holds_any(*f))
-        })
+        // Asked for every peer on every flush: the gates' part is kept.
+        self.journal_free && self.adv.is_empty()
+    }
+
+    pub fn export_gates(&self) -> &Gates {
+        &self.export
+    }
+
+    /// Add the export evaluators' term hits to the shared counters.
+    pub fn flush_hits(&mut self) {
+        self.export.flush_hits();
+    }
+
+    /// Set the export gates (and what they mean for the journal).
+    pub fn set_export(&mut self, export: Gates) {
+        self.export = export;
+        self.journal_free = self
+            .families
+            .iter()
+            .all(|f| self.sends_all_paths(*f) || self.export.rejects_all(*f));
     }
 
     /// Queue `id` to be recomputed.
@@ -335,7 +359,7 @@ impl Out {
         self.dirty.contains(id)
             || self.adv.contains(id)
             || self.sent.contains_key(&id)
-            || j.pending(id, self.cursor)
+            || (j.pending(id, self.cursor) && !self.ignores_journal())
     }
 
     /// Whether the route is advertised to the peer now (not counting

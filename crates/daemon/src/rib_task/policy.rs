@@ -362,7 +362,7 @@ impl RibTask {
         p.import = import;
         p.keep_filtered = keep_filtered;
         if let Some(o) = p.out.as_mut() {
-            o.export = export;
+            o.set_export(export);
             if export_changed {
                 o.clear_cache();
                 for f in o.families.clone() {

@@ -159,7 +159,7 @@ impl RibTask {
         for p in self.peers.values_mut() {
             p.import.flush_hits();
             if let Some(o) = p.out.as_mut() {
-                o.export.flush_hits();
+                o.flush_hits();
             }
         }
         let st = &*self;

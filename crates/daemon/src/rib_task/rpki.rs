@@ -331,10 +331,11 @@ impl RibTask {
                 }
             }
         }
-        let exports_use = self
-            .peers
-            .values()
-            .any(|p| p.out.as_ref().is_some_and(|o| o.export.uses_validation()));
+        let exports_use = self.peers.values().any(|p| {
+            p.out
+                .as_ref()
+                .is_some_and(|o| o.export_gates().uses_validation())
+        });
         let mut states = 0usize;
         for (peer, f, nlri, path_id, attrs) in paths {
             let v = self.validation_of(peer, f, &nlri, &attrs);
