@@ -64,6 +64,10 @@ start_rbgpd() {
     fi
     peers "$2" | while read -r addr asn; do
         printf '\n[[neighbors]]\naddress = "%s"\nremote_asn = %s\npassive = true\nroute_server_client = %s\nkeep_pre_policy = %s\n' "$addr" "$asn" "$rs" "$pre"
+        # case f: only the monitor receives; a flapping feeder may come
+        # back after a second every time (no growing back-off)
+        [ "$4" != f ] || [ "$addr" = 10.99.0.2 ] ||
+            printf 'export_policy = ["reject_all"]\nidle_hold_time = 1\nidle_hold_max = 1\n'
     done >>"$conf"
     LOG=$dir/rbgpd.log spawn_dut "$rbgpd" "$conf"
 }
@@ -76,7 +80,10 @@ start_bird() {
         LOG=$dir/bird.out spawn_dut bird -f -c "$conf" -s "$dir/bird.ctl"
         return
     fi
-    local import="import all;"
+    local import="import all;" export="export all;" wait=""
+    # case f: only the monitor receives; a flapping feeder may come back
+    # after a second every time (no growing back-off)
+    [ "$4" != f ] || { export="export none;" wait="error wait time 1, 1;"; }
     cat >"$conf" <<EOF
 router id 10.99.0.1;
 log "$dir/bird.log" { info, warning, error, fatal };
@@ -112,11 +119,16 @@ template bgp peer {
   local 10.99.0.1 as 65000;
   passive on;
   $rs
-  ipv4 { $import export all; };
+  $wait
+  ipv4 { $import $export };
 }
 EOF
     peers "$2" | while read -r addr asn; do
-        echo "protocol bgp p${addr//./_} from peer { neighbor $addr as $asn; }"
+        if [ "$4" = f ] && [ "$addr" = 10.99.0.2 ]; then
+            echo "protocol bgp p${addr//./_} from peer { neighbor $addr as $asn; ipv4 { export all; }; }"
+        else
+            echo "protocol bgp p${addr//./_} from peer { neighbor $addr as $asn; }"
+        fi
     done >>"$conf"
     LOG=$dir/bird.out spawn_dut bird -f -c "$conf" -s "$dir/bird.ctl"
 }

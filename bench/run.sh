@@ -27,6 +27,13 @@
 #      (500), plain eBGP, every feeder also receiving everything (an IXP
 #      without route-server filtering); the note adds the time until all
 #      were Established and until every feeder held the whole table
+#   f: churn (rbgpd and BIRD): --sessions N (1000) feeders sharing P, only
+#      the monitor receiving; once it holds the table, --churn-seconds S
+#      (600) of a tenth of the feeders flapping (close, reconnect, announce
+#      again, every ~5 s) and 1,000 prefixes/s moving between the others;
+#      the note gives the moves' latency at the monitor (p50/p99), flaps,
+#      and the DUT's RSS at the start, at its peak and 30 s after the churn
+#      (sampled every second into DIR/DAEMON-f/rss.txt)
 #   u: RPKI revalidation (rbgpd and BIRD): case a rejecting RPKI-invalid
 #      routes, the cache's data arriving after the table (the real snapshot,
 #      then 1,000 more VRPs); each step timed until the monitor has lost
@@ -46,14 +53,15 @@ cases=a,b,c
 clients=200
 sessions=1000
 session_prefixes=500
+churn_seconds=600
 prefixes=1000000
 timeout=900
 rtr=stayrtr
 build=1
 perf=0
 out=""
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --sessions N --session-prefixes N"
-    echo "         --timeout SECS --out DIR --no-build"
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; echo "options: --daemons LIST --cases LIST --prefixes N --rs-clients N --sessions N --session-prefixes N"
+    echo "         --churn-seconds S --timeout SECS --out DIR --no-build"
     echo "         --rtr stayrtr|rtrtr: the cache of cases r and v (default stayrtr)"
     echo "         --perf: perf record -g the DUT while it converges (DIR/DAEMON-CASE/perf.data; slows it down)"; }
 while [ $# -gt 0 ]; do
@@ -64,6 +72,7 @@ while [ $# -gt 0 ]; do
     --rs-clients) clients=$2; shift 2 ;;
     --sessions) sessions=$2; shift 2 ;;
     --session-prefixes) session_prefixes=$2; shift 2 ;;
+    --churn-seconds) churn_seconds=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --rtr) rtr=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
@@ -109,7 +118,7 @@ ip -n "$dut" addr add 10.99.0.1/16 dev eth0
 ip -n "$gen" addr add 10.99.0.2/16 dev eth0
 # feeders from 10.99.0.10 on, as many as the largest case needs
 feeders=$((clients > 10 ? clients : 10))
-[[ ",$cases," != *,e,* ]] || [ "$sessions" -le "$feeders" ] || feeders=$sessions
+[[ ",$cases," != *,[ef],* ]] || [ "$sessions" -le "$feeders" ] || feeders=$sessions
 [ "$feeders" -le 60000 ] || { echo "--rs-clients/--sessions: at most 60000"; exit 2; }
 # feeder i's address: 10.99.0.10 + i, counted across the /16
 feeder_addr() { local a=$((10 + $1)); echo "10.99.$((a >> 8)).$((a & 255))"; }
@@ -192,6 +201,7 @@ shape() {
     p | r | v | m | t) echo "1 $prefixes" ;;
     d | w) echo "$clients $((prefixes * 2 / 5 / clients))" ;;
     e) echo "$sessions $session_prefixes" ;;
+    f) echo "$sessions $((prefixes / sessions))" ;;
     esac
 }
 
@@ -226,6 +236,23 @@ results=$out/results.md
 echo "| daemon | case | prefixes | converge (s) | prefixes/s | peak RSS (MiB) | RSS/route (B) | DUT CPU (s) | note |" >"$results"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---|" >>"$results"
 
+# start DAEMON DIR FEEDERS RS CASE PREFIXES once port 179 is free, and
+# wait until it listens; $started is its PID
+start_dut() {
+    local d=$1 dir=$2 end=$((SECONDS + 30))
+    while ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
+        [ $SECONDS -lt $end ] || { echo "port 179 still busy"; return 1; }
+        sleep 0.2
+    done
+    start_"$d" "$dir" "$3" "$4" "$5" "$6"
+    pids+=("$started")
+    end=$((SECONDS + 30))
+    until ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
+        alive "$started" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; tail -5 "$dir"/*.log; return 1; }
+        sleep 0.2
+    done
+}
+
 run_case() {
     local d=$1 c=$2 n m rs=0 dir total dpid mpid="" fpid="" note=""
     read -r n m < <(shape "$c")
@@ -250,19 +277,8 @@ run_case() {
     dir=$out/$d-$c
     mkdir -p "$dir"
     echo "== $d case $c: $n x $m prefixes (route server: $rs), logs in $dir"
-    local end=$((SECONDS + 30))
-    while ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
-        [ $SECONDS -lt $end ] || { echo "port 179 still busy"; return 0; }
-        sleep 0.2
-    done
-    start_"$d" "$dir" "$n" "$rs" "$c" "$m"
+    start_dut "$d" "$dir" "$n" "$rs" "$c" "$m" || return 0
     dpid=$started
-    pids+=("$dpid")
-    end=$((SECONDS + 30))
-    until ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
-        alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; tail -5 "$dir"/*.log; return 0; }
-        sleep 0.2
-    done
     local loaded=""
     if [ "$c" = r ] || [ "$c" = v ] || [ "$c" = w ]; then
         local t_load=$EPOCHREALTIME rss0
@@ -397,16 +413,10 @@ run_reval() {
     spid=$!
     pids+=("$spid")
     wait_line "$dir/stayrtr.log" "new serial 0" "$spid" 30 || { echo "StayRTR did not start"; return 0; }
-    start_"$d" "$dir" 1 0 u "$prefixes"
+    start_dut "$d" "$dir" 1 0 u "$prefixes" || return 0
     dpid=$started
-    pids+=("$dpid")
-    local end=$((SECONDS + 30))
-    until ip netns exec "$dut" ss -Hltn 'sport = :179' | grep -q .; do
-        alive "$dpid" && [ $SECONDS -lt $end ] || { echo "$d did not start listening"; return 0; }
-        sleep 0.2
-    done
     # the DUT holds the cache's first (IPv6-only) set
-    end=$((SECONDS + 60))
+    local end=$((SECONDS + 60))
     until case "$d" in
         rbgpd) grep -q "RPKI data applied vrps_v4=0 vrps_v6=1 " "$dir/rbgpd.log" ;;
         bird) birdc -s "$dir/bird.ctl" show route table rpki6 count 2>/dev/null | grep -qE "(^| )1 of " ;;
@@ -479,6 +489,74 @@ run_reval() {
     echo "| $d | u | 1 x $prefixes | ${secs[0]:--} | validate loaded table ${secs[1]:--} s ($inv1 rejected); 1,000-VRP delta ${secs[2]:--} s ($((inv2 - inv1)) more) | $mib | - | $dcpu (steps 1-2) | $note |" | tee -a "$results"
 }
 
+# Case f: churn. `rbgp-bench churn` runs the feeders and the monitor in
+# one process (one clock for the latencies); the DUT's RSS is sampled
+# every second.
+run_churn() {
+    local d=$1 n m dir dpid fpid rpid note="" mib_start="" mib_end="" cpu0="" cpu1=""
+    [ "$d" = rbgpd ] || [ "$d" = bird ] || { echo "== $d case f: rbgpd and bird only"; return 0; }
+    read -r n m < <(shape f)
+    dir=$out/$d-f
+    mkdir -p "$dir"
+    echo "== $d case f: $n x $m prefixes, $churn_seconds s of churn, logs in $dir"
+    start_dut "$d" "$dir" "$n" 0 f "$m" || return 0
+    dpid=$started
+    sleep 1
+    local idle
+    idle=$(status "$dpid" VmRSS)
+    while alive "$dpid"; do echo "$EPOCHREALTIME $(status "$dpid" VmRSS)"; sleep 1; done >"$dir/rss.txt" &
+    rpid=$!
+    pids+=("$rpid")
+    ip netns exec "$gen" "$bench" churn --sessions "$n" --prefixes "$m" --seconds "$churn_seconds" \
+        --connect-timeout "$timeout" --timeout "$timeout" >"$dir/churn.json" 2>"$dir/churn.err" &
+    fpid=$!
+    pids+=("$fpid")
+    if ! wait_line "$dir/churn.json" '"converged"' "$fpid" "$timeout"; then
+        note="no first table: $(tail -1 "$dir/churn.err")"
+    else
+        mib_start=$(status "$dpid" VmRSS)
+        cpu0=$(cpu "$dpid")
+        if ! wait_line "$dir/churn.json" churn_end "$fpid" $((churn_seconds + 120)); then
+            note="churn did not end: $(tail -1 "$dir/churn.err")"
+        else
+            cpu1=$(cpu "$dpid")
+            if ! wait_line "$dir/churn.json" settled "$fpid" "$timeout"; then
+                note="table not whole after the churn: $(tail -1 "$dir/churn.err")"
+            else
+                sleep 30
+                mib_end=$(status "$dpid" VmRSS)
+            fi
+        fi
+    fi
+    alive "$dpid" || note="${note:+$note; }DUT died"
+    local hwm dcpu
+    hwm=$(status "$dpid" VmHWM)
+    dcpu=$(cpu "$dpid")
+    for p in $fpid $dpid $rpid; do stop "$p"; done
+    local t0 t1 secs="-" rate="-" total=$((n * m)) mib per
+    t0=$(json "$dir/churn.json" converged first_update_unix_ns)
+    t1=$(json "$dir/churn.json" converged unix_ns)
+    if [ -n "$t0" ] && [ -n "$t1" ]; then
+        secs=$(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 1e9}")
+        rate=$(awk "BEGIN{printf \"%.0f\", $total / $secs}")
+    fi
+    if [ -n "$mib_end" ]; then
+        local c0 c1 peak
+        c0=$(json "$dir/churn.json" churn_start unix_ns)
+        c1=$(json "$dir/churn.json" settled unix_ns)
+        # the highest sample from the churn's start until the table was whole again
+        peak=$(awk -v a="$c0" -v b="$c1" '{ t = $1 * 1e9 } t >= a && t <= b && $2 > m { m = $2 } END { print m + 0 }' "$dir/rss.txt")
+        note="${note:+$note; }$churn_seconds s: $(json "$dir/churn.json" churn_end flaps) flaps ($(json "$dir/churn.json" churn_end flap_retries) reconnects refused), $(json "$dir/churn.json" churn_end moves) moves"
+        note="$note; move latency p50 $(json "$dir/churn.json" settled p50_ms) ms, p99 $(json "$dir/churn.json" settled p99_ms) ms, max $(json "$dir/churn.json" settled max_ms) ms ($(json "$dir/churn.json" settled moves_timed) timed, $(json "$dir/churn.json" settled moves_unmatched) never seen)"
+        note="$note; table whole $(json "$dir/churn.json" settled seconds) s after"
+        note="$note; RSS $(awk "BEGIN{printf \"%.0f\", $mib_start / 1024}") MiB at the start, $(awk "BEGIN{printf \"%.0f\", $peak / 1024}") peak, $(awk "BEGIN{printf \"%.0f\", $mib_end / 1024}") 30 s after"
+        note="$note; DUT CPU in the churn $(awk "BEGIN{printf \"%.1f\", $cpu1 - $cpu0}") s"
+    fi
+    mib=$(awk "BEGIN{printf \"%.0f\", ${hwm:-0} / 1024}")
+    per=$(awk "BEGIN{printf \"%.0f\", (${mib_start:-0} - ${idle:-0}) * 1024 / $total}")
+    echo "| $d | f | $n x $m | $secs | $rate | $mib | $per | $dcpu | $note |" | tee -a "$results"
+}
+
 {
     echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(free -g | awk '/Mem:/ { print $2 }') GiB, $(uname -r)"
     echo "rbgpd: $(git rev-parse --short HEAD)  bird: $(bird --version 2>&1 | awk '{ print $NF }')  gobgpd: $(gobgpd --version 2>&1 | awk '{ print $NF }')  frr: $(/usr/lib/frr/bgpd --version 2>&1 | awk 'NR == 1 { print $NF }')"
@@ -486,7 +564,11 @@ run_reval() {
 
 for c in ${cases//,/ }; do
     for d in ${daemons//,/ }; do
-        if [ "$c" = u ]; then run_reval "$d"; else run_case "$d" "$c"; fi
+        case "$c" in
+        u) run_reval "$d" ;;
+        f) run_churn "$d" ;;
+        *) run_case "$d" "$c" ;;
+        esac
     done
 done
 echo

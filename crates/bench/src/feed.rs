@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
+
+use rbgp_wire::Ipv4Prefix;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -11,7 +13,7 @@ use anyhow::{anyhow, Context as _};
 
 use crate::gen::{encode_feed, prefixes, session_seed, Feed};
 use crate::session::{
-    establish, keepalives, notification_text, unix_ns, Session, NOTIFICATION, UPDATE,
+    establish_all, keepalives, notification_text, unix_ns, Session, NOTIFICATION, UPDATE,
 };
 
 #[derive(clap::Args)]
@@ -56,7 +58,7 @@ pub struct FeedArgs {
 }
 
 /// Print one JSON line and flush: the harness reads these while we run.
-fn emit(line: String) {
+pub(crate) fn emit(line: String) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
@@ -155,8 +157,55 @@ fn mrt_feeds(a: &FeedArgs, path: &std::path::Path) -> anyhow::Result<Vec<Feed>> 
         .collect())
 }
 
-fn local_of(a: &FeedArgs, i: u32) -> Ipv4Addr {
+pub(crate) fn local_of(a: &FeedArgs, i: u32) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(a.local).wrapping_add(i))
+}
+
+/// Establish every feeder session (see [`establish_all`]: refused ones
+/// are tried again, as a real peer would, and counted), with a
+/// `connecting` and an `established` event.
+pub(crate) fn connect_feeders(
+    a: &FeedArgs,
+    local: impl Fn(u32) -> Ipv4Addr + Sync,
+) -> anyhow::Result<Vec<Session>> {
+    let deadline = Instant::now() + Duration::from_secs(a.connect_timeout);
+    emit(format!(
+        r#"{{"event":"connecting","sessions":{},"unix_ns":{}}}"#,
+        a.sessions,
+        unix_ns()
+    ));
+    let (sessions, retries) =
+        establish_all(a.sessions, local, a.peer, a.asn, a.hold_time, deadline)?;
+    emit(format!(
+        r#"{{"event":"established","sessions":{},"retries":{retries},"unix_ns":{}}}"#,
+        a.sessions,
+        unix_ns()
+    ));
+    Ok(sessions)
+}
+
+/// The generated table (`--prefixes` for each session, sessions never
+/// overlap) and each session's share of it, encoded.
+pub(crate) fn generated_feeds(
+    a: &FeedArgs,
+    local: impl Fn(u32) -> Ipv4Addr,
+) -> (Vec<Ipv4Prefix>, Vec<Feed>) {
+    let all = prefixes(a.prefixes * a.sessions as usize, a.seed);
+    let feeds = (0..a.sessions)
+        .map(|i| {
+            let slice = all
+                .get(i as usize * a.prefixes..(i as usize + 1) * a.prefixes)
+                .unwrap_or(&[]);
+            encode_feed(
+                slice,
+                a.asn + i,
+                local(i),
+                a.attr_ratio,
+                session_seed(a.seed, i),
+            )
+        })
+        .collect();
+    (all, feeds)
 }
 
 pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
@@ -164,24 +213,7 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
     let local = |i: u32| local_of(a, i);
     let feeds: Vec<Feed> = match &a.mrt {
         Some(path) => mrt_feeds(a, path)?,
-        None => {
-            let total = a.prefixes * a.sessions as usize;
-            let all = prefixes(total, a.seed);
-            (0..a.sessions)
-                .map(|i| {
-                    let slice = all
-                        .get(i as usize * a.prefixes..(i as usize + 1) * a.prefixes)
-                        .unwrap_or(&[]);
-                    encode_feed(
-                        slice,
-                        a.asn + i,
-                        local(i),
-                        a.attr_ratio,
-                        session_seed(a.seed, i),
-                    )
-                })
-                .collect()
-        }
+        None => generated_feeds(a, local).1,
     };
     eprintln!(
         "rbgp-bench feed: {} sessions, {} prefixes encoded ({} UPDATEs, {} MB) in {:.2}s",
@@ -191,45 +223,9 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
         feeds.iter().map(|f| f.bytes.len()).sum::<usize>() >> 20,
         t.elapsed().as_secs_f64()
     );
-    let deadline = Instant::now() + Duration::from_secs(a.connect_timeout);
     // Establish every session first, then release them together so that
-    // the daemon sees all feeders start at once. A session the daemon
-    // drops or refuses is tried again after a second until the deadline,
-    // as a real peer would; the retries are counted.
-    emit(format!(
-        r#"{{"event":"connecting","sessions":{},"unix_ns":{}}}"#,
-        a.sessions,
-        unix_ns()
-    ));
-    let retries = std::sync::atomic::AtomicU64::new(0);
-    let retries = &retries;
-    let sessions = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..a.sessions)
-            .map(|i| {
-                sc.spawn(move || loop {
-                    match establish(local(i), a.peer, a.asn + i, a.hold_time, deadline) {
-                        Ok(s) => return Ok(s),
-                        Err(e) if Instant::now() + Duration::from_secs(1) < deadline => {
-                            retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            eprintln!("rbgp-bench feed: session {i}: {e:#}; again in 1 s");
-                            std::thread::sleep(Duration::from_secs(1));
-                        }
-                        Err(e) => return Err(e),
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().map_err(|_| anyhow!("connect thread panicked"))?)
-            .collect::<anyhow::Result<Vec<Session>>>()
-    })?;
-    emit(format!(
-        r#"{{"event":"established","sessions":{},"retries":{},"unix_ns":{}}}"#,
-        a.sessions,
-        retries.load(std::sync::atomic::Ordering::Relaxed),
-        unix_ns()
-    ));
+    // the daemon sees all feeders start at once.
+    let sessions = connect_feeders(a, local)?;
     let expect = a.expect_each;
     let start = Arc::new(Barrier::new(sessions.len()));
     let handles: Vec<_> = sessions

@@ -1,6 +1,7 @@
 //! rbgp-bench: the load generator and monitor of the daemon benchmark
 //! (`bench/run.sh`). `feed` announces generated tables over N sessions;
-//! `monitor` times their arrival through the daemon under test;
+//! `monitor` times their arrival through the daemon under test; `churn`
+//! adds flapping sessions and moving prefixes (case f);
 //! `bmp-sink` drains a DUT's BMP export. All print JSON lines on stdout
 //! for the harness.
 
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod bmp_gen;
 mod bmp_sink;
+mod churn;
 mod config;
 mod feed;
 mod gen;
@@ -35,6 +37,9 @@ struct Cli {
 enum Cmd {
     /// Announce generated prefixes over N sessions, then keep them up.
     Feed(feed::FeedArgs),
+    /// Case f: feeders and a monitor, then flapping sessions and moving
+    /// prefixes for a while, timed at the monitor.
+    Churn(churn::ChurnArgs),
     /// Count prefixes received until the expected number is reached.
     Monitor(monitor::MonitorArgs),
     /// Print the DUT configuration of a policy case (p, d) for rbgpd or
@@ -52,6 +57,7 @@ enum Cmd {
 fn main() -> ExitCode {
     let r = match Cli::parse().cmd {
         Cmd::Feed(a) => feed::run(&a),
+        Cmd::Churn(a) => churn::run(&a),
         Cmd::Monitor(a) => monitor::run(&a),
         Cmd::Config(a) => config::run(&a),
         Cmd::Rov(a) => rov::run(&a),

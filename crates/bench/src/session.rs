@@ -203,6 +203,47 @@ pub fn establish(
     }
 }
 
+/// Establish sessions `0..n` at once (session i from `local(i)` with AS
+/// `asn + i`). A session the daemon drops or refuses is tried again after
+/// a second until `deadline`, as a real peer would; returns the sessions
+/// and how many attempts were retried.
+pub fn establish_all(
+    n: u32,
+    local: impl Fn(u32) -> Ipv4Addr + Sync,
+    peer: SocketAddr,
+    asn: u32,
+    hold_time: u16,
+    deadline: Instant,
+) -> anyhow::Result<(Vec<Session>, u64)> {
+    let retries = std::sync::atomic::AtomicU64::new(0);
+    let (retries, local) = (&retries, &local);
+    let sessions = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                sc.spawn(move || loop {
+                    match establish(local(i), peer, asn + i, hold_time, deadline) {
+                        Ok(s) => return Ok(s),
+                        Err(e) if Instant::now() + Duration::from_secs(1) < deadline => {
+                            retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            eprintln!("rbgp-bench: session {i}: {e:#}; again in 1 s");
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("connect thread panicked"))?
+            })
+            .collect::<anyhow::Result<Vec<Session>>>()
+    })?;
+    Ok((sessions, retries.load(std::sync::atomic::Ordering::Relaxed)))
+}
+
 /// Describe a received NOTIFICATION message for an error.
 pub fn notification_text(msg: &[u8]) -> String {
     match Message::decode(msg, &Context::default()).map(|d| d.message) {
