@@ -1,10 +1,10 @@
-//! A configured peer that closes its session and connects again at once,
-//! as a router does after a restart, several times: rbgpd refuses the
-//! connections that arrive during its back-off (RFC 4271 §8.2.2, Idle)
-//! and takes the first one after it, so every reconnect is Established
-//! within a few seconds and no connection is left waiting without an
-//! OPEN. (Before the fix, a connection taken during the back-off was
-//! never answered, and each one the peer gave up on was another flap.)
+//! A configured passive peer that closes its session and connects again
+//! at once, as a router does after a restart or `clear bgp`, several
+//! times: rbgpd keeps each such connection until its back-off (2 s here)
+//! is over and then answers it, so every reconnect is Established just
+//! after the back-off, and none is left waiting without an OPEN. Refused,
+//! the peer would come back only at its own ConnectRetry (up to 120 s);
+//! taken in Idle (before the fix), it was never answered.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -33,10 +33,12 @@ fn a_peer_reconnecting_at_once_gets_its_session_back() {
     let times = r["reconnects"].as_array().unwrap();
     assert_eq!(times.len(), 4, "{r}\n{}", lab.diag());
     assert_eq!(r["stuck"], 0, "{r}\n{}", lab.diag());
-    // The 2 s back-off, then the next try 0.2 s later.
+    // Answered once the 2 s back-off is over. At most one connection
+    // per round is closed: one that came before rbgpd saw the last
+    // session end (RFC 4271 §6.8: the session was still up).
     for t in times {
-        assert!(t.as_f64().unwrap() < 6.0, "{r}");
+        let t = t.as_f64().unwrap();
+        assert!((1.5..6.0).contains(&t), "{r}");
     }
-    // The back-off was there: some connections came too early.
-    assert!(r["refused"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["refused"].as_u64().unwrap() <= 4, "{r}");
 }

@@ -17,9 +17,11 @@ pub enum Arbitration {
     /// The neighbor is disabled or held down after a max-prefix Cease.
     Refuse,
     /// The session went down a moment ago and its back-off (IdleHold) is
-    /// running: RFC 4271 §8.2.2 refuses connections in Idle. Taken, the
-    /// connection would wait unanswered, since the FSM ignores its
-    /// TcpConnected while in Idle; refused, the peer simply tries again.
+    /// running. The FSM ignores a connection in Idle (RFC 4271 §8.2.2
+    /// refuses it), so it is kept aside, unanswered, until the back-off
+    /// ends and then taken: a peer that reconnects at once (a restart,
+    /// `clear bgp`) waits out the back-off, not its own ConnectRetry of
+    /// up to two minutes. One per neighbor: a newer one replaces it.
     HoldingOff,
     /// RFC 4271 §6.8: an Established session wins over a new connection.
     AlreadyUp,
@@ -53,6 +55,18 @@ pub fn arbitrate(
 }
 
 impl Peer {
+    /// Take a connection kept during the back-off once it is over (it is
+    /// arbitrated again: a neighbor disabled meanwhile refuses it).
+    pub(super) async fn unpark(&mut self, events: &mut VecDeque<Event>) {
+        if self.parked.is_none() || self.fsm.is_running(Timer::IdleHold) {
+            return;
+        }
+        if let Some(s) = self.parked.take() {
+            self.inbound(s, events).await;
+            self.run_events(events).await;
+        }
+    }
+
     /// A connection the supervisor routed to this neighbor.
     pub(super) async fn inbound(&mut self, s: TcpStream, events: &mut VecDeque<Event>) {
         let enabled = self.status.borrow().enabled && !self.held;
@@ -69,9 +83,10 @@ impl Peer {
                 }
             }
             Arbitration::HoldingOff => {
-                if self.log_limit.check("refused connections") {
-                    tracing::info!(peer = %self.addr(), "connection refused: back-off after the last session (idle hold)");
+                if self.log_limit.check("parked connections") {
+                    tracing::info!(peer = %self.addr(), "connection kept until the back-off after the last session ends (idle hold)");
                 }
+                self.parked = Some(s);
             }
             Arbitration::AlreadyUp => {
                 if self.log_limit.check("second connections") {
@@ -96,6 +111,12 @@ impl Peer {
                     self.perform(actions, events).await;
                     self.conn = None;
                     self.framer = Framer::new();
+                    if self.fsm.state() == State::Idle && self.fsm.is_running(Timer::IdleHold) {
+                        // Its end started the back-off (the old session was
+                        // past OpenSent): wait it out, as for HoldingOff.
+                        self.parked = Some(s);
+                        return;
+                    }
                 }
                 let _ = s.set_nodelay(true);
                 self.conn = Some(s);

@@ -97,6 +97,9 @@ struct Peer {
     held: bool,
     /// Whether `conn` is the connection we initiated.
     conn_outbound: bool,
+    /// A connection from the peer that arrived during the back-off after
+    /// the last session (`inbound.rs`: `HoldingOff`), taken when it ends.
+    parked: Option<TcpStream>,
     /// A colliding connection from the peer, until its OPEN arrives.
     pending: Option<Pending>,
     pending_buf: Vec<u8>,
@@ -194,6 +197,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         restart_at: None,
         held: false,
         conn_outbound: false,
+        parked: None,
         pending: None,
         pending_buf: vec![0u8; 4096],
         log_limit: crate::loglimit::LogLimit::default(),
@@ -210,6 +214,7 @@ pub async fn run(setup: Setup, w: Wiring) {
     let mut buf = vec![0u8; READ_MIN];
     loop {
         p.run_events(&mut events).await;
+        p.unpark(&mut events).await;
         if dynamic && p.last_down.is_some() && p.fsm.state() != State::Established {
             // A dynamic neighbor exists only while its session does.
             let _ = gone.send(p.addr()).await;
