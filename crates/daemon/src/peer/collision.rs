@@ -135,8 +135,14 @@ impl Peer {
         }
         tracing::info!(peer = %self.addr(), "connection collision: keeping the peer's");
         // Close ours with Cease/7, then carry on with the peer's machine.
+        // What closing ours reports (a write of the Cease failing: the peer
+        // may have closed that connection for the same collision) is about
+        // ours only: queued with the rest, it reached the peer's machine as
+        // a TcpFails and ended the session just kept (seen in the
+        // max-prefix interop test: GoBGP up, then read-failed).
         let actions = self.fsm.handle(Event::OpenCollisionDump);
-        self.perform(actions, events).await;
+        let mut ours = VecDeque::new();
+        self.perform(actions, &mut ours).await;
         let Pending {
             stream,
             framer,
