@@ -265,14 +265,22 @@ impl Rib {
         }
     }
 
-    /// The slots `peer` may have paths in, each once, in id order.
+    /// The slots `peer` may have paths in, each once, in id order, taken
+    /// out of `routes_of` while they are visited (nothing adds to it
+    /// then); [`Rib::relist`] puts them back.
     fn listed(&mut self, peer: PeerId) -> Vec<RouteId> {
         let Some(list) = self.routes_of.get_mut(peer as usize) else {
             return Vec::new();
         };
         list.sort_unstable();
         list.dedup();
-        list.clone()
+        std::mem::take(list)
+    }
+
+    fn relist(&mut self, peer: PeerId, ids: Vec<RouteId>) {
+        if let Some(list) = self.routes_of.get_mut(peer as usize) {
+            *list = ids;
+        }
     }
 
     fn count(&mut self, peer: PeerId, family: AfiSafi, delta: isize) {
@@ -512,7 +520,8 @@ impl Rib {
     /// §4.2: kept while the peer restarts); returns how many.
     pub fn mark_stale(&mut self, peer: PeerId, which: impl Fn(AfiSafi) -> bool) -> usize {
         let mut n = 0;
-        for id in self.listed(peer) {
+        let ids = self.listed(peer);
+        for &id in &ids {
             let Some(s) = self.slots.get_mut(id as usize) else {
                 continue;
             };
@@ -524,6 +533,7 @@ impl Rib {
                 n += 1;
             }
         }
+        self.relist(peer, ids);
         n
     }
 
@@ -566,7 +576,8 @@ impl Rib {
         mut f: impl FnMut(AfiSafi, &mut Path) -> Option<bool>,
     ) -> Vec<Change> {
         let mut changes = Vec::new();
-        for id in self.listed(peer) {
+        let ids = self.listed(peer);
+        for &id in &ids {
             let Some(s) = self.slots.get_mut(id as usize) else {
                 continue;
             };
@@ -604,6 +615,7 @@ impl Rib {
             }
             changes.push(Change { id, family, best });
         }
+        self.relist(peer, ids);
         changes
     }
 
