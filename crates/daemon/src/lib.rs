@@ -27,5 +27,6 @@ mod secret;
 #[cfg(test)]
 mod sim;
 mod sockets;
+mod stage;
 mod supervisor;
 pub mod tasks;

@@ -62,6 +62,7 @@ use crate::control::{
     ControlError, Explained, FamilyCounts, Identity, ImportCounters, LastNotification, LocalRoute,
     NeighborStatus, ReloadSummary, RibQuery, RibSizes, RouteEntry, SoftReset,
 };
+use crate::stage::{Stage, Staged};
 
 // Channel capacities, in messages.
 
@@ -160,7 +161,7 @@ pub enum RibMsg {
     /// metric).
     Updates {
         addr: IpAddr,
-        updates: Vec<(Update, Verdict, std::time::Instant)>,
+        updates: Vec<Received>,
     },
     /// ROUTE-REFRESH received (RFC 2918, RFC 7313).
     RouteRefresh {
@@ -465,6 +466,20 @@ pub enum ToPeer {
     /// Ask the peer to send its routes again (ROUTE-REFRESH, RFC 2918):
     /// its import policy changed and its pre-policy routes are not kept.
     RequestRefresh,
+    /// Run import this way from now on (`stage.rs`).
+    Stage(Box<Stage>),
+}
+
+/// One UPDATE as its peer task hands it to the RIB task.
+#[derive(Debug)]
+pub struct Received {
+    pub update: Update,
+    pub verdict: Verdict,
+    /// When the peer task took it off the socket (the time until it is
+    /// applied is the UPDATE latency metric).
+    pub at: std::time::Instant,
+    /// Its import, when the peer task ran it (`stage.rs`).
+    pub staged: Option<Box<Staged>>,
 }
 
 /// One route to send a peer: `attrs: None` withdraws it.

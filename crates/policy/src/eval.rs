@@ -206,6 +206,21 @@ impl Evaluator {
         }
     }
 
+    /// A new evaluator of the same chain for the same session, with the
+    /// same memo limit and empty memos (one for another task).
+    pub fn twin(&self) -> Evaluator {
+        Evaluator::new(Arc::clone(&self.policies), self.chain.clone(), self.session)
+            .with_memo_limit(self.memo_max)
+    }
+
+    /// Forget every memoised result (keeping the tables' capacity): an
+    /// evaluator fed sets that are never seen again (not interned) holds
+    /// nothing between them.
+    pub fn forget_memo(&mut self) {
+        self.masks.clear();
+        self.outcomes.clear();
+    }
+
     /// At most `n` entries per memo table (an export evaluator behind a
     /// cache of its own results needs few).
     pub fn with_memo_limit(mut self, n: usize) -> Evaluator {

@@ -85,6 +85,7 @@ impl Peer {
                 }
                 Action::Down(reason) => {
                     if let Some(n) = self.negotiated.take() {
+                        self.stage = None;
                         if self.exports.take().is_some() {
                             let retain = session::retain(&self.setup.fsm, &n, &reason);
                             let _ = self

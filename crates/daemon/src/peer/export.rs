@@ -82,6 +82,7 @@ impl Peer {
                     .map(|s| tokio::time::Instant::now() + Duration::from_secs(u64::from(s)));
             }
             ToPeer::RequestRefresh => self.request_refresh(events).await,
+            ToPeer::Stage(s) => self.stage = Some(*s),
             ToPeer::EndOfRib(families) => {
                 for f in families {
                     self.send(Message::Update(Update::end_of_rib(f)), events)

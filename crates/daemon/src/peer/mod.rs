@@ -84,6 +84,8 @@ struct Peer {
     negotiated: Option<Negotiated>,
     rib: mpsc::Sender<RibMsg>,
     exports: Option<mpsc::Receiver<ToPeer>>,
+    /// The neighbor's import as the RIB task last gave it (`stage.rs`).
+    stage: Option<crate::stage::Stage>,
     connecting: Option<tokio::task::JoinHandle<()>>,
     connect_tx: mpsc::Sender<std::io::Result<TcpStream>>,
     status: watch::Sender<SessionStatus>,
@@ -188,6 +190,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         negotiated: None,
         rib,
         exports: None,
+        stage: None,
         connecting: None,
         connect_tx,
         status,

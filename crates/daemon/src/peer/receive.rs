@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use rbgp_fsm::{Event, State};
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
-use rbgp_wire::{Message, Update, Verdict};
+use rbgp_wire::Message;
 
 use super::Peer;
 use crate::control::Direction;
 use crate::metrics::count_message;
-use crate::tasks::RibMsg;
+use crate::tasks::{Received, RibMsg};
 
 /// UPDATEs per message to the RIB task (its inbox holds
 /// [`crate::tasks::RIB_Q`] of them, so this multiplies what a busy RIB may
@@ -77,7 +77,7 @@ impl Peer {
                         .as_ref()
                         .is_some_and(|n| n.route_refresh && n.families.contains(&r.family));
                     if established && negotiated {
-                        self.to_rib(&mut batch).await;
+                        self.send_to_rib(&mut batch).await;
                         let _ = self
                             .rib
                             .send(RibMsg::RouteRefresh {
@@ -108,15 +108,21 @@ impl Peer {
                         }
                     }
                     if established {
-                        batch.push((u, d.verdict, received));
+                        let staged = self.stage.as_mut().and_then(|s| s.run(&u, &d.verdict));
+                        batch.push(Received {
+                            update: u,
+                            verdict: d.verdict,
+                            at: received,
+                            staged,
+                        });
                         if batch.len() >= UPDATE_BATCH {
-                            self.to_rib(&mut batch).await;
+                            self.send_to_rib(&mut batch).await;
                         }
                     }
                 }
             }
         }
-        self.to_rib(&mut batch).await;
+        self.send_to_rib(&mut batch).await;
     }
 
     /// A message that may change the session's state was queued: the FSM
@@ -125,19 +131,18 @@ impl Peer {
     /// be decoded with the negotiated context (ADD-PATH, 4-octet AS) and
     /// reach the RIB of the session they belong to, not be dropped as
     /// arriving before Established.
-    async fn session_message(
-        &mut self,
-        batch: &mut Vec<(Update, Verdict, Instant)>,
-        events: &mut VecDeque<Event>,
-    ) {
-        self.to_rib(batch).await;
+    async fn session_message(&mut self, batch: &mut Vec<Received>, events: &mut VecDeque<Event>) {
+        self.send_to_rib(batch).await;
         self.run_events(events).await;
     }
 
     /// Hand the received UPDATEs to the RIB, in order.
-    async fn to_rib(&self, batch: &mut Vec<(Update, Verdict, Instant)>) {
+    async fn send_to_rib(&mut self, batch: &mut Vec<Received>) {
         if batch.is_empty() {
             return;
+        }
+        if let Some(s) = self.stage.as_mut() {
+            s.flush_hits();
         }
         let updates = std::mem::take(batch);
         let _ = self

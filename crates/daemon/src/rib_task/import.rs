@@ -6,12 +6,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Rejection};
 use rbgp_rib::{Attrs, PeerId};
 use rbgp_wire::{AfiSafi, AttrValue, Nlri, Update, Verdict};
 
 use super::policy::{Filter, Gate};
 use super::RibTask;
+use crate::stage::Staged;
 use crate::tasks::ToPeer;
 
 impl RibTask {
@@ -78,8 +80,15 @@ impl RibTask {
         }
     }
 
-    /// One UPDATE from the peer at `addr`.
-    pub(super) fn import(&mut self, addr: IpAddr, update: &Update, verdict: &Verdict) {
+    /// One UPDATE from the peer at `addr`, with its import when the peer
+    /// task ran it (`stage.rs`).
+    pub(super) fn import(
+        &mut self,
+        addr: IpAddr,
+        update: &Update,
+        verdict: &Verdict,
+        staged: Option<Box<Staged>>,
+    ) {
         let Some(p) = self.peers.get(&addr).filter(|p| p.out.is_some()) else {
             return;
         };
@@ -88,7 +97,9 @@ impl RibTask {
         // The common case (nothing disabled, nothing to disable) costs no
         // more than this test.
         if p.disabled.is_empty() && verdict.disable_families.is_empty() {
-            return self.import_enabled(addr, id, max, update, verdict);
+            // Staged under the import the peer has now, or run here.
+            let staged = staged.filter(|s| s.generation == p.stage_gen);
+            return self.import_enabled(addr, id, max, update, verdict, staged);
         }
         self.disable(addr, &verdict.disable_families);
         let disabled = self
@@ -101,7 +112,7 @@ impl RibTask {
         // marker look like IPv4's).
         if let Some(f) = update.is_end_of_rib() {
             if !disabled.contains(&f) {
-                self.import_enabled(addr, id, max, update, verdict);
+                self.import_enabled(addr, id, max, update, verdict, None);
             }
             return;
         }
@@ -109,7 +120,7 @@ impl RibTask {
         // family are ignored (withdrawals too: none is held).
         let kept = without(update, &disabled);
         if kept.announced().next().is_some() || kept.withdrawals().next().is_some() {
-            self.import_enabled(addr, id, max, &kept, verdict);
+            self.import_enabled(addr, id, max, &kept, verdict, None);
         }
     }
 
@@ -148,6 +159,7 @@ impl RibTask {
         max: Option<u32>,
         update: &Update,
         verdict: &Verdict,
+        staged: Option<Box<Staged>>,
     ) {
         if let Some(f) = update.is_end_of_rib() {
             // RFC 4724 §4.2: End-of-RIB ends the peer's restart for f.
@@ -159,11 +171,27 @@ impl RibTask {
             self.sweep(addr, &done);
             return;
         }
-        // Built once: kept as received (pre-policy) and run through import.
-        let received = verdict
-            .treat_as_withdraw
-            .is_none()
-            .then(|| Attrs::from_update(update));
+        // Built once: kept as received (pre-policy) and run through import
+        // (here, or by the peer task, which built it then).
+        let (received, staged) = match staged {
+            Some(s) => {
+                let Staged {
+                    received,
+                    checked,
+                    rules,
+                    outcomes,
+                    ..
+                } = *s;
+                (Some(received), Some((checked, rules, outcomes)))
+            }
+            None => (
+                verdict
+                    .treat_as_withdraw
+                    .is_none()
+                    .then(|| Attrs::from_update(update)),
+                None,
+            ),
+        };
         self.keep_pre(addr, update, verdict, received.as_ref());
         let post = self.bmp.wants().post;
         let mut duplicate_withdraws = 0;
@@ -193,6 +221,8 @@ impl RibTask {
                 }
                 self.unreject(addr, *f, &n.nlri, path_id);
             }
+        } else if let Some((checked, rules, outcomes)) = staged {
+            self.admit_staged(addr, id, update, &checked, rules, &outcomes);
         } else if let Some(attrs) = received {
             let (shared, checked) = self.checked(id, attrs);
             for (f, n) in update.announced() {
@@ -200,7 +230,7 @@ impl RibTask {
                     continue;
                 }
                 let path_id = n.path_id.unwrap_or(0);
-                self.admit(addr, id, (f, &n.nlri, path_id), &shared, checked);
+                self.admit(addr, id, (f, &n.nlri, path_id), &shared, checked, None);
             }
         }
         self.updates_since_collect += 1;
@@ -228,7 +258,44 @@ impl RibTask {
         received: &Arc<Attrs>,
     ) {
         let (shared, checked) = self.checked(id, Attrs::clone(received));
-        self.admit(addr, id, key, &shared, checked);
+        self.admit(addr, id, key, &shared, checked, None);
+    }
+
+    /// An UPDATE's paths the peer task ran the rules and (some of) the
+    /// import chains on: its sets interned here, one per distinct set.
+    fn admit_staged(
+        &mut self,
+        addr: IpAddr,
+        id: PeerId,
+        update: &Update,
+        checked: &Arc<Attrs>,
+        rules: Result<(), Rejection>,
+        outcomes: &[Option<Outcome>],
+    ) {
+        let shared = self.interner.intern_arc(checked);
+        // (the peer task's set, ours): an UPDATE's outcomes share a few.
+        let mut made: Vec<(&Arc<Attrs>, Arc<Attrs>)> = Vec::new();
+        for (i, (f, n)) in update.announced().enumerate() {
+            let path_id = n.path_id.unwrap_or(0);
+            let decided = match (rules, outcomes.get(i).and_then(Option::as_ref)) {
+                (Ok(()), Some(o)) if !o.accept => Some(Err(Filter::Policy(o.decided))),
+                (Ok(()), Some(o)) if Arc::ptr_eq(&o.attrs, checked) => {
+                    Some(Ok(Arc::clone(&shared)))
+                }
+                (Ok(()), Some(o)) => Some(Ok(
+                    match made.iter().find(|(x, _)| Arc::ptr_eq(x, &o.attrs)) {
+                        Some((_, a)) => Arc::clone(a),
+                        None => {
+                            let a = self.interner.intern_arc(&o.attrs);
+                            made.push((&o.attrs, Arc::clone(&a)));
+                            a
+                        }
+                    },
+                )),
+                _ => None,
+            };
+            self.admit(addr, id, (f, &n.nlri, path_id), &shared, rules, decided);
+        }
     }
 
     /// The built-in import rules on a received set (RFC 4271 §9.1.2 loops,
@@ -242,7 +309,8 @@ impl RibTask {
     }
 
     /// A path the rules checked, through the peer's import policy into the
-    /// RIB, or out of it with the reason.
+    /// RIB, or out of it with the reason. `decided`: what the policy made
+    /// of it, when the peer task ran it.
     fn admit(
         &mut self,
         addr: IpAddr,
@@ -250,13 +318,15 @@ impl RibTask {
         (f, nlri, path_id): (AfiSafi, &Nlri, u32),
         attrs: &Arc<Attrs>,
         checked: Result<(), Rejection>,
+        decided: Option<Result<Arc<Attrs>, Filter>>,
     ) {
         // RPKI states are of the path as received (before policy changes
         // its AS_PATH), and policy may match on them.
         let validation = self.validation_of(id, f, nlri, attrs);
-        let verdict = match checked {
-            Err(why) => Err(Filter::Rules(why)),
-            Ok(()) => self.import_policy(addr, id, f, nlri, attrs, validation),
+        let verdict = match (checked, decided) {
+            (Err(why), _) => Err(Filter::Rules(why)),
+            (Ok(()), Some(d)) => d,
+            (Ok(()), None) => self.import_policy(addr, id, f, nlri, attrs, validation),
         };
         match verdict {
             Ok(a) => {

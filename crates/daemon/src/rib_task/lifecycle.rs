@@ -56,6 +56,7 @@ impl RibTask {
                         rejected: FxHashMap::default(),
                         keep_filtered: false,
                         import: Gates::default(),
+                        stage_gen: 0,
                         route_refresh,
                         pre: None,
                         gr: gr::Restart::default(),
@@ -115,6 +116,7 @@ impl RibTask {
             // A new session: every negotiated family is used again.
             p.disabled.clear();
         }
+        self.restage(addr);
         self.bmp
             .emit(|_| true, crate::tasks::BmpEvent::PeerUp(addr, session));
         // Other peers' exports may depend on this peer's rules.

@@ -48,7 +48,7 @@ use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::control::LocalRoute;
 use crate::metrics::Histogram;
-use crate::tasks::{BmpEvent, Export, RibMsg, RouteEvent, SessionInfo, WATCH};
+use crate::tasks::{BmpEvent, Export, Received, RibMsg, RouteEvent, SessionInfo, WATCH};
 
 /// The read-only context an Adj-RIB-Out export needs, from the task's
 /// fields (a macro, so the peers can be borrowed mutably beside it).
@@ -87,6 +87,9 @@ struct PeerState {
     keep_filtered: bool,
     /// Its import policy, per family.
     import: policy::Gates,
+    /// The generation of the import its peer task was last given
+    /// (`stage.rs`): results of another are not used.
+    stage_gen: u64,
     /// RFC 2918 negotiated.
     route_refresh: bool,
     /// The pre-policy Adj-RIB-In, when the neighbor keeps it.
@@ -140,6 +143,8 @@ pub struct RibTask {
     rpki: rpki::RpkiTable,
     /// Attached BMP stations.
     bmp: bmp::Taps,
+    /// The last generation of import given to a peer task.
+    stage_gen: u64,
 }
 
 impl RibTask {
@@ -169,6 +174,7 @@ impl RibTask {
             origins: FxHashMap::default(),
             rpki: rpki::RpkiTable::default(),
             bmp: bmp::Taps::default(),
+            stage_gen: 0,
         }
     }
 
@@ -391,16 +397,22 @@ impl RibTask {
                 let w = self.bmp.wants();
                 let pre =
                     (w.pre || w.received) && self.peers.get(&addr).is_some_and(|p| p.out.is_some());
-                for (update, verdict, at) in updates {
+                for r in updates {
+                    let Received {
+                        update,
+                        verdict,
+                        at,
+                        staged,
+                    } = r;
                     if pre {
                         let u = Arc::new(update);
                         self.bmp.emit(
                             |v| v.pre || v.received,
                             BmpEvent::Received(addr, Arc::clone(&u)),
                         );
-                        self.import(addr, &u, &verdict);
+                        self.import(addr, &u, &verdict, staged);
                     } else {
-                        self.import(addr, &update, &verdict);
+                        self.import(addr, &update, &verdict, staged);
                     }
                     self.latency.observe(at.elapsed());
                 }
@@ -490,10 +502,16 @@ impl RibTask {
                 self.local = local;
                 // What was exported carries the old AS and cluster id.
                 self.exported.clear_cache();
-                for p in self.peers.values_mut() {
+                let mut up = Vec::new();
+                for (a, p) in &mut self.peers {
                     if let Some(o) = p.out.as_mut() {
                         o.clear_cache();
+                        up.push(*a);
                     }
+                }
+                // The import rules loop-check against our AS.
+                for a in up {
+                    self.restage(a);
                 }
             }
         }

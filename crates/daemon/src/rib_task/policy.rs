@@ -9,8 +9,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use rbgp_policy::{ChainDef, Decided, Evaluator, Policies, RouteCtx, Session, Source};
-use rbgp_rib::rules::{PeerRules, Rejection};
-use rbgp_wire::{AfiSafi, Nlri, Prefix};
+
+use crate::stage::Stage;
+pub use crate::stage::{prefix_of, Origin};
+use rbgp_rib::rules::Rejection;
+use rbgp_wire::{AfiSafi, Nlri};
 
 use super::RibTask;
 use crate::control::PolicyTrace;
@@ -93,6 +96,18 @@ impl Gates {
                 e.flush_hits();
             }
         }
+    }
+
+    /// Twins of the evaluators a peer task can run (`stage.rs`): not those
+    /// of chains on RPKI/ASPA states, which only the RIB task knows.
+    pub fn stageable(&self) -> Vec<(AfiSafi, Evaluator)> {
+        self.by_family
+            .iter()
+            .filter_map(|(f, g)| match g {
+                Gate::Eval(e) if !e.uses_validation() => Some((*f, e.twin())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether a chain of these gates matches on RPKI/ASPA states.
@@ -186,45 +201,6 @@ impl Filter {
     }
 }
 
-/// Where a route came from, as policy conditions see it.
-#[derive(Debug, Clone)]
-pub struct Origin {
-    pub addr: IpAddr,
-    pub asn: u32,
-    pub group: Option<Arc<str>>,
-    pub source: Source,
-}
-
-impl Origin {
-    pub fn of(addr: IpAddr, rules: &PeerRules, group: Option<Arc<str>>) -> Origin {
-        let source = match (rules.ibgp, rules.rr_client) {
-            (false, _) => Source::Ebgp,
-            (true, false) => Source::Ibgp,
-            (true, true) => Source::Reflected,
-        };
-        Origin {
-            addr,
-            asn: rules.asn,
-            group,
-            source,
-        }
-    }
-
-    /// The route as policy sees it.
-    pub fn route<'a>(&'a self, family: AfiSafi, nlri: &Nlri) -> RouteCtx<'a> {
-        RouteCtx {
-            family,
-            prefix: prefix_of(nlri),
-            neighbor: Some(self.addr),
-            neighbor_asn: Some(self.asn),
-            peer_group: self.group.as_deref(),
-            source: self.source,
-            rpki: Default::default(),
-            aspa: Default::default(),
-        }
-    }
-}
-
 /// A route originated here, as policy sees it.
 pub fn injected(family: AfiSafi, nlri: &Nlri) -> RouteCtx<'static> {
     RouteCtx {
@@ -236,14 +212,6 @@ pub fn injected(family: AfiSafi, nlri: &Nlri) -> RouteCtx<'static> {
         source: Source::Injected,
         rpki: Default::default(),
         aspa: Default::default(),
-    }
-}
-
-/// The prefix policy prefix conditions look at.
-pub fn prefix_of(nlri: &Nlri) -> Option<Prefix> {
-    match nlri {
-        Nlri::Prefix(p) => Some(*p),
-        _ => None,
     }
 }
 
@@ -361,6 +329,12 @@ impl RibTask {
         };
         p.import = import;
         p.keep_filtered = keep_filtered;
+        // Even where the import side is unchanged: its evaluators point
+        // into the old definitions.
+        self.restage(addr);
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
         if let Some(o) = p.out.as_mut() {
             o.set_export(export);
             if export_changed {
@@ -488,6 +462,32 @@ impl RibTask {
                 }
             }
         })
+    }
+
+    /// Give the peer task at `addr` its import as it stands (`stage.rs`),
+    /// under a new generation: what it ran under the last one is
+    /// evaluated again here.
+    pub(super) fn restage(&mut self, addr: IpAddr) {
+        self.stage_gen += 1;
+        let generation = self.stage_gen;
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        p.stage_gen = generation;
+        let (Some(rules), Some(origin), Some(o)) = (
+            self.sources.get(&p.id),
+            self.origins.get(&p.id),
+            p.out.as_mut(),
+        ) else {
+            return;
+        };
+        o.urgent(ToPeer::Stage(Box::new(Stage {
+            generation,
+            rules: Arc::clone(rules),
+            local: self.local.clone(),
+            origin: origin.clone(),
+            gates: p.import.stageable(),
+        })));
     }
 
     /// Run a peer's pre-policy table through import again.

@@ -21,7 +21,7 @@ use crate::control::{FamilyCounts, LocalRoute, PrefixMatch, RibQuery, RouteEntry
 use crate::metrics::{Histogram, LATENCY_BOUNDS};
 use crate::peer::{pack, session, Setup};
 use crate::rib_task::{self, RibTask};
-use crate::tasks::{PeerSpec, RibMsg, ToPeer, EXPORT_Q, RIB_Q};
+use crate::tasks::{PeerSpec, Received, RibMsg, ToPeer, EXPORT_Q, RIB_Q};
 
 /// Our AS and router ID in every simulation.
 pub const LOCAL_AS: u32 = 65000;
@@ -70,6 +70,12 @@ pub struct SimPeer {
     pub signals: Vec<Signal>,
     /// UPDATE messages it got (End-of-RIB included).
     pub updates: usize,
+    /// Its import as the RIB task gave it: UPDATEs are run through it
+    /// as the peer task does (`stage.rs`).
+    pub stage: Option<crate::stage::Stage>,
+    /// Keep the stage it has and ignore new ones (a change still on its
+    /// way to the peer task).
+    pub stage_frozen: bool,
 }
 
 impl SimPeer {
@@ -127,6 +133,8 @@ impl SimPeer {
             ToPeer::RefreshEnd(f) => self.signals.push(Signal::RefreshEnd(f)),
             ToPeer::MaxPrefix(n) => self.signals.push(Signal::MaxPrefix(n)),
             ToPeer::RequestRefresh => self.signals.push(Signal::RequestRefresh),
+            ToPeer::Stage(s) if !self.stage_frozen => self.stage = Some(*s),
+            ToPeer::Stage(_) => {}
         }
     }
 
@@ -351,6 +359,8 @@ impl Sim {
             table: BTreeMap::new(),
             signals: Vec::new(),
             updates: 0,
+            stage: None,
+            stage_frozen: false,
         };
         self.peers.insert(ip, peer);
         self.settle().await;
@@ -399,15 +409,25 @@ impl Sim {
     /// The peer sends UPDATE bytes: decoded as the peer task decodes them.
     pub async fn send_bytes(&mut self, addr: &str, bytes: &[u8]) {
         let ip: IpAddr = addr.parse().unwrap();
-        let ctx = self.peers.get(&ip).expect("peer").negotiated.rx_context();
+        let peer = self.peers.get_mut(&ip).expect("peer");
+        let ctx = peer.negotiated.rx_context();
         let mut rest = bytes;
         let mut updates = Vec::new();
         while !rest.is_empty() {
             let d = Message::decode(rest, &ctx).expect("test UPDATE decodes");
             rest = &rest[d.len..];
             if let Message::Update(u) = d.message {
-                updates.push((u, d.verdict, std::time::Instant::now()));
+                let staged = peer.stage.as_mut().and_then(|s| s.run(&u, &d.verdict));
+                updates.push(Received {
+                    update: u,
+                    verdict: d.verdict,
+                    at: std::time::Instant::now(),
+                    staged,
+                });
             }
+        }
+        if let Some(s) = peer.stage.as_mut() {
+            s.flush_hits();
         }
         self.send(RibMsg::Updates { addr: ip, updates }).await;
         self.settle().await;

@@ -537,3 +537,164 @@ async fn a_peer_sent_nothing_follows_its_chain_when_it_changes() {
     );
     sim.stop();
 }
+
+/// (prefix, attributes) of a table of `addr`'s, in prefix order.
+async fn table_of(sim: &Sim, table: Table) -> Vec<(String, rbgp_rib::Attrs)> {
+    let mut got: Vec<_> = sim
+        .query(RibQuery {
+            table,
+            family: None,
+            prefix: PrefixMatch::All,
+        })
+        .await
+        .into_iter()
+        .map(|r| (r.nlri.to_string(), rbgp_rib::Attrs::clone(&r.attrs)))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    got
+}
+
+const STAGED: &str = r#"
+[policy.sets.prefix]
+bogons = ["10.0.0.0/8 le 32"]
+customers = ["203.0.113.0/24 le 26"]
+
+[policy.sets.as_path]
+via_65009 = ["_65009_"]
+
+[[policy.definitions]]
+name = "in"
+default = "accept"
+[[policy.definitions.terms]]
+name = "bogons"
+if = { prefix_in = "bogons" }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "customers"
+if = { prefix_in = "customers" }
+then = { add_communities = ["65000:1"], local_pref = 200 }
+[[policy.definitions.terms]]
+name = "transit"
+if = { as_path_in = "via_65009" }
+then = { med = 9, result = "accept" }
+"#;
+
+#[tokio::test]
+async fn import_run_by_the_peer_task_decides_as_the_rib_task_does() {
+    let mut sim = Sim::with_policy(Vec::new(), "", STAGED);
+    let neighbor = "remote_asn = 65001\nimport_policy = [\"in\"]\nkeep_filtered = true";
+    sim.up("192.0.2.1", neighbor).await;
+    sim.up("192.0.2.2", neighbor).await;
+    // The first peer task runs the chain; the second hands the RIB task
+    // bare UPDATEs, as one whose stage has not arrived yet.
+    let stage = sim.peer("192.0.2.1").stage.as_ref().expect("staged");
+    assert_eq!(stage.gates.len(), 1, "the IPv4 chain runs in the peer task");
+    sim.peer_mut("192.0.2.2").stage = None;
+    for peer in ["192.0.2.1", "192.0.2.2"] {
+        let prefixes = [
+            "10.1.0.0/16",
+            "203.0.113.0/24",
+            "203.0.113.64/26",
+            "203.0.113.0/27",
+            "198.51.100.0/24",
+        ];
+        sim.announce(peer, V4, &prefixes, &attrs("65001 65009", peer))
+            .await;
+        sim.announce(peer, V4, &["192.0.2.0/25"], &attrs("65001", peer))
+            .await;
+    }
+    let staged = table_of(&sim, Table::AdjIn("192.0.2.1".parse().unwrap())).await;
+    let here = table_of(&sim, Table::AdjIn("192.0.2.2".parse().unwrap())).await;
+    assert_eq!(staged.len(), 5, "{staged:?}");
+    let strip = |t: Vec<(String, rbgp_rib::Attrs)>| -> Vec<_> {
+        t.into_iter()
+            .map(|(p, mut a)| {
+                a.next_hop = None;
+                (p, a)
+            })
+            .collect()
+    };
+    assert_eq!(strip(staged.clone()), strip(here));
+    let customer = &staged
+        .iter()
+        .find(|(p, _)| p == "203.0.113.64/26")
+        .unwrap()
+        .1;
+    assert_eq!(customer.local_pref, Some(200));
+    assert!(customer.has_community(c("65000:1")));
+    assert_eq!(customer.med, Some(9));
+    let plain = &staged.iter().find(|(p, _)| p == "192.0.2.0/25").unwrap().1;
+    assert_eq!((plain.local_pref, plain.med), (None, None));
+    let reasons = |f: Vec<crate::control::RouteEntry>| -> Vec<_> {
+        f.into_iter()
+            .map(|r| (r.nlri.to_string(), r.reason, r.attrs.as_path.to_string()))
+            .collect()
+    };
+    let f1 = reasons(filtered(&sim, "192.0.2.1").await);
+    assert_eq!(
+        f1,
+        vec![(
+            "10.1.0.0/16".to_string(),
+            Some("policy in term bogons".to_string()),
+            "65001 65009".to_string()
+        )]
+    );
+    assert_eq!(f1, reasons(filtered(&sim, "192.0.2.2").await));
+    // Sets the peer task made are shared like the rest: one per distinct
+    // set, whichever task made it.
+    let a1 = sim
+        .query(RibQuery {
+            table: Table::AdjIn("192.0.2.1".parse().unwrap()),
+            family: None,
+            prefix: PrefixMatch::All,
+        })
+        .await;
+    let tagged: Vec<_> = a1
+        .iter()
+        .filter(|r| r.attrs.local_pref == Some(200))
+        .collect();
+    assert_eq!(tagged.len(), 2);
+    assert!(std::sync::Arc::ptr_eq(&tagged[0].attrs, &tagged[1].attrs));
+    sim.stop();
+}
+
+#[tokio::test]
+async fn a_policy_change_on_its_way_to_the_peer_task_still_decides() {
+    let mut sim = Sim::with_policy(Vec::new(), "", STAGED);
+    sim.up("192.0.2.1", "remote_asn = 65001\nimport_policy = [\"in\"]")
+        .await;
+    // The peer task keeps running the old chain: the new one is still on
+    // its way to it.
+    sim.peer_mut("192.0.2.1").stage_frozen = true;
+    sim.set_policies(&STAGED.replace("local_pref = 200", "local_pref = 300"))
+        .await;
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/24"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    let got = table_of(&sim, Table::AdjIn("192.0.2.1".parse().unwrap())).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.local_pref, Some(300), "the new policy decided");
+    // Once the stage arrives, the peer task's results are used again.
+    sim.peer_mut("192.0.2.1").stage_frozen = false;
+    sim.set_policies(&STAGED.replace("local_pref = 200", "local_pref = 400"))
+        .await;
+    assert!(sim.peer("192.0.2.1").stage.is_some());
+    sim.announce(
+        "192.0.2.1",
+        V4,
+        &["203.0.113.0/25"],
+        &attrs("65001", "192.0.2.1"),
+    )
+    .await;
+    let got = table_of(&sim, Table::AdjIn("192.0.2.1".parse().unwrap())).await;
+    assert_eq!(
+        got.iter().map(|(_, a)| a.local_pref).collect::<Vec<_>>(),
+        vec![Some(300), Some(400)],
+        "the pre-policy table is not kept: the first route was not run again, the second is the new policy's"
+    );
+    sim.stop();
+}

@@ -30,6 +30,17 @@ impl Interner {
         x
     }
 
+    /// The shared copy of a set made elsewhere (another task): `a`
+    /// itself becomes the shared copy when there is none yet, so the set
+    /// is not copied.
+    pub fn intern_arc(&mut self, a: &Arc<Attrs>) -> Arc<Attrs> {
+        if let Some(x) = self.set.get(&**a) {
+            return Arc::clone(x);
+        }
+        self.set.insert(Arc::clone(a));
+        Arc::clone(a)
+    }
+
     pub fn len(&self) -> usize {
         self.set.len()
     }
@@ -70,5 +81,27 @@ mod tests {
         drop((x, y));
         i.collect();
         assert!(i.is_empty());
+    }
+
+    #[test]
+    fn a_set_made_elsewhere_is_shared_without_a_copy() {
+        let mut i = Interner::new();
+        let a = Attrs {
+            med: Some(5),
+            ..Attrs::default()
+        };
+        let held = i.intern(a.clone());
+        // An equal set made by another task: the interned copy.
+        let got = i.intern_arc(&Arc::new(a));
+        assert!(Arc::ptr_eq(&got, &held));
+        // A new one: that very allocation becomes the shared copy.
+        let new = Arc::new(Attrs {
+            med: Some(6),
+            ..Attrs::default()
+        });
+        let got = i.intern_arc(&new);
+        assert!(Arc::ptr_eq(&got, &new));
+        assert_eq!(i.len(), 2);
+        assert!(Arc::ptr_eq(&i.intern(Attrs::clone(&new)), &new));
     }
 }
