@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use rbgp_config::Config;
-use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::control::LocalRoute;
@@ -36,12 +36,12 @@ pub async fn start(
     let latency = Arc::new(Histogram::new(LATENCY_BOUNDS));
     let routes = config.routes.iter().map(LocalRoute::from_config).collect();
     let policies = Arc::new(rbgp_policy::Policies::compile(&config.policy)?);
-    let rib = tokio::spawn(rib_task::run(
+    let rib = spawn_rib(rib_task::run(
         RibTask::new(local, Arc::clone(&latency), policies),
         routes,
         rib_rx,
         Arc::clone(&drained),
-    ));
+    ))?;
     let (rpki_status, rpki_status_rx) = watch::channel(crate::rpki::RpkiStatus::default());
     let (rpki_reload, rpki_reload_rx) = mpsc::channel(1);
     let rpki = tokio::spawn(crate::rpki::run(
@@ -114,7 +114,35 @@ pub async fn start(
         rpki.abort();
         bmp.abort();
         mrt.abort();
-        rib.abort();
+        let _ = rib.send(());
     });
     Ok((handle, done))
+}
+
+/// The RIB task on a thread of its own, on a runtime of its own (one
+/// thread). Every route waits for it, so it must not wait for a core: as a
+/// task among the peer tasks it shared a worker with the tasks it had just
+/// woken (tokio runs a woken task next on the waker's worker), and the
+/// pipeline feeder -> RIB -> receivers ran on one core much of the time.
+/// On its own thread the OS gives it a core and the peer tasks the other.
+/// Ends when the returned sender is used or dropped, or when every sender
+/// of its inbox is gone.
+fn spawn_rib(
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<oneshot::Sender<()>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("rib".into())
+        .spawn(move || {
+            rt.block_on(async {
+                tokio::select! {
+                    () = task => {}
+                    _ = stopped => {}
+                }
+            });
+        })?;
+    Ok(stop)
 }
