@@ -11,6 +11,15 @@ use rbgp_config::Config;
 
 use rbgpd::api;
 
+/// jemalloc, not glibc's malloc: peer tasks allocate what the RIB thread
+/// frees (decoded UPDATEs, staged import results) and glibc takes the
+/// owning arena's lock for each such free; jemalloc does not. Case a:
+/// 1.07-1.19 s with glibc, 0.66-0.74 s with this, for 5-10 % more peak
+/// RSS. Tuned in `.cargo/config.toml` (freed pages back to the OS
+/// within 200 ms, by a background thread when the daemon is idle).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "rbgpd", version, about = "rbgp's BGP daemon")]
 struct Args {
