@@ -771,6 +771,12 @@ impl Rib {
     pub fn is_empty(&self) -> bool {
         self.lens.iter().all(|(_, n)| *n == 0)
     }
+
+    /// Every route id is below this (the length a bitset by route id
+    /// needs).
+    pub fn id_bound(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 #[cfg(test)]

@@ -117,8 +117,9 @@ pub struct RibTask {
     /// Some peer is sent several paths per prefix (ADD-PATH): changes of
     /// paths other than the best are marked for it.
     add_path_outs: bool,
-    /// [`JOURNAL_MAX`], smaller in tests.
+    /// [`JOURNAL_MAX`] and [`JOURNAL_MIN`], smaller in tests.
     journal_max: usize,
+    journal_min: usize,
     local_id: PeerId,
     peers: FxHashMap<IpAddr, PeerState>,
     /// Rules of each source peer by RIB id (export needs them per route).
@@ -160,6 +161,7 @@ impl RibTask {
             journal: Default::default(),
             add_path_outs: false,
             journal_max: JOURNAL_MAX,
+            journal_min: JOURNAL_MIN,
             local_id,
             peers: FxHashMap::default(),
             sources: FxHashMap::default(),
@@ -285,22 +287,33 @@ impl RibTask {
     /// Trim the journal to the slowest peer's cursor. A peer more than
     /// half the bound behind takes what it has not read into its own
     /// marks first, so the journal never holds more than [`JOURNAL_MAX`]
-    /// entries whatever a stuck peer does.
+    /// entries whatever a stuck peer does, nor many more than the marks
+    /// of the peers behind would cost.
     fn journal_upkeep(&mut self) {
         let j = &mut self.journal;
         // Each pass visits every peer: with a thousand peers, once per
         // flush cost more than the flush. A few thousand entries more
         // wait instead (16 octets each).
-        if j.len() < JOURNAL_TRIM_AT.min(self.journal_max) {
+        if j.len() < JOURNAL_TRIM_AT.min(self.journal_min).min(self.journal_max) {
             return;
         }
+        let mut behind = 0;
         for p in self.peers.values_mut() {
             if let Some(o) = p.out.as_mut() {
                 o.skip_journal(j);
+                behind += usize::from(o.cursor() < j.end());
             }
         }
-        if j.len() > self.journal_max {
-            let keep_from = j.end() - (self.journal_max / 2) as journal::Seq;
+        // Marks cost a bit per route id per peer, the journal 16 octets
+        // per entry for all: while few peers are behind (a full table
+        // loading into one monitor), their marks are the smaller, and a
+        // journal of a whole table (16 MiB, kept as capacity) is not.
+        let bound = behind
+            .saturating_mul(self.rib.id_bound() / 128)
+            .max(self.journal_min)
+            .min(self.journal_max);
+        if j.len() > bound {
+            let keep_from = j.end() - (bound / 2) as journal::Seq;
             for p in self.peers.values_mut() {
                 if let Some(o) = p.out.as_mut().filter(|o| o.cursor() < keep_from) {
                     o.leave_journal(j);
@@ -342,6 +355,14 @@ impl RibTask {
     #[cfg(test)]
     pub fn with_journal_max(mut self, n: usize) -> Self {
         self.journal_max = n;
+        self
+    }
+
+    /// A smaller floor of the journal's bound (what it may hold however
+    /// few peers are behind).
+    #[cfg(test)]
+    pub fn with_journal_min(mut self, n: usize) -> Self {
+        self.journal_min = n;
         self
     }
 
@@ -525,6 +546,10 @@ impl RibTask {
 /// twice that) before the peers furthest behind leave it for their own
 /// marks. A full table's worth of changes fits.
 const JOURNAL_MAX: usize = 1 << 20;
+
+/// The journal's bound never goes below this for the peers behind being
+/// few (1 MiB of entries): below it, leaving is not worth a pass.
+const JOURNAL_MIN: usize = 1 << 16;
 
 /// Journal entries before it is trimmed to the slowest peer's cursor.
 const JOURNAL_TRIM_AT: usize = 4096;

@@ -15,8 +15,13 @@ fn prefix(i: usize) -> String {
 }
 
 async fn three_peers(journal_max: usize) -> Sim {
+    three_peers_with(journal_max, 1 << 16).await
+}
+
+async fn three_peers_with(journal_max: usize, journal_min: usize) -> Sim {
     let mut sim = Sim::with_task(Vec::new(), ACCEPT_ALL, "", |t| {
         t.with_journal_max(journal_max)
+            .with_journal_min(journal_min)
     });
     sim.up(FEEDER, "remote_asn = 65001").await;
     sim.up(READER, "remote_asn = 65002").await;
@@ -78,5 +83,25 @@ async fn a_stuck_peer_holds_the_journal_back_until_it_reads() {
     assert_eq!(sim.peer(STUCK).table, sim.peer(READER).table);
     assert_eq!(sim.peer(STUCK).prefixes(V4).len(), 50);
     assert_eq!(sim.sizes().await.export_backlog, 0);
+    sim.stop();
+}
+
+/// One peer behind on a large bound: the journal is kept no longer than
+/// its marks would cost (a bit per route, against 16 octets per entry),
+/// down to the floor, and the peer still gets the table.
+#[tokio::test]
+async fn one_peer_behind_leaves_the_journal_long_before_its_bound() {
+    let mut sim = three_peers_with(1 << 20, 16).await;
+    sim.peer_mut(STUCK).stalled = true;
+    churn(&mut sim).await;
+    let backlog = sim.sizes().await.export_backlog;
+    assert!(
+        backlog <= 16,
+        "one peer behind: the journal at its floor, not 1M: {backlog}"
+    );
+    sim.peer_mut(STUCK).stalled = false;
+    sim.settle().await;
+    assert_eq!(sim.peer(STUCK).table, sim.peer(READER).table);
+    assert_eq!(sim.peer(STUCK).prefixes(V4).len(), 50);
     sim.stop();
 }
