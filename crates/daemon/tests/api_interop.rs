@@ -54,12 +54,7 @@ fn injected_routes_and_rules_reach_peers_and_survive_sigkill() {
         "protocol static s4 {{ ipv4; route 100.64.2.0/24 blackhole; }}\n{}",
         bird_session("dut", 65002, "", "  ipv4 { import all; export all; };\n")
     ));
-    lab.wait("BIRD established", 40, || {
-        bird_session_line(&lab)
-            .contains("Established")
-            .then_some(())
-    });
-    let bird_before = bird_session_line(&lab);
+    let bird_before = lab.bird_established("dut");
 
     // A neighbor added at runtime: GoBGP with FlowSpec.
     lab.wait("rbgpd API up", 20, || {

@@ -38,17 +38,7 @@ fn bird_line(lab: &Lab) -> String {
 }
 
 fn wait_bird_up(lab: &Lab) {
-    lab.wait("BIRD established", 60, || {
-        bird_line(lab).contains("Established").then_some(())
-    });
-    // BIRD stamps the line again as its channel finishes starting, a
-    // millisecond or so after the session (seen: .643 then .644): a line
-    // read that early is not the one a reset would change.
-    lab.wait("BIRD's protocol line to settle", 30, || {
-        let first = bird_line(lab);
-        std::thread::sleep(Duration::from_millis(500));
-        (bird_line(lab) == first).then_some(())
-    });
+    lab.bird_established("dut");
 }
 
 fn scrape(lab: &Lab) -> String {

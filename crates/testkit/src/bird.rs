@@ -48,6 +48,24 @@ impl Lab {
             .to_string()
     }
 
+    /// Waits until BIRD's protocol `name` is Established and its line has
+    /// settled; the line. BIRD stamps the line again as the channel
+    /// finishes starting, a millisecond or so after the session (seen:
+    /// .643, then .644): a test that compares lines to tell a reset must
+    /// not take the first stamp.
+    pub fn bird_established(&self, name: &str) -> String {
+        self.wait(&format!("BIRD's {name} established"), 60, || {
+            self.bird_protocol(name)
+                .contains("Established")
+                .then_some(())
+        });
+        self.wait(&format!("BIRD's {name} line to settle"), 30, || {
+            let first = self.bird_protocol(name);
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            (self.bird_protocol(name) == first).then_some(first)
+        })
+    }
+
     /// Waits until BIRD's `show route all [table]` has `prefix`; the whole
     /// output.
     pub fn bird_routes(&self, table: &str, prefix: &str) -> String {
