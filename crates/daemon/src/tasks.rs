@@ -30,6 +30,11 @@
 //!
 //! Channel capacities are the constants below.
 //!
+//! Threads: the RIB task runs alone on a thread of its own
+//! (`daemon::spawn_rib`); every other task shares tokio's workers. The
+//! peer tasks run their neighbor's import policy before the RIB sees the
+//! UPDATE (`stage.rs`: `ToPeer::Stage` in, `Received::staged` out).
+//!
 //! Ownership rules: routing state lives only in the RIB task; everything
 //! else asks it through [`RibMsg`] (bounded: senders wait, so a busy RIB
 //! slows its feeders by TCP back-pressure, never by growing queues). The
