@@ -538,14 +538,19 @@ async fn a_peer_sent_nothing_follows_its_chain_when_it_changes() {
     sim.stop();
 }
 
-/// (prefix, attributes) of a table of `addr`'s, in prefix order.
+/// Every entry of a table.
+async fn entries_of(sim: &Sim, table: Table) -> Vec<crate::control::RouteEntry> {
+    sim.query(RibQuery {
+        table,
+        family: None,
+        prefix: PrefixMatch::All,
+    })
+    .await
+}
+
+/// (prefix, attributes) of a table, in prefix order.
 async fn table_of(sim: &Sim, table: Table) -> Vec<(String, rbgp_rib::Attrs)> {
-    let mut got: Vec<_> = sim
-        .query(RibQuery {
-            table,
-            family: None,
-            prefix: PrefixMatch::All,
-        })
+    let mut got: Vec<_> = entries_of(sim, table)
         .await
         .into_iter()
         .map(|r| (r.nlri.to_string(), rbgp_rib::Attrs::clone(&r.attrs)))
@@ -642,13 +647,7 @@ async fn import_run_by_the_peer_task_decides_as_the_rib_task_does() {
     assert_eq!(f1, reasons(filtered(&sim, "192.0.2.2").await));
     // Sets the peer task made are shared like the rest: one per distinct
     // set, whichever task made it.
-    let a1 = sim
-        .query(RibQuery {
-            table: Table::AdjIn("192.0.2.1".parse().unwrap()),
-            family: None,
-            prefix: PrefixMatch::All,
-        })
-        .await;
+    let a1 = entries_of(&sim, Table::AdjIn("192.0.2.1".parse().unwrap())).await;
     let tagged: Vec<_> = a1
         .iter()
         .filter(|r| r.attrs.local_pref == Some(200))
