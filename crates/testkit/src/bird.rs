@@ -51,8 +51,9 @@ impl Lab {
     /// Waits until BIRD's protocol `name` is Established and its line has
     /// settled; the line. BIRD stamps the line again as the channel
     /// finishes starting, a millisecond or so after the session (seen:
-    /// .643, then .644): a test that compares lines to tell a reset must
-    /// not take the first stamp.
+    /// .643, then .644), and once even after it had read the same for
+    /// 500 ms: a test telling a reset from the line should allow for a
+    /// millisecond's move.
     pub fn bird_established(&self, name: &str) -> String {
         self.wait(&format!("BIRD's {name} established"), 60, || {
             self.bird_protocol(name)
@@ -91,4 +92,17 @@ pub fn bird_local(conf: &Path, ctl: &Path, pid: &Path) -> Daemon {
             .arg(pid),
         "TERM",
     )
+}
+
+/// The time of day in seconds in a BIRD `show protocols` line: when the
+/// protocol's state last changed. Tests tell a reset by it moving by more
+/// than the millisecond BIRD may re-stamp it by (`bird_established`).
+pub fn bird_since(line: &str) -> f64 {
+    let t = line
+        .split_whitespace()
+        .find(|w| w.matches(':').count() == 2)
+        .unwrap_or_else(|| panic!("no time in {line:?}"));
+    t.split(':')
+        .map(|x| x.parse::<f64>().unwrap_or_else(|e| panic!("{e}: {line:?}")))
+        .fold(0.0, |acc, x| acc * 60.0 + x)
 }

@@ -33,7 +33,7 @@ mod process;
 mod rtr;
 pub mod tshark;
 
-pub use bird::bird_local;
+pub use bird::{bird_local, bird_since};
 pub use data::{data, data_dir, unhex};
 pub use frr::FRR_BGPD;
 pub use gobgp::{gobgpd_local, GOBGP_API_PORT};
