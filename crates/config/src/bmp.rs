@@ -72,14 +72,18 @@ pub enum View {
     LocRib,
     /// Adj-RIB-Out post-policy: what each neighbor is sent (RFC 8671).
     AdjRibOut,
+    /// Adj-RIB-Out pre-policy: what each neighbor is offered before its
+    /// export policy and the built-in export rules (RFC 8671).
+    AdjRibOutPrePolicy,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [
+    pub const ALL: [View; 5] = [
         View::PrePolicy,
         View::PostPolicy,
         View::LocRib,
         View::AdjRibOut,
+        View::AdjRibOutPrePolicy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +92,7 @@ impl View {
             View::PostPolicy => "post-policy",
             View::LocRib => "loc-rib",
             View::AdjRibOut => "adj-rib-out",
+            View::AdjRibOutPrePolicy => "adj-rib-out-pre-policy",
         }
     }
 }
@@ -99,7 +104,7 @@ impl std::str::FromStr for View {
             .into_iter()
             .find(|v| v.name() == s)
             .ok_or_else(|| {
-                format!("unknown view {s:?}: pre-policy, post-policy, loc-rib or adj-rib-out")
+                format!("unknown view {s:?}: pre-policy, post-policy, loc-rib, adj-rib-out or adj-rib-out-pre-policy")
             })
     }
 }

@@ -323,6 +323,8 @@ pub struct BmpViews {
     pub post: bool,
     pub loc_rib: bool,
     pub out: bool,
+    /// Adj-RIB-Out pre-policy (RFC 8671).
+    pub out_pre: bool,
     /// UPDATEs as received without the pre-policy table's snapshot (the
     /// MRT update log).
     pub received: bool,
@@ -332,7 +334,10 @@ impl BmpEvent {
     /// What the event counts against a station's buffer: its routes, or 1.
     pub fn weight(&self) -> usize {
         match self {
-            BmpEvent::Accepted(_, v) | BmpEvent::Best(v) | BmpEvent::Sent(_, v) => v.len().max(1),
+            BmpEvent::Accepted(_, v)
+            | BmpEvent::Best(v)
+            | BmpEvent::Sent(_, v)
+            | BmpEvent::Offered(_, v) => v.len().max(1),
             _ => 1,
         }
     }
@@ -346,6 +351,7 @@ impl BmpViews {
             post: views.contains(&V::PostPolicy),
             loc_rib: views.contains(&V::LocRib),
             out: views.contains(&V::AdjRibOut),
+            out_pre: views.contains(&V::AdjRibOutPrePolicy),
             received: false,
         }
     }
@@ -367,6 +373,9 @@ pub enum BmpEvent {
     Best(Vec<Export>),
     /// Sent to a neighbor: Adj-RIB-Out post-policy.
     Sent(IpAddr, Vec<Export>),
+    /// Offered to a neighbor before export policy: Adj-RIB-Out
+    /// pre-policy.
+    Offered(IpAddr, Vec<Export>),
 }
 
 /// The state of the views a BMP station asked for, when it attached.
@@ -379,6 +388,7 @@ pub struct BmpSnapshot {
     pub post: Vec<(IpAddr, Vec<Export>)>,
     pub best: Vec<Export>,
     pub out: Vec<(IpAddr, Vec<Export>)>,
+    pub out_pre: Vec<(IpAddr, Vec<Export>)>,
 }
 
 /// How a session came up, as BMP's Peer Up tells it (RFC 7854 §4.10).

@@ -5,7 +5,9 @@
 //! pmbmpd and to `rbgp collector`. The routes the captured stream holds
 //! per view (read with rbgp-bmp), and those the collector's NDJSON
 //! holds, equal what `rbgpctl rib received --pre-policy`, `rib
-//! received`, `rib` and `rib advertised` list; pmbmpd logs the same
+//! received`, `rib`, `rib advertised` and `rib advertised --pre-policy`
+//! (RFC 8671: a route FRR's export policy holds back is in its
+//! pre-policy view only) list; pmbmpd logs the same
 //! routes; tshark's BMP dissector finds nothing malformed; a BIRD session
 //! going down is a Peer Down with BIRD's NOTIFICATION; a station that
 //! restarts gets the whole state again.
@@ -38,9 +40,11 @@ remote_asn = 65003
 address = "10.88.0.4"
 remote_asn = 65004
 passive = true
+export_policy = ["hold"]
 
 [policy.sets.prefix]
 bogons = ["10.0.0.0/8 le 32"]
+held = ["198.51.100.0/24"]
 
 [[policy.definitions]]
 name = "clean"
@@ -52,13 +56,23 @@ then = { result = "reject" }
 name = "rest"
 then = { local_pref = 150, result = "accept" }
 
+[[policy.definitions]]
+name = "hold"
+[[policy.definitions.terms]]
+name = "held"
+if = { prefix_in = "held" }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "rest"
+then = { result = "accept" }
+
 [bmp]
 sys_name = "dut"
 
 [[bmp.collectors]]
 address = "10.88.0.3"
 port = 11019
-views = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out"]
+views = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out", "adj-rib-out-pre-policy"]
 statistics_interval = 1
 
 [[bmp.collectors]]
@@ -69,7 +83,7 @@ views = ["pre-policy", "post-policy", "loc-rib"]
 [[bmp.collectors]]
 address = "10.88.0.3"
 port = 11020
-views = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out"]
+views = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out", "adj-rib-out-pre-policy"]
 
 [metrics]
 listen = "10.88.0.1:9179"
@@ -231,6 +245,21 @@ fn rib_matches(
         (View::PostPolicy, g, format!("--json rib received {g}")),
         (View::OutPostPolicy, b, format!("--json rib advertised {b}")),
         (View::OutPostPolicy, g, format!("--json rib advertised {g}")),
+        (
+            View::OutPrePolicy,
+            b,
+            format!("--json rib advertised {b} --pre-policy"),
+        ),
+        (
+            View::OutPrePolicy,
+            g,
+            format!("--json rib advertised {g} --pre-policy"),
+        ),
+        (
+            View::OutPrePolicy,
+            f,
+            format!("--json rib advertised {f} --pre-policy"),
+        ),
     ];
     for (v, peer, cmd) in &pairs {
         let want = listed(&ctl(cmd), false);
@@ -379,6 +408,8 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         (View::OutPostPolicy, G),
         (View::PrePolicy, F),
         (View::OutPostPolicy, F),
+        (View::OutPrePolicy, b),
+        (View::OutPrePolicy, F),
     ] {
         assert!(!view(&s, v, peer).is_empty(), "{v:?} of {peer} is empty");
     }
@@ -395,6 +426,10 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         })
         .then_some(())
     });
+    // FRR's export policy holds GoBGP's route back: offered to FRR before
+    // the policy (with the Loc-RIB's attributes), not sent.
+    assert!(view(&s, View::OutPrePolicy, F)["198.51.100.0/24"].starts_with("65003 |"));
+    assert!(!view(&s, View::OutPostPolicy, F).contains_key("198.51.100.0/24"));
     // The bogon is in BIRD's pre-policy view only.
     assert!(view(&s, View::PrePolicy, b).contains_key("10.20.0.0/16"));
     assert!(!view(&s, View::PostPolicy, b).contains_key("10.20.0.0/16"));
@@ -445,6 +480,22 @@ fn every_view_reaches_the_stations_as_the_rib_lists_it() {
         (Some(3), Some(2), Some(1)),
         "{stats:?}"
     );
+    // RFC 8671 types 14 and 15: BIRD is offered GoBGP's and FRR's routes
+    // and sent both (reports go on every second until they show them).
+    lab.wait("Adj-RIB-Out statistics for BIRD", 20, || {
+        read_stream(&stream1)
+            .messages
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                BmpMessage::StatisticsReport(r) if r.peer.address.to_string() == b => Some(r),
+                _ => None,
+            })
+            .filter(|r| {
+                let n = |ty: u16| r.stats.iter().find(|s| s.ty == ty).and_then(|s| s.number());
+                (n(14), n(15)) == (Some(2), Some(2))
+            })
+    });
     // Duplicates and treat-as-withdraw (types 1, 2, 11, 12): none from BIRD.
     assert_eq!(
         (stat(1), stat(2), stat(11), stat(12)),

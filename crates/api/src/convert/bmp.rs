@@ -11,9 +11,10 @@ fn view_from_proto(v: i32, field: &str) -> Result<BmpView, FieldError> {
         Ok(v1::BmpView::PostPolicy) => Ok(BmpView::PostPolicy),
         Ok(v1::BmpView::LocRib) => Ok(BmpView::LocRib),
         Ok(v1::BmpView::AdjRibOut) => Ok(BmpView::AdjRibOut),
+        Ok(v1::BmpView::AdjRibOutPrePolicy) => Ok(BmpView::AdjRibOutPrePolicy),
         _ => Err(FieldError::new(
             field,
-            format!("{v} is not a view: PRE_POLICY, POST_POLICY, LOC_RIB or ADJ_RIB_OUT"),
+            format!("{v} is not a view: PRE_POLICY, POST_POLICY, LOC_RIB, ADJ_RIB_OUT or ADJ_RIB_OUT_PRE_POLICY"),
         )),
     }
 }
@@ -24,6 +25,7 @@ fn view_to_proto(v: BmpView) -> v1::BmpView {
         BmpView::PostPolicy => v1::BmpView::PostPolicy,
         BmpView::LocRib => v1::BmpView::LocRib,
         BmpView::AdjRibOut => v1::BmpView::AdjRibOut,
+        BmpView::AdjRibOutPrePolicy => v1::BmpView::AdjRibOutPrePolicy,
     }
 }
 

@@ -24,8 +24,8 @@ enum Cmd {
         /// 11019 when not given.
         #[arg(long, default_value_t = 0)]
         port: u32,
-        /// Comma-separated: pre-policy, post-policy, loc-rib, adj-rib-out
-        /// (default: the first three).
+        /// Comma-separated: pre-policy, post-policy, loc-rib, adj-rib-out,
+        /// adj-rib-out-pre-policy (default: the first three).
         #[arg(long, value_delimiter = ',')]
         views: Vec<String>,
         /// Seconds between Statistics Reports (0: none; default 60).
@@ -43,11 +43,12 @@ enum Cmd {
     },
 }
 
-const VIEWS: [(&str, BmpView); 4] = [
+const VIEWS: [(&str, BmpView); 5] = [
     ("pre-policy", BmpView::PrePolicy),
     ("post-policy", BmpView::PostPolicy),
     ("loc-rib", BmpView::LocRib),
     ("adj-rib-out", BmpView::AdjRibOut),
+    ("adj-rib-out-pre-policy", BmpView::AdjRibOutPrePolicy),
 ];
 
 fn view_name(v: i32) -> &'static str {
@@ -76,7 +77,7 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
                         .map(|(_, x)| *x as i32)
                         .ok_or_else(|| {
                             anyhow::anyhow!(
-                                "--views: unknown view {v:?} (pre-policy, post-policy, loc-rib, adj-rib-out)"
+                                "--views: unknown view {v:?} (pre-policy, post-policy, loc-rib, adj-rib-out, adj-rib-out-pre-policy)"
                             )
                         })
                 })

@@ -43,8 +43,13 @@ enum Sub {
         #[arg(long)]
         filtered: bool,
     },
-    /// What we send a neighbor.
-    Advertised { addr: String },
+    /// What we send a neighbor (`--pre-policy`: what it is offered
+    /// before export policy and the built-in export rules).
+    Advertised {
+        addr: String,
+        #[arg(long)]
+        pre_policy: bool,
+    },
     /// Inject a path (stored: it is announced again after a restart).
     Add(AddArgs),
     /// Inject many paths through the bulk RPC: one per line of FILE (`-`
@@ -157,7 +162,14 @@ pub async fn run(c: &mut Clients, a: Args, json: bool) -> anyhow::Result<()> {
             };
             list(c, t, addr, fam, None, json).await
         }
-        Some(Sub::Advertised { addr }) => list(c, Table::AdjRibOut, addr, fam, None, json).await,
+        Some(Sub::Advertised { addr, pre_policy }) => {
+            let t = if pre_policy {
+                Table::AdjRibOutPre
+            } else {
+                Table::AdjRibOut
+            };
+            list(c, t, addr, fam, None, json).await
+        }
         Some(Sub::Add(x)) => {
             let path = x.path()?;
             c.injection

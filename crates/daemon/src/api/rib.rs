@@ -96,6 +96,7 @@ impl RibService for Service {
             Ok(Table::AdjRibOut) => T::AdjOut(neighbor()?),
             Ok(Table::AdjRibInPre) => T::AdjInPre(neighbor()?),
             Ok(Table::AdjRibInFiltered) => T::Filtered(neighbor()?),
+            Ok(Table::AdjRibOutPre) => T::AdjOutPre(neighbor()?),
             Err(_) => {
                 return Err(FieldError::new("table", format!("unknown value {}", r.table)).into())
             }

@@ -67,6 +67,8 @@ pub enum Rm {
     Pre,
     Post,
     Out,
+    /// Adj-RIB-Out pre-policy.
+    OutPre,
 }
 
 use crate::clock::now;
@@ -105,6 +107,7 @@ impl Encoder {
             (Rm::Pre, snap.pre),
             (Rm::Post, snap.post),
             (Rm::Out, snap.out),
+            (Rm::OutPre, snap.out_pre),
         ] {
             for (addr, r) in peers {
                 routes.push_back((Some((addr, rm)), r));
@@ -221,11 +224,12 @@ impl Encoder {
         let Some(s) = self.peers.get(&addr) else {
             return;
         };
-        let ctx = if rm == Rm::Out { &s.tx } else { &s.rx };
+        let out_view = matches!(rm, Rm::Out | Rm::OutPre);
+        let ctx = if out_view { &s.tx } else { &s.rx };
         let peer = self
             .header(addr, s, now())
-            .with_post_policy(rm != Rm::Pre)
-            .with_adj_rib_out(rm == Rm::Out)
+            .with_post_policy(matches!(rm, Rm::Post | Rm::Out))
+            .with_adj_rib_out(out_view)
             .with_as2(!ctx.four_octet_as);
         monitor(peer, routes, ctx, out);
     }
@@ -245,6 +249,7 @@ impl Encoder {
             BmpEvent::Accepted(a, v) => self.routes(a, Rm::Post, v, out),
             BmpEvent::Best(v) => self.best(v, out),
             BmpEvent::Sent(a, v) => self.routes(a, Rm::Out, v, out),
+            BmpEvent::Offered(a, v) => self.routes(a, Rm::OutPre, v, out),
         }
     }
 

@@ -247,6 +247,7 @@ impl Station {
         let Ok(import) = rx.await else {
             return;
         };
+        let wants_offered = BmpViews::of(&self.collector.views).out_pre;
         let addrs: Vec<_> = enc.peers().copied().collect();
         for addr in addrs {
             let Some(fams) = counts.get(&addr) else {
@@ -256,7 +257,7 @@ impl Station {
             let (received, accepted) = (sum(|f| f.received), sum(|f| f.accepted));
             // 0: prefixes rejected by inbound policy (those held now);
             // 7, 8: routes in Adj-RIB-In and Loc-RIB; 15: Adj-RIB-Out
-            // post-policy (RFC 8671).
+            // post-policy, 14: pre-policy where it is kept (RFC 8671).
             let rejected = u32::try_from(received.saturating_sub(accepted)).unwrap_or(u32::MAX);
             let mut stats = vec![
                 Stat::counter(0, rejected),
@@ -264,6 +265,11 @@ impl Station {
                 Stat::gauge(8, accepted),
                 Stat::gauge(15, sum(|f| f.advertised)),
             ];
+            // Sent to the stations that asked for the view.
+            let offered = wants_offered && fams.iter().any(|f| f.offered.is_some());
+            if offered {
+                stats.push(Stat::gauge(14, sum(|f| f.offered.unwrap_or(0))));
+            }
             // 1, 2: duplicate advertisements and withdrawals; 11, 12:
             // UPDATEs and prefixes treated as withdraw (RFC 7606).
             if let Some(c) = import.get(&addr) {
@@ -273,11 +279,14 @@ impl Station {
                 stats.push(Stat::counter(11, n(c.treat_as_withdraw_updates)));
                 stats.push(Stat::counter(12, n(c.treat_as_withdraw_prefixes)));
             }
-            // 9, 10, 17: the same per AFI/SAFI.
+            // 9, 10, 17 (16): the same per AFI/SAFI.
             for f in fams {
                 stats.push(Stat::per_afi_safi(9, f.family, f.received));
                 stats.push(Stat::per_afi_safi(10, f.family, f.accepted));
                 stats.push(Stat::per_afi_safi(17, f.family, f.advertised));
+                if let Some(n) = f.offered.filter(|_| offered) {
+                    stats.push(Stat::per_afi_safi(16, f.family, n));
+                }
             }
             enc.stats(addr, stats, out);
         }

@@ -21,6 +21,11 @@ pub enum Table {
     AdjInPre(IpAddr),
     /// What we advertise to this peer.
     AdjOut(IpAddr),
+    /// What this peer is offered before its export policy and the
+    /// built-in export rules (RFC 8671 Adj-RIB-Out pre-policy): the best
+    /// path of each route of its families (on ADD-PATH families, the
+    /// paths up to its limit) that it did not send.
+    AdjOutPre(IpAddr),
     /// Paths this peer sent that import rejected, with the reason (the
     /// attributes only for neighbors with `keep_filtered`).
     Filtered(IpAddr),

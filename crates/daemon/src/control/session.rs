@@ -101,6 +101,9 @@ pub struct FamilyCounts {
     pub accepted: u64,
     /// Paths we currently advertise to the peer.
     pub advertised: u64,
+    /// Paths in its Adj-RIB-Out pre-policy (RFC 8671), kept only while a
+    /// BMP station asks for that view.
+    pub offered: Option<u64>,
 }
 
 /// Everything about one neighbor.
@@ -122,6 +125,7 @@ impl FamilyCounts {
             received: 0,
             accepted: 0,
             advertised: 0,
+            offered: None,
         }
     }
 }

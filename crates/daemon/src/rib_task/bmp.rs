@@ -24,6 +24,9 @@ pub struct Taps {
     taps: Vec<Tap>,
     /// What any station wants.
     want: BmpViews,
+    /// No station wants the Adj-RIB-Out pre-policy any more since this
+    /// was last taken.
+    out_pre_dropped: bool,
 }
 
 struct Tap {
@@ -48,6 +51,13 @@ impl Tap {
 impl Taps {
     pub fn wants(&self) -> BmpViews {
         self.want
+    }
+
+    /// Whether the peers' Adj-RIB-Out pre-policy can be let go: the last
+    /// station that wanted it left.
+    pub fn take_out_pre_dropped(&mut self) -> bool {
+        // A station that asks for it may have attached since.
+        std::mem::take(&mut self.out_pre_dropped) && !self.want.out_pre
     }
 
     /// Tell every station that wants `view` of `ev`. A session event
@@ -119,13 +129,16 @@ impl Taps {
     }
 
     fn recompute(&mut self) {
+        let had = self.want.out_pre;
         self.want = self.taps.iter().fold(BmpViews::default(), |a, t| BmpViews {
             pre: a.pre || t.sink.views.pre,
             post: a.post || t.sink.views.post,
             loc_rib: a.loc_rib || t.sink.views.loc_rib,
             out: a.out || t.sink.views.out,
+            out_pre: a.out_pre || t.sink.views.out_pre,
             received: a.received || t.sink.views.received,
         });
+        self.out_pre_dropped |= had && !self.want.out_pre;
     }
 }
 
@@ -231,6 +244,20 @@ impl RibTask {
                     .map(|r| export(&tx, r.family, r.nlri, r.path_id, Some(r.attrs)))
                     .collect();
                 snap.out.push((*addr, routes));
+            }
+        }
+        if v.out_pre {
+            for (addr, p) in &mut self.peers {
+                let tx = p.session.tx.clone();
+                let Some(o) = p.out.as_mut() else {
+                    continue;
+                };
+                let routes = o
+                    .track_offered(&self.rib)
+                    .into_iter()
+                    .map(|r| export(&tx, r.family, r.nlri, r.path_id, Some(r.attrs)))
+                    .collect();
+                snap.out_pre.push((*addr, routes));
             }
         }
         self.bmp.taps.push(Tap {

@@ -88,6 +88,11 @@ impl RibTask {
             class,
         );
         *o.cursor_mut() = self.journal.end();
+        if self.bmp.wants().out_pre {
+            // Empty: the initial table below fills it (the station hears
+            // of it as changes, after this peer's Peer Up).
+            o.track_offered_empty();
+        }
         // The initial table, then End-of-RIB (RFC 4724 §2). A peer sent
         // nothing (a feeder a route server only listens to) gets just the
         // End-of-RIB: a session flapping against a full table would

@@ -18,6 +18,7 @@
 //! | `mrt.rs` | MRT table dumps: the sources, the routes a piece at a time |
 //! | `query.rs` | answers: RIB queries, explanations, counters, sizes, route watching |
 //! | `out.rs`, `adv.rs`, `bits.rs` | each peer's Adj-RIB-Out: dirty routes, what was advertised, ADD-PATH |
+//! | `offered.rs` | each peer's Adj-RIB-Out pre-policy (RFC 8671), kept while a BMP station asks for it |
 
 mod adv;
 mod bits;
@@ -29,6 +30,7 @@ mod inject;
 mod journal;
 mod lifecycle;
 mod mrt;
+mod offered;
 mod out;
 mod policy;
 mod query;
@@ -265,6 +267,7 @@ impl RibTask {
         let batch = out::batch_size(self.peers.len());
         let tap = self.bmp.wants().out;
         let mut sent = Vec::new();
+        let mut offered = Vec::new();
         for (addr, p) in self.peers.iter_mut() {
             if let Some(o) = p.out.as_mut().filter(|o| o.has_work(cx.journal)) {
                 let mut batch_sent = Vec::new();
@@ -274,12 +277,28 @@ impl RibTask {
                 if !batch_sent.is_empty() {
                     sent.push((*addr, batch_sent));
                 }
+                let pre = o.take_offered();
+                if !pre.is_empty() {
+                    offered.push((*addr, pre));
+                }
             }
+        }
+        for (addr, routes) in offered {
+            self.bmp
+                .emit(|v| v.out_pre, BmpEvent::Offered(addr, routes));
         }
         for (addr, routes) in sent {
             self.bmp.emit(|v| v.out, BmpEvent::Sent(addr, routes));
         }
         self.bmp.send();
+        if self.bmp.take_out_pre_dropped() {
+            // No station asks for the view any more: stop keeping it.
+            for p in self.peers.values_mut() {
+                if let Some(o) = p.out.as_mut() {
+                    o.untrack_offered();
+                }
+            }
+        }
         self.release();
         self.journal_upkeep();
     }

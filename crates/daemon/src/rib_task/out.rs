@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::adv::Advertised;
 use super::bits::Dirty;
 use super::journal::{Entry, Journal, Seq};
+use super::offered::{self, Offered};
 use super::policy::{self, Gate, Gates, Origin};
 use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
@@ -60,14 +61,14 @@ const CACHE_MAX: usize = 1024;
 /// What a peer was sent for one NLRI: which source path (peer, received
 /// path id), under which path id, with which attributes.
 #[derive(Debug, Clone)]
-struct Sent {
-    src: SrcKey,
-    id: u32,
-    attrs: Arc<Attrs>,
+pub(super) struct Sent {
+    pub src: SrcKey,
+    pub id: u32,
+    pub attrs: Arc<Attrs>,
 }
 
 /// A source path: (peer, received path id).
-type SrcKey = (PeerId, u32);
+pub(super) type SrcKey = (PeerId, u32);
 
 /// Cached export: the source attributes (kept alive so their address is
 /// not reused) and what they become for this peer (`None`: not exported).
@@ -131,6 +132,8 @@ pub struct Out {
     /// RFC 8326: this session is being shut down gracefully; every route
     /// goes out with GRACEFUL_SHUTDOWN (and LOCAL_PREF 0 on iBGP).
     graceful_shutdown: bool,
+    /// The Adj-RIB-Out pre-policy, while a BMP station asks for it.
+    offered: Option<Offered>,
 }
 
 /// The `marked` key of a set with GRACEFUL_SHUTDOWN added.
@@ -195,6 +198,7 @@ impl Out {
             cache: FxHashMap::default(),
             marked: FxHashMap::default(),
             graceful_shutdown: false,
+            offered: None,
         };
         o.set_export(export);
         o
@@ -233,7 +237,14 @@ impl Out {
     /// nothing then cost nothing per change and per table (case f: a
     /// thousand of them made each change a thousand evaluations).
     fn ignores(&self, family: AfiSafi, id: RouteId) -> bool {
-        self.export.rejects_all(family) && !self.adv.contains(id)
+        self.export.rejects_all(family) && !self.adv.contains(id) && self.offered.is_none()
+    }
+
+    /// Whether the peer, or its pre-policy view, holds route `id` (on
+    /// families without ADD-PATH): a route whose best path it sent us is
+    /// then withdrawn, else skipped.
+    fn has(&self, id: RouteId) -> bool {
+        self.adv.contains(id) || self.offered.as_ref().is_some_and(|o| o.holds(id))
     }
 
     /// Whether no change of any family needs work for this peer (see
@@ -241,7 +252,7 @@ impl Out {
     /// [`Out::offer`], not the journal).
     pub fn ignores_journal(&self) -> bool {
         // Asked for every peer on every flush: the gates' part is kept.
-        self.journal_free && self.adv.is_empty()
+        self.journal_free && self.adv.is_empty() && self.offered.is_none()
     }
 
     pub fn export_gates(&self) -> &Gates {
@@ -279,7 +290,7 @@ impl Out {
         if !c.best && !all {
             return;
         }
-        if !all && best_peer == Some(self.id) && !self.adv.contains(c.id) {
+        if !all && best_peer == Some(self.id) && !self.has(c.id) {
             return;
         }
         if !all && self.ignores(c.family, c.id) {
@@ -310,7 +321,7 @@ impl Out {
             if !self.wants(c.family) || self.sends_all_paths(c.family) {
                 continue;
             }
-            if c.best == Some(self.id) && !self.adv.contains(c.id) {
+            if c.best == Some(self.id) && !self.has(c.id) {
                 continue;
             }
             if self.ignores(c.family, c.id) || self.dirty.contains(c.id) {
@@ -338,7 +349,7 @@ impl Out {
                 Entry::Superseded => {}
                 Entry::Route(c) => {
                     // What reading would have skipped is not marked.
-                    let own = c.best == Some(self.id) && !self.adv.contains(c.id);
+                    let own = c.best == Some(self.id) && !self.has(c.id);
                     if self.wants(c.family)
                         && !self.sends_all_paths(c.family)
                         && !own
@@ -359,6 +370,7 @@ impl Out {
         self.dirty.contains(id)
             || self.adv.contains(id)
             || self.sent.contains_key(&id)
+            || self.offered.as_ref().is_some_and(|o| o.holds(id))
             || (j.pending(id, self.cursor) && !self.ignores_journal())
     }
 
@@ -390,7 +402,8 @@ impl Out {
     /// family it has and it holds no route. Its session's initial table
     /// is then not offered route by route.
     pub fn exports_nothing(&self) -> bool {
-        self.sent.is_empty()
+        self.offered.is_none()
+            && self.sent.is_empty()
             && self
                 .families
                 .iter()
@@ -712,7 +725,15 @@ impl Out {
         let Some(r) = cx.rib.route(id) else {
             return;
         };
-        match self.add_path_limit(r.family()) {
+        let limit = self.add_path_limit(r.family());
+        if let Some(off) = self.offered.as_mut() {
+            let paths = offered::candidates(cx.rib, &r, self.id, limit);
+            match limit {
+                None => off.best(&r, paths.first().copied()),
+                Some(_) => off.paths(&r, &paths, self.forced.contains(&r.family())),
+            }
+        }
+        match limit {
             None => self.export_best(cx, r, batch),
             Some(limit) => self.export_paths(cx, r, limit, batch),
         }
@@ -786,38 +807,114 @@ impl Out {
         };
         let forced = self.forced.contains(&family);
         let old = self.sent.remove(&r.id()).unwrap_or_default();
-        let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
-        for (src, attrs) in want {
-            let prev = old.iter().find(|s| s.src == src);
-            let id = match prev {
-                Some(s) => s.id,
-                None => (1..)
-                    .find(|i| !old.iter().chain(new.iter()).any(|s| s.id == *i))
-                    .unwrap_or(1),
-            };
-            let same = prev.is_some_and(|s| Arc::ptr_eq(&s.attrs, &attrs) || *s.attrs == *attrs);
-            if !same || forced {
-                batch.push(Export {
-                    family,
-                    nlri: nlri.clone(),
-                    path_id: Some(id),
-                    attrs: Some(Arc::clone(&attrs)),
-                });
-            }
-            new.push(Sent { src, id, attrs });
-        }
-        for s in old.iter().filter(|s| !new.iter().any(|n| n.id == s.id)) {
-            batch.push(Export {
-                family,
-                nlri: nlri.clone(),
-                path_id: Some(s.id),
-                attrs: None,
-            });
-        }
+        let new = diff_paths(old, want, forced, family, &nlri, batch);
         if !new.is_empty() {
             self.sent.insert(r.id(), new);
         }
     }
+
+    /// Keep the Adj-RIB-Out pre-policy from now on (a BMP station asks
+    /// for it); returns it as it is now.
+    pub fn track_offered(&mut self, rib: &Rib) -> Vec<OutRoute> {
+        let families = self.limits();
+        match &self.offered {
+            Some(o) => o.routes(rib, self.id, None),
+            None => self
+                .offered
+                .insert(Offered::default())
+                .start(rib, self.id, &families),
+        }
+    }
+
+    /// Keep the Adj-RIB-Out pre-policy from now on, starting empty (a
+    /// session just up: its initial table fills it).
+    pub fn track_offered_empty(&mut self) {
+        self.offered = Some(Offered::default());
+    }
+
+    /// Stop keeping the Adj-RIB-Out pre-policy (no station asks for it).
+    pub fn untrack_offered(&mut self) {
+        self.offered = None;
+    }
+
+    /// Paths in the Adj-RIB-Out pre-policy per family, where it is kept
+    /// (every family of the peer then).
+    pub fn offered_counts(&self, rib: &Rib) -> FxHashMap<AfiSafi, u64> {
+        let Some(o) = &self.offered else {
+            return FxHashMap::default();
+        };
+        let mut m = o.counts(rib);
+        for f in &self.families {
+            m.entry(*f).or_default();
+        }
+        m
+    }
+
+    /// The Adj-RIB-Out pre-policy's changes since the last call.
+    pub fn take_offered(&mut self) -> Vec<Export> {
+        self.offered.as_mut().map(Offered::take).unwrap_or_default()
+    }
+
+    /// The Adj-RIB-Out pre-policy: as kept while a station asks for it,
+    /// else computed now.
+    pub fn adj_rib_out_pre(&self, rib: &Rib, family: Option<AfiSafi>) -> Vec<OutRoute> {
+        match &self.offered {
+            Some(o) => o.routes(rib, self.id, family),
+            None => offered::now(rib, self.id, &self.limits(), family),
+        }
+    }
+
+    /// Each family with its ADD-PATH send limit.
+    fn limits(&self) -> Vec<(AfiSafi, Option<usize>)> {
+        self.families
+            .iter()
+            .map(|f| (*f, self.add_path_limit(*f)))
+            .collect()
+    }
+}
+
+/// The paths an ADD-PATH peer should hold for one NLRI (`want`, in order)
+/// against those it holds (`old`): each source path keeps the identifier
+/// it was first given, a new one gets the lowest free; what is new or
+/// changed (everything when `forced`) is announced into `batch`, what is
+/// gone withdrawn. Returns what the peer then holds.
+pub(super) fn diff_paths(
+    old: SmallVec<[Sent; 1]>,
+    want: impl IntoIterator<Item = (SrcKey, Arc<Attrs>)>,
+    forced: bool,
+    family: AfiSafi,
+    nlri: &Nlri,
+    batch: &mut Vec<Export>,
+) -> SmallVec<[Sent; 1]> {
+    let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
+    for (src, attrs) in want {
+        let prev = old.iter().find(|s| s.src == src);
+        let id = match prev {
+            Some(s) => s.id,
+            None => (1..)
+                .find(|i| !old.iter().chain(new.iter()).any(|s| s.id == *i))
+                .unwrap_or(1),
+        };
+        let same = prev.is_some_and(|s| Arc::ptr_eq(&s.attrs, &attrs) || *s.attrs == *attrs);
+        if !same || forced {
+            batch.push(Export {
+                family,
+                nlri: nlri.clone(),
+                path_id: Some(id),
+                attrs: Some(Arc::clone(&attrs)),
+            });
+        }
+        new.push(Sent { src, id, attrs });
+    }
+    for s in old.iter().filter(|s| !new.iter().any(|n| n.id == s.id)) {
+        batch.push(Export {
+            family,
+            nlri: nlri.clone(),
+            path_id: Some(s.id),
+            attrs: None,
+        });
+    }
+    new
 }
 
 /// The exported set: the input's own `Arc` when the rules changed

@@ -130,6 +130,9 @@ impl RibTask {
                         .or_insert_with(|| FamilyCounts::new(f))
                         .advertised = n;
                 }
+                for (f, n) in o.offered_counts(&self.rib) {
+                    m.entry(f).or_insert_with(|| FamilyCounts::new(f)).offered = Some(n);
+                }
             }
             let mut v: Vec<FamilyCounts> = m.into_values().collect();
             v.sort_by_key(|c| (c.family.afi.0, c.family.safi.0));
@@ -267,14 +270,18 @@ impl RibTask {
                 }
             }
             Table::NotExported(_) => v = self.scan(q, &[], 0, usize::MAX)?.routes,
-            Table::AdjOut(addr) => {
+            Table::AdjOut(addr) | Table::AdjOutPre(addr) => {
                 let cx = ctx!(self);
                 let p = self
                     .peers
                     .get_mut(&addr)
                     .ok_or(ControlError::NoSuchNeighbor(addr))?;
                 if let Some(o) = p.out.as_mut() {
-                    for r in o.adj_rib_out(&cx, q.family) {
+                    let routes = match q.table {
+                        Table::AdjOutPre(_) => o.adj_rib_out_pre(cx.rib, q.family),
+                        _ => o.adj_rib_out(&cx, q.family),
+                    };
+                    for r in routes {
                         if matches(&r.nlri, &q.prefix) {
                             v.push(RouteEntry {
                                 family: r.family,

@@ -24,6 +24,7 @@ use crate::tasks::{BmpEvent, BmpViews};
 const POLICY: &str = r#"
 [policy.sets.prefix]
 bogons = ["10.0.0.0/8 le 32"]
+held = ["198.51.100.0/24"]
 
 [[policy.definitions]]
 name = "clean"
@@ -34,6 +35,16 @@ then = { result = "reject" }
 [[policy.definitions.terms]]
 name = "rest"
 then = { local_pref = 200, result = "accept" }
+
+[[policy.definitions]]
+name = "hold"
+[[policy.definitions.terms]]
+name = "held"
+if = { prefix_in = "held" }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "rest"
+then = { result = "accept" }
 "#;
 
 const ALL: BmpViews = BmpViews {
@@ -41,6 +52,7 @@ const ALL: BmpViews = BmpViews {
     post: true,
     loc_rib: true,
     out: true,
+    out_pre: true,
     received: false,
 };
 
@@ -153,8 +165,9 @@ async fn loc_rib(sim: &Sim) -> BTreeMap<String, String> {
     listed(sim.loc_rib().await.into_iter().filter(|r| r.best).collect())
 }
 
-/// The station's four views equal the RIB's tables for each peer.
+/// The station's five views equal the RIB's tables for each peer.
 async fn check(sim: &Sim, st: &Station, peers: &[&str]) {
+    check_out(sim, st, peers).await;
     for p in peers {
         let ip: IpAddr = p.parse().unwrap();
         assert_eq!(
@@ -167,11 +180,6 @@ async fn check(sim: &Sim, st: &Station, peers: &[&str]) {
             table(sim, Table::AdjIn(ip)).await,
             "post-policy of {p}"
         );
-        assert_eq!(
-            st.view(View::OutPostPolicy, p),
-            table(sim, Table::AdjOut(ip)).await,
-            "Adj-RIB-Out of {p}"
-        );
     }
     assert_eq!(st.view(View::LocRib, "0.0.0.0"), loc_rib(sim).await);
 }
@@ -180,7 +188,11 @@ const A: &str = "192.0.2.1";
 const B: &str = "192.0.2.2";
 
 fn neighbor(asn: u32) -> String {
-    format!("remote_asn = {asn}\nimport_policy = [\"clean\"]\nexport_policy = [\"accept_all\"]")
+    exporting(asn, "accept_all")
+}
+
+fn exporting(asn: u32, export: &str) -> String {
+    format!("remote_asn = {asn}\nimport_policy = [\"clean\"]\nexport_policy = [\"{export}\"]")
 }
 
 #[tokio::test]
@@ -300,4 +312,158 @@ async fn a_station_past_its_buffer_is_dropped() {
     assert!(again.drain());
     assert_eq!(again.view(View::LocRib, "0.0.0.0").len(), 200);
     assert_eq!(again.view(View::PostPolicy, A).len(), 200);
+}
+
+/// RFC 8671 Adj-RIB-Out pre-policy: a peer's view holds what it is
+/// offered before its export policy (a route the policy refuses, with the
+/// attributes of the Loc-RIB), loses a route once its best path comes
+/// from the peer itself, and is kept only while a station asks for it.
+#[tokio::test]
+async fn adj_rib_out_pre_policy_holds_what_export_refused() {
+    let mut sim = Sim::with_policy(Vec::new(), "", POLICY);
+    sim.up(A, &exporting(65001, "hold")).await;
+    sim.announce(A, V4, &["203.0.113.0/24"], &attrs("65001 65010 65011", A))
+        .await;
+    let views = BmpViews {
+        out: true,
+        out_pre: true,
+        ..BmpViews::default()
+    };
+    let mut st = Station::attach(&mut sim, views, 100_000).await;
+    // A's own route is not offered back to it.
+    assert!(st.view(View::OutPrePolicy, A).is_empty());
+
+    // B comes up after the station: its view fills from its initial table.
+    sim.up(B, &exporting(65002, "hold")).await;
+    sim.announce(A, V4, &["198.51.100.0/24"], &attrs("65001", A))
+        .await;
+    assert!(st.drain());
+    check_out(&sim, &st, &[A, B]).await;
+    let pre = st.view(View::OutPrePolicy, B);
+    let post = st.view(View::OutPostPolicy, B);
+    assert_eq!(
+        pre.keys().collect::<Vec<_>>(),
+        ["198.51.100.0/24", "203.0.113.0/24"]
+    );
+    // Before export: the Loc-RIB's attributes (import set LOCAL_PREF 200);
+    // after it, ours prepended and no LOCAL_PREF towards eBGP.
+    assert_eq!(pre["203.0.113.0/24"], "65001 65010 65011 lp=Some(200)");
+    assert!(!post.contains_key("198.51.100.0/24"), "{post:?}");
+    assert!(post["203.0.113.0/24"].ends_with("lp=None"), "{post:?}");
+
+    // B's shorter path becomes best: withdrawn from B's view, offered to A.
+    sim.announce(B, V4, &["203.0.113.0/24"], &attrs("65002", B))
+        .await;
+    assert!(st.drain());
+    check_out(&sim, &st, &[A, B]).await;
+    assert!(!st
+        .view(View::OutPrePolicy, B)
+        .contains_key("203.0.113.0/24"));
+    assert_eq!(
+        st.view(View::OutPrePolicy, A)["203.0.113.0/24"],
+        "65002 lp=Some(200)"
+    );
+
+    // A second station gets the kept view in its snapshot.
+    let mut late = Station::attach(&mut sim, views, 100_000).await;
+    assert!(late.drain());
+    check_out(&sim, &late, &[A, B]).await;
+
+    // Both stations gone: the view is no longer kept, and the query
+    // computes it from the Loc-RIB instead, with the same result.
+    let before = table(&sim, Table::AdjOutPre(B.parse().unwrap())).await;
+    drop(st);
+    drop(late);
+    sim.announce(A, V4, &["192.0.2.128/25"], &attrs("65001", A))
+        .await;
+    let mut expected = before;
+    expected.insert("192.0.2.128/25".into(), "65001 lp=Some(200)".into());
+    assert_eq!(
+        table(&sim, Table::AdjOutPre(B.parse().unwrap())).await,
+        expected
+    );
+    sim.stop();
+}
+
+/// The Adj-RIB-Out views of `peers` equal the RIB's listings.
+async fn check_out(sim: &Sim, st: &Station, peers: &[&str]) {
+    for p in peers {
+        let ip: IpAddr = p.parse().unwrap();
+        assert_eq!(
+            st.view(View::OutPostPolicy, p),
+            table(sim, Table::AdjOut(ip)).await,
+            "Adj-RIB-Out of {p}"
+        );
+        assert_eq!(
+            st.view(View::OutPrePolicy, p),
+            table(sim, Table::AdjOutPre(ip)).await,
+            "Adj-RIB-Out pre-policy of {p}"
+        );
+    }
+}
+
+/// With ADD-PATH send the pre-policy view holds the N most preferred
+/// paths, each under its own identifier, whatever export policy refuses.
+#[tokio::test]
+async fn adj_rib_out_pre_policy_with_add_path() {
+    let mut sim = Sim::with_policy(Vec::new(), "", POLICY);
+    let views = BmpViews {
+        out_pre: true,
+        ..BmpViews::default()
+    };
+    let mut st = Station::attach(&mut sim, views, 100_000).await;
+    const R: &str = "10.0.0.9";
+    sim.up(
+        R,
+        "remote_asn = 65000\nadd_path = { send = 2 }\nexport_policy = [\"hold\"]",
+    )
+    .await;
+    for (i, path) in ["65001", "65002 3", "65003 3 4"].iter().enumerate() {
+        let addr = format!("192.0.2.{}", i + 1);
+        sim.up(&addr, &neighbor(65001 + i as u32)).await;
+        sim.announce(&addr, V4, &["198.51.100.0/24"], &attrs(path, &addr))
+            .await;
+    }
+    assert!(st.drain());
+    let paths = |st: &Station| -> Vec<(u32, String)> {
+        let mut v: Vec<(u32, String)> = st
+            .tables
+            .routes(View::OutPrePolicy, R.parse().unwrap())
+            .map(|e| {
+                let path = e.as_path.as_ref().map(|p| p.to_string());
+                (e.path_id.unwrap_or(0), path.unwrap_or_default())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let got = paths(&st);
+    let mut ases: Vec<&str> = got.iter().map(|(_, p)| p.as_str()).collect();
+    ases.sort();
+    assert_eq!(ases, ["65001", "65002 3"], "the two most preferred");
+    assert!(got.iter().all(|(id, _)| *id != 0) && got[0].0 != got[1].0);
+    // Export refused them all: nothing was sent.
+    assert!(sim.peer(R).table.is_empty());
+    let listed = sim
+        .query(RibQuery {
+            table: Table::AdjOutPre(R.parse().unwrap()),
+            family: None,
+            prefix: PrefixMatch::All,
+        })
+        .await;
+    let mut l: Vec<(u32, String)> = listed
+        .iter()
+        .map(|r| (r.path_id, r.attrs.as_path.to_string()))
+        .collect();
+    l.sort();
+    assert_eq!(l, got);
+    // The best goes: the survivor keeps its identifier, the third moves in.
+    let kept = got.iter().find(|(_, p)| p == "65002 3").unwrap().0;
+    sim.withdraw("192.0.2.1", V4, &["198.51.100.0/24"]).await;
+    assert!(st.drain());
+    let after = paths(&st);
+    assert!(after.contains(&(kept, "65002 3".into())), "{after:?}");
+    assert!(after.iter().any(|(_, p)| p == "65003 3 4"), "{after:?}");
+    assert_eq!(after.len(), 2);
+    sim.stop();
 }

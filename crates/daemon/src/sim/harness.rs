@@ -337,6 +337,15 @@ impl Sim {
         let mut their = s.fsm.clone();
         their.local_asn = n.peer_asn;
         their.router_id = n.peer_id;
+        // The peer offers ADD-PATH both ways where we offer it (as
+        // `negotiated` assumes), so a BMP station reading both OPENs
+        // negotiates what the session uses.
+        for (_, m) in &mut their.add_path {
+            *m = rbgp_fsm::AddPathMode {
+                receive: true,
+                send: true,
+            };
+        }
         let info = crate::tasks::SessionInfo {
             local,
             remote: Some(std::net::SocketAddr::new(s.neighbor.address, 50179)),
