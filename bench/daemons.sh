@@ -57,7 +57,7 @@ start_rbgpd() {
     fi
     if [ "$4" = m ]; then
         # BMP: every view to one station (rbgp-bench bmp-sink)
-        printf '\n[[bmp.collectors]]\naddress = "10.99.0.2"\nviews = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out"]\nstatistics_interval = 0\n' >>"$conf"
+        printf '\n[[bmp.collectors]]\naddress = "10.99.0.2"\nviews = ["pre-policy", "post-policy", "loc-rib", "adj-rib-out", "adj-rib-out-pre-policy"]\nstatistics_interval = 0\n' >>"$conf"
     fi
     if [ "$4" = r ]; then
         printf '\n[[policy.definitions]]\nname = "rov"\ndefault = "accept"\n[[policy.definitions.terms]]\nname = "invalid"\nif = { rpki = ["invalid"] }\nthen = { add_communities = ["65000:666"] }\n' >>"$conf"

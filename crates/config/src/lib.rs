@@ -23,7 +23,9 @@ pub use api::{Api, ApiListener, Metrics, MutualTls};
 pub use bmp::{Bmp, Collector as BmpCollector, View as BmpView};
 pub use diff::diff;
 pub use looking_glass::{LookingGlass, REJECT_ID};
-pub use mrt::{file_name as mrt_file_name, Compression as MrtCompression, Mrt};
+pub use mrt::{
+    file_name as mrt_file_name, Compression as MrtCompression, Mrt, TablePaths as MrtTablePaths,
+};
 pub use policy::{Attachments, PeerPolicy};
 pub use rbgp_policy::{ChainDef, Disposition, PolicyConfig};
 pub use rpki::{NeighborRole, Rpki, RtrCache};

@@ -17,6 +17,9 @@ pub struct Mrt {
     /// peer); 0: only when asked (`rbgpctl mrt dump`).
     #[serde(default)]
     pub table_interval: u32,
+    /// Which paths table dumps hold.
+    #[serde(default)]
+    pub table_paths: TablePaths,
     /// Seconds each BGP4MP_ET file of received UPDATEs and session state
     /// changes covers (files start at multiples of it); 0: no update log.
     #[serde(default)]
@@ -29,6 +32,18 @@ pub struct Mrt {
     pub table_name: String,
     #[serde(default = "updates_name")]
     pub updates_name: String,
+}
+
+/// The paths a TABLE_DUMP_V2 dump holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TablePaths {
+    /// Every path of every neighbor after import policy (each Adj-RIB-In
+    /// post-policy, as route collectors' RIB dumps hold), and ours.
+    #[default]
+    All,
+    /// The best path of each route (the Loc-RIB).
+    Best,
 }
 
 /// How MRT files are compressed.
@@ -168,6 +183,11 @@ mod tests {
         let m = c.mrt.unwrap();
         assert_eq!(m.compression, Compression::Gzip);
         assert_eq!((m.table_interval, m.updates_interval), (0, 0));
+        assert_eq!(m.table_paths, TablePaths::All);
+        let c = parse("directory = \"/tmp/mrt\"\ntable_paths = \"best\"\n").unwrap();
+        assert_eq!(c.mrt.unwrap().table_paths, TablePaths::Best);
+        let e = parse("directory = \"/tmp/mrt\"\ntable_paths = \"some\"\n").unwrap_err();
+        assert!(e.contains("table_paths"), "{e}");
         let e = parse("directory = \"/tmp/mrt\"\ncompression = \"xz\"\n").unwrap_err();
         assert!(e.contains("compression"), "{e}");
         let e = parse("directory = \"/tmp/mrt\"\ntable_name = \"a/%Y\"\n").unwrap_err();

@@ -145,11 +145,15 @@ impl Handle {
         .await
     }
 
-    /// Write an MRT table dump now; the file once it is complete.
-    pub async fn mrt_dump(&self) -> Result<std::path::PathBuf, String> {
+    /// Write an MRT table dump now (`paths`: which, else as `[mrt]`
+    /// says); the file once it is complete.
+    pub async fn mrt_dump(
+        &self,
+        paths: Option<rbgp_config::MrtTablePaths>,
+    ) -> Result<std::path::PathBuf, String> {
         let (tx, rx) = oneshot::channel();
         self.mrt
-            .send(crate::mrt::MrtCtl::Dump(tx))
+            .send(crate::mrt::MrtCtl::Dump(paths, tx))
             .await
             .map_err(|_| "the MRT task is gone".to_string())?;
         rx.await.map_err(|_| "the MRT task is gone".to_string())?

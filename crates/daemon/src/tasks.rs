@@ -274,6 +274,8 @@ pub enum RibMsg {
     MrtChunk {
         from: rbgp_rib::RouteId,
         max: usize,
+        /// Only each route's best path (the Loc-RIB).
+        best_only: bool,
         reply: oneshot::Sender<(Vec<MrtRoute>, Option<rbgp_rib::RouteId>)>,
     },
 }

@@ -1,7 +1,8 @@
 //! MRT files written by rbgpd: with BIRD (IPv4, IPv6) and GoBGP as
 //! neighbors, `rbgpctl mrt dump` writes a TABLE_DUMP_V2 file whose routes
 //! (prefix, neighbor, AS path, next hop) equal `rbgpctl rib` as read by
-//! bgpdump 1.6.2, bgpkit-parser and `rbgp mrt`; the BGP4MP_ET update files
+//! bgpdump 1.6.2, bgpkit-parser and `rbgp mrt`, every path or (`--paths
+//! best`) the best ones only; the BGP4MP_ET update files
 //! (rotated every 2 s) hold BIRD's announcements and withdrawal and the
 //! session state changes as bgpdump reads them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -26,11 +27,14 @@ protocol static s6 { ipv6; route 2001:db8:1::/48 blackhole; }
 /// (prefix, neighbor, AS path) of every path.
 type Routes = BTreeSet<(String, String, String)>;
 
-fn from_rbgpctl(json: &str) -> Routes {
+fn from_rbgpctl(json: &str, best_only: bool) -> Routes {
     let v: Value = serde_json::from_str(json).unwrap();
     let mut out = Routes::new();
     // A JSON array of routes.
     for r in v.as_array().into_iter().flatten() {
+        if best_only && r["best"] != true {
+            continue;
+        }
         let p = &r["path"];
         let source = r["source"].as_str().unwrap_or_default();
         out.insert((
@@ -111,13 +115,34 @@ fn table_dumps_and_update_files_read_back_in_bgpdump_bgpkit_and_rbgp() {
     ));
     lab.gobgp(65003, &["ipv4-unicast"]);
     lab.gobgp_ok("global rib add -a ipv4 198.51.100.0/24");
+    // A second path for one of BIRD's prefixes.
+    lab.gobgp_ok("global rib add -a ipv4 100.64.1.0/24");
     // Both families (rbgpctl lists one at a time).
-    let want = lab.wait("the four routes in the RIB", 40, || {
-        let mut got = from_rbgpctl(&ctl("--json rib"));
-        got.extend(from_rbgpctl(&ctl("--json rib --family ipv6_unicast")));
-        (got.len() == 4).then_some(got)
+    let rib = |best_only: bool| {
+        let mut got = from_rbgpctl(&ctl("--json rib"), best_only);
+        got.extend(from_rbgpctl(
+            &ctl("--json rib --family ipv6_unicast"),
+            best_only,
+        ));
+        got
+    };
+    let want = lab.wait("the five paths in the RIB", 40, || {
+        let got = rib(false);
+        (got.len() == 5).then_some(got)
     });
 
+    // The Loc-RIB only: one path per prefix, the best.
+    let best = rib(true);
+    assert_eq!(best.len(), 4, "{best:?}");
+    let path = ctl("mrt dump --paths best").trim().to_string();
+    let (ok, text) = sh(&format!("bgpdump -m {path} 2>&1"));
+    assert!(ok, "{text}");
+    assert_eq!(from_bgpdump(&text), best, "bgpdump:\n{text}");
+    assert_eq!(from_rbgp(&path), best, "rbgp mrt");
+    let (ok, out) = ctl::ctl(&sock, "mrt dump --paths some");
+    assert!(!ok && out.contains("--paths"), "{out}");
+
+    // Every path (the default `[mrt] table_paths`).
     let path = ctl("mrt dump").trim().to_string();
     assert!(path.starts_with(&dir) && path.ends_with(".gz"), "{path}");
     let (ok, text) = sh(&format!("bgpdump -m {path} 2>&1"));
@@ -129,7 +154,11 @@ fn table_dumps_and_update_files_read_back_in_bgpdump_bgpkit_and_rbgp() {
     let line = |p: &str| text.lines().find(|l| l.contains(p)).unwrap().to_string();
     assert!(line("100.64.2.0/24").contains("65002:7"), "{text}");
     assert!(line("2001:db8:1::/48").contains("|fd88::2|"), "{text}");
-    assert!(line("100.64.1.0/24").contains("|10.88.0.2|"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("|100.64.1.0/24|") && l.contains("|10.88.0.2|")),
+        "{text}"
+    );
 
     // The update log: BIRD withdraws a route; the files of the intervals
     // since the sessions came up hold its announcements, the withdrawal

@@ -163,6 +163,9 @@ impl Config {
             if m.files.updates_interval == 0 && m.files.table_interval == 0 {
                 bail!("mrt: set updates_interval or table_interval (seconds)");
             }
+            if m.files.table_paths != rbgp_config::MrtTablePaths::All {
+                bail!("mrt.table_paths: the collector's snapshots hold every path of the archived view (`view` chooses it)");
+            }
         }
         if self.admin_id.len() > usize::from(u16::MAX) {
             bail!("admin_id: too long");

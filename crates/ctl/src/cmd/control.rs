@@ -90,15 +90,29 @@ pub async fn shutdown(
 #[derive(clap::Subcommand)]
 pub enum MrtCmd {
     /// Write a TABLE_DUMP_V2 file of the RIB now (where `[mrt]` says).
-    Dump,
+    Dump {
+        /// `all` (every path of every neighbor) or `best` (the Loc-RIB);
+        /// default: `[mrt] table_paths`.
+        #[arg(long)]
+        paths: Option<String>,
+    },
 }
 
 pub async fn mrt(c: &mut Clients, cmd: MrtCmd, json: bool) -> anyhow::Result<()> {
     match cmd {
-        MrtCmd::Dump => {
+        MrtCmd::Dump { paths } => {
+            use rbgp_api::v1::MrtTablePaths as P;
+            let paths = match paths.as_deref() {
+                None => P::Unspecified,
+                Some("all") => P::All,
+                Some("best") => P::Best,
+                Some(o) => anyhow::bail!("--paths: {o:?} is not all or best"),
+            };
             let r = c
                 .control
-                .trigger_mrt_dump(TriggerMrtDumpRequest {})
+                .trigger_mrt_dump(TriggerMrtDumpRequest {
+                    paths: paths as i32,
+                })
                 .await?
                 .into_inner();
             if json {

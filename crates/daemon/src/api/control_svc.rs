@@ -2,6 +2,7 @@
 
 use rbgp_api::v1::control_service_server::ControlService;
 use rbgp_api::v1::*;
+use rbgp_api::FieldError;
 use rbgp_fsm::State;
 use tonic::{Request, Response, Status};
 
@@ -73,13 +74,23 @@ impl ControlService for Service {
 
     async fn trigger_mrt_dump(
         &self,
-        _req: Request<TriggerMrtDumpRequest>,
+        req: Request<TriggerMrtDumpRequest>,
     ) -> Result<Response<TriggerMrtDumpResponse>, Status> {
+        use rbgp_api::v1::MrtTablePaths as P;
+        use rbgp_config::MrtTablePaths as T;
+        let paths = match P::try_from(req.into_inner().paths) {
+            Ok(P::Unspecified) => None,
+            Ok(P::All) => Some(T::All),
+            Ok(P::Best) => Some(T::Best),
+            Err(_) => {
+                return Err(FieldError::new("paths", "not ALL, BEST or unspecified").into());
+            }
+        };
         self.writable()?;
         let path = self
             .inner
             .handle
-            .mrt_dump()
+            .mrt_dump(paths)
             .await
             .map_err(Status::failed_precondition)?;
         Ok(Response::new(TriggerMrtDumpResponse {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use rbgp_config::{mrt_file_name, Mrt};
+use rbgp_config::{mrt_file_name, Mrt, MrtTablePaths};
 use tokio::sync::oneshot;
 
 use super::blocking;
@@ -26,7 +26,13 @@ pub enum DumpError {
     Gone,
 }
 
-pub async fn dump(c: &Mrt, ends: &Ends) -> Result<PathBuf, DumpError> {
+/// A dump of the paths `paths` says (`None`: as `[mrt]` says).
+pub async fn dump(
+    c: &Mrt,
+    paths: Option<MrtTablePaths>,
+    ends: &Ends,
+) -> Result<PathBuf, DumpError> {
+    let best_only = paths.unwrap_or(c.table_paths) == MrtTablePaths::Best;
     let began = Instant::now();
     let start = SystemTime::now();
     let unix = crate::clock::since_epoch(start).as_secs();
@@ -57,6 +63,7 @@ pub async fn dump(c: &Mrt, ends: &Ends) -> Result<PathBuf, DumpError> {
             .send(RibMsg::MrtChunk {
                 from,
                 max: PIECE,
+                best_only,
                 reply,
             })
             .await
@@ -91,7 +98,7 @@ pub async fn dump(c: &Mrt, ends: &Ends) -> Result<PathBuf, DumpError> {
     }
     let path = blocking(move || file.finish()).await.map_err(io)?;
     let secs = began.elapsed().as_secs_f64();
-    tracing::info!(file = %path.display(), routes, secs, "MRT table dump written");
+    tracing::info!(file = %path.display(), routes, best_only, secs, "MRT table dump written");
     let p = path.clone();
     ends.status.send_modify(|s| {
         s.dumps += 1;

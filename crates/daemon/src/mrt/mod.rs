@@ -58,8 +58,12 @@ pub struct MrtStatus {
 pub enum MrtCtl {
     /// `[mrt]` changed (reload).
     Set(Option<Mrt>),
-    /// Dump the table now; the file's path.
-    Dump(oneshot::Sender<Result<PathBuf, String>>),
+    /// Dump the table now (the paths `[mrt]` says, or these); the file's
+    /// path.
+    Dump(
+        Option<rbgp_config::MrtTablePaths>,
+        oneshot::Sender<Result<PathBuf, String>>,
+    ),
     /// The daemon stops: complete the update file being written.
     Shutdown(oneshot::Sender<()>),
 }
@@ -111,15 +115,15 @@ pub async fn run(mut config: Option<Mrt>, ends: Ends, mut ctl: mpsc::Receiver<Mr
             tokio::select! {
                 () = timer => {
                     if let Some(c) = &config {
-                        if let Err(e) = dump::dump(c, &ends).await {
+                        if let Err(e) = dump::dump(c, None, &ends).await {
                             ends.failed("table dump", e);
                         }
                     }
                 }
                 m = ctl.recv() => match m {
-                    Some(MrtCtl::Dump(reply)) => {
+                    Some(MrtCtl::Dump(paths, reply)) => {
                         let r = match &config {
-                            Some(c) => dump::dump(c, &ends).await.map_err(|e| {
+                            Some(c) => dump::dump(c, paths, &ends).await.map_err(|e| {
                                 ends.failed("table dump", &e);
                                 e.to_string()
                             }),

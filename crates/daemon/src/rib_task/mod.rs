@@ -463,8 +463,13 @@ impl RibTask {
             RibMsg::MrtPeers { reply } => {
                 let _ = reply.send((self.local.router_id, self.mrt_peers()));
             }
-            RibMsg::MrtChunk { from, max, reply } => {
-                let _ = reply.send(self.mrt_chunk(from, max));
+            RibMsg::MrtChunk {
+                from,
+                max,
+                best_only,
+                reply,
+            } => {
+                let _ = reply.send(self.mrt_chunk(from, max, best_only));
             }
             RibMsg::RouteRefresh { addr, refresh } => self.route_refresh(addr, refresh),
             RibMsg::Resend { addr } => self.resend(addr),

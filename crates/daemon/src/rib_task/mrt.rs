@@ -33,9 +33,15 @@ impl RibTask {
         v
     }
 
-    /// Up to `max` routes from route id `from` on, with every path; the id
-    /// to go on from (`None`: the walk is done).
-    pub(super) fn mrt_chunk(&self, from: RouteId, max: usize) -> (Vec<MrtRoute>, Option<RouteId>) {
+    /// Up to `max` routes from route id `from` on, with every path (or
+    /// only the best: `best_only`); the id to go on from (`None`: the walk
+    /// is done).
+    pub(super) fn mrt_chunk(
+        &self,
+        from: RouteId,
+        max: usize,
+        best_only: bool,
+    ) -> (Vec<MrtRoute>, Option<RouteId>) {
         let now = self.rib.clock();
         let unix = crate::clock::unix_secs();
         let mut v = Vec::with_capacity(max.min(65_536));
@@ -45,10 +51,13 @@ impl RibTask {
                 next = Some(r.id());
                 break;
             }
-            let paths = r
+            let best = r.best_index();
+            let paths: Vec<MrtPath> = r
                 .paths()
                 .iter()
-                .map(|p| MrtPath {
+                .enumerate()
+                .filter(|(i, _)| !best_only || best == Some(*i))
+                .map(|(_, p)| MrtPath {
                     peer: p.peer,
                     path_id: p.path_id,
                     // The RIB's clock counts seconds since it started.
@@ -56,6 +65,11 @@ impl RibTask {
                     attrs: Arc::<Attrs>::clone(&p.attrs),
                 })
                 .collect();
+            if paths.is_empty() {
+                // A route without paths left (or without a best one) is
+                // no RIB entry (RFC 6396 §4.3.2 counts at least one).
+                continue;
+            }
             v.push(MrtRoute {
                 family: r.family(),
                 nlri: r.nlri(),
