@@ -240,7 +240,7 @@ fn flapper(
         shared.flaps.fetch_add(1, Ordering::Relaxed);
         let s = loop {
             let deadline = Instant::now() + Duration::from_secs(10);
-            match establish(local, f.peer, f.asn + i, hold_time, deadline) {
+            match establish(local, f.peer, f.asn + i, hold_time, deadline, false) {
                 Ok(s) => break s,
                 Err(_) => {
                     shared.flap_retries.fetch_add(1, Ordering::Relaxed);
@@ -400,13 +400,20 @@ pub fn run(a: &ChurnArgs) -> anyhow::Result<()> {
     let flaps = |i: u32| i.is_multiple_of(every);
     let deadline = Instant::now() + Duration::from_secs(f.connect_timeout);
     let shared = Arc::new(Shared::default());
-    let m = establish(a.monitor, f.peer, a.monitor_asn, f.hold_time, deadline)?;
+    let m = establish(
+        a.monitor,
+        f.peer,
+        a.monitor_asn,
+        f.hold_time,
+        deadline,
+        false,
+    )?;
     let mka = m.stream.try_clone()?;
     let mhold = m.hold_time;
     std::thread::spawn(move || crate::session::keepalives(mka, mhold));
     let sh = Arc::clone(&shared);
     std::thread::spawn(move || monitor(m, sh));
-    let sessions = connect_feeders(f, local)?;
+    let sessions = connect_feeders(f, local, false)?;
     let hold_time = sessions.iter().map(|s| s.hold_time).min().unwrap_or(0);
     // Every feeder sends its share at once, as in case e.
     let start = Arc::new(Barrier::new(sessions.len() + 1));

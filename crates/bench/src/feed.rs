@@ -6,14 +6,16 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use rbgp_wire::Ipv4Prefix;
-use std::sync::{Arc, Barrier};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 
 use crate::gen::{encode_feed, prefixes, session_seed, Feed};
 use crate::session::{
-    establish_all, keepalives, notification_text, unix_ns, Session, NOTIFICATION, UPDATE,
+    establish_all, keepalives_with, notification_text, unix_ns, Session, NOTIFICATION,
+    ROUTE_REFRESH, UPDATE,
 };
 
 #[derive(clap::Args)]
@@ -67,9 +69,16 @@ pub(crate) fn emit(line: String) {
 /// Read what the daemon sends back (its table, KEEPALIVEs) so that its
 /// writes never block, counting it when `expect` is set; stop the process
 /// on NOTIFICATION or close, since a benchmark with a dropped session
-/// means nothing.
-fn drain(i: u32, mut s: Session, local: Ipv4Addr, expect: Option<usize>) {
-    let fail = |what: String| -> ! {
+/// means nothing. A ROUTE-REFRESH is answered with the whole feed again
+/// (RFC 2918 §4), through `w`.
+fn drain(
+    i: u32,
+    mut s: Session,
+    local: Ipv4Addr,
+    expect: Option<usize>,
+    (w, feed): (Arc<Mutex<TcpStream>>, Arc<Vec<u8>>),
+) {
+    let fail = move |what: String| -> ! {
         eprintln!("rbgp-bench feed: {local}: {what}");
         std::process::exit(1);
     };
@@ -94,6 +103,20 @@ fn drain(i: u32, mut s: Session, local: Ipv4Addr, expect: Option<usize>) {
                     if let Err(e) = counted {
                         fail(format!("bad UPDATE: {e:#}"));
                     }
+                }
+                Ok(Some(m)) if m.get(18) == Some(&ROUTE_REFRESH) => {
+                    // From another thread: this one keeps reading, so the
+                    // daemon's writes never block while ours wait.
+                    let (w, feed) = (Arc::clone(&w), Arc::clone(&feed));
+                    std::thread::spawn(move || {
+                        let sent = w
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|mut w| w.write_all(&feed).map_err(|_| ()));
+                        if sent.is_err() {
+                            fail("answering a ROUTE-REFRESH".into());
+                        }
+                    });
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => break,
@@ -120,13 +143,17 @@ fn send(
     start: Arc<Barrier>,
     expect: Option<usize>,
 ) -> anyhow::Result<()> {
-    let mut w = s.stream.try_clone()?;
+    let w = Arc::new(Mutex::new(s.stream.try_clone()?));
     let (peer_asn, hold_time) = (s.peer_asn, s.hold_time);
-    std::thread::spawn(move || drain(i, s, local, expect));
+    let bytes = Arc::new(feed.bytes);
+    let shared = (Arc::clone(&w), Arc::clone(&bytes));
+    std::thread::spawn(move || drain(i, s, local, expect, shared));
     start.wait();
     let first = unix_ns();
     let t = Instant::now();
-    w.write_all(&feed.bytes)
+    w.lock()
+        .map_err(|_| anyhow!("{local}: writer poisoned"))?
+        .write_all(&bytes)
         .with_context(|| format!("{local}: sending"))?;
     let eor = unix_ns();
     emit(format!(
@@ -134,11 +161,13 @@ fn send(
         feed.prefixes,
         feed.attr_sets,
         feed.updates,
-        feed.bytes.len(),
+        bytes.len(),
         t.elapsed().as_secs_f64()
     ));
-    drop(feed);
-    keepalives(w, hold_time);
+    keepalives_with(hold_time, |b| match w.lock() {
+        Ok(mut w) => w.write_all(b),
+        Err(_) => Err(std::io::Error::other("writer poisoned")),
+    });
     Err(anyhow!("{local}: session lost while idle"))
 }
 
@@ -167,6 +196,7 @@ pub(crate) fn local_of(a: &FeedArgs, i: u32) -> Ipv4Addr {
 pub(crate) fn connect_feeders(
     a: &FeedArgs,
     local: impl Fn(u32) -> Ipv4Addr + Sync,
+    route_refresh: bool,
 ) -> anyhow::Result<Vec<Session>> {
     let deadline = Instant::now() + Duration::from_secs(a.connect_timeout);
     emit(format!(
@@ -174,8 +204,15 @@ pub(crate) fn connect_feeders(
         a.sessions,
         unix_ns()
     ));
-    let (sessions, retries) =
-        establish_all(a.sessions, local, a.peer, a.asn, a.hold_time, deadline)?;
+    let (sessions, retries) = establish_all(
+        a.sessions,
+        local,
+        a.peer,
+        a.asn,
+        a.hold_time,
+        deadline,
+        route_refresh,
+    )?;
     emit(format!(
         r#"{{"event":"established","sessions":{},"retries":{retries},"unix_ns":{}}}"#,
         a.sessions,
@@ -225,7 +262,7 @@ pub fn run(a: &FeedArgs) -> anyhow::Result<()> {
     );
     // Establish every session first, then release them together so that
     // the daemon sees all feeders start at once.
-    let sessions = connect_feeders(a, local)?;
+    let sessions = connect_feeders(a, local, true)?;
     let expect = a.expect_each;
     let start = Arc::new(Barrier::new(sessions.len()));
     let handles: Vec<_> = sessions

@@ -113,7 +113,7 @@ pub(crate) fn for_each_v4(
 
 pub fn run(a: &MonitorArgs) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(a.connect_timeout);
-    let mut s = establish(a.local, a.peer, a.asn, a.hold_time, deadline)?;
+    let mut s = establish(a.local, a.peer, a.asn, a.hold_time, deadline, false)?;
     println!(r#"{{"event":"established","peer_asn":{}}}"#, s.peer_asn);
     std::io::stdout().flush()?;
     let ka = s.stream.try_clone()?;

@@ -12,6 +12,7 @@ use socket2::{Domain, Socket, Type};
 
 pub const UPDATE: u8 = 2;
 pub const NOTIFICATION: u8 = 3;
+pub const ROUTE_REFRESH: u8 = 5;
 
 /// Nanoseconds since the Unix epoch: the clock every process of a run
 /// shares, so a feeder's send time and the monitor's receive time compare.
@@ -153,15 +154,21 @@ pub fn establish(
     asn: u32,
     hold_time: u16,
     deadline: Instant,
+    route_refresh: bool,
 ) -> anyhow::Result<Session> {
     let mut stream = connect(local, peer, deadline)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(1)))?;
     let ctx = Context::default();
-    let caps = vec![
+    let mut caps = vec![
         Capability::Multiprotocol(AfiSafi::IPV4_UNICAST),
         Capability::FourOctetAs(asn),
     ];
+    // Only a session that answers ROUTE-REFRESH offers it (RFC 2918), as
+    // every router does.
+    if route_refresh {
+        caps.push(Capability::RouteRefresh);
+    }
     stream.write_all(&Message::Open(Open::new(asn, hold_time, local, caps)).to_bytes(&ctx))?;
     let mut frames = Frames::new();
     let mut peer_open: Option<Open> = None;
@@ -214,6 +221,7 @@ pub fn establish_all(
     asn: u32,
     hold_time: u16,
     deadline: Instant,
+    route_refresh: bool,
 ) -> anyhow::Result<(Vec<Session>, u64)> {
     let retries = std::sync::atomic::AtomicU64::new(0);
     let (retries, local) = (&retries, &local);
@@ -221,7 +229,7 @@ pub fn establish_all(
         let handles: Vec<_> = (0..n)
             .map(|i| {
                 sc.spawn(move || loop {
-                    match establish(local(i), peer, asn + i, hold_time, deadline) {
+                    match establish(local(i), peer, asn + i, hold_time, deadline, route_refresh) {
                         Ok(s) => return Ok(s),
                         Err(e) if Instant::now() + Duration::from_secs(1) < deadline => {
                             retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -254,6 +262,11 @@ pub fn notification_text(msg: &[u8]) -> String {
 
 /// Send KEEPALIVEs every `hold_time / 3` until the socket fails.
 pub fn keepalives(mut stream: TcpStream, hold_time: u16) {
+    keepalives_with(hold_time, |b| stream.write_all(b));
+}
+
+/// KEEPALIVEs through `write` every third of the hold time until it fails.
+pub fn keepalives_with(hold_time: u16, mut write: impl FnMut(&[u8]) -> std::io::Result<()>) {
     if hold_time == 0 {
         loop {
             std::thread::park();
@@ -263,7 +276,7 @@ pub fn keepalives(mut stream: TcpStream, hold_time: u16) {
     let ka = keepalive();
     loop {
         std::thread::sleep(every);
-        if stream.write_all(&ka).is_err() {
+        if write(&ka).is_err() {
             return;
         }
     }

@@ -622,6 +622,26 @@ impl BmpMessage {
         }
     }
 
+    /// Append a version 3 Route Monitoring of `pdu` (a whole BGP UPDATE)
+    /// from borrowed parts: what [`BmpMessage::encode`] writes for a
+    /// [`RouteMonitoring`] without TLVs, without building one (an exporter
+    /// writes one per packed UPDATE).
+    pub fn encode_route_monitoring(peer: &PeerHeader, pdu: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        CommonHeader {
+            version: VERSION,
+            length: 0,
+            msg_type: MessageType::ROUTE_MONITORING,
+        }
+        .encode(out);
+        peer.encode(out);
+        out.extend_from_slice(pdu);
+        let len = (out.len() - start) as u32;
+        if let Some(l) = out.get_mut(start + 1..start + 5) {
+            l.copy_from_slice(&len.to_be_bytes());
+        }
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = Vec::new();
         self.encode(&mut v);
@@ -684,5 +704,36 @@ impl serde::Serialize for PeerDownReason {
             PeerDownReason::RemoteNoNotification | PeerDownReason::Deconfigured => {}
         }
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed writer and the message's own encoding agree.
+    #[test]
+    fn route_monitoring_from_parts_is_the_message() {
+        let peer = PeerHeader::new(
+            "192.0.2.1".parse().unwrap(),
+            65001,
+            "192.0.2.1".parse().unwrap(),
+            1_700_000_000,
+        )
+        .with_post_policy(true)
+        .with_adj_rib_out(true);
+        let pdu = Message::Keepalive.to_bytes(&Context::default());
+        let m = BmpMessage::RouteMonitoring(RouteMonitoring {
+            peer,
+            pdu: pdu.clone(),
+            tlvs: Vec::new(),
+            trailing: Vec::new(),
+        });
+        let mut parts = vec![0xaa];
+        BmpMessage::encode_route_monitoring(&peer, &pdu, &mut parts);
+        let mut whole = vec![0xaa];
+        m.encode(&mut whole);
+        assert_eq!(parts, whole);
+        assert_eq!(whole.len(), 1 + 6 + 42 + pdu.len());
     }
 }

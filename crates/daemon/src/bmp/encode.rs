@@ -18,7 +18,7 @@ use rbgp_rib::rules::Local;
 use rbgp_wire::notification::codes;
 use rbgp_wire::{Capability, Context, Notification, Open};
 
-use crate::peer::pack::pack;
+use crate::peer::pack::pack_each;
 use crate::tasks::{BmpEvent, BmpSnapshot, BmpViews, Export, SessionInfo};
 
 /// Routes encoded at a time from a snapshot.
@@ -293,10 +293,9 @@ fn monitor(peer: PeerHeader, routes: Vec<Export>, ctx: &Context, out: &mut Vec<u
     if routes.is_empty() {
         return;
     }
-    let packed = pack(routes, true, ctx);
-    for m in rbgp_wire::message::split_messages(&packed.bytes, ctx).flatten() {
-        put(&route_monitoring(peer, m.to_vec()), out);
-    }
+    pack_each(routes, true, ctx, |m| {
+        BmpMessage::encode_route_monitoring(&peer, m, out)
+    });
 }
 
 /// RFC 7854 §4.9 reason for how a session ended.

@@ -25,6 +25,17 @@ pub struct Packed {
 /// `merged`: the batch joins several the RIB sent, where a route may come
 /// more than once; only its last export counts.
 pub fn pack(batch: Vec<Export>, merged: bool, ctx: &Context) -> Packed {
+    let mut out = Packed::default();
+    pack_each(batch, merged, ctx, |m| {
+        out.bytes.extend_from_slice(m);
+        out.updates += 1;
+    });
+    out
+}
+
+/// [`pack`], each UPDATE handed to `emit` as it is built (a BMP exporter
+/// wraps each in a Route Monitoring without copying them together first).
+pub fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnMut(&[u8])) {
     let keep: Vec<bool> = if merged {
         last_of_each(&batch)
     } else {
@@ -50,24 +61,41 @@ pub fn pack(batch: Vec<Export>, merged: bool, ctx: &Context) -> Packed {
             None => withdrawals.entry(e.family).or_default().push(entry),
         }
     }
-    let mut out = Packed::default();
     for (f, w) in withdrawals {
         for m in rbgp_wire::update::pack_withdrawals(f, &w, ctx) {
-            out.bytes.extend_from_slice(&m);
-            out.updates += 1;
+            emit(&m);
         }
     }
     for ((f, _), (a, n)) in groups {
         for m in a.announce(f, &n, ctx) {
-            out.bytes.extend_from_slice(&m);
-            out.updates += 1;
+            emit(&m);
         }
     }
-    out
 }
 
-/// Which entries are the last of their (family, path id, NLRI).
+/// Batches up to this long are searched for repeats pair by pair: cheaper
+/// than a hash set for the few routes of most BMP events.
+const SMALL: usize = 16;
+
+/// Which entries are the last of their (family, path id, NLRI); empty
+/// when every entry is (nothing repeats).
 fn last_of_each(batch: &[Export]) -> Vec<bool> {
+    let same =
+        |a: &Export, b: &Export| a.family == b.family && a.path_id == b.path_id && a.nlri == b.nlri;
+    if batch.len() <= SMALL {
+        let repeats = batch
+            .iter()
+            .enumerate()
+            .any(|(i, e)| batch.iter().skip(i + 1).any(|l| same(e, l)));
+        if !repeats {
+            return Vec::new();
+        }
+        return batch
+            .iter()
+            .enumerate()
+            .map(|(i, e)| !batch.iter().skip(i + 1).any(|l| same(e, l)))
+            .collect();
+    }
     let mut seen = FxHashSet::default();
     seen.reserve(batch.len());
     let mut k: Vec<bool> = batch

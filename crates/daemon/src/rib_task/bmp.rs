@@ -184,15 +184,16 @@ impl RibTask {
                         .collect();
                     snap.pre.push((*addr, routes));
                 }
+                // Nothing kept: the peer sends its routes again (RFC 2918)
+                // and the station gets them as received. Keeping every
+                // neighbor's table for a station that may reconnect cost a
+                // third of the RIB task's time and 110 MiB per million
+                // routes (case m); keep_pre_policy keeps it.
+                None if p.route_refresh => o.urgent(ToPeer::RequestRefresh),
                 None => {
-                    // Nothing kept: keep from now on, and ask the peer for
-                    // its routes again (RFC 2918) so the station gets them.
+                    // It cannot: keep from now on, for the next station.
                     p.pre = Some(FxHashMap::default());
-                    if p.route_refresh {
-                        o.urgent(ToPeer::RequestRefresh);
-                    } else {
-                        tracing::warn!(%addr, "BMP pre-policy: the peer cannot refresh; its routes show as they change");
-                    }
+                    tracing::warn!(%addr, "BMP pre-policy: the peer cannot refresh; its routes show as they change");
                 }
             }
         }

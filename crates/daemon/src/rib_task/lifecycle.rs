@@ -115,8 +115,11 @@ impl RibTask {
             p.import = import;
             p.keep_filtered = keep_filtered;
             p.out = Some(o);
-            // A BMP station's pre-policy view is served from this table.
-            p.pre = (keep_pre_policy || self.bmp.wants().pre).then(FxHashMap::default);
+            // A BMP station's pre-policy view is served from this table;
+            // without it, a station attaching later asks the peer for a
+            // route refresh (`bmp_attach`), unless it cannot do one.
+            p.pre = (keep_pre_policy || (self.bmp.wants().pre && !route_refresh))
+                .then(FxHashMap::default);
             p.session = Arc::clone(&session);
             // A new session: every negotiated family is used again.
             p.disabled.clear();

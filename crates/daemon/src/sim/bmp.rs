@@ -165,16 +165,24 @@ async fn loc_rib(sim: &Sim) -> BTreeMap<String, String> {
     listed(sim.loc_rib().await.into_iter().filter(|r| r.best).collect())
 }
 
-/// The station's five views equal the RIB's tables for each peer.
+/// The station's five views equal the RIB's tables for each peer (the
+/// pre-policy one where the RIB keeps that table).
 async fn check(sim: &Sim, st: &Station, peers: &[&str]) {
     check_out(sim, st, peers).await;
     for p in peers {
         let ip: IpAddr = p.parse().unwrap();
-        assert_eq!(
-            st.view(View::PrePolicy, p),
-            table(sim, Table::AdjInPre(ip)).await,
-            "pre-policy of {p}"
-        );
+        let q = RibQuery {
+            table: Table::AdjInPre(ip),
+            family: None,
+            prefix: PrefixMatch::All,
+        };
+        if let Ok(pre) = sim.try_query(q).await {
+            assert_eq!(
+                st.view(View::PrePolicy, p),
+                listed(pre),
+                "pre-policy of {p}"
+            );
+        }
         assert_eq!(
             st.view(View::PostPolicy, p),
             table(sim, Table::AdjIn(ip)).await,
@@ -207,8 +215,8 @@ async fn snapshot_then_changes_equal_the_rib() {
     )
     .await;
 
-    // Attached after A's routes: A keeps no pre-policy table yet, so it
-    // is asked for its routes again; the other views come from the RIB.
+    // Attached after A's routes: A keeps no pre-policy table, so it is
+    // asked for its routes again; the other views come from the RIB.
     let mut st = Station::attach(&mut sim, ALL, 100_000).await;
     assert!(sim.peer(A).signals.contains(&Signal::RequestRefresh));
     assert!(st
@@ -241,7 +249,9 @@ async fn snapshot_then_changes_equal_the_rib() {
     );
 
     // B comes up after the station: Peer Up, then its routes in every view.
-    sim.up(B, &neighbor(65002)).await;
+    // It keeps its pre-policy table.
+    sim.up(B, &format!("{}\nkeep_pre_policy = true", neighbor(65002)))
+        .await;
     sim.announce(
         B,
         V4,
@@ -260,10 +270,30 @@ async fn snapshot_then_changes_equal_the_rib() {
     check(&sim, &st, &[A, B]).await;
     assert!(st.view(View::LocRib, "0.0.0.0")["203.0.113.0/24"].starts_with("65002"));
 
-    // A second station attached now gets the same state from the snapshot.
+    // A second station attached now gets the same state: from the
+    // snapshot, and A's pre-policy view from A again (a second refresh;
+    // B's comes from its table).
     let mut late = Station::attach(&mut sim, ALL, 100_000).await;
+    let asked = |sim: &Sim, p: &str| {
+        sim.peer(p)
+            .signals
+            .iter()
+            .filter(|s| **s == Signal::RequestRefresh)
+            .count()
+    };
+    assert_eq!((asked(&sim, A), asked(&sim, B)), (2, 0));
+    assert!(late.view(View::PrePolicy, A).is_empty());
+    assert_eq!(late.view(View::PrePolicy, B).len(), 2);
+    sim.announce(A, V4, &["10.1.0.0/16"], &attrs("65001", A))
+        .await;
     assert!(late.drain());
+    assert!(st.drain());
     check(&sim, &late, &[A, B]).await;
+    assert_eq!(
+        late.view(View::PrePolicy, A),
+        st.view(View::PrePolicy, A),
+        "A's pre-policy view after its refresh"
+    );
 
     // A goes down: Peer Down with the NOTIFICATION we received, and its
     // routes gone from every view of both stations.

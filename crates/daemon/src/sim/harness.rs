@@ -556,9 +556,16 @@ impl Sim {
     }
 
     pub async fn query(&self, query: RibQuery) -> Vec<RouteEntry> {
+        self.try_query(query).await.unwrap()
+    }
+
+    pub async fn try_query(
+        &self,
+        query: RibQuery,
+    ) -> Result<Vec<RouteEntry>, crate::control::ControlError> {
         let (reply, rx) = oneshot::channel();
         self.send(RibMsg::Query { query, reply }).await;
-        rx.await.unwrap().unwrap()
+        rx.await.unwrap()
     }
 
     pub async fn explain(
