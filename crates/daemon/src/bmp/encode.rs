@@ -18,7 +18,7 @@ use rbgp_rib::rules::Local;
 use rbgp_wire::notification::codes;
 use rbgp_wire::{Capability, Context, Notification, Open};
 
-use crate::peer::pack::pack_each;
+use crate::peer::pack::pack_runs;
 use crate::tasks::{BmpEvent, BmpSnapshot, BmpViews, Export, SessionInfo};
 
 /// Routes encoded at a time from a snapshot.
@@ -293,7 +293,7 @@ fn monitor(peer: PeerHeader, routes: Vec<Export>, ctx: &Context, out: &mut Vec<u
     if routes.is_empty() {
         return;
     }
-    pack_each(routes, true, ctx, |m| {
+    pack_runs(routes, ctx, |m| {
         BmpMessage::encode_route_monitoring(&peer, m, out)
     });
 }

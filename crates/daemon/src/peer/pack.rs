@@ -35,7 +35,7 @@ pub fn pack(batch: Vec<Export>, merged: bool, ctx: &Context) -> Packed {
 
 /// [`pack`], each UPDATE handed to `emit` as it is built (a BMP exporter
 /// wraps each in a Route Monitoring without copying them together first).
-pub fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnMut(&[u8])) {
+fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnMut(&[u8])) {
     let keep: Vec<bool> = if merged {
         last_of_each(&batch)
     } else {
@@ -71,6 +71,49 @@ pub fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl
             emit(&m);
         }
     }
+}
+
+/// Pack a batch in its own order: each run of consecutive exports of one
+/// family with the same attribute set (or withdrawn) into as few UPDATEs
+/// as fit, handed to `emit` one by one. Order is kept, so a route may come
+/// more than once and the last says where it stands, with no search for
+/// repeats: what a BMP station needs, whose events come in runs (the
+/// routes of one received UPDATE share a set).
+pub fn pack_runs(batch: Vec<Export>, ctx: &Context, mut emit: impl FnMut(&[u8])) {
+    let mut run: Vec<NlriEntry> = Vec::new();
+    let mut key: Option<(AfiSafi, Option<Arc<Attrs>>)> = None;
+    let flush = |key: &Option<(AfiSafi, Option<Arc<Attrs>>)>,
+                 run: &mut Vec<NlriEntry>,
+                 emit: &mut dyn FnMut(&[u8])| {
+        let msgs = match key {
+            Some((f, Some(a))) if !run.is_empty() => a.announce(*f, run, ctx),
+            Some((f, None)) if !run.is_empty() => rbgp_wire::update::pack_withdrawals(*f, run, ctx),
+            _ => Vec::new(),
+        };
+        for m in msgs {
+            emit(&m);
+        }
+        run.clear();
+    };
+    for e in batch {
+        let same = key.as_ref().is_some_and(|(f, a)| {
+            *f == e.family
+                && match (a, &e.attrs) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
+        if !same {
+            flush(&key, &mut run, &mut emit);
+            key = Some((e.family, e.attrs));
+        }
+        run.push(NlriEntry {
+            path_id: e.path_id,
+            nlri: e.nlri,
+        });
+    }
+    flush(&key, &mut run, &mut emit);
 }
 
 /// Batches up to this long are searched for repeats pair by pair: cheaper
@@ -256,5 +299,45 @@ mod tests {
             .bytes
             .len()
             .le(&(u.len() * rbgp_wire::header::MAX_MESSAGE_LEN)));
+    }
+
+    /// Runs keep the batch's order: a route announced, withdrawn and
+    /// announced again ends announced with the last set; consecutive
+    /// routes with one set share an UPDATE; a repeat of the same route in
+    /// the small-batch search keeps only the last.
+    #[test]
+    fn runs_keep_order_and_repeats_are_found_in_small_batches() {
+        let (a, b) = (attrs(1), attrs(2));
+        let v4 = AfiSafi::IPV4_UNICAST;
+        let batch = vec![
+            export(v4, "10.0.0.0/24", Some(&a)),
+            export(v4, "10.0.1.0/24", Some(&a)),
+            export(v4, "10.0.0.0/24", None),
+            export(v4, "10.0.0.0/24", Some(&b)),
+        ];
+        let ctx = Context::default();
+        let mut msgs = Vec::new();
+        pack_runs(batch.clone(), &ctx, |m| msgs.extend_from_slice(m));
+        assert_eq!(
+            lines(&decode(&msgs, &ctx)),
+            [
+                "+ ipv4_unicast 10.0.0.0/24 med Some(1)",
+                "+ ipv4_unicast 10.0.1.0/24 med Some(1)",
+                "- ipv4_unicast 10.0.0.0/24",
+                "+ ipv4_unicast 10.0.0.0/24 med Some(2)",
+            ]
+        );
+        assert_eq!(decode(&msgs, &ctx).len(), 3, "one UPDATE per run");
+        // Merged: only the last of the repeated route counts.
+        let u = decode(&pack(batch, true, &ctx).bytes, &ctx);
+        let mut got = lines(&u);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "+ ipv4_unicast 10.0.0.0/24 med Some(2)",
+                "+ ipv4_unicast 10.0.1.0/24 med Some(1)",
+            ]
+        );
     }
 }

@@ -39,6 +39,27 @@ struct Tap {
 }
 
 impl Tap {
+    /// One route of a post-policy (`peer`) or the Loc-RIB view, added to
+    /// the open event of its kind when there is one.
+    fn add_route(&mut self, peer: Option<IpAddr>, e: Export) {
+        let open = match peer {
+            Some(_) => self.open_post,
+            None => self.open_best,
+        };
+        match (open.and_then(|i| self.batch.get_mut(i)), peer) {
+            (Some(BmpEvent::Accepted(a, v)), Some(p)) if *a == p => v.push(e),
+            (Some(BmpEvent::Best(v)), None) => v.push(e),
+            (_, Some(p)) => {
+                self.open_post = Some(self.batch.len());
+                self.batch.push(BmpEvent::Accepted(p, vec![e]));
+            }
+            (_, None) => {
+                self.open_best = Some(self.batch.len());
+                self.batch.push(BmpEvent::Best(vec![e]));
+            }
+        }
+    }
+
     fn push(&mut self, ev: BmpEvent, session: bool) {
         if session {
             self.open_post = None;
@@ -79,24 +100,18 @@ impl Taps {
     /// event when it is of the same kind and peer (one Route Monitoring
     /// then carries many NLRI).
     pub fn route(&mut self, view: fn(&BmpViews) -> bool, peer: Option<IpAddr>, e: Export) {
-        for t in self.taps.iter_mut().filter(|t| view(&t.sink.views)) {
-            let open = match peer {
-                Some(_) => t.open_post,
-                None => t.open_best,
-            };
-            match (open.and_then(|i| t.batch.get_mut(i)), peer) {
-                (Some(BmpEvent::Accepted(a, v)), Some(p)) if *a == p => v.push(e.clone()),
-                (Some(BmpEvent::Best(v)), None) => v.push(e.clone()),
-                (_, Some(p)) => {
-                    t.open_post = Some(t.batch.len());
-                    t.batch.push(BmpEvent::Accepted(p, vec![e.clone()]));
-                }
-                (_, None) => {
-                    t.open_best = Some(t.batch.len());
-                    t.batch.push(BmpEvent::Best(vec![e.clone()]));
-                }
-            }
+        // The last station that wants it takes `e` itself: most often
+        // there is one, and a clone per route showed in case m.
+        let mut wanting = self.taps.iter_mut().filter(|t| view(&t.sink.views));
+        let mut t = match wanting.next() {
+            Some(t) => t,
+            None => return,
+        };
+        for next in wanting {
+            t.add_route(peer, e.clone());
+            t = next;
         }
+        t.add_route(peer, e);
     }
 
     /// Hand each station its batch; drop those past their limit or gone.
