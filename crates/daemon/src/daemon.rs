@@ -54,12 +54,12 @@ pub async fn start(
     ));
     let (bmp_status, bmp_status_rx) = watch::channel(crate::bmp::BmpStatus::default());
     let (bmp_ctl, bmp_ctl_rx) = mpsc::channel(4);
-    let bmp = tokio::spawn(crate::bmp::run(
+    let bmp = spawn_exporter(crate::bmp::run(
         config.bmp.clone(),
         rib_tx.clone(),
         bmp_ctl_rx,
         bmp_status,
-    ));
+    ))?;
     let (mrt_status, mrt_status_rx) = watch::channel(crate::mrt::MrtStatus::default());
     let (mrt_ctl, mrt_ctl_rx) = mpsc::channel(4);
     let mrt = tokio::spawn(crate::mrt::run(
@@ -112,7 +112,7 @@ pub async fn start(
             l.abort();
         }
         rpki.abort();
-        bmp.abort();
+        let _ = bmp.send(());
         mrt.abort();
         let _ = rib.send(());
     });
@@ -130,13 +130,45 @@ pub async fn start(
 fn spawn_rib(
     task: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<oneshot::Sender<()>> {
+    spawn_thread("rib", None, task)
+}
+
+/// How much less the kernel prefers the BMP exporter's thread (nice).
+const EXPORTER_NICE: i32 = 5;
+
+/// The BMP stations' tasks on a thread of their own that the kernel
+/// prefers less (`EXPORTER_NICE`): encoding every view for a station is
+/// about as much work as BGP itself, and as tasks among the peer tasks it
+/// took cores from the RIB thread and from the peer task feeding it (case
+/// m). Now BGP goes first and the stations catch up when the cores idle;
+/// each station's buffer (`buffer`) bounds what waits.
+fn spawn_exporter(
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<oneshot::Sender<()>> {
+    spawn_thread("bmp", Some(EXPORTER_NICE), task)
+}
+
+/// `task` on a thread named `name` with a one-thread runtime, at a lower
+/// priority (`nice`) if given; ends when the returned sender is used or
+/// dropped, or when `task` does.
+fn spawn_thread(
+    name: &str,
+    nice: Option<i32>,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<oneshot::Sender<()>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (stop, stopped) = oneshot::channel();
+    let thread = name.to_string();
     std::thread::Builder::new()
-        .name("rib".into())
+        .name(thread.clone())
         .spawn(move || {
+            if let Some(n) = nice {
+                if let Err(e) = rbgp_sockopt::lower_thread_priority(n) {
+                    tracing::warn!(thread, error = %e, "cannot lower the thread's priority");
+                }
+            }
             rt.block_on(async {
                 tokio::select! {
                     () = task => {}

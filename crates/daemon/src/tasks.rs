@@ -31,7 +31,9 @@
 //! Channel capacities are the constants below.
 //!
 //! Threads: the RIB task runs alone on a thread of its own
-//! (`daemon::spawn_rib`); every other task shares tokio's workers. The
+//! (`daemon::spawn_rib`); the BMP stations' tasks share a thread the
+//! kernel prefers less (`daemon::spawn_exporter`, nice 5), so monitoring
+//! takes cores only BGP leaves; every other task shares tokio's workers. The
 //! peer tasks run their neighbor's import policy before the RIB sees the
 //! UPDATE (`stage.rs`: `ToPeer::Stage` in, `Received::staged` out).
 //!
