@@ -18,7 +18,7 @@ use rbgp_rib::rules::Local;
 use rbgp_wire::notification::codes;
 use rbgp_wire::{Capability, Context, Notification, Open};
 
-use crate::peer::pack::pack_runs;
+use crate::peer::pack::{pack_runs, Encoded};
 use crate::tasks::{BmpEvent, BmpSnapshot, BmpViews, Export, SessionInfo};
 
 /// Routes encoded at a time from a snapshot.
@@ -59,6 +59,9 @@ pub const TABLE_NAME: &str = "global";
 pub struct Encoder {
     local: Local,
     peers: HashMap<IpAddr, Arc<SessionInfo>>,
+    /// Attribute sets recently encoded (the views share them).
+    /// (A mutex: `&Encoder` is held across awaits; never contended.)
+    encoded: std::sync::Mutex<Encoded>,
 }
 
 /// What a Route Monitoring is about.
@@ -82,6 +85,7 @@ impl Encoder {
         Encoder {
             local,
             peers: HashMap::new(),
+            encoded: std::sync::Mutex::new(Encoded::default()),
         }
     }
 
@@ -231,13 +235,32 @@ impl Encoder {
             .with_post_policy(matches!(rm, Rm::Post | Rm::Out))
             .with_adj_rib_out(out_view)
             .with_as2(!ctx.four_octet_as);
-        monitor(peer, routes, ctx, out);
+        monitor(
+            peer,
+            routes,
+            ctx,
+            &mut self
+                .encoded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            out,
+        );
     }
 
     /// Route Monitoring of best paths (Loc-RIB).
     pub fn best(&self, routes: Vec<Export>, out: &mut Vec<u8>) {
         let ctx = Context::default().with_four_octet_as(true);
-        monitor(self.loc_rib_header(now()), routes, &ctx, out);
+        let peer = self.loc_rib_header(now());
+        monitor(
+            peer,
+            routes,
+            &ctx,
+            &mut self
+                .encoded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            out,
+        );
     }
 
     /// One event (peer ups and downs change the encoder's state).
@@ -289,11 +312,17 @@ fn route_monitoring(peer: PeerHeader, pdu: Vec<u8>) -> BmpMessage {
 }
 
 /// Exports packed into UPDATEs, one Route Monitoring each.
-fn monitor(peer: PeerHeader, routes: Vec<Export>, ctx: &Context, out: &mut Vec<u8>) {
+fn monitor(
+    peer: PeerHeader,
+    routes: Vec<Export>,
+    ctx: &Context,
+    encoded: &mut Encoded,
+    out: &mut Vec<u8>,
+) {
     if routes.is_empty() {
         return;
     }
-    pack_runs(routes, ctx, |m| {
+    pack_runs(routes, ctx, encoded, |m| {
         BmpMessage::encode_route_monitoring(&peer, m, out)
     });
 }

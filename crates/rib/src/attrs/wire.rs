@@ -136,6 +136,27 @@ impl Attrs {
         let attrs = self.to_path_attributes(family, ctx);
         rbgp_wire::update::pack_announcements(&attrs, family, &self.mp_next_hop(family), nlri, ctx)
     }
+
+    /// The set encoded as every UPDATE announcing it for `family` carries
+    /// it (see [`rbgp_wire::update::announcement_base`]), for
+    /// [`Attrs::announce_with_base`].
+    pub fn announcement_base(&self, family: AfiSafi, ctx: &Context) -> Vec<u8> {
+        let attrs = self.to_path_attributes(family, ctx);
+        rbgp_wire::update::announcement_base(&attrs, family, &self.mp_next_hop(family), ctx)
+    }
+
+    /// [`Attrs::announce`] with the set already encoded (by
+    /// [`Attrs::announcement_base`], for the same family and context).
+    pub fn announce_with_base(
+        &self,
+        base: &[u8],
+        family: AfiSafi,
+        nlri: &[NlriEntry],
+        ctx: &Context,
+    ) -> Vec<Vec<u8>> {
+        let nh = self.mp_next_hop(family);
+        rbgp_wire::update::pack_announcements_with_base(base, family, &nh, nlri, ctx)
+    }
 }
 
 #[cfg(test)]

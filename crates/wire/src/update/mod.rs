@@ -10,7 +10,9 @@ mod decode;
 mod pack;
 
 pub use decode::{Issue, UpdateError, Verdict};
-pub use pack::{pack_announcements, pack_withdrawals};
+pub use pack::{
+    announcement_base, pack_announcements, pack_announcements_with_base, pack_withdrawals,
+};
 
 /// An UPDATE message. Attributes stay in the order received; classic
 /// IPv4 unicast NLRI and withdrawals are in `nlri` / `withdrawn`, other

@@ -62,7 +62,20 @@ pub fn pack_announcements(
     nlri: &[NlriEntry],
     ctx: &Context,
 ) -> Vec<Vec<u8>> {
-    let max = ctx.max_message_len();
+    let base = announcement_base(attrs, family, next_hop, ctx);
+    pack_announcements_with_base(&base, family, next_hop, nlri, ctx)
+}
+
+/// What [`pack_announcements`] puts in every UPDATE besides MP_REACH_NLRI:
+/// `attrs` encoded, without MP_REACH/MP_UNREACH (and without NEXT_HOP
+/// where the next hop goes in MP_REACH). An exporter sending one set many
+/// times encodes it once.
+pub fn announcement_base(
+    attrs: &[PathAttribute],
+    family: AfiSafi,
+    next_hop: &NextHop,
+    ctx: &Context,
+) -> Vec<u8> {
     let classic = family == AfiSafi::IPV4_UNICAST && matches!(next_hop, NextHop::Ipv4(_));
     let mut base = Vec::with_capacity(256);
     for a in attrs {
@@ -75,6 +88,20 @@ pub fn pack_announcements(
         }
         a.encode(ctx, &mut base);
     }
+    base
+}
+
+/// [`pack_announcements`] with the attributes already encoded by
+/// [`announcement_base`] (for the same family, next hop and context).
+pub fn pack_announcements_with_base(
+    base: &[u8],
+    family: AfiSafi,
+    next_hop: &NextHop,
+    nlri: &[NlriEntry],
+    ctx: &Context,
+) -> Vec<Vec<u8>> {
+    let max = ctx.max_message_len();
+    let classic = family == AfiSafi::IPV4_UNICAST && matches!(next_hop, NextHop::Ipv4(_));
     // header + withdrawn len + attr len + base attrs [+ MP_REACH header: 4 + afi/safi/nh/reserved]
     let mp_fixed = if classic {
         0
@@ -115,7 +142,7 @@ pub fn pack_announcements(
                 l.copy_from_slice(&vlen.to_be_bytes());
             }
         }
-        m.extend_from_slice(&base);
+        m.extend_from_slice(base);
         let alen = (m.len() - alen_at - 2) as u16;
         if let Some(l) = m.get_mut(alen_at..alen_at + 2) {
             l.copy_from_slice(&alen.to_be_bytes());
