@@ -44,6 +44,13 @@ impl Replay {
             self.routes.push_front((whose, routes));
             routes = chunk;
         }
+        // Routes of one set next to each other: packed in runs, a chunk in
+        // hash-map or slot order would be a Route Monitoring per route.
+        // (A snapshot holds each route once, so the order is free.)
+        routes.sort_unstable_by_key(|e| {
+            let set = e.attrs.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize);
+            (e.family.afi.0, e.family.safi.0, set)
+        });
         match whose {
             Some((addr, rm)) => enc.routes(addr, rm, routes, out),
             None => enc.best(routes, out),

@@ -18,6 +18,10 @@ use rustc_hash::FxHashMap;
 use super::{ctx, out, RibTask};
 use crate::tasks::{BmpEvent, BmpSink, BmpSnapshot, BmpViews, Export, ToPeer};
 
+/// Two refreshes for attaching stations closer than this: the peer's
+/// pre-policy table is kept from then on (see `bmp_attach`).
+const BMP_REFRESH_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The attached stations.
 #[derive(Default)]
 pub struct Taps {
@@ -203,8 +207,22 @@ impl RibTask {
                 // and the station gets them as received. Keeping every
                 // neighbor's table for a station that may reconnect cost a
                 // third of the RIB task's time and 110 MiB per million
-                // routes (case m); keep_pre_policy keeps it.
-                None if p.route_refresh => o.urgent(ToPeer::RequestRefresh),
+                // routes (case m); keep_pre_policy keeps it. A station
+                // that attaches again soon (it fell behind, or restarts)
+                // would have every neighbor send its table each time:
+                // after a second refresh within BMP_REFRESH_KEEP the table
+                // is kept from then on.
+                None if p.route_refresh => {
+                    let now = std::time::Instant::now();
+                    if p.bmp_refreshed
+                        .is_some_and(|t| now.duration_since(t) < BMP_REFRESH_KEEP)
+                    {
+                        p.pre = Some(FxHashMap::default());
+                        tracing::info!(%addr, "BMP stations attach often: keeping the pre-policy routes from now on");
+                    }
+                    p.bmp_refreshed = Some(now);
+                    o.urgent(ToPeer::RequestRefresh);
+                }
                 None => {
                     // It cannot: keep from now on, for the next station.
                     p.pre = Some(FxHashMap::default());

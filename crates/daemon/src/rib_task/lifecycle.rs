@@ -59,6 +59,7 @@ impl RibTask {
                         stage_gen: 0,
                         route_refresh,
                         pre: None,
+                        bmp_refreshed: None,
                         gr: gr::Restart::default(),
                         session: Arc::clone(&session),
                         counters: Default::default(),

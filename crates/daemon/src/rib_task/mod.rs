@@ -19,6 +19,7 @@
 //! | `query.rs` | answers: RIB queries, explanations, counters, sizes, route watching |
 //! | `out.rs`, `adv.rs`, `bits.rs` | each peer's Adj-RIB-Out: dirty routes, what was advertised, ADD-PATH |
 //! | `offered.rs` | each peer's Adj-RIB-Out pre-policy (RFC 8671), kept while a BMP station asks for it |
+//! | `sent.rs` | what both Adj-RIB-Out views hold per ADD-PATH route, and their diff |
 
 mod adv;
 mod bits;
@@ -37,6 +38,7 @@ mod query;
 mod refresh;
 mod retention;
 mod rpki;
+mod sent;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -96,6 +98,9 @@ struct PeerState {
     route_refresh: bool,
     /// The pre-policy Adj-RIB-In, when the neighbor keeps it.
     pre: Option<FxHashMap<(AfiSafi, Nlri, u32), Arc<Attrs>>>,
+    /// When a BMP station attaching last asked the peer for its routes
+    /// again (see `bmp_attach`).
+    bmp_refreshed: Option<std::time::Instant>,
     gr: gr::Restart,
     /// How the session came up (BMP Peer Up, encodings).
     session: Arc<SessionInfo>,

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::adv::Advertised;
-use super::out::{diff_paths, OutRoute, Sent, SrcKey};
+use super::sent::{diff_paths, OutRoute, Sent, SrcKey};
 use crate::tasks::Export;
 
 /// One peer's Adj-RIB-Out pre-policy, and its changes not yet taken.

@@ -12,6 +12,8 @@ use super::bits::Dirty;
 use super::journal::{Entry, Journal, Seq};
 use super::offered::{self, Offered};
 use super::policy::{self, Gate, Gates, Origin};
+pub use super::sent::OutRoute;
+use super::sent::{diff_paths, Sent, SrcKey};
 use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
@@ -21,16 +23,6 @@ use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
 use crate::tasks::{Export, ToPeer};
-
-/// A route of a peer's Adj-RIB-Out, for queries.
-pub struct OutRoute {
-    pub family: AfiSafi,
-    pub nlri: Nlri,
-    pub path_id: u32,
-    /// The RIB peer the path came from.
-    pub source: PeerId,
-    pub attrs: Arc<Attrs>,
-}
 
 /// NLRIs exported per channel message at most: big enough to pack well,
 /// small enough that one message is a bounded amount of memory.
@@ -57,18 +49,6 @@ pub fn batch_size(peers: usize) -> usize {
 /// together, so a small cache hits almost always, and its memory stays
 /// bounded (the exported sets are not kept for the whole table).
 const CACHE_MAX: usize = 1024;
-
-/// What a peer was sent for one NLRI: which source path (peer, received
-/// path id), under which path id, with which attributes.
-#[derive(Debug, Clone)]
-pub(super) struct Sent {
-    pub src: SrcKey,
-    pub id: u32,
-    pub attrs: Arc<Attrs>,
-}
-
-/// A source path: (peer, received path id).
-pub(super) type SrcKey = (PeerId, u32);
 
 /// Cached export: the source attributes (kept alive so their address is
 /// not reused) and what they become for this peer (`None`: not exported).
@@ -871,50 +851,6 @@ impl Out {
             .map(|f| (*f, self.add_path_limit(*f)))
             .collect()
     }
-}
-
-/// The paths an ADD-PATH peer should hold for one NLRI (`want`, in order)
-/// against those it holds (`old`): each source path keeps the identifier
-/// it was first given, a new one gets the lowest free; what is new or
-/// changed (everything when `forced`) is announced into `batch`, what is
-/// gone withdrawn. Returns what the peer then holds.
-pub(super) fn diff_paths(
-    old: SmallVec<[Sent; 1]>,
-    want: impl IntoIterator<Item = (SrcKey, Arc<Attrs>)>,
-    forced: bool,
-    family: AfiSafi,
-    nlri: &Nlri,
-    batch: &mut Vec<Export>,
-) -> SmallVec<[Sent; 1]> {
-    let mut new: SmallVec<[Sent; 1]> = SmallVec::new();
-    for (src, attrs) in want {
-        let prev = old.iter().find(|s| s.src == src);
-        let id = match prev {
-            Some(s) => s.id,
-            None => (1..)
-                .find(|i| !old.iter().chain(new.iter()).any(|s| s.id == *i))
-                .unwrap_or(1),
-        };
-        let same = prev.is_some_and(|s| Arc::ptr_eq(&s.attrs, &attrs) || *s.attrs == *attrs);
-        if !same || forced {
-            batch.push(Export {
-                family,
-                nlri: nlri.clone(),
-                path_id: Some(id),
-                attrs: Some(Arc::clone(&attrs)),
-            });
-        }
-        new.push(Sent { src, id, attrs });
-    }
-    for s in old.iter().filter(|s| !new.iter().any(|n| n.id == s.id)) {
-        batch.push(Export {
-            family,
-            nlri: nlri.clone(),
-            path_id: Some(s.id),
-            attrs: None,
-        });
-    }
-    new
 }
 
 /// The exported set: the input's own `Arc` when the rules changed

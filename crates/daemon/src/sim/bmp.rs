@@ -294,6 +294,14 @@ async fn snapshot_then_changes_equal_the_rib() {
         st.view(View::PrePolicy, A),
         "A's pre-policy view after its refresh"
     );
+    // Two stations attaching within minutes: A's table is kept since the
+    // second, so a third is served from it without asking A again.
+    let mut third = Station::attach(&mut sim, ALL, 100_000).await;
+    assert!(third.drain());
+    assert_eq!(asked(&sim, A), 2);
+    assert_eq!(third.view(View::PrePolicy, A), st.view(View::PrePolicy, A));
+    check(&sim, &third, &[A, B]).await;
+    drop(third);
 
     // A goes down: Peer Down with the NOTIFICATION we received, and its
     // routes gone from every view of both stations.
@@ -342,6 +350,22 @@ async fn a_station_past_its_buffer_is_dropped() {
     assert!(again.drain());
     assert_eq!(again.view(View::LocRib, "0.0.0.0").len(), 200);
     assert_eq!(again.view(View::PostPolicy, A).len(), 200);
+    // Every second route moves to another set: the tables now alternate
+    // the two. A snapshot still packs each set's routes together: one
+    // Route Monitoring per set in each view (post-policy and Loc-RIB; A
+    // is sent nothing back), not one per route; and one for A's
+    // pre-policy table, kept since the second station attached (it holds
+    // the routes A sent since: one set).
+    let odd: Vec<&str> = refs.iter().copied().step_by(2).collect();
+    sim.announce(A, V4, &odd, &attrs("65001 65009", A)).await;
+    let third = Station::attach(&mut sim, ALL, 100_000).await;
+    let monitorings = third
+        .messages
+        .iter()
+        .filter(|m| matches!(m, BmpMessage::RouteMonitoring(_)))
+        .count();
+    assert_eq!(monitorings, 5, "two sets in two views, one pre-policy");
+    assert_eq!(third.view(View::LocRib, "0.0.0.0").len(), 200);
 }
 
 /// RFC 8671 Adj-RIB-Out pre-policy: a peer's view holds what it is
