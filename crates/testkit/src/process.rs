@@ -159,18 +159,24 @@ impl Drop for Daemon {
 }
 
 /// A binary of another workspace package, next to `beside` (a binary of
-/// the package under test, e.g. `env!("CARGO_BIN_EXE_rbgpd")`): `cargo
-/// test --workspace` builds every binary; when it is missing (a test run
-/// of one package) it is built here.
+/// the package under test, e.g. `env!("CARGO_BIN_EXE_rbgpd")`), built
+/// here once per test process: `cargo test` builds only the binaries of
+/// the package under test, so one left in the target directory by an
+/// earlier run would otherwise be used however old it is.
 pub fn workspace_bin(beside: &str, name: &str, package: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let p = std::path::PathBuf::from(beside).with_file_name(name);
-    if !p.exists() {
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|b| b == package) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let ok = Command::new(cargo)
             .args(["build", "-p", package])
             .status()
             .is_ok_and(|s| s.success());
         assert!(ok && p.exists(), "building {name} ({package}) failed");
+        built.push(package.to_string());
     }
     p
 }
