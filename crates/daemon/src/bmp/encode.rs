@@ -242,32 +242,27 @@ impl Encoder {
             .with_post_policy(matches!(rm, Rm::Post | Rm::Out))
             .with_adj_rib_out(out_view)
             .with_as2(!ctx.four_octet_as);
-        monitor(
-            peer,
-            routes,
-            ctx,
-            &mut self
-                .encoded
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            out,
-        );
+        self.monitor(peer, routes, ctx, out);
     }
 
     /// Route Monitoring of best paths (Loc-RIB).
     pub fn best(&self, routes: Vec<Export>, out: &mut Vec<u8>) {
         let ctx = Context::default().with_four_octet_as(true);
-        let peer = self.loc_rib_header(now());
-        monitor(
-            peer,
-            routes,
-            &ctx,
-            &mut self
-                .encoded
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            out,
-        );
+        self.monitor(self.loc_rib_header(now()), routes, &ctx, out);
+    }
+
+    /// Exports packed into UPDATEs in runs, one Route Monitoring each.
+    fn monitor(&self, peer: PeerHeader, routes: Vec<Export>, ctx: &Context, out: &mut Vec<u8>) {
+        if routes.is_empty() {
+            return;
+        }
+        let mut encoded = self
+            .encoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pack_runs(routes, ctx, &mut encoded, |m| {
+            BmpMessage::encode_route_monitoring(&peer, m, out)
+        });
     }
 
     /// One event (peer ups and downs change the encoder's state).
@@ -316,22 +311,6 @@ fn route_monitoring(peer: PeerHeader, pdu: Vec<u8>) -> BmpMessage {
         tlvs: Vec::new(),
         trailing: Vec::new(),
     })
-}
-
-/// Exports packed into UPDATEs, one Route Monitoring each.
-fn monitor(
-    peer: PeerHeader,
-    routes: Vec<Export>,
-    ctx: &Context,
-    encoded: &mut Encoded,
-    out: &mut Vec<u8>,
-) {
-    if routes.is_empty() {
-        return;
-    }
-    pack_runs(routes, ctx, encoded, |m| {
-        BmpMessage::encode_route_monitoring(&peer, m, out)
-    });
 }
 
 /// RFC 7854 §4.9 reason for how a session ended.

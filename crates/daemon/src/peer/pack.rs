@@ -147,43 +147,19 @@ impl Encoded {
         ctx: &Context,
     ) -> Vec<Vec<u8>> {
         let key = (Arc::as_ptr(a) as usize, family, ctx.four_octet_as);
-        if !self.sets.contains_key(&key) {
-            if self.sets.len() >= ENCODED_MAX {
-                self.sets.clear();
-            }
-            let base = a.announcement_base(family, ctx);
-            self.sets.insert(key, (Arc::clone(a), base));
+        if self.sets.len() >= ENCODED_MAX && !self.sets.contains_key(&key) {
+            self.sets.clear();
         }
-        match self.sets.get(&key) {
-            Some((_, base)) => a.announce_with_base(base, family, nlri, ctx),
-            None => a.announce(family, nlri, ctx),
-        }
+        let (_, base) = self
+            .sets
+            .entry(key)
+            .or_insert_with(|| (Arc::clone(a), a.announcement_base(family, ctx)));
+        a.announce_with_base(base, family, nlri, ctx)
     }
 }
 
-/// Batches up to this long are searched for repeats pair by pair: cheaper
-/// than a hash set for the few routes of most BMP events.
-const SMALL: usize = 16;
-
-/// Which entries are the last of their (family, path id, NLRI); empty
-/// when every entry is (nothing repeats).
+/// Which entries are the last of their (family, path id, NLRI).
 fn last_of_each(batch: &[Export]) -> Vec<bool> {
-    let same =
-        |a: &Export, b: &Export| a.family == b.family && a.path_id == b.path_id && a.nlri == b.nlri;
-    if batch.len() <= SMALL {
-        let repeats = batch
-            .iter()
-            .enumerate()
-            .any(|(i, e)| batch.iter().skip(i + 1).any(|l| same(e, l)));
-        if !repeats {
-            return Vec::new();
-        }
-        return batch
-            .iter()
-            .enumerate()
-            .map(|(i, e)| !batch.iter().skip(i + 1).any(|l| same(e, l)))
-            .collect();
-    }
     let mut seen = FxHashSet::default();
     seen.reserve(batch.len());
     let mut k: Vec<bool> = batch
@@ -348,10 +324,9 @@ mod tests {
 
     /// Runs keep the batch's order: a route announced, withdrawn and
     /// announced again ends announced with the last set; consecutive
-    /// routes with one set share an UPDATE; a repeat of the same route in
-    /// the small-batch search keeps only the last.
+    /// routes with one set share an UPDATE; a set is encoded once.
     #[test]
-    fn runs_keep_order_and_repeats_are_found_in_small_batches() {
+    fn runs_keep_order_and_encode_each_set_once() {
         let (a, b) = (attrs(1), attrs(2));
         let v4 = AfiSafi::IPV4_UNICAST;
         let batch = vec![
@@ -383,16 +358,5 @@ mod tests {
             ]
         );
         assert_eq!(decode(&msgs, &ctx).len(), 3, "one UPDATE per run");
-        // Merged: only the last of the repeated route counts.
-        let u = decode(&pack(batch, true, &ctx).bytes, &ctx);
-        let mut got = lines(&u);
-        got.sort();
-        assert_eq!(
-            got,
-            [
-                "+ ipv4_unicast 10.0.0.0/24 med Some(2)",
-                "+ ipv4_unicast 10.0.1.0/24 med Some(1)",
-            ]
-        );
     }
 }

@@ -265,33 +265,25 @@ impl RibTask {
             }
             snap.post = post.into_iter().collect();
         }
-        if v.out {
+        if v.out || v.out_pre {
             let cx = ctx!(self);
             for (addr, p) in &mut self.peers {
-                let tx = p.session.tx.clone();
+                let tx = &p.session.tx;
                 let Some(o) = p.out.as_mut() else {
                     continue;
                 };
-                let routes = o
-                    .adj_rib_out(&cx, None)
-                    .into_iter()
-                    .map(|r| export(&tx, r.family, r.nlri, r.path_id, Some(r.attrs)))
-                    .collect();
-                snap.out.push((*addr, routes));
-            }
-        }
-        if v.out_pre {
-            for (addr, p) in &mut self.peers {
-                let tx = p.session.tx.clone();
-                let Some(o) = p.out.as_mut() else {
-                    continue;
+                let exports = |routes: Vec<out::OutRoute>| -> Vec<Export> {
+                    routes
+                        .into_iter()
+                        .map(|r| export(tx, r.family, r.nlri, r.path_id, Some(r.attrs)))
+                        .collect()
                 };
-                let routes = o
-                    .track_offered(&self.rib)
-                    .into_iter()
-                    .map(|r| export(&tx, r.family, r.nlri, r.path_id, Some(r.attrs)))
-                    .collect();
-                snap.out_pre.push((*addr, routes));
+                if v.out {
+                    snap.out.push((*addr, exports(o.adj_rib_out(&cx, None))));
+                }
+                if v.out_pre {
+                    snap.out_pre.push((*addr, exports(o.track_offered(cx.rib))));
+                }
             }
         }
         self.bmp.taps.push(Tap {

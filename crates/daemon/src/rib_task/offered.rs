@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::adv::Advertised;
-use super::sent::{diff_paths, OutRoute, Sent, SrcKey};
+use super::sent::{self, diff_paths, Held, OutRoute, Sent, SrcKey};
 use crate::tasks::Export;
 
 /// One peer's Adj-RIB-Out pre-policy, and its changes not yet taken.
@@ -23,7 +23,7 @@ pub struct Offered {
     /// Families without ADD-PATH send: the routes in the view.
     adv: Advertised,
     /// ADD-PATH families: per route the paths in the view.
-    sent: FxHashMap<RouteId, SmallVec<[Sent; 1]>>,
+    sent: Held,
     changes: Vec<Export>,
 }
 
@@ -93,13 +93,7 @@ impl Offered {
 
     /// Paths in the view per family.
     pub fn counts(&self, rib: &Rib) -> FxHashMap<AfiSafi, u64> {
-        let mut m = self.adv.counts();
-        for (id, s) in &self.sent {
-            if let Some(r) = rib.route(*id) {
-                *m.entry(r.family()).or_default() += s.len() as u64;
-            }
-        }
-        m
+        sent::counts(&self.adv, &self.sent, rib)
     }
 
     /// The changes since the last call.
@@ -113,18 +107,7 @@ impl Offered {
     pub fn routes(&self, rib: &Rib, me: PeerId, family: Option<AfiSafi>) -> Vec<OutRoute> {
         let wanted = |f: AfiSafi| family.is_none_or(|w| w == f);
         let mut v = Vec::new();
-        for (id, sent) in &self.sent {
-            let Some(r) = rib.route(*id).filter(|r| wanted(r.family())) else {
-                continue;
-            };
-            v.extend(sent.iter().map(|s| OutRoute {
-                family: r.family(),
-                nlri: r.nlri(),
-                path_id: s.id,
-                source: s.src.0,
-                attrs: Arc::clone(&s.attrs),
-            }));
-        }
+        sent::held_routes(&self.sent, rib, wanted, &mut v);
         for id in self.adv.iter() {
             let Some(r) = rib.route(id).filter(|r| wanted(r.family())) else {
                 continue;

@@ -13,7 +13,7 @@ use super::journal::{Entry, Journal, Seq};
 use super::offered::{self, Offered};
 use super::policy::{self, Gate, Gates, Origin};
 pub use super::sent::OutRoute;
-use super::sent::{diff_paths, Sent, SrcKey};
+use super::sent::{self, diff_paths, Held, SrcKey};
 use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
@@ -79,7 +79,7 @@ pub struct Out {
     /// Families without ADD-PATH send: what the peer has.
     adv: Advertised,
     /// ADD-PATH families: per route the paths sent and their identifiers.
-    sent: FxHashMap<RouteId, SmallVec<[Sent; 1]>>,
+    sent: Held,
     /// Where this peer is in the shared journal of changed routes.
     cursor: Seq,
     /// Routes to recompute, once each, besides the journal's: the initial
@@ -438,13 +438,7 @@ impl Out {
 
     /// Paths currently advertised, per family.
     pub fn advertised_counts(&self, rib: &Rib) -> FxHashMap<AfiSafi, u64> {
-        let mut m = self.adv.counts();
-        for (id, s) in &self.sent {
-            if let Some(r) = rib.route(*id) {
-                *m.entry(r.family()).or_default() += s.len() as u64;
-            }
-        }
-        m
+        sent::counts(&self.adv, &self.sent, rib)
     }
 
     /// The Adj-RIB-Out: (family, NLRI, path id, attributes). Without
@@ -452,20 +446,7 @@ impl Out {
     pub fn adj_rib_out(&mut self, cx: &Ctx<'_>, family: Option<AfiSafi>) -> Vec<OutRoute> {
         let wanted = |f: AfiSafi| family.is_none_or(|w| w == f);
         let mut v = Vec::new();
-        for (id, sent) in &self.sent {
-            let Some(r) = cx.rib.route(*id).filter(|r| wanted(r.family())) else {
-                continue;
-            };
-            for e in sent {
-                v.push(OutRoute {
-                    family: r.family(),
-                    nlri: r.nlri(),
-                    path_id: e.id,
-                    source: e.src.0,
-                    attrs: Arc::clone(&e.attrs),
-                });
-            }
-        }
+        sent::held_routes(&self.sent, cx.rib, wanted, &mut v);
         let ids: Vec<RouteId> = self.adv.iter().collect();
         for id in ids {
             let Some(r) = cx.rib.route(id).filter(|r| wanted(r.family())) else {

@@ -5,9 +5,12 @@
 
 use std::sync::Arc;
 
-use rbgp_rib::{Attrs, PeerId};
+use rbgp_rib::{Attrs, PeerId, Rib, RouteId};
 use rbgp_wire::{AfiSafi, Nlri};
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+
+use super::adv::Advertised;
 
 use crate::tasks::Export;
 
@@ -75,4 +78,40 @@ pub fn diff_paths(
         });
     }
     new
+}
+
+/// The paths an ADD-PATH view holds, per route.
+pub type Held = FxHashMap<RouteId, SmallVec<[Sent; 1]>>;
+
+/// Paths a view holds per family: `adv` (families without ADD-PATH) and
+/// `held` (ADD-PATH families).
+pub fn counts(adv: &Advertised, held: &Held, rib: &Rib) -> FxHashMap<AfiSafi, u64> {
+    let mut m = adv.counts();
+    for (id, s) in held {
+        if let Some(r) = rib.route(*id) {
+            *m.entry(r.family()).or_default() += s.len() as u64;
+        }
+    }
+    m
+}
+
+/// The paths of `held` whose family `wanted` accepts, onto `v`.
+pub fn held_routes(
+    held: &Held,
+    rib: &Rib,
+    wanted: impl Fn(AfiSafi) -> bool,
+    v: &mut Vec<OutRoute>,
+) {
+    for (id, sent) in held {
+        let Some(r) = rib.route(*id).filter(|r| wanted(r.family())) else {
+            continue;
+        };
+        v.extend(sent.iter().map(|s| OutRoute {
+            family: r.family(),
+            nlri: r.nlri(),
+            path_id: s.id,
+            source: s.src.0,
+            attrs: Arc::clone(&s.attrs),
+        }));
+    }
 }
