@@ -175,6 +175,12 @@ pub enum RibMsg {
         addr: IpAddr,
         refresh: RouteRefresh,
     },
+    /// The peer task asked the peer for its routes again (RFC 2918):
+    /// what it re-sends is not counted as duplicate (RFC 7854 §4.8 type 1).
+    RefreshAsked {
+        addr: IpAddr,
+        families: Vec<AfiSafi>,
+    },
     /// Soft reset out: send the peer everything again.
     Resend {
         addr: IpAddr,

@@ -160,7 +160,16 @@ impl Peer {
             tracing::info!(peer = %self.addr(), "soft reset in: route refresh not negotiated");
             return;
         };
-        for f in n.families.clone() {
+        let families = n.families.clone();
+        // Told first: the RIB takes the re-sent routes as answers.
+        let _ = self
+            .rib
+            .send(RibMsg::RefreshAsked {
+                addr: self.addr(),
+                families: families.clone(),
+            })
+            .await;
+        for f in families {
             let r = RouteRefresh {
                 family: f,
                 subtype: RefreshSubtype::Normal,

@@ -335,7 +335,7 @@ impl RibTask {
                 }
                 let (c, duplicate) = self.rib.upsert(id, f, nlri, path_id, a, validation);
                 if duplicate {
-                    self.count(addr, |c| c.duplicate_prefixes += 1);
+                    self.count_duplicate(addr);
                 }
                 self.apply(c);
                 self.unreject(addr, f, nlri, path_id);

@@ -60,6 +60,7 @@ impl RibTask {
                         route_refresh,
                         pre: None,
                         bmp_refreshed: None,
+                        solicited: None,
                         gr: gr::Restart::default(),
                         session: Arc::clone(&session),
                         counters: Default::default(),
@@ -113,6 +114,7 @@ impl RibTask {
             p.max_told = false;
             p.route_refresh = route_refresh;
             p.enhanced_refresh = enhanced_refresh;
+            p.solicited = None;
             p.import = import;
             p.keep_filtered = keep_filtered;
             p.out = Some(o);

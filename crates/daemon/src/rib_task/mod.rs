@@ -101,6 +101,8 @@ struct PeerState {
     /// When a BMP station attaching last asked the peer for its routes
     /// again (see `bmp_attach`).
     bmp_refreshed: Option<std::time::Instant>,
+    /// A refresh we asked for, while the peer re-sends (`refresh.rs`).
+    solicited: Option<refresh::Solicited>,
     gr: gr::Restart,
     /// How the session came up (BMP Peer Up, encodings).
     session: Arc<SessionInfo>,
@@ -477,6 +479,7 @@ impl RibTask {
                 let _ = reply.send(self.mrt_chunk(from, max, best_only));
             }
             RibMsg::RouteRefresh { addr, refresh } => self.route_refresh(addr, refresh),
+            RibMsg::RefreshAsked { addr, families } => self.refresh_asked(addr, families),
             RibMsg::Resend { addr } => self.resend(addr),
             RibMsg::Inject { routes, reply } => {
                 self.inject(routes);

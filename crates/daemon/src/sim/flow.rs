@@ -7,6 +7,8 @@ use rbgp_wire::route_refresh::RefreshSubtype;
 
 use super::harness::{attrs, Signal, Sim, V4, V6};
 use crate::control::Origin;
+use crate::tasks::RibMsg;
+use std::time::Duration;
 
 #[tokio::test]
 async fn withdraw_and_reannounce_reach_the_other_peers() {
@@ -257,6 +259,54 @@ async fn duplicates_are_counted() {
         (2, 2),
         "{c:?}"
     );
+    sim.stop();
+}
+
+/// Routes a peer re-sends because we asked (RFC 2918) answer the refresh:
+/// they are not counted as duplicates (RFC 7854 §4.8 type 1); the same
+/// announcement unasked after the answer's time (plain refresh) or after
+/// the last EoRR asked for (RFC 7313) is.
+#[tokio::test(start_paused = true)]
+async fn answers_to_our_refresh_are_not_duplicates() {
+    let mut sim = Sim::new(Vec::new());
+    sim.up("192.0.2.1", "remote_asn = 65001").await;
+    let a = attrs("65001", "192.0.2.1");
+    let p = ["203.0.113.0/24", "198.51.100.0/24"];
+    sim.announce("192.0.2.1", V4, &p, &a).await;
+    let asked = |sim: &Sim, addr: &str| {
+        sim.rib_sender()
+            .try_send(RibMsg::RefreshAsked {
+                addr: addr.parse().unwrap(),
+                families: vec![V4],
+            })
+            .unwrap()
+    };
+    asked(&sim, "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &p, &a).await;
+    let dups = |c: crate::control::ImportCounters| c.duplicate_prefixes;
+    assert_eq!(dups(sim.import_counters("192.0.2.1").await), 0);
+    // Five minutes on, a plain refresh's answer is over.
+    sim.advance(Duration::from_secs(301)).await;
+    sim.announce("192.0.2.1", V4, &p, &a).await;
+    assert_eq!(dups(sim.import_counters("192.0.2.1").await), 2);
+
+    // Enhanced refresh: the answer ends at EoRR, however soon.
+    enhanced_refresh_peer(&mut sim, "192.0.2.2", 65002).await;
+    let b = attrs("65002", "192.0.2.2");
+    sim.announce("192.0.2.2", V4, &p, &b).await;
+    // Asked twice (two BMP stations attaching): two answers.
+    asked(&sim, "192.0.2.2");
+    asked(&sim, "192.0.2.2");
+    for _ in 0..2 {
+        sim.route_refresh("192.0.2.2", V4, RefreshSubtype::BeginOfRefresh)
+            .await;
+        sim.announce("192.0.2.2", V4, &p, &b).await;
+        sim.route_refresh("192.0.2.2", V4, RefreshSubtype::EndOfRefresh)
+            .await;
+    }
+    assert_eq!(dups(sim.import_counters("192.0.2.2").await), 0);
+    sim.announce("192.0.2.2", V4, &p, &b).await;
+    assert_eq!(dups(sim.import_counters("192.0.2.2").await), 2);
     sim.stop();
 }
 
