@@ -23,6 +23,7 @@ pub mod mrt;
 mod peer;
 pub mod rib_task;
 pub mod rpki;
+pub(crate) mod runs;
 mod secret;
 #[cfg(test)]
 mod sim;

@@ -69,6 +69,7 @@ use crate::control::{
     ControlError, Explained, FamilyCounts, Identity, ImportCounters, LastNotification, LocalRoute,
     NeighborStatus, ReloadSummary, RibQuery, RibSizes, RouteEntry, SoftReset,
 };
+use crate::runs::Runs;
 use crate::stage::{Stage, Staged};
 
 // Channel capacities, in messages.
@@ -347,7 +348,7 @@ impl BmpEvent {
             BmpEvent::Accepted(_, v)
             | BmpEvent::Best(v)
             | BmpEvent::Sent(_, v)
-            | BmpEvent::Offered(_, v) => v.len().max(1),
+            | BmpEvent::Offered(_, v) => v.routes().max(1),
             _ => 1,
         }
     }
@@ -377,15 +378,15 @@ pub enum BmpEvent {
     Received(IpAddr, Arc<Update>),
     /// Paths after import policy (`attrs: None`: not there any more):
     /// Adj-RIB-In post-policy. Consecutive ones of a peer share one event.
-    Accepted(IpAddr, Vec<Export>),
+    Accepted(IpAddr, Runs),
     /// Best paths (`attrs: None`: none left): Loc-RIB. Consecutive ones
     /// share one event.
-    Best(Vec<Export>),
+    Best(Runs),
     /// Sent to a neighbor: Adj-RIB-Out post-policy.
-    Sent(IpAddr, Vec<Export>),
+    Sent(IpAddr, Runs),
     /// Offered to a neighbor before export policy: Adj-RIB-Out
     /// pre-policy.
-    Offered(IpAddr, Vec<Export>),
+    Offered(IpAddr, Runs),
 }
 
 /// The state of the views a BMP station asked for, when it attached.
@@ -515,6 +516,24 @@ pub struct Export {
     /// The path identifier, on families where ADD-PATH send was negotiated.
     pub path_id: Option<u32>,
     pub attrs: Option<Arc<Attrs>>,
+}
+
+/// Exports (an Adj-RIB-Out's batch, a snapshot's chunk) as BMP runs.
+impl FromIterator<Export> for Runs {
+    fn from_iter<I: IntoIterator<Item = Export>>(exports: I) -> Self {
+        let mut runs = Runs::default();
+        for e in exports {
+            runs.push(
+                e.family,
+                e.attrs.as_ref(),
+                rbgp_wire::NlriEntry {
+                    path_id: e.path_id,
+                    nlri: e.nlri,
+                },
+            );
+        }
+        runs
+    }
 }
 
 /// A session event for EventService / `rbgpctl watch` (broadcast by the

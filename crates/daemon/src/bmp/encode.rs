@@ -19,6 +19,7 @@ use rbgp_wire::notification::codes;
 use rbgp_wire::{Capability, Context, Notification, Open};
 
 use crate::peer::pack::{pack_runs, Encoded};
+use crate::runs::Runs;
 use crate::tasks::{BmpEvent, BmpSnapshot, BmpViews, Export, SessionInfo};
 
 /// Routes encoded at a time from a snapshot.
@@ -51,6 +52,7 @@ impl Replay {
             let set = e.attrs.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize);
             (e.family.afi.0, e.family.safi.0, set)
         });
+        let routes: Runs = routes.into_iter().collect();
         match whose {
             Some((addr, rm)) => enc.routes(addr, rm, routes, out),
             None => enc.best(routes, out),
@@ -231,7 +233,7 @@ impl Encoder {
     }
 
     /// Route Monitoring of paths of one peer's view.
-    pub fn routes(&self, addr: IpAddr, rm: Rm, routes: Vec<Export>, out: &mut Vec<u8>) {
+    pub fn routes(&self, addr: IpAddr, rm: Rm, routes: Runs, out: &mut Vec<u8>) {
         let Some(s) = self.peers.get(&addr) else {
             return;
         };
@@ -246,13 +248,13 @@ impl Encoder {
     }
 
     /// Route Monitoring of best paths (Loc-RIB).
-    pub fn best(&self, routes: Vec<Export>, out: &mut Vec<u8>) {
+    pub fn best(&self, routes: Runs, out: &mut Vec<u8>) {
         let ctx = Context::default().with_four_octet_as(true);
         self.monitor(self.loc_rib_header(now()), routes, &ctx, out);
     }
 
     /// Exports packed into UPDATEs in runs, one Route Monitoring each.
-    fn monitor(&self, peer: PeerHeader, routes: Vec<Export>, ctx: &Context, out: &mut Vec<u8>) {
+    fn monitor(&self, peer: PeerHeader, routes: Runs, ctx: &Context, out: &mut Vec<u8>) {
         if routes.is_empty() {
             return;
         }
@@ -260,7 +262,7 @@ impl Encoder {
             .encoded
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        pack_runs(routes, ctx, &mut encoded, |m| {
+        pack_runs(&routes, ctx, &mut encoded, |m| {
             BmpMessage::encode_route_monitoring(&peer, m, out)
         });
     }

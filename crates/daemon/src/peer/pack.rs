@@ -7,6 +7,7 @@ use rbgp_rib::Attrs;
 use rbgp_wire::{AfiSafi, Context, NlriEntry};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::runs::Runs;
 use crate::tasks::Export;
 
 /// Encoded UPDATEs, back to back.
@@ -73,52 +74,22 @@ fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnM
     }
 }
 
-/// Pack a batch in its own order: each run of consecutive exports of one
-/// family with the same attribute set (or withdrawn) into as few UPDATEs
+/// Pack runs in their own order: each run (consecutive routes of one
+/// family with the same attribute set, or withdrawn) into as few UPDATEs
 /// as fit, handed to `emit` one by one. Order is kept, so a route may come
 /// more than once and the last says where it stands, with no search for
 /// repeats: what a BMP station needs, whose events come in runs (the
 /// routes of one received UPDATE share a set).
-pub fn pack_runs(
-    batch: Vec<Export>,
-    ctx: &Context,
-    cache: &mut Encoded,
-    mut emit: impl FnMut(&[u8]),
-) {
-    let mut run: Vec<NlriEntry> = Vec::new();
-    let mut key: Option<(AfiSafi, Option<Arc<Attrs>>)> = None;
-    let mut flush = |key: &Option<(AfiSafi, Option<Arc<Attrs>>)>,
-                     run: &mut Vec<NlriEntry>,
-                     emit: &mut dyn FnMut(&[u8])| {
-        let msgs = match key {
-            Some((f, Some(a))) if !run.is_empty() => cache.announce(a, *f, run, ctx),
-            Some((f, None)) if !run.is_empty() => rbgp_wire::update::pack_withdrawals(*f, run, ctx),
-            _ => Vec::new(),
+pub fn pack_runs(runs: &Runs, ctx: &Context, cache: &mut Encoded, mut emit: impl FnMut(&[u8])) {
+    for r in runs.runs() {
+        let msgs = match &r.attrs {
+            Some(a) => cache.announce(a, r.family, &r.nlri, ctx),
+            None => rbgp_wire::update::pack_withdrawals(r.family, &r.nlri, ctx),
         };
         for m in msgs {
             emit(&m);
         }
-        run.clear();
-    };
-    for e in batch {
-        let same = key.as_ref().is_some_and(|(f, a)| {
-            *f == e.family
-                && match (a, &e.attrs) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                    (None, None) => true,
-                    _ => false,
-                }
-        });
-        if !same {
-            flush(&key, &mut run, &mut emit);
-            key = Some((e.family, e.attrs));
-        }
-        run.push(NlriEntry {
-            path_id: e.path_id,
-            nlri: e.nlri,
-        });
     }
-    flush(&key, &mut run, &mut emit);
 }
 
 /// Attribute sets recently encoded for UPDATEs, by (set, family, 4-octet
@@ -338,14 +309,11 @@ mod tests {
         let ctx = Context::default();
         let mut msgs = Vec::new();
         let mut cache = Encoded::default();
-        pack_runs(batch.clone(), &ctx, &mut cache, |m| {
-            msgs.extend_from_slice(m)
-        });
+        let runs: Runs = batch.into_iter().collect();
+        pack_runs(&runs, &ctx, &mut cache, |m| msgs.extend_from_slice(m));
         // The cached encoding gives the same bytes.
         let mut again = Vec::new();
-        pack_runs(batch.clone(), &ctx, &mut cache, |m| {
-            again.extend_from_slice(m)
-        });
+        pack_runs(&runs, &ctx, &mut cache, |m| again.extend_from_slice(m));
         assert_eq!(again, msgs);
         assert_eq!(cache.sets.len(), 2);
         assert_eq!(

@@ -46,13 +46,13 @@ use std::sync::Arc;
 use rbgp_policy::Policies;
 use rbgp_rib::rules::{Local, PeerRules};
 use rbgp_rib::{Attrs, Change, Interner, PeerId, PeerInfo, Rib, SelectionOptions};
-use rbgp_wire::{AfiSafi, Nlri};
+use rbgp_wire::{AfiSafi, Nlri, NlriEntry};
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::control::LocalRoute;
 use crate::metrics::Histogram;
-use crate::tasks::{BmpEvent, Export, Received, RibMsg, RouteEvent, SessionInfo, WATCH};
+use crate::tasks::{BmpEvent, Received, RibMsg, RouteEvent, SessionInfo, WATCH};
 
 /// The read-only context an Adj-RIB-Out export needs, from the task's
 /// fields (a macro, so the peers can be borrowed mutably beside it).
@@ -210,13 +210,13 @@ impl RibTask {
         }
         if c.best && self.bmp.wants().loc_rib {
             if let Some(r) = route {
-                let e = Export {
-                    family: c.family,
-                    nlri: r.nlri(),
+                let entry = NlriEntry {
                     path_id: None,
-                    attrs: r.best().map(|p| Arc::clone(&p.attrs)),
+                    nlri: r.nlri(),
                 };
-                self.bmp.route(|v| v.loc_rib, None, e);
+                let attrs = r.best().map(|p| &p.attrs);
+                self.bmp
+                    .route(|v| v.loc_rib, None, (c.family, attrs), entry);
             }
         }
         if c.best && self.watch.receiver_count() > 0 {
@@ -267,8 +267,9 @@ impl RibTask {
         }
     }
 
-    /// Let every peer send what its channel has room for.
-    pub(super) fn flush(&mut self) {
+    /// Let every peer send what its channel has room for; `more`: messages
+    /// wait for this task (BMP batches may wait too).
+    pub(super) fn flush(&mut self, more: bool) {
         self.exported.set_peers(self.peers.len());
         let cx = ctx!(self);
         let batch = out::batch_size(self.peers.len());
@@ -291,13 +292,18 @@ impl RibTask {
             }
         }
         for (addr, routes) in offered {
-            self.bmp
-                .emit(|v| v.out_pre, BmpEvent::Offered(addr, routes));
+            self.bmp.emit(
+                |v| v.out_pre,
+                BmpEvent::Offered(addr, routes.into_iter().collect()),
+            );
         }
         for (addr, routes) in sent {
-            self.bmp.emit(|v| v.out, BmpEvent::Sent(addr, routes));
+            self.bmp.emit(
+                |v| v.out,
+                BmpEvent::Sent(addr, routes.into_iter().collect()),
+            );
         }
-        self.bmp.send();
+        self.bmp.send(more);
         if self.bmp.take_out_pre_dropped() {
             // No station asks for the view any more: stop keeping it.
             for p in self.peers.values_mut() {
@@ -624,7 +630,7 @@ pub async fn run(
                 true
             }
         };
-        st.flush();
+        st.flush(!rx.is_empty());
         if rescan {
             deadline = st.gr_deadline();
         }

@@ -65,6 +65,8 @@ struct Station {
     session: BmpSession,
     tables: Tables,
     messages: Vec<BmpMessage>,
+    /// Batches taken from the RIB.
+    batches: usize,
 }
 
 impl Station {
@@ -81,6 +83,7 @@ impl Station {
             session: BmpSession::new(),
             tables: Tables::new(),
             messages: Vec::new(),
+            batches: 0,
         };
         s.feed(&out);
         s
@@ -91,6 +94,7 @@ impl Station {
         loop {
             match self.rx.try_recv() {
                 Ok(batch) => {
+                    self.batches += 1;
                     let w: usize = batch.iter().map(BmpEvent::weight).sum();
                     self.queued.fetch_sub(w, Ordering::Relaxed);
                     let mut out = Vec::new();
@@ -366,6 +370,61 @@ async fn a_station_past_its_buffer_is_dropped() {
         .count();
     assert_eq!(monitorings, 5, "two sets in two views, one pre-policy");
     assert_eq!(third.view(View::LocRib, "0.0.0.0").len(), 200);
+}
+
+/// While messages wait for the RIB task, its events for a station wait
+/// too, up to a few thousand routes: under load the station's thread
+/// wakes once per batch of routes, not once per message; once nothing
+/// waits, what is pending leaves at once.
+#[tokio::test]
+async fn events_leave_in_batches_while_the_rib_is_busy() {
+    let mut sim = Sim::with_policy(Vec::new(), "", POLICY);
+    sim.up(A, &neighbor(65001)).await;
+    let views = BmpViews {
+        post: true,
+        loc_rib: true,
+        ..BmpViews::default()
+    };
+    let mut st = Station::attach(&mut sim, views, 1_000_000).await;
+    let ctx = sim.peer(A).negotiated.rx_context();
+    let announce = |first: usize, n: usize, path: &str| {
+        let prefixes: Vec<String> = (first..first + n)
+            .map(|i| format!("100.{}.{}.0/24", 64 + i / 256, i % 256))
+            .collect();
+        let a = attrs(path, A);
+        let entries: Vec<rbgp_wire::NlriEntry> = prefixes
+            .iter()
+            .map(|p| rbgp_wire::NlriEntry {
+                path_id: None,
+                nlri: rbgp_wire::Nlri::Prefix(p.parse().unwrap()),
+            })
+            .collect();
+        a.announce(V4, &entries, &ctx).concat()
+    };
+    // Five small messages queued at once: one batch.
+    let small: Vec<Vec<u8>> = (0..5).map(|i| announce(i * 10, 10, "65001")).collect();
+    for m in &small {
+        sim.queue_bytes(A, m).await;
+    }
+    sim.settle().await;
+    assert!(st.drain());
+    assert_eq!(st.batches, 1);
+    assert_eq!(st.view(View::LocRib, "0.0.0.0").len(), 50);
+    // Three of 5,000 routes (10,000 events each over two views, past
+    // SEND_AT): each leaves as it is handled.
+    let big: Vec<Vec<u8>> = (0..3)
+        .map(|i| announce(1000 + i * 5000, 5000, "65001 65002"))
+        .collect();
+    for m in &big {
+        sim.queue_bytes(A, m).await;
+    }
+    sim.settle().await;
+    assert!(st.drain());
+    assert_eq!(st.batches, 1 + 3);
+    let post = st.view(View::PostPolicy, A);
+    assert_eq!(post.len(), 15_050);
+    assert_eq!(post, table(&sim, Table::AdjIn(A.parse().unwrap())).await);
+    assert_eq!(st.view(View::LocRib, "0.0.0.0"), loc_rib(&sim).await);
 }
 
 /// RFC 8671 Adj-RIB-Out pre-policy: a peer's view holds what it is

@@ -417,6 +417,13 @@ impl Sim {
 
     /// The peer sends UPDATE bytes: decoded as the peer task decodes them.
     pub async fn send_bytes(&mut self, addr: &str, bytes: &[u8]) {
+        self.queue_bytes(addr, bytes).await;
+        self.settle().await;
+    }
+
+    /// As [`Sim::send_bytes`], but queued behind what the RIB task has not
+    /// handled yet, without waiting for it.
+    pub async fn queue_bytes(&mut self, addr: &str, bytes: &[u8]) {
         let ip: IpAddr = addr.parse().unwrap();
         let peer = self.peers.get_mut(&ip).expect("peer");
         let ctx = peer.negotiated.rx_context();
@@ -439,7 +446,6 @@ impl Sim {
             s.flush_hits();
         }
         self.send(RibMsg::Updates { addr: ip, updates }).await;
-        self.settle().await;
     }
 
     /// The peer announces `prefixes` of `family` with `a`.
