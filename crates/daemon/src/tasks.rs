@@ -522,17 +522,20 @@ pub struct Export {
 impl FromIterator<Export> for Runs {
     fn from_iter<I: IntoIterator<Item = Export>>(exports: I) -> Self {
         let mut runs = Runs::default();
-        for e in exports {
-            runs.push(
-                e.family,
-                e.attrs.as_ref(),
-                rbgp_wire::NlriEntry {
-                    path_id: e.path_id,
-                    nlri: e.nlri,
-                },
-            );
-        }
+        runs.extend(exports);
         runs
+    }
+}
+
+impl Extend<Export> for Runs {
+    fn extend<I: IntoIterator<Item = Export>>(&mut self, exports: I) {
+        for e in exports {
+            let entry = rbgp_wire::NlriEntry {
+                path_id: e.path_id,
+                nlri: e.nlri,
+            };
+            self.push(e.family, e.attrs.as_ref(), entry);
+        }
     }
 }
 

@@ -52,6 +52,7 @@ use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::control::LocalRoute;
 use crate::metrics::Histogram;
+use crate::runs::Runs;
 use crate::tasks::{BmpEvent, Received, RibMsg, RouteEvent, SessionInfo, WATCH};
 
 /// The read-only context an Adj-RIB-Out export needs, from the task's
@@ -278,7 +279,7 @@ impl RibTask {
         let mut offered = Vec::new();
         for (addr, p) in self.peers.iter_mut() {
             if let Some(o) = p.out.as_mut().filter(|o| o.has_work(cx.journal)) {
-                let mut batch_sent = Vec::new();
+                let mut batch_sent = Runs::default();
                 if !o.flush(&cx, batch, tap.then_some(&mut batch_sent)) {
                     tracing::debug!(%addr, "peer task gone");
                 }
@@ -292,16 +293,11 @@ impl RibTask {
             }
         }
         for (addr, routes) in offered {
-            self.bmp.emit(
-                |v| v.out_pre,
-                BmpEvent::Offered(addr, routes.into_iter().collect()),
-            );
+            self.bmp
+                .emit(|v| v.out_pre, BmpEvent::Offered(addr, routes));
         }
         for (addr, routes) in sent {
-            self.bmp.emit(
-                |v| v.out,
-                BmpEvent::Sent(addr, routes.into_iter().collect()),
-            );
+            self.bmp.emit(|v| v.out, BmpEvent::Sent(addr, routes));
         }
         self.bmp.send(more);
         if self.bmp.take_out_pre_dropped() {

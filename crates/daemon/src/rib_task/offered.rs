@@ -9,13 +9,13 @@
 use std::sync::Arc;
 
 use rbgp_rib::{Path, PeerId, Rib, Route, RouteId};
-use rbgp_wire::AfiSafi;
+use rbgp_wire::{AfiSafi, NlriEntry};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::adv::Advertised;
 use super::sent::{self, diff_paths, Held, OutRoute, Sent, SrcKey};
-use crate::tasks::Export;
+use crate::runs::Runs;
 
 /// One peer's Adj-RIB-Out pre-policy, and its changes not yet taken.
 #[derive(Default)]
@@ -24,7 +24,7 @@ pub struct Offered {
     adv: Advertised,
     /// ADD-PATH families: per route the paths in the view.
     sent: Held,
-    changes: Vec<Export>,
+    changes: Runs,
 }
 
 /// The paths route `r` offers the peer `me` before export policy: its best
@@ -71,12 +71,11 @@ impl Offered {
             None if self.adv.remove(family, r.id()) => {}
             None => return,
         }
-        self.changes.push(Export {
-            family,
-            nlri: r.nlri(),
+        let entry = NlriEntry {
             path_id: None,
-            attrs: best.map(|p| Arc::clone(&p.attrs)),
-        });
+            nlri: r.nlri(),
+        };
+        self.changes.push(family, best.map(|p| &p.attrs), entry);
     }
 
     /// Route `r` (ADD-PATH send) now offers `paths`.
@@ -85,7 +84,9 @@ impl Offered {
             .iter()
             .map(|p| ((p.peer, p.path_id), Arc::clone(&p.attrs)));
         let old = self.sent.remove(&r.id()).unwrap_or_default();
-        let new = diff_paths(old, want, forced, r.family(), &r.nlri(), &mut self.changes);
+        let mut changed = Vec::new();
+        let new = diff_paths(old, want, forced, r.family(), &r.nlri(), &mut changed);
+        self.changes.extend(changed);
         if !new.is_empty() {
             self.sent.insert(r.id(), new);
         }
@@ -97,7 +98,7 @@ impl Offered {
     }
 
     /// The changes since the last call.
-    pub fn take(&mut self) -> Vec<Export> {
+    pub fn take(&mut self) -> Runs {
         std::mem::take(&mut self.changes)
     }
 

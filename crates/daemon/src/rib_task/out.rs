@@ -17,11 +17,12 @@ use super::sent::{self, diff_paths, Held, SrcKey};
 use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
-use rbgp_wire::{AfiSafi, Nlri};
+use rbgp_wire::{AfiSafi, Nlri, NlriEntry};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
+use crate::runs::Runs;
 use crate::tasks::{Export, ToPeer};
 
 /// NLRIs exported per channel message at most: big enough to pack well,
@@ -473,12 +474,7 @@ impl Out {
     /// Send what the channel has room for. Returns false if the peer task
     /// is gone.
     /// `sent`: where to copy what is sent, for BMP's Adj-RIB-Out view.
-    pub fn flush(
-        &mut self,
-        cx: &Ctx<'_>,
-        batch_max: usize,
-        mut sent: Option<&mut Vec<Export>>,
-    ) -> bool {
+    pub fn flush(&mut self, cx: &Ctx<'_>, batch_max: usize, mut sent: Option<&mut Runs>) -> bool {
         if !send_queued(&self.tx, &mut self.first) {
             return !self.tx.is_closed();
         }
@@ -507,7 +503,13 @@ impl Out {
             }
             if !batch.is_empty() {
                 if let Some(v) = sent.as_deref_mut() {
-                    v.extend(batch.iter().cloned());
+                    for e in &batch {
+                        let entry = NlriEntry {
+                            path_id: e.path_id,
+                            nlri: e.nlri.clone(),
+                        };
+                        v.push(e.family, e.attrs.as_ref(), entry);
+                    }
                 }
                 match self.tx.try_send(ToPeer::Routes(batch)) {
                     Ok(()) => {}
@@ -812,7 +814,7 @@ impl Out {
     }
 
     /// The Adj-RIB-Out pre-policy's changes since the last call.
-    pub fn take_offered(&mut self) -> Vec<Export> {
+    pub fn take_offered(&mut self) -> Runs {
         self.offered.as_mut().map(Offered::take).unwrap_or_default()
     }
 
