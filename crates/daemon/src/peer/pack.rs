@@ -82,9 +82,9 @@ fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnM
 /// routes of one received UPDATE share a set).
 pub fn pack_runs(runs: &Runs, ctx: &Context, cache: &mut Encoded, mut emit: impl FnMut(&[u8])) {
     for r in runs.runs() {
-        let msgs = match &r.attrs {
-            Some(a) => cache.announce(a, r.family, &r.nlri, ctx),
-            None => rbgp_wire::update::pack_withdrawals(r.family, &r.nlri, ctx),
+        let msgs = match r.attrs {
+            Some(a) => cache.announce(a, r.family, r.nlri, ctx),
+            None => rbgp_wire::update::pack_withdrawals(r.family, r.nlri, ctx),
         };
         for m in msgs {
             emit(&m);
