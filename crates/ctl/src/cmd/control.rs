@@ -93,20 +93,28 @@ pub enum MrtCmd {
     Dump {
         /// `all` (every path of every neighbor) or `best` (the Loc-RIB);
         /// default: `[mrt] table_paths`.
-        #[arg(long)]
-        paths: Option<String>,
+        #[arg(long, value_enum)]
+        paths: Option<TablePaths>,
     },
+}
+
+/// Which paths a table dump writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum TablePaths {
+    /// Every path of every neighbor.
+    All,
+    /// Each route's best path (the Loc-RIB).
+    Best,
 }
 
 pub async fn mrt(c: &mut Clients, cmd: MrtCmd, json: bool) -> anyhow::Result<()> {
     match cmd {
         MrtCmd::Dump { paths } => {
             use rbgp_api::v1::MrtTablePaths as P;
-            let paths = match paths.as_deref() {
+            let paths = match paths {
                 None => P::Unspecified,
-                Some("all") => P::All,
-                Some("best") => P::Best,
-                Some(o) => anyhow::bail!("--paths: {o:?} is not all or best"),
+                Some(TablePaths::All) => P::All,
+                Some(TablePaths::Best) => P::Best,
             };
             let r = c
                 .control
