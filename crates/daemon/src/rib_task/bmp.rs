@@ -227,6 +227,10 @@ fn export(
 impl RibTask {
     /// A station attaches: the snapshot of its views, then its changes.
     pub(super) fn bmp_attach(&mut self, sink: BmpSink) -> BmpSnapshot {
+        // The snapshot is taken in this one call: its time is a pause of
+        // the RIB task, logged so that an operator sees what a station
+        // attaching costs at their table size.
+        let t0 = std::time::Instant::now();
         let v = sink.views;
         let mut snap = BmpSnapshot {
             local: Some(self.local.clone()),
@@ -342,6 +346,7 @@ impl RibTask {
         tracing::info!(
             peers = snap.peers.len(),
             best = snap.best.len(),
+            snapshot_ms = t0.elapsed().as_millis() as u64,
             "BMP station attached"
         );
         snap
