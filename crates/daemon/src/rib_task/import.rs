@@ -330,12 +330,17 @@ impl RibTask {
         };
         match verdict {
             Ok(a) => {
-                if self.bmp.wants().post {
-                    self.bmp_accepted(addr, (f, nlri, path_id), Some(&a));
-                }
+                let post = self.bmp.wants().post.then(|| Arc::clone(&a));
                 let (c, duplicate) = self.rib.upsert(id, f, nlri, path_id, a, validation);
                 if duplicate {
                     self.count_duplicate(addr);
+                }
+                // The post-policy view changes only when the path does: a
+                // route the peer repeats (a refresh answered for a BMP
+                // station's pre-policy view re-sends them all) is not
+                // announced again to stations that have it.
+                if let Some(a) = post.filter(|_| !duplicate) {
+                    self.bmp_accepted(addr, (f, nlri, path_id), Some(&a));
                 }
                 self.apply(c);
                 self.unreject(addr, f, nlri, path_id);

@@ -427,6 +427,41 @@ async fn events_leave_in_batches_while_the_rib_is_busy() {
     assert_eq!(st.view(View::LocRib, "0.0.0.0"), loc_rib(&sim).await);
 }
 
+/// A path the peer repeats unchanged (as when it answers a refresh asked
+/// for another station's pre-policy view) is not monitored again in the
+/// post-policy view; a changed one is.
+#[tokio::test]
+async fn repeated_paths_are_not_monitored_again() {
+    let mut sim = Sim::with_policy(Vec::new(), "", POLICY);
+    sim.up(A, &neighbor(65001)).await;
+    let views = BmpViews {
+        post: true,
+        ..BmpViews::default()
+    };
+    let mut st = Station::attach(&mut sim, views, 100_000).await;
+    let monitorings = |st: &Station| {
+        st.messages
+            .iter()
+            .filter(|m| matches!(m, BmpMessage::RouteMonitoring(_)))
+            .count()
+    };
+    let a = attrs("65001", A);
+    sim.announce(A, V4, &["203.0.113.0/24"], &a).await;
+    assert!(st.drain());
+    assert_eq!(monitorings(&st), 1);
+    sim.announce(A, V4, &["203.0.113.0/24"], &a).await;
+    assert!(st.drain());
+    assert_eq!(monitorings(&st), 1, "the same path again");
+    sim.announce(A, V4, &["203.0.113.0/24"], &attrs("65001 65009", A))
+        .await;
+    assert!(st.drain());
+    assert_eq!(monitorings(&st), 2, "a changed path");
+    assert_eq!(
+        st.view(View::PostPolicy, A),
+        table(&sim, Table::AdjIn(A.parse().unwrap())).await
+    );
+}
+
 /// RFC 8671 Adj-RIB-Out pre-policy: a peer's view holds what it is
 /// offered before its export policy (a route the policy refuses, with the
 /// attributes of the Loc-RIB), loses a route once its best path comes
