@@ -518,21 +518,15 @@ pub struct Export {
     pub attrs: Option<Arc<Attrs>>,
 }
 
-/// Exports (an Adj-RIB-Out's batch, a snapshot's chunk) as BMP runs.
-impl FromIterator<Export> for Runs {
-    fn from_iter<I: IntoIterator<Item = Export>>(exports: I) -> Self {
-        let mut runs = Runs::default();
-        runs.extend(exports);
-        runs
-    }
-}
-
-impl Extend<Export> for Runs {
-    fn extend<I: IntoIterator<Item = Export>>(&mut self, exports: I) {
+/// Exports (a batch to a peer, copied for BMP's Adj-RIB-Out view; a
+/// snapshot's chunk) as BMP runs: the NLRI is cloned, the set's reference
+/// taken once per run.
+impl<'a> Extend<&'a Export> for Runs {
+    fn extend<I: IntoIterator<Item = &'a Export>>(&mut self, exports: I) {
         for e in exports {
             let entry = rbgp_wire::NlriEntry {
                 path_id: e.path_id,
-                nlri: e.nlri,
+                nlri: e.nlri.clone(),
             };
             self.push(e.family, e.attrs.as_ref(), entry);
         }

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use rbgp_bmp::message::{
-    Initiation, PeerDown, PeerUp, RouteMonitoring, StatisticsReport, Termination,
-};
+use rbgp_bmp::message::{Initiation, PeerDown, PeerUp, StatisticsReport, Termination};
 use rbgp_bmp::stats::Stat;
 use rbgp_bmp::tlv::Tlv;
 use rbgp_bmp::{BmpMessage, PeerDownReason, PeerHeader, PeerType};
@@ -52,10 +50,11 @@ impl Replay {
             let set = e.attrs.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize);
             (e.family.afi.0, e.family.safi.0, set)
         });
-        let routes: Runs = routes.into_iter().collect();
+        let mut runs = Runs::default();
+        runs.extend(&routes);
         match whose {
-            Some((addr, rm)) => enc.routes(addr, rm, routes, out),
-            None => enc.best(routes, out),
+            Some((addr, rm)) => enc.routes(addr, rm, runs, out),
+            None => enc.best(runs, out),
         }
         true
     }
@@ -229,7 +228,7 @@ impl Encoder {
         let mut pdu = Vec::new();
         u.encode(&s.rx, &mut pdu);
         let peer = self.header(addr, s, now()).with_as2(!s.rx.four_octet_as);
-        put(&route_monitoring(peer, pdu), out);
+        BmpMessage::encode_route_monitoring(&peer, &pdu, out);
     }
 
     /// Route Monitoring of paths of one peer's view.
@@ -304,15 +303,6 @@ impl Encoder {
     pub fn peers(&self) -> impl Iterator<Item = &IpAddr> {
         self.peers.keys()
     }
-}
-
-fn route_monitoring(peer: PeerHeader, pdu: Vec<u8>) -> BmpMessage {
-    BmpMessage::RouteMonitoring(RouteMonitoring {
-        peer,
-        pdu,
-        tlvs: Vec::new(),
-        trailing: Vec::new(),
-    })
 }
 
 /// RFC 7854 §4.9 reason for how a session ended.

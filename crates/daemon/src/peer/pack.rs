@@ -26,17 +26,6 @@ pub struct Packed {
 /// `merged`: the batch joins several the RIB sent, where a route may come
 /// more than once; only its last export counts.
 pub fn pack(batch: Vec<Export>, merged: bool, ctx: &Context) -> Packed {
-    let mut out = Packed::default();
-    pack_each(batch, merged, ctx, |m| {
-        out.bytes.extend_from_slice(m);
-        out.updates += 1;
-    });
-    out
-}
-
-/// [`pack`], each UPDATE handed to `emit` as it is built (a BMP exporter
-/// wraps each in a Route Monitoring without copying them together first).
-fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnMut(&[u8])) {
     let keep: Vec<bool> = if merged {
         last_of_each(&batch)
     } else {
@@ -62,16 +51,20 @@ fn pack_each(batch: Vec<Export>, merged: bool, ctx: &Context, mut emit: impl FnM
             None => withdrawals.entry(e.family).or_default().push(entry),
         }
     }
+    let mut out = Packed::default();
     for (f, w) in withdrawals {
         for m in rbgp_wire::update::pack_withdrawals(f, &w, ctx) {
-            emit(&m);
+            out.bytes.extend_from_slice(&m);
+            out.updates += 1;
         }
     }
     for ((f, _), (a, n)) in groups {
         for m in a.announce(f, &n, ctx) {
-            emit(&m);
+            out.bytes.extend_from_slice(&m);
+            out.updates += 1;
         }
     }
+    out
 }
 
 /// Pack runs in their own order: each run (consecutive routes of one
@@ -309,7 +302,8 @@ mod tests {
         let ctx = Context::default();
         let mut msgs = Vec::new();
         let mut cache = Encoded::default();
-        let runs: Runs = batch.into_iter().collect();
+        let mut runs = Runs::default();
+        runs.extend(&batch);
         pack_runs(&runs, &ctx, &mut cache, |m| msgs.extend_from_slice(m));
         // The cached encoding gives the same bytes.
         let mut again = Vec::new();

@@ -207,8 +207,7 @@ impl Taps {
     }
 }
 
-/// The export of one path as a BMP view shows it: the path id only where
-/// the session's encoding carries one.
+/// The export of one path as a BMP view shows it.
 fn export(
     ctx: &Context,
     family: AfiSafi,
@@ -216,11 +215,21 @@ fn export(
     path_id: u32,
     attrs: Option<Arc<Attrs>>,
 ) -> Export {
+    let NlriEntry { path_id, nlri } = entry(ctx, family, nlri, path_id);
     Export {
         family,
         nlri,
-        path_id: ctx.add_path(family).then_some(path_id),
+        path_id,
         attrs,
+    }
+}
+
+/// One path's NLRI as a BMP view shows it: the path id only where the
+/// session's encoding carries one.
+fn entry(ctx: &Context, family: AfiSafi, nlri: Nlri, path_id: u32) -> NlriEntry {
+    NlriEntry {
+        path_id: ctx.add_path(family).then_some(path_id),
+        nlri,
     }
 }
 
@@ -363,10 +372,7 @@ impl RibTask {
         let Some(p) = self.peers.get(&addr) else {
             return;
         };
-        let entry = NlriEntry {
-            path_id: p.session.rx.add_path(f).then_some(path_id),
-            nlri: nlri.clone(),
-        };
-        self.bmp.route(|v| v.post, Some(addr), (f, attrs), entry);
+        let e = entry(&p.session.rx, f, nlri.clone(), path_id);
+        self.bmp.route(|v| v.post, Some(addr), (f, attrs), e);
     }
 }

@@ -86,7 +86,7 @@ impl Offered {
         let old = self.sent.remove(&r.id()).unwrap_or_default();
         let mut changed = Vec::new();
         let new = diff_paths(old, want, forced, r.family(), &r.nlri(), &mut changed);
-        self.changes.extend(changed);
+        self.changes.extend(&changed);
         if !new.is_empty() {
             self.sent.insert(r.id(), new);
         }

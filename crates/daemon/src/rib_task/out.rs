@@ -17,7 +17,7 @@ use super::sent::{self, diff_paths, Held, SrcKey};
 use rbgp_policy::Outcome;
 use rbgp_rib::rules::{self, Local, PeerRules, Source};
 use rbgp_rib::{Attrs, Change, Path, PeerId, Rib, RouteId};
-use rbgp_wire::{AfiSafi, Nlri, NlriEntry};
+use rbgp_wire::{AfiSafi, Nlri};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
@@ -503,13 +503,7 @@ impl Out {
             }
             if !batch.is_empty() {
                 if let Some(v) = sent.as_deref_mut() {
-                    for e in &batch {
-                        let entry = NlriEntry {
-                            path_id: e.path_id,
-                            nlri: e.nlri.clone(),
-                        };
-                        v.push(e.family, e.attrs.as_ref(), entry);
-                    }
+                    v.extend(&batch);
                 }
                 match self.tx.try_send(ToPeer::Routes(batch)) {
                     Ok(()) => {}
