@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::{ctx, out, RibTask};
 use crate::runs::Runs;
-use crate::tasks::{BmpEvent, BmpSink, BmpSnapshot, BmpViews, Export, ToPeer};
+use crate::tasks::{BmpEvent, BmpSink, BmpSnapshot, BmpViews, Export};
 
 /// Two refreshes for attaching stations closer than this: the peer's
 /// pre-policy table is kept from then on (see `bmp_attach`).
@@ -246,9 +246,9 @@ impl RibTask {
             ..BmpSnapshot::default()
         };
         for (addr, p) in &mut self.peers {
-            let Some(o) = p.out.as_mut() else {
+            if p.out.is_none() {
                 continue;
-            };
+            }
             snap.peers.push((*addr, Arc::clone(&p.session)));
             if !v.pre {
                 continue;
@@ -271,6 +271,10 @@ impl RibTask {
                 // would have every neighbor send its table each time:
                 // after a second refresh within BMP_REFRESH_KEEP the table
                 // is kept from then on.
+                // A refresh asked for already (another station attaching
+                // just before, a policy change) has not begun: its answer
+                // reaches this station too.
+                None if p.refresh_coming => {}
                 None if p.route_refresh => {
                     let now = std::time::Instant::now();
                     if p.bmp_refreshed
@@ -280,7 +284,7 @@ impl RibTask {
                         tracing::info!(%addr, "BMP stations attach often: keeping the pre-policy routes from now on");
                     }
                     p.bmp_refreshed = Some(now);
-                    o.urgent(ToPeer::RequestRefresh);
+                    p.ask_refresh();
                 }
                 None => {
                     // It cannot: keep from now on, for the next station.

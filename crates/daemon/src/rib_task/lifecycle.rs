@@ -60,6 +60,7 @@ impl RibTask {
                         route_refresh,
                         pre: None,
                         bmp_refreshed: None,
+                        refresh_coming: false,
                         solicited: None,
                         gr: gr::Restart::default(),
                         session: Arc::clone(&session),
@@ -115,6 +116,7 @@ impl RibTask {
             p.route_refresh = route_refresh;
             p.enhanced_refresh = enhanced_refresh;
             p.solicited = None;
+            p.refresh_coming = false;
             p.import = import;
             p.keep_filtered = keep_filtered;
             p.out = Some(o);

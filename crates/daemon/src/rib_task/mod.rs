@@ -102,6 +102,9 @@ struct PeerState {
     /// When a BMP station attaching last asked the peer for its routes
     /// again (see `bmp_attach`).
     bmp_refreshed: Option<std::time::Instant>,
+    /// A refresh was asked of the peer task and its answer has not begun
+    /// (`refresh.rs`): a station attaching now sees all of it.
+    refresh_coming: bool,
     /// A refresh we asked for, while the peer re-sends (`refresh.rs`).
     solicited: Option<refresh::Solicited>,
     gr: gr::Restart,

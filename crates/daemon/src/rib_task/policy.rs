@@ -358,9 +358,7 @@ impl RibTask {
             self.reimport(addr);
         } else if p.route_refresh {
             tracing::info!(peer = %addr, "import policy changed: asking the peer for its routes again");
-            if let Some(o) = p.out.as_mut() {
-                o.urgent(ToPeer::RequestRefresh);
-            }
+            p.ask_refresh();
         } else {
             tracing::warn!(peer = %addr, "import policy changed, but the peer supports no route refresh and its pre-policy routes are not kept (keep_pre_policy): the new policy applies to routes it sends from now on");
         }

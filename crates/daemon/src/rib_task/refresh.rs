@@ -10,7 +10,8 @@ use tokio::time::Instant;
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::AfiSafi;
 
-use super::RibTask;
+use super::{PeerState, RibTask};
+use crate::tasks::ToPeer;
 
 impl RibTask {
     pub(super) fn route_refresh(&mut self, addr: IpAddr, r: RouteRefresh) {
@@ -29,6 +30,9 @@ impl RibTask {
             // re-send by EoRR is gone.
             RefreshSubtype::BeginOfRefresh => {
                 let id = p.id;
+                if let Some(p) = self.peers.get_mut(&addr) {
+                    p.refresh_coming = false;
+                }
                 let n = self.rib.mark_stale(id, |f| f == r.family);
                 tracing::info!(%addr, family = %r.family, stale = n, "enhanced route refresh begins");
             }
@@ -61,6 +65,11 @@ impl RibTask {
         // Asked again before the first answer ended (two stations
         // attaching): each answer ends with its own EoRR.
         let mut awaiting = p.solicited.take().map(|s| s.awaiting).unwrap_or_default();
+        // A plain answer has no start marker: it may begin with the next
+        // UPDATE (RFC 2918). An enhanced one begins at BoRR (RFC 7313 §4).
+        if !p.enhanced_refresh {
+            p.refresh_coming = false;
+        }
         if p.enhanced_refresh {
             awaiting.extend(families);
         }
@@ -94,6 +103,19 @@ impl RibTask {
             for f in o.families.clone() {
                 o.refresh(&self.rib, f, true, enhanced);
             }
+        }
+    }
+}
+
+impl PeerState {
+    /// Ask the peer task for the peer's routes again (soft reset in). Until
+    /// the answer begins, a BMP station attaching needs no refresh of its
+    /// own (`bmp_attach`).
+    pub(super) fn ask_refresh(&mut self) {
+        if let Some(o) = self.out.as_mut() {
+            o.urgent(ToPeer::RequestRefresh);
+            // The peer task sends nothing where the session cannot refresh.
+            self.refresh_coming = self.route_refresh;
         }
     }
 }

@@ -25,7 +25,7 @@ use rbgp_wire::{AfiSafi, Nlri, Prefix};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::RibTask;
-use crate::tasks::{RpkiData, ToPeer};
+use crate::tasks::RpkiData;
 
 /// The RPKI data the RIB validates against.
 #[derive(Default)]
@@ -384,9 +384,9 @@ impl RibTask {
             }
         }
         for addr in &refresh {
-            if let Some(o) = self.peers.get_mut(addr).and_then(|p| p.out.as_mut()) {
+            if let Some(p) = self.peers.get_mut(addr).filter(|p| p.out.is_some()) {
                 tracing::info!(peer = %addr, "RPKI states changed under an import policy that matches on them: asking the peer for its routes again");
-                o.urgent(ToPeer::RequestRefresh);
+                p.ask_refresh();
             }
         }
         tracing::info!(

@@ -336,6 +336,48 @@ async fn snapshot_then_changes_equal_the_rib() {
         .all(|e| e.peer_asn == 65002));
 }
 
+/// Stations attaching together (a collector restarting with several
+/// feeds) while the neighbor has not yet begun to answer the first one's
+/// refresh share that answer: the neighbor is asked once, and its table
+/// is not kept as it is for stations attaching minutes apart.
+#[tokio::test]
+async fn stations_attaching_together_share_one_refresh() {
+    let mut sim = Sim::with_policy(Vec::new(), "", POLICY);
+    sim.up(A, &neighbor(65001)).await;
+    let routes = ["203.0.113.0/24", "10.1.0.0/16"];
+    sim.announce(A, V4, &routes, &attrs("65001", A)).await;
+    let asked = |sim: &Sim| {
+        sim.peer(A)
+            .signals
+            .iter()
+            .filter(|s| **s == Signal::RequestRefresh)
+            .count()
+    };
+    // A's task is busy: the request waits in its channel.
+    sim.peer_mut(A).stalled = true;
+    let mut first = Station::attach(&mut sim, ALL, 100_000).await;
+    let mut second = Station::attach(&mut sim, ALL, 100_000).await;
+    sim.peer_mut(A).stalled = false;
+    sim.settle().await;
+    assert_eq!(asked(&sim), 1, "one refresh for both stations");
+    sim.announce(A, V4, &routes, &attrs("65001", A)).await;
+    for st in [&mut first, &mut second] {
+        assert!(st.drain());
+        assert_eq!(st.view(View::PrePolicy, A).len(), 2);
+        check(&sim, st, &[A]).await;
+    }
+    // The answer has begun: a station attaching now asks again (its
+    // routes would otherwise be missed); attaching twice within minutes,
+    // A's table is kept from now on, and a fourth is served from it.
+    let mut third = Station::attach(&mut sim, ALL, 100_000).await;
+    assert_eq!(asked(&sim), 2);
+    sim.announce(A, V4, &routes, &attrs("65001", A)).await;
+    assert!(third.drain());
+    let fourth = Station::attach(&mut sim, ALL, 100_000).await;
+    assert_eq!(asked(&sim), 2);
+    assert_eq!(fourth.view(View::PrePolicy, A).len(), 2);
+}
+
 #[tokio::test]
 async fn a_station_past_its_buffer_is_dropped() {
     let mut sim = Sim::with_policy(Vec::new(), "", POLICY);

@@ -76,6 +76,8 @@ pub struct SimPeer {
     /// Keep the stage it has and ignore new ones (a change still on its
     /// way to the peer task).
     pub stage_frozen: bool,
+    /// The RIB task's inbox, for what the peer task tells it on its own.
+    rib: mpsc::Sender<RibMsg>,
 }
 
 impl SimPeer {
@@ -132,7 +134,18 @@ impl SimPeer {
             ToPeer::RefreshBegin(f) => self.signals.push(Signal::RefreshBegin(f)),
             ToPeer::RefreshEnd(f) => self.signals.push(Signal::RefreshEnd(f)),
             ToPeer::MaxPrefix(n) => self.signals.push(Signal::MaxPrefix(n)),
-            ToPeer::RequestRefresh => self.signals.push(Signal::RequestRefresh),
+            ToPeer::RequestRefresh => {
+                self.signals.push(Signal::RequestRefresh);
+                // As `peer/receive.rs` does before its ROUTE-REFRESH.
+                if self.negotiated.route_refresh {
+                    self.rib
+                        .try_send(RibMsg::RefreshAsked {
+                            addr: self.setup.neighbor.address,
+                            families: self.negotiated.families.clone(),
+                        })
+                        .expect("the RIB inbox has room");
+                }
+            }
             ToPeer::Stage(s) if !self.stage_frozen => self.stage = Some(*s),
             ToPeer::Stage(_) => {}
         }
@@ -370,6 +383,7 @@ impl Sim {
             updates: 0,
             stage: None,
             stage_frozen: false,
+            rib: self.rib.clone(),
         };
         self.peers.insert(ip, peer);
         self.settle().await;
