@@ -33,6 +33,12 @@ pub use rpki::{NeighborRole, Rpki, RtrCache};
 /// The configuration rbgpd runs with when given no file.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
+/// A peer may advertise a long-lived stale time of up to 2^24 s (RFC 9494
+/// §3); its routes are kept at most this long unless the operator says
+/// otherwise (`max_long_lived_stale_time`), as BIRD's `max long lived
+/// stale time` bounds it.
+pub const MAX_LONG_LIVED_STALE_TIME: u32 = 86_400;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// TOML syntax, unknown key or wrong type: toml's message names the
@@ -231,6 +237,7 @@ peer_keys! {
     graceful_shutdown_local_pref: Option<bool>,
     graceful_restart: Option<bool>,
     long_lived_stale_time: Option<u32>,
+    max_long_lived_stale_time: Option<u32>,
     keep_pre_policy: Option<bool>,
     import_policy: Option<Vec<String>>,
     export_policy: Option<Vec<String>>,
@@ -349,6 +356,9 @@ pub struct Neighbor {
     /// with this stale time, and keep a peer's routes, marked LLGR_STALE,
     /// for the stale time it advertises. `None`: off.
     pub long_lived_stale_time: Option<u32>,
+    /// The longest a peer's routes are kept long-lived, whatever stale
+    /// time it advertises (up to 2^24 s, about 194 days).
+    pub max_long_lived_stale_time: u32,
     /// Keep what the peer sent before import policy (listed as the
     /// pre-policy Adj-RIB-In); costs memory per route, so off by default.
     pub keep_pre_policy: bool,
@@ -543,6 +553,11 @@ impl Config {
             graceful_restart: or(&s.graceful_restart, &g.graceful_restart).unwrap_or(true),
             long_lived_stale_time: or(&s.long_lived_stale_time, &g.long_lived_stale_time)
                 .filter(|t| *t > 0),
+            max_long_lived_stale_time: or(
+                &s.max_long_lived_stale_time,
+                &g.max_long_lived_stale_time,
+            )
+            .unwrap_or(MAX_LONG_LIVED_STALE_TIME),
             keep_pre_policy: or(&s.keep_pre_policy, &g.keep_pre_policy).unwrap_or(false),
             policy: PeerPolicy::resolve(
                 &families,
@@ -587,6 +602,14 @@ fn check_settings(s: &PeerSettings) -> Result<(), ConfigError> {
         return Err(invalid(
             "long_lived_stale_time",
             "must fit in 24 bits (at most 16777215 seconds, RFC 9494 §3)",
+        ));
+    }
+    if s.max_long_lived_stale_time
+        .is_some_and(|t| !(1..=0xff_ffff).contains(&t))
+    {
+        return Err(invalid(
+            "max_long_lived_stale_time",
+            "must be 1 to 16777215 seconds (the stale time fits in 24 bits, RFC 9494 §3)",
         ));
     }
     if s.ttl_security == Some(true) && s.multihop.is_some() {

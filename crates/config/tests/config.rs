@@ -98,6 +98,13 @@ fn bad_values_name_the_field() {
         e.contains("neighbors[0]") && e.contains("idle_hold_max"),
         "{e}"
     );
+    let e = err(&format!(
+        "{base}[[neighbors]]\naddress = \"192.0.2.2\"\nremote_asn = 1\nmax_long_lived_stale_time = 16777216\n"
+    ));
+    assert!(
+        e.contains("neighbors[0]") && e.contains("max_long_lived_stale_time"),
+        "{e}"
+    );
     let e = err(&format!("{base}[[neighbors]]\naddress = \"192.0.2.2\"\n"));
     assert!(e.contains("remote_asn"), "{e}");
     let e = err(&format!(

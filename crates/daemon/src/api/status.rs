@@ -76,6 +76,7 @@ pub(super) fn neighbor(n: &NeighborStatus) -> v1::NeighborStatus {
         next_hop_unchanged: Some(c.next_hop_unchanged),
         allow_own_as: Some(c.allow_own_as),
         long_lived_stale_time: c.long_lived_stale_time,
+        max_long_lived_stale_time: Some(c.max_long_lived_stale_time),
         keep_pre_policy: Some(c.keep_pre_policy),
         keep_filtered: Some(c.policy.keep_filtered),
         role: c.role,

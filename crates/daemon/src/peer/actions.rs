@@ -87,7 +87,7 @@ impl Peer {
                     if let Some(n) = self.negotiated.take() {
                         self.stage = None;
                         if self.exports.take().is_some() {
-                            let retain = session::retain(&self.setup.fsm, &n, &reason);
+                            let retain = session::retain(&self.setup, &n, &reason);
                             let _ = self
                                 .rib
                                 .send(RibMsg::Down {

@@ -59,8 +59,11 @@ fn is_hard_reset(n: &Notification) -> bool {
 
 /// What is kept if the session is lost now (RFC 4724 §4.2; with RFC 8538
 /// also after a NOTIFICATION other than Hard Reset; RFC 9494 §4.2 for the
-/// families of the long-lived capability). `None`: the routes go at once.
-pub fn retain(cfg: &PeerConfig, n: &Negotiated, reason: &DownReason) -> Option<Retain> {
+/// families of the long-lived capability, each for the stale time the
+/// peer advertised, at most `max_long_lived_stale_time`). `None`: the
+/// routes go at once.
+pub fn retain(s: &Setup, n: &Negotiated, reason: &DownReason) -> Option<Retain> {
+    let cfg = &s.fsm;
     let gr = n
         .peer_graceful_restart
         .as_ref()
@@ -84,7 +87,10 @@ pub fn retain(cfg: &PeerConfig, n: &Negotiated, reason: &DownReason) -> Option<R
         n.peer_llgr
             .iter()
             .filter(|f| n.families.contains(&f.family) && f.stale_time > 0)
-            .map(|f| (f.family, f.stale_time))
+            .map(|f| {
+                let t = f.stale_time.min(s.neighbor.max_long_lived_stale_time);
+                (f.family, t)
+            })
             .collect()
     } else {
         Vec::new()
@@ -228,33 +234,33 @@ mod tests {
         let s = setup("remote_asn = 65001\ngraceful_restart = true");
         let mut n = negotiated(65001);
         // No capability from the peer: nothing kept.
-        assert_eq!(retain(&s.fsm, &n, &DownReason::ConnectionLost), None);
+        assert_eq!(retain(&s, &n, &DownReason::ConnectionLost), None);
         n.peer_graceful_restart = Some(gr(false, &[V4, AfiSafi::IPV4_FLOWSPEC]));
-        let kept = retain(&s.fsm, &n, &DownReason::ConnectionLost).unwrap();
+        let kept = retain(&s, &n, &DownReason::ConnectionLost).unwrap();
         assert_eq!(kept.families, vec![V4], "only negotiated families");
         assert_eq!(kept.restart_time, 90);
         // Without the N bit (RFC 8538), a hold timer expiry or a
         // NOTIFICATION ends retention; an administrative stop always does.
-        assert_eq!(retain(&s.fsm, &n, &DownReason::HoldTimerExpired), None);
+        assert_eq!(retain(&s, &n, &DownReason::HoldTimerExpired), None);
         let cease = Notification::new(codes::CEASE, cease_sub::ADMINISTRATIVE_RESET, vec![]);
         assert_eq!(
-            retain(&s.fsm, &n, &DownReason::NotificationReceived(cease.clone())),
+            retain(&s, &n, &DownReason::NotificationReceived(cease.clone())),
             None
         );
-        assert_eq!(retain(&s.fsm, &n, &DownReason::ManualStop), None);
+        assert_eq!(retain(&s, &n, &DownReason::ManualStop), None);
         n.peer_graceful_restart = Some(gr(true, &[V4]));
-        assert!(retain(&s.fsm, &n, &DownReason::HoldTimerExpired).is_some());
-        assert!(retain(&s.fsm, &n, &DownReason::NotificationReceived(cease)).is_some());
+        assert!(retain(&s, &n, &DownReason::HoldTimerExpired).is_some());
+        assert!(retain(&s, &n, &DownReason::NotificationReceived(cease)).is_some());
         let hard = Notification::new(codes::CEASE, cease_sub::HARD_RESET, vec![]);
         assert_eq!(
-            retain(&s.fsm, &n, &DownReason::ErrorSent(hard)),
+            retain(&s, &n, &DownReason::ErrorSent(hard)),
             None,
             "RFC 8538 §3: Hard Reset"
         );
         // We did not advertise graceful restart: the peer's capability
         // does not make us a helper.
         let plain = setup("remote_asn = 65001\ngraceful_restart = false");
-        assert_eq!(retain(&plain.fsm, &n, &DownReason::ConnectionLost), None);
+        assert_eq!(retain(&plain, &n, &DownReason::ConnectionLost), None);
     }
 
     #[test]
@@ -274,13 +280,36 @@ mod tests {
             },
         ];
         assert!(llgr_negotiated(&s.fsm, &n));
-        let kept = retain(&s.fsm, &n, &DownReason::ConnectionLost).unwrap();
+        let kept = retain(&s, &n, &DownReason::ConnectionLost).unwrap();
         assert!(kept.families.is_empty());
         assert_eq!(kept.restart_time, 0, "long-lived retention starts at once");
         assert_eq!(kept.long_lived, vec![(V6, 500)]);
         let gr_only = setup("remote_asn = 65001\ngraceful_restart = true");
         assert!(!llgr_negotiated(&gr_only.fsm, &n));
-        assert_eq!(retain(&gr_only.fsm, &n, &DownReason::ConnectionLost), None);
+        assert_eq!(retain(&gr_only, &n, &DownReason::ConnectionLost), None);
+    }
+
+    /// A peer may advertise up to 2^24 - 1 s (RFC 9494 §3, about 194
+    /// days): its routes are kept at most a day, or what the operator sets.
+    #[test]
+    fn long_lived_retention_is_bounded() {
+        let mut n = negotiated(65001);
+        n.peer_llgr = vec![LlgrFamily {
+            family: V6,
+            forwarding: true,
+            stale_time: 0xff_ffff,
+        }];
+        let kept = |s: &Setup| {
+            retain(s, &n, &DownReason::ConnectionLost)
+                .unwrap()
+                .long_lived
+        };
+        let s = setup("remote_asn = 65001\ngraceful_restart = true\nlong_lived_stale_time = 300");
+        assert_eq!(kept(&s), vec![(V6, 86_400)]);
+        let s = setup(
+            "remote_asn = 65001\ngraceful_restart = true\nlong_lived_stale_time = 300\nmax_long_lived_stale_time = 604800",
+        );
+        assert_eq!(kept(&s), vec![(V6, 604_800)]);
     }
 
     #[test]

@@ -417,7 +417,7 @@ impl Sim {
     pub async fn down(&mut self, addr: &str, reason: DownReason) {
         let ip: IpAddr = addr.parse().unwrap();
         let p = self.peers.get_mut(&ip).expect("peer");
-        let retain = session::retain(&p.setup.fsm, &p.negotiated, &reason);
+        let retain = session::retain(&p.setup, &p.negotiated, &reason);
         p.rx = None;
         p.table.clear();
         self.send(RibMsg::Down {
