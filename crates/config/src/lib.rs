@@ -260,6 +260,19 @@ pub struct DynamicNeighbor {
     #[serde(deserialize_with = "parsed")]
     pub prefix: Prefix,
     pub peer_group: String,
+    /// Neighbors of the range at once: each address that connects gets a
+    /// task (about 16 KiB) until its session ends or it sends no OPEN in
+    /// time; past this, connections from new addresses are closed (FRR's
+    /// `bgp listen limit`).
+    #[serde(default = "default_dynamic_max")]
+    pub max_neighbors: u32,
+}
+
+/// `max_neighbors` of a dynamic-neighbor range when not given.
+pub const DYNAMIC_MAX_NEIGHBORS: u32 = 1_000;
+
+fn default_dynamic_max() -> u32 {
+    DYNAMIC_MAX_NEIGHBORS
 }
 
 /// A route to originate at start-up.
@@ -451,6 +464,12 @@ impl Config {
             })?;
         }
         for (i, d) in self.dynamic_neighbors.iter().enumerate() {
+            if d.max_neighbors == 0 {
+                return Err(invalid(
+                    format!("dynamic_neighbors[{i}].max_neighbors"),
+                    "must be at least 1",
+                ));
+            }
             if !self.peer_groups.contains_key(&d.peer_group) {
                 return Err(invalid(
                     format!("dynamic_neighbors[{i}].peer_group"),

@@ -197,11 +197,23 @@ impl Supervisor {
 
     /// The dynamic-neighbor range `ip` falls in.
     fn range_of(&self, ip: IpAddr) -> Option<&rbgp_config::DynamicNeighbor> {
-        let host = rbgp_wire::Prefix::new(ip, if ip.is_ipv4() { 32 } else { 128 })?;
+        let host = host(ip)?;
         self.config
             .dynamic_neighbors
             .iter()
             .find(|d| d.prefix.contains(&host))
+    }
+
+    /// The range of `ip` and its `max_neighbors` when that many of its
+    /// neighbors have a task: a new address must wait for one to end.
+    fn range_full(&self, ip: IpAddr) -> Option<(rbgp_wire::Prefix, u32)> {
+        let d = self.range_of(ip)?;
+        let live = self
+            .peers
+            .iter()
+            .filter(|(a, h)| h.dynamic && host(**a).is_some_and(|p| d.prefix.contains(&p)))
+            .count();
+        (live >= d.max_neighbors as usize).then_some((d.prefix, d.max_neighbors))
     }
 
     /// The neighbor a connection from `ip` makes through its dynamic range;
@@ -233,6 +245,12 @@ impl Supervisor {
         match self.dynamic_neighbor(ip) {
             Ok(n) => {
                 if !sockets::accepted(&s, &n, asn) {
+                    return;
+                }
+                if let Some((range, max)) = self.range_full(ip) {
+                    if self.log_limit.check("inbound connections") {
+                        tracing::warn!(from = %ip, %range, max_neighbors = max, "dynamic neighbor range full, connection closed");
+                    }
                     return;
                 }
                 self.spawn(n, true, false).await;
@@ -600,4 +618,9 @@ pub async fn run(
             }
         }
     }
+}
+
+/// `ip` as a host prefix, to match it against ranges.
+fn host(ip: IpAddr) -> Option<rbgp_wire::Prefix> {
+    rbgp_wire::Prefix::new(ip, if ip.is_ipv4() { 32 } else { 128 })
 }

@@ -137,9 +137,15 @@ pub fn dynamic_from_proto(d: &v1::DynamicNeighbor) -> Result<DynamicNeighbor, Fi
     if d.peer_group.trim().is_empty() {
         return Err(FieldError::new("peer_group", "required"));
     }
+    if d.max_neighbors == Some(0) {
+        return Err(FieldError::new("max_neighbors", "must be at least 1"));
+    }
     Ok(DynamicNeighbor {
         prefix,
         peer_group: d.peer_group.trim().to_string(),
+        max_neighbors: d
+            .max_neighbors
+            .unwrap_or(rbgp_config::DYNAMIC_MAX_NEIGHBORS),
     })
 }
 
@@ -209,20 +215,22 @@ mod tests {
             .field,
             "name"
         );
-        let d = dynamic_from_proto(&v1::DynamicNeighbor {
+        let mut range = v1::DynamicNeighbor {
             prefix: "198.51.100.0/24".into(),
             peer_group: "t".into(),
-        })
-        .unwrap();
+            max_neighbors: None,
+        };
+        let d = dynamic_from_proto(&range).unwrap();
         assert_eq!(d.prefix.to_string(), "198.51.100.0/24");
+        assert_eq!(d.max_neighbors, rbgp_config::DYNAMIC_MAX_NEIGHBORS);
+        range.max_neighbors = Some(0);
         assert_eq!(
-            dynamic_from_proto(&v1::DynamicNeighbor {
-                prefix: "198.51.100.0/24".into(),
-                peer_group: String::new()
-            })
-            .unwrap_err()
-            .field,
-            "peer_group"
+            dynamic_from_proto(&range).unwrap_err().field,
+            "max_neighbors"
         );
+        range.max_neighbors = Some(20);
+        assert_eq!(dynamic_from_proto(&range).unwrap().max_neighbors, 20);
+        range.peer_group = String::new();
+        assert_eq!(dynamic_from_proto(&range).unwrap_err().field, "peer_group");
     }
 }

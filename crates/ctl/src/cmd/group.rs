@@ -41,6 +41,10 @@ enum DynamicAction {
         prefix: String,
         #[arg(long)]
         group: String,
+        /// Neighbors of the range at once (default 1000): connections
+        /// from new addresses past it are closed.
+        #[arg(long)]
+        max_neighbors: Option<u32>,
     },
     /// Stop accepting them (sessions from the range are closed).
     Delete { prefix: String },
@@ -104,17 +108,23 @@ pub async fn dynamic(c: &mut Clients, a: DynamicArgs, json: bool) -> anyhow::Res
             if json {
                 return print_json(&r);
             }
-            let mut t = Table::new(&["Range", "Group"]);
+            let mut t = Table::new(&["Range", "Group", "Max"]);
             for d in r.ranges {
-                t.row(vec![d.prefix.into(), d.peer_group.into()]);
+                let max = d.max_neighbors.map_or("-".into(), |m| m.to_string());
+                t.row(vec![d.prefix.into(), d.peer_group.into(), max.into()]);
             }
             t.print();
             Ok(())
         }
-        Some(DynamicAction::Add { prefix, group }) => {
+        Some(DynamicAction::Add {
+            prefix,
+            group,
+            max_neighbors,
+        }) => {
             let range = DynamicNeighbor {
                 prefix: prefix.clone(),
                 peer_group: group,
+                max_neighbors,
             };
             c.neighbor
                 .add_dynamic_neighbor(AddDynamicNeighborRequest { range: Some(range) })

@@ -331,6 +331,7 @@ impl NeighborService for Service {
         let canon = DynamicNeighbor {
             prefix: key.clone(),
             peer_group: range.peer_group.clone(),
+            max_neighbors: Some(range.max_neighbors),
         };
         self.inner
             .store
@@ -379,6 +380,7 @@ impl NeighborService for Service {
             .map(|d| DynamicNeighbor {
                 prefix: d.prefix.to_string(),
                 peer_group: d.peer_group.clone(),
+                max_neighbors: Some(d.max_neighbors),
             })
             .collect();
         Ok(Response::new(ListDynamicNeighborsResponse { ranges }))
