@@ -22,7 +22,18 @@ pub struct Api {
     pub read_only: bool,
     #[serde(default)]
     pub listeners: Vec<Spanned<ApiListener>>,
+    /// Connections each listener (the Unix socket too) holds at once;
+    /// past it a new connection is closed at once. Default 256.
+    pub max_connections: Option<u32>,
+    /// HTTP/2 streams (calls, watches) one connection may have open at
+    /// once (RFC 9113 §5.1.2); a client past it waits. Default 1024.
+    pub max_streams: Option<u32>,
 }
+
+/// `[api] max_connections` when not given.
+pub const MAX_CONNECTIONS: u32 = 256;
+/// `[api] max_streams` when not given.
+pub const MAX_STREAMS: u32 = 1024;
 
 /// A TCP listener: mTLS (all of cert, key, client_ca), or a bearer token
 /// read from `token_file`, or both.
@@ -71,6 +82,16 @@ pub struct Metrics {
 }
 
 impl Api {
+    /// Connections per listener (see `max_connections`).
+    pub fn connections(&self) -> u32 {
+        self.max_connections.unwrap_or(MAX_CONNECTIONS)
+    }
+
+    /// Streams per connection (see `max_streams`).
+    pub fn streams(&self) -> u32 {
+        self.max_streams.unwrap_or(MAX_STREAMS)
+    }
+
     /// The Unix socket path.
     pub fn socket_path(&self, state_dir: &Path) -> PathBuf {
         self.socket
@@ -82,6 +103,14 @@ impl Api {
     /// anyone who can reach the port, and half an mTLS setup is a typo:
     /// both are errors naming the key and the listener's line in `text`.
     pub(crate) fn check(&self, text: &str) -> Result<(), ConfigError> {
+        for (key, v) in [
+            ("api.max_connections", self.max_connections),
+            ("api.max_streams", self.max_streams),
+        ] {
+            if v == Some(0) {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
         for (i, l) in self.listeners.iter().enumerate() {
             let line = line_of(text, l.span().start);
             let at = |key: &str| format!("api.listeners[{i}].{key} (line {line})");

@@ -186,6 +186,8 @@ fn api_partial_mtls_and_no_auth_name_key_and_line() {
         e.contains("api.listeners[0].token_file") && e.contains("mTLS"),
         "{e}"
     );
+    let e = err(&format!("{API_BASE}[api]\nmax_connections = 0\n"));
+    assert!(e.contains("api.max_connections"), "{e}");
     let e = err(&format!("{API_BASE}[api]\nsocket_mode = 438\n"));
     assert!(e.contains("socket_mode") && e.contains("line 6"), "{e}");
     let e = err(&format!("{API_BASE}[metrics]\nlisten = \"localhost\"\n"));

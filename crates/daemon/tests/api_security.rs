@@ -29,6 +29,36 @@ impl Drop for Rbgpd {
     }
 }
 
+impl Rbgpd {
+    /// rbgpd on `conf` in `dir`, once its Unix socket answers (the
+    /// configuration's `state_dir` must be `dir/state`).
+    fn start(dir: &Path, conf: &str) -> Rbgpd {
+        let log = std::fs::File::create(dir.join("rbgpd.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_rbgpd"))
+            .arg(conf)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let d = Rbgpd {
+            daemon: Daemon::new("rbgpd", child, "KILL"),
+            dir: dir.to_path_buf(),
+        };
+        let sock = format!("unix://{}", dir.join("state/rbgpd.sock").display());
+        let end = Instant::now() + Duration::from_secs(20);
+        while !ctl(&sock, "health").0 {
+            assert!(
+                Instant::now() < end,
+                "rbgpd did not come up:\n{}",
+                std::fs::read_to_string(dir.join("rbgpd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        d
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -104,28 +134,8 @@ read_only = true
             state.display()
         ),
     );
-    let log = std::fs::File::create(dir.join("rbgpd.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_rbgpd"))
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let d = Rbgpd {
-        daemon: Daemon::new("rbgpd", child, "KILL"),
-        dir: dir.clone(),
-    };
+    let d = Rbgpd::start(&dir, &conf);
     let sock = format!("unix://{}", state.join("rbgpd.sock").display());
-    let end = Instant::now() + Duration::from_secs(20);
-    while !ctl(&sock, "health").0 {
-        assert!(
-            Instant::now() < end,
-            "rbgpd did not come up:\n{}",
-            std::fs::read_to_string(d.dir.join("rbgpd.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
     let add = "rib add 203.0.113.7/32 --nexthop 192.0.2.1 --community 65535:666";
 
     // The Unix socket is read-only here: reads work, every mutation is refused.
@@ -202,4 +212,78 @@ read_only = true
     let (ok, out) = with(&cli_c, &cli_k, "neighbor 192.0.2.9 add");
     assert!(!ok && out.contains("neighbor.settings.remote_asn"), "{out}");
     drop(d);
+}
+
+/// `[api] max_connections`: each listener holds that many connections and
+/// closes one more as it is accepted (the Unix socket and a TCP listener
+/// alike); a freed slot takes the next client.
+#[test]
+fn a_full_listener_closes_new_connections() {
+    let dir = std::env::temp_dir().join(format!("rbgp-api-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = write(&dir, "token", "s3cret-token-for-the-api-test\n");
+    let port = free_port();
+    let state = dir.join("state");
+    let conf = write(
+        &dir,
+        "rbgpd.toml",
+        &format!(
+            "[global]\nasn = 65001\nrouter_id = \"192.0.2.1\"\nlisten = []\nstate_dir = \"{}\"\n\
+             [api]\nmax_connections = 4\n\
+             [[api.listeners]]\naddress = \"127.0.0.1:{port}\"\ntoken_file = \"{token}\"\n",
+            state.display()
+        ),
+    );
+    let d = Rbgpd::start(&dir, &conf);
+    let path = state.join("rbgpd.sock");
+    let sock = format!("unix://{}", path.display());
+    let rbgpd_log = || std::fs::read_to_string(d.dir.join("rbgpd.log")).unwrap_or_default();
+    // What the server sends first on a connection: its HTTP/2 SETTINGS
+    // (RFC 9113 §3.4) when taken, nothing (EOF) when closed.
+    fn first_bytes(c: &mut impl std::io::Read) -> usize {
+        let mut buf = [0u8; 64];
+        c.read(&mut buf).unwrap_or(0)
+    }
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut c = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert!(
+            first_bytes(&mut c) > 0,
+            "a connection within the limit is served"
+        );
+        held.push(c);
+    }
+    let mut extra = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(first_bytes(&mut extra), 0, "the fifth is closed");
+    assert!(
+        !ctl(&sock, "health").0,
+        "no client gets in while four are held"
+    );
+
+    let mut tcp_held = Vec::new();
+    for _ in 0..4 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert!(first_bytes(&mut c) > 0, "TCP: within the limit");
+        tcp_held.push(c);
+    }
+    let mut extra = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(first_bytes(&mut extra), 0, "TCP: the fifth is closed");
+
+    // Closed connections give their slots back.
+    drop(held);
+    let end = Instant::now() + Duration::from_secs(10);
+    while !ctl(&sock, "health").0 {
+        assert!(Instant::now() < end, "slots not freed:\n{}", rbgpd_log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(rbgpd_log().contains("API listener full"), "{}", rbgpd_log());
 }

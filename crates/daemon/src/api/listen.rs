@@ -23,7 +23,13 @@ use tonic::transport::server::Router;
 use tonic::transport::Server;
 
 use super::auth::{self, Auth};
+use super::limit::Slots;
 use super::{Inner, Service};
+
+/// HTTP/2 PING interval on an idle API connection, and how long its
+/// answer may take before the connection is closed.
+const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(60);
+const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Every service of one listener.
 fn router<L: Clone>(mut server: Server<L>, svc: Service, auth: Auth) -> anyhow::Result<Router<L>> {
@@ -82,7 +88,18 @@ pub(super) async fn serve(
     let mut tasks = Vec::new();
     // A server whose calls are counted for /metrics.
     let calls: Arc<dyn CallObserver> = inner.calls.clone();
-    let server = || Server::builder().layer(ObserveLayer::new(Arc::clone(&calls)));
+    // HTTP/2 bounds what one connection holds (RFC 9113 §5.1.2: a client
+    // past max_streams waits); keepalive pings find clients that are gone,
+    // whose connections would otherwise keep their slot (`limit.rs`).
+    let streams = config.api.streams();
+    let server = || {
+        Server::builder()
+            .max_concurrent_streams(streams)
+            .http2_keepalive_interval(Some(KEEPALIVE))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .layer(ObserveLayer::new(Arc::clone(&calls)))
+    };
+    let max = config.api.connections();
     let path = config.api.socket_path(&config.global.state_dir);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -103,7 +120,11 @@ pub(super) async fn serve(
     let unix_stopped = inner.stopped();
     tasks.push(tokio::spawn(async move {
         // Through the :authority fix for grpc-core clients (authority.rs).
-        let incoming = UnixListenerStream::new(unix).map(|c| c.map(super::authority::fix));
+        let mut slots = Slots::new(max, "unix".into());
+        let incoming = UnixListenerStream::new(unix).filter_map(move |c| match c {
+            Ok(c) => slots.admit(c).map(|c| Ok(super::authority::fix(c))),
+            Err(e) => Some(Err(e)),
+        });
         let stopped = unix_stopped;
         if let Err(e) = r.serve_with_incoming_shutdown(incoming, stopped).await {
             tracing::error!(error = %e, "API socket server stopped");
@@ -131,8 +152,13 @@ pub(super) async fn serve(
             .with_context(|| format!("API listener {}", l.address))?;
         tracing::info!(address = %l.address, mtls = l.mtls().is_some(), token = l.token_file.is_some(), read_only = l.read_only, "API listening");
         let stopped = inner.stopped();
+        let address = l.address;
         tasks.push(tokio::spawn(async move {
-            let incoming = TcpListenerStream::new(tcp);
+            let mut slots = Slots::new(max, address.to_string());
+            let incoming = TcpListenerStream::new(tcp).filter_map(move |c| match c {
+                Ok(c) => slots.admit(c).map(Ok),
+                Err(e) => Some(Err(e)),
+            });
             if let Err(e) = r.serve_with_incoming_shutdown(incoming, stopped).await {
                 tracing::error!(error = %e, "API TCP server stopped");
             }

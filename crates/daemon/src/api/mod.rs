@@ -15,6 +15,7 @@ mod control_svc;
 mod event;
 mod global;
 mod injection;
+mod limit;
 mod listen;
 pub mod metrics;
 mod neighbor;
