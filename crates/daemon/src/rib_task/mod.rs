@@ -75,6 +75,9 @@ use ctx;
 
 /// UPDATEs after which attribute sets no route uses any more are let go.
 const COLLECT_EVERY: usize = 100_000;
+/// Or sooner: once sets of this many bytes (or as many as the last
+/// collection kept, if more) were added (`Interner::due`).
+const COLLECT_FLOOR: usize = 16 << 20;
 
 /// A peer the RIB knows: up, or restarting with stale routes.
 struct PeerState {
@@ -132,6 +135,8 @@ pub struct RibTask {
     add_path_outs: bool,
     /// [`JOURNAL_MAX`] and [`JOURNAL_MIN`], smaller in tests.
     journal_max: usize,
+    /// [`COLLECT_FLOOR`], smaller in tests.
+    collect_floor: usize,
     journal_min: usize,
     local_id: PeerId,
     peers: FxHashMap<IpAddr, PeerState>,
@@ -174,6 +179,7 @@ impl RibTask {
             journal: Default::default(),
             add_path_outs: false,
             journal_max: JOURNAL_MAX,
+            collect_floor: COLLECT_FLOOR,
             journal_min: JOURNAL_MIN,
             local_id,
             peers: FxHashMap::default(),
@@ -382,6 +388,13 @@ impl RibTask {
         self.peers.values().filter_map(|p| p.gr.deadline()).min()
     }
 
+    /// A smaller floor for collecting unused attribute sets.
+    #[cfg(test)]
+    pub fn with_collect_floor(mut self, bytes: usize) -> Self {
+        self.collect_floor = bytes;
+        self
+    }
+
     /// A smaller journal bound, to test what a peer far behind does.
     #[cfg(test)]
     pub fn with_journal_max(mut self, n: usize) -> Self {
@@ -573,7 +586,7 @@ impl RibTask {
                 }
             }
         }
-        if self.updates_since_collect > COLLECT_EVERY {
+        if self.updates_since_collect > COLLECT_EVERY || self.interner.due(self.collect_floor) {
             self.collect();
         }
     }

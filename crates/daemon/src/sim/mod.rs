@@ -14,6 +14,7 @@ pub(crate) mod harness;
 
 mod add_path;
 mod bmp;
+mod collect;
 mod export_rules;
 mod flow;
 mod injection;

@@ -13,6 +13,10 @@ use super::Attrs;
 #[derive(Debug, Default)]
 pub struct Interner {
     set: FxHashSet<Arc<Attrs>>,
+    /// [`Attrs::approx_size`] of the sets added since the last collection,
+    /// and of those the last one kept.
+    added: usize,
+    kept: usize,
 }
 
 impl Interner {
@@ -25,6 +29,7 @@ impl Interner {
         if let Some(x) = self.set.get(&a) {
             return Arc::clone(x);
         }
+        self.added += a.approx_size();
         let x = Arc::new(a);
         self.set.insert(Arc::clone(&x));
         x
@@ -37,6 +42,7 @@ impl Interner {
         if let Some(x) = self.set.get(&**a) {
             return Arc::clone(x);
         }
+        self.added += a.approx_size();
         self.set.insert(Arc::clone(a));
         Arc::clone(a)
     }
@@ -51,7 +57,26 @@ impl Interner {
 
     /// Forget attribute sets only the interner still holds.
     pub fn collect(&mut self) {
-        self.set.retain(|a| Arc::strong_count(a) > 1);
+        let mut kept = 0;
+        self.set.retain(|a| {
+            let live = Arc::strong_count(a) > 1;
+            if live {
+                kept += a.approx_size();
+            }
+            live
+        });
+        self.kept = kept;
+        self.added = 0;
+    }
+
+    /// Whether sets added since the last collection reach what that one
+    /// kept, or `floor` (bytes, [`Attrs::approx_size`]): unused sets then
+    /// take at most about as much memory as used ones, or the floor,
+    /// however few UPDATEs made them (a peer re-announcing one prefix
+    /// with a new large set each time). The collections a growing table
+    /// causes are spaced geometrically.
+    pub fn due(&self, floor: usize) -> bool {
+        self.added >= self.kept.max(floor)
     }
 }
 
@@ -81,6 +106,31 @@ mod tests {
         drop((x, y));
         i.collect();
         assert!(i.is_empty());
+    }
+
+    #[test]
+    fn collection_is_due_after_as_much_as_it_kept() {
+        let mut i = Interner::new();
+        let set = |n: u32| Attrs {
+            communities: (0..n).map(rbgp_wire::attr::Community).collect(),
+            ..Attrs::default()
+        };
+        let big = set(1000);
+        let size = big.approx_size();
+        assert!(size > 4000, "{size}");
+        let held = i.intern(big);
+        assert!(!i.due(10 * size));
+        assert!(i.due(size), "the floor reached");
+        i.collect();
+        assert!(!i.due(0), "nothing added since; the kept set sets the bar");
+        // Sets nobody keeps (a peer replacing its one route's set).
+        for n in 1..=3 {
+            drop(i.intern(set(1000 + n)));
+        }
+        assert!(i.due(0));
+        i.collect();
+        assert_eq!(i.len(), 1);
+        drop(held);
     }
 
     #[test]

@@ -38,6 +38,26 @@ pub struct Attrs {
 }
 
 impl Attrs {
+    /// About the memory the set holds: its inline part and its lists
+    /// (other attributes by their wire size). For deciding when to let
+    /// go of unused sets, not an exact count.
+    pub fn approx_size(&self) -> usize {
+        use std::mem::size_of;
+        let asns: usize = self.as_path.segments.iter().map(|s| s.asns.len()).sum();
+        let mut other = Vec::new();
+        for a in &self.other {
+            a.encode(&rbgp_wire::Context::default(), &mut other);
+        }
+        size_of::<Attrs>()
+            + 4 * asns
+            + 4 * self.communities.len()
+            + 8 * self.ext_communities.len()
+            + 12 * self.large_communities.len()
+            + 4 * self.cluster_list.len()
+            + self.other.len() * size_of::<PathAttribute>()
+            + other.len()
+    }
+
     pub fn has_community(&self, c: rbgp_wire::attr::Community) -> bool {
         self.communities.contains(&c)
     }
