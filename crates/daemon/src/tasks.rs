@@ -349,6 +349,13 @@ impl BmpEvent {
             | BmpEvent::Best(v)
             | BmpEvent::Sent(_, v)
             | BmpEvent::Offered(_, v) => v.routes().max(1),
+            // As received: its routes and attributes (one UPDATE may
+            // carry thousands of either).
+            BmpEvent::Received(_, u) => {
+                let mp = u.mp_reach().map_or(0, |m| m.nlri.len())
+                    + u.mp_unreach().map_or(0, |m| m.withdrawn.len());
+                (u.nlri.len() + u.withdrawn.len() + mp + u.attributes.len()).max(1)
+            }
             _ => 1,
         }
     }

@@ -17,8 +17,10 @@ use super::{until_next, Ends};
 use crate::tasks::{BmpEvent, BmpSink, BmpViews, RibMsg, BMP_Q};
 use rbgp_mrt::file::MrtFile;
 
-/// UPDATEs that may wait for the writer.
-const LIMIT: usize = 1_000_000;
+/// What may wait for the writer, in routes and attributes of the UPDATEs
+/// (`BmpEvent::weight`): a full table's with room to spare, and a bound
+/// on memory however large the UPDATEs are.
+const LIMIT: usize = 4_000_000;
 
 /// Open the file for the interval that starts now.
 async fn open(c: &Mrt) -> std::io::Result<MrtFile> {

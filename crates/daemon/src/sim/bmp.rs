@@ -414,6 +414,28 @@ async fn a_station_past_its_buffer_is_dropped() {
     assert_eq!(third.view(View::LocRib, "0.0.0.0").len(), 200);
 }
 
+/// The pre-policy view passes UPDATEs as received: one counts against the
+/// station's buffer by its routes and attributes, not as one event, so an
+/// UPDATE of thousands of prefixes cannot slip past the limit.
+#[tokio::test]
+async fn a_large_update_counts_by_its_routes() {
+    let mut sim = Sim::with_policy(Vec::new(), "", POLICY);
+    sim.up(A, &format!("{}\nkeep_pre_policy = true", neighbor(65001)))
+        .await;
+    let pre = BmpViews {
+        pre: true,
+        ..BmpViews::default()
+    };
+    let mut st = Station::attach(&mut sim, pre, 100).await;
+    let prefixes: Vec<String> = (0..200).map(|i| format!("198.18.{i}.0/24")).collect();
+    let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    sim.announce(A, V4, &refs[..50], &attrs("65001", A)).await;
+    assert!(st.drain(), "50 routes fit");
+    assert_eq!(st.view(View::PrePolicy, A).len(), 50);
+    sim.announce(A, V4, &refs, &attrs("65001", A)).await;
+    assert!(!st.drain(), "one UPDATE of 200 routes is past 100");
+}
+
 /// While messages wait for the RIB task, its events for a station wait
 /// too, up to a few thousand routes: under load the station's thread
 /// wakes once per batch of routes, not once per message; once nothing
