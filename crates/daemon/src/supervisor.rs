@@ -47,6 +47,8 @@ pub struct Supervisor {
     pub listeners: Listeners,
     /// What connection floods make us log: a few lines per window.
     log_limit: crate::loglimit::LogLimit,
+    /// Room in the RIB's inbox, shared by the peer tasks.
+    room: peer::room::Room,
 }
 
 impl Supervisor {
@@ -68,6 +70,7 @@ impl Supervisor {
             disabled,
             listeners: Listeners::default(),
             log_limit: crate::loglimit::LogLimit::default(),
+            room: peer::room::Room::new(peer::room::RIB_ROOM),
         }
     }
 
@@ -82,6 +85,7 @@ impl Supervisor {
         setup.enabled = !self.disabled.contains(&n.address);
         let wiring = Wiring {
             rib: self.rib.clone(),
+            room: self.room.clone(),
             conn_rx,
             ctl_rx,
             status: status_tx,

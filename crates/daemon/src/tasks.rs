@@ -170,6 +170,9 @@ pub enum RibMsg {
     Updates {
         addr: IpAddr,
         updates: Vec<Received>,
+        /// Their share of the inbox's room (`peer/room.rs`), given back
+        /// once they are imported.
+        room: Option<tokio::sync::OwnedSemaphorePermit>,
     },
     /// ROUTE-REFRESH received (RFC 2918, RFC 7313).
     RouteRefresh {
@@ -443,6 +446,8 @@ pub struct Up {
     /// ADD-PATH send per family: how many paths (usize::MAX = all).
     pub add_path_send: Vec<(AfiSafi, usize)>,
     pub max_prefixes: Option<u32>,
+    /// Past `max_prefixes` only a warning is logged (the session stays).
+    pub max_prefixes_warning_only: bool,
     /// RFC 2918 negotiated: the peer can be asked to send its routes again.
     pub route_refresh: bool,
     /// RFC 7313 negotiated: refreshes are bracketed by BoRR/EoRR.

@@ -20,6 +20,7 @@ mod inbound;
 mod io;
 pub(crate) mod pack;
 mod receive;
+pub(crate) mod room;
 pub(crate) mod session;
 mod setup;
 mod timers;
@@ -48,6 +49,8 @@ use timers::Timers;
 /// The channels a peer task is wired to.
 pub struct Wiring {
     pub rib: mpsc::Sender<RibMsg>,
+    /// Room in the RIB's inbox for decoded UPDATEs (`room.rs`).
+    pub room: room::Room,
     pub conn_rx: mpsc::Receiver<TcpStream>,
     pub ctl_rx: mpsc::Receiver<PeerCtl>,
     pub status: watch::Sender<SessionStatus>,
@@ -83,6 +86,10 @@ struct Peer {
     tx_ctx: Context,
     negotiated: Option<Negotiated>,
     rib: mpsc::Sender<RibMsg>,
+    room: room::Room,
+    /// [`room::decoded_size`] of the UPDATEs decoded and not yet handed
+    /// to the RIB.
+    decoded: usize,
     exports: Option<mpsc::Receiver<ToPeer>>,
     /// The neighbor's import as the RIB task last gave it (`stage.rs`).
     stage: Option<crate::stage::Stage>,
@@ -169,6 +176,7 @@ impl Peer {
 pub async fn run(setup: Setup, w: Wiring) {
     let Wiring {
         rib,
+        room,
         mut conn_rx,
         mut ctl_rx,
         status,
@@ -189,6 +197,8 @@ pub async fn run(setup: Setup, w: Wiring) {
         tx_ctx: Context::default(),
         negotiated: None,
         rib,
+        room,
+        decoded: 0,
         exports: None,
         stage: None,
         connecting: None,

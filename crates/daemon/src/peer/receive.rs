@@ -9,6 +9,7 @@ use rbgp_fsm::{Event, State};
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::Message;
 
+use super::room::{decoded_size, RIB_ROOM};
 use super::Peer;
 use crate::control::Direction;
 use crate::metrics::count_message;
@@ -40,6 +41,7 @@ impl Peer {
                     break;
                 }
             };
+            let wire = bytes.len();
             let d = match Message::decode(&bytes, &self.rx_ctx) {
                 Ok(d) => d,
                 Err(e) => {
@@ -108,6 +110,7 @@ impl Peer {
                         }
                     }
                     if established {
+                        self.decoded += decoded_size(&u, wire);
                         let staged = self.stage.as_mut().and_then(|s| s.run(&u, &d.verdict));
                         batch.push(Received {
                             update: u,
@@ -145,11 +148,18 @@ impl Peer {
             s.flush_hits();
         }
         let updates = std::mem::take(batch);
+        // Room for them first: a peer flooding large UPDATEs waits here
+        // (and reads nothing) while the RIB catches up.
+        let room = self
+            .room
+            .take(std::mem::take(&mut self.decoded), RIB_ROOM)
+            .await;
         let _ = self
             .rib
             .send(RibMsg::Updates {
                 addr: self.addr(),
                 updates,
+                room,
             })
             .await;
     }

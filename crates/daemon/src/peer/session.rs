@@ -133,6 +133,7 @@ pub fn up(
         families: n.families.clone(),
         add_path_send: add_path_send(nb, n),
         max_prefixes: nb.max_prefixes,
+        max_prefixes_warning_only: nb.max_prefixes_warning_only,
         route_refresh: n.route_refresh,
         enhanced_refresh: n.enhanced_route_refresh,
         graceful_restart: n.peer_graceful_restart.clone(),

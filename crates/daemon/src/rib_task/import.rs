@@ -92,6 +92,13 @@ impl RibTask {
         let Some(p) = self.peers.get(&addr).filter(|p| p.out.is_some()) else {
             return;
         };
+        // Past max_prefixes the session is being closed (Cease/1, RFC
+        // 4486): UPDATEs still queued are not imported, so the limit is
+        // passed by one UPDATE at most, whatever a flooding peer got into
+        // the queue meanwhile.
+        if p.max_told && !p.max_warning_only {
+            return;
+        }
         let id = p.id;
         let max = p.max_prefixes;
         // The common case (nothing disabled, nothing to disable) costs no

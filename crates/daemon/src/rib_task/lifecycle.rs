@@ -20,6 +20,7 @@ impl RibTask {
             families,
             add_path_send,
             max_prefixes,
+            max_prefixes_warning_only,
             route_refresh,
             enhanced_refresh,
             graceful_restart,
@@ -50,6 +51,7 @@ impl RibTask {
                     PeerState {
                         id,
                         max_prefixes,
+                        max_warning_only: max_prefixes_warning_only,
                         max_told: false,
                         enhanced_refresh,
                         out: None,
@@ -112,6 +114,7 @@ impl RibTask {
         o.then(ToPeer::EndOfRib(families));
         if let Some(p) = self.peers.get_mut(&addr) {
             p.max_prefixes = max_prefixes;
+            p.max_warning_only = max_prefixes_warning_only;
             p.max_told = false;
             p.route_refresh = route_refresh;
             p.enhanced_refresh = enhanced_refresh;

@@ -83,6 +83,8 @@ const COLLECT_FLOOR: usize = 16 << 20;
 struct PeerState {
     id: PeerId,
     max_prefixes: Option<u32>,
+    /// Past `max_prefixes` only a warning (the session stays up).
+    max_warning_only: bool,
     /// The peer task was told this session (once is enough).
     max_told: bool,
     enhanced_refresh: bool,
@@ -458,7 +460,11 @@ impl RibTask {
                 }
                 self.down(addr, retain);
             }
-            RibMsg::Updates { addr, updates } => {
+            RibMsg::Updates {
+                addr,
+                updates,
+                room,
+            } => {
                 let w = self.bmp.wants();
                 let pre =
                     (w.pre || w.received) && self.peers.get(&addr).is_some_and(|p| p.out.is_some());
@@ -481,6 +487,8 @@ impl RibTask {
                     }
                     self.latency.observe(at.elapsed());
                 }
+                // Imported: the peers may hand over more.
+                drop(room);
             }
             RibMsg::BmpAttach { sink, reply } => {
                 let _ = reply.send(self.bmp_attach(sink));

@@ -331,6 +331,24 @@ async fn max_prefixes_tells_the_peer_task_once() {
         .filter(|s| matches!(s, Signal::MaxPrefix(_)))
         .collect();
     assert_eq!(told, vec![&Signal::MaxPrefix(2)]);
+    // The session is being closed: what the peer sent after the UPDATE
+    // that passed the limit is not imported (RFC 4486 Cease/1 follows).
+    assert_eq!(sim.counts("192.0.2.1").await.0, 3);
+    sim.announce("192.0.2.1", V4, &["10.5.0.0/24", "10.6.0.0/24"], &a)
+        .await;
+    assert_eq!(sim.counts("192.0.2.1").await.0, 3);
+
+    // Warning only: the session stays, and so does what it sends.
+    sim.up(
+        "192.0.2.2",
+        "remote_asn = 65002\nmax_prefixes = 2\nmax_prefixes_warning_only = true",
+    )
+    .await;
+    let b = attrs("65002", "192.0.2.2");
+    for p in ["10.1.0.0/24", "10.2.0.0/24", "10.3.0.0/24", "10.4.0.0/24"] {
+        sim.announce("192.0.2.2", V4, &[p], &b).await;
+    }
+    assert_eq!(sim.counts("192.0.2.2").await.0, 4);
     sim.stop();
 }
 

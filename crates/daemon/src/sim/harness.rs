@@ -459,7 +459,12 @@ impl Sim {
         if let Some(s) = peer.stage.as_mut() {
             s.flush_hits();
         }
-        self.send(RibMsg::Updates { addr: ip, updates }).await;
+        self.send(RibMsg::Updates {
+            addr: ip,
+            updates,
+            room: None,
+        })
+        .await;
     }
 
     /// The peer announces `prefixes` of `family` with `a`.
