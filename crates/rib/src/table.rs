@@ -453,14 +453,7 @@ impl Rib {
         path_id: u32,
         validation: Validation,
     ) -> bool {
-        let Some(id) = self.find(family, nlri) else {
-            return false;
-        };
-        let Some(p) = self.slots.get_mut(id as usize).and_then(|s| {
-            s.paths
-                .iter_mut()
-                .find(|p| p.peer == peer && p.path_id == path_id)
-        }) else {
+        let Some(p) = self.path_mut(peer, family, nlri, path_id) else {
             return false;
         };
         let changed = p.validation != validation;
@@ -535,6 +528,33 @@ impl Rib {
         }
         self.relist(peer, ids);
         n
+    }
+
+    /// Mark one path of `peer` stale again after its attributes were
+    /// replaced (import policy applied again while the peer restarts);
+    /// whether it exists. Staleness ranks nothing by itself, so the best
+    /// path stays.
+    pub fn set_stale(&mut self, peer: PeerId, family: AfiSafi, nlri: &Nlri, path_id: u32) -> bool {
+        let Some(p) = self.path_mut(peer, family, nlri, path_id) else {
+            return false;
+        };
+        p.stale = true;
+        true
+    }
+
+    fn path_mut(
+        &mut self,
+        peer: PeerId,
+        family: AfiSafi,
+        nlri: &Nlri,
+        path_id: u32,
+    ) -> Option<&mut Path> {
+        let id = self.find(family, nlri)?;
+        self.slots.get_mut(id as usize).and_then(|s| {
+            s.paths
+                .iter_mut()
+                .find(|p| p.peer == peer && p.path_id == path_id)
+        })
     }
 
     /// Remove `peer`'s paths that match `which` (family, path); returns

@@ -123,6 +123,11 @@ impl Restart {
         vec![family]
     }
 
+    /// Down past the restart time: the families kept long-lived stale.
+    pub fn long_lived_now(&self) -> Vec<AfiSafi> {
+        self.llgr.iter().map(|(f, _)| *f).collect()
+    }
+
     pub fn deadline(&self) -> Option<Instant> {
         let a = self.restarting.as_ref().map(|(_, t)| *t);
         let b = self.stale.as_ref().map(|(_, t)| *t);

@@ -152,13 +152,17 @@ impl RibTask {
         };
         p.out = None;
         p.rejected.clear();
-        p.pre = None;
         let id = p.id;
         match retain {
             Some(r) if r.restart_time > 0 || !r.long_lived.is_empty() => {
                 // RFC 4724 §4.2: keep the routes, stale, for the restart
                 // time (RFC 9494: then long-lived where negotiated).
                 let families = r.all_families();
+                // Their pre-policy form too, where it is kept: an import
+                // policy change meanwhile reaches them (`reimport`).
+                if let Some(pre) = p.pre.as_mut() {
+                    pre.retain(|(f, _, _), _| families.contains(f));
+                }
                 let n = self.rib.mark_stale(id, |f| families.contains(&f));
                 let gone = self.rib.remove_paths(id, |f, _| !families.contains(&f));
                 let time = r.restart_time;
@@ -166,7 +170,10 @@ impl RibTask {
                 tracing::info!(%addr, stale = n, restart_time = time, "peer restarting: routes kept stale");
                 self.changes(gone);
             }
-            _ => self.forget(addr),
+            _ => {
+                p.pre = None;
+                self.forget(addr);
+            }
         }
         self.recount_add_path();
     }

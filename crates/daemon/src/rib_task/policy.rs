@@ -227,8 +227,9 @@ impl RibTask {
         }
     }
 
-    /// New definitions and/or neighbors' chains, as one change: every up
-    /// peer's gates are rebuilt (they point into the definitions), but
+    /// New definitions and/or neighbors' chains, as one change: every
+    /// peer's gates are rebuilt (they point into the definitions; a peer
+    /// restarting gracefully too, for its stale routes), but
     /// routes run again only in the directions whose chains now decide
     /// differently, so editing one neighbor's policy re-sends nothing to
     /// the other hundreds of an IXP.
@@ -237,20 +238,15 @@ impl RibTask {
         policies: Option<Arc<Policies>>,
         specs: Vec<(IpAddr, PeerSpec)>,
     ) {
-        let up: Vec<IpAddr> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.out.is_some())
-            .map(|(a, _)| *a)
-            .collect();
-        let before: Vec<Meaning> = up.iter().map(|a| self.meaning(a)).collect();
+        let known: Vec<IpAddr> = self.peers.keys().copied().collect();
+        let before: Vec<Meaning> = known.iter().map(|a| self.meaning(a)).collect();
         let old = match policies {
             Some(p) => Some(std::mem::replace(&mut self.policies, p)),
             None => None,
         };
         let respecified: Vec<IpAddr> = specs.iter().map(|(a, _)| *a).collect();
         self.specs.extend(specs);
-        for (addr, before) in up.iter().zip(before) {
+        for (addr, before) in known.iter().zip(before) {
             if old.is_none() && !respecified.contains(addr) {
                 continue;
             }
@@ -261,17 +257,6 @@ impl RibTask {
                 before.export != after.export,
                 old.as_deref(),
             );
-        }
-        // Peers restarting gracefully keep their filtered routes' reasons.
-        if let Some(old) = old.as_deref() {
-            let new = Arc::clone(&self.policies);
-            for (a, p) in self.peers.iter_mut() {
-                if !up.contains(a) {
-                    for r in p.rejected.values_mut() {
-                        r.why = r.why.renumbered(old, &new);
-                    }
-                }
-            }
         }
     }
 
@@ -344,18 +329,24 @@ impl RibTask {
                 }
             }
         }
-        if !import_changed {
-            // The same chains decide as before; the reasons kept for
-            // filtered routes now name the new definitions' indices.
+        if !import_changed || p.pre.is_none() {
+            // The reasons kept for filtered routes now name the new
+            // definitions' indices (until the routes run through import
+            // again, if the chains changed).
             if let Some(old) = old {
                 for r in p.rejected.values_mut() {
                     r.why = r.why.renumbered(old, &new);
                 }
             }
+        }
+        if !import_changed {
             return;
         }
         if p.pre.is_some() {
             self.reimport(addr);
+        } else if p.out.is_none() {
+            // It sends every route again when it is back (RFC 4724 §4.2).
+            tracing::info!(peer = %addr, "import policy changed while the peer restarts: its stale routes keep their import until it sends them again (keep_pre_policy applies it at once)");
         } else if p.route_refresh {
             tracing::info!(peer = %addr, "import policy changed: asking the peer for its routes again");
             p.ask_refresh();
@@ -490,15 +481,48 @@ impl RibTask {
 
     /// Run a peer's pre-policy table through import again.
     fn reimport(&mut self, addr: IpAddr) {
-        let Some(pre) = self.peers.get(&addr).and_then(|p| p.pre.clone()) else {
+        let Some(p) = self.peers.get(&addr) else {
             return;
         };
-        let Some(id) = self.peers.get(&addr).map(|p| p.id) else {
+        let Some(pre) = p.pre.as_ref() else {
             return;
         };
+        let (id, down) = (p.id, p.out.is_none());
+        // RFC 4724 §4.2: a restarting peer's paths are stale, and once it
+        // is back those it has not sent again stay stale until its
+        // End-of-RIB. Importing them again must not make them fresh, or
+        // they would outlive the sweep. (A path rejected before and
+        // accepted now, of a peer back up, is taken as fresh: whether the
+        // peer sent it again since is not known.)
+        let pre: Vec<_> = pre
+            .iter()
+            .map(|(key, received)| {
+                let (f, nlri, path_id) = key;
+                let stale = down
+                    || self
+                        .rib
+                        .paths(*f, nlri)
+                        .iter()
+                        .any(|x| x.peer == id && x.path_id == *path_id && x.stale);
+                (key.clone(), Arc::clone(received), stale)
+            })
+            .collect();
         let n = pre.len();
-        for ((f, nlri, path_id), received) in pre {
+        for ((f, nlri, path_id), received, stale) in pre {
             self.import_path(addr, id, (f, &nlri, path_id), &received);
+            if stale {
+                self.rib.set_stale(id, f, &nlri, path_id);
+            }
+        }
+        // Past the restart time: LLGR_STALE again on what the new policy
+        // made of the long-lived routes (RFC 9494 §4.2).
+        let long_lived = self
+            .peers
+            .get(&addr)
+            .map(|p| p.gr.long_lived_now())
+            .unwrap_or_default();
+        if down && !long_lived.is_empty() {
+            self.long_lived(addr, &long_lived, &[]);
         }
         tracing::info!(peer = %addr, routes = n, "import policy applied again to the pre-policy routes");
     }

@@ -47,7 +47,14 @@ async fn stale_routes_kept_then_swept_at_end_of_rib() {
     assert_eq!(sim.peer("192.0.2.2").table.len(), 2);
     // Back within the restart time; it re-sends one route only.
     sim.advance(Duration::from_secs(30)).await;
-    sim.up("192.0.2.1", GR).await;
+    back_with_the_first_route(GR, &mut sim).await;
+    sim.stop();
+}
+
+/// The restarting peer comes back and sends only 10.1.0.0/24 again: the
+/// other goes at its End-of-RIB.
+async fn back_with_the_first_route(neighbor: &str, sim: &mut Sim) {
+    sim.up("192.0.2.1", neighbor).await;
     sim.announce(
         "192.0.2.1",
         V4,
@@ -57,9 +64,8 @@ async fn stale_routes_kept_then_swept_at_end_of_rib() {
     .await;
     assert_eq!(sim.peer("192.0.2.2").table.len(), 2, "until End-of-RIB");
     sim.end_of_rib("192.0.2.1", V4).await;
-    assert_eq!(stale(&sim).await, vec![("10.1.0.0/24".into(), false)]);
+    assert_eq!(stale(sim).await, vec![("10.1.0.0/24".into(), false)]);
     assert_eq!(sim.peer("192.0.2.2").prefixes(V4), vec!["10.1.0.0/24"]);
-    sim.stop();
 }
 
 #[tokio::test(start_paused = true)]
@@ -209,5 +215,81 @@ async fn end_of_rib_counts_after_a_family_is_disabled() {
     assert_eq!(sim.peer("192.0.2.2").table.len(), 2, "until End-of-RIB");
     sim.end_of_rib("192.0.2.1", V4).await;
     assert_eq!(stale(&sim).await, vec![("10.1.0.0/24".into(), false)]);
+    sim.stop();
+}
+
+/// Two policies: one that rejects 10.2.0.0/24, one that tags everything.
+const POLICIES: &str = r#"
+[policy.sets.prefix]
+second = ["10.2.0.0/24"]
+
+[[policy.definitions]]
+name = "drop_second"
+[[policy.definitions.terms]]
+name = "second"
+if = { prefix_in = "second" }
+then = { result = "reject" }
+[[policy.definitions.terms]]
+name = "rest"
+then = { result = "accept" }
+
+[[policy.definitions]]
+name = "tag"
+[[policy.definitions.terms]]
+name = "all"
+then = { local_pref = 300, result = "accept" }
+"#;
+
+/// `base` (GR or LLGR) keeping its pre-policy routes, with import policy
+/// `import`.
+fn importing(base: &str, import: &str) -> String {
+    format!("{base}\nkeep_pre_policy = true\nimport_policy = [\"{import}\"]")
+}
+
+/// An import policy change while the peer restarts reaches its stale
+/// routes (from the pre-policy table it keeps): a route the new policy
+/// accepts appears, the others take its changes, all stay stale (RFC 4724
+/// §4.2: swept at End-of-RIB unless re-sent).
+#[tokio::test(start_paused = true)]
+async fn an_import_change_during_a_restart_reaches_the_stale_routes() {
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", POLICIES);
+    sim.up("192.0.2.2", "remote_asn = 65002\nimport_policy = [\"tag\"]")
+        .await;
+    restarting_peer_with_two_routes(&importing(GR, "drop_second"), &mut sim).await;
+    assert_eq!(stale(&sim).await, vec![("10.1.0.0/24".into(), true)]);
+
+    sim.set_neighbor("192.0.2.1", &importing(GR, "tag")).await;
+    let rib = sim.loc_rib().await;
+    let got: Vec<(String, bool, Option<u32>)> = rib
+        .iter()
+        .map(|e| (e.nlri.to_string(), e.stale, e.attrs.local_pref))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("10.1.0.0/24".into(), true, Some(300)),
+            ("10.2.0.0/24".into(), true, Some(300)),
+        ]
+    );
+    assert_eq!(sim.peer("192.0.2.2").table.len(), 2);
+    back_with_the_first_route(&importing(GR, "tag"), &mut sim).await;
+    sim.stop();
+}
+
+/// Past the restart time (RFC 9494 §4.2) the routes the new import policy
+/// makes keep LLGR_STALE.
+#[tokio::test(start_paused = true)]
+async fn an_import_change_during_long_lived_retention_keeps_llgr_stale() {
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", POLICIES);
+    restarting_peer_with_two_routes(&importing(LLGR, "drop_second"), &mut sim).await;
+    sim.advance(Duration::from_secs(121)).await;
+    sim.set_neighbor("192.0.2.1", &importing(LLGR, "tag")).await;
+    let rib = sim.loc_rib().await;
+    assert_eq!(rib.len(), 2);
+    for e in &rib {
+        assert!(e.stale, "{}", e.nlri);
+        assert_eq!(e.attrs.local_pref, Some(300), "{}", e.nlri);
+        assert!(e.attrs.has_community(Community::LLGR_STALE), "{}", e.nlri);
+    }
     sim.stop();
 }
