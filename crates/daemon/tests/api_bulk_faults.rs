@@ -19,6 +19,10 @@
 //! Messages at gRPC's 4 MiB limit: one just under it (100,000 paths in
 //! one streamed message) is applied whole; one over it is refused with
 //! OutOfRange naming the sizes, and nothing of it is applied.
+//!
+//! A stream of 1,000,000 paths whose last path is bad: INVALID_ARGUMENT
+//! naming it, every batch before it stored and applied, nothing of its
+//! own batch, and the same after SIGKILL and a restart.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -181,4 +185,76 @@ fn messages_past_the_grpc_limit_are_refused_whole() {
         got.get("30.1.134.159/32").map(String::as_str),
         Some("65001:34463")
     );
+}
+
+/// rbgpd's IPv4 unicast paths, from /metrics (rbgpd's namespace).
+fn ipv4_paths(lab: &Lab) -> Option<u64> {
+    let text = lab.run_in("d", "curl -sf http://127.0.0.1:9179/metrics");
+    text.lines().find_map(|l| {
+        l.strip_prefix("rbgp_rib_paths{family=\"ipv4_unicast\"} ")?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+#[test]
+fn a_million_path_stream_stops_at_its_bad_last_path() {
+    const N: u32 = 1_000_000;
+    const BATCH: u32 = 10_000;
+    let mut lab = Lab::new("m1");
+    let sock = format!("unix://{}/rbgpd.sock", lab.path("state"));
+    let conf = with_global("[metrics]\nlisten = \"127.0.0.1:9179\"\n");
+    lab.rbgpd(&conf);
+    wait_api(&lab, &sock);
+    let path = |i: u32| format!("40.{}.{}.{}/32", i >> 16, (i >> 8) & 255, i & 255);
+    let mut lines = String::with_capacity(N as usize * 40);
+    for i in 0..N {
+        // 70000:1 is no community: refused by rbgpd, not by rbgpctl.
+        let c = if i == N - 1 {
+            "70000:1".to_string()
+        } else {
+            format!("65001:{}", i % 65_536)
+        };
+        lines += &format!("{} 10.88.0.1 {c}\n", path(i));
+    }
+    let file = lab.write("million.txt", &lines);
+    drop(lines);
+    let pid = lab.rbgpd_pid();
+    let before = rss_mib(pid);
+    let t = std::time::Instant::now();
+    let (ok, out) = ctl::ctl_args(
+        &sock,
+        &["rib", "add-bulk", &file, "--batch", &BATCH.to_string()],
+    );
+    let secs = t.elapsed().as_secs_f64();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("InvalidArgument") && out.contains("paths[999999].communities[0]"),
+        "{out}"
+    );
+    let kept = N - BATCH;
+    assert_eq!(ipv4_paths(&lab), Some(u64::from(kept)));
+    let after = rss_mib(pid);
+    eprintln!(
+        "1,000,000-path stream: error after {secs:.1} s, {kept} paths applied, rbgpd RSS {before} -> {after} MiB"
+    );
+    let rib = |p: &str| {
+        let (ok, out) = ctl::ctl_args(&sock, &["rib", p, "--exact"]);
+        assert!(ok, "{out}");
+        out.contains(p)
+    };
+    assert!(
+        rib(&path(kept - 1)),
+        "the last path of the last whole batch"
+    );
+    assert!(!rib(&path(kept)), "the first path of the bad batch");
+
+    // Stored as it was applied.
+    lab.kill_and_restart_rbgpd(&conf);
+    wait_api(&lab, &sock);
+    lab.wait("the stored paths after SIGKILL", 120, || {
+        (ipv4_paths(&lab) == Some(u64::from(kept))).then_some(())
+    });
+    assert!(!rib(&path(kept)));
 }
