@@ -2,7 +2,9 @@
 //! connection) that never read while 20,000 paths are injected. Each
 //! stream's buffer fills, and after the server's patience (10 s) each ends
 //! with RESOURCE_EXHAUSTED; rbgpd's memory stays bounded, BGP is
-//! unaffected (GoBGP gets every path), the API keeps answering.
+//! unaffected (GoBGP gets every path), the API keeps answering. Then the
+//! 20,000 paths listed through ListRoutes in pages (each read from the RIB
+//! as it is sent) equal the whole listing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -58,4 +60,16 @@ fn watchers_that_never_read_are_ended_and_cost_bounded_memory() {
     let after = rss_mib(pid);
     eprintln!("rbgpd RSS {before} MiB before, {after} MiB after {STREAMS} idle watchers and {PATHS} paths");
     assert!(after < before + 200, "RSS {before} -> {after} MiB");
+
+    let script = format!("{}/tests/data/list_pages.py", env!("CARGO_MANIFEST_DIR"));
+    let (ok, out) = sh(&format!("timeout 120 python3 {script} {gen} {sock} 3000"));
+    assert!(ok, "{out}");
+    let v: Value = serde_json::from_str(out.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {out}"));
+    eprintln!("ListRoutes in pages of 3,000: {v}");
+    assert_eq!(v["whole"], PATHS, "{v}");
+    assert_eq!(v["paged"], PATHS, "{v}");
+    assert_eq!(v["same"], true, "{v}");
+    assert_eq!(v["pages"], PATHS.div_ceil(3000), "{v}");
+    assert!(v["largest"].as_u64().unwrap() <= 3000, "{v}");
 }

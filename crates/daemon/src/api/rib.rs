@@ -79,6 +79,75 @@ fn chunked<T: Send + 'static>(
     Box::pin(ReceiverStream::new(rx))
 }
 
+/// A Loc-RIB or Adj-RIB-In listing read from the RIB task a page at a
+/// time as the client takes it (`RibTask::page`), so the answer is never
+/// held whole, whatever the table's size; it sees changes made while it
+/// runs. `from`: the route to start at, a previous answer's
+/// `next_page_token`; `page_size` 0: to the end.
+fn paged(
+    handle: crate::handle::Handle,
+    query: RibQuery,
+    best_only: bool,
+    from: u32,
+    page_size: u32,
+) -> RpcStream<ListRoutesResponse> {
+    let (tx, rx) = mpsc::channel(CHUNKS_AHEAD + 1);
+    tokio::spawn(async move {
+        let cap = if page_size == 0 {
+            usize::MAX
+        } else {
+            page_size as usize
+        };
+        let (mut from, mut sent) = (from, 0usize);
+        loop {
+            let want = CHUNK.min(cap - sent);
+            let page = match handle
+                .route_page(query.clone(), Vec::new(), from, want)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(Err(status(e))).await;
+                    return;
+                }
+            };
+            let mut routes = page.routes;
+            if best_only {
+                routes.retain(|e| e.best);
+            }
+            sent += routes.len();
+            let (last, token) = match page.next {
+                None => (true, String::new()),
+                Some(n) if sent >= cap => (true, n.to_string()),
+                Some(n) => {
+                    from = n;
+                    (false, String::new())
+                }
+            };
+            // A page of routes filtered out: on to the next.
+            if routes.is_empty() && !last {
+                continue;
+            }
+            let msg = ListRoutesResponse {
+                routes: routes.iter().map(super::status::route).collect(),
+                next_page_token: token,
+            };
+            if !super::slow::send(&tx, msg).await || last {
+                return;
+            }
+        }
+    });
+    Box::pin(ReceiverStream::new(rx))
+}
+
+fn token(t: &str) -> Result<u32, FieldError> {
+    if t.is_empty() {
+        return Ok(0);
+    }
+    t.parse()
+        .map_err(|_| FieldError::new("page_token", "not a token from a previous response"))
+}
+
 #[tonic::async_trait]
 impl RibService for Service {
     type ListRoutesStream = RpcStream<ListRoutesResponse>;
@@ -104,6 +173,25 @@ impl RibService for Service {
         let family = convert::family_from_proto(r.family.as_ref(), "family")?
             .unwrap_or(AfiSafi::IPV4_UNICAST);
         let prefix = prefix_match(r.filter.as_ref())?;
+        // The large tables are scanned a page at a time (`paged`); the
+        // others are built whole (each at most one neighbor's routes).
+        let scanned = matches!(table, T::Loc | T::AdjIn(_))
+            && !matches!(prefix, PrefixMatch::LongestMatch(_));
+        if scanned {
+            let query = RibQuery {
+                table,
+                family: Some(family),
+                prefix,
+            };
+            let from = token(&r.page_token)?;
+            return Ok(Response::new(paged(
+                self.inner.handle.clone(),
+                query,
+                r.best_only,
+                from,
+                r.page_size,
+            )));
+        }
         let mut routes = self
             .inner
             .handle
@@ -118,13 +206,7 @@ impl RibService for Service {
             routes.retain(|e| e.best);
         }
         // Paging by offset: consistent while the table does not change.
-        let start: usize = if r.page_token.is_empty() {
-            0
-        } else {
-            r.page_token.parse().map_err(|_| {
-                FieldError::new("page_token", "not a token from a previous response")
-            })?
-        };
+        let start = token(&r.page_token)? as usize;
         let mut page: Vec<RouteEntry> = routes.into_iter().skip(start).collect();
         let mut next = String::new();
         if r.page_size > 0 && page.len() > r.page_size as usize {

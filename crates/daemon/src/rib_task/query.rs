@@ -368,11 +368,13 @@ impl RibTask {
             }
             return Ok(RoutePage { routes, next: None });
         }
-        // A page ends after `limit` entries, or after SCAN_BUDGET routes
-        // looked at: a search with few matches does not hold the RIB task
-        // for a whole table in one message.
+        // A page ends before the route that would take it past `limit`
+        // entries (a route of more paths than that comes alone), or after
+        // SCAN_BUDGET routes looked at: a search with few matches does not
+        // hold the RIB task for a whole table in one message.
         for (visited, r) in self.rib.iter_from(from).enumerate() {
-            if routes.len() >= limit || visited >= SCAN_BUDGET {
+            let full = !routes.is_empty() && routes.len() + r.paths().len() > limit;
+            if routes.len() >= limit || full || visited >= SCAN_BUDGET {
                 return Ok(RoutePage {
                     routes,
                     next: Some(r.id()),
