@@ -279,16 +279,19 @@ impl RibTask {
         rules: Result<(), Rejection>,
         outcomes: &[Option<Outcome>],
     ) {
-        let shared = self.interner.intern_arc(checked);
+        // The received set, interned only when a path keeps it: where
+        // policy changed every path's set (LOCAL_PREF, communities), it
+        // would only be hashed, stored and collected again.
+        let mut shared: Option<Arc<Attrs>> = None;
         // (the peer task's set, ours): an UPDATE's outcomes share a few.
         let mut made: Vec<(&Arc<Attrs>, Arc<Attrs>)> = Vec::new();
         for (i, (f, n)) in update.announced().enumerate() {
             let path_id = n.path_id.unwrap_or(0);
             let decided = match (rules, outcomes.get(i).and_then(Option::as_ref)) {
                 (Ok(()), Some(o)) if !o.accept => Some(Err(Filter::Policy(o.decided))),
-                (Ok(()), Some(o)) if Arc::ptr_eq(&o.attrs, checked) => {
-                    Some(Ok(Arc::clone(&shared)))
-                }
+                (Ok(()), Some(o)) if Arc::ptr_eq(&o.attrs, checked) => Some(Ok(Arc::clone(
+                    shared.get_or_insert_with(|| self.interner.intern_arc(checked)),
+                ))),
                 (Ok(()), Some(o)) => Some(Ok(
                     match made.iter().find(|(x, _)| Arc::ptr_eq(x, &o.attrs)) {
                         Some((_, a)) => Arc::clone(a),
@@ -301,7 +304,12 @@ impl RibTask {
                 )),
                 _ => None,
             };
-            self.admit(addr, id, (f, &n.nlri, path_id), &shared, rules, decided);
+            // Policy runs here (`None`): what it accepts unchanged is kept.
+            let attrs = match decided {
+                Some(_) => checked,
+                None => &*shared.get_or_insert_with(|| self.interner.intern_arc(checked)),
+            };
+            self.admit(addr, id, (f, &n.nlri, path_id), attrs, rules, decided);
         }
     }
 
