@@ -377,13 +377,15 @@ impl Rib {
         attrs: Arc<Attrs>,
         validation: Validation,
     ) -> Change {
-        self.upsert(peer, family, nlri, path_id, attrs, validation)
+        self.upsert(peer, family, nlri, path_id, attrs, validation, false)
             .0
     }
 
     /// [`Rib::update_validated`], and whether the path was already held
     /// with the same attributes (a duplicate advertisement: BMP statistic
-    /// type 1, RFC 7854 §4.8).
+    /// type 1, RFC 7854 §4.8). `stale`: stored stale (a restarting peer's
+    /// path whose import was run again, RFC 4724 §4.2).
+    #[allow(clippy::too_many_arguments)]
     pub fn upsert(
         &mut self,
         peer: PeerId,
@@ -392,6 +394,7 @@ impl Rib {
         path_id: u32,
         attrs: Arc<Attrs>,
         validation: Validation,
+        stale: bool,
     ) -> (Change, bool) {
         let id = self.find_or_insert(family, nlri);
         let mut duplicate = false;
@@ -409,7 +412,7 @@ impl Rib {
             peer,
             path_id,
             attrs,
-            stale: false,
+            stale,
             since: self.clock,
             validation,
         };
@@ -528,18 +531,6 @@ impl Rib {
         }
         self.relist(peer, ids);
         n
-    }
-
-    /// Mark one path of `peer` stale again after its attributes were
-    /// replaced (import policy applied again while the peer restarts);
-    /// whether it exists. Staleness ranks nothing by itself, so the best
-    /// path stays.
-    pub fn set_stale(&mut self, peer: PeerId, family: AfiSafi, nlri: &Nlri, path_id: u32) -> bool {
-        let Some(p) = self.path_mut(peer, family, nlri, path_id) else {
-            return false;
-        };
-        p.stale = true;
-        true
     }
 
     fn path_mut(

@@ -373,7 +373,9 @@ impl RibTask {
         (f, nlri, path_id): (AfiSafi, &Nlri, u32),
         attrs: Option<&Arc<Attrs>>,
     ) {
-        let Some(p) = self.peers.get(&addr) else {
+        // A peer that is down (restarting) was taken out of the views at
+        // its Peer Down (RFC 7854 §4.9).
+        let Some(p) = self.peers.get(&addr).filter(|p| p.out.is_some()) else {
             return;
         };
         let e = entry(&p.session.rx, f, nlri.clone(), path_id);

@@ -283,6 +283,7 @@ impl RibTask {
         // policy changed every path's set (LOCAL_PREF, communities), it
         // would only be hashed, stored and collected again.
         let mut shared: Option<Arc<Attrs>> = None;
+        let keep_filtered = self.peers.get(&addr).is_some_and(|p| p.keep_filtered);
         // (the peer task's set, ours): an UPDATE's outcomes share a few.
         let mut made: Vec<(&Arc<Attrs>, Arc<Attrs>)> = Vec::new();
         for (i, (f, n)) in update.announced().enumerate() {
@@ -304,10 +305,13 @@ impl RibTask {
                 )),
                 _ => None,
             };
-            // Policy runs here (`None`): what it accepts unchanged is kept.
-            let attrs = match decided {
-                Some(_) => checked,
-                None => &*shared.get_or_insert_with(|| self.interner.intern_arc(checked)),
+            // Kept as it is where policy runs here (`None`: what it
+            // accepts unchanged) or a rejected path is kept (shared then
+            // as every kept set is).
+            let attrs = match &decided {
+                Some(Ok(_)) => checked,
+                Some(Err(_)) if !keep_filtered => checked,
+                _ => &*shared.get_or_insert_with(|| self.interner.intern_arc(checked)),
             };
             self.admit(addr, id, (f, &n.nlri, path_id), attrs, rules, decided);
         }
@@ -345,8 +349,13 @@ impl RibTask {
         };
         match verdict {
             Ok(a) => {
+                let Some((a, stale)) = self.restaled(id, a) else {
+                    // NO_LLGR past the restart time (RFC 9494 §4.2).
+                    self.withdraw(id, f, nlri, path_id);
+                    return;
+                };
                 let post = self.bmp.wants().post.then(|| Arc::clone(&a));
-                let (c, duplicate) = self.rib.upsert(id, f, nlri, path_id, a, validation);
+                let (c, duplicate) = self.rib.upsert(id, f, nlri, path_id, a, validation, stale);
                 if duplicate {
                     self.count_duplicate(addr);
                 }

@@ -120,6 +120,9 @@ impl RibTask {
             p.enhanced_refresh = enhanced_refresh;
             p.solicited = None;
             p.refresh_coming = false;
+            // Filtered while it restarted (an import change then): the
+            // peer sends its routes again.
+            p.rejected.clear();
             p.import = import;
             p.keep_filtered = keep_filtered;
             p.out = Some(o);

@@ -139,6 +139,9 @@ pub struct RibTask {
     journal_max: usize,
     /// [`COLLECT_FLOOR`], smaller in tests.
     collect_floor: usize,
+    /// Set while `reimport` runs import again on a restarting peer's
+    /// stale path (`retention.rs`).
+    restale: Option<retention::Restale>,
     journal_min: usize,
     local_id: PeerId,
     peers: FxHashMap<IpAddr, PeerState>,
@@ -182,6 +185,7 @@ impl RibTask {
             add_path_outs: false,
             journal_max: JOURNAL_MAX,
             collect_floor: COLLECT_FLOOR,
+            restale: None,
             journal_min: JOURNAL_MIN,
             local_id,
             peers: FxHashMap::default(),

@@ -508,22 +508,20 @@ impl RibTask {
             })
             .collect();
         let n = pre.len();
+        // Stored stale at once, with LLGR_STALE past the restart time
+        // (RFC 9494 §4.2): no one sees them fresh for a moment.
+        let long_lived = match self.peers.get(&addr) {
+            Some(p) if down => p.gr.long_lived_now(),
+            _ => Vec::new(),
+        };
         for ((f, nlri, path_id), received, stale) in pre {
+            self.restale = stale.then_some(super::retention::Restale {
+                peer: id,
+                long_lived: long_lived.contains(&f),
+            });
             self.import_path(addr, id, (f, &nlri, path_id), &received);
-            if stale {
-                self.rib.set_stale(id, f, &nlri, path_id);
-            }
         }
-        // Past the restart time: LLGR_STALE again on what the new policy
-        // made of the long-lived routes (RFC 9494 §4.2).
-        let long_lived = self
-            .peers
-            .get(&addr)
-            .map(|p| p.gr.long_lived_now())
-            .unwrap_or_default();
-        if down && !long_lived.is_empty() {
-            self.long_lived(addr, &long_lived, &[]);
-        }
+        self.restale = None;
         tracing::info!(peer = %addr, routes = n, "import policy applied again to the pre-policy routes");
     }
 }

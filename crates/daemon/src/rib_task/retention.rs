@@ -10,7 +10,32 @@ use rbgp_wire::attr::Community;
 use rbgp_wire::AfiSafi;
 use rustc_hash::FxHashMap;
 
+use rbgp_rib::{Interner, PeerId};
+
 use super::{gr, RibTask};
+
+/// A path `reimport` runs import on again for a restarting peer: stored
+/// stale at once, LLGR_STALE added where `long_lived` (past the restart
+/// time), so that no one sees it fresh for a moment.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Restale {
+    pub peer: PeerId,
+    pub long_lived: bool,
+}
+
+/// `a` as long-lived stale routes carry it (RFC 9494 §4.2): with
+/// LLGR_STALE; `None` for a route marked NO_LLGR, which is not kept.
+fn llgr_stamped(interner: &mut Interner, a: &Arc<Attrs>) -> Option<Arc<Attrs>> {
+    if a.has_community(Community::NO_LLGR) {
+        return None;
+    }
+    if a.has_community(Community::LLGR_STALE) {
+        return Some(Arc::clone(a));
+    }
+    let mut x = Attrs::clone(a);
+    x.communities.push(Community::LLGR_STALE);
+    Some(interner.intern(x))
+}
 
 impl RibTask {
     /// Graceful-restart timers that ran out: the routes they kept go.
@@ -58,17 +83,7 @@ impl RibTask {
             |a| {
                 marked
                     .entry(Arc::as_ptr(a) as usize)
-                    .or_insert_with(|| {
-                        if a.has_community(Community::NO_LLGR) {
-                            return None;
-                        }
-                        if a.has_community(Community::LLGR_STALE) {
-                            return Some(Arc::clone(a));
-                        }
-                        let mut x = Attrs::clone(a);
-                        x.communities.push(Community::LLGR_STALE);
-                        Some(interner.intern(x))
-                    })
+                    .or_insert_with(|| llgr_stamped(interner, a))
                     .clone()
             },
         );
@@ -81,9 +96,17 @@ impl RibTask {
         if families.is_empty() {
             return;
         }
-        let Some(id) = self.peers.get(&addr).map(|p| p.id) else {
+        let Some(p) = self.peers.get_mut(&addr) else {
             return;
         };
+        // Down: the pre-policy routes of these families go too, or an
+        // import change would bring them back (`reimport`).
+        if p.out.is_none() {
+            if let Some(pre) = p.pre.as_mut() {
+                pre.retain(|(f, _, _), _| !families.contains(f));
+            }
+        }
+        let id = p.id;
         let gone = self
             .rib
             .remove_paths(id, |f, p| p.stale && families.contains(&f));
@@ -91,5 +114,20 @@ impl RibTask {
             tracing::info!(%addr, swept = gone.len(), families = %crate::control::families_text(families), "stale routes removed");
         }
         self.changes(gone);
+    }
+}
+
+impl RibTask {
+    /// What `admit` stores of a path import accepted, and whether stale:
+    /// as it is and fresh, or as [`Restale`] says while `reimport` runs.
+    /// `None`: not kept.
+    pub(super) fn restaled(&mut self, id: PeerId, a: Arc<Attrs>) -> Option<(Arc<Attrs>, bool)> {
+        match self.restale {
+            Some(r) if r.peer == id && r.long_lived => {
+                llgr_stamped(&mut self.interner, &a).map(|a| (a, true))
+            }
+            Some(r) if r.peer == id => Some((a, true)),
+            _ => Some((a, false)),
+        }
     }
 }

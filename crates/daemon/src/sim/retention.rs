@@ -293,3 +293,38 @@ async fn an_import_change_during_long_lived_retention_keeps_llgr_stale() {
     }
     sim.stop();
 }
+
+/// Routes a timer swept while the peer is down stay gone when an import
+/// change runs import again on what the peer kept (its pre-policy table
+/// loses them too).
+#[tokio::test(start_paused = true)]
+async fn an_import_change_does_not_bring_back_swept_routes() {
+    let mut sim = Sim::with_policy(Vec::new(), "export_policy = [\"accept_all\"]", POLICIES);
+    let both = "\nfamilies = [\"ipv4_unicast\", \"ipv6_unicast\"]";
+    let first = format!("{}{both}", importing(LLGR, "drop_second"));
+    // IPv4 is kept long-lived for 100 s, IPv6 for 1,000 s.
+    sim.up_with("192.0.2.1", &first, |n| {
+        for f in &mut n.peer_llgr {
+            f.stale_time = if f.family == V4 { 100 } else { 1000 };
+        }
+    })
+    .await;
+    let a = attrs("65001", "192.0.2.1");
+    sim.announce("192.0.2.1", V4, &["10.1.0.0/24", "10.2.0.0/24"], &a)
+        .await;
+    let v6 = attrs("65001", "2001:db8::1");
+    sim.announce("192.0.2.1", super::harness::V6, &["2001:db8:1::/48"], &v6)
+        .await;
+    sim.down("192.0.2.1", DownReason::ConnectionLost).await;
+    // Restart time (120 s), then IPv4's long-lived time.
+    sim.advance(Duration::from_secs(121)).await;
+    sim.advance(Duration::from_secs(101)).await;
+    assert_eq!(stale(&sim).await, vec![("2001:db8:1::/48".into(), true)]);
+    sim.set_neighbor("192.0.2.1", &format!("{}{both}", importing(LLGR, "tag")))
+        .await;
+    let rib = sim.loc_rib().await;
+    let got: Vec<String> = rib.iter().map(|e| e.nlri.to_string()).collect();
+    assert_eq!(got, vec!["2001:db8:1::/48".to_string()]);
+    assert!(rib[0].attrs.has_community(Community::LLGR_STALE));
+    sim.stop();
+}
