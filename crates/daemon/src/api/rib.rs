@@ -115,6 +115,17 @@ fn paged(
             if best_only {
                 routes.retain(|e| e.best);
             }
+            // A route's paths are not split: one that does not fit in
+            // what is left of page_size ends this answer and starts the
+            // next (alone, when it has more paths than page_size).
+            if sent > 0 && routes.len() > want {
+                let msg = ListRoutesResponse {
+                    routes: Vec::new(),
+                    next_page_token: from.to_string(),
+                };
+                let _ = super::slow::send(&tx, msg).await;
+                return;
+            }
             sent += routes.len();
             let (last, token) = match page.next {
                 None => (true, String::new()),

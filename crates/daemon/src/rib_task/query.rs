@@ -368,20 +368,28 @@ impl RibTask {
             }
             return Ok(RoutePage { routes, next: None });
         }
-        // A page ends before the route that would take it past `limit`
-        // entries (a route of more paths than that comes alone), or after
-        // SCAN_BUDGET routes looked at: a search with few matches does not
-        // hold the RIB task for a whole table in one message.
+        // A page ends after `limit` entries, or after SCAN_BUDGET routes
+        // looked at: a search with few matches does not hold the RIB task
+        // for a whole table in one message. A route's entries are not
+        // split: one that does not fit starts the next page (alone, if it
+        // has more than `limit`).
         for (visited, r) in self.rib.iter_from(from).enumerate() {
-            let full = !routes.is_empty() && routes.len() + r.paths().len() > limit;
-            if routes.len() >= limit || full || visited >= SCAN_BUDGET {
+            if routes.len() >= limit || visited >= SCAN_BUDGET {
                 return Ok(RoutePage {
                     routes,
                     next: Some(r.id()),
                 });
             }
             if family_ok(r.family()) && matches(&r.nlri(), &q.prefix) {
+                let before = routes.len();
                 self.page_route(&r, peer, not_exported, keep, &mut routes);
+                if before > 0 && routes.len() > limit {
+                    routes.truncate(before);
+                    return Ok(RoutePage {
+                        routes,
+                        next: Some(r.id()),
+                    });
+                }
             }
         }
         Ok(RoutePage { routes, next: None })
