@@ -353,11 +353,13 @@ impl BmpEvent {
             | BmpEvent::Sent(_, v)
             | BmpEvent::Offered(_, v) => v.routes().max(1),
             // As received: its routes and attributes (one UPDATE may
-            // carry thousands of either).
+            // carry thousands of either), or what it holds in memory at
+            // a route's worth (64 octets) a unit, whichever is more.
             BmpEvent::Received(_, u) => {
                 let mp = u.mp_reach().map_or(0, |m| m.nlri.len())
                     + u.mp_unreach().map_or(0, |m| m.withdrawn.len());
-                (u.nlri.len() + u.withdrawn.len() + mp + u.attributes.len()).max(1)
+                let routes = u.nlri.len() + u.withdrawn.len() + mp + u.attributes.len();
+                routes.max(decoded_size(u, 0) / 64).max(1)
             }
             _ => 1,
         }
@@ -506,6 +508,40 @@ pub enum ToPeer {
     RequestRefresh,
     /// Run import this way from now on (`stage.rs`).
     Stage(Box<Stage>),
+}
+
+/// About what a decoded UPDATE holds in memory: its lists by their
+/// element sizes (an AS_PATH segment or an ATTR_SET's attribute costs
+/// far more than its octets on the wire), plus `wire`, its size on the
+/// wire (0 when not known), for what the attributes hold besides.
+pub fn decoded_size(u: &Update, wire: usize) -> usize {
+    use rbgp_wire::attr::{AsSegment, AttrValue as V, PathAttribute};
+    use std::mem::size_of;
+    let mp =
+        u.mp_reach().map_or(0, |m| m.nlri.len()) + u.mp_unreach().map_or(0, |m| m.withdrawn.len());
+    let inner: usize = u
+        .attributes
+        .iter()
+        .map(|a| match &a.value {
+            V::AsPath(p) | V::As4Path(p) => p
+                .segments
+                .iter()
+                .map(|s| size_of::<AsSegment>() + 4 * s.asns.len())
+                .sum(),
+            V::AttrSet(s) => s.attributes.len() * size_of::<PathAttribute>(),
+            V::Communities(c) => 4 * c.len(),
+            V::ExtCommunities(c) => 8 * c.len(),
+            V::LargeCommunities(c) => 12 * c.len(),
+            V::ClusterList(c) => 4 * c.len(),
+            V::Unknown(x) => x.data.len(),
+            _ => 0,
+        })
+        .sum();
+    size_of::<Received>()
+        + (u.nlri.len() + u.withdrawn.len() + mp) * size_of::<rbgp_wire::NlriEntry>()
+        + u.attributes.len() * size_of::<PathAttribute>()
+        + inner
+        + wire
 }
 
 /// One UPDATE as its peer task hands it to the RIB task.

@@ -10,14 +10,11 @@
 //! [`RIB_Q`]: crate::tasks::RIB_Q
 //! [`UPDATE_BATCH`]: super::receive
 
-use std::mem::size_of;
 use std::sync::Arc;
 
-use rbgp_wire::attr::{AsSegment, AttrValue, PathAttribute};
-use rbgp_wire::{NlriEntry, Update};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::tasks::Received;
+pub use crate::tasks::decoded_size;
 
 /// Decoded UPDATEs that may wait for the RIB task, in bytes
 /// ([`decoded_size`]), from all peers together.
@@ -40,35 +37,11 @@ impl Room {
     }
 }
 
-/// About what a decoded UPDATE holds in memory: its lists by their
-/// element sizes (an AS_PATH segment or an ATTR_SET's attribute costs
-/// far more than its octets on the wire), plus `wire`, its size on the
-/// wire, for the values the attributes hold inside.
-pub fn decoded_size(u: &Update, wire: usize) -> usize {
-    let mp =
-        u.mp_reach().map_or(0, |m| m.nlri.len()) + u.mp_unreach().map_or(0, |m| m.withdrawn.len());
-    let inner: usize = u
-        .attributes
-        .iter()
-        .map(|a| match &a.value {
-            AttrValue::AsPath(p) | AttrValue::As4Path(p) => {
-                p.segments.len() * size_of::<AsSegment>()
-            }
-            AttrValue::AttrSet(s) => s.attributes.len() * size_of::<PathAttribute>(),
-            _ => 0,
-        })
-        .sum();
-    size_of::<Received>()
-        + (u.nlri.len() + u.withdrawn.len() + mp) * size_of::<NlriEntry>()
-        + u.attributes.len() * size_of::<PathAttribute>()
-        + inner
-        + wire
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use rbgp_wire::{NlriEntry, Update};
     use std::time::Duration;
 
     #[tokio::test]

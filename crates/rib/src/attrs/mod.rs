@@ -38,18 +38,37 @@ pub struct Attrs {
 }
 
 impl Attrs {
-    /// About the memory the set holds: its inline part and its lists
-    /// (other attributes by their wire size). For deciding when to let
-    /// go of unused sets, not an exact count.
+    /// About the memory the set holds: its inline part and its lists (an
+    /// AS_PATH segment and an ATTR_SET's attribute by their decoded size,
+    /// other attributes by their wire size). For deciding when to let go
+    /// of unused sets, not an exact count.
     pub fn approx_size(&self) -> usize {
+        use rbgp_wire::attr::{AsSegment, AttrValue};
         use std::mem::size_of;
-        let asns: usize = self.as_path.segments.iter().map(|s| s.asns.len()).sum();
+        let segments: usize = self
+            .as_path
+            .segments
+            .iter()
+            .map(|s| {
+                size_of::<AsSegment>()
+                    + if s.asns.spilled() {
+                        4 * s.asns.len()
+                    } else {
+                        0
+                    }
+            })
+            .sum();
         let mut other = Vec::new();
+        let mut inner = 0;
         for a in &self.other {
             a.encode(&rbgp_wire::Context::default(), &mut other);
+            if let AttrValue::AttrSet(s) = &a.value {
+                inner += s.attributes.len() * size_of::<PathAttribute>();
+            }
         }
         size_of::<Attrs>()
-            + 4 * asns
+            + segments
+            + inner
             + 4 * self.communities.len()
             + 8 * self.ext_communities.len()
             + 12 * self.large_communities.len()
