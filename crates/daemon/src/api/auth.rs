@@ -64,7 +64,10 @@ pub(super) fn tls(m: &MutualTls) -> anyhow::Result<ServerTlsConfig> {
     let cert = read(&m.cert, "cert")?;
     let key = read(&m.key, "key")?;
     let ca = read(&m.client_ca, "client_ca")?;
+    // A client that starts the handshake and stops holds one of the
+    // listener's connection slots (`limit.rs`) only this long.
     Ok(ServerTlsConfig::new()
         .identity(Identity::from_pem(cert, key))
-        .client_ca_root(Certificate::from_pem(ca)))
+        .client_ca_root(Certificate::from_pem(ca))
+        .timeout(std::time::Duration::from_secs(10)))
 }
