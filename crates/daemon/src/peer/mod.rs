@@ -87,7 +87,7 @@ struct Peer {
     negotiated: Option<Negotiated>,
     rib: mpsc::Sender<RibMsg>,
     room: room::Room,
-    /// [`room::decoded_size`] of the UPDATEs decoded and not yet handed
+    /// [`decoded_size`](crate::tasks::decoded_size) of the UPDATEs decoded and not yet handed
     /// to the RIB.
     decoded: usize,
     exports: Option<mpsc::Receiver<ToPeer>>,

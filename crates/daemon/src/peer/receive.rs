@@ -9,11 +9,10 @@ use rbgp_fsm::{Event, State};
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::Message;
 
-use super::room::{decoded_size, RIB_ROOM};
 use super::Peer;
 use crate::control::Direction;
 use crate::metrics::count_message;
-use crate::tasks::{Received, RibMsg};
+use crate::tasks::{decoded_size, Received, RibMsg};
 
 /// UPDATEs per message to the RIB task (its inbox holds
 /// [`crate::tasks::RIB_Q`] of them, so this multiplies what a busy RIB may
@@ -150,10 +149,7 @@ impl Peer {
         let updates = std::mem::take(batch);
         // Room for them first: a peer flooding large UPDATEs waits here
         // (and reads nothing) while the RIB catches up.
-        let room = self
-            .room
-            .take(std::mem::take(&mut self.decoded), RIB_ROOM)
-            .await;
+        let room = self.room.take(std::mem::take(&mut self.decoded)).await;
         let _ = self
             .rib
             .send(RibMsg::Updates {

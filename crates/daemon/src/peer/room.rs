@@ -14,26 +14,31 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-pub use crate::tasks::decoded_size;
-
 /// Decoded UPDATEs that may wait for the RIB task, in bytes
-/// ([`decoded_size`]), from all peers together.
+/// ([`decoded_size`](crate::tasks::decoded_size)), from all peers together.
 pub const RIB_ROOM: usize = 64 << 20;
 
 /// The RIB task's inbox room, shared by every peer task.
 #[derive(Debug, Clone)]
-pub struct Room(Arc<Semaphore>);
+pub struct Room {
+    free: Arc<Semaphore>,
+    size: usize,
+}
 
 impl Room {
     pub fn new(bytes: usize) -> Room {
-        Room(Arc::new(Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))))
+        let size = bytes.min(Semaphore::MAX_PERMITS);
+        Room {
+            free: Arc::new(Semaphore::new(size)),
+            size,
+        }
     }
 
     /// Wait until `bytes` fit (at most the whole room, so that one large
     /// batch still passes alone); the share goes back when dropped.
-    pub async fn take(&self, bytes: usize, whole: usize) -> Option<OwnedSemaphorePermit> {
-        let n = u32::try_from(bytes.clamp(1, whole)).unwrap_or(u32::MAX);
-        Arc::clone(&self.0).acquire_many_owned(n).await.ok()
+    pub async fn take(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let n = u32::try_from(bytes.clamp(1, self.size)).unwrap_or(u32::MAX);
+        Arc::clone(&self.free).acquire_many_owned(n).await.ok()
     }
 }
 
@@ -41,23 +46,24 @@ impl Room {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use crate::tasks::decoded_size;
     use rbgp_wire::{NlriEntry, Update};
     use std::time::Duration;
 
     #[tokio::test]
     async fn a_peer_waits_for_room_others_freed() {
         let room = Room::new(100);
-        let a = room.take(60, 100).await.unwrap();
-        let waiting = tokio::time::timeout(Duration::from_millis(50), room.take(60, 100)).await;
+        let a = room.take(60).await.unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(50), room.take(60)).await;
         assert!(waiting.is_err(), "60 more do not fit in 100");
         drop(a);
-        let b = tokio::time::timeout(Duration::from_millis(50), room.take(60, 100))
+        let b = tokio::time::timeout(Duration::from_millis(50), room.take(60))
             .await
             .unwrap();
         assert!(b.is_some());
         drop(b);
         // Larger than the whole room: it waits for all of it, then passes.
-        let big = tokio::time::timeout(Duration::from_millis(50), room.take(1_000, 100))
+        let big = tokio::time::timeout(Duration::from_millis(50), room.take(1_000))
             .await
             .unwrap();
         assert!(big.is_some());
