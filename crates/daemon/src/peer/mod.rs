@@ -20,6 +20,8 @@ mod inbound;
 mod io;
 pub(crate) mod pack;
 mod receive;
+#[cfg(test)]
+mod rib_wait_tests;
 pub(crate) mod room;
 pub(crate) mod session;
 mod setup;

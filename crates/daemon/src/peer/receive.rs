@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use rbgp_fsm::{Event, State};
+use rbgp_fsm::{Event, State, Timer};
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::Message;
 
@@ -78,14 +78,13 @@ impl Peer {
                         .as_ref()
                         .is_some_and(|n| n.route_refresh && n.families.contains(&r.family));
                     if established && negotiated {
-                        self.send_to_rib(&mut batch).await;
-                        let _ = self
-                            .rib
-                            .send(RibMsg::RouteRefresh {
-                                addr: self.addr(),
-                                refresh: r,
-                            })
-                            .await;
+                        self.send_to_rib(&mut batch, events).await;
+                        let rib = self.rib.clone();
+                        let msg = RibMsg::RouteRefresh {
+                            addr: self.addr(),
+                            refresh: r,
+                        };
+                        let _ = self.keeping_alive(rib.send(msg), events).await;
                     } else if established {
                         // RFC 2918 §4: a family not negotiated is ignored.
                         tracing::info!(peer = %self.addr(), family = %r.family, "ROUTE-REFRESH for a family not negotiated: ignored");
@@ -118,13 +117,13 @@ impl Peer {
                             staged,
                         });
                         if batch.len() >= UPDATE_BATCH {
-                            self.send_to_rib(&mut batch).await;
+                            self.send_to_rib(&mut batch, events).await;
                         }
                     }
                 }
             }
         }
-        self.send_to_rib(&mut batch).await;
+        self.send_to_rib(&mut batch, events).await;
     }
 
     /// A message that may change the session's state was queued: the FSM
@@ -134,12 +133,12 @@ impl Peer {
     /// reach the RIB of the session they belong to, not be dropped as
     /// arriving before Established.
     async fn session_message(&mut self, batch: &mut Vec<Received>, events: &mut VecDeque<Event>) {
-        self.send_to_rib(batch).await;
+        self.send_to_rib(batch, events).await;
         self.run_events(events).await;
     }
 
     /// Hand the received UPDATEs to the RIB, in order.
-    async fn send_to_rib(&mut self, batch: &mut Vec<Received>) {
+    async fn send_to_rib(&mut self, batch: &mut Vec<Received>, events: &mut VecDeque<Event>) {
         if batch.is_empty() {
             return;
         }
@@ -149,15 +148,47 @@ impl Peer {
         let updates = std::mem::take(batch);
         // Room for them first: a peer flooding large UPDATEs waits here
         // (and reads nothing) while the RIB catches up.
-        let room = self.room.take(std::mem::take(&mut self.decoded)).await;
-        let _ = self
-            .rib
-            .send(RibMsg::Updates {
-                addr: self.addr(),
-                updates,
-                room,
-            })
-            .await;
+        let (room, bytes) = (self.room.clone(), std::mem::take(&mut self.decoded));
+        let room = self.keeping_alive(room.take(bytes), events).await;
+        let rib = self.rib.clone();
+        let msg = RibMsg::Updates {
+            addr: self.addr(),
+            updates,
+            room,
+        };
+        let _ = self.keeping_alive(rib.send(msg), events).await;
+    }
+
+    /// Wait for `f` (room in the RIB's inbox, or a place in it) without
+    /// losing the session to the wait: the RIB may be behind for longer
+    /// than a keepalive interval (a full table from many peers at once),
+    /// so KEEPALIVEs still go out when due (RFC 4271 §4.4). The peer's
+    /// hold time is safe too: the UPDATEs waiting here restart it
+    /// (`UpdateReceived`, queued) before the next read.
+    async fn keeping_alive<F: std::future::Future>(
+        &mut self,
+        f: F,
+        events: &mut VecDeque<Event>,
+    ) -> F::Output {
+        tokio::pin!(f);
+        loop {
+            let due = self.timers.deadline(Timer::Keepalive);
+            let tick = async {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                out = &mut f => return out,
+                () = tick => {
+                    self.timers.stop(Timer::Keepalive);
+                    let actions = self.fsm.handle(Event::KeepaliveTimerExpires);
+                    self.perform(actions, events).await;
+                }
+            }
+        }
     }
 
     /// Soft reset in: ask the peer for its routes again (RFC 2918).

@@ -25,6 +25,14 @@ impl Timers {
         self.deadlines.clear();
     }
 
+    /// When `t` fires, if it runs.
+    pub fn deadline(&self, t: Timer) -> Option<Instant> {
+        self.deadlines
+            .iter()
+            .find(|(x, _)| *x == t)
+            .map(|(_, at)| *at)
+    }
+
     /// The next timer to fire.
     pub fn next(&self) -> Option<(Timer, Instant)> {
         self.deadlines.iter().min_by_key(|(_, at)| *at).copied()

@@ -1,0 +1,173 @@
+//! A peer task waiting for the RIB task (its inbox full) keeps the
+//! session: KEEPALIVEs still go out while it waits, and the time it did
+//! not read does not count against the peer's hold time (RFC 4271 §4.4,
+//! §6.5). A real peer on loopback, the task as the supervisor starts it,
+//! and a RIB that takes nothing for twice the hold time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rbgp_config::Config;
+use rbgp_wire::{AfiSafi, Context, Message, Nlri, NlriEntry, Open};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::time::{timeout, Instant};
+
+use super::room::Room;
+use super::{run, Setup, Wiring};
+use crate::tasks::RibMsg;
+
+const HOLD: u16 = 3;
+
+/// The next message from rbgpd: (type, whole message).
+async fn next(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 19];
+    s.read_exact(&mut head).await.unwrap();
+    let len = usize::from(u16::from_be_bytes([head[16], head[17]]));
+    let mut m = head.to_vec();
+    m.resize(len, 0);
+    s.read_exact(&mut m[19..]).await.unwrap();
+    (head[18], m)
+}
+
+const KEEPALIVE: u8 = 4;
+const NOTIFICATION: u8 = 3;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_waiting_for_the_rib_keeps_its_session() {
+    let text = format!(
+        "[global]\nasn = 65000\nrouter_id = \"192.0.2.1\"\nlisten = []\n\
+         [[neighbors]]\naddress = \"127.0.0.1\"\nremote_asn = 65001\npassive = true\n\
+         hold_time = {HOLD}\n"
+    );
+    let c = Config::parse(&text).unwrap();
+    let n = c.neighbors().unwrap().remove(0);
+    let setup = Setup::new(&c, n);
+
+    // A RIB that takes nothing until told; room for one batch only.
+    let (rib_tx, mut rib_rx) = mpsc::channel::<RibMsg>(64);
+    let (conn_tx, conn_rx) = mpsc::channel(1);
+    let (_ctl_tx, ctl_rx) = mpsc::channel(1);
+    let (status, status_rx) = watch::channel(Default::default());
+    let (events, _) = broadcast::channel(16);
+    let (gone, _gone_rx) = mpsc::channel(1);
+    let wiring = Wiring {
+        rib: rib_tx,
+        room: Room::new(1),
+        conn_rx,
+        ctl_rx,
+        status,
+        events,
+        drained: Arc::new(Notify::new()),
+        gone,
+    };
+    tokio::spawn(run(setup, wiring));
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut peer = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (ours, _) = listener.accept().await.unwrap();
+    conn_tx.send(ours).await.unwrap();
+
+    let ctx = Context::default();
+    let open = Open::new(65001, HOLD, "192.0.2.2".parse().unwrap(), Vec::new());
+    peer.write_all(&Message::Open(open).to_bytes(&ctx))
+        .await
+        .unwrap();
+    peer.write_all(&Message::Keepalive.to_bytes(&ctx))
+        .await
+        .unwrap();
+    let (t, _) = next(&mut peer).await;
+    assert_eq!(t, 1, "rbgpd's OPEN first");
+    let (t, _) = next(&mut peer).await;
+    assert_eq!(t, KEEPALIVE, "then its KEEPALIVE: Established");
+
+    // Far more UPDATEs than one batch: the task fills the RIB's inbox and
+    // waits for it, reading nothing more.
+    let a = rbgp_rib::Attrs {
+        origin: Some(rbgp_wire::attr::Origin::Igp),
+        as_path: "65001".parse().unwrap(),
+        next_hop: Some("127.0.0.1".parse().unwrap()),
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    for i in 0..5_000u32 {
+        let nlri = Nlri::Prefix(format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap());
+        let entry = NlriEntry {
+            path_id: None,
+            nlri,
+        };
+        bytes.extend(a.announce(AfiSafi::IPV4_UNICAST, &[entry], &ctx).concat());
+    }
+    peer.write_all(&bytes).await.unwrap();
+
+    // Twice the hold time: our KEEPALIVEs go unread, rbgpd's arrive.
+    let mut keepalives = 0;
+    let end = Instant::now() + Duration::from_secs(2 * u64::from(HOLD));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    while Instant::now() < end {
+        tokio::select! {
+            _ = tick.tick() => {
+                peer.write_all(&Message::Keepalive.to_bytes(&ctx)).await.unwrap();
+            }
+            m = timeout(end - Instant::now(), next(&mut peer)) => match m {
+                Ok((KEEPALIVE, _)) => keepalives += 1,
+                Ok((NOTIFICATION, m)) => panic!("NOTIFICATION while waiting: {m:?}"),
+                Ok(_) => {}
+                Err(_) => break,
+            },
+        }
+    }
+    assert!(
+        keepalives >= 4,
+        "KEEPALIVEs every second while waiting: {keepalives} in {} s",
+        2 * HOLD
+    );
+    // The task was waiting all along: one batch has reached the RIB.
+    let mut held = Vec::new();
+    let mut routes = 0;
+    while let Ok(m) = rib_rx.try_recv() {
+        if let RibMsg::Updates { updates, .. } = &m {
+            routes += updates.len();
+        }
+        held.push(m);
+    }
+    assert!(
+        routes > 0 && routes < 5_000,
+        "{routes} routes reached the RIB"
+    );
+    drop(held);
+
+    // The RIB catches up: the task reads again, finds the KEEPALIVEs it
+    // left unread and keeps the session (no Hold Timer Expired).
+    let drain = tokio::spawn(async move {
+        while let Some(m) = rib_rx.recv().await {
+            if let RibMsg::Updates { updates, .. } = m {
+                routes += updates.len();
+                if routes >= 5_000 {
+                    return routes;
+                }
+            }
+        }
+        routes
+    });
+    let routes = timeout(Duration::from_secs(10), drain)
+        .await
+        .expect("every UPDATE reached the RIB")
+        .unwrap();
+    assert_eq!(routes, 5_000);
+    let quiet = timeout(Duration::from_secs(2), async {
+        loop {
+            match next(&mut peer).await {
+                (NOTIFICATION, m) => return m,
+                _ => continue,
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "no NOTIFICATION after the wait: {quiet:?}");
+    assert_eq!(status_rx.borrow().state, rbgp_fsm::State::Established);
+}
