@@ -36,7 +36,7 @@ fn pre_policy_routes_are_listed_as_received() {
     let state = lab.path("state");
     let sock = format!("unix://{state}/rbgpd.sock");
     let ctl = |args: &str| ctl::ctl(&sock, args);
-    lab.rbgpd(&with_global(NEIGHBORS));
+    lab.rbgpd_with_gobgp(&with_global(NEIGHBORS), 65003, &["ipv4-unicast"]);
     lab.bird(&format!(
         "{BIRD}{}",
         bird_session("dut", 65002, "", "  ipv4 { import all; export all; };\n")
@@ -96,8 +96,8 @@ fn pre_policy_routes_are_listed_as_received() {
         (ok && !out.contains("100.64.1.0/24") && !out.contains("100.64.2.0/24")).then_some(())
     });
 
-    // A neighbor without keep_pre_policy: a clear refusal naming the field.
-    lab.gobgp(65003, &["ipv4-unicast"]);
+    // A neighbor without keep_pre_policy (GoBGP, up since the start): a
+    // clear refusal naming the field.
     let (ok, out) = ctl("rib received 10.88.0.3 --pre-policy");
     assert!(!ok, "{out}");
     assert!(out.contains("keep_pre_policy"), "{out}");

@@ -29,10 +29,13 @@ fn watchers_that_never_read_are_ended_and_cost_bounded_memory() {
     ));
     assert!(ok, "generating the Python stubs: {out}");
     let sock = format!("{}/rbgpd.sock", lab.path("state"));
-    lab.rbgpd(&with_global(
-        "[[neighbors]]\naddress = \"10.88.0.3\"\nremote_asn = 65003\nfamilies = [\"ipv4_unicast\"]\n",
-    ));
-    lab.gobgp(65003, &["ipv4-unicast"]);
+    lab.rbgpd_with_gobgp(
+        &with_global(
+            "[[neighbors]]\naddress = \"10.88.0.3\"\nremote_asn = 65003\nfamilies = [\"ipv4_unicast\"]\n",
+        ),
+        65003,
+        &["ipv4-unicast"],
+    );
     let pid = lab.rbgpd_pid();
     let before = rss_mib(pid);
 

@@ -44,9 +44,8 @@ fn gobgp_has(lab: &Lab, prefix: &str) -> bool {
 #[test]
 fn routes_of_a_restarting_peer_are_kept_then_refreshed_or_swept() {
     let mut lab = Lab::new("gr");
-    lab.rbgpd(&with_global(RBGPD));
+    lab.rbgpd_with_gobgp(&with_global(RBGPD), 65003, &["ipv4-unicast"]);
     lab.bird(&bird_conf(&["100.64.1.0/24", "100.64.2.0/24"], 12));
-    lab.gobgp(65003, &["ipv4-unicast"]);
     lab.gobgp_route("ipv4", "100.64.1.0/24");
     lab.gobgp_route("ipv4", "100.64.2.0/24");
 

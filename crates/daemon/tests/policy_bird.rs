@@ -219,14 +219,14 @@ const GOBGP: &str = r#"
   [neighbors.config]
     neighbor-address = "10.88.0.1"
     peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 2
+  [neighbors.transport.config]
+    passive-mode = true
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "10.88.0.2"
     peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 2
+  [neighbors.transport.config]
+    passive-mode = true
 "#;
 
 /// A route at the monitor, attributes normalised: communities sorted
@@ -276,9 +276,11 @@ fn rbgpd_policy_equals_bird_filter_on_a_real_table() {
     let rbgpd = env!("CARGO_BIN_EXE_rbgpd");
     let bench = testkit::workspace_bin(rbgpd, "rbgp-bench", "rbgp-bench");
     let conf = lab.write("rbgpd.toml", &rbgpd_config(&lab.path("state")));
+    // The monitor first, waiting for both routers to connect (GoBGP
+    // paces its own attempts at 5-10 s).
+    lab.gobgpd_in("g", "gobgpd", GOBGP);
     lab.spawn("d", &[rbgpd, &conf], "rbgpd.log");
     lab.bird_in("b", "10.88.0.2", &bird_config(), &[], "bird.out");
-    lab.gobgpd_in("g", "gobgpd", GOBGP);
     lab.wait("the monitor's sessions", 60, || {
         let n = lab.gobgp_in("g", "neighbor");
         (n.matches("Establ").count() == 2).then_some(())
@@ -308,7 +310,8 @@ fn rbgpd_policy_equals_bird_filter_on_a_real_table() {
             log,
         );
     }
-    // Converged: both counts equal and still for 5 s.
+    // Converged: both feeders sent everything, and both counts are equal
+    // and still for a while.
     let mut last = (0, 0);
     let mut still = 0;
     let give_up = std::time::Instant::now() + Duration::from_secs(290);
@@ -327,7 +330,10 @@ fn rbgpd_policy_equals_bird_filter_on_a_real_table() {
             0
         };
         last = now;
-        (still >= 20 && now.0 == now.1).then_some(())
+        let sent = ["feed-rbgpd.log", "feed-bird.log"]
+            .iter()
+            .all(|f| lab.log(f).contains(r#""event":"sent""#));
+        (sent && still >= 8 && now.0 == now.1).then_some(())
     });
     let (a, b) = (routes(&lab, "10.88.0.1"), routes(&lab, "10.88.0.2"));
     assert!(a.len() > 90_000, "only {} routes accepted", a.len());

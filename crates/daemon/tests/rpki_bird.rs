@@ -98,14 +98,14 @@ const GOBGP: &str = r#"
   [neighbors.config]
     neighbor-address = "10.88.0.1"
     peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 2
+  [neighbors.transport.config]
+    passive-mode = true
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "10.88.0.2"
     peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 2
+  [neighbors.transport.config]
+    passive-mode = true
 "#;
 
 /// The state tag (65001:1:N) of every route the monitor has from
@@ -155,6 +155,10 @@ fn rbgpd_origin_validation_equals_bird_roa_check() {
         ],
         grace: Duration::from_secs(3),
     });
+    // The monitor first, waiting for both routers to connect (GoBGP
+    // paces its own attempts at 5-10 s); the cache listening before
+    // either router starts.
+    lab.gobgpd_in("g", "gobgpd", GOBGP);
     let vrps = lab.vrp_snapshot("vrps.json");
     lab.stayrtr_in("c", &vrps, "10.88.0.5:3323", "stayrtr.log");
     let rbgpd = env!("CARGO_BIN_EXE_rbgpd");
@@ -162,7 +166,6 @@ fn rbgpd_origin_validation_equals_bird_roa_check() {
     let conf = lab.write("rbgpd.toml", &rbgpd_config(&lab.path("state")));
     lab.spawn("d", &[rbgpd, &conf], "rbgpd.log");
     lab.bird_in("b", "10.88.0.2", BIRD, &[], "bird.out");
-    lab.gobgpd_in("g", "gobgpd", GOBGP);
     // Both hold the cache's data before any route arrives (BIRD would
     // otherwise need its import table to revalidate).
     let v4 = lab.wait("rbgpd to load the cache's VRPs", 120, || {
@@ -213,7 +216,10 @@ fn rbgpd_origin_validation_equals_bird_roa_check() {
             0
         };
         last = now;
-        (still >= 12 && now.0 == now.1).then_some(())
+        let sent = ["feed-rbgpd.log", "feed-bird.log"]
+            .iter()
+            .all(|f| lab.log(f).contains(r#""event":"sent""#));
+        (sent && still >= 8 && now.0 == now.1).then_some(())
     });
     let (a, b) = (states(&lab, "10.88.0.1"), states(&lab, "10.88.0.2"));
     assert_eq!(a.len(), b.len());

@@ -34,14 +34,15 @@ impl Lab {
 
     /// StayRTR in namespace `ns` serving `json` on `bind` (address:port),
     /// with short refresh and retry intervals; its log is `log`. The file's
-    /// build time is not checked (a static snapshot is old).
+    /// build time is not checked (a static snapshot is old). Returns once
+    /// it listens.
     pub fn stayrtr_in(&mut self, ns: &str, json: &str, bind: &str, log: &str) -> &mut Child {
         self.stayrtr_in_with(ns, json, bind, log, &[])
     }
 
     /// [`Lab::stayrtr_in`] with more options (e.g. `-protocol 1` to speak
     /// RTR version 1 at most). It re-reads the file every 2 s; its RTR
-    /// Retry Interval is 5 s, Refresh 30 s, Expire 600 s; its metrics
+    /// Retry Interval is 2 s, Refresh 30 s, Expire 600 s; its metrics
     /// listen on port 9847 of `bind`'s address (one StayRTR per address).
     pub fn stayrtr_in_with(
         &mut self,
@@ -70,18 +71,19 @@ impl Lab {
             "-rtr.refresh",
             "30",
             "-rtr.retry",
-            "5",
+            "2",
             "-rtr.expire",
             "600",
         ];
         args.extend_from_slice(extra);
-        self.spawn(ns, &args, log)
+        self.spawn(ns, &args, log);
+        self.listening(ns, bind)
     }
 
     /// RTRTR (NLnet Labs) in namespace `ns`: a `json` unit reading the
     /// local file `json` (looked at every second, re-read when its
     /// modification time changes) and an `rtr` target serving it on `bind`
-    /// with a Retry Interval of 5 s; configuration NAME.conf, log NAME.log.
+    /// with a Retry Interval of 2 s; configuration NAME.conf, log NAME.log.
     /// Its HTTP server stays on the namespace's loopback.
     pub fn rtrtr_in(&mut self, ns: &str, name: &str, json: &str, bind: &str) -> &mut Child {
         let conf = format!(
@@ -90,10 +92,22 @@ impl Lab {
              http-listen = [\"127.0.0.1:8323\"]\n\
              [units.file]\ntype = \"json\"\nuri = \"file:{json}\"\nrefresh = 1\n\
              [targets.rtr]\ntype = \"rtr\"\nlisten = [\"{bind}\"]\nunit = \"file\"\n\
-             refresh = 30\nretry = 5\nexpire = 600\n"
+             refresh = 30\nretry = 2\nexpire = 600\n"
         );
         let conf = self.write(&format!("{name}.conf"), &conf);
-        self.spawn(ns, &["rtrtr", "-c", &conf], &format!("{name}.log"))
+        self.spawn(ns, &["rtrtr", "-c", &conf], &format!("{name}.log"));
+        self.listening(ns, bind)
+    }
+
+    /// Wait until the cache just started (the last child) listens on
+    /// `bind`: a router started before it would be refused and wait its
+    /// first retry (rbgpd 10 s, BIRD its `retry`). StayRTR loads its whole
+    /// file before it listens (a few seconds for the real snapshot).
+    fn listening(&mut self, ns: &str, bind: &str) -> &mut Child {
+        self.wait(&format!("an RTR cache listening on {bind}"), 60, || {
+            self.run_in(ns, "ss -ltn").contains(bind).then_some(())
+        });
+        self.children.last_mut().unwrap()
     }
 
     /// A scripted RTR cache in namespace `ns` on `bind`: it accepts one

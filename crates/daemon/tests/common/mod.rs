@@ -158,6 +158,25 @@ impl Lab {
         });
     }
 
+    /// rbgpd with `config` (first among the children, as
+    /// [`Lab::kill_and_restart_rbgpd`] expects) and GoBGP peering with it
+    /// (as [`Lab::gobgp`]), GoBGP started and listening first: rbgpd's
+    /// first connection attempt then finds it, where otherwise the
+    /// session waits for rbgpd's 5 s retry or GoBGP's own 5-10 s pace.
+    /// Waits for the session.
+    pub fn rbgpd_with_gobgp(&mut self, config: &str, asn: u32, families: &[&str]) {
+        self.gobgp_start(&gobgp_conf(asn, families, ""));
+        self.wait("GoBGP listening", 20, || {
+            self.run_in("g", "ss -ltn").contains(":179 ").then_some(())
+        });
+        self.rbgpd(config);
+        let d = self.children.pop().unwrap();
+        self.children.insert(0, d);
+        self.wait("GoBGP established", 40, || {
+            self.gobgp_cli("neighbor").contains("Establ").then_some(())
+        });
+    }
+
     /// Start GoBGP with this configuration, without waiting.
     pub fn gobgp_start(&mut self, conf: &str) {
         self.gobgpd_in("g", "gobgpd", conf);

@@ -1,6 +1,7 @@
 """Opens N WatchRoutes streams that never read, injects M paths, waits,
 then reads each stream: how it ended. Prints one JSON line."""
 import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
 import grpc
 sys.path.insert(0, sys.argv[1])
 from rbgp.v1 import rib_pb2, rib_pb2_grpc, injection_pb2, injection_pb2_grpc, common_pb2
@@ -19,15 +20,20 @@ def batches():
             for i in range(b, min(m, b + 1000))])
 added = inj.AddPaths(batches()).added
 time.sleep(wait)
-ends = {}
-got = []
-for s in streams:
+def drain(s):
+    """How one stream ended, and what it held until then."""
     k = 0
     try:
         for _ in s:
             k += 1
-        ends["ok"] = ends.get("ok", 0) + 1
+        return "ok", k
     except grpc.RpcError as e:
-        ends[e.code().name] = ends.get(e.code().name, 0) + 1
-    got.append(k)
+        return e.code().name, k
+# All at once: grpcio takes ~0.2 s to read each ended stream.
+with ThreadPoolExecutor(max_workers=len(streams)) as ex:
+    results = list(ex.map(drain, streams))
+ends = {}
+for end, _ in results:
+    ends[end] = ends.get(end, 0) + 1
+got = [k for _, k in results]
 print(json.dumps({"added": added, "ends": ends, "min": min(got), "max": max(got)}))
