@@ -1,7 +1,9 @@
 //! The API's access rules with real clients (rbgpctl): a read-only
 //! listener refuses every mutating RPC with PERMISSION_DENIED, an mTLS
 //! listener refuses clients without a certificate from its client CA, a
-//! token listener refuses requests without the token; and bad input is
+//! token listener refuses requests without the token and closes
+//! connections that make no authorized call; one source cannot take every
+//! connection slot; and bad input is
 //! INVALID_ARGUMENT naming the field. rbgpd runs on loopback with no BGP
 //! listener; certificates are made by the test with rcgen.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -219,23 +221,8 @@ read_only = true
 /// alike); a freed slot takes the next client.
 #[test]
 fn a_full_listener_closes_new_connections() {
-    let dir = std::env::temp_dir().join(format!("rbgp-api-full-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let token = write(&dir, "token", "s3cret-token-for-the-api-test\n");
-    let port = free_port();
-    let state = dir.join("state");
-    let conf = write(
-        &dir,
-        "rbgpd.toml",
-        &format!(
-            "[global]\nasn = 65001\nrouter_id = \"192.0.2.1\"\nlisten = []\nstate_dir = \"{}\"\n\
-             [api]\nmax_connections = 4\n\
-             [[api.listeners]]\naddress = \"127.0.0.1:{port}\"\ntoken_file = \"{token}\"\n",
-            state.display()
-        ),
-    );
-    let d = Rbgpd::start(&dir, &conf);
+    let (d, _token, port) = token_listener("full", "[api]\nmax_connections = 4\n");
+    let state = d.dir.join("state");
     let path = state.join("rbgpd.sock");
     let sock = format!("unix://{}", path.display());
     let rbgpd_log = || std::fs::read_to_string(d.dir.join("rbgpd.log")).unwrap_or_default();
@@ -265,17 +252,17 @@ fn a_full_listener_closes_new_connections() {
         "no client gets in while four are held"
     );
 
+    // TCP: one source holds an eighth of the slots (here one), four
+    // sources fill the listener.
     let mut tcp_held = Vec::new();
-    for _ in 0..4 {
-        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for i in 1..=4 {
+        let mut c = tcp_from(&format!("127.0.0.{i}"), port);
         assert!(first_bytes(&mut c) > 0, "TCP: within the limit");
         tcp_held.push(c);
     }
-    let mut extra = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    extra
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    let mut again = tcp_from("127.0.0.1", port);
+    assert_eq!(first_bytes(&mut again), 0, "TCP: a second from one source");
+    let mut extra = tcp_from("127.0.0.5", port);
     assert_eq!(first_bytes(&mut extra), 0, "TCP: the fifth is closed");
 
     // Closed connections give their slots back.
@@ -286,4 +273,97 @@ fn a_full_listener_closes_new_connections() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(rbgpd_log().contains("API listener full"), "{}", rbgpd_log());
+    assert!(
+        rbgpd_log().contains("API connections from one source at their limit"),
+        "{}",
+        rbgpd_log()
+    );
+}
+
+/// rbgpd with a token listener on 127.0.0.1 and `api` in its
+/// configuration (in a directory named after `test`): (rbgpd, the token
+/// file, the listener's port).
+fn token_listener(test: &str, api: &str) -> (Rbgpd, String, u16) {
+    let dir = std::env::temp_dir().join(format!("rbgp-api-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = write(&dir, "token", "s3cret-token-for-the-api-test\n");
+    let port = free_port();
+    let conf = write(
+        &dir,
+        "rbgpd.toml",
+        &format!(
+            "[global]\nasn = 65001\nrouter_id = \"192.0.2.1\"\nlisten = []\nstate_dir = \"{}\"\n\
+             {api}[[api.listeners]]\naddress = \"127.0.0.1:{port}\"\ntoken_file = \"{token}\"\n",
+            dir.join("state").display()
+        ),
+    );
+    (Rbgpd::start(&dir, &conf), token, port)
+}
+
+/// A TCP connection to 127.0.0.1:`port` from `src` (another loopback
+/// address: another source), with a 5 s read timeout.
+fn tcp_from(src: &str, port: u16) -> std::net::TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let c = rt.block_on(async {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(format!("{src}:0").parse().unwrap()).unwrap();
+        s.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let c = c.into_std().unwrap();
+    c.set_nonblocking(false).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c
+}
+
+/// A token listener closes a connection that makes no authorized call
+/// within 10 s (one that holds a slot and sends nothing), and keeps one
+/// that did: a watch started with the token still gets a route injected
+/// after that time.
+#[test]
+fn a_token_listener_closes_connections_without_an_authorized_call() {
+    let (d, token, port) = token_listener("gate", "");
+    let (dir, state) = (d.dir.clone(), d.dir.join("state"));
+    let sock = format!("unix://{}", state.join("rbgpd.sock").display());
+    let http = format!("http://127.0.0.1:{port}");
+    let out = std::fs::File::create(dir.join("watch.out")).unwrap();
+    let mut watch = Command::new(ctl::rbgpctl())
+        .args(["-s", &http, "--token-file", &token, "watch", "--routes"])
+        .stdout(out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    // The server's SETTINGS, then nothing until it closes.
+    while matches!(std::io::Read::read(&mut idle, &mut buf), Ok(n) if n > 0) {}
+    let closed = start.elapsed();
+    assert!(
+        closed >= Duration::from_secs(9) && closed < Duration::from_secs(20),
+        "the idle connection closed after {closed:?}"
+    );
+    std::thread::sleep(Duration::from_secs(12).saturating_sub(start.elapsed()));
+    let (ok, o) = ctl(&sock, "rib add 203.0.113.9/32 --nexthop 192.0.2.1");
+    assert!(ok, "{o}");
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = std::fs::read_to_string(dir.join("watch.out")).unwrap_or_default();
+        if seen.contains("203.0.113.9/32") {
+            break;
+        }
+        assert!(
+            Instant::now() < end && watch.try_wait().unwrap().is_none(),
+            "the authorized watch did not see the route: {seen:?}\n{}",
+            std::fs::read_to_string(d.dir.join("rbgpd.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
 }

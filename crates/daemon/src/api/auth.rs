@@ -9,6 +9,8 @@ use tonic::service::Interceptor;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tonic::{Request, Status};
 
+use super::limit::TcpInfo;
+
 /// Passes every request when `token` is `None`.
 #[derive(Clone)]
 pub(super) struct Auth {
@@ -47,9 +49,16 @@ impl Interceptor for Auth {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
+        let conn = req.extensions().get::<TcpInfo>();
         if crate::secret::same(given.as_bytes(), token.as_bytes()) {
+            // The connection may stay past its first-call deadline.
+            if let Some(c) = conn {
+                c.authorize();
+            }
             Ok(req)
         } else {
+            let from = conn.and_then(|c| c.inner.remote_addr());
+            tracing::debug!(?from, "API call without the right token refused");
             Err(Status::unauthenticated("missing or wrong bearer token"))
         }
     }

@@ -122,7 +122,7 @@ pub(super) async fn serve(
         // Through the :authority fix for grpc-core clients (authority.rs).
         let mut slots = Slots::new(max, "unix".into());
         let incoming = UnixListenerStream::new(unix).filter_map(move |c| match c {
-            Ok(c) => slots.admit(c).map(|c| Ok(super::authority::fix(c))),
+            Ok(c) => slots.admit(c, None).map(|c| Ok(super::authority::fix(c))),
             Err(e) => Some(Err(e)),
         });
         let stopped = unix_stopped;
@@ -153,10 +153,18 @@ pub(super) async fn serve(
         tracing::info!(address = %l.address, mtls = l.mtls().is_some(), token = l.token_file.is_some(), read_only = l.read_only, "API listening");
         let stopped = inner.stopped();
         let address = l.address;
+        // A token alone proves nothing until a call carries it (limit.rs).
+        let gated = l.token_file.is_some() && l.mtls().is_none();
         tasks.push(tokio::spawn(async move {
             let mut slots = Slots::new(max, address.to_string());
+            if gated {
+                slots = slots.gated();
+            }
             let incoming = TcpListenerStream::new(tcp).filter_map(move |c| match c {
-                Ok(c) => slots.admit(c).map(Ok),
+                Ok(c) => {
+                    let source = c.peer_addr().ok().map(|a| a.ip());
+                    slots.admit(c, source).map(Ok)
+                }
                 Err(e) => Some(Err(e)),
             });
             if let Err(e) = r.serve_with_incoming_shutdown(incoming, stopped).await {
