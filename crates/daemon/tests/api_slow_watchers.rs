@@ -171,11 +171,13 @@ fn idle_watchers(sock: &str) -> (u64, BTreeMap<String, usize>, usize, usize) {
         let reads = streams.into_iter().map(|mut s| {
             tokio::spawn(async move {
                 let mut n = 0;
+                let most = std::time::Duration::from_secs(60);
                 loop {
-                    match s.message().await {
-                        Ok(Some(_)) => n += 1,
-                        Ok(None) => return ("Ok".to_string(), n),
-                        Err(e) => return (format!("{:?}", e.code()), n),
+                    match tokio::time::timeout(most, s.message()).await {
+                        Ok(Ok(Some(_))) => n += 1,
+                        Ok(Ok(None)) => return ("Ok".to_string(), n),
+                        Ok(Err(e)) => return (format!("{:?}", e.code()), n),
+                        Err(_) => return ("not ended within 60 s".to_string(), n),
                     }
                 }
             })

@@ -105,7 +105,11 @@ impl Lab {
     /// file before it listens (a few seconds for the real snapshot).
     fn listening(&mut self, ns: &str, bind: &str) -> &mut Child {
         self.wait(&format!("an RTR cache listening on {bind}"), 60, || {
-            self.run_in(ns, "ss -ltn").contains(bind).then_some(())
+            // The Local Address:Port column, exactly.
+            self.run_in(ns, "ss -Hltn")
+                .lines()
+                .any(|l| l.split_whitespace().nth(3) == Some(bind))
+                .then_some(())
         });
         self.children.last_mut().unwrap()
     }

@@ -49,7 +49,13 @@ impl Interceptor for Auth {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        let conn = req.extensions().get::<TcpInfo>();
+        // Plain TCP (token alone); behind TLS should a listener ever have
+        // server TLS without client certificates.
+        let ext = req.extensions();
+        let conn = ext.get::<TcpInfo>().or_else(|| {
+            ext.get::<tonic::transport::server::TlsConnectInfo<TcpInfo>>()
+                .map(|t| t.get_ref())
+        });
         if crate::secret::same(given.as_bytes(), token.as_bytes()) {
             // The connection may stay past its first-call deadline.
             if let Some(c) = conn {

@@ -163,20 +163,32 @@ impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        // The server always has a read pending on a connection: the gate's
-        // timer wakes it here, and the error ends the connection.
-        if let Some(g) = self.gate.as_mut() {
-            if g.authorized.load(Ordering::Relaxed) {
-                self.gate = None;
-            } else if g.deadline.as_mut().poll(cx).is_ready() {
-                tracing::debug!("API connection without an authorized call closed");
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "no authorized call in time",
-                )));
-            }
+        if let Some(e) = self.gate_closed(cx) {
+            return Poll::Ready(Err(e));
         }
         Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<S> Limited<S> {
+    /// The error that ends a connection past its first-call deadline. Read
+    /// and write both look: the server keeps a read pending on an idle
+    /// connection (the timer wakes it), and one whose client does not read
+    /// is left writing.
+    fn gate_closed(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+        let g = self.gate.as_mut()?;
+        if g.authorized.load(Ordering::Relaxed) {
+            self.gate = None;
+            return None;
+        }
+        if g.deadline.as_mut().poll(cx).is_pending() {
+            return None;
+        }
+        tracing::debug!("API connection without an authorized call closed");
+        Some(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no authorized call in time",
+        ))
     }
 }
 
@@ -186,6 +198,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.gate_closed(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
@@ -194,6 +209,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.gate_closed(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 
@@ -202,6 +220,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(e) = self.gate_closed(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.io).poll_flush(cx)
     }
 

@@ -184,8 +184,12 @@ impl Peer {
                 out = &mut f => return out,
                 () = tick => {
                     self.timers.stop(Timer::Keepalive);
-                    let actions = self.fsm.handle(Event::KeepaliveTimerExpires);
-                    self.perform(actions, events).await;
+                    // Nothing to keep alive once a write failed (its
+                    // TcpFails is queued): the timer stays stopped.
+                    if self.conn.is_some() {
+                        let actions = self.fsm.handle(Event::KeepaliveTimerExpires);
+                        self.perform(actions, events).await;
+                    }
                 }
             }
         }
@@ -199,13 +203,12 @@ impl Peer {
         };
         let families = n.families.clone();
         // Told first: the RIB takes the re-sent routes as answers.
-        let _ = self
-            .rib
-            .send(RibMsg::RefreshAsked {
-                addr: self.addr(),
-                families: families.clone(),
-            })
-            .await;
+        let rib = self.rib.clone();
+        let msg = RibMsg::RefreshAsked {
+            addr: self.addr(),
+            families: families.clone(),
+        };
+        let _ = self.keeping_alive(rib.send(msg), events).await;
         for f in families {
             let r = RouteRefresh {
                 family: f,

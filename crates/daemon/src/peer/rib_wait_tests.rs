@@ -22,7 +22,7 @@ use crate::tasks::RibMsg;
 const HOLD: u16 = 3;
 
 /// The next message from rbgpd: (type, whole message).
-async fn next(s: &mut TcpStream) -> (u8, Vec<u8>) {
+async fn next(s: &mut (impl AsyncReadExt + Unpin)) -> (u8, Vec<u8>) {
     let mut head = [0u8; 19];
     s.read_exact(&mut head).await.unwrap();
     let len = usize::from(u16::from_be_bytes([head[16], head[17]]));
@@ -102,23 +102,32 @@ async fn a_peer_waiting_for_the_rib_keeps_its_session() {
         };
         bytes.extend(a.announce(AfiSafi::IPV4_UNICAST, &[entry], &ctx).concat());
     }
-    peer.write_all(&bytes).await.unwrap();
+    let (mut rd, mut wr) = peer.into_split();
+    timeout(Duration::from_secs(10), wr.write_all(&bytes))
+        .await
+        .expect("the UPDATEs fit the socket buffers")
+        .unwrap();
+    // Our KEEPALIVEs every second from now to the end (unread while the
+    // task waits).
+    let ka = Message::Keepalive.to_bytes(&ctx);
+    let ticker = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if wr.write_all(&ka).await.is_err() {
+                return;
+            }
+        }
+    });
 
-    // Twice the hold time: our KEEPALIVEs go unread, rbgpd's arrive.
+    // Twice the hold time: rbgpd's KEEPALIVEs arrive.
     let mut keepalives = 0;
     let end = Instant::now() + Duration::from_secs(2 * u64::from(HOLD));
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    while Instant::now() < end {
-        tokio::select! {
-            _ = tick.tick() => {
-                peer.write_all(&Message::Keepalive.to_bytes(&ctx)).await.unwrap();
-            }
-            m = timeout(end - Instant::now(), next(&mut peer)) => match m {
-                Ok((KEEPALIVE, _)) => keepalives += 1,
-                Ok((NOTIFICATION, m)) => panic!("NOTIFICATION while waiting: {m:?}"),
-                Ok(_) => {}
-                Err(_) => break,
-            },
+    while let Ok(m) = timeout(end - Instant::now(), next(&mut rd)).await {
+        match m {
+            (KEEPALIVE, _) => keepalives += 1,
+            (NOTIFICATION, m) => panic!("NOTIFICATION while waiting: {m:?}"),
+            _ => {}
         }
     }
     assert!(
@@ -159,9 +168,9 @@ async fn a_peer_waiting_for_the_rib_keeps_its_session() {
         .expect("every UPDATE reached the RIB")
         .unwrap();
     assert_eq!(routes, 5_000);
-    let quiet = timeout(Duration::from_secs(2), async {
+    let quiet = timeout(Duration::from_secs(2 * u64::from(HOLD)), async {
         loop {
-            match next(&mut peer).await {
+            match next(&mut rd).await {
                 (NOTIFICATION, m) => return m,
                 _ => continue,
             }
@@ -170,4 +179,5 @@ async fn a_peer_waiting_for_the_rib_keeps_its_session() {
     .await;
     assert!(quiet.is_err(), "no NOTIFICATION after the wait: {quiet:?}");
     assert_eq!(status_rx.borrow().state, rbgp_fsm::State::Established);
+    ticker.abort();
 }
