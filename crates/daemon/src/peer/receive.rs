@@ -79,12 +79,11 @@ impl Peer {
                         .is_some_and(|n| n.route_refresh && n.families.contains(&r.family));
                     if established && negotiated {
                         self.send_to_rib(&mut batch, events).await;
-                        let rib = self.rib.clone();
                         let msg = RibMsg::RouteRefresh {
                             addr: self.addr(),
                             refresh: r,
                         };
-                        let _ = self.keeping_alive(rib.send(msg), events).await;
+                        self.hand_to_rib(msg, events).await;
                     } else if established {
                         // RFC 2918 §4: a family not negotiated is ignored.
                         tracing::info!(peer = %self.addr(), family = %r.family, "ROUTE-REFRESH for a family not negotiated: ignored");
@@ -150,12 +149,17 @@ impl Peer {
         // (and reads nothing) while the RIB catches up.
         let (room, bytes) = (self.room.clone(), std::mem::take(&mut self.decoded));
         let room = self.keeping_alive(room.take(bytes), events).await;
-        let rib = self.rib.clone();
         let msg = RibMsg::Updates {
             addr: self.addr(),
             updates,
             room,
         };
+        self.hand_to_rib(msg, events).await;
+    }
+
+    /// Hand `msg` to the RIB task, keeping the session alive meanwhile.
+    async fn hand_to_rib(&mut self, msg: RibMsg, events: &mut VecDeque<Event>) {
+        let rib = self.rib.clone();
         let _ = self.keeping_alive(rib.send(msg), events).await;
     }
 
@@ -203,12 +207,11 @@ impl Peer {
         };
         let families = n.families.clone();
         // Told first: the RIB takes the re-sent routes as answers.
-        let rib = self.rib.clone();
         let msg = RibMsg::RefreshAsked {
             addr: self.addr(),
             families: families.clone(),
         };
-        let _ = self.keeping_alive(rib.send(msg), events).await;
+        self.hand_to_rib(msg, events).await;
         for f in families {
             let r = RouteRefresh {
                 family: f,

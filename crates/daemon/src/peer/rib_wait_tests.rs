@@ -1,8 +1,9 @@
 //! A peer task waiting for the RIB task (its inbox full) keeps the
-//! session: KEEPALIVEs still go out while it waits, and the time it did
-//! not read does not count against the peer's hold time (RFC 4271 §4.4,
-//! §6.5). A real peer on loopback, the task as the supervisor starts it,
-//! and a RIB that takes nothing for twice the hold time.
+//! session: KEEPALIVEs still go out while it waits (RFC 4271 §4.4), and
+//! once the RIB catches up the peer's KEEPALIVEs it left unread keep its
+//! hold timer from expiring (§6.5). A real peer on loopback, the task as
+//! the supervisor starts it, and a RIB that takes nothing for twice the
+//! hold time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
