@@ -290,9 +290,10 @@ pub fn decompress<R: Read + Send + 'static>(r: R) -> io::Result<Box<dyn Read + S
             1 << 17,
             flate2::bufread::MultiGzDecoder::new(br),
         )),
+        // Concatenated streams too (pbzip2 writes them).
         Compression::Bzip2 => Box::new(BufReader::with_capacity(
             1 << 17,
-            bzip2::bufread::MultiBzDecoder::new(br),
+            rbgp_bunzip::Decoder::new(br),
         )),
         Compression::None => Box::new(br),
     })
@@ -337,7 +338,7 @@ pub fn open_threaded(path: impl AsRef<Path>) -> io::Result<Reader<Box<dyn Read +
         .spawn(move || {
             let mut d: Box<dyn Read> = match kind {
                 Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(br)),
-                _ => Box::new(bzip2::bufread::MultiBzDecoder::new(br)),
+                _ => Box::new(rbgp_bunzip::Decoder::new(br)),
             };
             decompress_chunks(&mut d, &tx, &spare)
         })?;
