@@ -67,32 +67,32 @@ impl Walker {
         }
     }
 
-    /// `last` is the last column with `counts` of each byte; `tt` is
-    /// scratch for the links; `out` gets the block's bytes in order
-    /// (still RLE1-coded).
+    /// `block` holds the last column, with `counts` of each byte, and is
+    /// given back holding the block's bytes in order (still RLE1-coded):
+    /// one buffer for both, as the column is not needed once linked. `tt`
+    /// is scratch for the links.
     pub(crate) fn invert(
         &mut self,
-        last: &[u8],
+        block: &mut Vec<u8>,
         counts: &[u32; 256],
         orig_ptr: u32,
         tt: &mut Vec<u32>,
-        out: &mut Vec<u8>,
     ) -> Result<(), Fault> {
-        let n = last.len();
+        let n = block.len();
         if n >= SHORT && tt.len() < TT_LEN {
             // Zeroed by the allocator (pages the block never reaches are
             // never touched).
             *tt = vec![0; TT_LEN];
         }
-        link(last, counts, tt)?;
+        link(block, counts, tt)?;
         if orig_ptr as usize >= n {
             return Err(Fault::Damaged("origin pointer past the block's end"));
         }
-        out.clear();
+        block.clear();
         if n < SHORT {
-            return walk_one(tt.get(..n).unwrap_or_default(), orig_ptr, out);
+            return walk_one(tt.get(..n).unwrap_or_default(), orig_ptr, block);
         }
-        self.walk_lanes(tt, n, orig_ptr, out)
+        self.walk_lanes(tt, n, orig_ptr, block)
     }
 
     fn walk_lanes(
@@ -456,9 +456,9 @@ mod tests {
         for &b in last {
             counts[b as usize] += 1;
         }
-        let (mut tt, mut out) = (Vec::new(), Vec::new());
-        Walker::new().invert(last, &counts, orig, &mut tt, &mut out)?;
-        Ok(out)
+        let (mut tt, mut block) = (Vec::new(), last.to_vec());
+        Walker::new().invert(&mut block, &counts, orig, &mut tt)?;
+        Ok(block)
     }
 
     #[test]
