@@ -67,9 +67,42 @@ impl LogLimit {
     }
 }
 
+/// One [`LogLimit`] per kind of line, so that a flood of one kind
+/// (connections from unconfigured addresses, say) does not silence
+/// another (a configured peer's connection dropped). The kinds are
+/// the caller's fixed strings: the total stays bounded.
+#[derive(Debug, Default)]
+pub struct LogLimits {
+    by_what: std::collections::HashMap<&'static str, LogLimit>,
+}
+
+impl LogLimits {
+    /// Whether a line of kind `what` may be logged now (see
+    /// [`LogLimit::check`]).
+    pub fn check(&mut self, what: &'static str) -> bool {
+        self.limit(what).check(what)
+    }
+
+    fn limit(&mut self, what: &'static str) -> &mut LogLimit {
+        self.by_what.entry(what).or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_of_one_kind_leaves_the_others_their_lines() {
+        let mut l = LogLimits::default();
+        let t = Instant::now();
+        let flood = (0..1000)
+            .filter(|_| l.limit("unconfigured").allow(t).0)
+            .count();
+        assert_eq!(flood, LINES as usize);
+        assert!(l.limit("peer busy").allow(t).0, "another kind still logs");
+        assert!(!l.limit("unconfigured").allow(t).0);
+    }
 
     #[test]
     fn a_flood_is_cut_and_counted() {

@@ -46,7 +46,9 @@ pub struct Supervisor {
     /// Keyed with each neighbor's MD5 password (RFC 2385) while it exists.
     pub listeners: Listeners,
     /// What connection floods make us log: a few lines per window.
-    log_limit: crate::loglimit::LogLimit,
+    /// Per kind of line: unconfigured addresses knocking must not hide a
+    /// configured peer's dropped connection.
+    log_limit: crate::loglimit::LogLimits,
     /// Room in the RIB's inbox, shared by the peer tasks.
     room: peer::room::Room,
 }
@@ -69,7 +71,7 @@ impl Supervisor {
             gone_tx,
             disabled,
             listeners: Listeners::default(),
-            log_limit: crate::loglimit::LogLimit::default(),
+            log_limit: crate::loglimit::LogLimits::default(),
             room: peer::room::Room::new(peer::room::RIB_ROOM),
         }
     }
@@ -241,7 +243,7 @@ impl Supervisor {
             if !sockets::accepted(&s, &h.neighbor, asn) {
                 return;
             }
-            if h.conn.try_send(s).is_err() && self.log_limit.check("inbound connections") {
+            if h.conn.try_send(s).is_err() && self.log_limit.check("peer task busy") {
                 tracing::warn!(peer = %ip, "peer task busy, connection dropped");
             }
             return;
@@ -252,7 +254,7 @@ impl Supervisor {
                     return;
                 }
                 if let Some((range, max)) = self.range_full(ip) {
-                    if self.log_limit.check("inbound connections") {
+                    if self.log_limit.check("dynamic range full") {
                         tracing::warn!(from = %ip, %range, max_neighbors = max, "dynamic neighbor range full, connection closed");
                     }
                     return;
@@ -262,17 +264,17 @@ impl Supervisor {
                     .peers
                     .get(&ip)
                     .is_none_or(|h| h.conn.try_send(s).is_err());
-                if busy && self.log_limit.check("inbound connections") {
+                if busy && self.log_limit.check("new dynamic neighbor busy") {
                     tracing::warn!(peer = %ip, "new dynamic neighbor busy, connection dropped");
                 }
             }
             Err(None) => {
-                if self.log_limit.check("inbound connections") {
+                if self.log_limit.check("unconfigured addresses") {
                     tracing::info!(from = %ip, "connection from an unconfigured address closed");
                 }
             }
             Err(Some(e)) => {
-                if self.log_limit.check("inbound connections") {
+                if self.log_limit.check("dynamic neighbor refused") {
                     tracing::warn!(from = %ip, error = %e, "dynamic neighbor refused");
                 }
             }
