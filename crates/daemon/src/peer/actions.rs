@@ -76,7 +76,12 @@ impl Peer {
                         at: SystemTime::now(),
                     };
                     let up = session::up(&self.setup, &n, local, Arc::new(info), tx);
-                    let _ = self.rib.send(RibMsg::Up(Box::new(up))).await;
+                    // The RIB may be behind (many sessions coming up with
+                    // full tables): the session is kept alive meanwhile.
+                    let rib = self.rib.clone();
+                    let _ = self
+                        .keeping_alive(rib.send(RibMsg::Up(Box::new(up))), events)
+                        .await;
                     self.status.send_modify(|st| {
                         st.established_at = Some(SystemTime::now());
                         st.negotiated = Some((*n).clone());
@@ -141,6 +146,10 @@ impl Peer {
             let before = self.fsm.state();
             let actions = self.fsm.handle(ev);
             self.perform(actions, events).await;
+            while !self.deferred.is_empty() {
+                let deferred = std::mem::take(&mut self.deferred);
+                self.perform(deferred, events).await;
+            }
             self.publish(before);
         }
     }

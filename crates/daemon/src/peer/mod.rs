@@ -31,7 +31,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rbgp_fsm::{DownReason, Event, Fsm, Negotiated, State};
+use rbgp_fsm::{Action, DownReason, Event, Fsm, Negotiated, State};
 use rbgp_wire::message::Framer;
 use rbgp_wire::Context;
 use tokio::net::TcpStream;
@@ -102,6 +102,9 @@ struct Peer {
     drained: Arc<Notify>,
     /// Why the session last went down: decides graceful-restart retention.
     last_down: Option<DownReason>,
+    /// FSM actions met while waiting for the RIB (`keeping_alive`) that
+    /// are not the keepalive's own: performed once the wait is over.
+    deferred: Vec<Action>,
     /// When to start again after a max-prefix Cease.
     restart_at: Option<tokio::time::Instant>,
     /// Down after a max-prefix Cease: inbound connections are refused too.
@@ -209,6 +212,7 @@ pub async fn run(setup: Setup, w: Wiring) {
         events: session_events,
         drained,
         last_down: None,
+        deferred: Vec::new(),
         restart_at: None,
         held: false,
         conn_outbound: false,

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use rbgp_fsm::{Event, State, Timer};
+use rbgp_fsm::{Action, Event, State, Timer};
 use rbgp_wire::route_refresh::{RefreshSubtype, RouteRefresh};
 use rbgp_wire::Message;
 
@@ -169,7 +169,7 @@ impl Peer {
     /// so KEEPALIVEs still go out when due (RFC 4271 §4.4). The peer's
     /// hold time is safe too: the UPDATEs waiting here restart it
     /// (`UpdateReceived`, queued) before the next read.
-    async fn keeping_alive<F: std::future::Future>(
+    pub(super) async fn keeping_alive<F: std::future::Future>(
         &mut self,
         f: F,
         events: &mut VecDeque<Event>,
@@ -192,9 +192,24 @@ impl Peer {
                     // TcpFails is queued): the timer stays stopped.
                     if self.conn.is_some() {
                         let actions = self.fsm.handle(Event::KeepaliveTimerExpires);
-                        self.perform(actions, events).await;
+                        self.perform_waiting(actions, events).await;
                     }
                 }
+            }
+        }
+    }
+
+    /// The keepalive's actions (send one, restart its timer) at once; any
+    /// other is left for after the wait. Not `perform`: the session-up
+    /// hand-over waits from inside it, and the wait must not perform
+    /// actions that could wait again.
+    async fn perform_waiting(&mut self, actions: Vec<Action>, events: &mut VecDeque<Event>) {
+        for a in actions {
+            match a {
+                Action::SendKeepalive => self.send(Message::Keepalive, events).await,
+                Action::StartTimer(t, s) => self.timers.start(t, s),
+                Action::StopTimer(t) => self.timers.stop(t),
+                other => self.deferred.push(other),
             }
         }
     }

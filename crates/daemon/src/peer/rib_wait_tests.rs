@@ -1,5 +1,6 @@
 //! A peer task waiting for the RIB task (its inbox full) keeps the
-//! session: KEEPALIVEs still go out while it waits (RFC 4271 §4.4), and
+//! session, whether it hands over UPDATEs or the session's coming up:
+//! KEEPALIVEs still go out while it waits (RFC 4271 §4.4), and
 //! once the RIB catches up the peer's KEEPALIVEs it left unread keep its
 //! hold timer from expiring (§6.5). A real peer on loopback, the task as
 //! the supervisor starts it, and a RIB that takes nothing for twice the
@@ -36,8 +37,26 @@ async fn next(s: &mut (impl AsyncReadExt + Unpin)) -> (u8, Vec<u8>) {
 const KEEPALIVE: u8 = 4;
 const NOTIFICATION: u8 = 3;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_waiting_for_the_rib_keeps_its_session() {
+/// The task's other ends, held for as long as the test runs (a closed
+/// control channel stops the task).
+#[allow(dead_code)]
+struct Ends {
+    ctl: mpsc::Sender<crate::tasks::PeerCtl>,
+    conn: mpsc::Sender<TcpStream>,
+    gone: mpsc::Receiver<std::net::IpAddr>,
+}
+
+/// The peer task as the supervisor starts it, for 127.0.0.1 (hold time
+/// `HOLD`), handing to `rib`; a real peer connected to it, past the
+/// OPENs and rbgpd's first KEEPALIVE (our KEEPALIVE is sent: the session
+/// goes Established as the task reads it).
+async fn established(
+    rib: mpsc::Sender<RibMsg>,
+) -> (
+    TcpStream,
+    watch::Receiver<crate::control::SessionStatus>,
+    Ends,
+) {
     let text = format!(
         "[global]\nasn = 65000\nrouter_id = \"192.0.2.1\"\nlisten = []\n\
          [[neighbors]]\naddress = \"127.0.0.1\"\nremote_asn = 65001\npassive = true\n\
@@ -46,16 +65,14 @@ async fn a_peer_waiting_for_the_rib_keeps_its_session() {
     let c = Config::parse(&text).unwrap();
     let n = c.neighbors().unwrap().remove(0);
     let setup = Setup::new(&c, n);
-
-    // A RIB that takes nothing until told; room for one batch only.
-    let (rib_tx, mut rib_rx) = mpsc::channel::<RibMsg>(64);
     let (conn_tx, conn_rx) = mpsc::channel(1);
-    let (_ctl_tx, ctl_rx) = mpsc::channel(1);
+    let (ctl_tx, ctl_rx) = mpsc::channel(1);
     let (status, status_rx) = watch::channel(Default::default());
     let (events, _) = broadcast::channel(16);
-    let (gone, _gone_rx) = mpsc::channel(1);
+    let (gone, gone_rx) = mpsc::channel(1);
     let wiring = Wiring {
-        rib: rib_tx,
+        rib,
+        // Room for one batch only.
         room: Room::new(1),
         conn_rx,
         ctl_rx,
@@ -85,6 +102,91 @@ async fn a_peer_waiting_for_the_rib_keeps_its_session() {
     assert_eq!(t, 1, "rbgpd's OPEN first");
     let (t, _) = next(&mut peer).await;
     assert_eq!(t, KEEPALIVE, "then its KEEPALIVE: Established");
+    let ends = Ends {
+        ctl: ctl_tx,
+        conn: conn_tx,
+        gone: gone_rx,
+    };
+    (peer, status_rx, ends)
+}
+
+/// rbgpd's KEEPALIVEs over twice the hold time (a NOTIFICATION fails).
+async fn keepalives_in_two_hold_times(rd: &mut (impl AsyncReadExt + Unpin)) -> u32 {
+    let mut keepalives = 0;
+    let end = Instant::now() + Duration::from_secs(2 * u64::from(HOLD));
+    while let Ok(m) = timeout(end - Instant::now(), next(rd)).await {
+        match m {
+            (KEEPALIVE, _) => keepalives += 1,
+            (NOTIFICATION, m) => panic!("NOTIFICATION while waiting: {m:?}"),
+            _ => {}
+        }
+    }
+    keepalives
+}
+
+/// Our KEEPALIVEs every second until the end.
+fn keep_sending(
+    mut wr: impl AsyncWriteExt + Unpin + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let ka = Message::Keepalive.to_bytes(&Context::default());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if wr.write_all(&ka).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_coming_up_while_the_rib_inbox_is_full_keeps_alive() {
+    // An inbox of one, already full: the session's Up cannot be handed
+    // over until the RIB takes something.
+    let (rib_tx, mut rib_rx) = mpsc::channel::<RibMsg>(1);
+    rib_tx
+        .try_send(RibMsg::RefreshAsked {
+            addr: "127.0.0.2".parse().unwrap(),
+            families: Vec::new(),
+        })
+        .unwrap();
+    let (peer, mut status_rx, _ends) = established(rib_tx).await;
+    let (mut rd, wr) = peer.into_split();
+    let ticker = keep_sending(wr);
+
+    let keepalives = keepalives_in_two_hold_times(&mut rd).await;
+    assert!(
+        keepalives >= 4,
+        "KEEPALIVEs every second while the Up waits: {keepalives} in {} s",
+        2 * HOLD
+    );
+    // The RIB takes its inbox: the Up was waiting behind the first.
+    assert!(matches!(
+        rib_rx.recv().await,
+        Some(RibMsg::RefreshAsked { .. })
+    ));
+    let up = timeout(Duration::from_secs(5), rib_rx.recv())
+        .await
+        .unwrap();
+    assert!(matches!(up, Some(RibMsg::Up(_))), "then the session's Up");
+    // Published once the Up is handed over.
+    timeout(
+        Duration::from_secs(5),
+        status_rx.wait_for(|s| s.state == rbgp_fsm::State::Established),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    ticker.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_waiting_for_the_rib_keeps_its_session() {
+    // A RIB that takes nothing until told.
+    let (rib_tx, mut rib_rx) = mpsc::channel::<RibMsg>(64);
+    let (peer, mut status_rx, _ends) = established(rib_tx).await;
+    let ctx = Context::default();
 
     // Far more UPDATEs than one batch: the task fills the RIB's inbox and
     // waits for it, reading nothing more.
@@ -110,27 +212,10 @@ async fn a_peer_waiting_for_the_rib_keeps_its_session() {
         .unwrap();
     // Our KEEPALIVEs every second from now to the end (unread while the
     // task waits).
-    let ka = Message::Keepalive.to_bytes(&ctx);
-    let ticker = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if wr.write_all(&ka).await.is_err() {
-                return;
-            }
-        }
-    });
+    let ticker = keep_sending(wr);
 
     // Twice the hold time: rbgpd's KEEPALIVEs arrive.
-    let mut keepalives = 0;
-    let end = Instant::now() + Duration::from_secs(2 * u64::from(HOLD));
-    while let Ok(m) = timeout(end - Instant::now(), next(&mut rd)).await {
-        match m {
-            (KEEPALIVE, _) => keepalives += 1,
-            (NOTIFICATION, m) => panic!("NOTIFICATION while waiting: {m:?}"),
-            _ => {}
-        }
-    }
+    let keepalives = keepalives_in_two_hold_times(&mut rd).await;
     assert!(
         keepalives >= 4,
         "KEEPALIVEs every second while waiting: {keepalives} in {} s",
