@@ -3,7 +3,7 @@
 //! caller's buffer with the block CRC computed over what is written. A
 //! block can grow fifty-fold here, so it is never expanded whole.
 
-use crate::crc;
+use crc_fast::{CrcAlgorithm, Digest};
 
 /// One block's bytes being expanded.
 pub(crate) struct Unrle {
@@ -16,7 +16,7 @@ pub(crate) struct Unrle {
     count_next: bool,
     pending: usize,
     pending_byte: u8,
-    crc: u32,
+    crc: Digest,
     /// The block ended right after four equal bytes, where a count must
     /// follow.
     countless: bool,
@@ -31,7 +31,7 @@ impl Unrle {
             count_next: false,
             pending: 0,
             pending_byte: 0,
-            crc: u32::MAX,
+            crc: Digest::new(CrcAlgorithm::Crc32Bzip2),
             countless: false,
         }
     }
@@ -40,7 +40,7 @@ impl Unrle {
     pub(crate) fn start(&mut self) {
         self.pos = 0;
         self.pending = 0;
-        self.crc = u32::MAX;
+        self.crc = Digest::new(CrcAlgorithm::Crc32Bzip2);
         self.countless = false;
         self.find_span();
     }
@@ -58,7 +58,7 @@ impl Unrle {
 
     /// The block's CRC; final once `done`.
     pub(crate) fn crc(&self) -> u32 {
-        !self.crc
+        self.crc.finalize() as u32
     }
 
     /// Expand into `out`; returns the bytes written (0 only when done or
@@ -102,7 +102,7 @@ impl Unrle {
             }
         }
         if let Some(written) = out.get(..w) {
-            self.crc = crc::update(self.crc, written);
+            self.crc.update(written);
         }
         w
     }
@@ -214,7 +214,7 @@ mod tests {
                 assert_eq!(countless, want.is_none(), "{data:?}");
                 if let Some(want) = &want {
                     assert_eq!(&got, want, "{data:?} in chunks of {chunk}");
-                    assert_eq!(crc, !crc::update(u32::MAX, want));
+                    assert_eq!(crc, !crate::crc::update(u32::MAX, want));
                 }
             }
         }
