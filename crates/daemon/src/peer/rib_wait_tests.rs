@@ -185,7 +185,7 @@ async fn a_session_coming_up_while_the_rib_inbox_is_full_keeps_alive() {
 async fn a_peer_waiting_for_the_rib_keeps_its_session() {
     // A RIB that takes nothing until told.
     let (rib_tx, mut rib_rx) = mpsc::channel::<RibMsg>(64);
-    let (peer, mut status_rx, _ends) = established(rib_tx).await;
+    let (peer, status_rx, _ends) = established(rib_tx).await;
     let ctx = Context::default();
 
     // Far more UPDATEs than one batch: the task fills the RIB's inbox and
