@@ -125,18 +125,10 @@ impl<R: Read> Bits<R> {
     /// Fill `acc` to at least 56 bits, or to the end of the input.
     #[inline]
     pub(crate) fn refill(&mut self) -> Result<(), Fault> {
-        if let Some(w) = self
-            .buf
-            .get(self.pos..self.end)
-            .and_then(|b| b.first_chunk::<8>())
-        {
-            self.acc |= u64::from_be_bytes(*w) >> self.n;
-            let take = (63 - self.n) / 8;
-            self.pos += take as usize;
-            self.n += take * 8;
-            return Ok(());
-        }
-        self.refill_slow()
+        let (mut acc, mut n) = self.take();
+        self.refill_parts(&mut acc, &mut n)?;
+        self.put(acc, n);
+        Ok(())
     }
 
     #[cold]

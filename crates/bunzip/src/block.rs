@@ -43,8 +43,9 @@ impl Entropy {
     }
 
     /// Decode a block whose 48-bit magic has been read: the BWT's last
-    /// column goes into `last` and its
-    /// byte counts into `counts`. `max_len` is the stream's block size.
+    /// column goes into `last` and its byte counts into `counts`.
+    /// `max_len` is the stream's block size. (The origin pointer is
+    /// checked against the block's length where it is used, `bwt.rs`.)
     pub(crate) fn decode<R: Read>(
         &mut self,
         bits: &mut Bits<R>,
@@ -131,10 +132,7 @@ impl Entropy {
             table.build(self.lengths.get(..alpha).unwrap_or_default())?;
         }
 
-        let sym_count = self.symbols(bits, alpha, &unseq, in_use, max_len, last, counts)?;
-        if orig_ptr as usize >= sym_count {
-            return Err(Fault::Damaged("origin pointer past the block's end"));
-        }
+        self.symbols(bits, &unseq, in_use, max_len, last, counts)?;
         Ok(Header {
             crc,
             randomised,
@@ -142,20 +140,19 @@ impl Entropy {
         })
     }
 
-    /// The MTF/RLE2 symbols up to end-of-block: fills `last`, returns the
-    /// block length.
-    #[allow(clippy::too_many_arguments)]
+    /// The MTF/RLE2 symbols up to end-of-block (`in_use + 1`): fills
+    /// `last`. The tables give no symbol past it, so every MTF index is
+    /// below `in_use`.
     fn symbols<R: Read>(
         &self,
         bits: &mut Bits<R>,
-        alpha: usize,
         unseq: &[u8; 256],
         in_use: usize,
         max_len: usize,
         last: &mut Vec<u8>,
         counts: &mut [u32; 256],
-    ) -> Result<usize, Fault> {
-        let eob = (alpha - 1) as u16;
+    ) -> Result<(), Fault> {
+        let eob = (in_use + 1) as u16;
         let mut mtf = *unseq;
         last.clear();
         last.reserve(max_len);
@@ -193,7 +190,8 @@ impl Entropy {
             acc = acc.checked_shl(len).unwrap_or(0);
             n -= len;
             if sym <= 1 {
-                // RUNA (1) and RUNB (2) digits, bijective base 2.
+                // RUNA (symbol 0, digit 1) and RUNB (symbol 1, digit 2):
+                // the run's length in bijective base 2.
                 if digit >= MAX_RUN_DIGITS {
                     return Err(Fault::Damaged("run too long"));
                 }
@@ -217,9 +215,6 @@ impl Entropy {
                 break;
             }
             let k = usize::from(sym - 1);
-            if k >= in_use {
-                return Err(Fault::Damaged("MTF index past the symbols in use"));
-            }
             if last.len() >= max_len {
                 return Err(Fault::Damaged("block longer than its block size"));
             }
@@ -230,7 +225,7 @@ impl Entropy {
             }
         }
         bits.put(acc, n);
-        Ok(last.len())
+        Ok(())
     }
 }
 

@@ -38,16 +38,12 @@ const TT_MASK: usize = TT_LEN - 1;
 /// Rounds between looks at the lanes' cut points and chunks.
 const BATCH: usize = 64;
 
-/// A walked segment: where its walk ran into the next cut point.
-#[derive(Clone, Copy)]
-struct Seg {
-    next: u32,
-}
-
 /// Buffers kept from block to block.
 pub(crate) struct Walker {
     starts: Vec<u32>,
-    segs: Vec<Seg>,
+    /// Per segment: the cut point its walk ran into (where the next
+    /// segment in cycle order starts).
+    next: Vec<u32>,
     /// What the lanes wrote, in chunks.
     scratch: Vec<u8>,
     /// (segment, begin, end) in `scratch`, in the order written.
@@ -60,7 +56,7 @@ impl Walker {
     pub(crate) fn new() -> Self {
         Walker {
             starts: Vec::with_capacity(SEGMENTS),
-            segs: Vec::with_capacity(SEGMENTS),
+            next: Vec::with_capacity(SEGMENTS),
             scratch: Vec::new(),
             pieces: Vec::new(),
             by_start: Vec::with_capacity(SEGMENTS),
@@ -123,8 +119,8 @@ impl Walker {
         if let Some(e) = tt.get_mut(n) {
             *e = park << 8 | MARK;
         }
-        self.segs.clear();
-        self.segs.resize(self.starts.len(), Seg { next: NONE });
+        self.next.clear();
+        self.next.resize(self.starts.len(), NONE);
         self.pieces.clear();
         // Every chunk is full but the lanes' last ones; the sink follows.
         let sink = n + (LANES + 1) * CHUNK;
@@ -138,7 +134,7 @@ impl Walker {
             tt: links,
             scratch: &mut self.scratch,
             starts: &self.starts,
-            segs: &mut self.segs,
+            next: &mut self.next,
             pieces: &mut self.pieces,
             bump: 0,
             queued: 0,
@@ -211,7 +207,7 @@ impl Walker {
             .extend(self.starts.iter().zip(0u32..).map(|(&s, k)| (s, k)));
         self.by_start.sort_unstable();
         let mut at = first;
-        for _ in 0..self.segs.len() {
+        for _ in 0..self.next.len() {
             let i = self
                 .by_start
                 .binary_search_by_key(&at, |&(s, _)| s)
@@ -228,7 +224,7 @@ impl Walker {
                     .ok_or(Fault::Damaged("BWT segment lost"))?;
                 out.extend_from_slice(bytes);
             }
-            at = self.segs.get(k as usize).map_or(NONE, |s| s.next);
+            at = self.next.get(k as usize).copied().unwrap_or(NONE);
             if at == first {
                 break;
             }
@@ -247,7 +243,7 @@ struct Steer<'a> {
     tt: &'a [u32; TT_LEN],
     scratch: &'a mut [u8],
     starts: &'a [u32],
-    segs: &'a mut [Seg],
+    next: &'a mut [u32],
     pieces: &'a mut Vec<(u32, u32, u32)>,
     bump: usize,
     queued: usize,
@@ -285,8 +281,8 @@ impl Steer<'_> {
             .is_some_and(|e| e & MARK != 0);
         if at_mark {
             self.end_piece(l, seg, wl);
-            if let Some(s) = self.segs.get_mut(seg as usize) {
-                s.next = p;
+            if let Some(s) = self.next.get_mut(seg as usize) {
+                *s = p;
             }
             return self.next_segment(l, c);
         }

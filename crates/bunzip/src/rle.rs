@@ -56,7 +56,7 @@ impl Unrle {
         self.countless
     }
 
-    /// The block's CRC; final once `done`.
+    /// The block's CRC; final once `fill` gives 0.
     pub(crate) fn crc(&self) -> u32 {
         self.crc.finalize() as u32
     }
@@ -96,7 +96,7 @@ impl Unrle {
                 // The end. A run of four with no count after it cannot
                 // come from bzip2; libbzip2 reads on past the block and
                 // calls the data damaged.
-                self.countless = self.count_next && self.span_end > 0;
+                self.countless = self.count_next;
                 self.pos = self.data.len();
                 break;
             }

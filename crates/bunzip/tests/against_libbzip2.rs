@@ -9,6 +9,7 @@ use bzip2::write::BzEncoder;
 use bzip2::Compression;
 use proptest::prelude::*;
 use rbgp_bunzip::{BunzipError, Decoder};
+use rbgp_testkit::unhex;
 
 fn compress(data: &[u8], level: u32) -> Vec<u8> {
     let mut e = BzEncoder::new(Vec::new(), Compression::new(level));
@@ -151,13 +152,6 @@ fn a_flipped_crc_is_reported_with_its_block() {
         }) => {}
         other => panic!("{other:?}"),
     }
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[test]
