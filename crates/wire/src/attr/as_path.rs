@@ -97,8 +97,23 @@ impl AsPath {
     /// an unknown type, zero length, or that overruns the attribute makes the
     /// attribute malformed.
     pub fn decode(value: &[u8], four_octet: bool) -> Result<Self, WireError> {
+        let mut p = AsPath::default();
+        p.decode_in_place(value, four_octet)?;
+        Ok(p)
+    }
+
+    /// [`AsPath::decode`] into `self` (emptied first), each segment and AS
+    /// written where it stays: building a segment and moving it in made
+    /// the CPU reload narrow stores with wide loads (see
+    /// `AttrValue::decode_push`). On error `self` holds the segments read
+    /// so far.
+    pub(crate) fn decode_in_place(
+        &mut self,
+        value: &[u8],
+        four_octet: bool,
+    ) -> Result<(), WireError> {
+        self.segments.clear();
         let mut r = Reader::new(value, "AS_PATH");
-        let mut segments = SmallVec::new();
         while !r.is_empty() {
             let t = r.u8()?;
             let kind =
@@ -109,36 +124,26 @@ impl AsPath {
             }
             let width = if four_octet { 4 } else { 2 };
             let raw = r.take(n * width)?;
-            let mut asns: SmallVec<[u32; 6]>;
-            if n <= 6 {
-                // Common case: fill the inline buffer directly.
-                let mut buf = [0u32; 6];
-                if four_octet {
-                    for (d, c) in buf.iter_mut().zip(raw.chunks_exact(4)) {
-                        *d = u32::from_be_bytes(c.try_into().unwrap_or([0; 4]));
-                    }
-                } else {
-                    for (d, c) in buf.iter_mut().zip(raw.chunks_exact(2)) {
-                        *d = u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])));
-                    }
-                }
-                asns = SmallVec::from_buf_and_len(buf, n);
-            } else if four_octet {
-                asns = SmallVec::with_capacity(n);
-                asns.extend(
+            self.segments.push(AsSegment {
+                kind,
+                asns: SmallVec::new(),
+            });
+            let Some(seg) = self.segments.last_mut() else {
+                continue;
+            };
+            if four_octet {
+                seg.asns.extend(
                     raw.chunks_exact(4)
                         .map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4]))),
                 );
             } else {
-                asns = SmallVec::with_capacity(n);
-                asns.extend(
+                seg.asns.extend(
                     raw.chunks_exact(2)
                         .map(|c| u32::from(u16::from_be_bytes(c.try_into().unwrap_or([0; 2])))),
                 );
             }
-            segments.push(AsSegment { kind, asns });
         }
-        Ok(AsPath { segments })
+        Ok(())
     }
 
     /// Encode; with `four_octet == false`, AS numbers above 65535 become

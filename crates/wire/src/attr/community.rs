@@ -51,16 +51,31 @@ impl Community {
 
     /// RFC 7606 §7.8: the length must be a non-zero multiple of 4.
     pub fn decode_list(value: &[u8]) -> Result<super::Communities, WireError> {
+        Self::check_list(value)?;
+        let mut list = super::Communities::new();
+        Self::decode_list_into(value, &mut list);
+        Ok(list)
+    }
+
+    /// RFC 7606 §7.8: a COMMUNITIES value is a non-empty multiple of four
+    /// octets.
+    pub(crate) fn check_list(value: &[u8]) -> Result<(), WireError> {
         if value.is_empty() || !value.len().is_multiple_of(4) {
             return Err(WireError::BadLength {
                 what: "COMMUNITIES",
                 len: value.len(),
             });
         }
-        Ok(value
-            .chunks_exact(4)
-            .map(|c| Community(u32::from_be_bytes(c.try_into().unwrap_or([0; 4]))))
-            .collect())
+        Ok(())
+    }
+
+    /// Append the communities of a value [`Community::check_list`] passed.
+    pub(crate) fn decode_list_into(value: &[u8], list: &mut super::Communities) {
+        list.extend(
+            value
+                .chunks_exact(4)
+                .map(|c| Community(u32::from_be_bytes(c.try_into().unwrap_or([0; 4])))),
+        );
     }
 
     pub fn encode_list(list: &[Community], out: &mut Vec<u8>) {

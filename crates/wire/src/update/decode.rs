@@ -123,7 +123,12 @@ impl Seen {
 }
 
 pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), UpdateError> {
-    let mut update = Update::default();
+    // Most UPDATEs carry a handful of attributes: one allocation of the
+    // right size up front instead of `reserve`'s growth path.
+    let mut update = Update {
+        attributes: Vec::with_capacity(8),
+        ..Update::default()
+    };
     let verdict = decode_into(body, ctx, &mut update)?;
     Ok((update, verdict))
 }
@@ -229,11 +234,8 @@ pub(super) fn decode_into(
                 continue;
             }
         }
-        match AttrValue::decode(c, value, ctx) {
-            Ok(v) => attributes.push(PathAttribute {
-                flags: fl,
-                value: v,
-            }),
+        match AttrValue::decode_push(fl, c, value, ctx, attributes) {
+            Ok(()) => {}
             Err(AttrError::Mp(e)) => match e.family {
                 Some(f) => {
                     verdict.disable_families.push(f);
