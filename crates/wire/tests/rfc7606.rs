@@ -170,6 +170,37 @@ fn duplicate_attributes() {
     assert_eq!((e.notification.code, e.notification.subcode), (3, 1));
 }
 
+/// An ATTR_SET (RFC 6368) of origin AS 65001 around `inner`.
+fn attr_set(inner: &[&[u8]]) -> Vec<u8> {
+    let inner = inner.concat();
+    let mut a = vec![0xc0 | 0x10, 128];
+    a.extend_from_slice(&((inner.len() + 4) as u16).to_be_bytes());
+    a.extend_from_slice(&65001u32.to_be_bytes());
+    a.extend_from_slice(&inner);
+    a
+}
+
+#[test]
+fn attr_set_with_a_repeated_inner_attribute_is_treat_as_withdraw() {
+    let good = attr_set(&[ORIGIN, AS_PATH]);
+    let b = body(&[], &attrs(&[ORIGIN, AS_PATH, NEXT_HOP, &good]), NLRI);
+    let (u, v) = Update::decode(&b, &legacy()).unwrap();
+    assert!(v.is_clean(), "{v:?}");
+    assert!(
+        matches!(u.attribute(128), Some(rbgp_wire::AttrValue::AttrSet(s)) if s.attributes.len() == 2)
+    );
+    // The same ORIGIN a thousand times: each repeat cost an entry of the
+    // set's list (64 octets for 4 on the wire) before the rule.
+    let origins = vec![ORIGIN; 1000];
+    let bad = attr_set(&origins);
+    let b = body(&[], &attrs(&[ORIGIN, AS_PATH, NEXT_HOP, &bad]), NLRI);
+    let (u, v) = Update::decode(&b, &legacy()).unwrap();
+    assert_eq!(v.worst(), Some(ErrorAction::TreatAsWithdraw));
+    assert_eq!(v.issues[0].attribute, Some(128));
+    assert_eq!(v.treat_as_withdraw.unwrap().len(), 1);
+    assert!(u.attribute(128).is_none());
+}
+
 #[test]
 fn wrong_flags() {
     // ORIGIN marked optional: malformed -> treat-as-withdraw.

@@ -198,6 +198,30 @@ pub(crate) fn ser_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::
     s.serialize_str(&t)
 }
 
+/// 256-bit set of seen attribute codes.
+#[derive(Default)]
+pub(crate) struct Seen([u64; 4]);
+
+impl Seen {
+    /// Mark `code`; true if it was already set.
+    pub(crate) fn insert(&mut self, code: u8) -> bool {
+        let (w, b) = (usize::from(code >> 6), code & 63);
+        match self.0.get_mut(w) {
+            Some(word) => {
+                let was = *word & (1 << b) != 0;
+                *word |= 1 << b;
+                was
+            }
+            None => false,
+        }
+    }
+    pub(crate) fn has(&self, code: u8) -> bool {
+        self.0
+            .get(usize::from(code >> 6))
+            .is_some_and(|w| w & (1 << (code & 63)) != 0)
+    }
+}
+
 /// Append an attribute made from a small value, in a function of its own
 /// for each kind: inlined, the kinds' appends were merged into one that
 /// copied the value through the stack (see `AttrValue::decode_push`).
@@ -421,11 +445,22 @@ impl AttrValue {
                 let inner = r.rest();
                 let mut attributes = Vec::new();
                 let mut ar = Reader::new(inner, "ATTR_SET attributes");
+                let mut seen = Seen::default();
                 while !ar.is_empty() {
                     let (flags, code, v) = read_header(&mut ar)?;
                     // Nested MP attributes are not allowed (RFC 6368 §5).
                     if matches!(code, MP_REACH_NLRI | MP_UNREACH_NLRI | ATTR_SET) {
                         return Err(WireError::invalid("ATTR_SET nested attribute", code).into());
+                    }
+                    // Each attribute at most once in a path attribute list
+                    // (RFC 4271 §5). An UPDATE's own repeats are discarded
+                    // (RFC 7606 §3 g); the inner list has no verdict to
+                    // record that in, so a repeat makes the ATTR_SET
+                    // malformed. It also bounds a set: at most 253 inner
+                    // attributes (16 KiB of entries), where repeats of a
+                    // tiny one made it ~21 times its wire size.
+                    if seen.insert(code) {
+                        return Err(WireError::invalid("ATTR_SET repeated attribute", code).into());
                     }
                     let value = AttrValue::decode(code, v, ctx)?;
                     attributes.push(PathAttribute { flags, value });

@@ -98,30 +98,6 @@ fn raw_attr(flags: u8, code: u8, value: &[u8]) -> Vec<u8> {
     v
 }
 
-/// 256-bit set of seen attribute codes.
-#[derive(Default)]
-struct Seen([u64; 4]);
-
-impl Seen {
-    /// Mark `code`; true if it was already set.
-    fn insert(&mut self, code: u8) -> bool {
-        let (w, b) = (usize::from(code >> 6), code & 63);
-        match self.0.get_mut(w) {
-            Some(word) => {
-                let was = *word & (1 << b) != 0;
-                *word |= 1 << b;
-                was
-            }
-            None => false,
-        }
-    }
-    fn has(&self, code: u8) -> bool {
-        self.0
-            .get(usize::from(code >> 6))
-            .is_some_and(|w| w & (1 << (code & 63)) != 0)
-    }
-}
-
 pub(super) fn decode(body: &[u8], ctx: &Context) -> Result<(Update, Verdict), UpdateError> {
     // Most UPDATEs carry a handful of attributes: one allocation of the
     // right size up front instead of `reserve`'s growth path.
@@ -167,7 +143,7 @@ pub(super) fn decode_into(
     let mut verdict = Verdict::default();
     let attributes: &mut Vec<PathAttribute> = &mut update.attributes;
     attributes.reserve(8);
-    let mut seen = Seen::default();
+    let mut seen = attr::Seen::default();
     let mut ar = Reader::new(abytes, "UPDATE path attributes");
     while !ar.is_empty() {
         let (fl, c, value) = match read_header(&mut ar) {
