@@ -97,6 +97,30 @@ pub struct Staged {
     pub outcomes: Vec<Option<Outcome>>,
 }
 
+impl Staged {
+    /// About what it holds in memory, for the RIB inbox's room
+    /// (`peer/room.rs`) beside the UPDATE's own [`decoded_size`]: the
+    /// received and checked sets, an outcome per announced NLRI, and each
+    /// set the policy made (a new one wherever an action changed the
+    /// route; consecutive outcomes sharing one counted once).
+    ///
+    /// [`decoded_size`]: crate::tasks::decoded_size
+    pub fn approx_size(&self) -> usize {
+        let mut n = std::mem::size_of::<Staged>()
+            + self.received.approx_size()
+            + self.checked.approx_size()
+            + self.outcomes.capacity() * std::mem::size_of::<Option<Outcome>>();
+        let mut last = &self.checked;
+        for o in self.outcomes.iter().flatten() {
+            if !Arc::ptr_eq(&o.attrs, last) && !Arc::ptr_eq(&o.attrs, &self.checked) {
+                n += o.attrs.approx_size();
+            }
+            last = &o.attrs;
+        }
+        n
+    }
+}
+
 impl Stage {
     /// Run one UPDATE; `None` when it has nothing for the chains here
     /// (no announcement, treat-as-withdraw, a family being disabled, or
@@ -158,5 +182,70 @@ impl Stage {
         for (_, e) in &mut self.gates {
             e.flush_hits();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rbgp_policy::Decided;
+    use rbgp_wire::attr::Community;
+
+    use super::*;
+
+    /// A staged UPDATE of a 50-community set, its outcomes made from its
+    /// checked set by `outcomes`.
+    fn staged(outcomes: impl Fn(&Arc<Attrs>) -> Vec<Option<Outcome>>) -> Staged {
+        let received = Attrs {
+            communities: (0..50).map(Community).collect(),
+            ..Attrs::default()
+        };
+        let checked = Arc::new(received.clone());
+        Staged {
+            generation: 1,
+            outcomes: outcomes(&checked),
+            checked,
+            received,
+            rules: Ok(()),
+        }
+    }
+
+    fn outcome(attrs: Arc<Attrs>) -> Option<Outcome> {
+        Some(Outcome {
+            accept: true,
+            attrs,
+            decided: Decided::Chain,
+            next_hop: None,
+            med_set: false,
+        })
+    }
+
+    fn tagged(checked: &Attrs, i: u32) -> Arc<Attrs> {
+        let mut a = checked.clone();
+        a.communities.push(Community(1_000_000 + i));
+        Arc::new(a)
+    }
+
+    /// A policy that changes each route makes a set per route, which the
+    /// inbox's room must count; sets shared by the routes count once.
+    #[test]
+    fn sets_the_policy_made_count_toward_the_room() {
+        let base = staged(|_| Vec::new());
+        let floor = base.approx_size();
+        assert!(floor > 2 * base.received.approx_size());
+        let set = tagged(&base.checked, 0).approx_size();
+        let per_outcome = std::mem::size_of::<Option<Outcome>>();
+        let unchanged = staged(|c| (0..100).map(|_| outcome(Arc::clone(c))).collect());
+        assert_eq!(
+            unchanged.approx_size(),
+            floor + 100 * per_outcome,
+            "outcomes of the checked set itself add only their slots"
+        );
+        let shared = staged(|c| {
+            let one = tagged(c, 0);
+            (0..100).map(|_| outcome(Arc::clone(&one))).collect()
+        });
+        assert_eq!(shared.approx_size(), unchanged.approx_size() + set);
+        let each = staged(|c| (0..100).map(|i| outcome(tagged(c, i))).collect());
+        assert_eq!(each.approx_size(), unchanged.approx_size() + 100 * set);
     }
 }

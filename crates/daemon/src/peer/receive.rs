@@ -107,8 +107,9 @@ impl Peer {
                         }
                     }
                     if established {
-                        self.decoded += decoded_size(&u, wire);
                         let staged = self.stage.as_mut().and_then(|s| s.run(&u, &d.verdict));
+                        self.decoded +=
+                            decoded_size(&u, wire) + staged.as_ref().map_or(0, |s| s.approx_size());
                         batch.push(Received {
                             update: u,
                             verdict: d.verdict,
