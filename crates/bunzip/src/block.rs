@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn move_to_front_in_a_register_equals_the_slow_move() {
-        for k in 0..40 {
+        for k in 0..256 {
             let mut a: [u8; 256] = std::array::from_fn(|i| (i * 7 + 3) as u8);
             let mut b = a;
             let got = move_to_front(&mut a, k);
