@@ -358,11 +358,13 @@ impl Rib {
         id
     }
 
-    /// Rebuild the full index at twice its size, reading the slots in
-    /// order. Left to the table, growing rehashes its entries in bucket
-    /// order, each a read of a slot's key at random in the slot array (tens
-    /// of MB in a full table): a twelfth of the RIB thread's time while a
-    /// full table arrives.
+    /// Rebuild the full index for twice its entries, reading the slots in
+    /// order (when removals left it full of tombstones, the new table is
+    /// the same size or smaller, as an in-place rehash would be). Left to
+    /// the table, growing rehashes its entries in bucket order, each a
+    /// read of a slot's key at random in the slot array (tens of MB in a
+    /// full table): a twelfth of the RIB thread's time while a full table
+    /// arrives.
     #[cold]
     fn grow_index(&mut self) {
         let slots = &self.slots;

@@ -181,7 +181,7 @@ fn attr_set(inner: &[&[u8]]) -> Vec<u8> {
 }
 
 #[test]
-fn attr_set_with_a_repeated_inner_attribute_is_treat_as_withdraw() {
+fn attr_set_with_a_repeated_inner_attribute_is_treated_as_withdraw() {
     let good = attr_set(&[ORIGIN, AS_PATH]);
     let b = body(&[], &attrs(&[ORIGIN, AS_PATH, NEXT_HOP, &good]), NLRI);
     let (u, v) = Update::decode(&b, &legacy()).unwrap();

@@ -244,8 +244,8 @@ pub fn decode_list_into(
         return Ok(()); // no allocation for the common empty field
     }
     let mut r = Reader::new(bytes, what);
-    // A rough capacity guess: most NLRI are a few octets long. An empty
-    // list (a fresh decode) is allocated directly: `reserve` on it takes
+    // A rough capacity guess: most NLRI are a few octets long. An
+    // unallocated list (a fresh decode) is allocated directly: `reserve` on it takes
     // the general growth path, a tenth of a 1-prefix UPDATE's decode.
     let guess = bytes.len() / 4 + 1;
     if out.capacity() == 0 {
