@@ -39,11 +39,10 @@ const NOTIFICATION: u8 = 3;
 
 /// The task's other ends, held for as long as the test runs (a closed
 /// control channel stops the task).
-#[allow(dead_code)]
 struct Ends {
-    ctl: mpsc::Sender<crate::tasks::PeerCtl>,
-    conn: mpsc::Sender<TcpStream>,
-    gone: mpsc::Receiver<std::net::IpAddr>,
+    _ctl: mpsc::Sender<crate::tasks::PeerCtl>,
+    _conn: mpsc::Sender<TcpStream>,
+    _gone: mpsc::Receiver<std::net::IpAddr>,
 }
 
 /// The peer task as the supervisor starts it, for 127.0.0.1 (hold time
@@ -103,9 +102,9 @@ async fn established(
     let (t, _) = next(&mut peer).await;
     assert_eq!(t, KEEPALIVE, "then its KEEPALIVE: Established");
     let ends = Ends {
-        ctl: ctl_tx,
-        conn: conn_tx,
-        gone: gone_rx,
+        _ctl: ctl_tx,
+        _conn: conn_tx,
+        _gone: gone_rx,
     };
     (peer, status_rx, ends)
 }
